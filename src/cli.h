@@ -1,0 +1,21 @@
+/*
+ * cli: the administrative commands of the contactd binary (keys and accounts), and the
+ * first-start bootstrap that `serve` runs. Each command opens the store itself; they are
+ * safe to run while a server uses the same SQLite file (WAL, busy timeout).
+ */
+#ifndef CONTACTD_CLI_H
+#define CONTACTD_CLI_H
+
+#include "store/store.h"
+
+/* `contactd key create|list|revoke ...`; argv[0] is "key". Returns the exit code. */
+int cli_key_main(int argc, char **argv, const char *db_path);
+
+/*
+ * Before serving: with CONTACTD_API_KEY set (env_key non-NULL), make sure that key exists
+ * in the "default" account; otherwise, on a database with no account, create the
+ * "default" account and a new key. Prints the key it creates. 0, or -1 with a message.
+ */
+int cli_bootstrap_key(store *s, const char *env_key);
+
+#endif

@@ -1,0 +1,66 @@
+/* apikey: see apikey.h. */
+#include "core/apikey.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ids.h"
+
+static bool is_key_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+static size_t key_run(const char *s, size_t len)
+{
+    size_t n = 0;
+    while (n < len && is_key_char(s[n]))
+        n++;
+    return n;
+}
+
+int apikey_parse(const char *text, size_t len, apikey *out)
+{
+    if (len < 3 || memcmp(text, "SG.", 3) != 0)
+        return -1;
+    text += 3;
+    len -= 3;
+    size_t id_len = key_run(text, len);
+    if (id_len == 0 || id_len > APIKEY_ID_MAX || id_len >= len || text[id_len] != '.')
+        return -1;
+    const char *secret = text + id_len + 1;
+    size_t secret_len = len - id_len - 1;
+    if (secret_len == 0 || secret_len > APIKEY_SECRET_MAX || key_run(secret, secret_len) != secret_len)
+        return -1;
+    memcpy(out->id, text, id_len);
+    out->id[id_len] = '\0';
+    memcpy(out->secret, secret, secret_len);
+    out->secret[secret_len] = '\0';
+    return 0;
+}
+
+int apikey_generate(apikey *out)
+{
+    if (random_base64url(out->id, sizeof out->id, 16) != 0 ||
+        random_base64url(out->secret, sizeof out->secret, 32) != 0)
+        return -1;
+    return 0;
+}
+
+void apikey_format(const apikey *k, char out[APIKEY_TEXT_MAX + 1])
+{
+    snprintf(out, APIKEY_TEXT_MAX + 1, "SG.%s.%s", k->id, k->secret);
+}
+
+void apikey_hash(const char *secret, uint8_t out[APIKEY_HASH_LEN])
+{
+    SHA256((const unsigned char *)secret, strlen(secret), out);
+}
+
+bool apikey_hash_equal(const uint8_t a[APIKEY_HASH_LEN], const uint8_t b[APIKEY_HASH_LEN])
+{
+    return CRYPTO_memcmp(a, b, APIKEY_HASH_LEN) == 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * contact_decode: turns the JSON body of PUT /v3/marketing/contacts into a validated,
+ * normalised upsert_batch, reporting every problem with SendGrid's field paths
+ * ("contacts[12].email"). The same decoder runs when the request arrives (to answer 400
+ * before the 202) and when a job is replayed from disk after a restart, so a stored job
+ * always means exactly what was accepted.
+ *
+ * What it checks: the body is an object with `contacts` (1 to UPSERT_MAX_CONTACTS
+ * objects) and optional `list_ids` (strings); each contact has at least one identifier,
+ * valid email / E.164 values, strings within their maxLength, at most 5 valid
+ * alternate_emails, a custom_fields object of strings and numbers, and no unknown keys.
+ * What it leaves to its caller: whether list ids and custom field ids exist (that needs
+ * the store).
+ *
+ * Ownership: the batch owns an arena holding every string and array it points to;
+ * upsert_batch_free() releases it. The JSON tree is not referenced after decoding.
+ */
+#ifndef CONTACTD_CORE_CONTACT_DECODE_H
+#define CONTACTD_CORE_CONTACT_DECODE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/contact.h"
+#include "core/errlist.h"
+
+#define UPSERT_MAX_CONTACTS 30000
+#define UPSERT_MAX_BODY (6u * 1024u * 1024u)
+
+typedef struct upsert_batch {
+    arena arena;
+    contact_input *contacts;
+    size_t count;
+    const char **list_ids;          /* as given, duplicates removed */
+    size_t list_count;
+    const char **custom_field_keys; /* every distinct custom_fields key, in first-seen order */
+    size_t custom_field_key_count;
+} upsert_batch;
+
+/*
+ * Decode root into a new batch. Returns the batch (never NULL); when errs gained entries
+ * the batch is incomplete and should only be freed.
+ */
+upsert_batch *upsert_decode(const json_t *root, errlist *errs);
+/* Parse and decode a stored payload; NULL when it no longer decodes cleanly. */
+upsert_batch *upsert_decode_payload(const char *body, size_t len);
+void upsert_batch_free(upsert_batch *b);
+
+/* Flags for json_loadb shared by every body decoder: duplicates are an error. */
+#define CONTACTD_JSON_FLAGS (JSON_REJECT_DUPLICATES)
+
+#endif

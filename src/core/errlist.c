@@ -1,0 +1,32 @@
+/* errlist: see errlist.h. */
+#include "core/errlist.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void errlist_init(errlist *e, arena *a)
+{
+    memset(e, 0, sizeof *e);
+    e->arena = a;
+}
+
+void errlist_add(errlist *e, const char *field, const char *fmt, ...)
+{
+    if (e->count == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 8;
+        errlist_item *items = arena_alloc(e->arena, cap * sizeof *items);
+        if (e->count)
+            memcpy(items, e->items, e->count * sizeof *items);
+        e->items = items;
+        e->cap = cap;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    e->items[e->count].field = field ? arena_strdup(e->arena, field) : NULL;
+    e->items[e->count].message = arena_strdup(e->arena, buf);
+    e->count++;
+}

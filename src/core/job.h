@@ -1,0 +1,55 @@
+/*
+ * job: the kinds and states of the asynchronous jobs behind every write.
+ *
+ *   pending ──► completed   no record errored
+ *          ├──► errored     some records errored
+ *          └──► failed      every record errored, or the job could not be processed
+ *
+ * A job is pending until its last record is applied; a large upsert applied in several
+ * transactions stays pending in between (SendGrid has no "running" state). Terminal
+ * states are final. Pure functions; no allocation.
+ */
+#ifndef CONTACTD_CORE_JOB_H
+#define CONTACTD_CORE_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ids.h"
+
+typedef enum job_kind {
+    JOB_UPSERT = 1,
+    JOB_DELETE_IDENTIFIER = 2,
+} job_kind;
+
+typedef enum job_status {
+    JOB_PENDING = 0,
+    JOB_COMPLETED = 1,
+    JOB_ERRORED = 2,
+    JOB_FAILED = 3,
+} job_status;
+
+/* The counters a job reports in results{}. */
+typedef struct job_counts {
+    int64_t requested, created, updated, deleted, errored;
+} job_counts;
+
+/* What GET /imports/{id} shows. */
+typedef struct job_info {
+    char id[UUID_STR_LEN + 1];
+    job_kind kind;
+    job_status status;
+    job_counts counts;
+    int64_t accepted_at, finished_at;   /* ms; finished_at 0 while pending */
+} job_info;
+
+const char *job_status_name(job_status s);
+/* SendGrid's job_type: "upsert" or "delete". */
+const char *job_kind_type_name(job_kind k);
+bool job_kind_valid(int k);
+bool job_status_terminal(job_status s);
+bool job_status_transition_allowed(job_status from, job_status to);
+/* The terminal status of a job with these counts. */
+job_status job_status_final(const job_counts *c);
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * server: libmicrohttpd glue (see server.h).
+ *
+ * MHD calls the access handler several times per request: once when the headers are in
+ * (we route, authenticate and check the declared body size here, so nothing unwanted is
+ * ever read), once per body chunk (appended to a buffer bounded by the route's cap), and
+ * a final time with no data, where the handler runs. Responses are queued only in that
+ * final call, because queuing earlier makes MHD close the connection; the exception is an
+ * error decided before a body that we refuse to read, where closing is what we want.
+ *
+ * Threads: MHD runs `threads` event loops (epoll); handlers run on them. A write handler
+ * suspends its connection and the job writer resumes it after the commit, so no request
+ * thread ever waits for the disk.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/timeutil.h"
+#include "http/auth.h"
+#include "http/router.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_config cfg;
+    atomic_int in_flight;
+    unsigned port;
+};
+
+struct http_request {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const http_route *route;
+    const char *param[HTTP_MAX_PARAMS];
+    char *method, *path;            /* copies, for the access log */
+    char *body;                     /* malloc'd, grows to at most route->max_body */
+    size_t body_len, body_cap;
+    int64_t account;
+    const char *base_url;
+    arena arena;
+    double started_ms;
+    /* the reply, once decided */
+    unsigned status;
+    char *reply;                    /* malloc'd JSON text */
+    size_t reply_len;
+    bool has_reply, queued, suspended, refuse_body;
+};
+
+/* ---- replies --------------------------------------------------------------------- */
+
+json_t *http_error_body(const char *field, const char *message)
+{
+    return json_pack("{s:[{s:s?, s:s}]}", "errors", "field", field, "message", message);
+}
+
+static void set_reply(http_request *req, unsigned status, json_t *body)
+{
+    free(req->reply);
+    req->reply = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!req->reply) {
+        status = 500;
+        req->reply = strdup("{\"errors\":[{\"field\":null,\"message\":\"internal error\"}]}");
+        if (!req->reply)
+            abort();
+    }
+    req->reply_len = strlen(req->reply);
+    req->status = status;
+    req->has_reply = true;
+}
+
+void http_reply_json(http_request *req, unsigned status, json_t *body)
+{
+    set_reply(req, status, body);
+}
+
+void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    set_reply(req, status, http_error_body(field, msg));
+}
+
+void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < errs->count; i++)
+        json_array_append_new(arr, json_pack("{s:s?, s:s}", "field", errs->items[i].field,
+                                             "message", errs->items[i].message));
+    set_reply(req, status, json_pack("{s:o}", "errors", arr));
+}
+
+void http_suspend(http_request *req)
+{
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume_json(http_request *req, unsigned status, json_t *body)
+{
+    set_reply(req, status, body);
+    MHD_resume_connection(req->conn);
+}
+
+static enum MHD_Result queue_reply(http_request *req)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        return MHD_NO;
+    req->reply = NULL;          /* MHD frees it now */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result ret = MHD_queue_response(req->conn, req->status, r);
+    MHD_destroy_response(r);
+    req->queued = true;
+    return ret;
+}
+
+/* ---- accessors ------------------------------------------------------------------- */
+
+const char *http_param(const http_request *req, unsigned i)
+{
+    return i < HTTP_MAX_PARAMS && req->param[i] ? req->param[i] : "";
+}
+
+const char *http_query(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_body(const http_request *req, size_t *len)
+{
+    *len = req->body_len;
+    return req->body;
+}
+
+int64_t http_account(const http_request *req) { return req->account; }
+arena *http_arena(http_request *req) { return &req->arena; }
+void *http_app(const http_request *req) { return req->srv->cfg.app; }
+
+/* Host header characters we are willing to echo into URLs. */
+static bool host_ok(const char *h)
+{
+    if (!h || !*h || strlen(h) > 255)
+        return false;
+    for (const char *p = h; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(".-:[]_", *p)))
+            return false;
+    return true;
+}
+
+const char *http_base_url(http_request *req)
+{
+    if (!req->base_url) {
+        const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (host_ok(host))
+            req->base_url = arena_printf(&req->arena, "http://%s", host);
+        else
+            req->base_url = arena_printf(&req->arena, "http://localhost:%u", req->srv->port);
+    }
+    return req->base_url;
+}
+
+/* ---- request lifecycle ----------------------------------------------------------- */
+
+static void early_error(http_request *req, unsigned status, const char *message)
+{
+    set_reply(req, status, http_error_body(NULL, message));
+    req->refuse_body = true;
+}
+
+/* Headers are in: route, authenticate, check the declared size. */
+static void request_begin(http_request *req, const char *method, const char *url)
+{
+    http_server *srv = req->srv;
+    route_match m;
+    router_match(srv->cfg.routes, srv->cfg.nroutes, method, url, &m);
+    if (!m.route) {
+        if (m.path_known)
+            early_error(req, 405, "method not allowed");
+        else
+            early_error(req, 404, "not found");
+        return;
+    }
+    req->route = m.route;
+    for (unsigned i = 0; i < m.nparams; i++)
+        req->param[i] = arena_strndup(&req->arena, m.param[i], m.param_len[i]);
+
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end) {
+            early_error(req, 400, "invalid Content-Length");
+            return;
+        }
+        if (n > m.route->max_body) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request body too large: the limit is %zu bytes",
+                     m.route->max_body);
+            early_error(req, 413, msg);
+            return;
+        }
+        if (n > 0) {
+            req->body = malloc((size_t)n);
+            if (!req->body)
+                abort();
+            req->body_cap = (size_t)n;
+        }
+    }
+    if (!(m.route->flags & ROUTE_PUBLIC)) {
+        const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                        MHD_HTTP_HEADER_AUTHORIZATION);
+        switch (auth_check(srv->cfg.store, authz, &req->account)) {
+        case AUTH_OK:
+            break;
+        case AUTH_MISSING:
+            early_error(req, 401, "authorization required");
+            return;
+        case AUTH_INVALID:
+            early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
+            return;
+        case AUTH_UNAVAILABLE:
+            early_error(req, 503, "the database is unavailable; try again");
+            return;
+        }
+    }
+}
+
+static bool expects_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (cl && strcmp(cl, "0") != 0) || te;
+}
+
+/* Append a body chunk; false when the body outgrew the route's cap. */
+static bool body_append(http_request *req, const char *data, size_t n)
+{
+    size_t max = req->route->max_body;
+    if (n > max - req->body_len)
+        return false;
+    if (req->body_len + n > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap * 2 : 4096;
+        while (cap < req->body_len + n)
+            cap *= 2;
+        if (cap > max)
+            cap = max;
+        char *b = realloc(req->body, cap);
+        if (!b)
+            abort();
+        req->body = b;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, n);
+    req->body_len += n;
+    return true;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    http_server *srv = cls;
+    http_request *req = *con_cls;
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            abort();
+        req->srv = srv;
+        req->conn = conn;
+        req->started_ms = time_mono_ms();
+        req->method = arena_strdup(&req->arena, method);
+        req->path = arena_strdup(&req->arena, url);
+        *con_cls = req;
+        atomic_fetch_add(&srv->in_flight, 1);
+        request_begin(req, method, url);
+        /* Refusing a body we have not read: answer now and let MHD close. */
+        if (req->has_reply && expects_body(conn))
+            return queue_reply(req);
+        return MHD_YES;
+    }
+    if (req->queued)
+        return MHD_YES;
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->refuse_body)
+            return MHD_YES;
+        if (!body_append(req, upload_data, n)) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request body too large: the limit is %zu bytes",
+                     req->route->max_body);
+            early_error(req, 413, msg);
+            return queue_reply(req);
+        }
+        return MHD_YES;
+    }
+    if (req->suspended)         /* resumed: the reply is set */
+        return queue_reply(req);
+    if (!req->has_reply)
+        req->route->handler(req);
+    if (req->suspended)
+        return MHD_YES;
+    if (!req->has_reply)
+        http_reply_error(req, 500, NULL, "internal error: the handler gave no answer");
+    return queue_reply(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *srv = cls;
+    http_request *req = *con_cls;
+    if (!req)
+        return;
+    if (srv->cfg.access_log) {
+        char ts[ISO8601_LEN + 1];
+        time_iso8601(time_now_ms(), ts);
+        double ms = time_mono_ms() - req->started_ms;
+        char status[8];
+        if (req->queued)
+            snprintf(status, sizeof status, "%u", req->status);
+        else
+            snprintf(status, sizeof status, "-");
+        fprintf(stderr, "%s %s %s %s %.3fms account=%lld%s\n", ts, req->method, req->path, status,
+                ms, (long long)req->account,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    }
+    free(req->body);
+    free(req->reply);
+    arena_release(&req->arena);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* ---- start and stop -------------------------------------------------------------- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t err_size)
+{
+    char host[256];
+    const char *port;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof host)
+            goto bad;
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof host)
+            goto bad;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port = colon + 1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, err_size, "cannot resolve listen address '%s': %s", listen, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+bad:
+    snprintf(err, err_size, "listen address '%s' is not HOST:PORT", listen);
+    return -1;
+}
+
+http_server *http_server_start(const http_config *cfg, char *err, size_t err_size)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (parse_listen(cfg->listen, &ss, err, err_size) != 0)
+        return NULL;
+    http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        abort();
+    srv->cfg = *cfg;
+    unsigned threads = cfg->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : 0;
+    return srv;
+}
+
+unsigned http_server_port(const http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_stop(http_server *srv, unsigned grace_ms)
+{
+    if (!srv)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    double deadline = time_mono_ms() + grace_ms;
+    while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

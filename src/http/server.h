@@ -1,0 +1,46 @@
+/*
+ * server: the HTTP/1.1 front door (libmicrohttpd), its limits and its access log.
+ *
+ * The server owns the MHD daemon and every request's memory. It routes each request,
+ * checks the API key, enforces the body cap of the route before reading the body, hands
+ * the complete request to the route's handler (src/http/request.h) and logs one line per
+ * request when the response is done: time, method, path, status, duration, account.
+ *
+ * http/ never includes api/: main.c passes the route table and the application context.
+ */
+#ifndef CONTACTD_HTTP_SERVER_H
+#define CONTACTD_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "http/request.h"
+#include "store/store.h"
+
+typedef struct http_config {
+    const char *listen;             /* "127.0.0.1:3000", "[::1]:3000", "0.0.0.0:0" */
+    unsigned threads;               /* request threads; 0: one per core */
+    unsigned max_connections;       /* open connections in all */
+    unsigned max_per_ip;            /* open connections from one address */
+    unsigned idle_timeout_s;        /* a connection silent this long is closed */
+    size_t header_limit;            /* bytes of request line + headers per connection */
+    const http_route *routes;
+    size_t nroutes;
+    void *app;                      /* handed to handlers through http_app() */
+    store *store;                   /* API keys are checked against it */
+    bool access_log;                /* one line per request on stderr */
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Start listening. On failure returns NULL with a reason in err. */
+http_server *http_server_start(const http_config *cfg, char *err, size_t err_size);
+/* The port actually bound (useful with port 0). */
+unsigned http_server_port(const http_server *srv);
+/* Stop accepting, let requests in flight finish (up to grace_ms), then close every
+ * connection and free the server. Suspended requests must be resumed by then: the job
+ * queue answers all of them before it stops. */
+void http_server_stop(http_server *srv, unsigned grace_ms);
+
+#endif

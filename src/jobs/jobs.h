@@ -1,0 +1,52 @@
+/*
+ * jobs: the durable job queue and the thread that runs it.
+ *
+ * Every write request becomes a job. jobs_submit hands the job to the writer thread and
+ * returns at once; the writer commits every job submitted since its last commit in one
+ * transaction (group commit, fsync'd), then calls each job's done callback with its id,
+ * so a 202 is only ever sent for a job that is on disk. In the same transaction it also
+ * applies pending jobs, oldest first, up to a bounded number of records, so that most
+ * jobs are finished by the time their 202 leaves and a 30,000-contact upsert never holds
+ * the queue for long (it is applied in slices, each recording its progress).
+ *
+ * Jobs left pending by a stop or a crash are found in the store and run after the next
+ * start. The decoded form of a just-submitted job is kept in memory (bounded) so that the
+ * runner does not parse the request twice; after a restart it is decoded from disk.
+ *
+ * Ownership: jobs_submit takes ownership of sub->payload and sub->decoded whatever it
+ * returns. The done callback runs on the writer thread and must not block.
+ */
+#ifndef CONTACTD_JOBS_JOBS_H
+#define CONTACTD_JOBS_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/job.h"
+#include "store/store.h"
+
+typedef struct jobs jobs;
+
+typedef struct job_submit {
+    int64_t account;
+    job_kind kind;
+    int64_t requested;              /* records in the job */
+    void *payload;                  /* malloc'd request, replayable by the runner */
+    size_t payload_len;
+    void *decoded;                  /* optional decoded payload, e.g. an upsert_batch */
+    size_t decoded_size;            /* approximate bytes held by decoded */
+} job_submit;
+
+/* rc 0: committed, job_id is its id. rc < 0: not stored; job_id is NULL. */
+typedef void (*jobs_done_fn)(void *ctx, int rc, const char *job_id);
+
+jobs *jobs_start(store *s);
+/* Answer every submitted job, finish the slice being applied, and join the thread.
+ * Pending jobs stay in the store. */
+void jobs_stop(jobs *j);
+/* 0 when queued; -1 when the queue is stopping (done is not called then). */
+int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx);
+/* Block until no job is pending (tests and benchmarks). */
+void jobs_wait_idle(jobs *j);
+
+#endif

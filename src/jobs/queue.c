@@ -1,0 +1,302 @@
+/*
+ * queue: the writer thread behind jobs.h.
+ *
+ * One thread owns all writing. Each turn of its loop takes every submission that arrived
+ * since the last turn, and in ONE transaction inserts them and applies pending jobs up to
+ * RUN_BUDGET records; after the commit (fsync) it answers the submissions. One fsync thus
+ * serves every request that arrived meanwhile (group commit) plus a slice of job work.
+ * If applying fails on a database error, the transaction is rolled back and the
+ * submissions are committed alone, so a fault in job work never loses an accepted job.
+ */
+#include "jobs/jobs.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/timeutil.h"
+#include "jobs/runner.h"
+
+/* Records applied per transaction: large enough to amortise the fsync, small enough that
+ * a submission waits at most a few tens of milliseconds behind a big upsert. */
+#define RUN_BUDGET 1000
+/* Decoded payloads kept in memory for the runner; beyond this they are re-read from disk. */
+#define CACHE_MAX_BYTES ((size_t)512 << 20)
+
+typedef struct submission {
+    job_submit sub;
+    char id[UUID_STR_LEN + 1];
+    jobs_done_fn done;
+    void *ctx;
+    struct submission *next;
+} submission;
+
+typedef struct cached {
+    char id[UUID_STR_LEN + 1];
+    job_kind kind;
+    void *decoded;
+    size_t size;
+    struct cached *next;
+} cached;
+
+struct jobs {
+    store *store;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;        /* submissions arrived or stop requested */
+    pthread_cond_t idle;        /* the queue ran dry */
+    submission *head, *tail;
+    bool stopping;
+    bool work_pending;          /* pending jobs may exist in the store */
+    bool busy;                  /* the writer is in a turn */
+    /* owned by the writer thread alone */
+    cached *cache;
+    size_t cache_bytes;
+    runner_state state;
+};
+
+/* ---- decoded payload cache (writer thread only) ------------------------------------ */
+
+static void cache_put(jobs *j, submission *s)
+{
+    if (!s->sub.decoded)
+        return;
+    if (j->cache_bytes + s->sub.decoded_size > CACHE_MAX_BYTES) {
+        job_decoded_free(s->sub.kind, s->sub.decoded);
+    } else {
+        cached *c = calloc(1, sizeof *c);
+        if (!c)
+            abort();
+        memcpy(c->id, s->id, sizeof c->id);
+        c->kind = s->sub.kind;
+        c->decoded = s->sub.decoded;
+        c->size = s->sub.decoded_size;
+        c->next = j->cache;
+        j->cache = c;
+        j->cache_bytes += c->size;
+    }
+    s->sub.decoded = NULL;
+}
+
+/* Remove the entry for id and return its payload (ownership to the caller), or NULL. */
+static void *cache_take(void *ctx, const char *id)
+{
+    jobs *j = ctx;
+    for (cached **pp = &j->cache; *pp; pp = &(*pp)->next) {
+        cached *c = *pp;
+        if (strcmp(c->id, id) == 0) {
+            void *d = c->decoded;
+            *pp = c->next;
+            j->cache_bytes -= c->size;
+            free(c);
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static void cache_drop(jobs *j, const char *id)
+{
+    for (cached *c = j->cache; c; c = c->next) {
+        if (strcmp(c->id, id) == 0) {
+            job_kind kind = c->kind;
+            job_decoded_free(kind, cache_take(j, id));
+            return;
+        }
+    }
+}
+
+static void cache_clear(jobs *j)
+{
+    while (j->cache)
+        job_decoded_free(j->cache->kind, cache_take(j, j->cache->id));
+}
+
+/* ---- one turn of the writer ----------------------------------------------------------- */
+
+static int insert_all(store_tx *tx, submission *batch)
+{
+    for (submission *s = batch; s; s = s->next) {
+        job_new jn = {
+            .account = s->sub.account,
+            .kind = s->sub.kind,
+            .payload = s->sub.payload,
+            .payload_len = s->sub.payload_len,
+            .requested = s->sub.requested,
+            .accepted_at = time_now_ms(),
+        };
+        memcpy(jn.id, s->id, sizeof jn.id);
+        int64_t seq;
+        if (store_tx_job_insert(tx, &jn, &seq) != STORE_OK)
+            return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static int commit_batch_only(jobs *j, submission *batch)
+{
+    store_tx *tx;
+    if (store_tx_begin(j->store, &tx) != STORE_OK)
+        return STORE_ERROR;
+    if (insert_all(tx, batch) != STORE_OK) {
+        store_tx_rollback(tx);
+        return STORE_ERROR;
+    }
+    return store_tx_commit(tx);
+}
+
+static void answer(jobs *j, submission *batch, int rc)
+{
+    while (batch) {
+        submission *next = batch->next;
+        if (rc != STORE_OK)
+            cache_drop(j, batch->id);
+        batch->done(batch->ctx, rc == STORE_OK ? 0 : -1, rc == STORE_OK ? batch->id : NULL);
+        job_decoded_free(batch->sub.kind, batch->sub.decoded);
+        free(batch->sub.payload);
+        free(batch);
+        batch = next;
+    }
+}
+
+/* Returns 1 when more job work remains, 0 when none, STORE_ERROR after a failure. */
+static int turn(jobs *j, submission *batch, bool run)
+{
+    for (submission *s = batch; s; s = s->next)
+        cache_put(j, s);
+    store_tx *tx;
+    if (store_tx_begin(j->store, &tx) != STORE_OK) {
+        answer(j, batch, STORE_ERROR);
+        return STORE_ERROR;
+    }
+    if (insert_all(tx, batch) != STORE_OK) {
+        store_tx_rollback(tx);
+        answer(j, batch, STORE_ERROR);
+        return STORE_ERROR;
+    }
+    int more = run ? runner_step(tx, RUN_BUDGET, &j->state, cache_take, j) : 1;
+    if (more < 0) {
+        store_tx_rollback(tx);
+        int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
+        answer(j, batch, rc);
+        return STORE_ERROR;
+    }
+    int rc = store_tx_commit(tx);
+    answer(j, batch, rc);
+    return rc == STORE_OK ? more : STORE_ERROR;
+}
+
+static void *writer_main(void *arg)
+{
+    jobs *j = arg;
+    pthread_mutex_lock(&j->lock);
+    for (;;) {
+        while (!j->head && !j->stopping && !j->work_pending) {
+            pthread_cond_broadcast(&j->idle);
+            pthread_cond_wait(&j->wake, &j->lock);
+        }
+        if (j->stopping && !j->head)
+            break;
+        submission *batch = j->head;
+        j->head = j->tail = NULL;
+        bool run = !j->stopping;
+        j->busy = true;
+        pthread_mutex_unlock(&j->lock);
+
+        int more = turn(j, batch, run);
+        if (more < 0) {
+            /* The database refused (disk full, I/O error): retry after a pause rather
+             * than spin; accepted jobs are safe on disk or were answered with an error. */
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+
+        pthread_mutex_lock(&j->lock);
+        j->busy = false;
+        j->work_pending = more != 0;
+    }
+    j->busy = false;
+    pthread_cond_broadcast(&j->idle);
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------------ */
+
+jobs *jobs_start(store *s)
+{
+    jobs *j = calloc(1, sizeof *j);
+    if (!j)
+        abort();
+    j->store = s;
+    j->work_pending = true;     /* jobs left pending by an earlier run */
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->wake, NULL);
+    pthread_cond_init(&j->idle, NULL);
+    if (pthread_create(&j->thread, NULL, writer_main, j) != 0) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void jobs_stop(jobs *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->stopping = true;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    pthread_join(j->thread, NULL);
+    runner_state_clear(&j->state);
+    cache_clear(j);
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->idle);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx)
+{
+    submission *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->sub = *sub;
+    s->done = done;
+    s->ctx = ctx;
+    if (uuid_generate(s->id) != 0) {
+        job_decoded_free(sub->kind, sub->decoded);
+        free(sub->payload);
+        free(s);
+        return -1;
+    }
+    pthread_mutex_lock(&j->lock);
+    if (j->stopping) {
+        pthread_mutex_unlock(&j->lock);
+        job_decoded_free(sub->kind, sub->decoded);
+        free(sub->payload);
+        free(s);
+        return -1;
+    }
+    if (j->tail)
+        j->tail->next = s;
+    else
+        j->head = s;
+    j->tail = s;
+    j->work_pending = true;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    return 0;
+}
+
+void jobs_wait_idle(jobs *j)
+{
+    pthread_mutex_lock(&j->lock);
+    while ((j->head || j->work_pending || j->busy) && !j->stopping)
+        pthread_cond_wait(&j->idle, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+}

@@ -1,0 +1,119 @@
+/*
+ * runner: applies pending jobs in acceptance order (see runner.h). The kind-specific
+ * work lives in one file per kind (kinds.h); this file only walks the queue, keeps the
+ * decoded payload of the job in progress, and records progress and final states.
+ */
+#include "jobs/runner.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+
+static const job_kind_ops *ops_for(job_kind k)
+{
+    switch (k) {
+    case JOB_UPSERT: return &job_upsert_ops;
+    case JOB_DELETE_IDENTIFIER: return &job_delete_identifier_ops;
+    }
+    return NULL;
+}
+
+void *job_decode_payload(job_kind kind, const char *payload, size_t len)
+{
+    const job_kind_ops *ops = ops_for(kind);
+    return ops ? ops->decode(payload, len) : NULL;
+}
+
+void job_decoded_free(job_kind kind, void *decoded)
+{
+    const job_kind_ops *ops = ops_for(kind);
+    if (ops && decoded)
+        ops->free(decoded);
+}
+
+void runner_state_clear(runner_state *st)
+{
+    job_decoded_free(st->kind, st->decoded);
+    memset(st, 0, sizeof *st);
+}
+
+int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
+                     const char *message)
+{
+    char *ids = json_dumps(identifiers, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(identifiers);
+    int rc = store_tx_job_error_add(tx, job->seq, index, ids ? ids : "{}", message);
+    free(ids);
+    return rc;
+}
+
+/* Make st hold the decoded payload of job; NULL when the payload cannot be decoded. */
+static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, runner_take_fn take,
+                         void *ctx)
+{
+    if (st->decoded && strcmp(st->job_id, job->info.id) == 0)
+        return st->decoded;
+    runner_state_clear(st);
+    void *d = take ? take(ctx, job->info.id) : NULL;
+    if (!d) {
+        arena a = ARENA_INIT;
+        const char *payload;
+        size_t len;
+        if (store_tx_job_payload(tx, job->seq, &a, &payload, &len) == STORE_OK)
+            d = job_decode_payload(job->info.kind, payload, len);
+        arena_release(&a);
+    }
+    if (d) {
+        memcpy(st->job_id, job->info.id, sizeof st->job_id);
+        st->kind = job->info.kind;
+        st->decoded = d;
+    }
+    return d;
+}
+
+int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take, void *ctx)
+{
+    while (budget > 0) {
+        job_row job;
+        int rc = store_tx_job_next(tx, &job);
+        if (rc == STORE_NOT_FOUND)
+            return 0;
+        if (rc != STORE_OK)
+            return STORE_ERROR;
+        job_counts counts = job.info.counts;
+        const job_kind_ops *ops = ops_for(job.info.kind);
+        void *decoded = ops ? decoded_for(tx, &job, st, take, ctx) : NULL;
+        if (!decoded) {
+            /* Unreachable unless the database was edited by hand or a newer contactd
+             * wrote a kind this one does not know: fail the job visibly rather than
+             * block every job behind it. */
+            counts.errored = counts.requested > 0 ? counts.requested : 1;
+            json_t *none = json_object();
+            if (job_record_error(tx, &job, 0, none, "the stored job could not be decoded") != STORE_OK ||
+                store_tx_job_finish(tx, job.seq, JOB_FAILED, &counts, time_now_ms()) != STORE_OK)
+                return STORE_ERROR;
+            budget--;
+            continue;
+        }
+        long applied = ops->apply(tx, &job, decoded, budget, &counts);
+        if (applied < 0)
+            return STORE_ERROR;
+        int64_t cursor = job.cursor + applied;
+        if (cursor >= job.info.counts.requested) {
+            if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,
+                                    time_now_ms()) != STORE_OK)
+                return STORE_ERROR;
+            runner_state_clear(st);
+        } else if (store_tx_job_progress(tx, job.seq, cursor, &counts) != STORE_OK) {
+            return STORE_ERROR;
+        }
+        /* A job always costs at least one unit so that the loop ends. */
+        budget -= (size_t)applied < budget ? (size_t)(applied > 0 ? applied : 1) : budget;
+    }
+    job_row probe;
+    int rc = store_tx_job_next(tx, &probe);
+    return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? 0 : STORE_ERROR;
+}

@@ -1,0 +1,39 @@
+/*
+ * runner: applies pending jobs inside a write transaction that its caller owns.
+ *
+ * runner_step applies records of the oldest pending jobs, in acceptance order, until
+ * `budget` records are applied or no job is pending. Each job's progress (cursor and
+ * counts) is written in the same transaction as its effects, so a crash between slices
+ * resumes exactly where the last commit left off and no record is applied twice.
+ *
+ * The runner keeps the decoded payload of the job it is working on between calls
+ * (runner_state); the caller may offer decoded payloads it already has through take_fn.
+ */
+#ifndef CONTACTD_JOBS_RUNNER_H
+#define CONTACTD_JOBS_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* Give the runner the decoded payload of job_id if the caller holds it (ownership moves),
+ * or return NULL. */
+typedef void *(*runner_take_fn)(void *ctx, const char *job_id);
+
+typedef struct runner_state {
+    char job_id[UUID_STR_LEN + 1];
+    job_kind kind;
+    void *decoded;
+} runner_state;
+
+/* Returns 1 when pending jobs remain, 0 when none does, STORE_ERROR on a database
+ * failure (the caller must roll back; runner_state stays valid). */
+int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take, void *ctx);
+void runner_state_clear(runner_state *st);
+
+/* The kind-specific half of a job, in one file per kind. */
+void *job_decode_payload(job_kind kind, const char *payload, size_t len);
+void job_decoded_free(job_kind kind, void *decoded);
+
+#endif

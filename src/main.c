@@ -1,0 +1,172 @@
+/*
+ * contactd: a self-hosted server of SendGrid's Marketing Campaigns Contacts API v3.
+ *
+ *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--no-access-log]
+ *   contactd key create --account NAME | key list | key revoke KEY_ID   [--db PATH]
+ *   contactd version
+ *
+ * `serve` opens the store, starts the job writer and the HTTP server, prints
+ * "listening on http://HOST:PORT", and runs until SIGTERM or SIGINT. Then it stops
+ * accepting, lets requests in flight finish, answers every accepted job, and exits 0;
+ * jobs still pending stay on disk and run after the next start.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli.h"
+#include "http/server.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:3000"
+#define DEFAULT_DB "./contactd.db"
+#define SHUTDOWN_GRACE_MS 30000
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+static int usage(FILE *f)
+{
+    fprintf(f,
+            "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--no-access-log]\n"
+            "       contactd key create --account NAME [--db PATH]\n"
+            "       contactd key list [--db PATH]\n"
+            "       contactd key revoke KEY_ID [--db PATH]\n"
+            "       contactd version\n"
+            "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_API_KEY\n");
+    return f == stdout ? 0 : 2;
+}
+
+/* "http://HOST:PORT" for the listen address with the bound port. */
+static void print_listening(const char *listen, unsigned port)
+{
+    const char *colon = strrchr(listen, ':');
+    int hostlen = colon ? (int)(colon - listen) : (int)strlen(listen);
+    if (hostlen == 0)
+        printf("listening on http://0.0.0.0:%u\n", port);
+    else
+        printf("listening on http://%.*s:%u\n", hostlen, listen, port);
+    fflush(stdout);
+}
+
+static int serve(const char *listen, const char *db, unsigned threads, bool access_log)
+{
+    /* Signals are taken synchronously by this thread; every thread started below
+     * inherits the mask. SIGPIPE is ignored: a client that hangs up is not fatal. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    store *s = store_open(db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return 1;
+    }
+    if (cli_bootstrap_key(s, getenv("CONTACTD_API_KEY")) != 0) {
+        store_close(s);
+        return 1;
+    }
+    api_ctx app = {.store = s, .jobs = jobs_start(s)};
+    if (!app.jobs) {
+        fprintf(stderr, "contactd: cannot start the job writer\n");
+        store_close(s);
+        return 1;
+    }
+    http_config cfg = {
+        .listen = listen,
+        .threads = threads,
+        .max_connections = 4096,
+        .max_per_ip = 2048,
+        .idle_timeout_s = 30,
+        .header_limit = 32 * 1024,
+        .routes = api_routes,
+        .nroutes = api_route_count,
+        .app = &app,
+        .store = s,
+        .access_log = access_log,
+    };
+    http_server *srv = http_server_start(&cfg, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "contactd: %s\n", err);
+        jobs_stop(app.jobs);
+        store_close(s);
+        return 1;
+    }
+    printf("database %s\n", db);
+    print_listening(listen, http_server_port(srv));
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_server_stop(srv, SHUTDOWN_GRACE_MS);
+    jobs_stop(app.jobs);
+    store_close(s);
+    fprintf(stderr, "contactd: stopped\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    const char *db = env_or("CONTACTD_DB", DEFAULT_DB);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("contactd 0.1.0\n");
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0)
+        return usage(stdout);
+
+    /* --db is accepted by every command; the rest is the command's own. */
+    char **rest = calloc((size_t)argc, sizeof *rest);
+    if (!rest)
+        return 1;
+    int nrest = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else
+            rest[nrest++] = argv[i];
+    }
+    int code;
+    if (strcmp(cmd, "serve") == 0) {
+        const char *listen = env_or("CONTACTD_LISTEN", DEFAULT_LISTEN);
+        long threads = atol(env_or("CONTACTD_THREADS", "0"));
+        bool access_log = true;
+        code = -1;
+        for (int i = 1; i < nrest; i++) {
+            if (strcmp(rest[i], "--listen") == 0 && i + 1 < nrest) {
+                listen = rest[++i];
+            } else if (strcmp(rest[i], "--threads") == 0 && i + 1 < nrest) {
+                char *end;
+                threads = strtol(rest[++i], &end, 10);
+                if (*end || threads < 1 || threads > 256) {
+                    fprintf(stderr, "contactd: --threads takes a number from 1 to 256\n");
+                    code = 2;
+                }
+            } else if (strcmp(rest[i], "--no-access-log") == 0) {
+                access_log = false;
+            } else {
+                code = usage(stderr);
+            }
+        }
+        if (code == -1)
+            code = serve(listen, db, threads > 0 ? (unsigned)threads : 0, access_log);
+    } else if (strcmp(cmd, "key") == 0) {
+        code = cli_key_main(nrest, rest, db);
+    } else {
+        code = usage(stderr);
+    }
+    free(rest);
+    return code;
+}

@@ -1,0 +1,911 @@
+/*
+ * sqlite: the SQLite implementation of store.h.
+ *
+ * One writer connection, guarded by a mutex that store_tx_begin takes and commit or
+ * rollback releases, and a pool of read-only connections that grows to the number of
+ * threads that read at once. The database runs in WAL mode with synchronous=FULL, so a
+ * committed transaction is on disk when store_tx_commit returns and readers never wait
+ * for the writer. Every statement is prepared once per connection and reused.
+ *
+ * The contact column list is generated from contact_fields[] so that the SQL, the
+ * decoder and the encoder cannot disagree about which fields exist.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/timeutil.h"
+#include "store/sqlite_schema.h"
+
+/* ---- statements ------------------------------------------------------------------ */
+
+enum stmt_id {
+    ST_KEY_FIND,
+    ST_KEY_LIST,
+    ST_KEY_INSERT,
+    ST_KEY_REVOKE,
+    ST_ACCOUNT_COUNT,
+    ST_ACCOUNT_FIND,
+    ST_ACCOUNT_INSERT,
+    ST_CONTACT_GET,
+    ST_CONTACT_FIND_0,      /* one per id_type, in id_type order */
+    ST_CONTACT_FIND_1,
+    ST_CONTACT_FIND_2,
+    ST_CONTACT_FIND_3,
+    ST_CONTACT_INSERT,
+    ST_CONTACT_UPDATE,
+    ST_JOB_GET,
+    ST_JOB_ERRORS,
+    ST_JOB_INSERT,
+    ST_JOB_NEXT,
+    ST_JOB_PAYLOAD,
+    ST_JOB_PROGRESS,
+    ST_JOB_FINISH,
+    ST_JOB_ERROR_ADD,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_COUNT
+};
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    struct conn *next;          /* free list of the reader pool */
+} conn;
+
+struct store_tx {
+    store *s;
+};
+
+struct store {
+    char *path;
+    bool remove_on_close;       /* ":memory:" runs on a private temp file */
+    char *sql[ST_COUNT];
+    conn *writer;
+    pthread_mutex_t write_lock;
+    store_tx tx;
+    pthread_mutex_t pool_lock;
+    conn *readers;              /* idle read connections */
+    conn *all_readers[64];      /* every reader opened, for store_close */
+    int reader_count;
+};
+
+/* SELECT list of a contact row: id, the reserved fields, alternate_emails,
+ * custom_fields, created_at, updated_at. */
+static char *contact_columns(void)
+{
+    size_t cap = 64;
+    for (int i = 0; i < CF_COUNT; i++)
+        cap += strlen(contact_fields[i].name) + 2;
+    cap += 64;
+    char *s = malloc(cap);
+    if (!s)
+        abort();
+    strcpy(s, "id");
+    for (int i = 0; i < CF_COUNT; i++) {
+        strcat(s, ",");
+        strcat(s, contact_fields[i].name);
+    }
+    strcat(s, ",alternate_emails,custom_fields,created_at,updated_at");
+    return s;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return out;
+}
+
+static void build_sql(store *s)
+{
+    char *cols = contact_columns();
+    /* "?,?,...": one placeholder per contact column */
+    size_t ncols = CF_COUNT + 5;
+    char *marks = malloc(ncols * 2);
+    if (!marks)
+        abort();
+    for (size_t i = 0; i < ncols; i++) {
+        marks[2 * i] = '?';
+        marks[2 * i + 1] = i + 1 < ncols ? ',' : '\0';
+    }
+    /* "email=?,...,updated_at=?" for the update */
+    size_t setcap = 64;
+    for (int i = 0; i < CF_COUNT; i++)
+        setcap += strlen(contact_fields[i].name) + 4;
+    setcap += 64;
+    char *set = malloc(setcap);
+    if (!set)
+        abort();
+    set[0] = '\0';
+    for (int i = 0; i < CF_COUNT; i++) {
+        strcat(set, contact_fields[i].name);
+        strcat(set, "=?,");
+    }
+    strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
+
+    s->sql[ST_KEY_FIND] = xasprintf(
+        "SELECT account_id, secret_sha256, revoked_at IS NOT NULL, scopes FROM api_keys WHERE key_id=?");
+    s->sql[ST_KEY_LIST] = xasprintf(
+        "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
+        " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
+    s->sql[ST_KEY_INSERT] = xasprintf(
+        "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at) VALUES(?,?,?,?,?)");
+    s->sql[ST_KEY_REVOKE] = xasprintf(
+        "UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
+    s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
+    s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
+    s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
+    s->sql[ST_CONTACT_GET] = xasprintf("SELECT %s FROM contacts WHERE account_id=? AND id=?", cols);
+    for (int t = 0; t < ID_TYPE_COUNT; t++)
+        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
+            "SELECT %s FROM contacts WHERE account_id=? AND %s=?", cols, id_type_field((id_type)t));
+    s->sql[ST_CONTACT_INSERT] = xasprintf(
+        "INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
+    s->sql[ST_CONTACT_UPDATE] = xasprintf(
+        "UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
+    s->sql[ST_JOB_GET] = xasprintf(
+        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
+        " COALESCE(finished_at,0) FROM jobs WHERE id=? AND account_id=?");
+    s->sql[ST_JOB_ERRORS] = xasprintf(
+        "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
+        " WHERE j.id=? AND j.account_id=? ORDER BY e.idx");
+    s->sql[ST_JOB_INSERT] = xasprintf(
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at) VALUES(?,?,?,?,?,?)");
+    s->sql[ST_JOB_NEXT] = xasprintf(
+        "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted, errored,"
+        " accepted_at FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
+    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=?");
+    s->sql[ST_JOB_PROGRESS] = xasprintf(
+        "UPDATE jobs SET cursor=?, created=?, updated=?, deleted=?, errored=? WHERE seq=?");
+    /* A finished job's payload is dropped: its results and errors are what remain
+     * useful, and a 6 MB body kept forever per job would fill the disk. */
+    s->sql[ST_JOB_FINISH] = xasprintf(
+        "UPDATE jobs SET status=?, created=?, updated=?, deleted=?, errored=?, finished_at=?,"
+        " payload=x'', cursor=requested WHERE seq=? AND status=0");
+    s->sql[ST_JOB_ERROR_ADD] = xasprintf(
+        "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
+    s->sql[ST_BEGIN] = xasprintf("BEGIN IMMEDIATE");
+    s->sql[ST_COMMIT] = xasprintf("COMMIT");
+    s->sql[ST_ROLLBACK] = xasprintf("ROLLBACK");
+    free(cols);
+    free(marks);
+    free(set);
+}
+
+/* ---- connections ----------------------------------------------------------------- */
+
+static void log_sqlite(sqlite3 *db, const char *what)
+{
+    fprintf(stderr, "contactd: sqlite: %s: %s\n", what, db ? sqlite3_errmsg(db) : "no connection");
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "contactd: sqlite: %s: %s\n", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static conn *conn_open(store *s, bool readonly, char *err, size_t err_size)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
+                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (err)
+            snprintf(err, err_size, "cannot open %s: %s", s->path,
+                     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    /* A CLI command writing at the same time as the server waits instead of failing. */
+    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_extended_result_codes(c->db, 1);
+    return c;
+}
+
+static void conn_close(conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* The prepared statement id on connection c, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(store *s, conn *c, enum stmt_id id)
+{
+    if (!c->stmt[id]) {
+        if (sqlite3_prepare_v3(c->db, s->sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+                               NULL) != SQLITE_OK) {
+            log_sqlite(c->db, s->sql[id]);
+            return NULL;
+        }
+    }
+    return c->stmt[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static conn *reader_acquire(store *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    conn *c = s->readers;
+    if (c) {
+        s->readers = c->next;
+        pthread_mutex_unlock(&s->pool_lock);
+        return c;
+    }
+    bool room = s->reader_count < (int)(sizeof s->all_readers / sizeof s->all_readers[0]);
+    pthread_mutex_unlock(&s->pool_lock);
+    if (!room)
+        return NULL;
+    char err[256];
+    c = conn_open(s, true, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return NULL;
+    }
+    exec(c->db, "PRAGMA mmap_size=268435456");
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->reader_count < (int)(sizeof s->all_readers / sizeof s->all_readers[0])) {
+        s->all_readers[s->reader_count++] = c;
+        pthread_mutex_unlock(&s->pool_lock);
+        return c;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    conn_close(c);
+    return NULL;
+}
+
+static void reader_release(store *s, conn *c)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    c->next = s->readers;
+    s->readers = c;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* ---- open and close -------------------------------------------------------------- */
+
+static int migrate(store *s)
+{
+    sqlite3 *db = s->writer->db;
+    if (exec(db, "BEGIN IMMEDIATE") != STORE_OK)
+        return STORE_ERROR;
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (version > sqlite_migration_count) {
+        fprintf(stderr, "contactd: database schema %d is newer than this contactd (%d)\n",
+                version, sqlite_migration_count);
+        exec(db, "ROLLBACK");
+        return STORE_ERROR;
+    }
+    for (int v = version; v < sqlite_migration_count; v++) {
+        if (exec(db, sqlite_migrations[v]) != STORE_OK) {
+            exec(db, "ROLLBACK");
+            return STORE_ERROR;
+        }
+    }
+    char set[64];
+    snprintf(set, sizeof set, "PRAGMA user_version=%d", sqlite_migration_count);
+    if (exec(db, set) != STORE_OK || exec(db, "COMMIT") != STORE_OK) {
+        exec(db, "ROLLBACK");
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+store *store_open(const char *path, char *err, size_t err_size)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    if (strcmp(path, ":memory:") == 0) {
+        /* Readers need their own connections to the same data, which a true in-memory
+         * database cannot give without shared-cache locking; a deleted temp file can. */
+        const char *dir = getenv("TMPDIR");
+        char *tmpl = xasprintf("%s/contactd-XXXXXX", dir && *dir ? dir : "/tmp");
+        int fd = mkstemp(tmpl);
+        if (fd < 0) {
+            snprintf(err, err_size, "cannot create a temporary database: %s", strerror(errno));
+            free(tmpl);
+            free(s);
+            return NULL;
+        }
+        close(fd);
+        s->path = tmpl;
+        s->remove_on_close = true;
+    } else {
+        s->path = strdup(path);
+    }
+    pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    s->tx.s = s;
+    build_sql(s);
+    s->writer = conn_open(s, false, err, err_size);
+    if (!s->writer) {
+        store_close(s);
+        return NULL;
+    }
+    if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
+        exec(s->writer->db, "PRAGMA synchronous=FULL") != STORE_OK ||
+        exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK ||
+        migrate(s) != STORE_OK) {
+        snprintf(err, err_size, "cannot prepare the database %s: %s", path,
+                 sqlite3_errmsg(s->writer->db));
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->reader_count; i++)
+        conn_close(s->all_readers[i]);
+    conn_close(s->writer);
+    if (s->remove_on_close && s->path) {
+        static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+            char *p = xasprintf("%s%s", s->path, suffix[i]);
+            unlink(p);
+            free(p);
+        }
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        free(s->sql[i]);
+    pthread_mutex_destroy(&s->write_lock);
+    pthread_mutex_destroy(&s->pool_lock);
+    free(s->path);
+    free(s);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    done(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return STORE_OK;
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+        return STORE_CONFLICT;
+    log_sqlite(db, sqlite3_sql(st));
+    return STORE_ERROR;
+}
+
+int store_tx_begin(store *s, store_tx **out)
+{
+    pthread_mutex_lock(&s->write_lock);
+    sqlite3_stmt *st = stmt(s, s->writer, ST_BEGIN);
+    if (!st || step_done(s->writer->db, st) != STORE_OK) {
+        pthread_mutex_unlock(&s->write_lock);
+        return STORE_ERROR;
+    }
+    *out = &s->tx;
+    return STORE_OK;
+}
+
+int store_tx_commit(store_tx *tx)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_COMMIT);
+    int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
+    if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
+        exec(s->writer->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+void store_tx_rollback(store_tx *tx)
+{
+    store *s = tx->s;
+    if (!sqlite3_get_autocommit(s->writer->db)) {
+        sqlite3_stmt *st = stmt(s, s->writer, ST_ROLLBACK);
+        if (st)
+            step_done(s->writer->db, st);
+    }
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+/* ---- binding helpers ------------------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, arena *a)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    return arena_strndup(a, (const char *)t, (size_t)n);
+}
+
+/* ---- accounts and keys ----------------------------------------------------------- */
+
+int store_key_find(store *s, const char *key_id, store_key *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_KEY_FIND);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, key_id);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            out->account_id = sqlite3_column_int64(st, 0);
+            memset(out->secret_hash, 0, sizeof out->secret_hash);
+            int n = sqlite3_column_bytes(st, 1);
+            const void *h = sqlite3_column_blob(st, 1);
+            if (h && n == APIKEY_HASH_LEN)
+                memcpy(out->secret_hash, h, APIKEY_HASH_LEN);
+            out->revoked = sqlite3_column_int(st, 2) != 0;
+            const unsigned char *sc = sqlite3_column_text(st, 3);
+            snprintf(out->scopes, sizeof out->scopes, "%s", sc ? (const char *)sc : "");
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        } else {
+            log_sqlite(c->db, "key lookup");
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_KEY_LIST);
+    int rc = st ? STORE_OK : STORE_ERROR;
+    while (st) {
+        int r = sqlite3_step(st);
+        if (r != SQLITE_ROW) {
+            if (r != SQLITE_DONE)
+                rc = STORE_ERROR;
+            break;
+        }
+        store_key_row row = {
+            .key_id = (const char *)sqlite3_column_text(st, 0),
+            .account = (const char *)sqlite3_column_text(st, 1),
+            .scopes = (const char *)sqlite3_column_text(st, 2),
+            .created_at = sqlite3_column_int64(st, 3),
+            .revoked_at = sqlite3_column_int64(st, 4),
+        };
+        each(ctx, &row);
+    }
+    if (st)
+        done(st);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_account_count(store *s, int64_t *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_ACCOUNT_COUNT);
+    int rc = STORE_ERROR;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = STORE_OK;
+    }
+    if (st)
+        done(st);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_ACCOUNT_FIND);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, name);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *account_id = sqlite3_column_int64(st, 0);
+        done(st);
+        return STORE_OK;
+    }
+    done(st);
+    if (r != SQLITE_DONE)
+        return STORE_ERROR;
+    st = stmt(s, s->writer, ST_ACCOUNT_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, time_now_ms());
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK)
+        *account_id = sqlite3_last_insert_rowid(s->writer->db);
+    return rc;
+}
+
+int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
+                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, key_id);
+    sqlite3_bind_int64(st, 2, account_id);
+    sqlite3_bind_blob(st, 3, hash, APIKEY_HASH_LEN, SQLITE_STATIC);
+    bind_text(st, 4, scopes);
+    sqlite3_bind_int64(st, 5, time_now_ms());
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_key_revoke(store_tx *tx, const char *key_id)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_REVOKE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, time_now_ms());
+    bind_text(st, 2, key_id);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+/* ---- contacts -------------------------------------------------------------------- */
+
+static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
+{
+    memset(out, 0, sizeof *out);
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
+    for (int i = 0; i < CF_COUNT; i++)
+        out->field[i] = col_text(st, 1 + i, a);
+    out->alternate_emails = col_text(st, CF_COUNT + 1, a);
+    out->custom_fields = col_text(st, CF_COUNT + 2, a);
+    out->created_at = sqlite3_column_int64(st, CF_COUNT + 3);
+    out->updated_at = sqlite3_column_int64(st, CF_COUNT + 4);
+}
+
+/* Run a contact SELECT bound to (account, value) on connection c. */
+static int contact_query(store *s, conn *c, enum stmt_id id, int64_t account, const char *value,
+                         arena *a, contact *out)
+{
+    sqlite3_stmt *st = stmt(s, c, id);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, value);
+    int r = sqlite3_step(st);
+    int rc;
+    if (r == SQLITE_ROW) {
+        read_contact(st, a, out);
+        rc = STORE_OK;
+    } else if (r == SQLITE_DONE) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        log_sqlite(c->db, "contact lookup");
+        rc = STORE_ERROR;
+    }
+    done(st);
+    return rc;
+}
+
+int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
+                       contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
+{
+    return contact_query(tx->s, tx->s->writer, ST_CONTACT_GET, account, id, a, out);
+}
+
+int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
+                          arena *a, contact *out)
+{
+    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account,
+                         value, a, out);
+}
+
+/* Bind the contact columns in SELECT order starting at parameter first. Identifiers that
+ * are empty are stored as NULL so the unique indexes ignore them. */
+static int bind_contact(sqlite3_stmt *st, int first, const contact *c)
+{
+    int p = first;
+    for (int i = 0; i < CF_COUNT; i++) {
+        const char *v = c->field[i];
+        if (i < ID_TYPE_COUNT && v && !v[0])
+            v = NULL;
+        bind_text(st, p++, v);
+    }
+    bind_text(st, p++, c->alternate_emails);
+    bind_text(st, p++, c->custom_fields);
+    sqlite3_bind_int64(st, p++, c->created_at);
+    sqlite3_bind_int64(st, p++, c->updated_at);
+    return p;
+}
+
+int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, c->id);
+    bind_contact(st, 3, c);
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_UPDATE);
+    if (!st)
+        return STORE_ERROR;
+    int p = bind_contact(st, 1, c);
+    sqlite3_bind_int64(st, p++, account);
+    bind_text(st, p, c->id);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+int store_job_get(store *s, int64_t account, const char *id, job_info *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_GET);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, account);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            memset(out, 0, sizeof *out);
+            snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
+            out->kind = (job_kind)sqlite3_column_int(st, 1);
+            out->status = (job_status)sqlite3_column_int(st, 2);
+            out->counts.requested = sqlite3_column_int64(st, 3);
+            out->counts.created = sqlite3_column_int64(st, 4);
+            out->counts.updated = sqlite3_column_int64(st, 5);
+            out->counts.deleted = sqlite3_column_int64(st, 6);
+            out->counts.errored = sqlite3_column_int64(st, 7);
+            out->accepted_at = sqlite3_column_int64(st, 8);
+            out->finished_at = sqlite3_column_int64(st, 9);
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        } else {
+            log_sqlite(c->db, "job lookup");
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_job_errors(store *s, int64_t account, const char *id, arena *a,
+                     job_error_row **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_ERRORS);
+    int rc = st ? STORE_OK : STORE_ERROR;
+    size_t n = 0, cap = 0;
+    job_error_row *out = NULL;
+    if (st) {
+        bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, account);
+        for (;;) {
+            int r = sqlite3_step(st);
+            if (r != SQLITE_ROW) {
+                if (r != SQLITE_DONE)
+                    rc = STORE_ERROR;
+                break;
+            }
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                job_error_row *grown = arena_alloc(a, ncap * sizeof *grown);
+                if (n)
+                    memcpy(grown, out, n * sizeof *grown);
+                out = grown;
+                cap = ncap;
+            }
+            out[n].index = sqlite3_column_int64(st, 0);
+            out[n].identifiers = col_text(st, 1, a);
+            out[n].message = col_text(st, 2, a);
+            n++;
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
+int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, j->id);
+    sqlite3_bind_int64(st, 2, j->account);
+    sqlite3_bind_int(st, 3, (int)j->kind);
+    sqlite3_bind_blob64(st, 4, j->payload, j->payload_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, j->requested);
+    sqlite3_bind_int64(st, 6, j->accepted_at);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK)
+        *seq = sqlite3_last_insert_rowid(s->writer->db);
+    return rc;
+}
+
+int store_tx_job_next(store_tx *tx, job_row *out)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_NEXT);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_step(st);
+    int rc;
+    if (r == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->seq = sqlite3_column_int64(st, 0);
+        out->account = sqlite3_column_int64(st, 1);
+        snprintf(out->info.id, sizeof out->info.id, "%s", (const char *)sqlite3_column_text(st, 2));
+        out->info.kind = (job_kind)sqlite3_column_int(st, 3);
+        out->info.status = JOB_PENDING;
+        out->cursor = sqlite3_column_int64(st, 4);
+        out->info.counts.requested = sqlite3_column_int64(st, 5);
+        out->info.counts.created = sqlite3_column_int64(st, 6);
+        out->info.counts.updated = sqlite3_column_int64(st, 7);
+        out->info.counts.deleted = sqlite3_column_int64(st, 8);
+        out->info.counts.errored = sqlite3_column_int64(st, 9);
+        out->info.accepted_at = sqlite3_column_int64(st, 10);
+        rc = STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    }
+    done(st);
+    return rc;
+}
+
+int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PAYLOAD);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = STORE_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        *payload = arena_strndup(a, p ? p : "", (size_t)n);
+        *len = (size_t)n;
+        rc = STORE_OK;
+    }
+    done(st);
+    return rc;
+}
+
+static void bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
+{
+    sqlite3_bind_int64(st, first, c->created);
+    sqlite3_bind_int64(st, first + 1, c->updated);
+    sqlite3_bind_int64(st, first + 2, c->deleted);
+    sqlite3_bind_int64(st, first + 3, c->errored);
+}
+
+int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PROGRESS);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, cursor);
+    bind_counts(st, 2, c);
+    sqlite3_bind_int64(st, 6, seq);
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_counts *c,
+                        int64_t finished_at)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_FINISH);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int(st, 1, (int)status);
+    bind_counts(st, 2, c);
+    sqlite3_bind_int64(st, 6, finished_at);
+    sqlite3_bind_int64(st, 7, seq);
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
+                           const char *message)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_ERROR_ADD);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, index);
+    bind_text(st, 3, identifiers);
+    bind_text(st, 4, message);
+    return step_done(s->writer->db, st);
+}

@@ -1,0 +1,133 @@
+/*
+ * store: the only door to data. Nothing outside src/store/ sees SQL or a database handle.
+ *
+ * Two kinds of access:
+ *  - reads (store_contact_get, store_job_get, ...) may be called from any thread at any
+ *    time; each borrows a read-only connection from a pool and returns it before
+ *    returning. SQLite in WAL mode lets them run beside the writer without blocking.
+ *  - writes happen only inside a store_tx, which one thread at a time holds (the job
+ *    writer in the server; the CLI in `contactd key ...`). store_tx_begin blocks while
+ *    another thread holds the transaction.
+ *
+ * Every function returns STORE_OK (0) or a negative STORE_* code. Strings returned
+ * through out-parameters live in the arena the caller passes; the store keeps no
+ * pointer to them.
+ */
+#ifndef CONTACTD_STORE_STORE_H
+#define CONTACTD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/apikey.h"
+#include "core/arena.h"
+#include "core/contact.h"
+#include "core/job.h"
+
+enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = -1,
+    STORE_ERROR = -2,       /* an I/O or database failure: the request cannot be served now */
+    STORE_CONFLICT = -3,    /* a uniqueness rule would be broken */
+};
+
+typedef struct store store;
+typedef struct store_tx store_tx;
+
+/* Open (and migrate) the database at path; ":memory:" is a private temp file removed by
+ * store_close. On failure returns NULL and writes a reason to err. */
+store *store_open(const char *path, char *err, size_t err_size);
+void store_close(store *s);
+
+/* ---- accounts and API keys ------------------------------------------------------- */
+
+typedef struct store_key {
+    int64_t account_id;
+    uint8_t secret_hash[APIKEY_HASH_LEN];
+    bool revoked;
+    char scopes[64];
+} store_key;
+
+typedef struct store_key_row {
+    const char *key_id, *account, *scopes;
+    int64_t created_at, revoked_at;     /* ms; revoked_at 0 when active */
+} store_key_row;
+
+int store_key_find(store *s, const char *key_id, store_key *out);
+int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
+int store_account_count(store *s, int64_t *out);
+
+int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id);
+/* STORE_CONFLICT when key_id exists already. */
+int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
+                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes);
+/* STORE_NOT_FOUND when no active key has that id. */
+int store_tx_key_revoke(store_tx *tx, const char *key_id);
+
+/* ---- contacts -------------------------------------------------------------------- */
+
+int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out);
+int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
+                       contact *out);
+
+int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
+int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
+                          arena *a, contact *out);
+/* Insert a new contact or rewrite an existing one (matched by account and c->id). */
+int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+typedef struct job_new {
+    int64_t account;
+    job_kind kind;
+    char id[UUID_STR_LEN + 1];
+    const void *payload;            /* the accepted request, replayable by the runner */
+    size_t payload_len;
+    int64_t requested;
+    int64_t accepted_at;            /* ms */
+} job_new;
+
+/* A pending job as the runner sees it. */
+typedef struct job_row {
+    int64_t seq;                    /* acceptance order: jobs run in seq order */
+    int64_t account;
+    job_info info;
+    int64_t cursor;                 /* records already applied */
+} job_row;
+
+typedef struct job_error_row {
+    int64_t index;
+    const char *identifiers;        /* JSON object text */
+    const char *message;
+} job_error_row;
+
+int store_job_get(store *s, int64_t account, const char *id, job_info *out);
+/* All per-record errors of a job, in record order. */
+int store_job_errors(store *s, int64_t account, const char *id, arena *a,
+                     job_error_row **rows, size_t *count);
+
+/* Insert an accepted job; *seq receives its place in the queue. */
+int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq);
+/* The oldest pending job, or STORE_NOT_FOUND. */
+int store_tx_job_next(store_tx *tx, job_row *out);
+int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len);
+/* Record progress (cursor and counts) of a job that stays pending. */
+int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c);
+/* Make a job terminal. */
+int store_tx_job_finish(store_tx *tx, int64_t seq, job_status st, const job_counts *c,
+                        int64_t finished_at);
+int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
+                           const char *message);
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+/* Begin the write transaction (blocks while another thread holds it). */
+int store_tx_begin(store *s, store_tx **out);
+/* Commit durably (the call returns after fsync); the tx is gone either way. */
+int store_tx_commit(store_tx *tx);
+void store_tx_rollback(store_tx *tx);
+
+#endif

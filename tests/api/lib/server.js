@@ -1,0 +1,546 @@
+'use strict';
+// Test helpers for the black-box API suite: start a real contactd process on a
+// throwaway database, talk to it through the official @sendgrid/client (or raw
+// HTTP for what the client cannot express), manage API keys through the CLI,
+// and poll asynchronous jobs.
+//
+// Every test file runs in its own Node process (node --test), starts its own
+// server(s) in before() and stops them in after(). stop() asserts a clean exit
+// (code 0), so a sanitizer report at shutdown fails the file.
+
+const { spawn, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const assert = require('node:assert/strict');
+const nodeTest = require('node:test');
+const { Client } = require('@sendgrid/client');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const BIN = process.env.CONTACTD_BIN || path.join(REPO, 'build', 'contactd');
+
+const READY_TIMEOUT_MS = 10000;
+const STOP_TIMEOUT_MS = 15000;
+const LOG_LINES = 200;
+
+const KEY_RE = /SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_V4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+const RESERVED_STRING_FIELDS = [
+  'first_name', 'last_name', 'unique_name', 'email', 'phone_number_id',
+  'external_id', 'anonymous_id', 'address_line_1', 'address_line_2', 'city',
+  'state_province_region', 'country', 'postal_code', 'phone_number',
+  'whatsapp', 'line', 'facebook',
+];
+
+// Every server started by this process, so a failing test can print their logs
+// and a crashing test file does not leave processes behind.
+const servers = new Set();
+process.on('exit', () => {
+  for (const s of servers) {
+    if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
+      try { s.proc.kill('SIGKILL'); } catch (_) { /* already gone */ }
+    }
+  }
+});
+
+function randomSecret(n = 43) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+  const bytes = crypto.randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[bytes[i] & 63];
+  return s;
+}
+
+// A fixed-id test key; the secret part differs per run.
+function makeTestKey() {
+  return `SG.testkey0001.${randomSecret(43)}`;
+}
+
+function newClient(url, key) {
+  const c = new Client();
+  c.setApiKey(key); // resets baseUrl, so it must come first
+  c.setDefaultRequest('baseUrl', url);
+  return c;
+}
+
+// Run one request through the official client; resolve {status, body, headers}
+// for 2xx and for error statuses alike.
+async function call(client, opts) {
+  try {
+    const [res, body] = await client.request(opts);
+    return { status: res.statusCode, body, headers: res.headers };
+  } catch (err) {
+    if (err && typeof err.code === 'number' && err.response) {
+      return { status: err.code, body: err.response.body, headers: err.response.headers };
+    }
+    throw err;
+  }
+}
+
+// Raw HTTP for cases the client cannot express. body: string | Buffer | object
+// (JSON-encoded) | undefined. Returns {status, headers, text, body} where body
+// is the parsed JSON or undefined.
+function raw(baseUrl, { method = 'GET', path: p = '/', headers = {}, body, timeoutMs = 10000 } = {}) {
+  const u = new URL(p, baseUrl);
+  let payload;
+  if (body === undefined) payload = undefined;
+  else if (Buffer.isBuffer(body)) payload = body;
+  else if (typeof body === 'string') payload = Buffer.from(body, 'utf8');
+  else payload = Buffer.from(JSON.stringify(body), 'utf8');
+  const hdrs = { ...headers };
+  if (payload !== undefined && !Object.keys(hdrs).some((h) => h.toLowerCase() === 'content-length')) {
+    hdrs['Content-Length'] = payload.length;
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method,
+      headers: hdrs, agent: false,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve(parseResponse(res, Buffer.concat(chunks))));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`raw ${method} ${p}: no response within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+function parseResponse(res, buf) {
+  const text = buf.toString('utf8');
+  let body;
+  try { body = text.length ? JSON.parse(text) : undefined; } catch (_) { body = undefined; }
+  return { status: res.statusCode, headers: res.headers, text, body };
+}
+
+// Send a request whose body may be cut short by the server (413 before the
+// body is read). `writeBody(req)` writes what it likes; the promise resolves
+// with the first response, however far the upload got.
+function rawEarlyResponse(baseUrl, { method = 'PUT', path: p, headers = {}, writeBody, timeoutMs = 15000 }) {
+  const u = new URL(p, baseUrl);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (fn, v) => { if (!done) { done = true; clearTimeout(timer); fn(v); } };
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      const end = () => { finish(resolve, parseResponse(res, Buffer.concat(chunks))); req.destroy(); };
+      res.on('end', end);
+      res.on('close', end);
+      res.on('error', end);
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish(reject, new Error(`${method} ${p}: no response within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (e) => {
+      // Writes failing after the server answered and closed are expected; an
+      // error before any response is a failure.
+      setTimeout(() => finish(reject, new Error(`${method} ${p}: connection error before any response: ${e.message}`)), 200);
+    });
+    writeBody(req);
+  });
+}
+
+function isTerminal(status) {
+  return status === 'completed' || status === 'errored' || status === 'failed';
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Poll GET /v3/marketing/contacts/imports/{id} until the job is terminal.
+async function pollJob(client, jobId, { timeoutMs = 10000, intervalMs = 20 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await call(client, { method: 'GET', url: `/v3/marketing/contacts/imports/${jobId}` });
+    if (last.status !== 200) {
+      throw new Error(`GET imports/${jobId} answered ${last.status}: ${JSON.stringify(last.body)}`);
+    }
+    if (last.body && isTerminal(last.body.status)) return last.body;
+    assert.equal(last.body.finished_at, null, `finished_at must be null while the job is not finished: ${JSON.stringify(last.body)}`);
+    if (Date.now() > deadline) {
+      throw new Error(`job ${jobId} not terminal after ${timeoutMs} ms; last: ${JSON.stringify(last.body)}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// PUT contacts and assert the 202; returns the job id.
+async function upsert(client, contacts, extra = {}) {
+  const res = await call(client, { method: 'PUT', url: '/v3/marketing/contacts', body: { ...extra, contacts } });
+  assert.equal(res.status, 202, `upsert answered ${res.status}: ${JSON.stringify(res.body)}`);
+  assert.equal(typeof res.body.job_id, 'string');
+  return res.body.job_id;
+}
+
+// Upsert and wait for the job; returns the job status body.
+async function upsertAndWait(client, contacts, opts = {}) {
+  const jobId = await upsert(client, contacts);
+  return pollJob(client, jobId, opts);
+}
+
+async function searchIds(client, type, identifiers) {
+  return call(client, {
+    method: 'POST', url: `/v3/marketing/contacts/search/identifiers/${type}`, body: { identifiers },
+  });
+}
+
+// Find one contact by identifier; returns the ContactDetails3 or null (404).
+async function findOne(client, type, value) {
+  const res = await searchIds(client, type, [value]);
+  if (res.status === 404) return null;
+  assert.equal(res.status, 200, `search ${type}=${value} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const keys = Object.keys(res.body.result);
+  assert.equal(keys.length, 1, `one result key expected: ${JSON.stringify(res.body)}`);
+  const entry = res.body.result[keys[0]];
+  if (entry.error) return null;
+  return entry.contact;
+}
+
+async function getContact(client, id) {
+  return call(client, { method: 'GET', url: `/v3/marketing/contacts/${encodeURIComponent(id)}` });
+}
+
+async function deleteIdentifier(client, contactId, type, value) {
+  return call(client, {
+    method: 'DELETE',
+    url: `/v3/marketing/contacts/${encodeURIComponent(contactId)}/identifiers`,
+    body: { identifier_type: type, identifier_value: value },
+  });
+}
+
+// Fields of a standard error body, in order.
+function errorFields(body) {
+  assert.ok(body && Array.isArray(body.errors), `errors[] expected, got ${JSON.stringify(body)}`);
+  for (const e of body.errors) {
+    assert.equal(typeof e.message, 'string', `message must be a string: ${JSON.stringify(e)}`);
+  }
+  return body.errors.map((e) => e.field);
+}
+
+// Assert a 400 whose errors name exactly `fields` (any order, one per problem).
+function assert400(res, fields, label = '') {
+  assert.equal(res.status, 400, `${label} expected 400, got ${res.status}: ${JSON.stringify(res.body)}`);
+  const got = errorFields(res.body);
+  assert.deepEqual([...got].sort(), [...fields].sort(), `${label} error fields: ${JSON.stringify(res.body)}`);
+}
+
+function assertErrorBody(res, status, label = '') {
+  assert.equal(res.status, status, `${label} expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
+  assert.ok(res.body && Array.isArray(res.body.errors) && res.body.errors.length >= 1,
+    `${label} errors[] expected: ${JSON.stringify(res.body)}`);
+  for (const e of res.body.errors) assert.equal(typeof e.message, 'string');
+}
+
+function assertTimestamp(v, label) {
+  assert.equal(typeof v, 'string', `${label} must be a string, got ${JSON.stringify(v)}`);
+  assert.match(v, TIMESTAMP_RE, `${label} not ISO 8601 UTC: ${v}`);
+  const t = Date.parse(v);
+  assert.ok(Number.isFinite(t), `${label} unparsable: ${v}`);
+  // Same machine clock: a UTC timestamp is within minutes of now.
+  assert.ok(Math.abs(t - Date.now()) < 10 * 60 * 1000, `${label} far from now (${new Date().toISOString()}): ${v}`);
+}
+
+// Assert the full ContactDetails3 shape; `expected` lists field values to check.
+function assertContactShape(c, baseUrl, expected = {}) {
+  assert.ok(c && typeof c === 'object', `contact object expected: ${JSON.stringify(c)}`);
+  assert.equal(typeof c.id, 'string');
+  assert.match(c.id, UUID_RE, `contact id not a UUID: ${c.id}`);
+  for (const f of RESERVED_STRING_FIELDS) {
+    assert.equal(typeof c[f], 'string', `field ${f} must be a string ("" when unset): ${JSON.stringify(c)}`);
+  }
+  assert.ok(Array.isArray(c.alternate_emails), `alternate_emails must be an array: ${JSON.stringify(c)}`);
+  assert.deepEqual(c.list_ids, []);
+  assert.deepEqual(c.segment_ids, []);
+  assert.ok(c.custom_fields && typeof c.custom_fields === 'object' && !Array.isArray(c.custom_fields),
+    `custom_fields must be an object: ${JSON.stringify(c)}`);
+  assertTimestamp(c.created_at, 'created_at');
+  assertTimestamp(c.updated_at, 'updated_at');
+  assert.ok(Date.parse(c.updated_at) >= Date.parse(c.created_at), 'updated_at before created_at');
+  assert.ok(c._metadata && typeof c._metadata.self === 'string', `_metadata.self expected: ${JSON.stringify(c)}`);
+  assert.ok(c._metadata.self.endsWith(`/v3/marketing/contacts/${c.id}`), `_metadata.self: ${c._metadata.self}`);
+  if (baseUrl) assert.match(c._metadata.self, /^https?:\/\//, `_metadata.self must be a URL: ${c._metadata.self}`);
+  for (const [k, v] of Object.entries(expected)) {
+    assert.deepEqual(c[k], v, `contact.${k}`);
+  }
+}
+
+// Assert a terminal job status body. `results` lists the counts to check.
+function assertJob(job, { id, status, jobType, results = {} }) {
+  if (id !== undefined) assert.equal(job.id, id, 'job.id');
+  assert.equal(job.status, status, `job status: ${JSON.stringify(job)}`);
+  if (jobType !== undefined) assert.equal(job.job_type, jobType, `job_type: ${JSON.stringify(job)}`);
+  assert.ok(job.results && typeof job.results === 'object', `results expected: ${JSON.stringify(job)}`);
+  for (const k of ['requested_count', 'created_count', 'updated_count', 'deleted_count', 'errored_count']) {
+    assert.equal(typeof job.results[k], 'number', `results.${k} must be a number: ${JSON.stringify(job)}`);
+  }
+  for (const [k, v] of Object.entries(results)) {
+    assert.equal(job.results[k], v, `results.${k}: ${JSON.stringify(job)}`);
+  }
+  assertTimestamp(job.started_at, 'started_at');
+  assertTimestamp(job.finished_at, 'finished_at');
+  assert.ok(Date.parse(job.finished_at) >= Date.parse(job.started_at), 'finished_at before started_at');
+}
+
+// GET the job's errors_url (validated) and return the errors document.
+async function fetchJobErrors(client, job, baseUrl) {
+  assert.ok(job.results.errored_count > 0);
+  const eu = job.results.errors_url;
+  assert.equal(typeof eu, 'string', `errors_url expected when errored_count > 0: ${JSON.stringify(job)}`);
+  const u = new URL(eu);
+  assert.equal(u.origin, new URL(baseUrl).origin, `errors_url must point at this server: ${eu}`);
+  assert.equal(u.pathname, `/v3/marketing/contacts/imports/${job.id}/errors`);
+  const res = await call(client, { method: 'GET', url: eu });
+  assert.equal(res.status, 200, `GET errors_url answered ${res.status}: ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.job_id, job.id);
+  assert.ok(Array.isArray(res.body.errors), `errors[] expected: ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.errors.length, job.results.errored_count, `one error per errored record: ${JSON.stringify(res.body)}`);
+  for (const e of res.body.errors) {
+    assert.equal(typeof e.index, 'number');
+    assert.ok(e.identifiers && typeof e.identifiers === 'object');
+    assert.equal(typeof e.message, 'string');
+    assert.ok(e.message.length > 0);
+  }
+  return res.body;
+}
+
+// ---------------------------------------------------------------- the server
+
+function waitExit(proc, timeoutMs) {
+  if (proc.exitCode !== null || proc.signalCode !== null) {
+    return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+  }
+  return new Promise((resolve) => {
+    let timer;
+    const onExit = (code, signal) => { clearTimeout(timer); resolve({ code, signal, timedOut: false }); };
+    proc.once('exit', onExit);
+    if (timeoutMs) {
+      timer = setTimeout(() => {
+        proc.removeListener('exit', onExit);
+        try { proc.kill('SIGKILL'); } catch (_) { /* gone */ }
+        proc.once('exit', (code, signal) => resolve({ code, signal, timedOut: true }));
+      }, timeoutMs);
+    }
+  });
+}
+
+class ContactdServer {
+  constructor({ key, dir, extraArgs, env }) {
+    this.key = key;
+    this.dir = dir;
+    this.dbPath = path.join(dir, 'contactd.db');
+    this.extraArgs = extraArgs || [];
+    this.env = env || {};
+    this.bin = BIN;
+    this.proc = null;
+    this.url = null;
+    this.client = null;
+    this.logLines = [];
+    this.generation = 0;
+    this.killedProc = null;
+    servers.add(this);
+  }
+
+  _log(line) {
+    this.logLines.push(`[run ${this.generation}] ${line}`);
+    if (this.logLines.length > LOG_LINES) this.logLines.splice(0, this.logLines.length - LOG_LINES);
+  }
+
+  logs() {
+    return this.logLines.join('\n');
+  }
+
+  async start() {
+    this.generation++;
+    const args = ['serve', '--listen', '127.0.0.1:0', '--db', this.dbPath, '--threads', '2', ...this.extraArgs];
+    const proc = spawn(this.bin, args, {
+      env: { ...process.env, ...this.env, CONTACTD_API_KEY: this.key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    let stderrBuf = '';
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d) => {
+      stderrBuf += d;
+      let i;
+      while ((i = stderrBuf.indexOf('\n')) >= 0) {
+        this._log(stderrBuf.slice(0, i));
+        stderrBuf = stderrBuf.slice(i + 1);
+      }
+    });
+    proc.stderr.on('end', () => { if (stderrBuf) this._log(stderrBuf); stderrBuf = ''; });
+
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      let settled = false;
+      const fail = (msg) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        try { proc.kill('SIGKILL'); } catch (_) { /* gone */ }
+        // Give stderr a moment to drain into the log.
+        setTimeout(() => reject(new Error(`${msg}\ncommand: ${this.bin} ${args.join(' ')}\n--- stdout ---\n${out}\n--- stderr (last ${LOG_LINES} lines) ---\n${this.logs()}${stderrBuf}`)), 100);
+      };
+      const timer = setTimeout(() => fail(`contactd did not print "listening on" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+      proc.on('error', (e) => fail(`could not start contactd: ${e.message}`));
+      proc.once('exit', (code, signal) => fail(`contactd exited before becoming ready (code ${code}, signal ${signal})`));
+      proc.stdout.setEncoding('utf8');
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+        if (m && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    // Keep draining stdout so the server never blocks on a full pipe.
+    proc.stdout.on('data', (d) => { for (const l of String(d).split('\n')) if (l) this._log(`stdout: ${l}`); });
+    this.url = url;
+    this.client = newClient(url, this.key);
+    return this;
+  }
+
+  get running() {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  // SIGTERM, wait, and assert a clean exit.
+  async _terminate() {
+    if (!this.proc || this.proc === this.killedProc) return;
+    const proc = this.proc;
+    if (this.running) proc.kill('SIGTERM');
+    const r = await waitExit(proc, STOP_TIMEOUT_MS);
+    await sleep(20); // let the last stderr lines arrive
+    assert.ok(!r.timedOut, `contactd did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n--- stderr ---\n${this.logs()}`);
+    assert.equal(r.signal, null, `contactd died of signal ${r.signal}\n--- stderr ---\n${this.logs()}`);
+    assert.equal(r.code, 0, `contactd exited with code ${r.code} after SIGTERM\n--- stderr ---\n${this.logs()}`);
+  }
+
+  async stop({ keepDir = false } = {}) {
+    try {
+      await this._terminate();
+    } finally {
+      servers.delete(this);
+    }
+    if (!keepDir && !process.env.CONTACTD_KEEP_TMP) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async restart() {
+    await this._terminate();
+    return this.start();
+  }
+
+  // Send a signal and wait for the process to end; returns {code, signal}.
+  async kill(signal = 'SIGKILL') {
+    const proc = this.proc;
+    this.killedProc = proc;
+    if (this.running) proc.kill(signal);
+    const r = await waitExit(proc, STOP_TIMEOUT_MS);
+    await sleep(20);
+    return r;
+  }
+
+  // contactd key create --account NAME --db <db>; returns the full key.
+  createKey(account) {
+    const out = execFileSync(this.bin, ['key', 'create', '--account', account, '--db', this.dbPath],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const m = KEY_RE.exec(out);
+    assert.ok(m, `key create printed no key: ${JSON.stringify(out)}`);
+    return m[0];
+  }
+
+  listKeys() {
+    return execFileSync(this.bin, ['key', 'list', '--db', this.dbPath],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  revokeKey(id) {
+    return execFileSync(this.bin, ['key', 'revoke', id, '--db', this.dbPath],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  clientFor(key) {
+    return newClient(this.url, key);
+  }
+}
+
+// Start a contactd on a fresh temp database. Options: key, extraArgs, env.
+async function startServer(opts = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contactd-test-'));
+  const s = new ContactdServer({ key: opts.key || makeTestKey(), dir, extraArgs: opts.extraArgs, env: opts.env });
+  try {
+    await s.start();
+  } catch (e) {
+    servers.delete(s);
+    throw e;
+  }
+  return s;
+}
+
+// The key's id: the middle part of SG.<id>.<secret>.
+function keyId(key) {
+  return key.split('.')[1];
+}
+
+// node:test's test(), printing the tail of every live server's stderr when the
+// test fails.
+function test(name, opts, fn) {
+  if (typeof opts === 'function') { fn = opts; opts = {}; }
+  return nodeTest.test(name, opts, async (t) => {
+    try {
+      return await fn(t);
+    } catch (e) {
+      for (const s of servers) {
+        process.stderr.write(`\n--- contactd stderr, last ${LOG_LINES} lines (${s.url}, failed test: ${name}) ---\n${s.logs()}\n--- end ---\n`);
+      }
+      throw e;
+    }
+  });
+}
+
+module.exports = {
+  BIN,
+  REPO,
+  RESERVED_STRING_FIELDS,
+  UUID_RE,
+  UUID_V4_RE,
+  TIMESTAMP_RE,
+  KEY_RE,
+  startServer,
+  newClient,
+  call,
+  raw,
+  rawEarlyResponse,
+  pollJob,
+  upsert,
+  upsertAndWait,
+  searchIds,
+  findOne,
+  getContact,
+  deleteIdentifier,
+  errorFields,
+  assert400,
+  assertErrorBody,
+  assertTimestamp,
+  assertContactShape,
+  assertJob,
+  fetchJobErrors,
+  makeTestKey,
+  randomSecret,
+  keyId,
+  isTerminal,
+  sleep,
+  test,
+};
