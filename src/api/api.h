@@ -35,8 +35,25 @@ void api_reply_store_error(http_request *req);
  * Takes ownership of sub's payload and decoded. */
 void api_submit_job(http_request *req, const job_submit *sub);
 
-/* ContactDetails3 for c; URLs are made from base_url. */
-json_t *contact_to_json(const contact *c, const char *base_url);
+/* Submit a synchronous write (jobs_submit_op) and suspend the request; done must resume
+ * it. On a stopping queue the request is answered 503 and done is not called. */
+void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done);
+/* Parse a comma-separated list of UUIDs from query parameter name (duplicates dropped).
+ * On failure replies 400 and returns -1. */
+int api_parse_id_list(http_request *req, const char *name, const char *value, size_t max,
+                      const char ***ids, size_t *count);
+
+/*
+ * ContactDetails3 for c: list ids and custom field names are read from the store; the
+ * account's field definitions are read once per renderer. Returns NULL when the store
+ * cannot be read (reply api_reply_store_error then).
+ */
+typedef struct contact_renderer {
+    http_request *req;
+    field_catalog fields;
+    bool fields_loaded;
+} contact_renderer;
+json_t *contact_render(contact_renderer *r, const contact *c);
 
 /* ---- handlers -------------------------------------------------------------------- */
 
@@ -47,5 +64,21 @@ void api_search_identifiers(http_request *req);
 void api_identifier_delete(http_request *req);
 void api_import_get(http_request *req);
 void api_import_errors(http_request *req);
+void api_contacts_batch(http_request *req);
+void api_search_emails(http_request *req);
+void api_contacts_sample(http_request *req);
+void api_contacts_count(http_request *req);
+void api_contacts_delete(http_request *req);
+void api_lists_create(http_request *req);
+void api_lists_all(http_request *req);
+void api_list_get(http_request *req);
+void api_list_update(http_request *req);
+void api_list_delete(http_request *req);
+void api_list_remove_contacts(http_request *req);
+void api_list_contact_count(http_request *req);
+void api_fields_create(http_request *req);
+void api_fields_all(http_request *req);
+void api_field_update(http_request *req);
+void api_field_delete(http_request *req);
 
 #endif

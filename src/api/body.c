@@ -1,6 +1,7 @@
 /* body: request decoding and the replies every handler shares (see api.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "core/contact_decode.h"
@@ -44,4 +45,56 @@ void api_submit_job(http_request *req, const job_submit *sub)
     http_suspend(req);
     if (jobs_submit(app->jobs, sub, job_accepted, req) != 0)
         http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+}
+
+void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done)
+{
+    api_ctx *app = http_app(req);
+    http_suspend(req);
+    if (jobs_submit_op(app->jobs, fn, arg, done, arg) != 0)
+        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+}
+
+int api_parse_id_list(http_request *req, const char *name, const char *value, size_t max,
+                      const char ***ids, size_t *count)
+{
+    arena *a = http_arena(req);
+    size_t cap = 1;
+    for (const char *p = value; *p; p++)
+        if (*p == ',')
+            cap++;
+    if (cap > max) {
+        http_reply_error(req, 400, name, "at most %zu ids can be given, got %zu", max, cap);
+        return -1;
+    }
+    const char **out = arena_calloc(a, cap, sizeof *out);
+    size_t n = 0;
+    const char *p = value;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len && p[len - 1] == ' ')
+            len--;
+        char *id = arena_strndup(a, p, len);
+        if (!uuid_valid(id)) {
+            http_reply_error(req, 400, name, "'%.60s' is not a valid id", id);
+            return -1;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            if (strcasecmp(out[i], id) == 0)
+                dup = true;
+        if (!dup)
+            out[n++] = id;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    *ids = out;
+    *count = n;
+    return 0;
 }

@@ -16,5 +16,11 @@ void api_contact_get(http_request *req)
         api_reply_store_error(req);
         return;
     }
-    http_reply_json(req, 200, contact_to_json(&c, http_base_url(req)));
+    contact_renderer r = {.req = req};
+    json_t *body = contact_render(&r, &c);
+    if (!body) {
+        api_reply_store_error(req);
+        return;
+    }
+    http_reply_json(req, 200, body);
 }

@@ -11,7 +11,7 @@
 #include "api/api.h"
 #include "core/contact_decode.h"
 
-/* "a,b,c" of up to max names, for error messages. */
+/* "a,b,c", for error messages. */
 static char *join(arena *a, const char **names, size_t n)
 {
     size_t len = 1;
@@ -32,18 +32,40 @@ void api_contacts_upsert(http_request *req)
     json_t *root = api_body_object(req);
     if (!root)
         return;
+    api_ctx *app = http_app(req);
     arena *a = http_arena(req);
+    field_catalog fields;
+    if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
+        json_decref(root);
+        api_reply_store_error(req);
+        return;
+    }
     errlist errs;
     errlist_init(&errs, a);
-    upsert_batch *b = upsert_decode(root, &errs);
+    upsert_batch *b = upsert_decode_fields(root, &fields, &errs);
     json_decref(root);
-    /* No list and no custom field can exist before their endpoints do, so every id
-     * named here is unknown; the checks are kept exact rather than silently ignored. */
-    if (b->list_count)
-        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", join(a, b->list_ids, b->list_count));
-    if (b->custom_field_key_count)
-        errlist_add(&errs, NULL, "invalid custom field ids supplied - %.400s",
-                    join(a, b->custom_field_keys, b->custom_field_key_count));
+    if (b->unknown_custom_field_count)
+        errlist_add(&errs, "custom_fields", "invalid custom field ids supplied - %.400s",
+                    join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
+    /* Lists must exist when the request is accepted; one deleted before the job runs is
+     * skipped then (jobs/upsert.c). */
+    const char **missing = arena_calloc(a, b->list_count ? b->list_count : 1, sizeof *missing);
+    size_t nmissing = 0;
+    for (size_t i = 0; i < b->list_count; i++) {
+        list_info l;
+        int rc = uuid_valid(b->list_ids[i])
+                     ? store_list_get(app->store, http_account(req), b->list_ids[i], a, &l)
+                     : STORE_NOT_FOUND;
+        if (rc == STORE_NOT_FOUND) {
+            missing[nmissing++] = b->list_ids[i];
+        } else if (rc != STORE_OK) {
+            upsert_batch_free(b);
+            api_reply_store_error(req);
+            return;
+        }
+    }
+    if (nmissing)
+        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", join(a, missing, nmissing));
     if (errs.count) {
         upsert_batch_free(b);
         http_reply_errlist(req, 400, &errs);

@@ -68,9 +68,9 @@ void api_identifier_delete(http_request *req)
         api_reply_store_error(req);
         return;
     }
-    char *payload;
     size_t len;
-    if (delete_identifier_payload(c.id, type, value, &payload, &len) != 0) {
+    char *payload = delete_identifier_payload(c.id, type, value, &len);
+    if (!payload) {
         http_reply_error(req, 500, NULL, "internal error: cannot encode the job");
         return;
     }

@@ -60,13 +60,14 @@ void api_search_identifiers(http_request *req)
         return;
     }
     json_t *result = json_object();
+    contact_renderer r = {.req = req};
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
         contact c;
         int rc = store_contact_find(app->store, http_account(req), type, values[i], a, &c);
-        if (rc == STORE_OK) {
-            json_object_set_new(result, values[i],
-                                json_pack("{s:o}", "contact", contact_to_json(&c, http_base_url(req))));
+        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
+        if (body) {
+            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
             found++;
         } else if (rc == STORE_NOT_FOUND) {
             if (!json_object_get(result, values[i]))

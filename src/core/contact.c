@@ -54,6 +54,4 @@ void contact_merge(contact *c, const contact_input *in)
             c->field[i] = in->field[i];
     if (in->alternate_emails)
         c->alternate_emails = in->alternate_emails;
-    if (in->custom_fields)
-        c->custom_fields = in->custom_fields;
 }

@@ -73,8 +73,10 @@ typedef struct contact_input {
 } contact_input;
 
 /*
- * Apply record in to contact c as an upsert does: provided fields overwrite, omitted
- * fields stay. Strings are borrowed from in, so in must outlive c's use.
+ * Apply record in to contact c as an upsert does: provided reserved fields and
+ * alternate_emails overwrite, omitted ones stay. Custom fields are merged value by value
+ * (custom_fields_merge in fields.h), which needs the account's live definitions, so they
+ * are left to the caller. Strings are borrowed from in, so in must outlive c's use.
  */
 void contact_merge(contact *c, const contact_input *in);
 

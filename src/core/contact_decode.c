@@ -77,24 +77,27 @@ static void decode_alternate_emails(upsert_batch *b, contact_input *in, const js
     json_decref(norm);
 }
 
-static void note_custom_key(upsert_batch *b, const char *key, size_t *cap)
+static void note_unknown_field(upsert_batch *b, const char *key, size_t *cap)
 {
-    for (size_t i = 0; i < b->custom_field_key_count; i++)
-        if (strcmp(b->custom_field_keys[i], key) == 0)
+    for (size_t i = 0; i < b->unknown_custom_field_count; i++)
+        if (strcmp(b->unknown_custom_fields[i], key) == 0)
             return;
-    if (b->custom_field_key_count == *cap) {
+    if (b->unknown_custom_field_count == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
         const char **keys = arena_alloc(&b->arena, ncap * sizeof *keys);
-        if (b->custom_field_key_count)
-            memcpy(keys, b->custom_field_keys, b->custom_field_key_count * sizeof *keys);
-        b->custom_field_keys = keys;
+        if (b->unknown_custom_field_count)
+            memcpy(keys, b->unknown_custom_fields, b->unknown_custom_field_count * sizeof *keys);
+        b->unknown_custom_fields = keys;
         *cap = ncap;
     }
-    b->custom_field_keys[b->custom_field_key_count++] = arena_strdup(&b->arena, key);
+    b->unknown_custom_fields[b->unknown_custom_field_count++] = arena_strdup(&b->arena, key);
 }
 
+/* custom_fields: keys resolved to field ids, values checked and normalised; a cleared
+ * value is kept as null so that the merge removes it. */
 static void decode_custom_fields(upsert_batch *b, contact_input *in, const json_t *v,
-                                 size_t idx, errlist *errs, size_t *key_cap)
+                                 size_t idx, errlist *errs, const field_catalog *fields,
+                                 size_t *unknown_cap)
 {
     char path[96];
     field_path(path, sizeof path, idx, "custom_fields");
@@ -102,29 +105,37 @@ static void decode_custom_fields(upsert_batch *b, contact_input *in, const json_
         errlist_add(errs, path, "custom_fields must be an object, not %s", json_type_name(v));
         return;
     }
+    json_t *norm = json_object();
     const char *key;
     const json_t *val;
     bool ok = true;
     json_object_foreach((json_t *)v, key, val) {
-        if (!json_is_string(val) && !json_is_number(val)) {
-            char kp[160];
-            snprintf(kp, sizeof kp, "%s.%.60s", path, key);
-            errlist_add(errs, kp, "custom field values must be strings or numbers, not %s",
-                        json_type_name(val));
+        const field_def *def = field_catalog_find(fields, key);
+        if (!def) {
+            note_unknown_field(b, key, unknown_cap);
+            continue;
+        }
+        const char *why;
+        json_t *nv = field_value_normalize(def->type, val, &why);
+        if (!nv) {
+            char kp[200];
+            snprintf(kp, sizeof kp, "%s.%.100s", path, key);
+            errlist_add(errs, kp, "custom field '%.100s' %s", def->name, why);
             ok = false;
             continue;
         }
-        note_custom_key(b, key, key_cap);
+        json_object_set_new(norm, def->id, nv);
     }
     if (ok) {
-        char *text = json_dumps(v, JSON_COMPACT);
+        char *text = json_dumps(norm, JSON_COMPACT);
         in->custom_fields = arena_strdup(&b->arena, text);
         free(text);
     }
+    json_decref(norm);
 }
 
 static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj, size_t idx,
-                           errlist *errs, size_t *key_cap)
+                           errlist *errs, const field_catalog *fields, size_t *unknown_cap)
 {
     char path[96];
     if (!json_is_object(obj)) {
@@ -157,7 +168,7 @@ static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj
         } else if (strcmp(key, "alternate_emails") == 0) {
             decode_alternate_emails(b, in, v, idx, errs);
         } else if (strcmp(key, "custom_fields") == 0) {
-            decode_custom_fields(b, in, v, idx, errs, key_cap);
+            decode_custom_fields(b, in, v, idx, errs, fields, unknown_cap);
         } else {
             char kp[160];
             snprintf(kp, sizeof kp, "contacts[%zu].%.60s", idx, key);
@@ -183,6 +194,10 @@ static void decode_list_ids(upsert_batch *b, const json_t *v, errlist *errs)
         return;
     }
     size_t n = json_array_size(v);
+    if (n > UPSERT_MAX_LISTS) {
+        errlist_add(errs, "list_ids", "at most %d list ids can be given, got %zu", UPSERT_MAX_LISTS, n);
+        return;
+    }
     b->list_ids = arena_calloc(&b->arena, n ? n : 1, sizeof *b->list_ids);
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(v, i);
@@ -202,7 +217,7 @@ static void decode_list_ids(upsert_batch *b, const json_t *v, errlist *errs)
     }
 }
 
-upsert_batch *upsert_decode(const json_t *root, errlist *errs)
+upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fields, errlist *errs)
 {
     upsert_batch *b = calloc(1, sizeof *b);
     if (!b)
@@ -242,13 +257,18 @@ upsert_batch *upsert_decode(const json_t *root, errlist *errs)
     }
     b->contacts = arena_calloc(&b->arena, n, sizeof *b->contacts);
     b->count = n;
-    size_t key_cap = 0;
+    size_t unknown_cap = 0;
     for (size_t i = 0; i < n; i++)
-        decode_contact(b, &b->contacts[i], json_array_get(contacts, i), i, errs, &key_cap);
+        decode_contact(b, &b->contacts[i], json_array_get(contacts, i), i, errs, fields, &unknown_cap);
     return b;
 }
 
-upsert_batch *upsert_decode_payload(const char *body, size_t len)
+upsert_batch *upsert_decode(const json_t *root, errlist *errs)
+{
+    return upsert_decode_fields(root, NULL, errs);
+}
+
+upsert_batch *upsert_decode_payload(const char *body, size_t len, const field_catalog *fields)
 {
     json_t *root = json_loadb(body, len, CONTACTD_JSON_FLAGS, NULL);
     if (!root)
@@ -256,7 +276,7 @@ upsert_batch *upsert_decode_payload(const char *body, size_t len)
     arena a = ARENA_INIT;
     errlist errs;
     errlist_init(&errs, &a);
-    upsert_batch *b = upsert_decode(root, &errs);
+    upsert_batch *b = upsert_decode_fields(root, fields, &errs);
     json_decref(root);
     size_t nerr = errs.count;
     arena_release(&a);

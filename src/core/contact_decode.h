@@ -8,9 +8,13 @@
  * What it checks: the body is an object with `contacts` (1 to UPSERT_MAX_CONTACTS
  * objects) and optional `list_ids` (strings); each contact has at least one identifier,
  * valid email / E.164 values, strings within their maxLength, at most 5 valid
- * alternate_emails, a custom_fields object of strings and numbers, and no unknown keys.
- * What it leaves to its caller: whether list ids and custom field ids exist (that needs
- * the store).
+ * alternate_emails, no unknown keys, and custom_fields whose keys name a field of the
+ * catalog (by id, or by name as a contactd extension) with values of the field's type.
+ * Custom field values are stored keyed by field id, so renaming a field keeps them.
+ * What it leaves to its caller: whether the list ids exist (that needs the store), and
+ * what to do with unknown custom field keys (collected in unknown_custom_fields: the
+ * handler rejects the request; a replay after a restart drops them, because the field
+ * was deleted after the job was accepted and its values went with it).
  *
  * Ownership: the batch owns an arena holding every string and array it points to;
  * upsert_batch_free() releases it. The JSON tree is not referenced after decoding.
@@ -24,9 +28,11 @@
 #include "core/arena.h"
 #include "core/contact.h"
 #include "core/errlist.h"
+#include "core/fields.h"
 
 #define UPSERT_MAX_CONTACTS 30000
 #define UPSERT_MAX_BODY (6u * 1024u * 1024u)
+#define UPSERT_MAX_LISTS 100
 
 typedef struct upsert_batch {
     arena arena;
@@ -34,17 +40,20 @@ typedef struct upsert_batch {
     size_t count;
     const char **list_ids;          /* as given, duplicates removed */
     size_t list_count;
-    const char **custom_field_keys; /* every distinct custom_fields key, in first-seen order */
-    size_t custom_field_key_count;
+    const char **unknown_custom_fields; /* distinct custom_fields keys the catalog lacks */
+    size_t unknown_custom_field_count;
 } upsert_batch;
 
 /*
  * Decode root into a new batch. Returns the batch (never NULL); when errs gained entries
  * the batch is incomplete and should only be freed.
  */
+upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fields, errlist *errs);
+/* The same with no custom field defined. */
 upsert_batch *upsert_decode(const json_t *root, errlist *errs);
-/* Parse and decode a stored payload; NULL when it no longer decodes cleanly. */
-upsert_batch *upsert_decode_payload(const char *body, size_t len);
+/* Parse and decode a stored payload against the catalog as it is now; NULL when it no
+ * longer decodes cleanly. fields may be NULL (no custom field defined). */
+upsert_batch *upsert_decode_payload(const char *body, size_t len, const field_catalog *fields);
 void upsert_batch_free(upsert_batch *b);
 
 /* Flags for json_loadb shared by every body decoder: duplicates are an error. */

@@ -19,7 +19,8 @@ const char *job_kind_type_name(job_kind k)
 
 bool job_kind_valid(int k)
 {
-    return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER;
+    return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER || k == JOB_DELETE_CONTACTS ||
+           k == JOB_LIST_REMOVE;
 }
 
 bool job_status_terminal(job_status s)

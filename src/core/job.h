@@ -18,8 +18,10 @@
 #include "core/ids.h"
 
 typedef enum job_kind {
-    JOB_UPSERT = 1,
-    JOB_DELETE_IDENTIFIER = 2,
+    JOB_UPSERT = 1,             /* PUT /contacts */
+    JOB_DELETE_IDENTIFIER = 2,  /* DELETE /contacts/{id}/identifiers */
+    JOB_DELETE_CONTACTS = 3,    /* DELETE /contacts?ids=|delete_all_contacts=, DELETE /lists/{id}?delete_contacts */
+    JOB_LIST_REMOVE = 4,        /* DELETE /lists/{id}/contacts?contact_ids= */
 } job_kind;
 
 typedef enum job_status {

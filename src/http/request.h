@@ -8,7 +8,8 @@
  *
  * Memory: every string the accessors return, and everything allocated from
  * http_arena(req), lives until the response has been sent; handlers never free them.
- * http_reply_json and http_resume_json take ownership of the json_t they are given.
+ * http_reply_json and http_resume_json take ownership of the json_t they are given; a
+ * NULL body sends no body at all (for 204).
  */
 #ifndef CONTACTD_HTTP_REQUEST_H
 #define CONTACTD_HTTP_REQUEST_H

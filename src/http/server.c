@@ -66,7 +66,7 @@ json_t *http_error_body(const char *field, const char *message)
 static void set_reply(http_request *req, unsigned status, json_t *body)
 {
     free(req->reply);
-    req->reply = json_dumps(body, JSON_COMPACT);
+    req->reply = body ? json_dumps(body, JSON_COMPACT) : strdup("");
     json_decref(body);
     if (!req->reply) {
         status = 500;
@@ -122,7 +122,8 @@ static enum MHD_Result queue_reply(http_request *req)
     if (!r)
         return MHD_NO;
     req->reply = NULL;          /* MHD frees it now */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (req->reply_len)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     enum MHD_Result ret = MHD_queue_response(req->conn, req->status, r);
     MHD_destroy_response(r);
     req->queued = true;

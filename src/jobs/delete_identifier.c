@@ -13,23 +13,28 @@
 #include "core/timeutil.h"
 #include "jobs/kinds.h"
 
-int delete_identifier_payload(const char *contact_id, id_type type, const char *value,
-                              char **payload, size_t *len)
+typedef struct delete_identifier_req {
+    char contact_id[UUID_STR_LEN + 1];
+    id_type type;
+    char *value;                    /* normalised; owned by the struct */
+} delete_identifier_req;
+
+char *delete_identifier_payload(const char *contact_id, id_type type, const char *value,
+                                size_t *len)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "contact_id", contact_id, "identifier_type",
                           id_type_upper(type), "identifier_value", value);
-    if (!o)
-        return -1;
-    *payload = json_dumps(o, JSON_COMPACT);
+    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (!*payload)
-        return -1;
-    *len = strlen(*payload);
-    return 0;
+    if (payload)
+        *len = strlen(payload);
+    return payload;
 }
 
-static void *decode_fn(const char *payload, size_t len)
+static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)
 {
+    (void)tx;
+    (void)account;
     json_t *o = json_loadb(payload, len, 0, NULL);
     const char *cid = NULL, *type = NULL, *value = NULL;
     delete_identifier_req *r = NULL;
@@ -60,9 +65,10 @@ static void free_fn(void *decoded)
 }
 
 static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t budget,
-                     job_counts *counts)
+                     job_counts *counts, bool *finished)
 {
     const delete_identifier_req *r = decoded;
+    *finished = true;
     if (job->cursor >= 1 || budget == 0)
         return 0;
     arena scratch = ARENA_INIT;

@@ -46,6 +46,17 @@ jobs *jobs_start(store *s);
 void jobs_stop(jobs *j);
 /* 0 when queued; -1 when the queue is stopping (done is not called then). */
 int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx);
+/*
+ * A synchronous write that is not a job (create a list, rename a field, ...): fn runs on
+ * the writer thread inside the next group commit, in a savepoint of its own, so its
+ * failure (a name conflict, say) undoes only its own changes. done(ctx, rc) follows the
+ * commit with fn's return code, or STORE_ERROR if the commit failed. fn may run more than
+ * once when a commit is retried, so it must write its outputs afresh each time.
+ */
+typedef int (*jobs_op_fn)(store_tx *tx, void *arg);
+typedef void (*jobs_op_done_fn)(void *ctx, int rc);
+int jobs_submit_op(jobs *j, jobs_op_fn fn, void *arg, jobs_op_done_fn done, void *ctx);
+
 /* Block until no job is pending (tests and benchmarks). */
 void jobs_wait_idle(jobs *j);
 

@@ -1,45 +1,48 @@
 /*
  * kinds: the per-kind half of each job, one source file per kind. The runner looks a
- * kind up here and calls these three functions; nothing else knows a kind's payload.
+ * kind up here and calls these functions; nothing else knows a kind's payload.
  *
- * apply: applies records [job->cursor, job->cursor + budget) inside tx, adds their
- * outcome to *counts and writes per-record errors. Returns the number of records applied
- * or STORE_ERROR (the caller rolls back; nothing is half-applied).
+ * decode: the payload as stored, decoded for apply; NULL when it cannot be. It may read
+ *   the account's current state through tx (the upsert resolves custom fields).
+ * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
+ *   their outcome to *counts, writes per-record errors, and sets *finished when the job
+ *   has no record left. Returns the number of records applied, or STORE_ERROR (the caller
+ *   rolls back; nothing is half-applied).
  */
 #ifndef CONTACTD_JOBS_KINDS_H
 #define CONTACTD_JOBS_KINDS_H
 
-#include <stddef.h>
-
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "core/identifier.h"
 #include "store/store.h"
 
 typedef struct job_kind_ops {
-    void *(*decode)(const char *payload, size_t len);
+    void *(*decode)(store_tx *tx, int64_t account, const char *payload, size_t len);
     void (*free)(void *decoded);
     long (*apply)(store_tx *tx, const job_row *job, void *decoded, size_t budget,
-                  job_counts *counts);
+                  job_counts *counts, bool *finished);
 } job_kind_ops;
 
 extern const job_kind_ops job_upsert_ops;
 extern const job_kind_ops job_delete_identifier_ops;
+extern const job_kind_ops job_delete_contacts_ops;
+extern const job_kind_ops job_list_remove_ops;
 
-/* ---- delete identifier ----------------------------------------------------------- */
-
-typedef struct delete_identifier_req {
-    char contact_id[UUID_STR_LEN + 1];
-    id_type type;
-    char *value;                    /* normalised; owned by the struct */
-} delete_identifier_req;
-
-/* Encode the payload of a delete-identifier job (malloc'd, caller frees). 0 or -1. */
-int delete_identifier_payload(const char *contact_id, id_type type, const char *value,
-                              char **payload, size_t *len);
-
-/* Write one per-record error: identifiers is a JSON object built by the caller. */
+/* Write one per-record error; takes ownership of identifiers (a JSON object). */
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
                      const char *message);
+
+/* ---- payload encoders, for the handlers that accept these jobs ----------------------
+ * Each returns a malloc'd payload (caller frees, or hands it to jobs_submit) or NULL. */
+
+char *delete_identifier_payload(const char *contact_id, id_type type, const char *value,
+                                size_t *len);
+/* ids: the contact ids to delete; all: delete every contact of the account instead. */
+char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t *len);
+char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n,
+                          size_t *len);
 
 #endif

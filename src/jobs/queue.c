@@ -26,10 +26,15 @@
 /* Decoded payloads kept in memory for the runner; beyond this they are re-read from disk. */
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 
+/* A job to insert, or (op != NULL) a synchronous write to run. */
 typedef struct submission {
     job_submit sub;
     char id[UUID_STR_LEN + 1];
     jobs_done_fn done;
+    jobs_op_fn op;
+    void *op_arg;
+    jobs_op_done_fn op_done;
+    int op_rc;
     void *ctx;
     struct submission *next;
 } submission;
@@ -117,9 +122,22 @@ static void cache_clear(jobs *j)
 
 /* ---- one turn of the writer ----------------------------------------------------------- */
 
+/* Insert the batch's jobs and run its ops, each op in a savepoint of its own. */
 static int insert_all(store_tx *tx, submission *batch)
 {
     for (submission *s = batch; s; s = s->next) {
+        if (s->op) {
+            if (store_tx_savepoint(tx) != STORE_OK)
+                return STORE_ERROR;
+            s->op_rc = s->op(tx, s->op_arg);
+            if (s->op_rc == STORE_OK) {
+                if (store_tx_savepoint_release(tx) != STORE_OK)
+                    return STORE_ERROR;
+            } else {
+                store_tx_savepoint_rollback(tx);
+            }
+            continue;
+        }
         job_new jn = {
             .account = s->sub.account,
             .kind = s->sub.kind,
@@ -152,9 +170,13 @@ static void answer(jobs *j, submission *batch, int rc)
 {
     while (batch) {
         submission *next = batch->next;
-        if (rc != STORE_OK)
-            cache_drop(j, batch->id);
-        batch->done(batch->ctx, rc == STORE_OK ? 0 : -1, rc == STORE_OK ? batch->id : NULL);
+        if (batch->op) {
+            batch->op_done(batch->ctx, rc == STORE_OK ? batch->op_rc : STORE_ERROR);
+        } else {
+            if (rc != STORE_OK)
+                cache_drop(j, batch->id);
+            batch->done(batch->ctx, rc == STORE_OK ? 0 : -1, rc == STORE_OK ? batch->id : NULL);
+        }
         job_decoded_free(batch->sub.kind, batch->sub.decoded);
         free(batch->sub.payload);
         free(batch);
@@ -260,6 +282,41 @@ void jobs_stop(jobs *j)
     free(j);
 }
 
+/* Queue s; false when the queue is stopping (s is then the caller's to free). */
+static bool enqueue(jobs *j, submission *s)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->stopping) {
+        pthread_mutex_unlock(&j->lock);
+        return false;
+    }
+    if (j->tail)
+        j->tail->next = s;
+    else
+        j->head = s;
+    j->tail = s;
+    j->work_pending = true;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    return true;
+}
+
+int jobs_submit_op(jobs *j, jobs_op_fn fn, void *arg, jobs_op_done_fn done, void *ctx)
+{
+    submission *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->op = fn;
+    s->op_arg = arg;
+    s->op_done = done;
+    s->ctx = ctx;
+    if (!enqueue(j, s)) {
+        free(s);
+        return -1;
+    }
+    return 0;
+}
+
 int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx)
 {
     submission *s = calloc(1, sizeof *s);
@@ -274,22 +331,12 @@ int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx)
         free(s);
         return -1;
     }
-    pthread_mutex_lock(&j->lock);
-    if (j->stopping) {
-        pthread_mutex_unlock(&j->lock);
+    if (!enqueue(j, s)) {
         job_decoded_free(sub->kind, sub->decoded);
         free(sub->payload);
         free(s);
         return -1;
     }
-    if (j->tail)
-        j->tail->next = s;
-    else
-        j->head = s;
-    j->tail = s;
-    j->work_pending = true;
-    pthread_cond_signal(&j->wake);
-    pthread_mutex_unlock(&j->lock);
     return 0;
 }
 

@@ -17,15 +17,12 @@ static const job_kind_ops *ops_for(job_kind k)
     switch (k) {
     case JOB_UPSERT: return &job_upsert_ops;
     case JOB_DELETE_IDENTIFIER: return &job_delete_identifier_ops;
+    case JOB_DELETE_CONTACTS: return &job_delete_contacts_ops;
+    case JOB_LIST_REMOVE: return &job_list_remove_ops;
     }
     return NULL;
 }
 
-void *job_decode_payload(job_kind kind, const char *payload, size_t len)
-{
-    const job_kind_ops *ops = ops_for(kind);
-    return ops ? ops->decode(payload, len) : NULL;
-}
 
 void job_decoded_free(job_kind kind, void *decoded)
 {
@@ -63,7 +60,7 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
         const char *payload;
         size_t len;
         if (store_tx_job_payload(tx, job->seq, &a, &payload, &len) == STORE_OK)
-            d = job_decode_payload(job->info.kind, payload, len);
+            d = ops_for(job->info.kind)->decode(tx, job->account, payload, len);
         arena_release(&a);
     }
     if (d) {
@@ -98,11 +95,12 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
             budget--;
             continue;
         }
-        long applied = ops->apply(tx, &job, decoded, budget, &counts);
+        bool finished = false;
+        long applied = ops->apply(tx, &job, decoded, budget, &counts, &finished);
         if (applied < 0)
             return STORE_ERROR;
         int64_t cursor = job.cursor + applied;
-        if (cursor >= job.info.counts.requested) {
+        if (finished) {
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,
                                     time_now_ms()) != STORE_OK)
                 return STORE_ERROR;

@@ -32,8 +32,7 @@ typedef struct runner_state {
 int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take, void *ctx);
 void runner_state_clear(runner_state *st);
 
-/* The kind-specific half of a job, in one file per kind. */
-void *job_decode_payload(job_kind kind, const char *payload, size_t len);
+/* Free a decoded payload of the given kind (kinds.h has the per-kind functions). */
 void job_decoded_free(job_kind kind, void *decoded);
 
 #endif

@@ -10,19 +10,66 @@
  *    identifiers must be present"); otherwise the record errors. If they are, provided
  *    fields overwrite, omitted fields stay, new identifiers are added (updated_count).
  * Records are applied in request order, so when one contact appears twice the later
- * record's values win.
+ * record's values win. Every contact created or updated joins the request's list_ids
+ * (lists deleted since the request was accepted are skipped). Custom field values are
+ * merged value by value against the account's live definitions.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/contact_decode.h"
+#include "core/fields.h"
 #include "core/timeutil.h"
 #include "jobs/kinds.h"
 
-static void *upsert_decode_fn(const char *payload, size_t len)
+static void *upsert_decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)
 {
-    return upsert_decode_payload(payload, len);
+    arena a = ARENA_INIT;
+    field_catalog fields = {0};
+    upsert_batch *b = NULL;
+    if (store_tx_fields_list(tx, account, &a, &fields) == STORE_OK)
+        b = upsert_decode_payload(payload, len, &fields);
+    arena_release(&a);
+    return b;
+}
+
+/* What a slice needs to know of the account as it is now. */
+typedef struct live_state {
+    field_catalog fields;
+    const char **lists;             /* the request's list_ids that still exist */
+    size_t list_count;
+} live_state;
+
+static int load_live(store_tx *tx, const job_row *job, const upsert_batch *b, arena *a,
+                     live_state *live)
+{
+    memset(live, 0, sizeof *live);
+    if (store_tx_fields_list(tx, job->account, a, &live->fields) != STORE_OK)
+        return STORE_ERROR;
+    live->lists = arena_calloc(a, b->list_count ? b->list_count : 1, sizeof *live->lists);
+    for (size_t i = 0; i < b->list_count; i++) {
+        list_info l;
+        int rc = store_tx_list_get(tx, job->account, b->list_ids[i], a, &l);
+        if (rc == STORE_OK)
+            live->lists[live->list_count++] = b->list_ids[i];
+        else if (rc != STORE_NOT_FOUND)
+            return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+/* After a contact was written: lists, alternate-email index. */
+static int after_write(store_tx *tx, const job_row *job, const contact *c, const contact_input *in,
+                       const live_state *live)
+{
+    for (size_t i = 0; i < live->list_count; i++)
+        if (store_tx_list_add(tx, job->account, live->lists[i], c->id) != STORE_OK)
+            return STORE_ERROR;
+    if (in->alternate_emails &&
+        store_tx_contact_set_alternates(tx, job->account, c->id, in->alternate_emails) != STORE_OK)
+        return STORE_ERROR;
+    return STORE_OK;
 }
 
 static void upsert_free_fn(void *decoded)
@@ -42,7 +89,7 @@ static json_t *record_identifiers(const contact_input *in)
 /* Outcome of one record: 0 created/updated (counted), 1 record error written, or
  * STORE_ERROR. */
 static int apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
-                        arena *scratch, job_counts *counts)
+                        const live_state *live, arena *scratch, job_counts *counts)
 {
     contact found[ID_TYPE_COUNT];
     int owner = -1;             /* index into found[] of the first match */
@@ -73,10 +120,14 @@ static int apply_record(store_tx *tx, const job_row *job, const contact_input *i
         if (uuid_generate(c.id) != 0)
             return STORE_ERROR;
         contact_merge(&c, in);
+        if (in->custom_fields)
+            c.custom_fields = custom_fields_merge(NULL, in->custom_fields, &live->fields, scratch);
         c.created_at = c.updated_at = now;
         int rc = store_tx_contact_insert(tx, job->account, &c);
+        if (rc == STORE_OK)
+            rc = after_write(tx, job, &c, in, live);
         if (rc != STORE_OK)
-            return rc;
+            return STORE_ERROR;
         counts->created++;
         return 0;
     }
@@ -96,27 +147,36 @@ static int apply_record(store_tx *tx, const job_row *job, const contact_input *i
         }
     }
     contact_merge(c, in);
+    if (in->custom_fields)
+        c->custom_fields = custom_fields_merge(c->custom_fields, in->custom_fields, &live->fields, scratch);
     c->updated_at = now;
     int rc = store_tx_contact_update(tx, job->account, c);
+    if (rc == STORE_OK)
+        rc = after_write(tx, job, c, in, live);
     if (rc != STORE_OK)
-        return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+        return STORE_ERROR;
     counts->updated++;
     return 0;
 }
 
 static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t budget,
-                         job_counts *counts)
+                         job_counts *counts, bool *finished)
 {
     const upsert_batch *b = decoded;
     size_t from = (size_t)job->cursor;
     size_t to = from + budget < b->count ? from + budget : b->count;
-    arena scratch = ARENA_INIT;
+    arena keep = ARENA_INIT, scratch = ARENA_INIT;
+    live_state live;
+    if (load_live(tx, job, b, &keep, &live) != STORE_OK) {
+        arena_release(&keep);
+        return STORE_ERROR;
+    }
     long applied = 0;
     for (size_t i = from; i < to; i++) {
-        int rc = apply_record(tx, job, &b->contacts[i], (int64_t)i, &scratch, counts);
+        int rc = apply_record(tx, job, &b->contacts[i], (int64_t)i, &live, &scratch, counts);
         if (rc < 0) {
-            arena_release(&scratch);
-            return STORE_ERROR;
+            applied = STORE_ERROR;
+            break;
         }
         applied++;
         /* Keep the scratch arena small on long slices. */
@@ -124,6 +184,8 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
             arena_release(&scratch);
     }
     arena_release(&scratch);
+    arena_release(&keep);
+    *finished = to >= b->count;
     return applied;
 }
 

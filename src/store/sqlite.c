@@ -49,6 +49,34 @@ enum stmt_id {
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
+    ST_CONTACT_COUNT,
+    ST_CONTACT_RECENT,
+    ST_ALT_FIND,
+    ST_ALT_CLEAR,
+    ST_ALT_SET,
+    ST_CONTACT_LISTS,
+    ST_CONTACT_DELETE,
+    ST_CONTACT_MEMBERS_DELETE,
+    ST_CONTACT_IDS,
+    ST_FIELDS_LIST,
+    ST_FIELD_NEXT,
+    ST_FIELD_INSERT,
+    ST_FIELD_RENAME,
+    ST_FIELD_DELETE,
+    ST_LIST_GET,
+    ST_LIST_PAGE,
+    ST_LIST_COUNT,
+    ST_LIST_SAMPLE,
+    ST_LIST_INSERT,
+    ST_LIST_RENAME,
+    ST_LIST_DELETE,
+    ST_LIST_MEMBERS_DELETE,
+    ST_LIST_MEMBER_IDS,
+    ST_MEMBER_ADD,
+    ST_MEMBER_REMOVE,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -79,22 +107,24 @@ struct store {
 };
 
 /* SELECT list of a contact row: id, the reserved fields, alternate_emails,
- * custom_fields, created_at, updated_at. */
-static char *contact_columns(void)
+ * custom_fields, created_at, updated_at; each column name preceded by prefix ("" or
+ * "c."). */
+static char *contact_columns(const char *prefix)
 {
-    size_t cap = 64;
+    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at", "updated_at"};
+    size_t cap = 8 + strlen(prefix);
     for (int i = 0; i < CF_COUNT; i++)
-        cap += strlen(contact_fields[i].name) + 2;
-    cap += 64;
+        cap += strlen(contact_fields[i].name) + strlen(prefix) + 1;
+    for (size_t i = 0; i < 4; i++)
+        cap += strlen(tail[i]) + strlen(prefix) + 1;
     char *s = malloc(cap);
     if (!s)
         abort();
-    strcpy(s, "id");
-    for (int i = 0; i < CF_COUNT; i++) {
-        strcat(s, ",");
-        strcat(s, contact_fields[i].name);
-    }
-    strcat(s, ",alternate_emails,custom_fields,created_at,updated_at");
+    size_t n = (size_t)sprintf(s, "%sid", prefix);
+    for (int i = 0; i < CF_COUNT; i++)
+        n += (size_t)sprintf(s + n, ",%s%s", prefix, contact_fields[i].name);
+    for (size_t i = 0; i < 4; i++)
+        n += (size_t)sprintf(s + n, ",%s%s", prefix, tail[i]);
     return s;
 }
 
@@ -112,7 +142,7 @@ static char *xasprintf(const char *fmt, ...)
 
 static void build_sql(store *s)
 {
-    char *cols = contact_columns();
+    char *cols = contact_columns("");
     /* "?,?,...": one placeholder per contact column */
     size_t ncols = CF_COUNT + 5;
     char *marks = malloc(ncols * 2);
@@ -170,14 +200,74 @@ static void build_sql(store *s)
         " accepted_at FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=?");
     s->sql[ST_JOB_PROGRESS] = xasprintf(
-        "UPDATE jobs SET cursor=?, created=?, updated=?, deleted=?, errored=? WHERE seq=?");
+        "UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
+        " WHERE seq=?");
     /* A finished job's payload is dropped: its results and errors are what remain
      * useful, and a 6 MB body kept forever per job would fill the disk. */
     s->sql[ST_JOB_FINISH] = xasprintf(
-        "UPDATE jobs SET status=?, created=?, updated=?, deleted=?, errored=?, finished_at=?,"
-        " payload=x'', cursor=requested WHERE seq=? AND status=0");
+        "UPDATE jobs SET status=?, requested=?, created=?, updated=?, deleted=?, errored=?,"
+        " finished_at=?, payload=x'', cursor=requested WHERE seq=? AND status=0");
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
+    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
+    s->sql[ST_CONTACT_RECENT] = xasprintf(
+        "SELECT %s FROM (SELECT * FROM contacts WHERE account_id=? ORDER BY updated_at DESC, id"
+        " LIMIT ?) ORDER BY email IS NULL, email, id", cols);
+    s->sql[ST_ALT_FIND] = xasprintf(
+        "SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
+        " ORDER BY contact_id LIMIT 1");
+    s->sql[ST_ALT_CLEAR] = xasprintf(
+        "DELETE FROM contact_alternate_emails WHERE account_id=? AND contact_id=?");
+    s->sql[ST_ALT_SET] = xasprintf(
+        "INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
+        " SELECT ?1, value, ?2 FROM json_each(?3)");
+    s->sql[ST_CONTACT_LISTS] = xasprintf(
+        "SELECT list_id FROM list_members WHERE account_id=? AND contact_id=? ORDER BY list_id");
+    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=? AND id=?");
+    s->sql[ST_CONTACT_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=? LIMIT ?");
+    s->sql[ST_FIELDS_LIST] = xasprintf(
+        "SELECT id, name, field_type FROM field_definitions WHERE account_id=? ORDER BY seq");
+    s->sql[ST_FIELD_NEXT] = xasprintf(
+        "INSERT INTO field_counters(account_id, last) VALUES(?, 1)"
+        " ON CONFLICT(account_id) DO UPDATE SET last = last + 1 RETURNING last");
+    s->sql[ST_FIELD_INSERT] = xasprintf(
+        "INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
+        " VALUES(?,?,?,?,?,?)");
+    s->sql[ST_FIELD_RENAME] = xasprintf(
+        "UPDATE field_definitions SET name=? WHERE account_id=? AND id=?");
+    s->sql[ST_FIELD_DELETE] = xasprintf("DELETE FROM field_definitions WHERE account_id=? AND id=?");
+    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
+                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
+    s->sql[ST_LIST_GET] = xasprintf("SELECT %s FROM lists l WHERE l.account_id=? AND l.id=?", list_cols);
+    s->sql[ST_LIST_PAGE] = xasprintf(
+        "SELECT %s FROM lists l WHERE l.account_id=? ORDER BY l.created_at, l.id LIMIT ? OFFSET ?",
+        list_cols);
+    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=?");
+    char *prefixed = contact_columns("c.");
+    s->sql[ST_LIST_SAMPLE] = xasprintf(
+        "SELECT %s FROM list_members m JOIN contacts c ON c.account_id=m.account_id AND"
+        " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
+        " LIMIT ?", prefixed);
+    free(prefixed);
+    s->sql[ST_LIST_INSERT] = xasprintf(
+        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?,?,?,?,?)");
+    s->sql[ST_LIST_RENAME] = xasprintf(
+        "UPDATE lists SET name=?, updated_at=? WHERE account_id=? AND id=?");
+    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=? AND id=?");
+    s->sql[ST_LIST_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=? AND list_id=?");
+    s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
+        "SELECT contact_id FROM list_members WHERE account_id=? AND list_id=? ORDER BY contact_id");
+    s->sql[ST_MEMBER_ADD] = xasprintf(
+        "INSERT OR IGNORE INTO list_members(account_id, list_id, contact_id, added_at)"
+        " VALUES(?,?,?,?)");
+    s->sql[ST_MEMBER_REMOVE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
+    s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
+    s->sql[ST_RELEASE] = xasprintf("RELEASE op");
+    s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
     s->sql[ST_BEGIN] = xasprintf("BEGIN IMMEDIATE");
     s->sql[ST_COMMIT] = xasprintf("COMMIT");
     s->sql[ST_ROLLBACK] = xasprintf("ROLLBACK");
@@ -862,12 +952,16 @@ int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **paylo
     return rc;
 }
 
-static void bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
+/* Binds requested, created, updated, deleted, errored from parameter first on; returns
+ * the next parameter index. */
+static int bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
 {
-    sqlite3_bind_int64(st, first, c->created);
-    sqlite3_bind_int64(st, first + 1, c->updated);
-    sqlite3_bind_int64(st, first + 2, c->deleted);
-    sqlite3_bind_int64(st, first + 3, c->errored);
+    sqlite3_bind_int64(st, first, c->requested);
+    sqlite3_bind_int64(st, first + 1, c->created);
+    sqlite3_bind_int64(st, first + 2, c->updated);
+    sqlite3_bind_int64(st, first + 3, c->deleted);
+    sqlite3_bind_int64(st, first + 4, c->errored);
+    return first + 5;
 }
 
 int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c)
@@ -877,8 +971,8 @@ int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_c
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, cursor);
-    bind_counts(st, 2, c);
-    sqlite3_bind_int64(st, 6, seq);
+    int p = bind_counts(st, 2, c);
+    sqlite3_bind_int64(st, p, seq);
     return step_done(s->writer->db, st);
 }
 
@@ -890,9 +984,9 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int(st, 1, (int)status);
-    bind_counts(st, 2, c);
-    sqlite3_bind_int64(st, 6, finished_at);
-    sqlite3_bind_int64(st, 7, seq);
+    int p = bind_counts(st, 2, c);
+    sqlite3_bind_int64(st, p, finished_at);
+    sqlite3_bind_int64(st, p + 1, seq);
     return step_done(s->writer->db, st);
 }
 
@@ -908,4 +1002,494 @@ int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char 
     bind_text(st, 3, identifiers);
     bind_text(st, 4, message);
     return step_done(s->writer->db, st);
+}
+
+/* ---- row collectors -------------------------------------------------------------- */
+
+/* Step st to the end, copying column 0 of every row. */
+static int collect_strings(sqlite3_stmt *st, arena *a, const char ***out, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    const char **rows = NULL;
+    int rc = STORE_OK;
+    for (;;) {
+        int r = sqlite3_step(st);
+        if (r != SQLITE_ROW) {
+            if (r != SQLITE_DONE)
+                rc = STORE_ERROR;
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            const char **grown = arena_alloc(a, ncap * sizeof *grown);
+            if (n)
+                memcpy(grown, rows, n * sizeof *grown);
+            rows = grown;
+            cap = ncap;
+        }
+        rows[n++] = col_text(st, 0, a);
+    }
+    done(st);
+    *out = rows;
+    *count = n;
+    return rc;
+}
+
+static int collect_contacts(sqlite3_stmt *st, arena *a, contact **out, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    contact *rows = NULL;
+    int rc = STORE_OK;
+    for (;;) {
+        int r = sqlite3_step(st);
+        if (r != SQLITE_ROW) {
+            if (r != SQLITE_DONE)
+                rc = STORE_ERROR;
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            contact *grown = arena_alloc(a, ncap * sizeof *grown);
+            if (n)
+                memcpy(grown, rows, n * sizeof *grown);
+            rows = grown;
+            cap = ncap;
+        }
+        read_contact(st, a, &rows[n++]);
+    }
+    done(st);
+    *out = rows;
+    *count = n;
+    return rc;
+}
+
+static int single_int(sqlite3_stmt *st, int64_t *out)
+{
+    int r = sqlite3_step(st);
+    int rc = STORE_ERROR;
+    if (r == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = STORE_OK;
+    }
+    done(st);
+    return rc;
+}
+
+/* ---- more contact reads and writes ------------------------------------------------ */
+
+int store_contact_count(store *s, int64_t account, int64_t *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_COUNT);
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        rc = single_int(st, out);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+                         size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_RECENT);
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        sqlite3_bind_int64(st, 2, limit);
+        rc = collect_contacts(st, a, rows, count);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
+    if (rc == STORE_NOT_FOUND) {
+        sqlite3_stmt *st = stmt(s, c, ST_ALT_FIND);
+        const char **ids;
+        size_t n = 0;
+        rc = STORE_ERROR;
+        if (st) {
+            sqlite3_bind_int64(st, 1, account);
+            bind_text(st, 2, email);
+            rc = collect_strings(st, a, &ids, &n);
+        }
+        if (rc == STORE_OK)
+            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                           const char ***ids, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_LISTS);
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        bind_text(st, 2, contact_id);
+        rc = collect_strings(st, a, ids, count);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+/* Run a writer statement bound to (account, text). */
+static int write_account_text(store *s, enum stmt_id id, int64_t account, const char *text)
+{
+    sqlite3_stmt *st = stmt(s, s->writer, id);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, text);
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
+{
+    store *s = tx->s;
+    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id);
+    if (rc != STORE_OK)
+        return rc;
+    if (sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id);
+    if (rc == STORE_OK)
+        rc = write_account_text(s, ST_ALT_CLEAR, account, id);
+    return rc;
+}
+
+int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,
+                         const char ***ids, size_t *count)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_IDS);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    sqlite3_bind_int64(st, 2, limit);
+    return collect_strings(st, a, ids, count);
+}
+
+int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
+                                    const char *emails_json)
+{
+    store *s = tx->s;
+    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id);
+    if (rc != STORE_OK || !emails_json)
+        return rc;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_ALT_SET);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, contact_id);
+    bind_text(st, 3, emails_json);
+    return step_done(s->writer->db, st);
+}
+
+/* ---- custom field definitions ------------------------------------------------------ */
+
+static int fields_list(store *s, conn *c, int64_t account, arena *a, field_catalog *out)
+{
+    sqlite3_stmt *st = stmt(s, c, ST_FIELDS_LIST);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    size_t n = 0, cap = 0;
+    field_def *defs = NULL;
+    int rc = STORE_OK;
+    for (;;) {
+        int r = sqlite3_step(st);
+        if (r != SQLITE_ROW) {
+            if (r != SQLITE_DONE)
+                rc = STORE_ERROR;
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            field_def *grown = arena_alloc(a, ncap * sizeof *grown);
+            if (n)
+                memcpy(grown, defs, n * sizeof *grown);
+            defs = grown;
+            cap = ncap;
+        }
+        defs[n].id = col_text(st, 0, a);
+        defs[n].name = col_text(st, 1, a);
+        defs[n].type = (field_type)sqlite3_column_int(st, 2);
+        n++;
+    }
+    done(st);
+    out->defs = defs;
+    out->count = n;
+    return rc;
+}
+
+int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = fields_list(s, c, account, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
+{
+    return fields_list(tx->s, tx->s->writer, account, a, out);
+}
+
+int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
+                          char id_out[FIELD_ID_MAX])
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_NEXT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    int64_t seq;
+    if (single_int(st, &seq) != STORE_OK)
+        return STORE_ERROR;
+    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
+    st = stmt(s, s->writer, ST_FIELD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id_out);
+    sqlite3_bind_int64(st, 3, seq);
+    bind_text(st, 4, name);
+    sqlite3_bind_int(st, 5, (int)type);
+    sqlite3_bind_int64(st, 6, time_now_ms());
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_RENAME);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, account);
+    bind_text(st, 3, id);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
+{
+    store *s = tx->s;
+    int rc = write_account_text(s, ST_FIELD_DELETE, account, id);
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+/* ---- lists ------------------------------------------------------------------------- */
+
+static void read_list(sqlite3_stmt *st, arena *a, list_info *out)
+{
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
+    out->name = col_text(st, 1, a);
+    out->contact_count = sqlite3_column_int64(st, 2);
+}
+
+static int list_get(store *s, conn *c, int64_t account, const char *id, arena *a, list_info *out)
+{
+    sqlite3_stmt *st = stmt(s, c, ST_LIST_GET);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    int r = sqlite3_step(st);
+    int rc = r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    if (r == SQLITE_ROW)
+        read_list(st, a, out);
+    done(st);
+    return rc;
+}
+
+int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = list_get(s, c, account, id, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out)
+{
+    return list_get(tx->s, tx->s->writer, account, id, a, out);
+}
+
+int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                    list_info **rows, size_t *count, int64_t *total)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_LIST_COUNT);
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        rc = single_int(st, total);
+    }
+    st = rc == STORE_OK ? stmt(s, c, ST_LIST_PAGE) : NULL;
+    size_t n = 0;
+    list_info *out = NULL;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        sqlite3_bind_int64(st, 2, limit);
+        sqlite3_bind_int64(st, 3, offset);
+        out = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof *out);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW && (int64_t)n < limit)
+            read_list(st, a, &out[n++]);
+        if (r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = STORE_ERROR;
+        done(st);
+    } else {
+        rc = STORE_ERROR;
+    }
+    reader_release(s, c);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
+int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
+                      contact **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_LIST_SAMPLE);
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        bind_text(st, 2, list_id);
+        sqlite3_bind_int64(st, 3, limit);
+        rc = collect_contacts(st, a, rows, count);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int64_t now = time_now_ms();
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    bind_text(st, 3, name);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_int64(st, 5, now);
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_RENAME);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, time_now_ms());
+    sqlite3_bind_int64(st, 3, account);
+    bind_text(st, 4, id);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
+{
+    store *s = tx->s;
+    int rc = write_account_text(s, ST_LIST_DELETE, account, id);
+    if (rc != STORE_OK)
+        return rc;
+    if (sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id);
+}
+
+int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
+                             const char ***ids, size_t *count)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_MEMBER_IDS);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, list_id);
+    return collect_strings(st, a, ids, count);
+}
+
+static int member_write(store_tx *tx, enum stmt_id id, int64_t account, const char *list_id,
+                        const char *contact_id)
+{
+    store *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, id);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, list_id);
+    bind_text(st, 3, contact_id);
+    if (id == ST_MEMBER_ADD)
+        sqlite3_bind_int64(st, 4, time_now_ms());
+    return step_done(s->writer->db, st);
+}
+
+int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+{
+    return member_write(tx, ST_MEMBER_ADD, account, list_id, contact_id);
+}
+
+int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+{
+    int rc = member_write(tx, ST_MEMBER_REMOVE, account, list_id, contact_id);
+    if (rc == STORE_OK && sqlite3_changes(tx->s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+/* ---- savepoints ---------------------------------------------------------------------- */
+
+static int simple(store_tx *tx, enum stmt_id id)
+{
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, id);
+    return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
+}
+
+int store_tx_savepoint(store_tx *tx) { return simple(tx, ST_SAVEPOINT); }
+int store_tx_savepoint_release(store_tx *tx) { return simple(tx, ST_RELEASE); }
+
+void store_tx_savepoint_rollback(store_tx *tx)
+{
+    simple(tx, ST_ROLLBACK_TO);
+    simple(tx, ST_RELEASE);
 }

@@ -61,6 +61,45 @@ const char *const sqlite_migrations[] = {
     "  identifiers TEXT NOT NULL,"
     "  message TEXT NOT NULL,"
     "  PRIMARY KEY (job_seq, idx)) WITHOUT ROWID;",
+
+    /* 2: lists, custom field definitions, alternate email lookup, recent contacts */
+    "CREATE TABLE lists ("
+    "  account_id INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX lists_by_name ON lists(account_id, name);"
+    "CREATE TABLE list_members ("
+    "  account_id INTEGER NOT NULL,"
+    "  list_id TEXT NOT NULL,"
+    "  contact_id TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, list_id, contact_id)) WITHOUT ROWID;"
+    "CREATE INDEX list_members_by_contact ON list_members(account_id, contact_id);"
+    "CREATE INDEX list_members_recent ON list_members(account_id, list_id, added_at);"
+    "CREATE TABLE field_definitions ("
+    "  account_id INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  field_type INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX field_definitions_by_name ON field_definitions(account_id, lower(name));"
+    /* ids are never reused, even after a delete: the counter lives here */
+    "CREATE TABLE field_counters ("
+    "  account_id INTEGER PRIMARY KEY,"
+    "  last INTEGER NOT NULL);"
+    "CREATE TABLE contact_alternate_emails ("
+    "  account_id INTEGER NOT NULL,"
+    "  email TEXT NOT NULL,"
+    "  contact_id TEXT NOT NULL,"
+    "  PRIMARY KEY (account_id, email, contact_id)) WITHOUT ROWID;"
+    "CREATE INDEX contact_alternate_emails_by_contact"
+    "  ON contact_alternate_emails(account_id, contact_id);"
+    "CREATE INDEX contacts_recent ON contacts(account_id, updated_at);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

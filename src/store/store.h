@@ -23,6 +23,7 @@
 #include "core/apikey.h"
 #include "core/arena.h"
 #include "core/contact.h"
+#include "core/fields.h"
 #include "core/job.h"
 
 enum {
@@ -122,7 +123,78 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status st, const job_coun
 int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
                            const char *message);
 
+/* ---- more contact reads and writes ------------------------------------------------ */
+
+int store_contact_count(store *s, int64_t account, int64_t *out);
+/* Up to limit contacts most recently created or updated, sorted by email. */
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+                         size_t *count);
+/* The contact whose primary email, or else one of whose alternate emails, is email. */
+int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out);
+/* The ids of the lists the contact belongs to, sorted. */
+int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                           const char ***ids, size_t *count);
+
+/* Delete a contact with its list memberships. STORE_NOT_FOUND when absent. */
+int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id);
+/* Any limit contact ids of the account (to delete all contacts slice by slice). */
+int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,
+                         const char ***ids, size_t *count);
+/* Replace the alternate-email index of a contact with the emails of a JSON array. */
+int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
+                                    const char *emails_json);
+
+/* ---- custom field definitions ------------------------------------------------------ */
+
+/* The account's custom fields in creation order. */
+int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out);
+int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out);
+/* Create a field with the next id ("e<N>_<T|N|D>", never reused) written to id_out.
+ * STORE_CONFLICT when a field of that name (ignoring case) exists. */
+int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
+                          char id_out[FIELD_ID_MAX]);
+/* STORE_NOT_FOUND, STORE_CONFLICT (name taken) */
+int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name);
+/* STORE_NOT_FOUND. Values stored under the id become invisible at once and are dropped
+ * from each contact at its next write. */
+int store_tx_field_delete(store_tx *tx, int64_t account, const char *id);
+
+/* ---- lists ------------------------------------------------------------------------- */
+
+typedef struct list_info {
+    char id[UUID_STR_LEN + 1];
+    const char *name;
+    int64_t contact_count;
+} list_info;
+
+int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out);
+/* Lists in creation order: rows [offset, offset + limit) and the total. */
+int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                    list_info **rows, size_t *count, int64_t *total);
+/* Up to limit contacts of a list, most recently added first. */
+int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
+                      contact **rows, size_t *count);
+
+int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out);
+/* STORE_CONFLICT when the account has a list of that name. */
+int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name);
+int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name);
+/* Delete a list and its memberships (not its contacts). STORE_NOT_FOUND when absent. */
+int store_tx_list_delete(store_tx *tx, int64_t account, const char *id);
+int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
+                             const char ***ids, size_t *count);
+int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id);
+/* STORE_NOT_FOUND when the contact was not in the list. */
+int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id);
+
 /* ---- transactions ---------------------------------------------------------------- */
+
+/* A nested savepoint inside the write transaction, so one operation of a group commit
+ * can fail without undoing the others. */
+int store_tx_savepoint(store_tx *tx);
+int store_tx_savepoint_release(store_tx *tx);
+void store_tx_savepoint_rollback(store_tx *tx);
+
 
 /* Begin the write transaction (blocks while another thread holds it). */
 int store_tx_begin(store *s, store_tx **out);

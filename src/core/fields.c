@@ -1,0 +1,273 @@
+/* fields: see fields.h. */
+#include "core/fields.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/identifier.h"
+
+const char *field_type_name(field_type t)
+{
+    switch (t) {
+    case FIELD_TEXT: return "Text";
+    case FIELD_NUMBER: return "Number";
+    case FIELD_DATE: return "Date";
+    }
+    return "Text";
+}
+
+char field_type_letter(field_type t)
+{
+    return t == FIELD_NUMBER ? 'N' : t == FIELD_DATE ? 'D' : 'T';
+}
+
+int field_type_parse(const char *name, field_type *out)
+{
+    static const field_type all[] = {FIELD_TEXT, FIELD_NUMBER, FIELD_DATE};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, field_type_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const reserved_field reserved_fields[] = {
+    {"_rf0_T", "first_name", FIELD_TEXT, false},
+    {"_rf1_T", "last_name", FIELD_TEXT, false},
+    {"_rf2_T", "email", FIELD_TEXT, false},
+    {"_rf3_T", "alternate_emails", FIELD_TEXT, false},
+    {"_rf4_T", "address_line_1", FIELD_TEXT, false},
+    {"_rf5_T", "address_line_2", FIELD_TEXT, false},
+    {"_rf6_T", "city", FIELD_TEXT, false},
+    {"_rf7_T", "state_province_region", FIELD_TEXT, false},
+    {"_rf8_T", "postal_code", FIELD_TEXT, false},
+    {"_rf9_T", "country", FIELD_TEXT, false},
+    {"_rf10_T", "phone_number", FIELD_TEXT, false},
+    {"_rf11_T", "whatsapp", FIELD_TEXT, false},
+    {"_rf12_T", "line", FIELD_TEXT, false},
+    {"_rf13_T", "facebook", FIELD_TEXT, false},
+    {"_rf14_T", "unique_name", FIELD_TEXT, false},
+    {"_rf15_T", "email_domains", FIELD_TEXT, true},
+    {"_rf16_D", "last_clicked", FIELD_DATE, true},
+    {"_rf17_D", "last_opened", FIELD_DATE, true},
+    {"_rf18_D", "last_emailed", FIELD_DATE, true},
+    {"_rf19_T", "singlesend_id", FIELD_TEXT, true},
+    {"_rf20_T", "automation_id", FIELD_TEXT, true},
+    {"_rf21_D", "created_at", FIELD_DATE, true},
+    {"_rf22_D", "updated_at", FIELD_DATE, true},
+    {"_rf23_T", "contact_id", FIELD_TEXT, true},
+    {"_rf24_T", "phone_number_id", FIELD_TEXT, false},
+    {"_rf25_T", "external_id", FIELD_TEXT, false},
+    {"_rf26_T", "anonymous_id", FIELD_TEXT, false},
+};
+const size_t reserved_field_count = sizeof reserved_fields / sizeof reserved_fields[0];
+
+bool field_name_reserved(const char *name)
+{
+    for (size_t i = 0; i < reserved_field_count; i++)
+        if (strcasecmp(reserved_fields[i].name, name) == 0)
+            return true;
+    /* Names the API itself uses for contacts, which a custom field would shadow. */
+    static const char *const more[] = {"id", "list_ids", "segment_ids", "custom_fields"};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (strcasecmp(more[i], name) == 0)
+            return true;
+    return false;
+}
+
+int field_name_check(const char *name, const char **why)
+{
+    size_t n = strlen(name);
+    if (n == 0) {
+        *why = "name must not be empty";
+        return -1;
+    }
+    if (n > FIELD_NAME_MAX) {
+        *why = "name is longer than 100 characters";
+        return -1;
+    }
+    if (!(isalpha((unsigned char)name[0]) || name[0] == '_') || (unsigned char)name[0] >= 0x80) {
+        *why = "name must begin with a letter (A-Z) or an underscore";
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c >= 0x80 || !(isalnum(c) || c == '_')) {
+            *why = "name may contain only letters (A-Z), digits and underscores";
+            return -1;
+        }
+    }
+    if (field_name_reserved(name)) {
+        *why = "name is a reserved field name";
+        return -1;
+    }
+    return 0;
+}
+
+const field_def *field_catalog_find_id(const field_catalog *c, const char *id)
+{
+    for (size_t i = 0; c && i < c->count; i++)
+        if (strcmp(c->defs[i].id, id) == 0)
+            return &c->defs[i];
+    return NULL;
+}
+
+const field_def *field_catalog_find(const field_catalog *c, const char *key)
+{
+    const field_def *d = field_catalog_find_id(c, key);
+    for (size_t i = 0; !d && c && i < c->count; i++)
+        if (strcasecmp(c->defs[i].name, key) == 0)
+            d = &c->defs[i];
+    return d;
+}
+
+/* ---- values ---------------------------------------------------------------------- */
+
+static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static bool date_valid(int y, int m, int d)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= days[m - 1] + (m == 2 && leap(y));
+}
+
+/* Read exactly n digits. */
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Parse a date into "YYYY-MM-DDTHH:MM:SSZ"; false when it is not one we accept. */
+static bool date_normalize(const char *s, char out[21])
+{
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    size_t n = strlen(s);
+    if (n == 10 && s[2] == '/' && s[5] == '/') {
+        if (!digits(s, 2, &mo) || !digits(s + 3, 2, &d) || !digits(s + 6, 4, &y))
+            return false;
+    } else if (n >= 10 && s[4] == '-' && s[7] == '-') {
+        if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d))
+            return false;
+        if (n > 10) {
+            /* THH:MM:SS, optional .fraction, then Z */
+            if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || !digits(s + 11, 2, &h) ||
+                !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 59)
+                return false;
+            size_t i = 19;
+            if (s[i] == '.') {
+                i++;
+                size_t start = i;
+                while (s[i] >= '0' && s[i] <= '9')
+                    i++;
+                if (i == start)
+                    return false;
+            }
+            if (s[i] != 'Z' || s[i + 1] != '\0')
+                return false;
+        }
+    } else {
+        return false;
+    }
+    if (!date_valid(y, mo, d))
+        return false;
+    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, se);
+    return true;
+}
+
+json_t *field_value_normalize(field_type t, const json_t *v, const char **why)
+{
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return json_null();
+    switch (t) {
+    case FIELD_TEXT:
+        if (!json_is_string(v)) {
+            *why = "must be a string (a Text field)";
+            return NULL;
+        }
+        if (utf8_length(json_string_value(v), json_string_length(v)) > FIELD_TEXT_MAX) {
+            *why = "is longer than 1000 characters";
+            return NULL;
+        }
+        return json_deep_copy(v);
+    case FIELD_NUMBER:
+        if (json_is_number(v))
+            return json_deep_copy(v);
+        if (json_is_string(v)) {
+            const char *s = json_string_value(v);
+            char *end;
+            errno = 0;
+            double d = strtod(s, &end);
+            if (end != s && *end == '\0' && errno == 0 && isfinite(d) && !isspace((unsigned char)s[0])) {
+                if (d == (double)(json_int_t)d && strchr(s, '.') == NULL && strchr(s, 'e') == NULL &&
+                    strchr(s, 'E') == NULL)
+                    return json_integer((json_int_t)d);
+                return json_real(d);
+            }
+        }
+        *why = "must be a number (a Number field)";
+        return NULL;
+    case FIELD_DATE:
+        if (json_is_string(v)) {
+            char out[21];
+            if (date_normalize(json_string_value(v), out))
+                return json_string(out);
+        }
+        *why = "must be a date like 2024-01-31, 01/31/2024 or 2024-01-31T12:00:00Z (a Date field)";
+        return NULL;
+    }
+    *why = "has an unknown field type";
+    return NULL;
+}
+
+const char *custom_fields_merge(const char *stored, const char *update, const field_catalog *live,
+                                arena *a)
+{
+    json_t *out = stored ? json_loads(stored, 0, NULL) : NULL;
+    if (!json_is_object(out)) {
+        json_decref(out);
+        out = json_object();
+    }
+    json_t *upd = update ? json_loads(update, 0, NULL) : NULL;
+    const char *key;
+    json_t *v;
+    if (json_is_object(upd)) {
+        json_object_foreach(upd, key, v) {
+            if (json_is_null(v))
+                json_object_del(out, key);
+            else
+                json_object_set(out, key, v);
+        }
+    }
+    json_decref(upd);
+    void *tmp;
+    json_object_foreach_safe(out, tmp, key, v) {
+        if (!field_catalog_find_id(live, key))
+            json_object_del(out, key);
+    }
+    const char *result = NULL;
+    if (json_object_size(out) > 0) {
+        char *text = json_dumps(out, JSON_COMPACT);
+        if (text) {
+            result = arena_strdup(a, text);
+            free(text);
+        }
+    }
+    json_decref(out);
+    return result;
+}
