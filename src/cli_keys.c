@@ -6,9 +6,10 @@
 #include "cli.h"
 #include "core/apikey.h"
 #include "core/timeutil.h"
+#include "http/auth.h"
 
 #define DEFAULT_ACCOUNT "default"
-#define DEFAULT_SCOPES "full"
+#define DEFAULT_SCOPES SCOPE_FULL
 
 /* Store key k under the account name; STORE_CONFLICT when its id is taken. */
 static int add_key(store *s, const char *account, const apikey *k, const char *scopes)
@@ -90,7 +91,7 @@ static void print_key_row(void *ctx, const store_key_row *row)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: contactd key create --account NAME [--db PATH]\n"
+    fprintf(stderr, "usage: contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
                     "       contactd key list [--db PATH]\n"
                     "       contactd key revoke KEY_ID [--db PATH]\n");
     return 2;
@@ -101,14 +102,21 @@ int cli_key_main(int argc, char **argv, const char *db_path)
     if (argc < 2)
         return usage();
     const char *cmd = argv[1];
-    const char *account = NULL, *positional = NULL;
+    const char *account = NULL, *positional = NULL, *scopes = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
             account = argv[++i];
+        else if (strcmp(argv[i], "--scopes") == 0 && i + 1 < argc)
+            scopes = argv[++i];
         else if (argv[i][0] != '-' && !positional)
             positional = argv[i];
         else
             return usage();
+    }
+    if (scopes && (strcmp(cmd, "create") != 0 || !auth_scopes_valid(scopes))) {
+        fprintf(stderr, "contactd: --scopes is \"full\" (read and write) or \"read\" (read-only), "
+                        "with key create\n");
+        return 2;
     }
     char err[512];
     store *s = store_open(db_path, err, sizeof err);
@@ -123,7 +131,7 @@ int cli_key_main(int argc, char **argv, const char *db_path)
         if (!account || !*account || positional) {
             code = usage();
         } else if (apikey_generate(&k) != 0 ||
-                   (rc = add_key(s, account, &k, DEFAULT_SCOPES)) != STORE_OK) {
+                   (rc = add_key(s, account, &k, scopes ? scopes : DEFAULT_SCOPES)) != STORE_OK) {
             fprintf(stderr, "contactd: cannot create the key\n");
             code = 1;
         } else {

@@ -1,8 +1,10 @@
 /*
  * contactd: a self-hosted server of SendGrid's Marketing Campaigns Contacts API v3.
  *
- *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--no-access-log]
- *   contactd key create --account NAME | key list | key revoke KEY_ID   [--db PATH]
+ *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--rate-limit N/SECONDS]
+ *                  [--no-access-log]
+ *   contactd key create --account NAME [--scopes full|read] | key list | key revoke KEY_ID
+ *                                                                          [--db PATH]
  *   contactd version
  *
  * `serve` opens the store, starts the job writer and the HTTP server, prints
@@ -18,6 +20,7 @@
 
 #include "api/api.h"
 #include "cli.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:3000"
@@ -33,12 +36,14 @@ static const char *env_or(const char *name, const char *fallback)
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--no-access-log]\n"
-            "       contactd key create --account NAME [--db PATH]\n"
+            "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
+            "                      [--rate-limit N/SECONDS] [--no-access-log]\n"
+            "       contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
             "       contactd key list [--db PATH]\n"
             "       contactd key revoke KEY_ID [--db PATH]\n"
             "       contactd version\n"
-            "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_API_KEY\n");
+            "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_RATE_LIMIT,\n"
+            "             CONTACTD_API_KEY\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -54,7 +59,14 @@ static void print_listening(const char *listen, unsigned port)
     fflush(stdout);
 }
 
-static int serve(const char *listen, const char *db, unsigned threads, bool access_log)
+typedef struct serve_options {
+    const char *listen, *db;
+    unsigned threads;
+    bool access_log;
+    unsigned rate_limit, rate_window_s;
+} serve_options;
+
+static int serve(const serve_options *o)
 {
     /* Signals are taken synchronously by this thread; every thread started below
      * inherits the mask. SIGPIPE is ignored: a client that hangs up is not fatal. */
@@ -66,7 +78,7 @@ static int serve(const char *listen, const char *db, unsigned threads, bool acce
     signal(SIGPIPE, SIG_IGN);
 
     char err[512];
-    store *s = store_open(db, err, sizeof err);
+    store *s = store_open(o->db, err, sizeof err);
     if (!s) {
         fprintf(stderr, "contactd: %s\n", err);
         return 1;
@@ -82,8 +94,8 @@ static int serve(const char *listen, const char *db, unsigned threads, bool acce
         return 1;
     }
     http_config cfg = {
-        .listen = listen,
-        .threads = threads,
+        .listen = o->listen,
+        .threads = o->threads,
         .max_connections = 4096,
         .max_per_ip = 2048,
         .idle_timeout_s = 30,
@@ -92,7 +104,10 @@ static int serve(const char *listen, const char *db, unsigned threads, bool acce
         .nroutes = api_route_count,
         .app = &app,
         .store = s,
-        .access_log = access_log,
+        .access_log = o->access_log,
+        .rate_limit = o->rate_limit,
+        .rate_window_s = o->rate_window_s,
+        .body_timeout_s = 120,
     };
     http_server *srv = http_server_start(&cfg, err, sizeof err);
     if (!srv) {
@@ -101,8 +116,10 @@ static int serve(const char *listen, const char *db, unsigned threads, bool acce
         store_close(s);
         return 1;
     }
-    printf("database %s\n", db);
-    print_listening(listen, http_server_port(srv));
+    printf("database %s\n", o->db);
+    if (o->rate_limit)
+        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
+    print_listening(o->listen, http_server_port(srv));
 
     int sig = 0;
     sigwait(&set, &sig);
@@ -140,13 +157,19 @@ int main(int argc, char **argv)
     }
     int code;
     if (strcmp(cmd, "serve") == 0) {
-        const char *listen = env_or("CONTACTD_LISTEN", DEFAULT_LISTEN);
+        serve_options o = {
+            .listen = env_or("CONTACTD_LISTEN", DEFAULT_LISTEN),
+            .db = db,
+            .access_log = true,
+        };
         long threads = atol(env_or("CONTACTD_THREADS", "0"));
-        bool access_log = true;
+        const char *rate = getenv("CONTACTD_RATE_LIMIT");
         code = -1;
         for (int i = 1; i < nrest; i++) {
             if (strcmp(rest[i], "--listen") == 0 && i + 1 < nrest) {
-                listen = rest[++i];
+                o.listen = rest[++i];
+            } else if (strcmp(rest[i], "--rate-limit") == 0 && i + 1 < nrest) {
+                rate = rest[++i];
             } else if (strcmp(rest[i], "--threads") == 0 && i + 1 < nrest) {
                 char *end;
                 threads = strtol(rest[++i], &end, 10);
@@ -155,13 +178,19 @@ int main(int argc, char **argv)
                     code = 2;
                 }
             } else if (strcmp(rest[i], "--no-access-log") == 0) {
-                access_log = false;
+                o.access_log = false;
             } else {
                 code = usage(stderr);
             }
         }
+        if (code == -1 && rate && *rate &&
+            ratelimit_parse(rate, &o.rate_limit, &o.rate_window_s) != 0) {
+            fprintf(stderr, "contactd: --rate-limit takes N/SECONDS, e.g. 600/60\n");
+            code = 2;
+        }
+        o.threads = threads > 0 ? (unsigned)threads : 0;
         if (code == -1)
-            code = serve(listen, db, threads > 0 ? (unsigned)threads : 0, access_log);
+            code = serve(&o);
     } else if (strcmp(cmd, "key") == 0) {
         code = cli_key_main(nrest, rest, db);
     } else {

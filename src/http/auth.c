@@ -6,7 +6,12 @@
 
 #include "core/apikey.h"
 
-auth_result auth_check(store *s, const char *authorization, int64_t *account)
+bool auth_scopes_valid(const char *scopes)
+{
+    return strcmp(scopes, SCOPE_FULL) == 0 || strcmp(scopes, SCOPE_READ) == 0;
+}
+
+auth_result auth_check(store *s, const char *authorization, auth_identity *out)
 {
     if (!authorization)
         return AUTH_MISSING;
@@ -38,6 +43,9 @@ auth_result auth_check(store *s, const char *authorization, int64_t *account)
     }
     if (!apikey_hash_equal(hash, row.secret_hash) || row.revoked)
         return AUTH_INVALID;
-    *account = row.account_id;
+    out->account = row.account_id;
+    memcpy(out->key_id, key.id, sizeof out->key_id);
+    /* Unknown scope strings grant nothing beyond reading. */
+    out->can_write = strcmp(row.scopes, SCOPE_FULL) == 0;
     return AUTH_OK;
 }

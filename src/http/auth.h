@@ -1,15 +1,19 @@
 /*
- * auth: resolves the Authorization header of a request to an account.
+ * auth: resolves the Authorization header of a request to an account and what the key
+ * may do.
  *
  * Accepts "Bearer SG.<id>.<secret>". The key is found by its id, and the SHA-256 of the
  * secret is compared with the stored hash in constant time; an unknown id is compared
  * against a dummy hash so that timing does not tell unknown ids from wrong secrets.
+ * Scopes: "full" (read and write) or "read" (read-only: writes answer 403).
  */
 #ifndef CONTACTD_HTTP_AUTH_H
 #define CONTACTD_HTTP_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/apikey.h"
 #include "store/store.h"
 
 typedef enum auth_result {
@@ -19,6 +23,17 @@ typedef enum auth_result {
     AUTH_UNAVAILABLE,   /* the store could not be read: 503 */
 } auth_result;
 
-auth_result auth_check(store *s, const char *authorization, int64_t *account);
+typedef struct auth_identity {
+    int64_t account;
+    char key_id[APIKEY_ID_MAX + 1];
+    bool can_write;
+} auth_identity;
+
+/* The scope names `key create --scopes` accepts. */
+#define SCOPE_FULL "full"
+#define SCOPE_READ "read"
+bool auth_scopes_valid(const char *scopes);
+
+auth_result auth_check(store *s, const char *authorization, auth_identity *out);
 
 #endif

@@ -28,11 +28,13 @@
 
 #include "core/timeutil.h"
 #include "http/auth.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
+    ratelimit *ratelimit;           /* NULL: no limits */
     atomic_int in_flight;
     unsigned port;
 };
@@ -46,6 +48,7 @@ struct http_request {
     char *body;                     /* malloc'd, grows to at most route->max_body */
     size_t body_len, body_cap;
     int64_t account;
+    ratelimit_verdict rate;         /* rate.limit 0: no rate-limit headers */
     const char *base_url;
     arena arena;
     double started_ms;
@@ -124,6 +127,15 @@ static enum MHD_Result queue_reply(http_request *req)
     req->reply = NULL;          /* MHD frees it now */
     if (req->reply_len)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (req->rate.limit) {
+        char v[24];
+        snprintf(v, sizeof v, "%u", req->rate.limit);
+        MHD_add_response_header(r, "X-RateLimit-Limit", v);
+        snprintf(v, sizeof v, "%u", req->rate.remaining);
+        MHD_add_response_header(r, "X-RateLimit-Remaining", v);
+        snprintf(v, sizeof v, "%lld", (long long)req->rate.reset);
+        MHD_add_response_header(r, "X-RateLimit-Reset", v);
+    }
     enum MHD_Result ret = MHD_queue_response(req->conn, req->status, r);
     MHD_destroy_response(r);
     req->queued = true;
@@ -228,8 +240,21 @@ static void request_begin(http_request *req, const char *method, const char *url
     if (!(m.route->flags & ROUTE_PUBLIC)) {
         const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_AUTHORIZATION);
-        switch (auth_check(srv->cfg.store, authz, &req->account)) {
+        auth_identity who;
+        switch (auth_check(srv->cfg.store, authz, &who)) {
         case AUTH_OK:
+            req->account = who.account;
+            if (srv->ratelimit) {
+                ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
+                if (!req->rate.allowed) {
+                    early_error(req, 429, "too many requests");
+                    return;
+                }
+            }
+            if ((m.route->flags & ROUTE_WRITE) && !who.can_write) {
+                early_error(req, 403, "access forbidden");
+                return;
+            }
             break;
         case AUTH_MISSING:
             early_error(req, 401, "authorization required");
@@ -304,6 +329,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         if (req->refuse_body)
             return MHD_YES;
+        if (srv->cfg.body_timeout_s &&
+            time_mono_ms() - req->started_ms > srv->cfg.body_timeout_s * 1000.0) {
+            /* A body trickling in: the idle timeout alone would let it hold the
+             * connection and its buffer indefinitely. */
+            early_error(req, 408, "request body took too long to arrive");
+            return queue_reply(req);
+        }
         if (!body_append(req, upload_data, n)) {
             char msg[96];
             snprintf(msg, sizeof msg, "request body too large: the limit is %zu bytes",
@@ -399,6 +431,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (!srv)
         abort();
     srv->cfg = *cfg;
+    if (cfg->rate_limit)
+        srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -421,6 +455,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        ratelimit_free(srv->ratelimit);
         free(srv);
         return NULL;
     }
@@ -447,5 +482,6 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(srv->daemon);
+    ratelimit_free(srv->ratelimit);
     free(srv);
 }

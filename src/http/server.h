@@ -30,6 +30,9 @@ typedef struct http_config {
     void *app;                      /* handed to handlers through http_app() */
     store *store;                   /* API keys are checked against it */
     bool access_log;                /* one line per request on stderr */
+    unsigned rate_limit;            /* requests per key per window; 0: no limit */
+    unsigned rate_window_s;
+    unsigned body_timeout_s;        /* a body still arriving after this long gets 408 */
 } http_config;
 
 typedef struct http_server http_server;
