@@ -159,6 +159,8 @@ static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj
                 const char *why;
                 if (identifier_normalize((id_type)f, s, len, &b->arena, &in->field[f], &why) != 0)
                     errlist_add(errs, path, "%s '%.*s' %s", key, ECHO_MAX, s, why);
+            } else if (memchr(s, '\0', len)) {
+                errlist_add(errs, path, "%s must not contain NUL characters", key);
             } else if (utf8_length(s, len) > contact_fields[f].max_len) {
                 errlist_add(errs, path, "%s is longer than %u characters", key,
                             contact_fields[f].max_len);

@@ -190,6 +190,36 @@ static bool date_normalize(const char *s, char out[21])
     return true;
 }
 
+/* A JSON-style decimal: -?digits(.digits)?([eE][+-]?digits)? — no hex, inf or spaces,
+ * which strtod alone would accept. */
+static bool decimal_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0' && p - s < 64;
+}
+
 json_t *field_value_normalize(field_type t, const json_t *v, const char **why)
 {
     if (json_is_string(v) && json_string_length(v) == 0)
@@ -208,14 +238,13 @@ json_t *field_value_normalize(field_type t, const json_t *v, const char **why)
     case FIELD_NUMBER:
         if (json_is_number(v))
             return json_deep_copy(v);
-        if (json_is_string(v)) {
+        if (json_is_string(v) && decimal_number(json_string_value(v))) {
             const char *s = json_string_value(v);
-            char *end;
             errno = 0;
-            double d = strtod(s, &end);
-            if (end != s && *end == '\0' && errno == 0 && isfinite(d) && !isspace((unsigned char)s[0])) {
-                if (d == (double)(json_int_t)d && strchr(s, '.') == NULL && strchr(s, 'e') == NULL &&
-                    strchr(s, 'E') == NULL)
+            double d = strtod(s, NULL);
+            /* Integers that a double holds exactly stay integers; the rest are reals. */
+            if (errno == 0 && isfinite(d)) {
+                if (!strpbrk(s, ".eE") && fabs(d) < 9007199254740992.0)
                     return json_integer((json_int_t)d);
                 return json_real(d);
             }

@@ -10,6 +10,7 @@
  */
 #include "jobs/jobs.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,9 @@
 /* Records applied per transaction: large enough to amortise the fsync, small enough that
  * a submission waits at most a few tens of milliseconds behind a big upsert. */
 #define RUN_BUDGET 1000
+/* With a shared database (PostgreSQL), other nodes may leave pending work, or die holding
+ * it: the writer then looks for pending jobs at least this often. */
+#define POLL_MS 200
 /* Decoded payloads kept in memory for the runner; beyond this they are re-read from disk. */
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 
@@ -57,6 +61,7 @@ struct jobs {
     bool stopping;
     bool work_pending;          /* pending jobs may exist in the store */
     bool busy;                  /* the writer is in a turn */
+    bool poll;                  /* shared store: wake every POLL_MS to look for work */
     /* owned by the writer thread alone */
     cached *cache;
     size_t cache_bytes;
@@ -116,8 +121,11 @@ static void cache_drop(jobs *j, const char *id)
 
 static void cache_clear(jobs *j)
 {
-    while (j->cache)
-        job_decoded_free(j->cache->kind, cache_take(j, j->cache->id));
+    while (j->cache) {
+        /* Read the kind before cache_take frees the entry. */
+        job_kind kind = j->cache->kind;
+        job_decoded_free(kind, cache_take(j, j->cache->id));
+    }
 }
 
 /* ---- one turn of the writer ----------------------------------------------------------- */
@@ -218,7 +226,19 @@ static void *writer_main(void *arg)
     for (;;) {
         while (!j->head && !j->stopping && !j->work_pending) {
             pthread_cond_broadcast(&j->idle);
-            pthread_cond_wait(&j->wake, &j->lock);
+            if (!j->poll) {
+                pthread_cond_wait(&j->wake, &j->lock);
+                continue;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += POLL_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&j->wake, &j->lock, &until) == ETIMEDOUT)
+                j->work_pending = true;
         }
         if (j->stopping && !j->head)
             break;
@@ -256,7 +276,12 @@ jobs *jobs_start(store *s)
     j->store = s;
     j->work_pending = true;     /* jobs left pending by an earlier run */
     pthread_mutex_init(&j->lock, NULL);
-    pthread_cond_init(&j->wake, NULL);
+    j->poll = store_is_shared(s);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);   /* for the poll's timedwait */
+    pthread_cond_init(&j->wake, &attr);
+    pthread_condattr_destroy(&attr);
     pthread_cond_init(&j->idle, NULL);
     if (pthread_create(&j->thread, NULL, writer_main, j) != 0) {
         free(j);
