@@ -1,5 +1,5 @@
 /*
- * sqlite: the SQLite implementation of store.h.
+ * sqlite: the SQLite backend of store.h (see backend.h; store.c dispatches to it).
  *
  * One writer connection, guarded by a mutex that store_tx_begin takes and commit or
  * rollback releases, and a pool of read-only connections that grows to the number of
@@ -10,7 +10,7 @@
  * The contact column list is generated from contact_fields[] so that the SQL, the
  * decoder and the encoder cannot disagree about which fields exist.
  */
-#include "store/store.h"
+#include "store/backend.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -89,17 +89,17 @@ typedef struct conn {
     struct conn *next;          /* free list of the reader pool */
 } conn;
 
-struct store_tx {
-    store *s;
+struct store_tx_impl {
+    store_impl *s;
 };
 
-struct store {
+struct store_impl {
     char *path;
     bool remove_on_close;       /* ":memory:" runs on a private temp file */
     char *sql[ST_COUNT];
     conn *writer;
     pthread_mutex_t write_lock;
-    store_tx tx;
+    store_tx_impl tx;
     pthread_mutex_t pool_lock;
     conn *readers;              /* idle read connections */
     conn *all_readers[64];      /* every reader opened, for store_close */
@@ -140,7 +140,7 @@ static char *xasprintf(const char *fmt, ...)
     return out;
 }
 
-static void build_sql(store *s)
+static void build_sql(store_impl *s)
 {
     char *cols = contact_columns("");
     /* "?,?,...": one placeholder per contact column */
@@ -295,7 +295,7 @@ static int exec(sqlite3 *db, const char *sql)
     return STORE_OK;
 }
 
-static conn *conn_open(store *s, bool readonly, char *err, size_t err_size)
+static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -328,7 +328,7 @@ static void conn_close(conn *c)
 }
 
 /* The prepared statement id on connection c, reset and with bindings cleared. */
-static sqlite3_stmt *stmt(store *s, conn *c, enum stmt_id id)
+static sqlite3_stmt *stmt(store_impl *s, conn *c, enum stmt_id id)
 {
     if (!c->stmt[id]) {
         if (sqlite3_prepare_v3(c->db, s->sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
@@ -346,7 +346,7 @@ static void done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-static conn *reader_acquire(store *s)
+static conn *reader_acquire(store_impl *s)
 {
     pthread_mutex_lock(&s->pool_lock);
     conn *c = s->readers;
@@ -377,7 +377,7 @@ static conn *reader_acquire(store *s)
     return NULL;
 }
 
-static void reader_release(store *s, conn *c)
+static void reader_release(store_impl *s, conn *c)
 {
     pthread_mutex_lock(&s->pool_lock);
     c->next = s->readers;
@@ -387,7 +387,9 @@ static void reader_release(store *s, conn *c)
 
 /* ---- open and close -------------------------------------------------------------- */
 
-static int migrate(store *s)
+static void sqlite_close(store_impl *s);
+
+static int migrate(store_impl *s)
 {
     sqlite3 *db = s->writer->db;
     if (exec(db, "BEGIN IMMEDIATE") != STORE_OK)
@@ -420,9 +422,9 @@ static int migrate(store *s)
     return STORE_OK;
 }
 
-store *store_open(const char *path, char *err, size_t err_size)
+static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
 {
-    store *s = calloc(1, sizeof *s);
+    store_impl *s = calloc(1, sizeof *s);
     if (!s)
         abort();
     if (strcmp(path, ":memory:") == 0) {
@@ -449,7 +451,7 @@ store *store_open(const char *path, char *err, size_t err_size)
     build_sql(s);
     s->writer = conn_open(s, false, err, err_size);
     if (!s->writer) {
-        store_close(s);
+        sqlite_close(s);
         return NULL;
     }
     if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
@@ -458,13 +460,13 @@ store *store_open(const char *path, char *err, size_t err_size)
         migrate(s) != STORE_OK) {
         snprintf(err, err_size, "cannot prepare the database %s: %s", path,
                  sqlite3_errmsg(s->writer->db));
-        store_close(s);
+        sqlite_close(s);
         return NULL;
     }
     return s;
 }
 
-void store_close(store *s)
+static void sqlite_close(store_impl *s)
 {
     if (!s)
         return;
@@ -501,7 +503,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
     return STORE_ERROR;
 }
 
-int store_tx_begin(store *s, store_tx **out)
+static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 {
     pthread_mutex_lock(&s->write_lock);
     sqlite3_stmt *st = stmt(s, s->writer, ST_BEGIN);
@@ -513,9 +515,9 @@ int store_tx_begin(store *s, store_tx **out)
     return STORE_OK;
 }
 
-int store_tx_commit(store_tx *tx)
+static int sqlite_tx_commit(store_tx_impl *tx)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_COMMIT);
     int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
     if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
@@ -524,9 +526,9 @@ int store_tx_commit(store_tx *tx)
     return rc;
 }
 
-void store_tx_rollback(store_tx *tx)
+static void sqlite_tx_rollback(store_tx_impl *tx)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     if (!sqlite3_get_autocommit(s->writer->db)) {
         sqlite3_stmt *st = stmt(s, s->writer, ST_ROLLBACK);
         if (st)
@@ -556,7 +558,7 @@ static const char *col_text(sqlite3_stmt *st, int i, arena *a)
 
 /* ---- accounts and keys ----------------------------------------------------------- */
 
-int store_key_find(store *s, const char *key_id, store_key *out)
+static int sqlite_key_find(store_impl *s, const char *key_id, store_key *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -588,7 +590,7 @@ int store_key_find(store *s, const char *key_id, store_key *out)
     return rc;
 }
 
-int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
+static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -617,7 +619,7 @@ int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), 
     return rc;
 }
 
-int store_account_count(store *s, int64_t *out)
+static int sqlite_account_count(store_impl *s, int64_t *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -634,9 +636,9 @@ int store_account_count(store *s, int64_t *out)
     return rc;
 }
 
-int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
+static int sqlite_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_ACCOUNT_FIND);
     if (!st)
         return STORE_ERROR;
@@ -661,10 +663,10 @@ int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
     return rc;
 }
 
-int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
+static int sqlite_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
                      const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_INSERT);
     if (!st)
         return STORE_ERROR;
@@ -676,9 +678,9 @@ int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
     return step_done(s->writer->db, st);
 }
 
-int store_tx_key_revoke(store_tx *tx, const char *key_id)
+static int sqlite_tx_key_revoke(store_tx_impl *tx, const char *key_id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_REVOKE);
     if (!st)
         return STORE_ERROR;
@@ -706,7 +708,7 @@ static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
 }
 
 /* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store *s, conn *c, enum stmt_id id, int64_t account, const char *value,
+static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account, const char *value,
                          arena *a, contact *out)
 {
     sqlite3_stmt *st = stmt(s, c, id);
@@ -729,7 +731,7 @@ static int contact_query(store *s, conn *c, enum stmt_id id, int64_t account, co
     return rc;
 }
 
-int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
+static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -739,7 +741,7 @@ int store_contact_get(store *s, int64_t account, const char *id, arena *a, conta
     return rc;
 }
 
-int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
+static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, const char *value, arena *a,
                        contact *out)
 {
     conn *c = reader_acquire(s);
@@ -750,12 +752,12 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
     return rc;
 }
 
-int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
+static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a, contact *out)
 {
     return contact_query(tx->s, tx->s->writer, ST_CONTACT_GET, account, id, a, out);
 }
 
-int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
+static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type, const char *value,
                           arena *a, contact *out)
 {
     return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account,
@@ -780,9 +782,9 @@ static int bind_contact(sqlite3_stmt *st, int first, const contact *c)
     return p;
 }
 
-int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
+static int sqlite_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_INSERT);
     if (!st)
         return STORE_ERROR;
@@ -792,9 +794,9 @@ int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
     return step_done(s->writer->db, st);
 }
 
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+static int sqlite_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_UPDATE);
     if (!st)
         return STORE_ERROR;
@@ -809,7 +811,7 @@ int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
-int store_job_get(store *s, int64_t account, const char *id, job_info *out)
+static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -844,7 +846,7 @@ int store_job_get(store *s, int64_t account, const char *id, job_info *out)
     return rc;
 }
 
-int store_job_errors(store *s, int64_t account, const char *id, arena *a,
+static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, arena *a,
                      job_error_row **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
@@ -885,9 +887,9 @@ int store_job_errors(store *s, int64_t account, const char *id, arena *a,
     return rc;
 }
 
-int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
+static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *seq)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_INSERT);
     if (!st)
         return STORE_ERROR;
@@ -903,9 +905,9 @@ int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
     return rc;
 }
 
-int store_tx_job_next(store_tx *tx, job_row *out)
+static int sqlite_tx_job_next(store_tx_impl *tx, job_row *out)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_NEXT);
     if (!st)
         return STORE_ERROR;
@@ -933,9 +935,9 @@ int store_tx_job_next(store_tx *tx, job_row *out)
     return rc;
 }
 
-int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len)
+static int sqlite_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload, size_t *len)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PAYLOAD);
     if (!st)
         return STORE_ERROR;
@@ -964,9 +966,9 @@ static int bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
     return first + 5;
 }
 
-int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c)
+static int sqlite_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor, const job_counts *c)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PROGRESS);
     if (!st)
         return STORE_ERROR;
@@ -976,10 +978,10 @@ int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_c
     return step_done(s->writer->db, st);
 }
 
-int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_counts *c,
+static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status, const job_counts *c,
                         int64_t finished_at)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_FINISH);
     if (!st)
         return STORE_ERROR;
@@ -990,10 +992,10 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_
     return step_done(s->writer->db, st);
 }
 
-int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
+static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
                            const char *message)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_ERROR_ADD);
     if (!st)
         return STORE_ERROR;
@@ -1077,7 +1079,7 @@ static int single_int(sqlite3_stmt *st, int64_t *out)
 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
-int store_contact_count(store *s, int64_t account, int64_t *out)
+static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1092,7 +1094,7 @@ int store_contact_count(store *s, int64_t account, int64_t *out)
     return rc;
 }
 
-int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
                          size_t *count)
 {
     conn *c = reader_acquire(s);
@@ -1109,7 +1111,7 @@ int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, con
     return rc;
 }
 
-int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
+static int sqlite_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a, contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1132,7 +1134,7 @@ int store_contact_find_email(store *s, int64_t account, const char *email, arena
     return rc;
 }
 
-int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
+static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
                            const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
@@ -1150,7 +1152,7 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
 }
 
 /* Run a writer statement bound to (account, text). */
-static int write_account_text(store *s, enum stmt_id id, int64_t account, const char *text)
+static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text)
 {
     sqlite3_stmt *st = stmt(s, s->writer, id);
     if (!st)
@@ -1160,9 +1162,9 @@ static int write_account_text(store *s, enum stmt_id id, int64_t account, const 
     return step_done(s->writer->db, st);
 }
 
-int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
+static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     int rc = write_account_text(s, ST_CONTACT_DELETE, account, id);
     if (rc != STORE_OK)
         return rc;
@@ -1174,10 +1176,10 @@ int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
     return rc;
 }
 
-int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,
+static int sqlite_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
                          const char ***ids, size_t *count)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_IDS);
     if (!st)
         return STORE_ERROR;
@@ -1186,10 +1188,10 @@ int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,
     return collect_strings(st, a, ids, count);
 }
 
-int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
+static int sqlite_tx_contact_set_alternates(store_tx_impl *tx, int64_t account, const char *contact_id,
                                     const char *emails_json)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id);
     if (rc != STORE_OK || !emails_json)
         return rc;
@@ -1204,7 +1206,7 @@ int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *c
 
 /* ---- custom field definitions ------------------------------------------------------ */
 
-static int fields_list(store *s, conn *c, int64_t account, arena *a, field_catalog *out)
+static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
 {
     sqlite3_stmt *st = stmt(s, c, ST_FIELDS_LIST);
     if (!st)
@@ -1239,7 +1241,7 @@ static int fields_list(store *s, conn *c, int64_t account, arena *a, field_catal
     return rc;
 }
 
-int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
+static int sqlite_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1249,15 +1251,15 @@ int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
     return rc;
 }
 
-int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
+static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
 {
     return fields_list(tx->s, tx->s->writer, account, a, out);
 }
 
-int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
+static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name, field_type type,
                           char id_out[FIELD_ID_MAX])
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_NEXT);
     if (!st)
         return STORE_ERROR;
@@ -1278,9 +1280,9 @@ int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field
     return step_done(s->writer->db, st);
 }
 
-int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_RENAME);
     if (!st)
         return STORE_ERROR;
@@ -1293,9 +1295,9 @@ int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const c
     return rc;
 }
 
-int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
+static int sqlite_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     int rc = write_account_text(s, ST_FIELD_DELETE, account, id);
     if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
         return STORE_NOT_FOUND;
@@ -1312,7 +1314,7 @@ static void read_list(sqlite3_stmt *st, arena *a, list_info *out)
     out->contact_count = sqlite3_column_int64(st, 2);
 }
 
-static int list_get(store *s, conn *c, int64_t account, const char *id, arena *a, list_info *out)
+static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a, list_info *out)
 {
     sqlite3_stmt *st = stmt(s, c, ST_LIST_GET);
     if (!st)
@@ -1327,7 +1329,7 @@ static int list_get(store *s, conn *c, int64_t account, const char *id, arena *a
     return rc;
 }
 
-int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
+static int sqlite_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1337,12 +1339,12 @@ int store_list_get(store *s, int64_t account, const char *id, arena *a, list_inf
     return rc;
 }
 
-int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out)
+static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a, list_info *out)
 {
     return list_get(tx->s, tx->s->writer, account, id, a, out);
 }
 
-int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
                     list_info **rows, size_t *count, int64_t *total)
 {
     conn *c = reader_acquire(s);
@@ -1377,7 +1379,7 @@ int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, ar
     return rc;
 }
 
-int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
+static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit, arena *a,
                       contact **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
@@ -1395,9 +1397,9 @@ int store_list_sample(store *s, int64_t account, const char *list_id, int64_t li
     return rc;
 }
 
-int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_INSERT);
     if (!st)
         return STORE_ERROR;
@@ -1410,9 +1412,9 @@ int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const ch
     return step_done(s->writer->db, st);
 }
 
-int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_RENAME);
     if (!st)
         return STORE_ERROR;
@@ -1426,9 +1428,9 @@ int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const ch
     return rc;
 }
 
-int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
+static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     int rc = write_account_text(s, ST_LIST_DELETE, account, id);
     if (rc != STORE_OK)
         return rc;
@@ -1437,10 +1439,10 @@ int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
     return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
-int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
+static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
                              const char ***ids, size_t *count)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_MEMBER_IDS);
     if (!st)
         return STORE_ERROR;
@@ -1449,10 +1451,10 @@ int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id,
     return collect_strings(st, a, ids, count);
 }
 
-static int member_write(store_tx *tx, enum stmt_id id, int64_t account, const char *list_id,
+static int member_write(store_tx_impl *tx, enum stmt_id id, int64_t account, const char *list_id,
                         const char *contact_id)
 {
-    store *s = tx->s;
+    store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, id);
     if (!st)
         return STORE_ERROR;
@@ -1464,12 +1466,12 @@ static int member_write(store_tx *tx, enum stmt_id id, int64_t account, const ch
     return step_done(s->writer->db, st);
 }
 
-int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+static int sqlite_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id, const char *contact_id)
 {
     return member_write(tx, ST_MEMBER_ADD, account, list_id, contact_id);
 }
 
-int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+static int sqlite_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id, const char *contact_id)
 {
     int rc = member_write(tx, ST_MEMBER_REMOVE, account, list_id, contact_id);
     if (rc == STORE_OK && sqlite3_changes(tx->s->writer->db) == 0)
@@ -1479,17 +1481,74 @@ int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, con
 
 /* ---- savepoints ---------------------------------------------------------------------- */
 
-static int simple(store_tx *tx, enum stmt_id id)
+static int simple(store_tx_impl *tx, enum stmt_id id)
 {
     sqlite3_stmt *st = stmt(tx->s, tx->s->writer, id);
     return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
 }
 
-int store_tx_savepoint(store_tx *tx) { return simple(tx, ST_SAVEPOINT); }
-int store_tx_savepoint_release(store_tx *tx) { return simple(tx, ST_RELEASE); }
+static int sqlite_tx_savepoint(store_tx_impl *tx) { return simple(tx, ST_SAVEPOINT); }
+static int sqlite_tx_savepoint_release(store_tx_impl *tx) { return simple(tx, ST_RELEASE); }
 
-void store_tx_savepoint_rollback(store_tx *tx)
+static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
 {
     simple(tx, ST_ROLLBACK_TO);
     simple(tx, ST_RELEASE);
 }
+
+/* ---- the backend table ------------------------------------------------------------- */
+
+const store_backend sqlite_backend = {
+    .name = "sqlite",
+    .shared = false,
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+    .key_find = sqlite_key_find,
+    .key_list = sqlite_key_list,
+    .account_count = sqlite_account_count,
+    .tx_account_ensure = sqlite_tx_account_ensure,
+    .tx_key_add = sqlite_tx_key_add,
+    .tx_key_revoke = sqlite_tx_key_revoke,
+    .contact_get = sqlite_contact_get,
+    .contact_find = sqlite_contact_find,
+    .tx_contact_get = sqlite_tx_contact_get,
+    .tx_contact_find = sqlite_tx_contact_find,
+    .tx_contact_insert = sqlite_tx_contact_insert,
+    .tx_contact_update = sqlite_tx_contact_update,
+    .job_get = sqlite_job_get,
+    .job_errors = sqlite_job_errors,
+    .tx_job_insert = sqlite_tx_job_insert,
+    .tx_job_next = sqlite_tx_job_next,
+    .tx_job_payload = sqlite_tx_job_payload,
+    .tx_job_progress = sqlite_tx_job_progress,
+    .tx_job_finish = sqlite_tx_job_finish,
+    .tx_job_error_add = sqlite_tx_job_error_add,
+    .contact_count = sqlite_contact_count,
+    .contact_recent = sqlite_contact_recent,
+    .contact_find_email = sqlite_contact_find_email,
+    .contact_list_ids = sqlite_contact_list_ids,
+    .tx_contact_delete = sqlite_tx_contact_delete,
+    .tx_contact_ids = sqlite_tx_contact_ids,
+    .tx_contact_set_alternates = sqlite_tx_contact_set_alternates,
+    .fields_list = sqlite_fields_list,
+    .tx_fields_list = sqlite_tx_fields_list,
+    .tx_field_create = sqlite_tx_field_create,
+    .tx_field_rename = sqlite_tx_field_rename,
+    .tx_field_delete = sqlite_tx_field_delete,
+    .list_get = sqlite_list_get,
+    .tx_list_get = sqlite_tx_list_get,
+    .list_page = sqlite_list_page,
+    .list_sample = sqlite_list_sample,
+    .tx_list_create = sqlite_tx_list_create,
+    .tx_list_rename = sqlite_tx_list_rename,
+    .tx_list_delete = sqlite_tx_list_delete,
+    .tx_list_member_ids = sqlite_tx_list_member_ids,
+    .tx_list_add = sqlite_tx_list_add,
+    .tx_list_remove = sqlite_tx_list_remove,
+    .tx_savepoint = sqlite_tx_savepoint,
+    .tx_savepoint_release = sqlite_tx_savepoint_release,
+    .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
+};

@@ -40,6 +40,9 @@ typedef struct store_tx store_tx;
  * store_close. On failure returns NULL and writes a reason to err. */
 store *store_open(const char *path, char *err, size_t err_size);
 void store_close(store *s);
+/* True when other contactd processes may share the database (PostgreSQL): jobs may then
+ * be left pending by another node, so the job writer polls for them. */
+bool store_is_shared(const store *s);
 
 /* ---- accounts and API keys ------------------------------------------------------- */
 
@@ -75,8 +78,9 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
 int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
                           arena *a, contact *out);
-/* Insert a new contact or rewrite an existing one (matched by account and c->id). */
+/* Insert a new contact: STORE_CONFLICT when its id or one of its identifiers is taken. */
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
+/* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */
 int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
 
 /* ---- jobs ------------------------------------------------------------------------ */

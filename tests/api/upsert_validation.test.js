@@ -336,7 +336,7 @@ test('a body one byte over 6 MB answers 413 with JSON errors', async () => {
   const r = await rawEarlyResponse(srv.url, {
     path: PATH,
     headers: { Authorization: `Bearer ${srv.key}`, 'Content-Type': 'application/json', 'Content-Length': body.length },
-    writeBody: (req) => { req.end(body); },
+    body,
   });
   assert413(r, '6 MB + 1');
   await healthy();
@@ -349,7 +349,8 @@ test('Content-Length of 7,000,000 answers 413 before the body is sent', async ()
     headers: { Authorization: `Bearer ${srv.key}`, 'Content-Type': 'application/json', 'Content-Length': 7000000 },
     // Send only the start of the body and never the rest: the answer must
     // come from the header alone.
-    writeBody: (req) => { req.flushHeaders(); req.write('{"contacts":[{"email":"cl@example.com"}'); },
+    body: Buffer.from('{"contacts":[{"email":"cl@example.com"}'),
+    end: false,
   });
   assert413(r, 'Content-Length 7,000,000');
   await healthy();
@@ -360,7 +361,7 @@ test('a real 7 MB body answers 413', async () => {
   const r = await rawEarlyResponse(srv.url, {
     path: PATH,
     headers: { Authorization: `Bearer ${srv.key}`, 'Content-Type': 'application/json', 'Content-Length': body.length },
-    writeBody: (req) => { req.end(body); },
+    body,
   });
   assert413(r, '7 MB body');
   await healthy();
@@ -368,32 +369,22 @@ test('a real 7 MB body answers 413', async () => {
 });
 
 test('an oversized chunked body is refused (413 or connection closed) and the server stays up', async () => {
+  const body = Buffer.concat([
+    Buffer.from('{"contacts":[{"email":"chunked@example.com"}]'),
+    Buffer.alloc(7 * 1024 * 1024, 0x20),
+    Buffer.from('}'),
+  ]);
   let outcome;
   try {
     const r = await rawEarlyResponse(srv.url, {
       path: PATH,
       headers: { Authorization: `Bearer ${srv.key}`, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
-      writeBody: (req) => {
-        const chunk = Buffer.alloc(256 * 1024, 0x20);
-        req.write('{"contacts":[{"email":"chunked@example.com"}]');
-        let sent = 0;
-        const pump = () => {
-          while (sent < 28) {
-            sent++;
-            if (!req.write(chunk)) { req.once('drain', pump); return; }
-          }
-          req.end('}');
-        };
-        req.on('error', () => {});
-        pump();
-      },
+      body,
     });
     outcome = r.status;
-    if (r.status !== 413) assert.fail(`expected 413 or a closed connection, got ${r.status}: ${r.text.slice(0, 300)}`);
     assert413(r, 'chunked 7 MB');
   } catch (e) {
-    if (e.code === 'ERR_ASSERTION') throw e;
-    assert.match(e.message, /connection error before any response/, e.message);
+    if (!e.connectionError) throw e;
     outcome = 'closed';
   }
   assert.ok(outcome === 413 || outcome === 'closed');

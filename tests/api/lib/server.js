@@ -120,34 +120,53 @@ function parseResponse(res, buf) {
   return { status: res.statusCode, headers: res.headers, text, body };
 }
 
-// Send a request whose body may be cut short by the server (413 before the
-// body is read). `writeBody(req)` writes what it likes; the promise resolves
-// with the first response, however far the upload got.
-function rawEarlyResponse(baseUrl, { method = 'PUT', path: p, headers = {}, writeBody, timeoutMs = 15000 }) {
+// Send a request whose body the server may refuse early (413 before the body
+// is read). The headers go first; after `startDelayMs` the body is written in
+// chunks, and writing stops as soon as a response arrives (the server may close
+// the connection after answering). `end: false` leaves the body unfinished.
+// Resolves with the first response, however far the upload got.
+function rawEarlyResponse(baseUrl, {
+  method = 'PUT', path: p, headers = {}, body = Buffer.alloc(0), end = true,
+  chunkSize = 64 * 1024, startDelayMs = 100, timeoutMs = 15000,
+}) {
   const u = new URL(p, baseUrl);
   return new Promise((resolve, reject) => {
     let done = false;
+    let answered = false;
     const finish = (fn, v) => { if (!done) { done = true; clearTimeout(timer); fn(v); } };
     const req = http.request({
       host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false,
     }, (res) => {
+      answered = true;
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      const end = () => { finish(resolve, parseResponse(res, Buffer.concat(chunks))); req.destroy(); };
-      res.on('end', end);
-      res.on('close', end);
-      res.on('error', end);
+      const fin = () => { finish(resolve, parseResponse(res, Buffer.concat(chunks))); req.destroy(); };
+      res.on('end', fin);
+      res.on('close', fin);
+      res.on('error', fin);
     });
     const timer = setTimeout(() => {
       req.destroy();
       finish(reject, new Error(`${method} ${p}: no response within ${timeoutMs} ms`));
     }, timeoutMs);
     req.on('error', (e) => {
-      // Writes failing after the server answered and closed are expected; an
-      // error before any response is a failure.
-      setTimeout(() => finish(reject, new Error(`${method} ${p}: connection error before any response: ${e.message}`)), 200);
+      // Write errors after the server answered and closed are expected; an
+      // error with no response at all is a failure.
+      setTimeout(() => finish(reject, Object.assign(
+        new Error(`${method} ${p}: connection error before any response: ${e.message}`), { connectionError: true },
+      )), 200);
     });
-    writeBody(req);
+    req.flushHeaders();
+    let off = 0;
+    const pump = () => {
+      while (!answered && !done && off < body.length) {
+        const chunk = body.subarray(off, off + chunkSize);
+        off += chunk.length;
+        if (!req.write(chunk)) { req.once('drain', pump); return; }
+      }
+      if (!answered && !done && end) req.end();
+    };
+    setTimeout(pump, startDelayMs);
   });
 }
 
@@ -334,11 +353,22 @@ function waitExit(proc, timeoutMs) {
   });
 }
 
+// With CONTACTD_TEST_PG=<postgres:// URL of a test cluster>, every server gets a fresh
+// database of its own on that cluster (restarts and key commands keep using it).
+function freshPgDatabase() {
+  const name = `t_${crypto.randomBytes(8).toString('hex')}`;
+  execFileSync('psql', [process.env.CONTACTD_TEST_PG, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const u = new URL(process.env.CONTACTD_TEST_PG);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 class ContactdServer {
   constructor({ key, dir, extraArgs, env }) {
     this.key = key;
     this.dir = dir;
-    this.dbPath = path.join(dir, 'contactd.db');
+    this.dbPath = process.env.CONTACTD_TEST_PG ? freshPgDatabase() : path.join(dir, 'contactd.db');
     this.extraArgs = extraArgs || [];
     this.env = env || {};
     this.bin = BIN;

@@ -1,0 +1,100 @@
+/*
+ * backend: the table of functions behind store.h, one per storage engine.
+ *
+ * store.c owns the public `store` and `store_tx` and forwards every call through the
+ * backend's table with the backend's own handle, so each call costs one indirect jump.
+ * Each backend file defines struct store_impl and struct store_tx_impl for itself; the
+ * rest of the program never sees them. The functions mean exactly what their namesakes
+ * in store.h mean (store_key_find -> key_find, store_tx_list_add -> tx_list_add, ...).
+ */
+#ifndef CONTACTD_STORE_BACKEND_H
+#define CONTACTD_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct store_impl store_impl;
+typedef struct store_tx_impl store_tx_impl;
+
+typedef struct store_backend {
+    const char *name;
+    /* Several contactd processes may share the database (so the job writer must poll
+     * for work that other nodes left pending). */
+    bool shared;
+    store_impl *(*open)(const char *path, char *err, size_t err_size);
+    void (*close)(store_impl *s);
+    /* Blocks while another thread of this process holds the write transaction. */
+    int (*tx_begin)(store_impl *s, store_tx_impl **out);
+    int (*tx_commit)(store_tx_impl *tx);
+    void (*tx_rollback)(store_tx_impl *tx);
+
+    int (*key_find)(store_impl *s, const char *key_id, store_key *out);
+    int (*key_list)(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
+    int (*account_count)(store_impl *s, int64_t *out);
+    int (*tx_account_ensure)(store_tx_impl *tx, const char *name, int64_t *account_id);
+    int (*tx_key_add)(store_tx_impl *tx, int64_t account_id, const char *key_id,
+                      const uint8_t hash[APIKEY_HASH_LEN], const char *scopes);
+    int (*tx_key_revoke)(store_tx_impl *tx, const char *key_id);
+    int (*contact_get)(store_impl *s, int64_t account, const char *id, arena *a, contact *out);
+    int (*contact_find)(store_impl *s, int64_t account, id_type type, const char *value, arena *a,
+                        contact *out);
+    int (*tx_contact_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                          contact *out);
+    int (*tx_contact_find)(store_tx_impl *tx, int64_t account, id_type type, const char *value,
+                           arena *a, contact *out);
+    int (*tx_contact_insert)(store_tx_impl *tx, int64_t account, const contact *c);
+    int (*tx_contact_update)(store_tx_impl *tx, int64_t account, const contact *c);
+    int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
+    int (*job_errors)(store_impl *s, int64_t account, const char *id, arena *a,
+                      job_error_row **rows, size_t *count);
+    int (*tx_job_insert)(store_tx_impl *tx, const job_new *j, int64_t *seq);
+    int (*tx_job_next)(store_tx_impl *tx, job_row *out);
+    int (*tx_job_payload)(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
+                          size_t *len);
+    int (*tx_job_progress)(store_tx_impl *tx, int64_t seq, int64_t cursor, const job_counts *c);
+    int (*tx_job_finish)(store_tx_impl *tx, int64_t seq, job_status st, const job_counts *c,
+                         int64_t finished_at);
+    int (*tx_job_error_add)(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
+                            const char *message);
+    int (*contact_count)(store_impl *s, int64_t account, int64_t *out);
+    int (*contact_recent)(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
+                          size_t *count);
+    int (*contact_find_email)(store_impl *s, int64_t account, const char *email, arena *a,
+                              contact *out);
+    int (*contact_list_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
+                            const char ***ids, size_t *count);
+    int (*tx_contact_delete)(store_tx_impl *tx, int64_t account, const char *id);
+    int (*tx_contact_ids)(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
+                          const char ***ids, size_t *count);
+    int (*tx_contact_set_alternates)(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                     const char *emails_json);
+    int (*fields_list)(store_impl *s, int64_t account, arena *a, field_catalog *out);
+    int (*tx_fields_list)(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out);
+    int (*tx_field_create)(store_tx_impl *tx, int64_t account, const char *name, field_type type,
+                           char id_out[FIELD_ID_MAX]);
+    int (*tx_field_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
+    int (*tx_field_delete)(store_tx_impl *tx, int64_t account, const char *id);
+    int (*list_get)(store_impl *s, int64_t account, const char *id, arena *a, list_info *out);
+    int (*list_page)(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                     list_info **rows, size_t *count, int64_t *total);
+    int (*list_sample)(store_impl *s, int64_t account, const char *list_id, int64_t limit,
+                       arena *a, contact **rows, size_t *count);
+    int (*tx_list_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                       list_info *out);
+    int (*tx_list_create)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
+    int (*tx_list_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
+    int (*tx_list_delete)(store_tx_impl *tx, int64_t account, const char *id);
+    int (*tx_list_member_ids)(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
+                              const char ***ids, size_t *count);
+    int (*tx_list_add)(store_tx_impl *tx, int64_t account, const char *list_id,
+                       const char *contact_id);
+    int (*tx_list_remove)(store_tx_impl *tx, int64_t account, const char *list_id,
+                          const char *contact_id);
+    int (*tx_savepoint)(store_tx_impl *tx);
+    int (*tx_savepoint_release)(store_tx_impl *tx);
+    void (*tx_savepoint_rollback)(store_tx_impl *tx);
+} store_backend;
+
+extern const store_backend sqlite_backend;
+extern const store_backend postgres_backend;
+
+#endif

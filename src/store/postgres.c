@@ -1,0 +1,1703 @@
+/*
+ * postgres: the PostgreSQL backend of store.h (see backend.h), so that several
+ * stateless contactd nodes can share one database.
+ *
+ * Connections. Each node has one writer connection, guarded by a mutex that
+ * tx_begin takes and commit or rollback releases, and a pool of read connections
+ * (autocommit, read-only) that grows on demand up to POOL_MAX. Every parameterised
+ * statement is prepared once per connection (lazily, the first time it is used) and run
+ * with out-of-line parameters; values are never spliced into SQL. A connection found
+ * broken (the database restarted, the network dropped) is reset on its next use, so a
+ * node recovers by itself when the database returns; meanwhile calls fail with
+ * STORE_ERROR.
+ *
+ * Errors. PostgreSQL aborts the whole transaction on any failed statement, where SQLite
+ * fails only the statement. So inserts that may hit a unique index use ON CONFLICT DO
+ * NOTHING and report STORE_CONFLICT when no row was written, leaving the transaction
+ * usable; an UPDATE that breaks a unique index (SQLSTATE 23505) also gives
+ * STORE_CONFLICT, and the caller rolls back to its savepoint as it does on SQLite.
+ *
+ * Jobs across nodes. Every node may run any account's jobs, but an account's jobs run
+ * one at a time in acceptance (seq) order and each exactly once. A transaction that
+ * works on an account holds the transaction-scoped advisory lock (LOCK_ACCOUNT,
+ * account): job_next takes it with a try-lock on the oldest pending job's account that
+ * no other node holds, then, in a new snapshot taken after the lock (so every earlier
+ * holder's commit is visible), reads that account's oldest pending job. The runner
+ * applies a slice and records the job's cursor and counts in the same transaction, so a
+ * node that dies mid-job loses its whole transaction and its lock, and whoever takes
+ * the account next resumes at the last committed cursor. Synchronous writes to lists
+ * and custom fields (run as ops in the group commit) take the same lock, blocking, so
+ * that they never interleave with a job of the same account on another node.
+ */
+#include "store/backend.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timeutil.h"
+#include "store/postgres_schema.h"
+
+/* Read connections per node: one per thread that reads at once, at most this many. */
+#define POOL_MAX 32
+/* Advisory lock classes (the first key of the two-key form): "ctd" + 1, + 2. */
+#define LOCK_MIGRATE 0x63746431
+#define LOCK_ACCOUNT 0x63746432
+/* Savepoints nest at most this deep. */
+#define SAVEPOINT_MAX 16
+
+/* ---- statements ------------------------------------------------------------------ */
+
+enum stmt_id {
+    ST_KEY_FIND,
+    ST_KEY_LIST,
+    ST_KEY_INSERT,
+    ST_KEY_REVOKE,
+    ST_ACCOUNT_COUNT,
+    ST_ACCOUNT_FIND,
+    ST_ACCOUNT_INSERT,
+    ST_ACCOUNT_LOCK,
+    ST_CONTACT_GET,
+    ST_CONTACT_FIND_0,      /* one per id_type, in id_type order */
+    ST_CONTACT_FIND_1,
+    ST_CONTACT_FIND_2,
+    ST_CONTACT_FIND_3,
+    ST_CONTACT_INSERT,
+    ST_CONTACT_UPDATE,
+    ST_JOB_GET,
+    ST_JOB_ERRORS,
+    ST_JOB_INSERT,
+    ST_JOB_CANDIDATE,
+    ST_JOB_NEXT,
+    ST_JOB_PAYLOAD,
+    ST_JOB_PROGRESS,
+    ST_JOB_FINISH,
+    ST_JOB_ERROR_ADD,
+    ST_CONTACT_COUNT,
+    ST_CONTACT_RECENT,
+    ST_ALT_FIND,
+    ST_ALT_CLEAR,
+    ST_ALT_SET,
+    ST_CONTACT_LISTS,
+    ST_CONTACT_DELETE,
+    ST_CONTACT_MEMBERS_DELETE,
+    ST_CONTACT_IDS,
+    ST_FIELDS_LIST,
+    ST_FIELD_NEXT,
+    ST_FIELD_INSERT,
+    ST_FIELD_RENAME,
+    ST_FIELD_DELETE,
+    ST_LIST_GET,
+    ST_LIST_PAGE,
+    ST_LIST_COUNT,
+    ST_LIST_SAMPLE,
+    ST_LIST_INSERT,
+    ST_LIST_RENAME,
+    ST_LIST_DELETE,
+    ST_LIST_MEMBERS_DELETE,
+    ST_LIST_MEMBER_IDS,
+    ST_MEMBER_ADD,
+    ST_MEMBER_REMOVE,
+    ST_COUNT
+};
+
+typedef struct conn {
+    PGconn *pg;
+    bool prepared[ST_COUNT];    /* statements prepared on this session */
+    bool readonly;
+    struct conn *next;          /* free list of the reader pool */
+} conn;
+
+struct store_tx_impl {
+    store_impl *s;
+};
+
+struct store_impl {
+    char *conninfo;
+    char *sql[ST_COUNT];
+    conn *writer;
+    pthread_mutex_t write_lock;
+    store_tx_impl tx;
+    /* Accounts whose advisory lock the open transaction holds, and how many of them
+     * each open savepoint had (a lock taken after a savepoint goes with its rollback). */
+    int64_t *locked;
+    size_t nlocked, locked_cap;
+    size_t sp_mark[SAVEPOINT_MAX];
+    int sp_depth;
+    pthread_mutex_t pool_lock;
+    conn *readers;              /* idle read connections */
+    conn *all_readers[POOL_MAX];
+    int reader_count;
+};
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return out;
+}
+
+/* SELECT list of a contact row, as in sqlite.c: id, the reserved fields,
+ * alternate_emails, custom_fields, created_at, updated_at; each name after prefix. */
+static char *contact_columns(const char *prefix)
+{
+    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
+                                       "updated_at"};
+    char *s = xasprintf("%sid", prefix);
+    for (int i = 0; i < CF_COUNT + 4; i++) {
+        const char *name = i < CF_COUNT ? contact_fields[i].name : tail[i - CF_COUNT];
+        char *grown = xasprintf("%s,%s%s", s, prefix, name);
+        free(s);
+        s = grown;
+    }
+    return s;
+}
+
+/* "$first,$first+1,...": count placeholders. */
+static char *placeholders(int first, int count)
+{
+    char *s = xasprintf("$%d", first);
+    for (int i = 1; i < count; i++) {
+        char *grown = xasprintf("%s,$%d", s, first + i);
+        free(s);
+        s = grown;
+    }
+    return s;
+}
+
+static void build_sql(store_impl *s)
+{
+    char *cols = contact_columns("");
+    const int ncols = CF_COUNT + 5;     /* id, fields, alternates, custom, two times */
+    char *marks = placeholders(2, ncols);
+    /* "email=$1,...,updated_at=$N" for the update, then account and id */
+    char *set = xasprintf("%s", "");
+    int p = 1;
+    for (int i = 0; i < CF_COUNT; i++) {
+        char *grown = xasprintf("%s%s=$%d,", set, contact_fields[i].name, p++);
+        free(set);
+        set = grown;
+    }
+    char *grown = xasprintf("%salternate_emails=$%d,custom_fields=$%d,created_at=$%d,"
+                            "updated_at=$%d", set, p, p + 1, p + 2, p + 3);
+    free(set);
+    set = grown;
+    p += 4;
+
+    s->sql[ST_KEY_FIND] = xasprintf(
+        "SELECT account_id, secret_sha256, revoked_at IS NOT NULL, scopes FROM api_keys"
+        " WHERE key_id=$1");
+    s->sql[ST_KEY_LIST] = xasprintf(
+        "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
+        " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
+    s->sql[ST_KEY_INSERT] = xasprintf(
+        "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at)"
+        " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
+    s->sql[ST_KEY_REVOKE] = xasprintf(
+        "UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
+    s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
+    s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
+    s->sql[ST_ACCOUNT_INSERT] = xasprintf(
+        "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
+        " RETURNING id");
+    /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
+     * account, which only serialises the two. */
+    s->sql[ST_ACCOUNT_LOCK] = xasprintf(
+        "SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
+    s->sql[ST_CONTACT_GET] = xasprintf(
+        "SELECT %s FROM contacts WHERE account_id=$1 AND id=$2", cols);
+    for (int t = 0; t < ID_TYPE_COUNT; t++)
+        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
+            "SELECT %s FROM contacts WHERE account_id=$1 AND %s=$2", cols,
+            id_type_field((id_type)t));
+    s->sql[ST_CONTACT_INSERT] = xasprintf(
+        "INSERT INTO contacts(account_id,%s) VALUES($1,%s) ON CONFLICT DO NOTHING", cols, marks);
+    s->sql[ST_CONTACT_UPDATE] = xasprintf(
+        "UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
+    s->sql[ST_JOB_GET] = xasprintf(
+        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
+        " COALESCE(finished_at,0) FROM jobs WHERE id=$1 AND account_id=$2");
+    s->sql[ST_JOB_ERRORS] = xasprintf(
+        "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
+        " WHERE j.id=$1 AND j.account_id=$2 ORDER BY e.idx");
+    s->sql[ST_JOB_INSERT] = xasprintf(
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at)"
+        " VALUES($1,$2,$3,$4,$5,$6) RETURNING seq");
+    /* The account of the oldest pending job whose account lock this transaction gets.
+     * The subquery's ORDER BY with OFFSET 0 keeps the (volatile) try-lock above the
+     * sort and out of the scan, so it is tried on rows in seq order and only until one
+     * succeeds; already held locks (this transaction's) succeed again. */
+    s->sql[ST_JOB_CANDIDATE] = xasprintf(
+        "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 ORDER BY seq"
+        " OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
+        " LIMIT 1", LOCK_ACCOUNT);
+    /* Run under the account lock, so no other transaction can hold the row: FOR UPDATE
+     * never waits, and SKIP LOCKED would be wrong (it could return the account's second
+     * job while the first is pending). */
+    s->sql[ST_JOB_NEXT] = xasprintf(
+        "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted,"
+        " errored, accepted_at FROM jobs WHERE account_id=$1 AND status=0 ORDER BY seq"
+        " LIMIT 1 FOR UPDATE");
+    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
+    s->sql[ST_JOB_PROGRESS] = xasprintf(
+        "UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
+        " errored=$6 WHERE seq=$7");
+    /* A finished job's payload is dropped, as on SQLite. */
+    s->sql[ST_JOB_FINISH] = xasprintf(
+        "UPDATE jobs SET status=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
+        " errored=$6, finished_at=$7, payload='\\x'::bytea, cursor=requested"
+        " WHERE seq=$8 AND status=0");
+    s->sql[ST_JOB_ERROR_ADD] = xasprintf(
+        "INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
+        " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
+        " message=EXCLUDED.message");
+    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=$1");
+    s->sql[ST_CONTACT_RECENT] = xasprintf(
+        "SELECT %s FROM (SELECT * FROM contacts WHERE account_id=$1 ORDER BY updated_at DESC,"
+        " id LIMIT $2) r ORDER BY email IS NULL, email, id", cols);
+    s->sql[ST_ALT_FIND] = xasprintf(
+        "SELECT contact_id FROM contact_alternate_emails WHERE account_id=$1 AND email=$2"
+        " ORDER BY contact_id LIMIT 1");
+    s->sql[ST_ALT_CLEAR] = xasprintf(
+        "DELETE FROM contact_alternate_emails WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_ALT_SET] = xasprintf(
+        "INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
+        " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
+        " ON CONFLICT DO NOTHING");
+    s->sql[ST_CONTACT_LISTS] = xasprintf(
+        "SELECT list_id FROM list_members WHERE account_id=$1 AND contact_id=$2 ORDER BY list_id");
+    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=$1 AND id=$2");
+    s->sql[ST_CONTACT_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=$1 LIMIT $2");
+    s->sql[ST_FIELDS_LIST] = xasprintf(
+        "SELECT id, name, field_type FROM field_definitions WHERE account_id=$1 ORDER BY seq");
+    s->sql[ST_FIELD_NEXT] = xasprintf(
+        "INSERT INTO field_counters(account_id, last) VALUES($1, 1) ON CONFLICT (account_id)"
+        " DO UPDATE SET last = field_counters.last + 1 RETURNING last");
+    s->sql[ST_FIELD_INSERT] = xasprintf(
+        "INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
+        " VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING");
+    s->sql[ST_FIELD_RENAME] = xasprintf(
+        "UPDATE field_definitions SET name=$1 WHERE account_id=$2 AND id=$3");
+    s->sql[ST_FIELD_DELETE] = xasprintf(
+        "DELETE FROM field_definitions WHERE account_id=$1 AND id=$2");
+    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
+                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
+    s->sql[ST_LIST_GET] = xasprintf(
+        "SELECT %s FROM lists l WHERE l.account_id=$1 AND l.id=$2", list_cols);
+    s->sql[ST_LIST_PAGE] = xasprintf(
+        "SELECT %s FROM lists l WHERE l.account_id=$1 ORDER BY l.created_at, l.id"
+        " LIMIT $2 OFFSET $3", list_cols);
+    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=$1");
+    char *prefixed = contact_columns("c.");
+    s->sql[ST_LIST_SAMPLE] = xasprintf(
+        "SELECT %s FROM list_members m JOIN contacts c ON c.account_id=m.account_id AND"
+        " c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
+        " ORDER BY m.added_at DESC, c.id LIMIT $3", prefixed);
+    free(prefixed);
+    s->sql[ST_LIST_INSERT] = xasprintf(
+        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES($1,$2,$3,$4,$5)"
+        " ON CONFLICT DO NOTHING");
+    s->sql[ST_LIST_RENAME] = xasprintf(
+        "UPDATE lists SET name=$1, updated_at=$2 WHERE account_id=$3 AND id=$4");
+    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=$1 AND id=$2");
+    s->sql[ST_LIST_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2");
+    s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
+        "SELECT contact_id FROM list_members WHERE account_id=$1 AND list_id=$2"
+        " ORDER BY contact_id");
+    s->sql[ST_MEMBER_ADD] = xasprintf(
+        "INSERT INTO list_members(account_id, list_id, contact_id, added_at)"
+        " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
+    s->sql[ST_MEMBER_REMOVE] = xasprintf(
+        "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
+    free(cols);
+    free(marks);
+    free(set);
+}
+
+/* ---- parameters -------------------------------------------------------------------- */
+
+#define PARAM_MAX 32
+
+/* Out-of-line parameters of one statement: text format, except BYTEA values, which go
+ * as binary. */
+typedef struct params {
+    int n;
+    const char *value[PARAM_MAX];
+    int length[PARAM_MAX];
+    int format[PARAM_MAX];
+    char num[PARAM_MAX][24];
+} params;
+
+static void p_text(params *p, const char *v)
+{
+    p->value[p->n] = v;     /* NULL is SQL NULL */
+    p->length[p->n] = 0;
+    p->format[p->n] = 0;
+    p->n++;
+}
+
+static void p_int(params *p, int64_t v)
+{
+    snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
+    p_text(p, p->num[p->n]);
+}
+
+static void p_bytes(params *p, const void *v, size_t len)
+{
+    p->value[p->n] = v ? v : "";
+    p->length[p->n] = (int)len;
+    p->format[p->n] = 1;
+    p->n++;
+}
+
+/* ---- connections ------------------------------------------------------------------- */
+
+static void notice_ignore(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Connect with the user's conninfo (URL or keywords). Our defaults come first, so the
+ * conninfo may override them; client_encoding comes after, since every string the
+ * store handles is UTF-8. */
+static PGconn *pg_connect(const char *conninfo)
+{
+    static const char *const keys[] = {
+        "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "dbname", "client_encoding", NULL,
+    };
+    const char *values[] = {"10", "contactd", "30", "10", "3", conninfo, "UTF8", NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (pg)
+        PQsetNoticeProcessor(pg, notice_ignore, NULL);
+    return pg;
+}
+
+/* A one-line form of libpq's message (which may span lines and end with '\n'). */
+static void log_pg(const char *what, const char *msg)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s", msg && *msg ? msg : "unknown error");
+    for (char *c = line; *c; c++)
+        if (*c == '\n')
+            *c = *(c + 1) ? ' ' : '\0';
+    /* what may be a long statement: its start names it well enough */
+    fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "",
+            line);
+}
+
+static int exec_simple(conn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? STORE_OK : STORE_ERROR;
+    if (rc != STORE_OK)
+        log_pg(sql, PQerrorMessage(c->pg));
+    PQclear(r);
+    return rc;
+}
+
+/* Settings of a fresh session (after a connect or a reset). */
+static int conn_setup(conn *c)
+{
+    memset(c->prepared, 0, sizeof c->prepared);
+    if (c->readonly)
+        return exec_simple(c, "SET default_transaction_read_only = on");
+    return STORE_OK;
+}
+
+static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    c->readonly = readonly;
+    c->pg = pg_connect(s->conninfo);
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
+        if (err) {
+            snprintf(err, err_size, "cannot connect to PostgreSQL: %s", msg);
+            size_t n = strlen(err);
+            while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+                err[--n] = '\0';
+        } else {
+            log_pg("connect", msg);
+        }
+        PQfinish(c->pg);
+        free(c);
+        return NULL;
+    }
+    if (conn_setup(c) != STORE_OK) {
+        if (err)
+            snprintf(err, err_size, "cannot set up a PostgreSQL session");
+        PQfinish(c->pg);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void conn_close(conn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->pg);
+    free(c);
+}
+
+/* Make c usable: a connection that broke (the server restarted or went away) is reset
+ * here, on its next use. STORE_ERROR while the database cannot be reached. */
+static int conn_check(conn *c)
+{
+    if (PQstatus(c->pg) == CONNECTION_OK)
+        return STORE_OK;
+    PQreset(c->pg);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_pg("reconnect", PQerrorMessage(c->pg));
+        return STORE_ERROR;
+    }
+    fprintf(stderr, "contactd: postgres: reconnected\n");
+    return conn_setup(c);
+}
+
+static conn *reader_acquire(store_impl *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    conn *c = s->readers;
+    if (c) {
+        s->readers = c->next;
+        pthread_mutex_unlock(&s->pool_lock);
+        if (conn_check(c) == STORE_OK)
+            return c;
+        pthread_mutex_lock(&s->pool_lock);
+        c->next = s->readers;
+        s->readers = c;
+        pthread_mutex_unlock(&s->pool_lock);
+        return NULL;
+    }
+    bool room = s->reader_count < POOL_MAX;
+    pthread_mutex_unlock(&s->pool_lock);
+    if (!room) {
+        fprintf(stderr, "contactd: postgres: all %d read connections are busy\n", POOL_MAX);
+        return NULL;
+    }
+    c = conn_open(s, true, NULL, 0);
+    if (!c)
+        return NULL;
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->reader_count < POOL_MAX) {
+        s->all_readers[s->reader_count++] = c;
+        pthread_mutex_unlock(&s->pool_lock);
+        return c;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    conn_close(c);
+    return NULL;
+}
+
+static void reader_release(store_impl *s, conn *c)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    c->next = s->readers;
+    s->readers = c;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* ---- running statements ------------------------------------------------------------ */
+
+/* Run statement id on c with parameters p (NULL: none); result_binary asks for binary
+ * columns. Returns the result (PQclear it) with *rc STORE_OK, STORE_CONFLICT (a unique
+ * index refused) or STORE_ERROR. */
+static PGresult *run_fmt(store_impl *s, conn *c, enum stmt_id id, const params *p,
+                         int result_binary, int *rc)
+{
+    char name[16];
+    snprintf(name, sizeof name, "s%d", (int)id);
+    if (!c->prepared[id]) {
+        PGresult *r = PQprepare(c->pg, name, s->sql[id], 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            log_pg(s->sql[id], PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok) {
+            *rc = STORE_ERROR;
+            return NULL;
+        }
+        c->prepared[id] = true;
+    }
+    PGresult *r = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->value : NULL,
+                                 p ? p->length : NULL, p ? p->format : NULL, result_binary);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        *rc = STORE_OK;
+        return r;
+    }
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) {
+        *rc = STORE_CONFLICT;
+    } else {
+        *rc = STORE_ERROR;
+        log_pg(s->sql[id], r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+    }
+    PQclear(r);
+    return NULL;
+}
+
+static PGresult *run(store_impl *s, conn *c, enum stmt_id id, const params *p, int *rc)
+{
+    return run_fmt(s, c, id, p, 0, rc);
+}
+
+/* Run a statement that returns no rows; *changes (if not NULL) gets the rows affected. */
+static int run_cmd(store_impl *s, conn *c, enum stmt_id id, const params *p, int64_t *changes)
+{
+    int rc;
+    PGresult *r = run(s, c, id, p, &rc);
+    if (r && changes)
+        *changes = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+static int64_t get_int(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static const char *get_text(const PGresult *r, int row, int col, arena *a)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+/* The first column of the only row, as an integer; STORE_NOT_FOUND without a row. */
+static int single_int(store_impl *s, conn *c, enum stmt_id id, const params *p, int64_t *out)
+{
+    int rc;
+    PGresult *r = run(s, c, id, p, &rc);
+    if (r) {
+        if (PQntuples(r) > 0)
+            *out = get_int(r, 0, 0);
+        else
+            rc = STORE_NOT_FOUND;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* ---- open and close -------------------------------------------------------------- */
+
+static void pgs_close(store_impl *s);
+
+/* Apply missing migrations in one transaction, under an advisory lock that makes
+ * nodes starting together wait for each other. */
+static int migrate(store_impl *s, char *err, size_t err_size)
+{
+    conn *c = s->writer;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d, 0)", LOCK_MIGRATE);
+    if (exec_simple(c, "BEGIN") != STORE_OK)
+        goto fail;
+    if (exec_simple(c, sql) != STORE_OK ||
+        exec_simple(c, "CREATE TABLE IF NOT EXISTS contactd_schema (version INTEGER NOT NULL)")
+            != STORE_OK)
+        goto fail_rollback;
+    PGresult *r = PQexec(c->pg, "SELECT version FROM contactd_schema");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_pg("schema version", PQresultErrorMessage(r));
+        PQclear(r);
+        goto fail_rollback;
+    }
+    bool have_row = PQntuples(r) > 0;
+    int version = have_row ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    if (version > postgres_migration_count) {
+        snprintf(err, err_size, "database schema %d is newer than this contactd (%d)", version,
+                 postgres_migration_count);
+        exec_simple(c, "ROLLBACK");
+        return STORE_ERROR;
+    }
+    for (int v = version; v < postgres_migration_count; v++)
+        if (exec_simple(c, postgres_migrations[v]) != STORE_OK)
+            goto fail_rollback;
+    snprintf(sql, sizeof sql, have_row ? "UPDATE contactd_schema SET version=%d"
+                                       : "INSERT INTO contactd_schema(version) VALUES(%d)",
+             postgres_migration_count);
+    if (exec_simple(c, sql) != STORE_OK || exec_simple(c, "COMMIT") != STORE_OK)
+        goto fail_rollback;
+    return STORE_OK;
+fail_rollback:
+    exec_simple(c, "ROLLBACK");
+fail:
+    snprintf(err, err_size, "cannot prepare the PostgreSQL schema: %s",
+             PQerrorMessage(c->pg));
+    return STORE_ERROR;
+}
+
+static store_impl *pgs_open(const char *path, char *err, size_t err_size)
+{
+    if (!PQisthreadsafe()) {
+        snprintf(err, err_size, "this libpq is not thread-safe");
+        return NULL;
+    }
+    store_impl *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->conninfo = strdup(path);
+    if (!s->conninfo)
+        abort();
+    pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    s->tx.s = s;
+    build_sql(s);
+    s->writer = conn_open(s, false, err, err_size);
+    if (!s->writer || migrate(s, err, err_size) != STORE_OK) {
+        pgs_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void pgs_close(store_impl *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->reader_count; i++)
+        conn_close(s->all_readers[i]);
+    conn_close(s->writer);
+    for (int i = 0; i < ST_COUNT; i++)
+        free(s->sql[i]);
+    pthread_mutex_destroy(&s->write_lock);
+    pthread_mutex_destroy(&s->pool_lock);
+    free(s->locked);
+    free(s->conninfo);
+    free(s);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static void locks_forget(store_impl *s)
+{
+    s->nlocked = 0;
+    s->sp_depth = 0;
+}
+
+static int pgs_tx_begin(store_impl *s, store_tx_impl **out)
+{
+    pthread_mutex_lock(&s->write_lock);
+    locks_forget(s);
+    if (conn_check(s->writer) != STORE_OK || exec_simple(s->writer, "BEGIN") != STORE_OK) {
+        pthread_mutex_unlock(&s->write_lock);
+        return STORE_ERROR;
+    }
+    *out = &s->tx;
+    return STORE_OK;
+}
+
+/* Roll back whatever is open on the writer (nothing when the connection broke). */
+static void writer_abort(store_impl *s)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(s->writer->pg);
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+        exec_simple(s->writer, "ROLLBACK");
+}
+
+static int pgs_tx_commit(store_tx_impl *tx)
+{
+    store_impl *s = tx->s;
+    int rc = STORE_ERROR;
+    if (PQtransactionStatus(s->writer->pg) == PQTRANS_INTRANS) {
+        PGresult *r = PQexec(s->writer->pg, "COMMIT");
+        /* COMMIT of a transaction that failed answers "ROLLBACK". */
+        if (PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0)
+            rc = STORE_OK;
+        else
+            log_pg("COMMIT", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    if (rc != STORE_OK)
+        writer_abort(s);
+    locks_forget(s);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+static void pgs_tx_rollback(store_tx_impl *tx)
+{
+    store_impl *s = tx->s;
+    writer_abort(s);
+    locks_forget(s);
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+static int pgs_tx_savepoint(store_tx_impl *tx)
+{
+    store_impl *s = tx->s;
+    if (s->sp_depth >= SAVEPOINT_MAX)
+        return STORE_ERROR;
+    if (exec_simple(s->writer, "SAVEPOINT op") != STORE_OK)
+        return STORE_ERROR;
+    s->sp_mark[s->sp_depth++] = s->nlocked;
+    return STORE_OK;
+}
+
+static int pgs_tx_savepoint_release(store_tx_impl *tx)
+{
+    store_impl *s = tx->s;
+    if (exec_simple(s->writer, "RELEASE op") != STORE_OK)
+        return STORE_ERROR;
+    if (s->sp_depth > 0)
+        s->sp_depth--;
+    return STORE_OK;
+}
+
+static void pgs_tx_savepoint_rollback(store_tx_impl *tx)
+{
+    store_impl *s = tx->s;
+    exec_simple(s->writer, "ROLLBACK TO op");
+    exec_simple(s->writer, "RELEASE op");
+    /* Locks taken after the savepoint were released with it. */
+    if (s->sp_depth > 0)
+        s->nlocked = s->sp_mark[--s->sp_depth];
+}
+
+static bool lock_held(const store_impl *s, int64_t account)
+{
+    for (size_t i = 0; i < s->nlocked; i++)
+        if (s->locked[i] == account)
+            return true;
+    return false;
+}
+
+static void lock_note(store_impl *s, int64_t account)
+{
+    if (lock_held(s, account))
+        return;
+    if (s->nlocked == s->locked_cap) {
+        s->locked_cap = s->locked_cap ? s->locked_cap * 2 : 16;
+        s->locked = realloc(s->locked, s->locked_cap * sizeof *s->locked);
+        if (!s->locked)
+            abort();
+    }
+    s->locked[s->nlocked++] = account;
+}
+
+/* Hold the account's lock until the transaction ends, waiting for another node's
+ * transaction that holds it. */
+static int lock_account(store_impl *s, int64_t account)
+{
+    if (lock_held(s, account))
+        return STORE_OK;
+    params p = {0};
+    p_int(&p, account);
+    int rc = run_cmd(s, s->writer, ST_ACCOUNT_LOCK, &p, NULL);
+    if (rc == STORE_OK)
+        lock_note(s, account);
+    return rc;
+}
+
+/* ---- accounts and keys ----------------------------------------------------------- */
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* BYTEA in text form ("\x" and hex digits) into out; false unless exactly len bytes. */
+static bool bytea_decode(const char *text, uint8_t *out, size_t len)
+{
+    if (text[0] != '\\' || text[1] != 'x' || strlen(text + 2) != 2 * len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static int pgs_key_find(store_impl *s, const char *key_id, store_key *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, key_id);
+    int rc;
+    PGresult *r = run(s, c, ST_KEY_FIND, &p, &rc);
+    if (r && PQntuples(r) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else if (r) {
+        out->account_id = get_int(r, 0, 0);
+        memset(out->secret_hash, 0, sizeof out->secret_hash);
+        bytea_decode(PQgetvalue(r, 0, 1), out->secret_hash, APIKEY_HASH_LEN);
+        out->revoked = PQgetvalue(r, 0, 2)[0] == 't';
+        snprintf(out->scopes, sizeof out->scopes, "%s", PQgetvalue(r, 0, 3));
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row),
+                        void *ctx)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc;
+    PGresult *r = run(s, c, ST_KEY_LIST, NULL, &rc);
+    for (int i = 0; r && i < PQntuples(r); i++) {
+        store_key_row row = {
+            .key_id = PQgetvalue(r, i, 0),
+            .account = PQgetvalue(r, i, 1),
+            .scopes = PQgetvalue(r, i, 2),
+            .created_at = get_int(r, i, 3),
+            .revoked_at = get_int(r, i, 4),
+        };
+        each(ctx, &row);
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_account_count(store_impl *s, int64_t *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = single_int(s, c, ST_ACCOUNT_COUNT, NULL, out);
+    reader_release(s, c);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_text(&p, name);
+    int rc = single_int(s, s->writer, ST_ACCOUNT_FIND, &p, account_id);
+    if (rc != STORE_NOT_FOUND)
+        return rc;
+    p_int(&p, time_now_ms());
+    rc = single_int(s, s->writer, ST_ACCOUNT_INSERT, &p, account_id);
+    if (rc != STORE_NOT_FOUND)
+        return rc;
+    /* Another process created it meanwhile (the insert waited for its commit). */
+    p.n = 1;
+    rc = single_int(s, s->writer, ST_ACCOUNT_FIND, &p, account_id);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
+                          const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_text(&p, key_id);
+    p_int(&p, account_id);
+    p_bytes(&p, hash, APIKEY_HASH_LEN);
+    p_text(&p, scopes);
+    p_int(&p, time_now_ms());
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_KEY_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_tx_key_revoke(store_tx_impl *tx, const char *key_id)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, time_now_ms());
+    p_text(&p, key_id);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_KEY_REVOKE, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+/* ---- contacts -------------------------------------------------------------------- */
+
+static void read_contact(const PGresult *r, int row, arena *a, contact *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
+    for (int i = 0; i < CF_COUNT; i++)
+        out->field[i] = get_text(r, row, 1 + i, a);
+    out->alternate_emails = get_text(r, row, CF_COUNT + 1, a);
+    out->custom_fields = get_text(r, row, CF_COUNT + 2, a);
+    out->created_at = get_int(r, row, CF_COUNT + 3);
+    out->updated_at = get_int(r, row, CF_COUNT + 4);
+}
+
+/* Run a contact SELECT bound to (account, value) on connection c. */
+static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
+                         const char *value, arena *a, contact *out)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, value);
+    int rc;
+    PGresult *r = run(s, c, id, &p, &rc);
+    if (r && PQntuples(r) == 0)
+        rc = STORE_NOT_FOUND;
+    else if (r)
+        read_contact(r, 0, a, out);
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_contact_get(store_impl *s, int64_t account, const char *id, arena *a,
+                           contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
+                            arena *a, contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a,
+                           out);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                              contact *out)
+{
+    return contact_query(tx->s, tx->s->writer, ST_CONTACT_GET, account, id, a, out);
+}
+
+static int pgs_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
+                               const char *value, arena *a, contact *out)
+{
+    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_CONTACT_FIND_0 + type),
+                         account, value, a, out);
+}
+
+/* The contact columns in SELECT order after id. Identifiers that are empty are stored
+ * as NULL so the unique indexes ignore them. */
+static void bind_contact(params *p, const contact *c)
+{
+    for (int i = 0; i < CF_COUNT; i++) {
+        const char *v = c->field[i];
+        if (i < ID_TYPE_COUNT && v && !v[0])
+            v = NULL;
+        p_text(p, v);
+    }
+    p_text(p, c->alternate_emails);
+    p_text(p, c->custom_fields);
+    p_int(p, c->created_at);
+    p_int(p, c->updated_at);
+}
+
+static int pgs_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, c->id);
+    bind_contact(&p, c);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_CONTACT_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    bind_contact(&p, c);
+    p_int(&p, account);
+    p_text(&p, c->id);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_CONTACT_UPDATE, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, id);
+    p_int(&p, account);
+    int rc;
+    PGresult *r = run(s, c, ST_JOB_GET, &p, &rc);
+    if (r && PQntuples(r) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else if (r) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, 0, 0));
+        out->kind = (job_kind)get_int(r, 0, 1);
+        out->status = (job_status)get_int(r, 0, 2);
+        out->counts.requested = get_int(r, 0, 3);
+        out->counts.created = get_int(r, 0, 4);
+        out->counts.updated = get_int(r, 0, 5);
+        out->counts.deleted = get_int(r, 0, 6);
+        out->counts.errored = get_int(r, 0, 7);
+        out->accepted_at = get_int(r, 0, 8);
+        out->finished_at = get_int(r, 0, 9);
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_job_errors(store_impl *s, int64_t account, const char *id, arena *a,
+                          job_error_row **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, id);
+    p_int(&p, account);
+    int rc;
+    PGresult *r = run(s, c, ST_JOB_ERRORS, &p, &rc);
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        job_error_row *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
+        for (size_t i = 0; i < n; i++) {
+            out[i].index = get_int(r, (int)i, 0);
+            out[i].identifiers = get_text(r, (int)i, 1, a);
+            out[i].message = get_text(r, (int)i, 2, a);
+        }
+        *rows = out;
+        *count = n;
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *seq)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_text(&p, j->id);
+    p_int(&p, j->account);
+    p_int(&p, (int64_t)j->kind);
+    p_bytes(&p, j->payload, j->payload_len);
+    p_int(&p, j->requested);
+    p_int(&p, j->accepted_at);
+    int rc = single_int(s, s->writer, ST_JOB_INSERT, &p, seq);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
+{
+    store_impl *s = tx->s;
+    /* An account found pending whose jobs the previous lock holder finished between
+     * the candidate query's snapshot and our lock has no pending job any more: look
+     * again, a few times, then leave the rest to the next poll. */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        int64_t account;
+        int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, NULL, &account);
+        if (rc != STORE_OK)
+            return rc;
+        lock_note(s, account);
+        params p = {0};
+        p_int(&p, account);
+        PGresult *r = run(s, s->writer, ST_JOB_NEXT, &p, &rc);
+        if (!r)
+            return rc;
+        if (PQntuples(r) == 0) {
+            PQclear(r);
+            continue;
+        }
+        memset(out, 0, sizeof *out);
+        out->seq = get_int(r, 0, 0);
+        out->account = get_int(r, 0, 1);
+        snprintf(out->info.id, sizeof out->info.id, "%s", PQgetvalue(r, 0, 2));
+        out->info.kind = (job_kind)get_int(r, 0, 3);
+        out->info.status = JOB_PENDING;
+        out->cursor = get_int(r, 0, 4);
+        out->info.counts.requested = get_int(r, 0, 5);
+        out->info.counts.created = get_int(r, 0, 6);
+        out->info.counts.updated = get_int(r, 0, 7);
+        out->info.counts.deleted = get_int(r, 0, 8);
+        out->info.counts.errored = get_int(r, 0, 9);
+        out->info.accepted_at = get_int(r, 0, 10);
+        PQclear(r);
+        return STORE_OK;
+    }
+    return STORE_NOT_FOUND;
+}
+
+static int pgs_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
+                              size_t *len)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, seq);
+    int rc;
+    PGresult *r = run_fmt(s, s->writer, ST_JOB_PAYLOAD, &p, 1, &rc);
+    if (r && PQntuples(r) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else if (r) {
+        size_t n = (size_t)PQgetlength(r, 0, 0);
+        *payload = arena_strndup(a, PQgetvalue(r, 0, 0), n);
+        *len = n;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static void bind_counts(params *p, const job_counts *c)
+{
+    p_int(p, c->requested);
+    p_int(p, c->created);
+    p_int(p, c->updated);
+    p_int(p, c->deleted);
+    p_int(p, c->errored);
+}
+
+static int pgs_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor,
+                               const job_counts *c)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, cursor);
+    bind_counts(&p, c);
+    p_int(&p, seq);
+    return run_cmd(s, s->writer, ST_JOB_PROGRESS, &p, NULL);
+}
+
+static int pgs_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status,
+                             const job_counts *c, int64_t finished_at)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, (int64_t)status);
+    bind_counts(&p, c);
+    p_int(&p, finished_at);
+    p_int(&p, seq);
+    return run_cmd(s, s->writer, ST_JOB_FINISH, &p, NULL);
+}
+
+static int pgs_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
+                                const char *identifiers, const char *message)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, seq);
+    p_int(&p, index);
+    p_text(&p, identifiers);
+    p_text(&p, message);
+    return run_cmd(s, s->writer, ST_JOB_ERROR_ADD, &p, NULL);
+}
+
+/* ---- row collectors -------------------------------------------------------------- */
+
+/* Column 0 of every row of statement id bound to p. */
+static int collect_strings(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
+                           const char ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    int rc;
+    PGresult *r = run(s, c, id, p, &rc);
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        const char **rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
+        for (size_t i = 0; i < n; i++)
+            rows[i] = get_text(r, (int)i, 0, a);
+        *out = rows;
+        *count = n;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const params *p,
+                            arena *a, contact **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    int rc;
+    PGresult *r = run(s, c, id, p, &rc);
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        contact *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
+        for (size_t i = 0; i < n; i++)
+            read_contact(r, (int)i, a, &rows[i]);
+        *out = rows;
+        *count = n;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* ---- more contact reads and writes ------------------------------------------------ */
+
+static int pgs_contact_count(store_impl *s, int64_t account, int64_t *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    int rc = single_int(s, c, ST_CONTACT_COUNT, &p, out);
+    reader_release(s, c);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
+                              contact **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, limit);
+    int rc = collect_contacts(s, c, ST_CONTACT_RECENT, &p, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
+                                  contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email,
+                           a, out);
+    if (rc == STORE_NOT_FOUND) {
+        params p = {0};
+        p_int(&p, account);
+        p_text(&p, email);
+        const char **ids;
+        size_t n = 0;
+        rc = collect_strings(s, c, ST_ALT_FIND, &p, a, &ids, &n);
+        if (rc == STORE_OK)
+            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out)
+                   : STORE_NOT_FOUND;
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id,
+                                arena *a, const char ***ids, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    int rc = collect_strings(s, c, ST_CONTACT_LISTS, &p, a, ids, count);
+    reader_release(s, c);
+    return rc;
+}
+
+/* Run a writer statement bound to (account, text). */
+static int write_account_text(store_impl *s, enum stmt_id id, int64_t account,
+                              const char *text, int64_t *changes)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, text);
+    return run_cmd(s, s->writer, id, &p, changes);
+}
+
+static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    store_impl *s = tx->s;
+    int64_t changes = 0;
+    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id, &changes);
+    if (rc != STORE_OK)
+        return rc;
+    if (changes == 0)
+        return STORE_NOT_FOUND;
+    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
+    if (rc == STORE_OK)
+        rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
+    return rc;
+}
+
+static int pgs_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
+                              const char ***ids, size_t *count)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, limit);
+    return collect_strings(s, s->writer, ST_CONTACT_IDS, &p, a, ids, count);
+}
+
+static int pgs_tx_contact_set_alternates(store_tx_impl *tx, int64_t account,
+                                         const char *contact_id, const char *emails_json)
+{
+    store_impl *s = tx->s;
+    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id, NULL);
+    if (rc != STORE_OK || !emails_json)
+        return rc;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    p_text(&p, emails_json);
+    return run_cmd(s, s->writer, ST_ALT_SET, &p, NULL);
+}
+
+/* ---- custom field definitions ------------------------------------------------------ */
+
+static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
+{
+    params p = {0};
+    p_int(&p, account);
+    int rc;
+    PGresult *r = run(s, c, ST_FIELDS_LIST, &p, &rc);
+    out->defs = NULL;
+    out->count = 0;
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        field_def *defs = arena_alloc(a, (n ? n : 1) * sizeof *defs);
+        for (size_t i = 0; i < n; i++) {
+            defs[i].id = get_text(r, (int)i, 0, a);
+            defs[i].name = get_text(r, (int)i, 1, a);
+            defs[i].type = (field_type)get_int(r, (int)i, 2);
+        }
+        out->defs = defs;
+        out->count = n;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = fields_list(s, c, account, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
+{
+    int rc = lock_account(tx->s, account);
+    return rc == STORE_OK ? fields_list(tx->s, tx->s->writer, account, a, out) : rc;
+}
+
+static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
+                               field_type type, char id_out[FIELD_ID_MAX])
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, account);
+    int64_t seq;
+    if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
+        return STORE_ERROR;
+    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
+    p_text(&p, id_out);
+    p_int(&p, seq);
+    p_text(&p, name);
+    p_int(&p, (int64_t)type);
+    p_int(&p, time_now_ms());
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
+                               const char *name)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_text(&p, name);
+    p_int(&p, account);
+    p_text(&p, id);
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_FIELD_RENAME, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static int pgs_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t changes = 0;
+    rc = write_account_text(s, ST_FIELD_DELETE, account, id, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+/* ---- lists ------------------------------------------------------------------------- */
+
+static void read_list(const PGresult *r, int row, arena *a, list_info *out)
+{
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
+    out->name = get_text(r, row, 1, a);
+    out->contact_count = get_int(r, row, 2);
+}
+
+static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
+                    list_info *out)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    int rc;
+    PGresult *r = run(s, c, ST_LIST_GET, &p, &rc);
+    if (r && PQntuples(r) == 0)
+        rc = STORE_NOT_FOUND;
+    else if (r)
+        read_list(r, 0, a, out);
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_list_get(store_impl *s, int64_t account, const char *id, arena *a,
+                        list_info *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = list_get(s, c, account, id, a, out);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                           list_info *out)
+{
+    int rc = lock_account(tx->s, account);
+    return rc == STORE_OK ? list_get(tx->s, tx->s->writer, account, id, a, out) : rc;
+}
+
+static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit,
+                         arena *a, list_info **rows, size_t *count, int64_t *total)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    int rc = single_int(s, c, ST_LIST_COUNT, &p, total);
+    if (rc == STORE_OK) {
+        p_int(&p, limit);
+        p_int(&p, offset);
+        PGresult *r = run(s, c, ST_LIST_PAGE, &p, &rc);
+        if (r) {
+            size_t n = (size_t)PQntuples(r);
+            list_info *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
+            for (size_t i = 0; i < n; i++)
+                read_list(r, (int)i, a, &out[i]);
+            *rows = out;
+            *count = n;
+        }
+        PQclear(r);
+    } else if (rc == STORE_NOT_FOUND) {
+        rc = STORE_ERROR;
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
+                           arena *a, contact **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, list_id);
+    p_int(&p, limit);
+    int rc = collect_contacts(s, c, ST_LIST_SAMPLE, &p, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
+                              const char *name)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t now = time_now_ms();
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    p_text(&p, name);
+    p_int(&p, now);
+    p_int(&p, now);
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_LIST_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id,
+                              const char *name)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_text(&p, name);
+    p_int(&p, time_now_ms());
+    p_int(&p, account);
+    p_text(&p, id);
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_LIST_RENAME, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t changes = 0;
+    rc = write_account_text(s, ST_LIST_DELETE, account, id, &changes);
+    if (rc != STORE_OK)
+        return rc;
+    if (changes == 0)
+        return STORE_NOT_FOUND;
+    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id, NULL);
+}
+
+static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
+                                  arena *a, const char ***ids, size_t *count)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, list_id);
+    return collect_strings(s, s->writer, ST_LIST_MEMBER_IDS, &p, a, ids, count);
+}
+
+static int pgs_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
+                           const char *contact_id)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, list_id);
+    p_text(&p, contact_id);
+    p_int(&p, time_now_ms());
+    return run_cmd(s, s->writer, ST_MEMBER_ADD, &p, NULL);
+}
+
+static int pgs_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
+                              const char *contact_id)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, list_id);
+    p_text(&p, contact_id);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_MEMBER_REMOVE, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+/* ---- the backend table ------------------------------------------------------------- */
+
+const store_backend postgres_backend = {
+    .name = "postgres",
+    .shared = true,
+    .open = pgs_open,
+    .close = pgs_close,
+    .tx_begin = pgs_tx_begin,
+    .tx_commit = pgs_tx_commit,
+    .tx_rollback = pgs_tx_rollback,
+    .key_find = pgs_key_find,
+    .key_list = pgs_key_list,
+    .account_count = pgs_account_count,
+    .tx_account_ensure = pgs_tx_account_ensure,
+    .tx_key_add = pgs_tx_key_add,
+    .tx_key_revoke = pgs_tx_key_revoke,
+    .contact_get = pgs_contact_get,
+    .contact_find = pgs_contact_find,
+    .tx_contact_get = pgs_tx_contact_get,
+    .tx_contact_find = pgs_tx_contact_find,
+    .tx_contact_insert = pgs_tx_contact_insert,
+    .tx_contact_update = pgs_tx_contact_update,
+    .job_get = pgs_job_get,
+    .job_errors = pgs_job_errors,
+    .tx_job_insert = pgs_tx_job_insert,
+    .tx_job_next = pgs_tx_job_next,
+    .tx_job_payload = pgs_tx_job_payload,
+    .tx_job_progress = pgs_tx_job_progress,
+    .tx_job_finish = pgs_tx_job_finish,
+    .tx_job_error_add = pgs_tx_job_error_add,
+    .contact_count = pgs_contact_count,
+    .contact_recent = pgs_contact_recent,
+    .contact_find_email = pgs_contact_find_email,
+    .contact_list_ids = pgs_contact_list_ids,
+    .tx_contact_delete = pgs_tx_contact_delete,
+    .tx_contact_ids = pgs_tx_contact_ids,
+    .tx_contact_set_alternates = pgs_tx_contact_set_alternates,
+    .fields_list = pgs_fields_list,
+    .tx_fields_list = pgs_tx_fields_list,
+    .tx_field_create = pgs_tx_field_create,
+    .tx_field_rename = pgs_tx_field_rename,
+    .tx_field_delete = pgs_tx_field_delete,
+    .list_get = pgs_list_get,
+    .tx_list_get = pgs_tx_list_get,
+    .list_page = pgs_list_page,
+    .list_sample = pgs_list_sample,
+    .tx_list_create = pgs_tx_list_create,
+    .tx_list_rename = pgs_tx_list_rename,
+    .tx_list_delete = pgs_tx_list_delete,
+    .tx_list_member_ids = pgs_tx_list_member_ids,
+    .tx_list_add = pgs_tx_list_add,
+    .tx_list_remove = pgs_tx_list_remove,
+    .tx_savepoint = pgs_tx_savepoint,
+    .tx_savepoint_release = pgs_tx_savepoint_release,
+    .tx_savepoint_rollback = pgs_tx_savepoint_rollback,
+};

@@ -1,0 +1,326 @@
+/*
+ * store: the dispatch behind store.h (see backend.h).
+ *
+ * store_open picks the backend from the path: a postgres:// or postgresql:// URL (or a
+ * libpq keyword string such as "host=db dbname=contacts") opens PostgreSQL, anything
+ * else (a file name, ":memory:") opens SQLite. Every other function forwards to the
+ * backend's table with one indirect call.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/backend.h"
+
+struct store_tx {
+    const store_backend *be;
+    store_tx_impl *impl;
+};
+
+struct store {
+    const store_backend *be;
+    store_impl *impl;
+    store_tx tx;            /* the one write transaction; the backend serialises it */
+};
+
+/* A URL, or a libpq "keyword=value ..." string that starts with a connection keyword. */
+static bool path_is_postgres(const char *path)
+{
+    static const char *const prefixes[] = {
+        "postgres://", "postgresql://", "host=", "hostaddr=", "dbname=", "service=",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+store *store_open(const char *path, char *err, size_t err_size)
+{
+    const store_backend *be = path_is_postgres(path) ? &postgres_backend : &sqlite_backend;
+    store_impl *impl = be->open(path, err, err_size);
+    if (!impl)
+        return NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->be = be;
+    s->impl = impl;
+    s->tx.be = be;
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    s->be->close(s->impl);
+    free(s);
+}
+
+bool store_is_shared(const store *s)
+{
+    return s->be->shared;
+}
+
+int store_tx_begin(store *s, store_tx **out)
+{
+    store_tx_impl *impl;
+    int rc = s->be->tx_begin(s->impl, &impl);
+    if (rc != STORE_OK)
+        return rc;
+    /* The backend's lock is held from here to commit or rollback. */
+    s->tx.impl = impl;
+    *out = &s->tx;
+    return STORE_OK;
+}
+
+int store_tx_commit(store_tx *tx)
+{
+    return tx->be->tx_commit(tx->impl);
+}
+
+void store_tx_rollback(store_tx *tx)
+{
+    tx->be->tx_rollback(tx->impl);
+}
+
+int store_key_find(store *s, const char *key_id, store_key *out)
+{
+    return s->be->key_find(s->impl, key_id, out);
+}
+
+int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
+{
+    return s->be->key_list(s->impl, each, ctx);
+}
+
+int store_account_count(store *s, int64_t *out)
+{
+    return s->be->account_count(s->impl, out);
+}
+
+int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
+{
+    return tx->be->tx_account_ensure(tx->impl, name, account_id);
+}
+
+int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
+                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
+{
+    return tx->be->tx_key_add(tx->impl, account_id, key_id, hash, scopes);
+}
+
+int store_tx_key_revoke(store_tx *tx, const char *key_id)
+{
+    return tx->be->tx_key_revoke(tx->impl, key_id);
+}
+
+int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
+{
+    return s->be->contact_get(s->impl, account, id, a, out);
+}
+
+int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
+                       contact *out)
+{
+    return s->be->contact_find(s->impl, account, type, value, a, out);
+}
+
+int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
+{
+    return tx->be->tx_contact_get(tx->impl, account, id, a, out);
+}
+
+int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
+                          contact *out)
+{
+    return tx->be->tx_contact_find(tx->impl, account, type, value, a, out);
+}
+
+int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
+{
+    return tx->be->tx_contact_insert(tx->impl, account, c);
+}
+
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+{
+    return tx->be->tx_contact_update(tx->impl, account, c);
+}
+
+int store_job_get(store *s, int64_t account, const char *id, job_info *out)
+{
+    return s->be->job_get(s->impl, account, id, out);
+}
+
+int store_job_errors(store *s, int64_t account, const char *id, arena *a, job_error_row **rows,
+                     size_t *count)
+{
+    return s->be->job_errors(s->impl, account, id, a, rows, count);
+}
+
+int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
+{
+    return tx->be->tx_job_insert(tx->impl, j, seq);
+}
+
+int store_tx_job_next(store_tx *tx, job_row *out)
+{
+    return tx->be->tx_job_next(tx->impl, out);
+}
+
+int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len)
+{
+    return tx->be->tx_job_payload(tx->impl, seq, a, payload, len);
+}
+
+int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c)
+{
+    return tx->be->tx_job_progress(tx->impl, seq, cursor, c);
+}
+
+int store_tx_job_finish(store_tx *tx, int64_t seq, job_status st, const job_counts *c,
+                        int64_t finished_at)
+{
+    return tx->be->tx_job_finish(tx->impl, seq, st, c, finished_at);
+}
+
+int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
+                           const char *message)
+{
+    return tx->be->tx_job_error_add(tx->impl, seq, index, identifiers, message);
+}
+
+int store_contact_count(store *s, int64_t account, int64_t *out)
+{
+    return s->be->contact_count(s->impl, account, out);
+}
+
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+                         size_t *count)
+{
+    return s->be->contact_recent(s->impl, account, limit, a, rows, count);
+}
+
+int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
+{
+    return s->be->contact_find_email(s->impl, account, email, a, out);
+}
+
+int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                           const char ***ids, size_t *count)
+{
+    return s->be->contact_list_ids(s->impl, account, contact_id, a, ids, count);
+}
+
+int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
+{
+    return tx->be->tx_contact_delete(tx->impl, account, id);
+}
+
+int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
+                         size_t *count)
+{
+    return tx->be->tx_contact_ids(tx->impl, account, limit, a, ids, count);
+}
+
+int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
+                                    const char *emails_json)
+{
+    return tx->be->tx_contact_set_alternates(tx->impl, account, contact_id, emails_json);
+}
+
+int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
+{
+    return s->be->fields_list(s->impl, account, a, out);
+}
+
+int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
+{
+    return tx->be->tx_fields_list(tx->impl, account, a, out);
+}
+
+int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
+                          char id_out[FIELD_ID_MAX])
+{
+    return tx->be->tx_field_create(tx->impl, account, name, type, id_out);
+}
+
+int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    return tx->be->tx_field_rename(tx->impl, account, id, name);
+}
+
+int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
+{
+    return tx->be->tx_field_delete(tx->impl, account, id);
+}
+
+int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
+{
+    return s->be->list_get(s->impl, account, id, a, out);
+}
+
+int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                    list_info **rows, size_t *count, int64_t *total)
+{
+    return s->be->list_page(s->impl, account, offset, limit, a, rows, count, total);
+}
+
+int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
+                      contact **rows, size_t *count)
+{
+    return s->be->list_sample(s->impl, account, list_id, limit, a, rows, count);
+}
+
+int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out)
+{
+    return tx->be->tx_list_get(tx->impl, account, id, a, out);
+}
+
+int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    return tx->be->tx_list_create(tx->impl, account, id, name);
+}
+
+int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name)
+{
+    return tx->be->tx_list_rename(tx->impl, account, id, name);
+}
+
+int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
+{
+    return tx->be->tx_list_delete(tx->impl, account, id);
+}
+
+int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
+                             const char ***ids, size_t *count)
+{
+    return tx->be->tx_list_member_ids(tx->impl, account, list_id, a, ids, count);
+}
+
+int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+{
+    return tx->be->tx_list_add(tx->impl, account, list_id, contact_id);
+}
+
+int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
+{
+    return tx->be->tx_list_remove(tx->impl, account, list_id, contact_id);
+}
+
+int store_tx_savepoint(store_tx *tx)
+{
+    return tx->be->tx_savepoint(tx->impl);
+}
+
+int store_tx_savepoint_release(store_tx *tx)
+{
+    return tx->be->tx_savepoint_release(tx->impl);
+}
+
+void store_tx_savepoint_rollback(store_tx *tx)
+{
+    tx->be->tx_savepoint_rollback(tx->impl);
+}
