@@ -9,11 +9,13 @@
  *
  * Oracle: a well-formed request must never get a 5xx, and every 4xx body must be
  * SendGrid-shaped JSON ({"errors":[{"message":...}]}). The server must keep answering:
- * every 64 inputs a health check must succeed.
+ * every 64 inputs a health check must succeed. Raw requests are sent and dropped; a
+ * crash they cause shows in this process (the server runs here, under ASan).
  */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,9 +146,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     http_config cfg = {
         .listen = "127.0.0.1:0",
         .threads = 2,
-        .max_connections = 256,
-        .max_per_ip = 256,
-        .idle_timeout_s = 5,
+        /* Dropped raw requests linger until the idle timeout: keep it short and the
+         * limits high, under the default 1,024 descriptors. */
+        .max_connections = 800,
+        .max_per_ip = 800,
+        .idle_timeout_s = 1,
         .header_limit = 32 * 1024,
         .routes = api_routes,
         .nroutes = api_route_count,
@@ -196,10 +200,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char buf[1 << 20];
     const char *body;
     if (data[0] & 0x80) {
-        /* Raw request: only liveness is checked, since broken HTTP may be closed. */
-        int status = exchange((const char *)data + 1, size - 1, buf, sizeof buf, &body);
-        if (status >= 500 && status != 505 && status != 501)
-            check_answer(status, body);
+        /* Raw request: sent and dropped. Broken HTTP may be answered or closed, and an
+         * incomplete request waits for the idle timeout, so only the server's survival is
+         * checked (the periodic health check; a crash aborts this process). */
+        int fd = connect_local();
+        (void)send(fd, data + 1, size - 1, MSG_NOSIGNAL);
+        close(fd);
     } else {
         const char *method = endpoints[data[0] % N_ENDPOINTS].method;
         const char *path = endpoints[data[0] % N_ENDPOINTS].path;

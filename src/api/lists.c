@@ -56,8 +56,8 @@ static const char *body_name(http_request *req)
         errlist_add(&errs, "name", "name is required");
     else if (!json_is_string(jn))
         errlist_add(&errs, "name", "name must be a string");
-    else if (json_string_length(jn) == 0)
-        errlist_add(&errs, "name", "name must not be empty");
+    else if (strspn(json_string_value(jn), " \t\r\n") == json_string_length(jn))
+        errlist_add(&errs, "name", "name must not be empty or blank");
     else if (utf8_length(json_string_value(jn), json_string_length(jn)) > LIST_NAME_MAX)
         errlist_add(&errs, "name", "name is longer than %d characters", LIST_NAME_MAX);
     else
