@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,16 +191,79 @@ const char *http_base_url(http_request *req)
 
 /* ---- request lifecycle ----------------------------------------------------------- */
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static void early_error(http_request *req, unsigned status, const char *message)
 {
     set_reply(req, status, http_error_body(NULL, message));
     req->refuse_body = true;
 }
 
+/* Percent-decoding of the path and query arguments, as MHD's own but for one thing: "%00"
+ * stays as it is. A decoded NUL would silently cut a value short (so that
+ * "delete_all_contacts=true%00junk" read as "true"); kept literal, it makes the value
+ * invalid, which is what it is. Invalid escapes are kept literal too. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                const char *value, size_t value_size)
+{
+    (void)kind;
+    bool *found = cls;
+    if (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))) {
+        *found = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* Headers are in: route, authenticate, check the declared size. */
 static void request_begin(http_request *req, const char *method, const char *url)
 {
     http_server *srv = req->srv;
+    /* MHD ends a header value at a raw NUL byte; where it reports a NUL inside a value or
+     * a key, refuse the request rather than act on a value cut short. */
+    bool nul = false;
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, find_nul, &nul);
+    if (nul) {
+        early_error(req, 400, "NUL characters are not allowed in headers");
+        return;
+    }
+    const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && strcasecmp(te, "chunked") != 0) {
+        /* MHD would wait for a body it cannot frame until the idle timeout. HTTP suggests
+         * 501 here, but a client's mistake is always a 4xx in this API. */
+        early_error(req, 400, "only the chunked Transfer-Encoding is supported; "
+                              "send a Content-Length or a chunked body");
+        return;
+    }
     route_match m;
     router_match(srv->cfg.routes, srv->cfg.nroutes, method, url, &m);
     if (!m.route) {
@@ -452,6 +516,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
