@@ -1,17 +1,89 @@
 /* auth: see auth.h. */
 #include "http/auth.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/apikey.h"
+#include "core/timeutil.h"
+
+/* ---- the key cache --------------------------------------------------------------- */
+
+#define CACHE_SLOTS 4096            /* direct-mapped: a colliding key just refetches */
+
+typedef struct cache_slot {
+    char key_id[APIKEY_ID_MAX + 1];
+    store_key row;
+    double fetched_ms;              /* monotonic; 0: empty */
+} cache_slot;
+
+struct auth_cache {
+    pthread_mutex_t lock;
+    cache_slot slot[CACHE_SLOTS];
+};
+
+auth_cache *auth_cache_new(void)
+{
+    auth_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+void auth_cache_free(auth_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static cache_slot *slot_for(auth_cache *c, const char *key_id)
+{
+    unsigned h = 2166136261u;       /* FNV-1a */
+    for (const char *p = key_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &c->slot[h % CACHE_SLOTS];
+}
+
+/* The key's row from the cache when fresh, else from the store (and cached). */
+static int key_row(store *s, auth_cache *c, const char *key_id, store_key *out)
+{
+    double now = time_mono_ms();
+    if (c) {
+        cache_slot *sl = slot_for(c, key_id);
+        pthread_mutex_lock(&c->lock);
+        bool hit = sl->fetched_ms > 0 && now - sl->fetched_ms < AUTH_CACHE_TTL_MS &&
+                   strcmp(sl->key_id, key_id) == 0;
+        if (hit)
+            *out = sl->row;
+        pthread_mutex_unlock(&c->lock);
+        if (hit)
+            return STORE_OK;
+    }
+    int rc = store_key_find(s, key_id, out);
+    if (rc == STORE_OK && c) {
+        cache_slot *sl = slot_for(c, key_id);
+        pthread_mutex_lock(&c->lock);
+        memcpy(sl->key_id, key_id, sizeof sl->key_id);
+        sl->row = *out;
+        sl->fetched_ms = now;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return rc;
+}
+
+/* ---- checking a request ---------------------------------------------------------- */
 
 bool auth_scopes_valid(const char *scopes)
 {
     return strcmp(scopes, SCOPE_FULL) == 0 || strcmp(scopes, SCOPE_READ) == 0;
 }
 
-auth_result auth_check(store *s, const char *authorization, auth_identity *out)
+auth_result auth_check(store *s, auth_cache *cache, const char *authorization, auth_identity *out)
 {
     if (!authorization)
         return AUTH_MISSING;
@@ -31,7 +103,7 @@ auth_result auth_check(store *s, const char *authorization, auth_identity *out)
     if (apikey_parse(token, len, &key) != 0)
         return AUTH_INVALID;
     store_key row;
-    int rc = store_key_find(s, key.id, &row);
+    int rc = key_row(s, cache, key.id, &row);
     if (rc == STORE_ERROR)
         return AUTH_UNAVAILABLE;
     uint8_t hash[APIKEY_HASH_LEN];

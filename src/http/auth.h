@@ -6,6 +6,10 @@
  * secret is compared with the stored hash in constant time; an unknown id is compared
  * against a dummy hash so that timing does not tell unknown ids from wrong secrets.
  * Scopes: "full" (read and write) or "read" (read-only: writes answer 403).
+ *
+ * Key rows are cached for AUTH_CACHE_TTL_MS so that a request does not pay a database
+ * read for its key: a key revoked with `contactd key revoke` (another process) stops
+ * working within that time. The cache holds hashes, never secrets; it is thread-safe.
  */
 #ifndef CONTACTD_HTTP_AUTH_H
 #define CONTACTD_HTTP_AUTH_H
@@ -34,6 +38,13 @@ typedef struct auth_identity {
 #define SCOPE_READ "read"
 bool auth_scopes_valid(const char *scopes);
 
-auth_result auth_check(store *s, const char *authorization, auth_identity *out);
+#define AUTH_CACHE_TTL_MS 1000
+
+typedef struct auth_cache auth_cache;
+auth_cache *auth_cache_new(void);
+void auth_cache_free(auth_cache *c);
+
+/* cache may be NULL (every check reads the store). */
+auth_result auth_check(store *s, auth_cache *cache, const char *authorization, auth_identity *out);
 
 #endif

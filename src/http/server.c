@@ -36,6 +36,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
     ratelimit *ratelimit;           /* NULL: no limits */
+    auth_cache *auth_cache;
     atomic_int in_flight;
     unsigned port;
 };
@@ -305,7 +306,7 @@ static void request_begin(http_request *req, const char *method, const char *url
         const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_AUTHORIZATION);
         auth_identity who;
-        switch (auth_check(srv->cfg.store, authz, &who)) {
+        switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
         case AUTH_OK:
             req->account = who.account;
             if (srv->ratelimit) {
@@ -497,6 +498,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     srv->cfg = *cfg;
     if (cfg->rate_limit)
         srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
+    srv->auth_cache = auth_cache_new();
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -521,6 +523,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
         ratelimit_free(srv->ratelimit);
+        auth_cache_free(srv->auth_cache);
         free(srv);
         return NULL;
     }
@@ -548,5 +551,6 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
     }
     MHD_stop_daemon(srv->daemon);
     ratelimit_free(srv->ratelimit);
+    auth_cache_free(srv->auth_cache);
     free(srv);
 }

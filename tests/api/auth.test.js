@@ -102,7 +102,15 @@ test('key create / list / revoke through the CLI while the server runs', async (
   assert.ok(await findOne(c, 'email', 'revoker@example.com'));
 
   srv.revokeKey(id);
-  const r = await searchIds(c, 'email', ['revoker@example.com']);
+  // Key rows are cached for one second (README): the revocation must bite within that,
+  // give or take scheduling; poll for up to 3 s and fail if it never does.
+  let r;
+  const deadline = Date.now() + 3000;
+  do {
+    r = await searchIds(c, 'email', ['revoker@example.com']);
+    if (r.status === 401) break;
+    await new Promise((res) => setTimeout(res, 100));
+  } while (Date.now() < deadline);
   assert.equal(r.status, 401, JSON.stringify(r.body));
   assert.equal(r.body.errors[0].message, INVALID_GRANT);
   const put = await call(c, { method: 'PUT', url: '/v3/marketing/contacts', body: { contacts: [{ email: 'revoked@example.com' }] } });
