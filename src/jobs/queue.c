@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 #include "core/timeutil.h"
 #include "jobs/runner.h"
 
-/* Records applied per transaction: large enough to amortise the fsync, small enough that
- * a submission waits at most a few tens of milliseconds behind a big upsert. */
-#define RUN_BUDGET 1000
+/* Records applied per transaction at most. The runner yields after any slice of
+ * RUNNER_SLICE records once a submission is waiting, so a request waits for one slice
+ * (a few milliseconds) behind a big upsert, while an otherwise idle writer amortises
+ * its fsync over many records. */
+#define RUN_BUDGET 5000
 /* With a shared database (PostgreSQL), other nodes may leave pending work, or die holding
  * it: the writer then looks for pending jobs at least this often. */
 #define POLL_MS 200
@@ -61,6 +64,7 @@ struct jobs {
     bool stopping;
     bool work_pending;          /* pending jobs may exist in the store */
     bool busy;                  /* the writer is in a turn */
+    atomic_bool waiting;        /* submissions are queued: the runner should yield */
     bool poll;                  /* shared store: wake every POLL_MS to look for work */
     /* owned by the writer thread alone */
     cached *cache;
@@ -129,6 +133,12 @@ static void cache_clear(jobs *j)
 }
 
 /* ---- one turn of the writer ----------------------------------------------------------- */
+
+static bool submissions_waiting(void *ctx)
+{
+    jobs *j = ctx;
+    return atomic_load_explicit(&j->waiting, memory_order_relaxed);
+}
 
 /* Insert the batch's jobs and run its ops, each op in a savepoint of its own. */
 static int insert_all(store_tx *tx, submission *batch)
@@ -207,7 +217,7 @@ static int turn(jobs *j, submission *batch, bool run)
         answer(j, batch, STORE_ERROR);
         return STORE_ERROR;
     }
-    int more = run ? runner_step(tx, RUN_BUDGET, &j->state, cache_take, j) : 1;
+    int more = run ? runner_step(tx, RUN_BUDGET, &j->state, cache_take, submissions_waiting, j) : 1;
     if (more < 0) {
         store_tx_rollback(tx);
         int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
@@ -244,6 +254,7 @@ static void *writer_main(void *arg)
             break;
         submission *batch = j->head;
         j->head = j->tail = NULL;
+        atomic_store(&j->waiting, false);
         bool run = !j->stopping;
         j->busy = true;
         pthread_mutex_unlock(&j->lock);
@@ -321,6 +332,7 @@ static bool enqueue(jobs *j, submission *s)
         j->head = s;
     j->tail = s;
     j->work_pending = true;
+    atomic_store(&j->waiting, true);
     pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->lock);
     return true;

@@ -71,7 +71,8 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
     return d;
 }
 
-int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take, void *ctx)
+int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
+                runner_yield_fn should_yield, void *ctx)
 {
     while (budget > 0) {
         job_row job;
@@ -95,21 +96,31 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
             budget--;
             continue;
         }
-        bool finished = false;
-        long applied = ops->apply(tx, &job, decoded, budget, &counts, &finished);
-        if (applied < 0)
-            return STORE_ERROR;
-        int64_t cursor = job.cursor + applied;
+        /* Apply in small slices so that a waiting submission is noticed within one slice;
+         * progress is written once per job per transaction. */
+        bool finished = false, yielded = false;
+        int64_t start = job.cursor;
+        do {
+            size_t slice = budget < RUNNER_SLICE ? budget : RUNNER_SLICE;
+            long applied = ops->apply(tx, &job, decoded, slice, &counts, &finished);
+            if (applied < 0)
+                return STORE_ERROR;
+            job.cursor += applied;
+            /* A job always costs at least one unit so that the loop ends. */
+            budget -= (size_t)applied < budget ? (size_t)(applied > 0 ? applied : 1) : budget;
+            yielded = should_yield && should_yield(ctx);
+        } while (!finished && budget > 0 && !yielded);
         if (finished) {
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,
                                     time_now_ms()) != STORE_OK)
                 return STORE_ERROR;
             runner_state_clear(st);
-        } else if (store_tx_job_progress(tx, job.seq, cursor, &counts) != STORE_OK) {
+        } else if (job.cursor != start &&
+                   store_tx_job_progress(tx, job.seq, job.cursor, &counts) != STORE_OK) {
             return STORE_ERROR;
         }
-        /* A job always costs at least one unit so that the loop ends. */
-        budget -= (size_t)applied < budget ? (size_t)(applied > 0 ? applied : 1) : budget;
+        if (yielded)
+            return 1;
     }
     job_row probe;
     int rc = store_tx_job_next(tx, &probe);

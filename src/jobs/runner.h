@@ -2,7 +2,7 @@
  * runner: applies pending jobs inside a write transaction that its caller owns.
  *
  * runner_step applies records of the oldest pending jobs, in acceptance order, until
- * `budget` records are applied or no job is pending. Each job's progress (cursor and
+ * `budget` records are applied, no job is pending, or the caller asks it to yield. Each job's progress (cursor and
  * counts) is written in the same transaction as its effects, so a crash between slices
  * resumes exactly where the last commit left off and no record is applied twice.
  *
@@ -27,9 +27,16 @@ typedef struct runner_state {
     void *decoded;
 } runner_state;
 
+/* True when the caller wants the transaction back soon (requests are waiting): the runner
+ * then stops after the current slice of RUNNER_SLICE records. */
+typedef bool (*runner_yield_fn)(void *ctx);
+#define RUNNER_SLICE 250
+
 /* Returns 1 when pending jobs remain, 0 when none does, STORE_ERROR on a database
- * failure (the caller must roll back; runner_state stays valid). */
-int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take, void *ctx);
+ * failure (the caller must roll back; runner_state stays valid). take and should_yield
+ * may be NULL; both get ctx. */
+int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
+                runner_yield_fn should_yield, void *ctx);
 void runner_state_clear(runner_state *st);
 
 /* Free a decoded payload of the given kind (kinds.h has the per-kind functions). */
