@@ -170,3 +170,31 @@ test('delete jobs are listed with job_type "delete" and their own id', async () 
   assert.ok(!['errored', 'failed'].includes(status.body.status), JSON.stringify(status.body));
   assertJob(await pollJob(srv.client, r.body.job_id), { status: 'completed', jobType: 'delete', results: { deleted_count: 1 } });
 });
+
+test('removing an identifier of a contact deleted by the time the job runs fails', async (t) => {
+  const c = await create({ email: 'gone@example.com', external_id: 'gone-ext' });
+  // Queue a large upsert first so that the contact deletion behind it is
+  // still pending when the identifier request arrives (jobs of an account run
+  // in order); if the deletion already happened, the request itself is a 404.
+  const big = [];
+  for (let i = 0; i < 20000; i++) big.push({ external_id: `gone-filler-${i}` });
+  const bigJob = await call(srv.client, { method: 'PUT', url: '/v3/marketing/contacts', body: { contacts: big } });
+  assert.equal(bigJob.status, 202);
+  const del = await call(srv.client, { method: 'DELETE', url: '/v3/marketing/contacts', qs: { ids: c.id } });
+  assert.equal(del.status, 202, JSON.stringify(del.body));
+  const r = await deleteIdentifier(srv.client, c.id, 'EXTERNALID', 'gone-ext');
+  if (r.status === 404) {
+    t.diagnostic('the contact was already deleted when the identifier request arrived (404)');
+    assertErrorBody(r, 404);
+  } else {
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const job = await pollJob(srv.client, r.body.job_id, { timeoutMs: 60000 });
+    assertJob(job, { status: 'failed', jobType: 'delete', results: { deleted_count: 0, errored_count: 1 } });
+    const errs = await fetchJobErrors(srv.client, job, srv.url);
+    assert.equal(errs.errors[0].index, 0);
+    assert.equal(errs.errors[0].identifiers.contact_id, c.id);
+  }
+  assertJob(await pollJob(srv.client, del.body.job_id, { timeoutMs: 60000 }), { status: 'completed', results: { deleted_count: 1 } });
+  assertErrorBody(await getContact(srv.client, c.id), 404, 'contact deleted');
+  assertJob(await pollJob(srv.client, bigJob.body.job_id, { timeoutMs: 60000 }), { status: 'completed', results: { created_count: 20000 } });
+});

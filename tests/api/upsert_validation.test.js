@@ -234,6 +234,27 @@ test('every string field at exactly its maximum length is accepted and stored', 
   for (const field of Object.keys(MAX_LEN)) assert.equal(found[field], contact[field], field);
 });
 
+test('lengths count characters, not bytes', async () => {
+  const cases = [
+    ['é'.repeat(50), true],       // 100 bytes of UTF-8
+    ['😀'.repeat(50), true],      // 200 bytes, 100 UTF-16 units
+    ['é'.repeat(51), false],
+    ['😀'.repeat(51), false],
+  ];
+  for (const [name, ok] of cases) {
+    const email = `chars-${name.length}-${ok}-${name.codePointAt(0)}@example.com`;
+    const r = await put({ contacts: [{ email, first_name: name }] });
+    if (!ok) {
+      assert400(r, ['contacts[0].first_name'], `${[...name].length} characters`);
+      continue;
+    }
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assertJob(await pollJob(srv.client, r.body.job_id), { status: 'completed', results: { created_count: 1 } });
+    const found = await findOne(srv.client, 'email', email);
+    assert.equal(found.first_name, name, 'stored and read back unchanged');
+  }
+});
+
 test('alternate_emails: at most 5, each a valid email, an array', async () => {
   const six = [1, 2, 3, 4, 5, 6].map((i) => `alt${i}@example.com`);
   assert400(await put({ contacts: [{ email: 'alts@example.com', alternate_emails: six }] }), ['contacts[0].alternate_emails']);
