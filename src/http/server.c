@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,9 +33,19 @@
 #include "http/ratelimit.h"
 #include "http/router.h"
 
+/* Requests with large bodies are handled off the MHD threads (see offload below). */
+#define OFFLOAD_BODY_BYTES (256u * 1024u)
+#define OFFLOAD_THREADS 2
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
+    /* the offload pool */
+    pthread_t workers[OFFLOAD_THREADS];
+    pthread_mutex_t work_lock;
+    pthread_cond_t work_ready;
+    http_request *work_head, *work_tail;
+    bool work_stop;
     ratelimit *ratelimit;           /* NULL: no limits */
     auth_cache *auth_cache;
     atomic_int in_flight;
@@ -59,7 +70,13 @@ struct http_request {
     char *reply;                    /* malloc'd JSON text */
     size_t reply_len;
     bool has_reply, queued, suspended, refuse_body;
+    http_request *work_next;        /* the offload queue */
 };
+
+/* Set while a worker runs a handler: http_suspend then only notes that the request was
+ * handed on (it is suspended already). */
+static _Thread_local bool tl_on_worker;
+static _Thread_local bool tl_handed_on;
 
 /* ---- replies --------------------------------------------------------------------- */
 
@@ -110,6 +127,10 @@ void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
 
 void http_suspend(http_request *req)
 {
+    if (tl_on_worker) {
+        tl_handed_on = true;
+        return;
+    }
     req->suspended = true;
     MHD_suspend_connection(req->conn);
 }
@@ -364,6 +385,58 @@ static bool body_append(http_request *req, const char *data, size_t n)
     return true;
 }
 
+/* ---- offload ---------------------------------------------------------------------
+ * Decoding a 6 MB upsert takes a few hundred milliseconds. On an MHD thread that would
+ * stall every other connection the thread serves, so a request with a large body is
+ * suspended and its handler runs on one of OFFLOAD_THREADS workers instead. The pool's
+ * size also bounds how many large bodies are parsed at once (a parsed JSON tree is about
+ * nine times its text). A handler that replies is resumed by the worker; one that hands
+ * the request on (http_suspend, e.g. to the job writer) is resumed by whoever took it. */
+
+static void offload(http_server *srv, http_request *req)
+{
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+    pthread_mutex_lock(&srv->work_lock);
+    if (srv->work_tail)
+        srv->work_tail->work_next = req;
+    else
+        srv->work_head = req;
+    srv->work_tail = req;
+    pthread_cond_signal(&srv->work_ready);
+    pthread_mutex_unlock(&srv->work_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    http_server *srv = arg;
+    tl_on_worker = true;
+    pthread_mutex_lock(&srv->work_lock);
+    for (;;) {
+        while (!srv->work_head && !srv->work_stop)
+            pthread_cond_wait(&srv->work_ready, &srv->work_lock);
+        if (!srv->work_head)
+            break;
+        http_request *req = srv->work_head;
+        srv->work_head = req->work_next;
+        if (!srv->work_head)
+            srv->work_tail = NULL;
+        pthread_mutex_unlock(&srv->work_lock);
+
+        tl_handed_on = false;
+        req->route->handler(req);
+        /* Once handed on, req may already be answered and freed: do not touch it. */
+        if (!tl_handed_on) {
+            if (!req->has_reply)
+                http_reply_error(req, 500, NULL, "internal error: the handler gave no answer");
+            MHD_resume_connection(req->conn);
+        }
+        pthread_mutex_lock(&srv->work_lock);
+    }
+    pthread_mutex_unlock(&srv->work_lock);
+    return NULL;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -412,6 +485,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (req->suspended)         /* resumed: the reply is set */
         return queue_reply(req);
+    if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {
+        offload(srv, req);
+        return MHD_YES;
+    }
     if (!req->has_reply)
         req->route->handler(req);
     if (req->suspended)
@@ -486,6 +563,18 @@ bad:
     return -1;
 }
 
+static void stop_workers(http_server *srv)
+{
+    pthread_mutex_lock(&srv->work_lock);
+    srv->work_stop = true;
+    pthread_cond_broadcast(&srv->work_ready);
+    pthread_mutex_unlock(&srv->work_lock);
+    for (int i = 0; i < OFFLOAD_THREADS; i++)
+        pthread_join(srv->workers[i], NULL);
+    pthread_cond_destroy(&srv->work_ready);
+    pthread_mutex_destroy(&srv->work_lock);
+}
+
 http_server *http_server_start(const http_config *cfg, char *err, size_t err_size)
 {
     struct sockaddr_storage ss;
@@ -499,6 +588,11 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (cfg->rate_limit)
         srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
     srv->auth_cache = auth_cache_new();
+    pthread_mutex_init(&srv->work_lock, NULL);
+    pthread_cond_init(&srv->work_ready, NULL);
+    for (int i = 0; i < OFFLOAD_THREADS; i++)
+        if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0)
+            abort();
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -522,6 +616,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        stop_workers(srv);
         ratelimit_free(srv->ratelimit);
         auth_cache_free(srv->auth_cache);
         free(srv);
@@ -550,6 +645,7 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(srv->daemon);
+    stop_workers(srv);
     ratelimit_free(srv->ratelimit);
     auth_cache_free(srv->auth_cache);
     free(srv);
