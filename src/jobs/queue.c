@@ -11,6 +11,7 @@
 #include "jobs/jobs.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +66,8 @@ struct jobs {
     bool work_pending;          /* pending jobs may exist in the store */
     bool busy;                  /* the writer is in a turn */
     atomic_bool waiting;        /* submissions are queued: the runner should yield */
+    bool trim;                  /* work was done since memory was last trimmed */
+    double trimmed_ms;          /* when (monotonic): at most one trim a second */
     bool poll;                  /* shared store: wake every POLL_MS to look for work */
     /* owned by the writer thread alone */
     cached *cache;
@@ -234,6 +237,18 @@ static void *writer_main(void *arg)
     jobs *j = arg;
     pthread_mutex_lock(&j->lock);
     for (;;) {
+        if (!j->head && !j->stopping && !j->work_pending && j->trim &&
+            time_mono_ms() - j->trimmed_ms > 1000) {
+            /* The queue ran dry after work: give freed memory (a 6 MB upsert's decoded
+             * batch, its parse on the offload threads) back to the system rather than
+             * keep the peak resident forever. */
+            j->trim = false;
+            j->trimmed_ms = time_mono_ms();
+            pthread_mutex_unlock(&j->lock);
+            malloc_trim(0);
+            pthread_mutex_lock(&j->lock);
+            continue;
+        }
         while (!j->head && !j->stopping && !j->work_pending) {
             pthread_cond_broadcast(&j->idle);
             if (!j->poll) {
@@ -270,6 +285,7 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&j->lock);
         j->busy = false;
         j->work_pending = more != 0;
+        j->trim = true;
     }
     j->busy = false;
     pthread_cond_broadcast(&j->idle);
