@@ -26,7 +26,7 @@
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 1000
 #define SAMPLE_SIZE 50
-#define REMOVE_MAX_IDS 1000
+#define REMOVE_MAX_IDS 500     /* in the request line: see contacts_list.c */
 
 static json_t *list_json(http_request *req, const char *id, const char *name, int64_t count)
 {
