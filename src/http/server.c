@@ -48,7 +48,8 @@ struct http_server {
     bool work_stop;
     ratelimit *ratelimit;           /* NULL: no limits */
     auth_cache *auth_cache;
-    atomic_int in_flight;
+    atomic_int in_flight;           /* requests between their first call and completion */
+    atomic_bool stopping;           /* http_server_stop has begun */
     unsigned port;
 };
 
@@ -150,6 +151,8 @@ static enum MHD_Result queue_reply(http_request *req)
     req->reply = NULL;          /* MHD frees it now */
     if (req->reply_len)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (atomic_load(&req->srv->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->rate.limit) {
         char v[24];
         snprintf(v, sizeof v, "%u", req->rate.limit);
@@ -454,7 +457,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->path = arena_strdup(&req->arena, url);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
-        request_begin(req, method, url);
+        /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
+         * must not suspend, because the daemon may not stop with suspended connections,
+         * and a request counted in in_flight before the flag was set is waited for. */
+        if (atomic_load(&srv->stopping))
+            early_error(req, 503, "the server is shutting down; try again");
+        else
+            request_begin(req, method, url);
         /* Refusing a body we have not read: answer now and let MHD close. */
         if (req->has_reply && expects_body(conn))
             return queue_reply(req);
@@ -613,6 +622,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
@@ -636,9 +646,12 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
 {
     if (!srv)
         return;
+    atomic_store(&srv->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    /* Requests already started finish (their jobs are answered by the writer, which is
+     * still running); after the grace period the daemon stops regardless. */
     double deadline = time_mono_ms() + grace_ms;
     while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};
