@@ -30,7 +30,7 @@ static int add_key(store *s, const char *account, const apikey *k, const char *s
     return store_tx_commit(tx);
 }
 
-int cli_bootstrap_key(store *s, const char *env_key)
+static int bootstrap(store *s, const char *env_key, int attempts_left)
 {
     if (env_key && *env_key) {
         apikey k;
@@ -53,7 +53,13 @@ int cli_bootstrap_key(store *s, const char *env_key)
                 fprintf(stderr, "contactd: warning: CONTACTD_API_KEY (key %s) is revoked\n", k.id);
             return 0;
         }
-        if (rc != STORE_NOT_FOUND || add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES) != STORE_OK) {
+        if (rc == STORE_NOT_FOUND)
+            rc = add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES);
+        if (rc == STORE_CONFLICT && attempts_left > 0) {
+            /* Another node sharing the database stored it first: fine if it is this key. */
+            return bootstrap(s, env_key, attempts_left - 1);
+        }
+        if (rc != STORE_OK) {
             fprintf(stderr, "contactd: cannot store CONTACTD_API_KEY\n");
             return -1;
         }
@@ -68,7 +74,13 @@ int cli_bootstrap_key(store *s, const char *env_key)
     if (accounts > 0)
         return 0;
     apikey k;
-    if (apikey_generate(&k) != 0 || add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES) != STORE_OK) {
+    int rc = apikey_generate(&k) == 0 ? add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES) : STORE_ERROR;
+    if (rc == STORE_CONFLICT) {
+        /* Another node created the default account at the same moment; it printed the
+         * first key. */
+        return 0;
+    }
+    if (rc != STORE_OK) {
         fprintf(stderr, "contactd: cannot create the first API key\n");
         return -1;
     }
@@ -76,6 +88,11 @@ int cli_bootstrap_key(store *s, const char *env_key)
     apikey_format(&k, text);
     printf("API key for account '%s' (shown once; keep it): %s\n", DEFAULT_ACCOUNT, text);
     return 0;
+}
+
+int cli_bootstrap_key(store *s, const char *env_key)
+{
+    return bootstrap(s, env_key, 2);
 }
 
 static void print_key_row(void *ctx, const store_key_row *row)

@@ -47,6 +47,20 @@ static int usage(FILE *f)
     return f == stdout ? 0 : 2;
 }
 
+/* The database, without the password a PostgreSQL URL may carry. */
+static void print_database(const char *db)
+{
+    const char *scheme = strstr(db, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon)
+        printf("database %.*s:***%s\n", (int)(colon - db), db, at);
+    else if (strstr(db, "password="))
+        printf("database (PostgreSQL connection string with a password)\n");
+    else
+        printf("database %s\n", db);
+}
+
 /* "http://HOST:PORT" for the listen address with the bound port. */
 static void print_listening(const char *listen, unsigned port)
 {
@@ -116,7 +130,7 @@ static int serve(const serve_options *o)
         store_close(s);
         return 1;
     }
-    printf("database %s\n", o->db);
+    print_database(o->db);
     if (o->rate_limit)
         printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
     print_listening(o->listen, http_server_port(srv));

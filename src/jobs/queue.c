@@ -323,6 +323,8 @@ void jobs_stop(jobs *j)
         return;
     pthread_mutex_lock(&j->lock);
     j->stopping = true;
+    /* A turn in progress stops after its current slice: pending work stays on disk. */
+    atomic_store(&j->waiting, true);
     pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->lock);
     pthread_join(j->thread, NULL);

@@ -46,6 +46,8 @@
 /* Advisory lock classes (the first key of the two-key form): "ctd" + 1, + 2. */
 #define LOCK_MIGRATE 0x63746431
 #define LOCK_ACCOUNT 0x63746432
+/* A database that stays unreachable is reported at most this often. */
+#define RECONNECT_LOG_MS 10000
 /* Savepoints nest at most this deep. */
 #define SAVEPOINT_MAX 16
 
@@ -333,14 +335,41 @@ static void build_sql(store_impl *s)
  * as binary. */
 typedef struct params {
     int n;
+    bool bad_text;          /* a text value is not UTF-8: no stored row can match it */
     const char *value[PARAM_MAX];
     int length[PARAM_MAX];
     int format[PARAM_MAX];
     char num[PARAM_MAX][24];
 } params;
 
+/* True when s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), which PostgreSQL requires of every text value. */
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        unsigned char b = *u;
+        int len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+                : (b & 0xF8) == 0xF0 ? 4 : 0;
+        if (len == 0 || (len == 2 && b < 0xC2) || (len == 4 && b > 0xF4))
+            return false;
+        for (int i = 1; i < len; i++)
+            if ((u[i] & 0xC0) != 0x80)
+                return false;
+        if ((b == 0xE0 && u[1] < 0xA0) || (b == 0xED && u[1] > 0x9F) ||
+            (b == 0xF0 && u[1] < 0x90) || (b == 0xF4 && u[1] > 0x8F))
+            return false;
+        u += len;
+    }
+    return true;
+}
+
 static void p_text(params *p, const char *v)
 {
+    /* Stored text is UTF-8 (it came through the JSON decoder); a path segment or
+     * header need not be, and PostgreSQL would refuse the whole statement. */
+    if (v && !utf8_valid(v))
+        p->bad_text = true;
     p->value[p->n] = v;     /* NULL is SQL NULL */
     p->length[p->n] = 0;
     p->format[p->n] = 0;
@@ -391,7 +420,7 @@ static void log_pg(const char *what, const char *msg)
     char line[512];
     snprintf(line, sizeof line, "%s", msg && *msg ? msg : "unknown error");
     for (char *c = line; *c; c++)
-        if (*c == '\n')
+        if (*c == '\n' || *c == '\t')
             *c = *(c + 1) ? ' ' : '\0';
     /* what may be a long statement: its start names it well enough */
     fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "",
@@ -409,13 +438,19 @@ static int exec_simple(conn *c, const char *sql)
     return rc;
 }
 
-/* Settings of a fresh session (after a connect or a reset). */
+/* Settings of a fresh session (after a connect or a reset). The writer's: a node that
+ * dies or hangs mid-transaction (a host that vanished without closing its socket) has
+ * its session ended by the server after idle_in_transaction_session_timeout, which
+ * frees its account locks for the other nodes; and a writer never waits longer than
+ * lock_timeout for a lock (the wait fails the statement, which the job queue retries),
+ * so one stuck account cannot stall a node's whole writer. */
 static int conn_setup(conn *c)
 {
     memset(c->prepared, 0, sizeof c->prepared);
     if (c->readonly)
         return exec_simple(c, "SET default_transaction_read_only = on");
-    return STORE_OK;
+    return exec_simple(c, "SET idle_in_transaction_session_timeout = '30s';"
+                          " SET lock_timeout = '10s'");
 }
 
 static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
@@ -428,10 +463,14 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
         if (err) {
+            /* one line: libpq's message may span several */
             snprintf(err, err_size, "cannot connect to PostgreSQL: %s", msg);
             size_t n = strlen(err);
             while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
                 err[--n] = '\0';
+            for (char *ch = err; *ch; ch++)
+                if (*ch == '\n' || *ch == '\t')
+                    *ch = ' ';
         } else {
             log_pg("connect", msg);
         }
@@ -465,7 +504,14 @@ static int conn_check(conn *c)
         return STORE_OK;
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
-        log_pg("reconnect", PQerrorMessage(c->pg));
+        /* Every connection retries on each use (the job writer every 200 ms): say so
+         * once per RECONNECT_LOG_MS, not on every attempt. */
+        static int64_t last_logged;
+        int64_t now = time_now_ms(), last = __atomic_load_n(&last_logged, __ATOMIC_RELAXED);
+        if (now - last >= RECONNECT_LOG_MS &&
+            __atomic_compare_exchange_n(&last_logged, &last, now, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            log_pg("reconnect", PQerrorMessage(c->pg));
         return STORE_ERROR;
     }
     fprintf(stderr, "contactd: postgres: reconnected\n");
@@ -523,6 +569,12 @@ static void reader_release(store_impl *s, conn *c)
 static PGresult *run_fmt(store_impl *s, conn *c, enum stmt_id id, const params *p,
                          int result_binary, int *rc)
 {
+    if (p && p->bad_text) {
+        /* Nothing stored can equal a value that is not UTF-8: answer "no rows". */
+        PGresult *none = PQmakeEmptyPGresult(c->pg, PGRES_TUPLES_OK);
+        *rc = none ? STORE_OK : STORE_ERROR;
+        return none;
+    }
     char name[16];
     snprintf(name, sizeof name, "s%d", (int)id);
     if (!c->prepared[id]) {

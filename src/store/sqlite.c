@@ -590,7 +590,8 @@ static int sqlite_key_find(store_impl *s, const char *key_id, store_key *out)
     return rc;
 }
 
-static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
+static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row),
+                           void *ctx)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -664,7 +665,7 @@ static int sqlite_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t
 }
 
 static int sqlite_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
-                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
+                             const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_INSERT);
@@ -731,7 +732,8 @@ static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t accoun
     return rc;
 }
 
-static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
+static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a,
+                              contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -741,8 +743,8 @@ static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, ar
     return rc;
 }
 
-static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, const char *value, arena *a,
-                       contact *out)
+static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
+                               arena *a, contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -752,13 +754,14 @@ static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, con
     return rc;
 }
 
-static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a, contact *out)
+static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                                 contact *out)
 {
     return contact_query(tx->s, tx->s->writer, ST_CONTACT_GET, account, id, a, out);
 }
 
-static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type, const char *value,
-                          arena *a, contact *out)
+static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
+                                  const char *value, arena *a, contact *out)
 {
     return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account,
                          value, a, out);
@@ -847,7 +850,7 @@ static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_in
 }
 
 static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, arena *a,
-                     job_error_row **rows, size_t *count)
+                             job_error_row **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -935,7 +938,8 @@ static int sqlite_tx_job_next(store_tx_impl *tx, job_row *out)
     return rc;
 }
 
-static int sqlite_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload, size_t *len)
+static int sqlite_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
+                                 size_t *len)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PAYLOAD);
@@ -966,7 +970,8 @@ static int bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
     return first + 5;
 }
 
-static int sqlite_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor, const job_counts *c)
+static int sqlite_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor,
+                                  const job_counts *c)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PROGRESS);
@@ -978,8 +983,8 @@ static int sqlite_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status, const job_counts *c,
-                        int64_t finished_at)
+static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status,
+                                const job_counts *c, int64_t finished_at)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_FINISH);
@@ -992,8 +997,8 @@ static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status statu
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
-                           const char *message)
+static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
+                                   const char *identifiers, const char *message)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_ERROR_ADD);
@@ -1094,8 +1099,8 @@ static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
     return rc;
 }
 
-static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                         size_t *count)
+static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
+                                 contact **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1111,7 +1116,8 @@ static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, 
     return rc;
 }
 
-static int sqlite_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a, contact *out)
+static int sqlite_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
+                                     contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1134,8 +1140,8 @@ static int sqlite_contact_find_email(store_impl *s, int64_t account, const char 
     return rc;
 }
 
-static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                           const char ***ids, size_t *count)
+static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id,
+                                   arena *a, const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1177,7 +1183,7 @@ static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const ch
 }
 
 static int sqlite_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                         const char ***ids, size_t *count)
+                                 const char ***ids, size_t *count)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_IDS);
@@ -1188,8 +1194,8 @@ static int sqlite_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t lim
     return collect_strings(st, a, ids, count);
 }
 
-static int sqlite_tx_contact_set_alternates(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                    const char *emails_json)
+static int sqlite_tx_contact_set_alternates(store_tx_impl *tx, int64_t account,
+                                            const char *contact_id, const char *emails_json)
 {
     store_impl *s = tx->s;
     int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id);
@@ -1256,8 +1262,8 @@ static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, f
     return fields_list(tx->s, tx->s->writer, account, a, out);
 }
 
-static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name, field_type type,
-                          char id_out[FIELD_ID_MAX])
+static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
+                                  field_type type, char id_out[FIELD_ID_MAX])
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_NEXT);
@@ -1280,7 +1286,8 @@ static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
+                                  const char *name)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_RENAME);
@@ -1339,13 +1346,14 @@ static int sqlite_list_get(store_impl *s, int64_t account, const char *id, arena
     return rc;
 }
 
-static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a, list_info *out)
+static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
+                              list_info *out)
 {
     return list_get(tx->s, tx->s->writer, account, id, a, out);
 }
 
-static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                    list_info **rows, size_t *count, int64_t *total)
+static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit,
+                            arena *a, list_info **rows, size_t *count, int64_t *total)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1379,8 +1387,8 @@ static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int6
     return rc;
 }
 
-static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                      contact **rows, size_t *count)
+static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
+                              arena *a, contact **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1397,7 +1405,8 @@ static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_i
     return rc;
 }
 
-static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
+                                 const char *name)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_INSERT);
@@ -1412,7 +1421,8 @@ static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char 
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
+static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id,
+                                 const char *name)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_RENAME);
@@ -1439,8 +1449,8 @@ static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char 
     return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
-static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
-                             const char ***ids, size_t *count)
+static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
+                                     arena *a, const char ***ids, size_t *count)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_MEMBER_IDS);
@@ -1466,12 +1476,14 @@ static int member_write(store_tx_impl *tx, enum stmt_id id, int64_t account, con
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id, const char *contact_id)
+static int sqlite_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
+                              const char *contact_id)
 {
     return member_write(tx, ST_MEMBER_ADD, account, list_id, contact_id);
 }
 
-static int sqlite_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id, const char *contact_id)
+static int sqlite_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
+                                 const char *contact_id)
 {
     int rc = member_write(tx, ST_MEMBER_REMOVE, account, list_id, contact_id);
     if (rc == STORE_OK && sqlite3_changes(tx->s->writer->db) == 0)
