@@ -46,6 +46,8 @@ enum stmt_id {
     ST_JOB_INSERT,
     ST_JOB_NEXT,
     ST_JOB_PAYLOAD,
+    ST_JOB_PAYLOAD_INSERT,
+    ST_JOB_PAYLOAD_DELETE,
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
@@ -194,19 +196,23 @@ static void build_sql(store_impl *s)
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=? AND j.account_id=? ORDER BY e.idx");
     s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at) VALUES(?,?,?,?,?,?)");
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at)"
+        " VALUES(?,?,?,x'',?,?)");
     s->sql[ST_JOB_NEXT] = xasprintf(
         "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted, errored,"
         " accepted_at FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
-    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=?");
+    /* Payloads live in a table of their own (migration 3): SQLite stores a row in one
+     * piece, so a 6 MB payload inside the jobs row was rewritten by every progress update
+     * and read through by every status poll. */
+    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM job_payloads WHERE job_seq=?");
+    s->sql[ST_JOB_PAYLOAD_INSERT] = xasprintf("INSERT INTO job_payloads(job_seq, payload) VALUES(?,?)");
+    s->sql[ST_JOB_PAYLOAD_DELETE] = xasprintf("DELETE FROM job_payloads WHERE job_seq=?");
     s->sql[ST_JOB_PROGRESS] = xasprintf(
         "UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
         " WHERE seq=?");
-    /* A finished job's payload is dropped: its results and errors are what remain
-     * useful, and a 6 MB body kept forever per job would fill the disk. */
     s->sql[ST_JOB_FINISH] = xasprintf(
         "UPDATE jobs SET status=?, requested=?, created=?, updated=?, deleted=?, errored=?,"
-        " finished_at=?, payload=x'', cursor=requested WHERE seq=? AND status=0");
+        " finished_at=?, cursor=requested WHERE seq=? AND status=0");
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
     s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
@@ -899,13 +905,18 @@ static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *se
     bind_text(st, 1, j->id);
     sqlite3_bind_int64(st, 2, j->account);
     sqlite3_bind_int(st, 3, (int)j->kind);
-    sqlite3_bind_blob64(st, 4, j->payload, j->payload_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, j->requested);
-    sqlite3_bind_int64(st, 6, j->accepted_at);
+    sqlite3_bind_int64(st, 4, j->requested);
+    sqlite3_bind_int64(st, 5, j->accepted_at);
     int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK)
-        *seq = sqlite3_last_insert_rowid(s->writer->db);
-    return rc;
+    if (rc != STORE_OK)
+        return rc;
+    *seq = sqlite3_last_insert_rowid(s->writer->db);
+    st = stmt(s, s->writer, ST_JOB_PAYLOAD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, *seq);
+    sqlite3_bind_blob64(st, 2, j->payload, j->payload_len, SQLITE_STATIC);
+    return step_done(s->writer->db, st);
 }
 
 static int sqlite_tx_job_next(store_tx_impl *tx, job_row *out)
@@ -994,6 +1005,15 @@ static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status statu
     int p = bind_counts(st, 2, c);
     sqlite3_bind_int64(st, p, finished_at);
     sqlite3_bind_int64(st, p + 1, seq);
+    int rc = step_done(s->writer->db, st);
+    if (rc != STORE_OK)
+        return rc;
+    /* A finished job's payload is dropped: its results and errors are what remain
+     * useful, and a 6 MB body kept per job would fill the disk. */
+    st = stmt(s, s->writer, ST_JOB_PAYLOAD_DELETE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
     return step_done(s->writer->db, st);
 }
 

@@ -100,6 +100,13 @@ const char *const sqlite_migrations[] = {
     "CREATE INDEX contact_alternate_emails_by_contact"
     "  ON contact_alternate_emails(account_id, contact_id);"
     "CREATE INDEX contacts_recent ON contacts(account_id, updated_at);",
+
+    /* 3: job payloads apart from the job rows (see ST_JOB_PAYLOAD in sqlite.c) */
+    "CREATE TABLE job_payloads ("
+    "  job_seq INTEGER PRIMARY KEY,"
+    "  payload BLOB NOT NULL);"
+    "INSERT INTO job_payloads(job_seq, payload) SELECT seq, payload FROM jobs WHERE status = 0;"
+    "UPDATE jobs SET payload = x'' WHERE payload != x'';",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
