@@ -42,10 +42,15 @@ json_t *contact_render(contact_renderer *r, const contact *c)
     api_ctx *app = http_app(r->req);
     arena *a = http_arena(r->req);
     int64_t account = http_account(r->req);
-    const char **list_ids;
-    size_t nlists;
-    if (store_contact_list_ids(app->store, account, c->id, a, &list_ids, &nlists) != STORE_OK)
-        return NULL;
+    const char **list_ids = NULL;
+    size_t nlists = 0;
+    json_t *lists = c->list_ids ? json_loads(c->list_ids, 0, NULL) : NULL;
+    if (!json_is_array(lists)) {
+        json_decref(lists);
+        lists = NULL;
+        if (store_contact_list_ids(app->store, account, c->id, a, &list_ids, &nlists) != STORE_OK)
+            return NULL;
+    }
     bool has_custom = c->custom_fields && strcmp(c->custom_fields, "{}") != 0;
     if (has_custom && !r->fields_loaded) {
         if (store_fields_list(app->store, account, a, &r->fields) != STORE_OK)
@@ -58,9 +63,11 @@ json_t *contact_render(contact_renderer *r, const contact *c)
     for (int i = 0; i < CF_COUNT; i++)
         json_object_set_new(o, contact_fields[i].name, json_string(c->field[i] ? c->field[i] : ""));
     json_object_set_new(o, "alternate_emails", stored_json(c->alternate_emails, json_array()));
-    json_t *lists = json_array();
-    for (size_t i = 0; i < nlists; i++)
-        json_array_append_new(lists, json_string(list_ids[i]));
+    if (!lists) {
+        lists = json_array();
+        for (size_t i = 0; i < nlists; i++)
+            json_array_append_new(lists, json_string(list_ids[i]));
+    }
     json_object_set_new(o, "list_ids", lists);
     json_object_set_new(o, "segment_ids", json_array());
     json_object_set_new(o, "custom_fields",

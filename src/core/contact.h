@@ -60,6 +60,8 @@ typedef struct contact {
     const char *alternate_emails;   /* JSON array text; NULL when none */
     const char *custom_fields;      /* JSON object text; NULL when none */
     int64_t created_at, updated_at; /* milliseconds since the Unix epoch */
+    const char *list_ids;           /* sorted JSON array text when the store read them with
+                                     * the row; NULL: ask store_contact_list_ids */
 } contact;
 
 /* The number of identifiers (email, phone_number_id, ...) that c carries. */

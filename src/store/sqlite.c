@@ -130,6 +130,12 @@ static char *contact_columns(const char *prefix)
     return s;
 }
 
+/* The sorted list ids of the contact row of table t, as a JSON array: read with the row,
+ * so that showing a contact costs one query. */
+#define LIST_IDS_OF(t)                                                                        \
+    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm"          \
+    " WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id ORDER BY lm.list_id))"
+
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
 {
@@ -181,10 +187,12 @@ static void build_sql(store_impl *s)
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
-    s->sql[ST_CONTACT_GET] = xasprintf("SELECT %s FROM contacts WHERE account_id=? AND id=?", cols);
+    s->sql[ST_CONTACT_GET] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
         s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s FROM contacts WHERE account_id=? AND %s=?", cols, id_type_field((id_type)t));
+            "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND %s=?", cols,
+            id_type_field((id_type)t));
     s->sql[ST_CONTACT_INSERT] = xasprintf(
         "INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
     s->sql[ST_CONTACT_UPDATE] = xasprintf(
@@ -217,8 +225,8 @@ static void build_sql(store_impl *s)
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
     s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
     s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s FROM (SELECT * FROM contacts WHERE account_id=? ORDER BY updated_at DESC, id"
-        " LIMIT ?) ORDER BY email IS NULL, email, id", cols);
+        "SELECT %s," LIST_IDS_OF("r") " FROM (SELECT * FROM contacts WHERE account_id=?"
+        " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id", cols);
     s->sql[ST_ALT_FIND] = xasprintf(
         "SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
         " ORDER BY contact_id LIMIT 1");
@@ -253,7 +261,8 @@ static void build_sql(store_impl *s)
     s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=?");
     char *prefixed = contact_columns("c.");
     s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s FROM list_members m JOIN contacts c ON c.account_id=m.account_id AND"
+        "SELECT %s," LIST_IDS_OF("c") " FROM list_members m JOIN contacts c ON"
+        " c.account_id=m.account_id AND"
         " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
         " LIMIT ?", prefixed);
     free(prefixed);
@@ -712,6 +721,7 @@ static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
     out->custom_fields = col_text(st, CF_COUNT + 2, a);
     out->created_at = sqlite3_column_int64(st, CF_COUNT + 3);
     out->updated_at = sqlite3_column_int64(st, CF_COUNT + 4);
+    out->list_ids = col_text(st, CF_COUNT + 5, a);
 }
 
 /* Run a contact SELECT bound to (account, value) on connection c. */
