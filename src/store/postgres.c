@@ -1177,7 +1177,7 @@ static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
      * the candidate query's snapshot and our lock has no pending job any more: look
      * again, a few times, then leave the rest to the next poll. */
     for (int attempt = 0; attempt < 4; attempt++) {
-        int64_t account;
+        int64_t account = 0;
         int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, NULL, &account);
         if (rc != STORE_OK)
             return rc;
@@ -1478,7 +1478,7 @@ static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *n
         return rc;
     params p = {0};
     p_int(&p, account);
-    int64_t seq;
+    int64_t seq = 0;
     if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
         return STORE_ERROR;
     snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
