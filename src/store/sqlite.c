@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/timeutil.h"
@@ -106,6 +107,12 @@ struct store_impl {
     conn *readers;              /* idle read connections */
     conn *all_readers[64];      /* every reader opened, for store_close */
     int reader_count;
+    /* the background checkpointer (see checkpointer_main) */
+    conn *ckpt;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_stop;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_wake;
 };
 
 /* SELECT list of a contact row: id, the reserved fields, alternate_emails,
@@ -439,6 +446,98 @@ static int migrate(store_impl *s)
     return STORE_OK;
 }
 
+/* ---- checkpoints --------------------------------------------------------------------
+ * SQLite's automatic checkpoint runs inside a committing transaction, i.e. on the job
+ * writer, stalling every waiting request while WAL pages are copied and the database
+ * file is fsync'd. Instead the writer never checkpoints (wal_autocheckpoint=0) and this
+ * thread runs a PASSIVE checkpoint every CKPT_INTERVAL_MS on a connection of its own:
+ * it copies what no reader still needs and never blocks the writer or readers. Once a
+ * checkpoint has caught up, the next write transaction starts the WAL over, so the file
+ * stays as large as the busiest interval needed. */
+#define CKPT_INTERVAL_MS 100
+#define CKPT_RESTART_FRAMES 8192        /* 32 MiB of 4 KiB pages */
+
+/* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
+ * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
+ * no WAL attached, and the C call then does nothing; compiling the PRAGMA reads the
+ * schema first. */
+static int checkpoint(store_impl *s, const char *pragma)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->ckpt->db, pragma, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int frames = -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        frames = sqlite3_column_int(st, 1);
+    else if (rc != SQLITE_DONE && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        log_sqlite(s->ckpt->db, pragma);
+    sqlite3_finalize(st);
+    return frames;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    store_impl *s = arg;
+    pthread_mutex_lock(&s->ckpt_lock);
+    while (!s->ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->ckpt_wake, &s->ckpt_lock, &until);
+        if (s->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&s->ckpt_lock);
+        int log_frames = checkpoint(s, "PRAGMA wal_checkpoint(PASSIVE)");
+        /* Under a steady stream of commits a passive checkpoint never quite catches up,
+         * and the WAL can only start over once one has: past CKPT_RESTART_FRAMES, make
+         * one that does (it waits for the commit in progress and holds the next one back
+         * only while it copies what the passive one left). */
+        if (log_frames > CKPT_RESTART_FRAMES)
+            checkpoint(s, "PRAGMA wal_checkpoint(RESTART)");
+        pthread_mutex_lock(&s->ckpt_lock);
+    }
+    pthread_mutex_unlock(&s->ckpt_lock);
+    return NULL;
+}
+
+static int checkpointer_start(store_impl *s, char *err, size_t err_size)
+{
+    if (exec(s->writer->db, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
+        return STORE_ERROR;
+    s->ckpt = conn_open(s, false, err, err_size);
+    if (!s->ckpt)
+        return STORE_ERROR;
+    pthread_mutex_init(&s->ckpt_lock, NULL);
+    pthread_cond_init(&s->ckpt_wake, NULL);
+    if (pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s) != 0) {
+        snprintf(err, err_size, "cannot start the checkpoint thread");
+        return STORE_ERROR;
+    }
+    s->ckpt_started = true;
+    return STORE_OK;
+}
+
+static void checkpointer_stop(store_impl *s)
+{
+    if (s->ckpt_started) {
+        pthread_mutex_lock(&s->ckpt_lock);
+        s->ckpt_stop = true;
+        pthread_cond_signal(&s->ckpt_wake);
+        pthread_mutex_unlock(&s->ckpt_lock);
+        pthread_join(s->ckpt_thread, NULL);
+        pthread_cond_destroy(&s->ckpt_wake);
+        pthread_mutex_destroy(&s->ckpt_lock);
+        s->ckpt_started = false;
+    }
+    conn_close(s->ckpt);
+    s->ckpt = NULL;
+}
+
 static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
 {
     store_impl *s = calloc(1, sizeof *s);
@@ -480,6 +579,10 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         sqlite_close(s);
         return NULL;
     }
+    if (checkpointer_start(s, err, err_size) != STORE_OK) {
+        sqlite_close(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -487,6 +590,7 @@ static void sqlite_close(store_impl *s)
 {
     if (!s)
         return;
+    checkpointer_stop(s);
     for (int i = 0; i < s->reader_count; i++)
         conn_close(s->all_readers[i]);
     conn_close(s->writer);
