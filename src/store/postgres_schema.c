@@ -105,6 +105,19 @@ const char *const postgres_migrations[] = {
     "  PRIMARY KEY (account_id, email, contact_id));"
     "CREATE INDEX contact_alternate_emails_by_contact"
     "  ON contact_alternate_emails(account_id, contact_id);",
+
+    /* 2: identifier indexes without the partial WHERE. PostgreSQL's unique indexes treat
+     * NULLs as distinct already, and on a table not yet analysed the planner would not
+     * pick a partial index for `email = $2` under a generic plan: it scanned the whole
+     * account through contacts_recent instead, once per identifier lookup. */
+    "DROP INDEX contacts_by_email;"
+    "DROP INDEX contacts_by_phone_number_id;"
+    "DROP INDEX contacts_by_external_id;"
+    "DROP INDEX contacts_by_anonymous_id;"
+    "CREATE UNIQUE INDEX contacts_by_email ON contacts(account_id, email);"
+    "CREATE UNIQUE INDEX contacts_by_phone_number_id ON contacts(account_id, phone_number_id);"
+    "CREATE UNIQUE INDEX contacts_by_external_id ON contacts(account_id, external_id);"
+    "CREATE UNIQUE INDEX contacts_by_anonymous_id ON contacts(account_id, anonymous_id);",
 };
 
 const int postgres_migration_count =

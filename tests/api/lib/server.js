@@ -368,10 +368,13 @@ function freshPgDatabase() {
 }
 
 class ContactdServer {
-  constructor({ key, dir, extraArgs, env }) {
+  constructor({ key, dir, extraArgs, env, db }) {
     this.key = key;
     this.dir = dir;
-    this.dbPath = process.env.CONTACTD_TEST_PG ? freshPgDatabase() : path.join(dir, 'contactd.db');
+    // `db` (optional): share an existing database (a SQLite path or a postgres:// URL),
+    // e.g. for several nodes over one PostgreSQL database.
+    if (db) this.dbPath = db;
+    else this.dbPath = process.env.CONTACTD_TEST_PG ? freshPgDatabase() : path.join(dir, 'contactd.db');
     this.extraArgs = extraArgs || [];
     this.env = env || {};
     this.bin = BIN;
@@ -509,10 +512,15 @@ class ContactdServer {
   }
 }
 
-// Start a contactd on a fresh temp database. Options: key, extraArgs, env.
+// Start a contactd on a fresh temp database. Options: key, extraArgs, env, and db: an
+// existing database to use instead of a fresh one (a SQLite path or a postgres:// URL,
+// e.g. another server's `dbPath`, for several nodes over one PostgreSQL database; stop()
+// never deletes it).
 async function startServer(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contactd-test-'));
-  const s = new ContactdServer({ key: opts.key || makeTestKey(), dir, extraArgs: opts.extraArgs, env: opts.env });
+  const s = new ContactdServer({
+    key: opts.key || makeTestKey(), dir, extraArgs: opts.extraArgs, env: opts.env, db: opts.db,
+  });
   try {
     await s.start();
   } catch (e) {
@@ -546,6 +554,7 @@ function test(name, opts, fn) {
 
 module.exports = {
   BIN,
+  freshPgDatabase,
   REPO,
   RESERVED_STRING_FIELDS,
   UUID_RE,

@@ -1,7 +1,7 @@
 'use strict';
 // Small helpers shared by the hardening tests: raw sockets, HTTP requests that
 // tell a complete answer from a truncated one, SendGrid error-shape checks,
-// sqlite3 CLI access, and a bounded-concurrency runner.
+// database access (sqlite3 CLI, or psql on PostgreSQL), and a bounded-concurrency runner.
 
 const net = require('node:net');
 const http = require('node:http');
@@ -158,12 +158,50 @@ function assertSgError(r, status, label = '') {
   assert.ok(isSgError(r.body), `${label}: not a SendGrid error body: ${r.status} ${r.text}`);
 }
 
+// A server's database is a SQLite path, or a postgres:// URL when the suite runs with
+// CONTACTD_TEST_PG (lib/server.js).
+function isPostgres(db) {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
+// psql printing like the sqlite3 CLI: no header, columns joined by '|', one row a line.
+function psql(db, sql) {
+  return execFileSync('psql', [db, '-X', '-q', '-A', '-t', '-F', '|', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+// Run one query on the server's database and return its output as the sqlite3 CLI prints
+// it. On PostgreSQL the query runs through psql; `sqlite_master` is read from pg_tables
+// (name, and type 'table'), the one SQLite-only name the hardening tests use.
 function sqlite(db, sql) {
+  if (isPostgres(db)) {
+    return psql(db, sql.replace(/\bsqlite_master\b/g,
+      "(SELECT tablename AS name, 'table' AS type FROM pg_tables WHERE schemaname = current_schema()) AS sqlite_master"));
+  }
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
+// 'ok' when the database is sound, else what is wrong. SQLite: PRAGMA integrity_check.
+// PostgreSQL: amcheck, i.e. verify_heapam() on every table of the schema and
+// bt_index_check(index, heapallindexed) on every B-tree index (each index agrees with its
+// table, so a unique index cannot hide a duplicate).
 function integrityCheck(db) {
-  return sqlite(db, 'PRAGMA integrity_check');
+  if (!isPostgres(db)) return sqlite(db, 'PRAGMA integrity_check');
+  try {
+    psql(db, 'CREATE EXTENSION IF NOT EXISTS amcheck');
+    const heap = psql(db,
+      "SELECT t.tablename || ' block ' || v.blkno || ': ' || v.msg FROM pg_tables t, " +
+      "LATERAL verify_heapam(format('%I.%I', t.schemaname, t.tablename)::regclass) v " +
+      'WHERE t.schemaname = current_schema()');
+    if (heap) return heap;
+    psql(db,
+      'SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
+      'JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+      "WHERE a.amname = 'btree' AND n.nspname = current_schema()");
+    return 'ok';
+  } catch (e) {
+    return `amcheck failed: ${(e.stderr || e.message || '').toString().trim()}`;
+  }
 }
 
 // Run async fn over items with at most `n` at a time.
@@ -214,6 +252,6 @@ async function searchEmails(url, key, emails) {
 }
 
 module.exports = {
-  UUID_RE, rawSend, request, must, isSgError, assertSgError, sqlite, integrityCheck, pool, keyCreate,
+  UUID_RE, rawSend, request, must, isSgError, assertSgError, sqlite, integrityCheck, isPostgres, pool, keyCreate,
   seedContacts, waitJob, searchEmails, parseRawResponse,
 };
