@@ -29,6 +29,20 @@ extern const size_t api_route_count;
 
 /* Parse the body as a JSON object. On failure replies 400 and returns NULL. */
 json_t *api_body_object(http_request *req);
+/* Add an "unknown field" error for every key of root not in allowed (NULL-terminated). */
+void api_reject_unknown_keys(const json_t *root, const char *const *allowed, errlist *errs);
+
+/* Check and normalise one string of an array; 0, or -1 with *why ("is not valid"). */
+typedef int (*api_item_fn)(void *ctx, const char *s, size_t len, arena *a, const char **out,
+                           const char **why);
+/*
+ * root[key] as 1 to max strings, each passed through check (NULL: taken as is). Shape
+ * errors name `key`, item errors `key[i]` ("<label> '<value>' <why>"). Returns the
+ * strings (in arena a) with *n, or NULL when errors were added.
+ */
+const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
+                              api_item_fn check, void *ctx, arena *a, errlist *errs, size_t *n);
+
 /* Reply 503 for a store failure (the only 5xx a client can see). */
 void api_reply_store_error(http_request *req);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.

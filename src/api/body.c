@@ -1,4 +1,5 @@
 /* body: request decoding and the replies every handler shares (see api.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,52 @@ json_t *api_body_object(http_request *req)
         return NULL;
     }
     return root;
+}
+
+void api_reject_unknown_keys(const json_t *root, const char *const *allowed, errlist *errs)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)root, key, v) {
+        bool known = false;
+        for (const char *const *k = allowed; *k && !known; k++)
+            known = strcmp(*k, key) == 0;
+        if (!known)
+            errlist_add(errs, key, "unknown field '%.60s'", key);
+    }
+}
+
+const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
+                              api_item_fn check, void *ctx, arena *a, errlist *errs, size_t *n)
+{
+    const json_t *arr = json_object_get(root, key);
+    size_t count = json_array_size(arr);
+    size_t before = errs->count;
+    if (!json_is_array(arr))
+        errlist_add(errs, key, "%s must be an array of strings", key);
+    else if (count == 0)
+        errlist_add(errs, key, "%s must contain at least one value", key);
+    else if (count > max)
+        errlist_add(errs, key, "at most %zu %s can be given at once, got %zu", max, key, count);
+    if (errs->count > before)
+        return NULL;
+    const char **out = arena_calloc(a, count, sizeof *out);
+    for (size_t i = 0; i < count; i++) {
+        const json_t *e = json_array_get(arr, i);
+        char field[64];
+        snprintf(field, sizeof field, "%.40s[%zu]", key, i);
+        const char *why;
+        if (!json_is_string(e))
+            errlist_add(errs, field, "%s must be strings", key);
+        else if (!check)
+            out[i] = arena_strndup(a, json_string_value(e), json_string_length(e));
+        else if (check(ctx, json_string_value(e), json_string_length(e), a, &out[i], &why) != 0)
+            errlist_add(errs, field, "%s '%.100s' %s", label, json_string_value(e), why);
+    }
+    if (errs->count > before)
+        return NULL;
+    *n = count;
+    return out;
 }
 
 void api_reply_store_error(http_request *req)

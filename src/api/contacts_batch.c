@@ -15,38 +15,22 @@ void api_contacts_batch(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "ids") != 0)
-            errlist_add(&errs, key, "unknown field '%.60s'", key);
-    }
-    json_t *ids = json_object_get(root, "ids");
-    size_t n = json_array_size(ids);
-    if (!json_is_array(ids))
-        errlist_add(&errs, "ids", "ids must be an array of contact ids");
-    else if (n == 0)
-        errlist_add(&errs, "ids", "ids must contain at least one id");
-    else if (n > BATCH_MAX_IDS)
-        errlist_add(&errs, "ids", "at most %d ids can be given, got %zu", BATCH_MAX_IDS, n);
-    for (size_t i = 0; !errs.count && i < n; i++)
-        if (!json_is_string(json_array_get(ids, i))) {
-            char field[32];
-            snprintf(field, sizeof field, "ids[%zu]", i);
-            errlist_add(&errs, field, "ids must be strings");
-        }
-    if (errs.count) {
-        json_decref(root);
+    static const char *const allowed[] = {"ids", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    size_t n = 0;
+    const char **ids = api_string_array(root, "ids", BATCH_MAX_IDS, "id", NULL, NULL, a, &errs, &n);
+    json_decref(root);
+    if (errs.count || !ids) {
         http_reply_errlist(req, 400, &errs);
         return;
     }
     json_t *result = json_array();
     contact_renderer r = {.req = req};
     for (size_t i = 0; i < n; i++) {
-        const char *id = json_string_value(json_array_get(ids, i));
+        const char *id = ids[i];
         bool seen = false;
         for (size_t k = 0; k < i; k++)
-            if (strcmp(json_string_value(json_array_get(ids, k)), id) == 0)
+            if (strcmp(ids[k], id) == 0)
                 seen = true;
         if (seen || !uuid_valid(id))
             continue;
@@ -57,11 +41,9 @@ void api_contacts_batch(http_request *req)
             json_array_append_new(result, body);
         } else if (rc != STORE_NOT_FOUND) {
             json_decref(result);
-            json_decref(root);
             api_reply_store_error(req);
             return;
         }
     }
-    json_decref(root);
     http_reply_json(req, 200, json_pack("{s:o}", "result", result));
 }

@@ -44,12 +44,8 @@ static const char *body_name(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "name") != 0)
-            errlist_add(&errs, key, "unknown field '%.60s'", key);
-    }
+    static const char *const allowed[] = {"name", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
     json_t *jn = json_object_get(root, "name");
     const char *name = NULL;
     if (!jn)

@@ -9,6 +9,17 @@
 
 #define SEARCH_MAX_EMAILS 100
 
+static int normalize(void *ctx, const char *s, size_t len, arena *a, const char **out,
+                     const char **why)
+{
+    (void)ctx;
+    if (identifier_normalize(ID_EMAIL, s, len, a, out, why) != 0) {
+        *why = "is not valid";
+        return -1;
+    }
+    return 0;
+}
+
 void api_search_emails(http_request *req)
 {
     api_ctx *app = http_app(req);
@@ -18,35 +29,13 @@ void api_search_emails(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "emails") != 0)
-            errlist_add(&errs, key, "unknown field '%.60s'", key);
-    }
-    json_t *emails = json_object_get(root, "emails");
-    size_t n = json_array_size(emails);
-    if (!json_is_array(emails))
-        errlist_add(&errs, "emails", "emails must be an array of strings");
-    else if (n == 0)
-        errlist_add(&errs, "emails", "emails must contain at least one address");
-    else if (n > SEARCH_MAX_EMAILS)
-        errlist_add(&errs, "emails", "at most %d emails can be searched at once, got %zu",
-                    SEARCH_MAX_EMAILS, n);
-    const char **values = errs.count ? NULL : arena_calloc(a, n, sizeof *values);
-    for (size_t i = 0; values && i < n; i++) {
-        json_t *e = json_array_get(emails, i);
-        char field[32];
-        snprintf(field, sizeof field, "emails[%zu]", i);
-        const char *why;
-        if (!json_is_string(e))
-            errlist_add(&errs, field, "emails must be strings");
-        else if (identifier_normalize(ID_EMAIL, json_string_value(e), json_string_length(e), a,
-                                      &values[i], &why) != 0)
-            errlist_add(&errs, field, "email '%.100s' is not valid", json_string_value(e));
-    }
+    static const char *const allowed[] = {"emails", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    size_t n = 0;
+    const char **values = api_string_array(root, "emails", SEARCH_MAX_EMAILS, "email", normalize,
+                                           NULL, a, &errs, &n);
     json_decref(root);
-    if (errs.count) {
+    if (errs.count || !values) {
         http_reply_errlist(req, 400, &errs);
         return;
     }

@@ -11,6 +11,12 @@
 
 #define SEARCH_MAX_IDENTIFIERS 100
 
+static int normalize(void *ctx, const char *s, size_t len, arena *a, const char **out,
+                     const char **why)
+{
+    return identifier_normalize(*(id_type *)ctx, s, len, a, out, why);
+}
+
 void api_search_identifiers(http_request *req)
 {
     api_ctx *app = http_app(req);
@@ -27,35 +33,13 @@ void api_search_identifiers(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "identifiers") != 0)
-            errlist_add(&errs, key, "unknown field '%.60s'", key);
-    }
-    json_t *ids = json_object_get(root, "identifiers");
-    size_t n = json_array_size(ids);
-    if (!json_is_array(ids))
-        errlist_add(&errs, "identifiers", "identifiers must be an array of strings");
-    else if (n == 0)
-        errlist_add(&errs, "identifiers", "identifiers must contain at least one value");
-    else if (n > SEARCH_MAX_IDENTIFIERS)
-        errlist_add(&errs, "identifiers", "at most %d identifiers can be searched at once, got %zu",
-                    SEARCH_MAX_IDENTIFIERS, n);
-    const char **values = errs.count ? NULL : arena_calloc(a, n, sizeof *values);
-    for (size_t i = 0; values && i < n; i++) {
-        json_t *e = json_array_get(ids, i);
-        char field[48];
-        snprintf(field, sizeof field, "identifiers[%zu]", i);
-        const char *why;
-        if (!json_is_string(e))
-            errlist_add(&errs, field, "identifiers must be strings");
-        else if (identifier_normalize(type, json_string_value(e), json_string_length(e), a,
-                                      &values[i], &why) != 0)
-            errlist_add(&errs, field, "%s '%.100s' %s", id_type_field(type), json_string_value(e), why);
-    }
+    static const char *const allowed[] = {"identifiers", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    size_t n = 0;
+    const char **values = api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS,
+                                           id_type_field(type), normalize, &type, a, &errs, &n);
     json_decref(root);
-    if (errs.count) {
+    if (errs.count || !values) {
         http_reply_errlist(req, 400, &errs);
         return;
     }

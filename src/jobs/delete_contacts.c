@@ -17,8 +17,7 @@
 
 typedef struct delete_contacts_req {
     bool all;
-    char **ids;
-    size_t count;
+    id_list ids;
 } delete_contacts_req;
 
 char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t *len)
@@ -27,10 +26,7 @@ char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t
     if (all) {
         json_object_set_new(o, "all", json_true());
     } else {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, json_string(ids[i]));
-        json_object_set_new(o, "ids", arr);
+        json_object_set_new(o, "ids", id_list_to_json(ids, n));
     }
     char *payload = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -44,9 +40,7 @@ static void free_fn(void *decoded)
     delete_contacts_req *r = decoded;
     if (!r)
         return;
-    for (size_t i = 0; i < r->count; i++)
-        free(r->ids[i]);
-    free(r->ids);
+    id_list_free(&r->ids);
     free(r);
 }
 
@@ -63,18 +57,7 @@ static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_
     if (!r)
         abort();
     r->all = json_is_true(json_object_get(o, "all"));
-    json_t *ids = json_object_get(o, "ids");
-    bool ok = r->all || json_is_array(ids);
-    if (!r->all && ok) {
-        r->ids = calloc(json_array_size(ids) + 1, sizeof *r->ids);
-        if (!r->ids)
-            abort();
-        for (size_t i = 0; ok && i < json_array_size(ids); i++) {
-            const char *s = json_string_value(json_array_get(ids, i));
-            if (!s || !(r->ids[r->count++] = strdup(s)))
-                ok = false;
-        }
-    }
+    bool ok = r->all || id_list_from_json(json_object_get(o, "ids"), &r->ids) == 0;
     json_decref(o);
     if (!ok) {
         free_fn(r);
@@ -117,17 +100,17 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     if (r->all)
         return delete_some(tx, job, budget, counts, finished);
     size_t from = (size_t)job->cursor;
-    size_t to = from + budget < r->count ? from + budget : r->count;
+    size_t to = from + budget < r->ids.count ? from + budget : r->ids.count;
     long applied = 0;
     for (size_t i = from; i < to; i++) {
-        int rc = store_tx_contact_delete(tx, job->account, r->ids[i]);
+        int rc = store_tx_contact_delete(tx, job->account, r->ids.ids[i]);
         if (rc == STORE_OK) {
             counts->deleted++;
         } else if (rc == STORE_NOT_FOUND) {
             counts->errored++;
             char msg[120];
-            snprintf(msg, sizeof msg, "contact %.40s does not exist", r->ids[i]);
-            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids[i]),
+            snprintf(msg, sizeof msg, "contact %.40s does not exist", r->ids.ids[i]);
+            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids.ids[i]),
                                  msg) != STORE_OK)
                 return STORE_ERROR;
         } else {
@@ -135,7 +118,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         }
         applied++;
     }
-    *finished = to >= r->count;
+    *finished = to >= r->ids.count;
     return applied;
 }
 

@@ -35,6 +35,19 @@ extern const job_kind_ops job_list_remove_ops;
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
                      const char *message);
 
+/* ---- id lists in payloads (id_list.c) ---------------------------------------------- */
+
+/* An owned copy of a JSON array of strings. */
+typedef struct id_list {
+    char **ids;
+    size_t count;
+} id_list;
+
+/* 0, or -1 when arr is not an array of strings (out is then empty). */
+int id_list_from_json(const json_t *arr, id_list *out);
+void id_list_free(id_list *l);
+json_t *id_list_to_json(const char *const *ids, size_t n);
+
 /* ---- payload encoders, for the handlers that accept these jobs ----------------------
  * Each returns a malloc'd payload (caller frees, or hands it to jobs_submit) or NULL. */
 

@@ -12,17 +12,14 @@
 
 typedef struct list_remove_req {
     char list_id[UUID_STR_LEN + 1];
-    char **ids;
-    size_t count;
+    id_list ids;
 } list_remove_req;
 
 char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n,
                           size_t *len)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(contact_ids[i]));
-    json_t *o = json_pack("{s:s, s:o}", "list_id", list_id, "contact_ids", arr);
+    json_t *o = json_pack("{s:s, s:o}", "list_id", list_id, "contact_ids",
+                          id_list_to_json(contact_ids, n));
     char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (payload)
@@ -35,9 +32,7 @@ static void free_fn(void *decoded)
     list_remove_req *r = decoded;
     if (!r)
         return;
-    for (size_t i = 0; i < r->count; i++)
-        free(r->ids[i]);
-    free(r->ids);
+    id_list_free(&r->ids);
     free(r);
 }
 
@@ -56,15 +51,7 @@ static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_
     if (!r)
         abort();
     snprintf(r->list_id, sizeof r->list_id, "%s", list_id);
-    r->ids = calloc(json_array_size(ids) + 1, sizeof *r->ids);
-    if (!r->ids)
-        abort();
-    bool ok = true;
-    for (size_t i = 0; ok && i < json_array_size(ids); i++) {
-        const char *s = json_string_value(json_array_get(ids, i));
-        if (!s || !(r->ids[r->count++] = strdup(s)))
-            ok = false;
-    }
+    bool ok = id_list_from_json(ids, &r->ids) == 0;
     json_decref(o);
     if (!ok) {
         free_fn(r);
@@ -78,7 +65,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
 {
     list_remove_req *r = decoded;
     size_t from = (size_t)job->cursor;
-    size_t to = from + budget < r->count ? from + budget : r->count;
+    size_t to = from + budget < r->ids.count ? from + budget : r->ids.count;
     arena a = ARENA_INIT;
     list_info list;
     int lrc = store_tx_list_get(tx, job->account, r->list_id, &a, &list);
@@ -87,7 +74,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         return STORE_ERROR;
     long applied = 0;
     for (size_t i = from; i < to; i++) {
-        int rc = lrc == STORE_OK ? store_tx_list_remove(tx, job->account, r->list_id, r->ids[i])
+        int rc = lrc == STORE_OK ? store_tx_list_remove(tx, job->account, r->list_id, r->ids.ids[i])
                                  : STORE_NOT_FOUND;
         if (rc == STORE_OK) {
             counts->deleted++;
@@ -97,8 +84,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             if (lrc == STORE_NOT_FOUND)
                 snprintf(msg, sizeof msg, "list %s does not exist", r->list_id);
             else
-                snprintf(msg, sizeof msg, "contact %.40s is not in list %s", r->ids[i], r->list_id);
-            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids[i]),
+                snprintf(msg, sizeof msg, "contact %.40s is not in list %s", r->ids.ids[i], r->list_id);
+            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids.ids[i]),
                                  msg) != STORE_OK)
                 return STORE_ERROR;
         } else {
@@ -106,7 +93,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         }
         applied++;
     }
-    *finished = to >= r->count;
+    *finished = to >= r->ids.count;
     return applied;
 }
 
