@@ -15,9 +15,9 @@ function sleep(ms) {
 
 // One client per server: a keep-alive agent so that timings do not include TCP
 // handshakes, and the key in every /v3 request.
-function makeClient(base, key, { requestTimeoutMs = 30000 } = {}) {
+function makeClient(base, key, { requestTimeoutMs = 30000, maxSockets = 8 } = {}) {
   const url = new URL(base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8, keepAliveMsecs: 1000 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
 
   // Resolves to {status, body (string), json (parsed or null), tEnd (ms, monotonic)};
   // rejects on a network error or when the reply takes longer than requestTimeoutMs.

@@ -5,7 +5,7 @@
 //   BENCH_API_KEY=SG.x.y node bench/lib/driver.js --base http://127.0.0.1:PORT --out results.json \
 //        --ids-out ids.txt [--runs 3] [--contacts 30000] [--target-bytes 6000000] \
 //        [--deletes 1000] [--poll-ms 5] [--upsert-timeout-ms 30000] [--delete-timeout-ms 5000]
-//        [--delete-budget-ms 60000] [--max-delete-failures 5]
+//        [--delete-budget-ms 60000] [--max-delete-failures 5] [--body-out upsert.json]
 //
 // Scenario 1 (upsert): PUT /v3/marketing/contacts with --contacts fresh contacts padded to
 //   about --target-bytes of JSON; measures send -> 202 and send -> status `completed` seen
@@ -14,7 +14,8 @@
 //   their ids found via search/identifiers/email (100 per request); then, one contact at a
 //   time, DELETE .../{id}/identifiers of its EXTERNALID and poll the job (first poll at
 //   once, then every --poll-ms) until `completed`; measures request start -> completed seen.
-// The ids of existing contacts are written to --ids-out for the wrk GET-by-id scenario.
+// The ids of existing contacts are written to --ids-out for the wrk GET-by-id scenario, and
+// the first upsert body to --body-out (for bench/sqlite_insert, the plain-SQLite reference).
 //
 // Every wait has a deadline: a job that does not finish in time is recorded as a failure
 // and the run goes on. The deletion loop also stops after --max-delete-failures failures
@@ -39,13 +40,13 @@ function parseArgs(argv) {
     '--contacts': 'contacts', '--target-bytes': 'targetBytes', '--deletes': 'deletes',
     '--poll-ms': 'pollMs', '--upsert-timeout-ms': 'upsertTimeoutMs',
     '--delete-timeout-ms': 'deleteTimeoutMs', '--delete-budget-ms': 'deleteBudgetMs',
-    '--max-delete-failures': 'maxDeleteFailures', '--wrk-ids': 'wrkIds',
+    '--max-delete-failures': 'maxDeleteFailures', '--wrk-ids': 'wrkIds', '--body-out': 'bodyOut',
   };
   for (let i = 2; i < argv.length; i += 2) {
     const name = names[argv[i]];
     if (!name || i + 1 >= argv.length) throw new Error(`unknown or incomplete option ${argv[i]}`);
     const v = argv[i + 1];
-    opts[name] = ['base', 'key', 'out', 'idsOut'].includes(name) ? v : Number(v);
+    opts[name] = ['base', 'key', 'out', 'idsOut', 'bodyOut'].includes(name) ? v : Number(v);
   }
   if (!opts.key) opts.key = process.env.BENCH_API_KEY;
   for (const req of ['base', 'key', 'out']) {
@@ -132,6 +133,7 @@ async function scenarioUpsert(client, opts, runTag) {
   for (let r = 1; r <= opts.runs; r++) {
     const tag = `${runTag}u${r}`;
     const body = buildUpsertBody(tag, opts.contacts, opts.targetBytes);
+    if (r === 1 && opts.bodyOut) fs.writeFileSync(opts.bodyOut, body);
     const t0 = nowMs();
     let res;
     try {
@@ -312,7 +314,11 @@ async function main() {
   process.exitCode = failed ? 1 : 0;
 }
 
-main().catch((e) => {
-  log(`driver error: ${e.stack || e.message}`);
-  process.exitCode = 2;
-});
+if (require.main === module) {
+  main().catch((e) => {
+    log(`driver error: ${e.stack || e.message}`);
+    process.exitCode = 2;
+  });
+}
+
+module.exports = { buildUpsertBody, waitJob, idsByEmail };

@@ -119,7 +119,8 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
                    store_tx_job_progress(tx, job.seq, job.cursor, &counts) != STORE_OK) {
             return STORE_ERROR;
         }
-        if (yielded)
+        /* A job left unfinished is pending work, whatever a probe would say. */
+        if (yielded || !finished)
             return 1;
     }
     job_row probe;

@@ -115,6 +115,12 @@ typedef struct conn {
 
 struct store_tx_impl {
     store_impl *s;
+    /* Jobs this transaction finished keep their index entries until it commits, so the
+     * next claim would step over all of them again (quadratic in jobs per transaction):
+     * claims look past the highest seq claimed so far, and an account's next job past
+     * the last one taken from that same account. */
+    int64_t claimed_max_seq;
+    int64_t last_account, last_seq;
 };
 
 struct store_impl {
@@ -244,16 +250,16 @@ static void build_sql(store_impl *s)
      * sort and out of the scan, so it is tried on rows in seq order and only until one
      * succeeds; already held locks (this transaction's) succeed again. */
     s->sql[ST_JOB_CANDIDATE] = xasprintf(
-        "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 ORDER BY seq"
-        " OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
+        "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>$1"
+        " ORDER BY seq OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
         " LIMIT 1", LOCK_ACCOUNT);
     /* Run under the account lock, so no other transaction can hold the row: FOR UPDATE
      * never waits, and SKIP LOCKED would be wrong (it could return the account's second
      * job while the first is pending). */
     s->sql[ST_JOB_NEXT] = xasprintf(
         "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted,"
-        " errored, accepted_at FROM jobs WHERE account_id=$1 AND status=0 ORDER BY seq"
-        " LIMIT 1 FOR UPDATE");
+        " errored, accepted_at FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
+        " ORDER BY seq LIMIT 1 FOR UPDATE");
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
     s->sql[ST_JOB_PROGRESS] = xasprintf(
         "UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
@@ -450,13 +456,19 @@ static int exec_simple(conn *c, const char *sql)
  * frees its account locks for the other nodes; and a writer never waits longer than
  * lock_timeout for a lock (the wait fails the statement, which the job queue retries),
  * so one stuck account cannot stall a node's whole writer. */
+/* Every session plans each execution of a prepared statement with its parameters and
+ * the table's current size (plan_cache_mode = force_custom_plan). A generic plan made
+ * while contacts was empty and never analysed picked an arbitrary (account_id, ...) index
+ * and filtered on the identifier, scanning the whole account once per lookup until
+ * autovacuum analysed the table: a fresh database's first big upsert was quadratic. */
 static int conn_setup(conn *c)
 {
     memset(c->prepared, 0, sizeof c->prepared);
     if (c->readonly)
-        return exec_simple(c, "SET default_transaction_read_only = on");
+        return exec_simple(c, "SET default_transaction_read_only = on;"
+                              " SET plan_cache_mode = force_custom_plan");
     return exec_simple(c, "SET idle_in_transaction_session_timeout = '30s';"
-                          " SET lock_timeout = '10s'");
+                          " SET lock_timeout = '10s'; SET plan_cache_mode = force_custom_plan");
 }
 
 static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
@@ -757,6 +769,9 @@ static int pgs_tx_begin(store_impl *s, store_tx_impl **out)
 {
     pthread_mutex_lock(&s->write_lock);
     locks_forget(s);
+    s->tx.claimed_max_seq = 0;
+    s->tx.last_account = 0;
+    s->tx.last_seq = 0;
     if (conn_check(s->writer) != STORE_OK || exec_simple(s->writer, "BEGIN") != STORE_OK) {
         pthread_mutex_unlock(&s->write_lock);
         return STORE_ERROR;
@@ -1185,12 +1200,17 @@ static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
      * again, a few times, then leave the rest to the next poll. */
     for (int attempt = 0; attempt < 4; attempt++) {
         int64_t account = 0;
-        int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, NULL, &account);
+        params floor = {0};
+        p_int(&floor, tx->claimed_max_seq);
+        int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, &floor, &account);
         if (rc != STORE_OK)
             return rc;
         lock_note(s, account);
         params p = {0};
         p_int(&p, account);
+        /* Only past this account's own finished jobs: an account reached again after
+         * others may have older jobs that another node held until now. */
+        p_int(&p, account == tx->last_account ? tx->last_seq : 0);
         PGresult *r = run(s, s->writer, ST_JOB_NEXT, &p, &rc);
         if (!r)
             return rc;
@@ -1212,6 +1232,10 @@ static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
         out->info.counts.errored = get_int(r, 0, 9);
         out->info.accepted_at = get_int(r, 0, 10);
         PQclear(r);
+        if (out->seq > tx->claimed_max_seq)
+            tx->claimed_max_seq = out->seq;
+        tx->last_account = account;
+        tx->last_seq = out->seq;
         return STORE_OK;
     }
     return STORE_NOT_FOUND;
