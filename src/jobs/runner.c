@@ -74,6 +74,10 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
 int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
                 runner_yield_fn should_yield, void *ctx)
 {
+    /* Records applied in this step. A step always does at least one slice of work
+     * before it yields: yielding after every small job would let a steady stream of
+     * requests outrun the jobs they create. */
+    size_t done = 0;
     while (budget > 0) {
         job_row job;
         int rc = store_tx_job_next(tx, &job);
@@ -107,8 +111,10 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
                 return STORE_ERROR;
             job.cursor += applied;
             /* A job always costs at least one unit so that the loop ends. */
-            budget -= (size_t)applied < budget ? (size_t)(applied > 0 ? applied : 1) : budget;
-            yielded = should_yield && should_yield(ctx);
+            size_t cost = (size_t)(applied > 0 ? applied : 1);
+            budget -= cost < budget ? cost : budget;
+            done += cost;
+            yielded = done >= RUNNER_SLICE && should_yield && should_yield(ctx);
         } while (!finished && budget > 0 && !yielded);
         if (finished) {
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,

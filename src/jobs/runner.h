@@ -27,8 +27,8 @@ typedef struct runner_state {
     void *decoded;
 } runner_state;
 
-/* True when the caller wants the transaction back soon (requests are waiting): the runner
- * then stops after the current slice of RUNNER_SLICE records. */
+/* True when the caller wants the transaction back soon (requests are waiting): once the
+ * step has applied RUNNER_SLICE records, the runner stops after the current slice. */
 typedef bool (*runner_yield_fn)(void *ctx);
 #define RUNNER_SLICE 250
 
