@@ -43,6 +43,16 @@ typedef int (*api_item_fn)(void *ctx, const char *s, size_t len, arena *a, const
 const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
                               api_item_fn check, void *ctx, arena *a, errlist *errs, size_t *n);
 
+/* Look a contact up by one searched value (store_contact_find_email, ...). */
+typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *value, arena *a,
+                           contact *out);
+/*
+ * Answer a search by values in SendGrid's shape: 200 {"result": {value: {"contact": ...} |
+ * {"error": "contact not found"}}} when any value matches, else 404 naming field.
+ */
+void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
+                      api_find_fn find, void *ctx);
+
 /* Reply 503 for a store failure (the only 5xx a client can see). */
 void api_reply_store_error(http_request *req);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.

@@ -71,6 +71,38 @@ const char **api_string_array(const json_t *root, const char *key, size_t max, c
     return out;
 }
 
+void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
+                      api_find_fn find, void *ctx)
+{
+    api_ctx *app = http_app(req);
+    json_t *result = json_object();
+    contact_renderer r = {.req = req};
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (json_object_get(result, values[i]))
+            continue;       /* a value searched twice is answered once */
+        contact c;
+        int rc = find(ctx, app->store, http_account(req), values[i], http_arena(req), &c);
+        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
+        if (body) {
+            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
+            found++;
+        } else if (rc == STORE_NOT_FOUND) {
+            json_object_set_new(result, values[i], json_pack("{s:s}", "error", "contact not found"));
+        } else {
+            json_decref(result);
+            api_reply_store_error(req);
+            return;
+        }
+    }
+    if (found == 0) {
+        json_decref(result);
+        http_reply_error(req, 404, field, "no contact matches the given %s", field);
+        return;
+    }
+    http_reply_json(req, 200, json_pack("{s:o}", "result", result));
+}
+
 void api_reply_store_error(http_request *req)
 {
     http_reply_error(req, 503, NULL, "the database is unavailable; try again");

@@ -20,9 +20,14 @@ static int normalize(void *ctx, const char *s, size_t len, arena *a, const char 
     return 0;
 }
 
+static int find(void *ctx, store *s, int64_t account, const char *value, arena *a, contact *out)
+{
+    (void)ctx;
+    return store_contact_find_email(s, account, value, a, out);
+}
+
 void api_search_emails(http_request *req)
 {
-    api_ctx *app = http_app(req);
     json_t *root = api_body_object(req);
     if (!root)
         return;
@@ -39,30 +44,5 @@ void api_search_emails(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    json_t *result = json_object();
-    contact_renderer r = {.req = req};
-    size_t found = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (json_object_get(result, values[i]))
-            continue;
-        contact c;
-        int rc = store_contact_find_email(app->store, http_account(req), values[i], a, &c);
-        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
-        if (body) {
-            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
-            found++;
-        } else if (rc == STORE_NOT_FOUND) {
-            json_object_set_new(result, values[i], json_pack("{s:s}", "error", "contact not found"));
-        } else {
-            json_decref(result);
-            api_reply_store_error(req);
-            return;
-        }
-    }
-    if (found == 0) {
-        json_decref(result);
-        http_reply_error(req, 404, "emails", "no contact matches the given emails");
-        return;
-    }
-    http_reply_json(req, 200, json_pack("{s:o}", "result", result));
+    api_reply_search(req, values, n, "emails", find, NULL);
 }

@@ -17,9 +17,13 @@ static int normalize(void *ctx, const char *s, size_t len, arena *a, const char 
     return identifier_normalize(*(id_type *)ctx, s, len, a, out, why);
 }
 
+static int find(void *ctx, store *s, int64_t account, const char *value, arena *a, contact *out)
+{
+    return store_contact_find(s, account, *(id_type *)ctx, value, a, out);
+}
+
 void api_search_identifiers(http_request *req)
 {
-    api_ctx *app = http_app(req);
     id_type type;
     if (id_type_from_field(http_param(req, 0), &type) != 0) {
         http_reply_error(req, 400, "identifier_type",
@@ -43,29 +47,5 @@ void api_search_identifiers(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    json_t *result = json_object();
-    contact_renderer r = {.req = req};
-    size_t found = 0;
-    for (size_t i = 0; i < n; i++) {
-        contact c;
-        int rc = store_contact_find(app->store, http_account(req), type, values[i], a, &c);
-        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
-        if (body) {
-            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
-            found++;
-        } else if (rc == STORE_NOT_FOUND) {
-            if (!json_object_get(result, values[i]))
-                json_object_set_new(result, values[i], json_pack("{s:s}", "error", "contact not found"));
-        } else {
-            json_decref(result);
-            api_reply_store_error(req);
-            return;
-        }
-    }
-    if (found == 0) {
-        json_decref(result);
-        http_reply_error(req, 404, "identifiers", "no contact matches the given identifiers");
-        return;
-    }
-    http_reply_json(req, 200, json_pack("{s:o}", "result", result));
+    api_reply_search(req, values, n, "identifiers", find, &type);
 }
