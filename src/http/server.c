@@ -646,12 +646,13 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
 {
     if (!srv)
         return;
+    /* From now on every new request is answered 503 (see on_access). The listening socket
+     * stays open until MHD_stop_daemon: MHD_quiesce_daemon races with the epoll workers
+     * in libmicrohttpd 0.9.75 ("Failed to remove listen FD from epoll set" and abort),
+     * seen under load in the shutdown test. Requests already started finish (their jobs
+     * are answered by the writer, which is still running); after the grace period the
+     * daemon stops regardless. */
     atomic_store(&srv->stopping, true);
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
-    /* Requests already started finish (their jobs are answered by the writer, which is
-     * still running); after the grace period the daemon stops regardless. */
     double deadline = time_mono_ms() + grace_ms;
     while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};

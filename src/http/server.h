@@ -41,7 +41,7 @@ typedef struct http_server http_server;
 http_server *http_server_start(const http_config *cfg, char *err, size_t err_size);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const http_server *srv);
-/* Stop accepting, let requests in flight finish (up to grace_ms), then close every
+/* Refuse new requests (503), let requests in flight finish (up to grace_ms), then close every
  * connection and free the server. Suspended requests must be resumed by then: the job
  * queue answers all of them before it stops. */
 void http_server_stop(http_server *srv, unsigned grace_ms);
