@@ -220,7 +220,11 @@ static int turn(jobs *j, submission *batch, bool run)
         answer(j, batch, STORE_ERROR);
         return STORE_ERROR;
     }
-    int more = run ? runner_step(tx, RUN_BUDGET, &j->state, cache_take, submissions_waiting, j) : 1;
+    /* Submissions in this turn wait for its commit: give them one slice of job work (their
+     * own small jobs fit in it), not the full budget, so that a 202 never waits behind
+     * thousands of records of an earlier big upsert. */
+    size_t budget = batch ? RUNNER_SLICE : RUN_BUDGET;
+    int more = run ? runner_step(tx, budget, &j->state, cache_take, submissions_waiting, j) : 1;
     if (more < 0) {
         store_tx_rollback(tx);
         int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
