@@ -110,6 +110,18 @@ char *arena_printf(arena *a, const char *fmt, ...)
     return p;
 }
 
+void *arena_grow(arena *a, void *items, size_t count, size_t *cap, size_t elem_size)
+{
+    if (count < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *grown = arena_calloc(a, ncap, elem_size);
+    if (count)
+        memcpy(grown, items, count * elem_size);
+    *cap = ncap;
+    return grown;
+}
+
 void arena_release(arena *a)
 {
     arena_chunk *c = a->head;

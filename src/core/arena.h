@@ -26,6 +26,10 @@ void *arena_calloc(arena *a, size_t n, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t len);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Make room for one more element in an arena array of count elements of elem_size bytes
+ * whose capacity is *cap (0 for a new array): returns the array, moved to a block twice as
+ * large when it was full (the old block stays in the arena until release). */
+void *arena_grow(arena *a, void *items, size_t count, size_t *cap, size_t elem_size);
 void arena_release(arena *a);
 
 #endif

@@ -82,14 +82,9 @@ static void note_unknown_field(upsert_batch *b, const char *key, size_t *cap)
     for (size_t i = 0; i < b->unknown_custom_field_count; i++)
         if (strcmp(b->unknown_custom_fields[i], key) == 0)
             return;
-    if (b->unknown_custom_field_count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        const char **keys = arena_alloc(&b->arena, ncap * sizeof *keys);
-        if (b->unknown_custom_field_count)
-            memcpy(keys, b->unknown_custom_fields, b->unknown_custom_field_count * sizeof *keys);
-        b->unknown_custom_fields = keys;
-        *cap = ncap;
-    }
+    b->unknown_custom_fields = arena_grow(&b->arena, (void *)b->unknown_custom_fields,
+                                          b->unknown_custom_field_count, cap,
+                                          sizeof *b->unknown_custom_fields);
     b->unknown_custom_fields[b->unknown_custom_field_count++] = arena_strdup(&b->arena, key);
 }
 

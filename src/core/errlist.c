@@ -13,14 +13,7 @@ void errlist_init(errlist *e, arena *a)
 
 void errlist_add(errlist *e, const char *field, const char *fmt, ...)
 {
-    if (e->count == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 8;
-        errlist_item *items = arena_alloc(e->arena, cap * sizeof *items);
-        if (e->count)
-            memcpy(items, e->items, e->count * sizeof *items);
-        e->items = items;
-        e->cap = cap;
-    }
+    e->items = arena_grow(e->arena, e->items, e->count, &e->cap, sizeof *e->items);
     char buf[512];
     va_list ap;
     va_start(ap, fmt);

@@ -28,11 +28,7 @@ char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t
     } else {
         json_object_set_new(o, "ids", id_list_to_json(ids, n));
     }
-    char *payload = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (payload)
-        *len = strlen(payload);
-    return payload;
+    return job_payload_dump(o, len);
 }
 
 static void free_fn(void *decoded)

@@ -24,11 +24,7 @@ char *delete_identifier_payload(const char *contact_id, id_type type, const char
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "contact_id", contact_id, "identifier_type",
                           id_type_upper(type), "identifier_value", value);
-    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (payload)
-        *len = strlen(payload);
-    return payload;
+    return job_payload_dump(o, len);
 }
 
 static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)

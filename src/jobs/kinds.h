@@ -35,7 +35,10 @@ extern const job_kind_ops job_list_remove_ops;
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
                      const char *message);
 
-/* ---- id lists in payloads (id_list.c) ---------------------------------------------- */
+/* ---- payload helpers (payload.c) ------------------------------------------------- */
+
+/* The compact JSON text of o (taken over) as a malloc'd payload; NULL on failure. */
+char *job_payload_dump(json_t *o, size_t *len);
 
 /* An owned copy of a JSON array of strings. */
 typedef struct id_list {

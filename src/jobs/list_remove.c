@@ -20,11 +20,7 @@ char *list_remove_payload(const char *list_id, const char *const *contact_ids, s
 {
     json_t *o = json_pack("{s:s, s:o}", "list_id", list_id, "contact_ids",
                           id_list_to_json(contact_ids, n));
-    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (payload)
-        *len = strlen(payload);
-    return payload;
+    return job_payload_dump(o, len);
 }
 
 static void free_fn(void *decoded)

@@ -991,14 +991,7 @@ static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, are
                     rc = STORE_ERROR;
                 break;
             }
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                job_error_row *grown = arena_alloc(a, ncap * sizeof *grown);
-                if (n)
-                    memcpy(grown, out, n * sizeof *grown);
-                out = grown;
-                cap = ncap;
-            }
+            out = arena_grow(a, out, n, &cap, sizeof *out);
             out[n].index = sqlite3_column_int64(st, 0);
             out[n].identifiers = col_text(st, 1, a);
             out[n].message = col_text(st, 2, a);
@@ -1162,14 +1155,7 @@ static int collect_strings(sqlite3_stmt *st, arena *a, const char ***out, size_t
                 rc = STORE_ERROR;
             break;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            const char **grown = arena_alloc(a, ncap * sizeof *grown);
-            if (n)
-                memcpy(grown, rows, n * sizeof *grown);
-            rows = grown;
-            cap = ncap;
-        }
+        rows = (const char **)arena_grow(a, (void *)rows, n, &cap, sizeof *rows);
         rows[n++] = col_text(st, 0, a);
     }
     done(st);
@@ -1190,14 +1176,7 @@ static int collect_contacts(sqlite3_stmt *st, arena *a, contact **out, size_t *c
                 rc = STORE_ERROR;
             break;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            contact *grown = arena_alloc(a, ncap * sizeof *grown);
-            if (n)
-                memcpy(grown, rows, n * sizeof *grown);
-            rows = grown;
-            cap = ncap;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         read_contact(st, a, &rows[n++]);
     }
     done(st);
@@ -1364,14 +1343,7 @@ static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_
                 rc = STORE_ERROR;
             break;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            field_def *grown = arena_alloc(a, ncap * sizeof *grown);
-            if (n)
-                memcpy(grown, defs, n * sizeof *grown);
-            defs = grown;
-            cap = ncap;
-        }
+        defs = arena_grow(a, defs, n, &cap, sizeof *defs);
         defs[n].id = col_text(st, 0, a);
         defs[n].name = col_text(st, 1, a);
         defs[n].type = (field_type)sqlite3_column_int(st, 2);

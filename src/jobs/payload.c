@@ -1,4 +1,4 @@
-/* id_list: the contact id arrays that delete and list-removal payloads carry (kinds.h). */
+/* payload: helpers shared by the job kinds' payload encoders and decoders (kinds.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,4 +37,13 @@ json_t *id_list_to_json(const char *const *ids, size_t n)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, json_string(ids[i]));
     return arr;
+}
+
+char *job_payload_dump(json_t *o, size_t *len)
+{
+    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (payload)
+        *len = strlen(payload);
+    return payload;
 }
