@@ -37,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned port;
 static unsigned long inputs;
+/* The upload URL of an import reserved at start (path and token); its first valid file
+ * is taken, the rest are refused. */
+static char upload_path[256] = "/v3/marketing/contacts/imports/" CONTACT "/upload?token=x";
 
 static const struct { const char *method, *path; } endpoints[] = {
     {"PUT", "/v3/marketing/contacts"},
@@ -61,6 +64,13 @@ static const struct { const char *method, *path; } endpoints[] = {
     {"PATCH", "/v3/marketing/field_definitions/e1_T"},
     {"DELETE", "/v3/marketing/field_definitions/e2_N"},
     {"GET", "/v3/marketing/field_definitions"},
+    {"POST", "/v3/marketing/contacts/search"},
+    {"POST", "/v3/marketing/contacts/exports"},
+    {"GET", "/v3/marketing/contacts/exports"},
+    {"GET", "/v3/marketing/contacts/exports/" CONTACT},
+    {"GET", "/v3/marketing/contacts/exports/" CONTACT "/files/1.csv?token=x"},
+    {"PUT", "/v3/marketing/contacts/imports"},
+    {"PUT", upload_path},
 };
 #define N_ENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
@@ -143,6 +153,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     static api_ctx app;
     app.store = s;
     app.jobs = jobs_start(s);
+    app.export_ttl_ms = 3600 * 1000;
     http_config cfg = {
         .listen = "127.0.0.1:0",
         .threads = 2,
@@ -172,6 +183,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char buf[4096];
     const char *body;
     (void)exchange(seed, sizeof seed - 1, buf, sizeof buf, &body);
+    static const char reserve[] =
+        "PUT /v3/marketing/contacts/imports HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Authorization: Bearer " KEY "\r\nContent-Length: 52\r\n\r\n"
+        "{\"file_type\":\"csv\",\"field_mappings\":[\"_rf2_T\",null]}";
+    if (exchange(reserve, sizeof reserve - 1, buf, sizeof buf, &body) == 200) {
+        json_t *j = json_loads(body, 0, NULL);
+        const char *uri = json_string_value(json_object_get(j, "upload_uri"));
+        const char *path = uri ? strstr(uri, "/v3/") : NULL;
+        if (path && strlen(path) < sizeof upload_path)
+            snprintf(upload_path, sizeof upload_path, "%s", path);
+        json_decref(j);
+    }
     return 0;
 }
 

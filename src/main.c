@@ -2,7 +2,7 @@
  * contactd: a self-hosted server of SendGrid's Marketing Campaigns Contacts API v3.
  *
  *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--rate-limit N/SECONDS]
- *                  [--no-access-log]
+ *                  [--export-ttl SECONDS] [--no-access-log]
  *   contactd key create --account NAME [--scopes full|read] | key list | key revoke KEY_ID
  *                                                                          [--db PATH]
  *   contactd version
@@ -26,6 +26,7 @@
 #define DEFAULT_LISTEN "127.0.0.1:3000"
 #define DEFAULT_DB "./contactd.db"
 #define SHUTDOWN_GRACE_MS 30000
+#define DEFAULT_EXPORT_TTL_S (72 * 3600)     /* SendGrid's export files last 72 hours */
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -37,13 +38,14 @@ static int usage(FILE *f)
 {
     fprintf(f,
             "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-            "                      [--rate-limit N/SECONDS] [--no-access-log]\n"
+            "                      [--rate-limit N/SECONDS] [--export-ttl SECONDS]\n"
+            "                      [--no-access-log]\n"
             "       contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
             "       contactd key list [--db PATH]\n"
             "       contactd key revoke KEY_ID [--db PATH]\n"
             "       contactd version\n"
             "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_RATE_LIMIT,\n"
-            "             CONTACTD_API_KEY\n");
+            "             CONTACTD_EXPORT_TTL, CONTACTD_API_KEY\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -78,6 +80,7 @@ typedef struct serve_options {
     unsigned threads;
     bool access_log;
     unsigned rate_limit, rate_window_s;
+    long export_ttl_s;
 } serve_options;
 
 static int serve(const serve_options *o)
@@ -101,7 +104,7 @@ static int serve(const serve_options *o)
         store_close(s);
         return 1;
     }
-    api_ctx app = {.store = s, .jobs = jobs_start(s)};
+    api_ctx app = {.store = s, .jobs = jobs_start(s), .export_ttl_ms = o->export_ttl_s * 1000};
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
         store_close(s);
@@ -177,6 +180,7 @@ int main(int argc, char **argv)
             .access_log = true,
         };
         long threads = atol(env_or("CONTACTD_THREADS", "0"));
+        const char *ttl = getenv("CONTACTD_EXPORT_TTL");
         const char *rate = getenv("CONTACTD_RATE_LIMIT");
         code = -1;
         for (int i = 1; i < nrest; i++) {
@@ -191,6 +195,8 @@ int main(int argc, char **argv)
                     fprintf(stderr, "contactd: --threads takes a number from 1 to 256\n");
                     code = 2;
                 }
+            } else if (strcmp(rest[i], "--export-ttl") == 0 && i + 1 < nrest) {
+                ttl = rest[++i];
             } else if (strcmp(rest[i], "--no-access-log") == 0) {
                 o.access_log = false;
             } else {
@@ -201,6 +207,15 @@ int main(int argc, char **argv)
             ratelimit_parse(rate, &o.rate_limit, &o.rate_window_s) != 0) {
             fprintf(stderr, "contactd: --rate-limit takes N/SECONDS, e.g. 600/60\n");
             code = 2;
+        }
+        o.export_ttl_s = DEFAULT_EXPORT_TTL_S;
+        if (code == -1 && ttl && *ttl) {
+            char *end;
+            o.export_ttl_s = strtol(ttl, &end, 10);
+            if (*end || o.export_ttl_s < 1 || o.export_ttl_s > 365L * 24 * 3600) {
+                fprintf(stderr, "contactd: --export-ttl takes seconds, from 1 to a year\n");
+                code = 2;
+            }
         }
         o.threads = threads > 0 ? (unsigned)threads : 0;
         if (code == -1)

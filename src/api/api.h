@@ -20,7 +20,11 @@
 typedef struct api_ctx {
     store *store;
     jobs *jobs;
+    int64_t export_ttl_ms;          /* how long export files stay downloadable */
 } api_ctx;
+
+/* The largest import file, compressed or not (and once decompressed). */
+#define IMPORT_MAX_UPLOAD (128u * 1024u * 1024u)
 
 extern const http_route api_routes[];
 extern const size_t api_route_count;
@@ -58,6 +62,11 @@ void api_reply_store_error(http_request *req);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.
  * Takes ownership of sub's payload and decoded. */
 void api_submit_job(http_request *req, const job_submit *sub);
+
+/* The same with another 202 body: accept(req, job_id) builds it (on the writer thread;
+ * http_base_url is safe to call there, other request accessors are not). */
+typedef json_t *(*api_accept_fn)(http_request *req, const char *job_id);
+void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept);
 
 /* Submit a synchronous write (jobs_submit_op) and suspend the request; done must resume
  * it. On a stopping queue the request is answered 503 and done is not called. */
@@ -104,5 +113,13 @@ void api_fields_create(http_request *req);
 void api_fields_all(http_request *req);
 void api_field_update(http_request *req);
 void api_field_delete(http_request *req);
+void api_export_create(http_request *req);
+void api_exports_all(http_request *req);
+void api_export_get(http_request *req);
+void api_export_download(http_request *req);
+void api_import_create(http_request *req);
+void api_import_upload(http_request *req);
+void api_import_upload_admit(http_request *req);
+void api_search_sgql(http_request *req);
 
 #endif

@@ -117,6 +117,33 @@ static void job_accepted(void *ctx, int rc, const char *job_id)
         http_resume_json(req, 503, http_error_body(NULL, "the job could not be stored; try again"));
 }
 
+/* api_submit_job_with: the request and how to word its 202. */
+typedef struct accept_ctx {
+    http_request *req;
+    api_accept_fn accept;
+} accept_ctx;
+
+static void job_accepted_with(void *ctx, int rc, const char *job_id)
+{
+    accept_ctx *c = ctx;
+    if (rc == 0)
+        http_resume_json(c->req, 202, c->accept(c->req, job_id));
+    else
+        http_resume_json(c->req, 503, http_error_body(NULL, "the job could not be stored; try again"));
+}
+
+void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept)
+{
+    api_ctx *app = http_app(req);
+    accept_ctx *c = arena_alloc(http_arena(req), sizeof *c);
+    c->req = req;
+    c->accept = accept;
+    http_base_url(req);         /* cached now: accept runs where the connection is suspended */
+    http_suspend(req);
+    if (jobs_submit(app->jobs, sub, job_accepted_with, c) != 0)
+        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+}
+
 void api_submit_job(http_request *req, const job_submit *sub)
 {
     api_ctx *app = http_app(req);

@@ -3,6 +3,9 @@
  * ContactImport) and GET .../imports/{id}/errors, the document behind errors_url: one
  * entry per failed record with its index in the request, its identifiers and the reason.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "api/api.h"
 #include "core/timeutil.h"
 
@@ -15,12 +18,28 @@ static json_t *iso_or_null(int64_t ms)
     return json_string(ts);
 }
 
-/* Find the job or reply; true when found. */
+/* Find the job or reply; true when found. An import whose file has not arrived yet is
+ * shown as a pending upsert with nothing requested. Exports have their own endpoint. */
 static bool load_job(http_request *req, job_info *job)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     int rc = uuid_valid(id) ? store_job_get(app->store, http_account(req), id, job) : STORE_NOT_FOUND;
+    if (rc == STORE_OK && job->kind == JOB_EXPORT)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND && uuid_valid(id)) {
+        import_upload up;
+        rc = store_upload_get(app->store, id, http_arena(req), &up);
+        if (rc == STORE_OK && up.account != http_account(req))
+            rc = STORE_NOT_FOUND;
+        if (rc == STORE_OK) {
+            memset(job, 0, sizeof *job);
+            snprintf(job->id, sizeof job->id, "%s", id);
+            job->kind = JOB_IMPORT;
+            job->status = JOB_PENDING;
+            job->accepted_at = up.created_at;
+        }
+    }
     if (rc == STORE_NOT_FOUND) {
         http_reply_error(req, 404, "id", "job not found");
         return false;

@@ -22,6 +22,8 @@ typedef enum job_kind {
     JOB_DELETE_IDENTIFIER = 2,  /* DELETE /contacts/{id}/identifiers */
     JOB_DELETE_CONTACTS = 3,    /* DELETE /contacts?ids=|delete_all_contacts=, DELETE /lists/{id}?delete_contacts */
     JOB_LIST_REMOVE = 4,        /* DELETE /lists/{id}/contacts?contact_ids= */
+    JOB_IMPORT = 5,             /* PUT /contacts/imports, then the file's upload */
+    JOB_EXPORT = 6,             /* POST /contacts/exports */
 } job_kind;
 
 typedef enum job_status {
@@ -46,7 +48,8 @@ typedef struct job_info {
 } job_info;
 
 const char *job_status_name(job_status s);
-/* SendGrid's job_type: "upsert" or "delete". */
+/* SendGrid's job_type: "upsert" (imports too) or "delete"; "export" for exports, which
+ * GET /imports/{id} does not show. */
 const char *job_kind_type_name(job_kind k);
 bool job_kind_valid(int k);
 bool job_status_terminal(job_status s);

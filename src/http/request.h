@@ -27,6 +27,7 @@ typedef void (*http_handler_fn)(http_request *req);
 enum http_route_flags {
     ROUTE_PUBLIC = 1,       /* no API key needed (health checks) */
     ROUTE_WRITE = 2,        /* changes data: needs a key with write scope */
+    ROUTE_SLOW = 4,         /* may take seconds: always run off the connection threads */
 };
 
 typedef struct http_route {
@@ -35,6 +36,11 @@ typedef struct http_route {
     http_handler_fn handler;
     size_t max_body;        /* bytes; a larger body is answered 413 before it is read */
     unsigned flags;
+    /* Optional: called with the path and query (no body yet) before a body is read; a
+     * route whose body is large and that needs no API key checks its own credential here
+     * and replies (4xx) to refuse, so that nobody can make the server take in a body for
+     * nothing. */
+    http_handler_fn admit;
 } http_route;
 
 #define HTTP_MAX_PARAMS 4
@@ -58,6 +64,18 @@ void http_reply_json(http_request *req, unsigned status, json_t *body);
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs);
+
+/*
+ * Reply with a body produced piece by piece (a file too large to hold in memory): read
+ * fills buf with up to max bytes and returns how many, 0 at the end, or -1 on failure
+ * (the connection is then closed, so a client never takes a cut file for a whole one).
+ * read runs on a server thread after the handler returned; free_ctx(ctx) runs once the
+ * response is done or abandoned. content_disposition may be NULL.
+ */
+typedef long (*http_stream_fn)(void *ctx, char *buf, size_t max);
+void http_reply_stream(http_request *req, unsigned status, const char *content_type,
+                       const char *content_disposition, http_stream_fn read, void *ctx,
+                       void (*free_ctx)(void *ctx));
 
 /* Park the request until http_resume_json; the connection stays open meanwhile. */
 void http_suspend(http_request *req);

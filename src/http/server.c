@@ -70,6 +70,11 @@ struct http_request {
     unsigned status;
     char *reply;                    /* malloc'd JSON text */
     size_t reply_len;
+    /* a streamed reply (http_reply_stream) instead of reply; MHD owns it once queued */
+    http_stream_fn stream;
+    void *stream_ctx;
+    void (*stream_free)(void *ctx);
+    const char *stream_type, *stream_disposition;
     bool has_reply, queued, suspended, refuse_body;
     http_request *work_next;        /* the offload queue */
 };
@@ -126,6 +131,68 @@ void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
     set_reply(req, status, json_pack("{s:o}", "errors", arr));
 }
 
+void http_reply_stream(http_request *req, unsigned status, const char *content_type,
+                       const char *content_disposition, http_stream_fn read, void *ctx,
+                       void (*free_ctx)(void *ctx))
+{
+    set_reply(req, status, NULL);
+    req->stream = read;
+    req->stream_ctx = ctx;
+    req->stream_free = free_ctx;
+    req->stream_type = arena_strdup(&req->arena, content_type);
+    req->stream_disposition = content_disposition ? arena_strdup(&req->arena, content_disposition) : NULL;
+}
+
+typedef struct stream_state {
+    http_stream_fn read;
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+} stream_state;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream_state *st = cls;
+    long n = st->read(st->ctx, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return (ssize_t)n;
+}
+
+static void stream_done(void *cls)
+{
+    stream_state *st = cls;
+    if (st->free_ctx)
+        st->free_ctx(st->ctx);
+    free(st);
+}
+
+/* Give a streamed reply's context to MHD, or free it when no response takes it. */
+static struct MHD_Response *stream_response(http_request *req)
+{
+    stream_state *st = malloc(sizeof *st);
+    if (!st)
+        abort();
+    st->read = req->stream;
+    st->ctx = req->stream_ctx;
+    st->free_ctx = req->stream_free;
+    req->stream = NULL;
+    req->stream_ctx = NULL;
+    req->stream_free = NULL;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                               stream_read, st, stream_done);
+    if (!r) {
+        stream_done(st);
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, req->stream_type);
+    if (req->stream_disposition)
+        MHD_add_response_header(r, "Content-Disposition", req->stream_disposition);
+    return r;
+}
+
 void http_suspend(http_request *req)
 {
     if (tl_on_worker) {
@@ -144,13 +211,19 @@ void http_resume_json(http_request *req, unsigned status, json_t *body)
 
 static enum MHD_Result queue_reply(http_request *req)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
-    if (!r)
-        return MHD_NO;
-    req->reply = NULL;          /* MHD frees it now */
-    if (req->reply_len)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    struct MHD_Response *r;
+    if (req->stream) {
+        r = stream_response(req);
+        if (!r)
+            return MHD_NO;
+    } else {
+        r = MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            return MHD_NO;
+        req->reply = NULL;          /* MHD frees it now */
+        if (req->reply_len)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    }
     if (atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->rate.limit) {
@@ -301,6 +374,13 @@ static void request_begin(http_request *req, const char *method, const char *url
     req->route = m.route;
     for (unsigned i = 0; i < m.nparams; i++)
         req->param[i] = arena_strndup(&req->arena, m.param[i], m.param_len[i]);
+    if (m.route->admit) {
+        m.route->admit(req);
+        if (req->has_reply) {
+            req->refuse_body = true;
+            return;
+        }
+    }
 
     const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -494,7 +574,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (req->suspended)         /* resumed: the reply is set */
         return queue_reply(req);
-    if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {
+    if (!req->has_reply &&
+        (req->body_len >= OFFLOAD_BODY_BYTES || (req->route->flags & ROUTE_SLOW))) {
         offload(srv, req);
         return MHD_YES;
     }
@@ -527,6 +608,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 ms, (long long)req->account,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
     }
+    if (req->stream_free)       /* a stream that never reached MHD */
+        req->stream_free(req->stream_ctx);
     free(req->body);
     free(req->reply);
     arena_release(&req->arena);

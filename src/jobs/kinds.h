@@ -30,10 +30,29 @@ extern const job_kind_ops job_upsert_ops;
 extern const job_kind_ops job_delete_identifier_ops;
 extern const job_kind_ops job_delete_contacts_ops;
 extern const job_kind_ops job_list_remove_ops;
+extern const job_kind_ops job_import_ops;
+extern const job_kind_ops job_export_ops;
 
 /* Write one per-record error; takes ownership of identifiers (a JSON object). */
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
                      const char *message);
+
+/* ---- the upsert machinery, shared by imports (upsert.c) ----------------------------- */
+
+/* What a slice needs to know of the account as it is now. */
+typedef struct upsert_live {
+    field_catalog fields;
+    const char **lists;             /* the request's list_ids that still exist */
+    size_t list_count;
+} upsert_live;
+
+/* Read the live custom fields and which of list_ids still exist; strings in a. */
+int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n,
+                     arena *a, upsert_live *live);
+/* Apply one record (matching rules in upsert.c): 0 created/updated (counted), 1 record
+ * error written (counted), or STORE_ERROR. Strings of the result go to scratch. */
+int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
+                        const upsert_live *live, arena *scratch, job_counts *counts);
 
 /* ---- payload helpers (payload.c) ------------------------------------------------- */
 
@@ -60,5 +79,23 @@ char *delete_identifier_payload(const char *contact_id, id_type type, const char
 char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t *len);
 char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n,
                           size_t *len);
+
+/* An import: the upload's spec (JSON text, see import.c) and the CSV file, decompressed;
+ * allocated in a (it can be large, and the request's arena lives until the answer). */
+char *import_payload(arena *a, const char *spec, const char *csv, size_t csv_len, size_t *len);
+
+/* An export (export.c). list_ids may be empty (every contact). */
+typedef struct export_request {
+    bool json;                      /* file_type json, else csv */
+    const char *const *list_ids;
+    size_t list_count;
+    int64_t max_file_size_mb;
+    const char *token;              /* the secret in the download URLs */
+    int64_t expires_at;             /* ms: files are deleted after this */
+    bool notify_email;
+} export_request;
+char *export_payload(const export_request *r, size_t *len);
+/* Parse an export's stored payload for the status endpoints; strings in a. 0 or -1. */
+int export_payload_parse(const char *payload, size_t len, arena *a, export_request *out);
 
 #endif

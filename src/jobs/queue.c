@@ -31,6 +31,7 @@
 /* With a shared database (PostgreSQL), other nodes may leave pending work, or die holding
  * it: the writer then looks for pending jobs at least this often. */
 #define POLL_MS 200
+#define PURGE_EVERY_MS 60000.0
 /* Decoded payloads kept in memory for the runner; beyond this they are re-read from disk. */
 #define CACHE_MAX_BYTES ((size_t)512 << 20)
 
@@ -66,6 +67,7 @@ struct jobs {
     bool work_pending;          /* pending jobs may exist in the store */
     bool busy;                  /* the writer is in a turn */
     atomic_bool waiting;        /* submissions are queued: the runner should yield */
+    double purged_ms;           /* when expired export files were last deleted */
     bool trim;                  /* work was done since memory was last trimmed */
     double trimmed_ms;          /* when (monotonic): at most one trim a second */
     bool poll;                  /* shared store: wake every POLL_MS to look for work */
@@ -224,6 +226,17 @@ static int turn(jobs *j, submission *batch, bool run)
      * own small jobs fit in it), not the full budget, so that a 202 never waits behind
      * thousands of records of an earlier big upsert. */
     size_t budget = batch ? RUNNER_SLICE : RUN_BUDGET;
+    /* Expired export files go in the next turn after a minute has passed: downloads
+     * refuse them from the moment they expire, this only gives back the space. */
+    if (run && time_mono_ms() - j->purged_ms > PURGE_EVERY_MS) {
+        if (store_tx_export_purge(tx, time_now_ms(), NULL) != STORE_OK) {
+            store_tx_rollback(tx);
+            int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
+            answer(j, batch, rc);
+            return STORE_ERROR;
+        }
+        j->purged_ms = time_mono_ms();
+    }
     int more = run ? runner_step(tx, budget, &j->state, cache_take, submissions_waiting, j) : 1;
     if (more < 0) {
         store_tx_rollback(tx);

@@ -19,6 +19,8 @@ static const job_kind_ops *ops_for(job_kind k)
     case JOB_DELETE_IDENTIFIER: return &job_delete_identifier_ops;
     case JOB_DELETE_CONTACTS: return &job_delete_contacts_ops;
     case JOB_LIST_REMOVE: return &job_list_remove_ops;
+    case JOB_IMPORT: return &job_import_ops;
+    case JOB_EXPORT: return &job_export_ops;
     }
     return NULL;
 }

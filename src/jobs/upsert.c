@@ -34,25 +34,18 @@ static void *upsert_decode_fn(store_tx *tx, int64_t account, const char *payload
     return b;
 }
 
-/* What a slice needs to know of the account as it is now. */
-typedef struct live_state {
-    field_catalog fields;
-    const char **lists;             /* the request's list_ids that still exist */
-    size_t list_count;
-} live_state;
-
-static int load_live(store_tx *tx, const job_row *job, const upsert_batch *b, arena *a,
-                     live_state *live)
+int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n,
+                     arena *a, upsert_live *live)
 {
     memset(live, 0, sizeof *live);
-    if (store_tx_fields_list(tx, job->account, a, &live->fields) != STORE_OK)
+    if (store_tx_fields_list(tx, account, a, &live->fields) != STORE_OK)
         return STORE_ERROR;
-    live->lists = arena_calloc(a, b->list_count ? b->list_count : 1, sizeof *live->lists);
-    for (size_t i = 0; i < b->list_count; i++) {
+    live->lists = arena_calloc(a, n ? n : 1, sizeof *live->lists);
+    for (size_t i = 0; i < n; i++) {
         list_info l;
-        int rc = store_tx_list_get(tx, job->account, b->list_ids[i], a, &l);
+        int rc = store_tx_list_get(tx, account, list_ids[i], a, &l);
         if (rc == STORE_OK)
-            live->lists[live->list_count++] = b->list_ids[i];
+            live->lists[live->list_count++] = list_ids[i];
         else if (rc != STORE_NOT_FOUND)
             return STORE_ERROR;
     }
@@ -61,7 +54,7 @@ static int load_live(store_tx *tx, const job_row *job, const upsert_batch *b, ar
 
 /* After a contact was written: lists, alternate-email index. */
 static int after_write(store_tx *tx, const job_row *job, const contact *c, const contact_input *in,
-                       const live_state *live)
+                       const upsert_live *live)
 {
     for (size_t i = 0; i < live->list_count; i++)
         if (store_tx_list_add(tx, job->account, live->lists[i], c->id) != STORE_OK)
@@ -86,10 +79,8 @@ static json_t *record_identifiers(const contact_input *in)
     return o;
 }
 
-/* Outcome of one record: 0 created/updated (counted), 1 record error written, or
- * STORE_ERROR. */
-static int apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
-                        const live_state *live, arena *scratch, job_counts *counts)
+int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
+                        const upsert_live *live, arena *scratch, job_counts *counts)
 {
     contact found[ID_TYPE_COUNT];
     int owner = -1;             /* index into found[] of the first match */
@@ -166,14 +157,14 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
     size_t from = (size_t)job->cursor;
     size_t to = from + budget < b->count ? from + budget : b->count;
     arena keep = ARENA_INIT, scratch = ARENA_INIT;
-    live_state live;
-    if (load_live(tx, job, b, &keep, &live) != STORE_OK) {
+    upsert_live live;
+    if (upsert_live_load(tx, job->account, b->list_ids, b->list_count, &keep, &live) != STORE_OK) {
         arena_release(&keep);
         return STORE_ERROR;
     }
     long applied = 0;
     for (size_t i = from; i < to; i++) {
-        int rc = apply_record(tx, job, &b->contacts[i], (int64_t)i, &live, &scratch, counts);
+        int rc = upsert_apply_record(tx, job, &b->contacts[i], (int64_t)i, &live, &scratch, counts);
         if (rc < 0) {
             applied = STORE_ERROR;
             break;

@@ -103,6 +103,17 @@ enum stmt_id {
     ST_LIST_MEMBER_IDS,
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
+    ST_CONTACT_SCAN,
+    ST_JOB_LIST,
+    ST_JOB_PAYLOAD_GET,
+    ST_JOB_ACCOUNT,
+    ST_EXPORT_TAIL,
+    ST_EXPORT_CHUNK_ADD,
+    ST_EXPORT_PURGE,
+    ST_EXPORT_FILES,
+    ST_EXPORT_CHUNK_NEXT,
+    ST_UPLOAD_CREATE,
+    ST_UPLOAD_GET,
     ST_COUNT
 };
 
@@ -264,11 +275,13 @@ static void build_sql(store_impl *s)
     s->sql[ST_JOB_PROGRESS] = xasprintf(
         "UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
         " errored=$6 WHERE seq=$7");
-    /* A finished job's payload is dropped, as on SQLite. */
+    /* A finished job's payload is dropped, as on SQLite, except an export's: it is the
+     * export's lasting description (file type, lists, download secret). */
     s->sql[ST_JOB_FINISH] = xasprintf(
         "UPDATE jobs SET status=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
-        " errored=$6, finished_at=$7, payload='\\x'::bytea, cursor=requested"
-        " WHERE seq=$8 AND status=0");
+        " errored=$6, finished_at=$7,"
+        " payload=CASE WHEN kind=%d THEN payload ELSE '\\x'::bytea END, cursor=requested"
+        " WHERE seq=$8 AND status=0", (int)JOB_EXPORT);
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
         " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
@@ -334,6 +347,44 @@ static void build_sql(store_impl *s)
         " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
     s->sql[ST_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
+    /* contacts.id is COLLATE "C": the comparison and the order are by bytes, as on
+     * SQLite, and walk the primary key (account_id, id). */
+    s->sql[ST_CONTACT_SCAN] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND id>$2"
+        " ORDER BY id LIMIT $3", cols);
+    /* Read with binary results (for the payload): the integers are cast to BIGINT so
+     * that each arrives as 8 bytes. */
+    s->sql[ST_JOB_LIST] = xasprintf(
+        "SELECT id, kind::bigint, status::bigint, requested, created, updated, deleted, errored,"
+        " accepted_at, COALESCE(finished_at,0), payload FROM jobs"
+        " WHERE account_id=$1 AND kind=$2 ORDER BY seq DESC LIMIT $3");
+    /* The payload is gone when the job finished (it is left empty, where SQLite deletes
+     * its row), unless the job is an export: report those as absent, as SQLite does. */
+    s->sql[ST_JOB_PAYLOAD_GET] = xasprintf(
+        "SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
+        (int)JOB_EXPORT);
+    s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=$1");
+    s->sql[ST_EXPORT_TAIL] = xasprintf(
+        "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes)::bigint FROM"
+        " export_chunks x WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no)"
+        " FROM export_chunks c WHERE c.job_seq=$1 ORDER BY c.chunk_no DESC LIMIT 1");
+    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
+        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
+        " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING");
+    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<$1");
+    s->sql[ST_EXPORT_FILES] = xasprintf(
+        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+        " WHERE j.id=$1 AND j.account_id=$2");
+    /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
+    s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
+        "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+        " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
+        " ORDER BY c.chunk_no LIMIT 1");
+    s->sql[ST_UPLOAD_CREATE] = xasprintf(
+        "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
+        " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
+    s->sql[ST_UPLOAD_GET] = xasprintf(
+        "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
     free(cols);
     free(marks);
     free(set);
@@ -1728,6 +1779,276 @@ static int pgs_tx_list_remove(store_tx_impl *tx, int64_t account, const char *li
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
+/* ---- scans ------------------------------------------------------------------------- */
+
+static int contact_scan(store_impl *s, conn *c, int64_t account, const char *after_id,
+                        int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    /* "" sorts before every id: from the first */
+    p_text(&p, after_id ? after_id : "");
+    p_int(&p, limit);
+    return collect_contacts(s, c, ST_CONTACT_SCAN, &p, a, rows, count);
+}
+
+static int pgs_contact_scan(store_impl *s, int64_t account, const char *after_id, int64_t limit,
+                            arena *a, contact **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_scan(s, c, account, after_id, limit, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_contact_scan(store_tx_impl *tx, int64_t account, const char *after_id,
+                               int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    return contact_scan(tx->s, tx->s->writer, account, after_id, limit, a, rows, count);
+}
+
+/* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
+
+/* An integer column of a binary-format result: big-endian two's complement of 2, 4 or 8
+ * bytes (SMALLINT, INTEGER, BIGINT); 0 when NULL. */
+static int64_t get_int_bin(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
+    int n = PQgetlength(r, row, col);
+    uint64_t u = 0;
+    for (int i = 0; i < n && i < 8; i++)
+        u = u << 8 | v[i];
+    if (n == 2)
+        return (int16_t)(uint16_t)u;
+    if (n == 4)
+        return (int32_t)(uint32_t)u;
+    return (int64_t)u;
+}
+
+/* A BYTEA column of a binary-format result, copied NUL-terminated into a. */
+static const char *get_bytes_bin(const PGresult *r, int row, int col, arena *a, size_t *len)
+{
+    size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
+    *len = n;
+    return arena_strndup(a, n ? PQgetvalue(r, row, col) : "", n);
+}
+
+static int pgs_job_list(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
+                        job_listing **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, (int64_t)kind);
+    p_int(&p, limit);
+    int rc;
+    /* Binary results: a payload may be megabytes, which hex text would double. */
+    PGresult *r = run_fmt(s, c, ST_JOB_LIST, &p, 1, &rc);
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        job_listing *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
+        for (size_t i = 0; i < n; i++) {
+            int row = (int)i;
+            job_listing *l = &out[i];
+            memset(l, 0, sizeof *l);
+            snprintf(l->info.id, sizeof l->info.id, "%.*s", PQgetlength(r, row, 0),
+                     PQgetvalue(r, row, 0));
+            l->info.kind = (job_kind)get_int_bin(r, row, 1);
+            l->info.status = (job_status)get_int_bin(r, row, 2);
+            l->info.counts.requested = get_int_bin(r, row, 3);
+            l->info.counts.created = get_int_bin(r, row, 4);
+            l->info.counts.updated = get_int_bin(r, row, 5);
+            l->info.counts.deleted = get_int_bin(r, row, 6);
+            l->info.counts.errored = get_int_bin(r, row, 7);
+            l->info.accepted_at = get_int_bin(r, row, 8);
+            l->info.finished_at = get_int_bin(r, row, 9);
+            l->payload = get_bytes_bin(r, row, 10, a, &l->payload_len);
+        }
+        *rows = out;
+        *count = n;
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_job_payload_get(store_impl *s, int64_t account, const char *id, arena *a,
+                               const char **payload, size_t *len)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, id);
+    p_int(&p, account);
+    int rc;
+    PGresult *r = run_fmt(s, c, ST_JOB_PAYLOAD_GET, &p, 1, &rc);
+    if (r && PQntuples(r) == 0)
+        rc = STORE_NOT_FOUND;
+    else if (r)
+        *payload = get_bytes_bin(r, 0, 0, a, len);
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_job_account(store_impl *s, const char *id, int64_t *account)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, id);
+    int rc = single_int(s, c, ST_JOB_ACCOUNT, &p, account);
+    reader_release(s, c);
+    return rc;
+}
+
+/* ---- export files ---------------------------------------------------------------- */
+
+static int pgs_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
+{
+    store_impl *s = tx->s;
+    memset(out, 0, sizeof *out);
+    params p = {0};
+    p_int(&p, job_seq);
+    int rc;
+    PGresult *r = run(s, s->writer, ST_EXPORT_TAIL, &p, &rc);
+    if (r && PQntuples(r) > 0) {
+        out->file_no = get_int(r, 0, 0);
+        out->chunk_no = get_int(r, 0, 1);
+        out->last_id = get_text(r, 0, 2, a);
+        out->file_bytes = get_int(r, 0, 3);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
+                                   int64_t chunk_no, const char *last_id, const void *data,
+                                   size_t len, int64_t expires_at)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, job_seq);
+    p_int(&p, chunk_no);
+    p_int(&p, file_no);
+    p_text(&p, last_id);
+    p_int(&p, (int64_t)len);
+    p_bytes(&p, data, len);
+    p_int(&p, expires_at);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_EXPORT_CHUNK_ADD, &p, &changes);
+    /* a chunk of that number exists already (ON CONFLICT kept the transaction usable) */
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, now_ms);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_EXPORT_PURGE, &p, &changes);
+    if (rc == STORE_OK && deleted)
+        *deleted = changes;
+    return rc;
+}
+
+static int pgs_export_file_count(store_impl *s, int64_t account, const char *job_id,
+                                 int64_t *files)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, job_id);
+    p_int(&p, account);
+    int rc = single_int(s, c, ST_EXPORT_FILES, &p, files);
+    reader_release(s, c);
+    /* The aggregate always has a row, except for an id that is not UTF-8, which
+     * names no job: no files, as SQLite answers. */
+    if (rc == STORE_NOT_FOUND) {
+        *files = 0;
+        rc = STORE_OK;
+    }
+    return rc;
+}
+
+static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
+                                 int64_t file_no, int64_t after_chunk, arena *a,
+                                 int64_t *chunk_no, const char **data, size_t *len)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, job_id);
+    p_int(&p, account);
+    p_int(&p, file_no);
+    p_int(&p, after_chunk);
+    int rc;
+    PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
+    if (r && PQntuples(r) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else if (r) {
+        *chunk_no = get_int_bin(r, 0, 0);
+        *data = get_bytes_bin(r, 0, 1, a, len);
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+/* ---- import uploads ---------------------------------------------------------------- */
+
+static int pgs_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
+                                const char *token, const char *spec, int64_t created_at)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_text(&p, job_id);
+    p_int(&p, account);
+    p_text(&p, token);
+    p_text(&p, spec);
+    p_int(&p, created_at);
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_UPLOAD_CREATE, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_text(&p, job_id);
+    int rc;
+    PGresult *r = run(s, c, ST_UPLOAD_GET, &p, &rc);
+    if (r && PQntuples(r) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else if (r) {
+        out->account = get_int(r, 0, 0);
+        out->token = get_text(r, 0, 1, a);
+        out->spec = get_text(r, 0, 2, a);
+        out->created_at = get_int(r, 0, 3);
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
 /* ---- the backend table ------------------------------------------------------------- */
 
 const store_backend postgres_backend = {
@@ -1780,6 +2101,18 @@ const store_backend postgres_backend = {
     .tx_list_member_ids = pgs_tx_list_member_ids,
     .tx_list_add = pgs_tx_list_add,
     .tx_list_remove = pgs_tx_list_remove,
+    .contact_scan = pgs_contact_scan,
+    .tx_contact_scan = pgs_tx_contact_scan,
+    .job_list = pgs_job_list,
+    .job_payload_get = pgs_job_payload_get,
+    .job_account = pgs_job_account,
+    .tx_export_tail = pgs_tx_export_tail,
+    .tx_export_chunk_add = pgs_tx_export_chunk_add,
+    .tx_export_purge = pgs_tx_export_purge,
+    .export_file_count = pgs_export_file_count,
+    .export_chunk_next = pgs_export_chunk_next,
+    .tx_upload_create = pgs_tx_upload_create,
+    .upload_get = pgs_upload_get,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,

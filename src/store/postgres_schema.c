@@ -2,8 +2,10 @@
  * postgres_schema: see postgres_schema.h.
  *
  * The same tables, columns and indexes as sqlite_schema.c (migrations 1 and 2 there are
- * migration 1 here), in PostgreSQL's types: BIGINT for integers and millisecond times,
- * BYTEA for the key hash and job payloads, TEXT for strings and JSON. Text columns that
+ * migration 1 here; SQLite's 3 has no counterpart, since PostgreSQL keeps a large payload
+ * out of line and an UPDATE of the job row does not rewrite it; SQLite's 4 is 3 here),
+ * in PostgreSQL's types: BIGINT for integers and millisecond times, BYTEA for the key
+ * hash, job payloads and export chunks, TEXT for strings and JSON. Text columns that
  * are compared, sorted or indexed use the "C" collation, so ordering is by bytes as in
  * SQLite whatever locale the database was created with, and lower() folds ASCII only,
  * as SQLite's does. Identifier columns are NULL when unset so the partial unique indexes
@@ -118,6 +120,26 @@ const char *const postgres_migrations[] = {
     "CREATE UNIQUE INDEX contacts_by_phone_number_id ON contacts(account_id, phone_number_id);"
     "CREATE UNIQUE INDEX contacts_by_external_id ON contacts(account_id, external_id);"
     "CREATE UNIQUE INDEX contacts_by_anonymous_id ON contacts(account_id, anonymous_id);",
+
+    /* 3: export files, import uploads, jobs by kind (GET /exports): migration 4 of
+     * sqlite_schema.c. A chunk's data is one slice of an export file, kept as bytes. */
+    "CREATE TABLE export_chunks ("
+    "  job_seq BIGINT NOT NULL,"
+    "  chunk_no BIGINT NOT NULL,"
+    "  file_no BIGINT NOT NULL,"
+    "  last_id TEXT COLLATE \"C\","
+    "  bytes BIGINT NOT NULL,"
+    "  data BYTEA NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (job_seq, chunk_no));"
+    "CREATE INDEX export_chunks_expiry ON export_chunks(expires_at);"
+    "CREATE TABLE import_uploads ("
+    "  job_id TEXT COLLATE \"C\" PRIMARY KEY,"
+    "  account_id BIGINT NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);",
 };
 
 const int postgres_migration_count =

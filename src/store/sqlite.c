@@ -77,6 +77,17 @@ enum stmt_id {
     ST_LIST_MEMBER_IDS,
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
+    ST_CONTACT_SCAN,
+    ST_JOB_LIST,
+    ST_JOB_PAYLOAD_GET,
+    ST_JOB_ACCOUNT,
+    ST_EXPORT_TAIL,
+    ST_EXPORT_CHUNK_ADD,
+    ST_EXPORT_PURGE,
+    ST_EXPORT_FILES,
+    ST_EXPORT_CHUNK_NEXT,
+    ST_UPLOAD_CREATE,
+    ST_UPLOAD_GET,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -221,7 +232,11 @@ static void build_sql(store_impl *s)
      * and read through by every status poll. */
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM job_payloads WHERE job_seq=?");
     s->sql[ST_JOB_PAYLOAD_INSERT] = xasprintf("INSERT INTO job_payloads(job_seq, payload) VALUES(?,?)");
-    s->sql[ST_JOB_PAYLOAD_DELETE] = xasprintf("DELETE FROM job_payloads WHERE job_seq=?");
+    /* An export's payload is its lasting description (file type, lists, download
+     * secret), so it outlives the job; every other payload goes when its job ends. */
+    s->sql[ST_JOB_PAYLOAD_DELETE] = xasprintf(
+        "DELETE FROM job_payloads WHERE job_seq=?1"
+        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE seq=?1 AND kind=%d)", (int)JOB_EXPORT);
     s->sql[ST_JOB_PROGRESS] = xasprintf(
         "UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
         " WHERE seq=?");
@@ -287,6 +302,37 @@ static void build_sql(store_impl *s)
         " VALUES(?,?,?,?)");
     s->sql[ST_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_SCAN] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id>?"
+        " ORDER BY id LIMIT ?", cols);
+    s->sql[ST_JOB_LIST] = xasprintf(
+        "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
+        " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
+        " LEFT JOIN job_payloads p ON p.job_seq=j.seq"
+        " WHERE j.account_id=? AND j.kind=? ORDER BY j.seq DESC LIMIT ?");
+    s->sql[ST_JOB_PAYLOAD_GET] = xasprintf(
+        "SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
+        " WHERE j.id=? AND j.account_id=?");
+    s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=?");
+    s->sql[ST_EXPORT_TAIL] = xasprintf(
+        "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes) FROM export_chunks x"
+        " WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no) FROM export_chunks c"
+        " WHERE c.job_seq=? ORDER BY c.chunk_no DESC LIMIT 1");
+    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
+        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
+        " VALUES(?,?,?,?,?,?,?)");
+    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<?");
+    s->sql[ST_EXPORT_FILES] = xasprintf(
+        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+        " WHERE j.id=? AND j.account_id=?");
+    s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
+        "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+        " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
+        " ORDER BY c.chunk_no LIMIT 1");
+    s->sql[ST_UPLOAD_CREATE] = xasprintf(
+        "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
+    s->sql[ST_UPLOAD_GET] = xasprintf(
+        "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
     s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
@@ -1607,6 +1653,279 @@ static int simple(store_tx_impl *tx, enum stmt_id id)
     return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
 }
 
+/* ---- scans ------------------------------------------------------------------------- */
+
+static int contact_scan(store_impl *s, conn *c, int64_t account, const char *after_id,
+                        int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_SCAN);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, after_id ? after_id : "");
+    sqlite3_bind_int64(st, 3, limit);
+    return collect_contacts(st, a, rows, count);
+}
+
+static int sqlite_contact_scan(store_impl *s, int64_t account, const char *after_id,
+                               int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_scan(s, c, account, after_id, limit, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_tx_contact_scan(store_tx_impl *tx, int64_t account, const char *after_id,
+                                  int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    return contact_scan(tx->s, tx->s->writer, account, after_id, limit, a, rows, count);
+}
+
+/* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
+
+static const char *col_blob(sqlite3_stmt *st, int i, arena *a, size_t *len)
+{
+    int n = sqlite3_column_bytes(st, i);
+    const void *p = sqlite3_column_blob(st, i);
+    *len = (size_t)n;
+    return arena_strndup(a, p ? p : "", (size_t)n);
+}
+
+static int sqlite_job_list(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
+                           job_listing **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_LIST);
+    int rc = st ? STORE_OK : STORE_ERROR;
+    size_t n = 0, cap = 0;
+    job_listing *out = NULL;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        sqlite3_bind_int(st, 2, (int)kind);
+        sqlite3_bind_int64(st, 3, limit);
+        for (;;) {
+            int r = sqlite3_step(st);
+            if (r != SQLITE_ROW) {
+                if (r != SQLITE_DONE)
+                    rc = STORE_ERROR;
+                break;
+            }
+            out = arena_grow(a, out, n, &cap, sizeof *out);
+            job_listing *l = &out[n++];
+            memset(l, 0, sizeof *l);
+            snprintf(l->info.id, sizeof l->info.id, "%s", (const char *)sqlite3_column_text(st, 0));
+            l->info.kind = (job_kind)sqlite3_column_int(st, 1);
+            l->info.status = (job_status)sqlite3_column_int(st, 2);
+            l->info.counts.requested = sqlite3_column_int64(st, 3);
+            l->info.counts.created = sqlite3_column_int64(st, 4);
+            l->info.counts.updated = sqlite3_column_int64(st, 5);
+            l->info.counts.deleted = sqlite3_column_int64(st, 6);
+            l->info.counts.errored = sqlite3_column_int64(st, 7);
+            l->info.accepted_at = sqlite3_column_int64(st, 8);
+            l->info.finished_at = sqlite3_column_int64(st, 9);
+            l->payload = col_blob(st, 10, a, &l->payload_len);
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
+static int sqlite_job_payload_get(store_impl *s, int64_t account, const char *id, arena *a,
+                                  const char **payload, size_t *len)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_PAYLOAD_GET);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, account);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *payload = col_blob(st, 0, a, len);
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_job_account(store_impl *s, const char *id, int64_t *account)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_ACCOUNT);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, id);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *account = sqlite3_column_int64(st, 0);
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+/* ---- export files ---------------------------------------------------------------- */
+
+static int sqlite_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_TAIL);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, job_seq);
+    memset(out, 0, sizeof *out);
+    int r = sqlite3_step(st);
+    int rc = STORE_OK;
+    if (r == SQLITE_ROW) {
+        out->file_no = sqlite3_column_int64(st, 0);
+        out->chunk_no = sqlite3_column_int64(st, 1);
+        out->last_id = col_text(st, 2, a);
+        out->file_bytes = sqlite3_column_int64(st, 3);
+    } else if (r != SQLITE_DONE) {
+        rc = STORE_ERROR;
+    }
+    done(st);
+    return rc;
+}
+
+static int sqlite_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
+                                      int64_t chunk_no, const char *last_id, const void *data,
+                                      size_t len, int64_t expires_at)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_CHUNK_ADD);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, job_seq);
+    sqlite3_bind_int64(st, 2, chunk_no);
+    sqlite3_bind_int64(st, 3, file_no);
+    bind_text(st, 4, last_id);
+    sqlite3_bind_int64(st, 5, (int64_t)len);
+    sqlite3_bind_blob64(st, 6, len ? data : "", len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, expires_at);
+    return step_done(s->writer->db, st);
+}
+
+static int sqlite_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_PURGE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc = step_done(s->writer->db, st);
+    if (rc == STORE_OK && deleted)
+        *deleted = sqlite3_changes(s->writer->db);
+    return rc;
+}
+
+static int sqlite_export_file_count(store_impl *s, int64_t account, const char *job_id,
+                                    int64_t *files)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_EXPORT_FILES);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, job_id);
+        sqlite3_bind_int64(st, 2, account);
+        rc = single_int(st, files);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
+                                    int64_t file_no, int64_t after_chunk, arena *a,
+                                    int64_t *chunk_no, const char **data, size_t *len)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_EXPORT_CHUNK_NEXT);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, job_id);
+        sqlite3_bind_int64(st, 2, account);
+        sqlite3_bind_int64(st, 3, file_no);
+        sqlite3_bind_int64(st, 4, after_chunk);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *chunk_no = sqlite3_column_int64(st, 0);
+            *data = col_blob(st, 1, a, len);
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
+/* ---- import uploads ---------------------------------------------------------------- */
+
+static int sqlite_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
+                                   const char *token, const char *spec, int64_t created_at)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_CREATE);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int64(st, 2, account);
+    bind_text(st, 3, token);
+    bind_text(st, 4, spec);
+    sqlite3_bind_int64(st, 5, created_at);
+    return step_done(s->writer->db, st);
+}
+
+static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_UPLOAD_GET);
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, job_id);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            out->account = sqlite3_column_int64(st, 0);
+            out->token = col_text(st, 1, a);
+            out->spec = col_text(st, 2, a);
+            out->created_at = sqlite3_column_int64(st, 3);
+            rc = STORE_OK;
+        } else if (r == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        }
+        done(st);
+    }
+    reader_release(s, c);
+    return rc;
+}
+
 static int sqlite_tx_savepoint(store_tx_impl *tx) { return simple(tx, ST_SAVEPOINT); }
 static int sqlite_tx_savepoint_release(store_tx_impl *tx) { return simple(tx, ST_RELEASE); }
 
@@ -1668,6 +1987,18 @@ const store_backend sqlite_backend = {
     .tx_list_member_ids = sqlite_tx_list_member_ids,
     .tx_list_add = sqlite_tx_list_add,
     .tx_list_remove = sqlite_tx_list_remove,
+    .contact_scan = sqlite_contact_scan,
+    .tx_contact_scan = sqlite_tx_contact_scan,
+    .job_list = sqlite_job_list,
+    .job_payload_get = sqlite_job_payload_get,
+    .job_account = sqlite_job_account,
+    .tx_export_tail = sqlite_tx_export_tail,
+    .tx_export_chunk_add = sqlite_tx_export_chunk_add,
+    .tx_export_purge = sqlite_tx_export_purge,
+    .export_file_count = sqlite_export_file_count,
+    .export_chunk_next = sqlite_export_chunk_next,
+    .tx_upload_create = sqlite_tx_upload_create,
+    .upload_get = sqlite_upload_get,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,

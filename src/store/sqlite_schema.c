@@ -107,6 +107,25 @@ const char *const sqlite_migrations[] = {
     "  payload BLOB NOT NULL);"
     "INSERT INTO job_payloads(job_seq, payload) SELECT seq, payload FROM jobs WHERE status = 0;"
     "UPDATE jobs SET payload = x'' WHERE payload != x'';",
+
+    /* 4: export files, import uploads, jobs by kind (GET /exports) */
+    "CREATE TABLE export_chunks ("
+    "  job_seq INTEGER NOT NULL,"
+    "  chunk_no INTEGER NOT NULL,"
+    "  file_no INTEGER NOT NULL,"
+    "  last_id TEXT,"
+    "  bytes INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_seq, chunk_no));"
+    "CREATE INDEX export_chunks_expiry ON export_chunks(expires_at);"
+    "CREATE TABLE import_uploads ("
+    "  job_id TEXT PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -324,3 +324,74 @@ void store_tx_savepoint_rollback(store_tx *tx)
 {
     tx->be->tx_savepoint_rollback(tx->impl);
 }
+
+int store_contact_scan(store *s, int64_t account, const char *after_id, int64_t limit, arena *a,
+                       contact **rows, size_t *count)
+{
+    return s->be->contact_scan(s->impl, account, after_id, limit, a, rows, count);
+}
+
+int store_tx_contact_scan(store_tx *tx, int64_t account, const char *after_id, int64_t limit,
+                          arena *a, contact **rows, size_t *count)
+{
+    return tx->be->tx_contact_scan(tx->impl, account, after_id, limit, a, rows, count);
+}
+
+int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, arena *a,
+                   job_listing **rows, size_t *count)
+{
+    return s->be->job_list(s->impl, account, kind, limit, a, rows, count);
+}
+
+int store_job_payload_get(store *s, int64_t account, const char *id, arena *a,
+                          const char **payload, size_t *len)
+{
+    return s->be->job_payload_get(s->impl, account, id, a, payload, len);
+}
+
+int store_job_account(store *s, const char *id, int64_t *account)
+{
+    return s->be->job_account(s->impl, id, account);
+}
+
+int store_tx_export_tail(store_tx *tx, int64_t job_seq, arena *a, export_tail *out)
+{
+    return tx->be->tx_export_tail(tx->impl, job_seq, a, out);
+}
+
+int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, int64_t chunk_no,
+                              const char *last_id, const void *data, size_t len,
+                              int64_t expires_at)
+{
+    return tx->be->tx_export_chunk_add(tx->impl, job_seq, file_no, chunk_no, last_id, data, len,
+                                       expires_at);
+}
+
+int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted)
+{
+    return tx->be->tx_export_purge(tx->impl, now_ms, deleted);
+}
+
+int store_export_file_count(store *s, int64_t account, const char *job_id, int64_t *files)
+{
+    return s->be->export_file_count(s->impl, account, job_id, files);
+}
+
+int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
+                            int64_t after_chunk, arena *a, int64_t *chunk_no,
+                            const char **data, size_t *len)
+{
+    return s->be->export_chunk_next(s->impl, account, job_id, file_no, after_chunk, a, chunk_no,
+                                    data, len);
+}
+
+int store_tx_upload_create(store_tx *tx, int64_t account, const char *job_id, const char *token,
+                           const char *spec, int64_t created_at)
+{
+    return tx->be->tx_upload_create(tx->impl, account, job_id, token, spec, created_at);
+}
+
+int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out)
+{
+    return s->be->upload_get(s->impl, job_id, a, out);
+}

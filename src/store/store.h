@@ -191,6 +191,75 @@ int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const 
 /* STORE_NOT_FOUND when the contact was not in the list. */
 int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id);
 
+/* ---- scans -------------------------------------------------------------------------- */
+
+/* Up to limit contacts of the account whose id sorts after after_id (NULL: from the
+ * first), in id order, each with its list_ids. Paging with the last id seen walks every
+ * contact once (exports, SGQL search). */
+int store_contact_scan(store *s, int64_t account, const char *after_id, int64_t limit, arena *a,
+                       contact **rows, size_t *count);
+int store_tx_contact_scan(store_tx *tx, int64_t account, const char *after_id, int64_t limit,
+                          arena *a, contact **rows, size_t *count);
+
+/* ---- jobs by kind, payloads, capability lookups -------------------------------------- */
+
+typedef struct job_listing {
+    job_info info;
+    const char *payload;            /* NUL-terminated copy of the stored payload */
+    size_t payload_len;
+} job_listing;
+
+/* The account's jobs of one kind, newest first, at most limit, with their payloads. */
+int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, arena *a,
+                   job_listing **rows, size_t *count);
+/* The stored payload of a job (NUL-terminated copy in a). */
+int store_job_payload_get(store *s, int64_t account, const char *id, arena *a,
+                          const char **payload, size_t *len);
+/* The account a job belongs to. Only for URLs that carry their own secret (export
+ * downloads, import uploads): the caller checks that secret before reading anything. */
+int store_job_account(store *s, const char *id, int64_t *account);
+
+/* ---- export files ------------------------------------------------------------------
+ * An export job writes its files as chunks (one per slice of contacts), numbered from 1
+ * across the job; file_no says which file a chunk belongs to. */
+
+typedef struct export_tail {
+    int64_t file_no;                /* 0: no chunk written yet */
+    int64_t chunk_no;
+    int64_t file_bytes;             /* bytes in file file_no so far */
+    const char *last_id;            /* the last contact id the job has read, or NULL */
+} export_tail;
+
+int store_tx_export_tail(store_tx *tx, int64_t job_seq, arena *a, export_tail *out);
+int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, int64_t chunk_no,
+                              const char *last_id, const void *data, size_t len,
+                              int64_t expires_at);
+/* Delete every chunk whose expires_at is before now_ms. */
+int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted);
+/* The number of files an export has (0 before its first chunk). */
+int store_export_file_count(store *s, int64_t account, const char *job_id, int64_t *files);
+/* The first chunk of file file_no numbered above after_chunk: STORE_NOT_FOUND past the
+ * last one. data is a copy in a. */
+int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
+                            int64_t after_chunk, arena *a, int64_t *chunk_no,
+                            const char **data, size_t *len);
+
+/* ---- import uploads ----------------------------------------------------------------
+ * PUT /contacts/imports reserves a job id and an upload URL; the job itself is submitted
+ * when the file arrives. */
+
+typedef struct import_upload {
+    int64_t account;
+    const char *token;              /* the secret in the upload URL */
+    const char *spec;               /* JSON: {"field_mappings": [...], "list_ids": [...]} */
+    int64_t created_at;
+} import_upload;
+
+int store_tx_upload_create(store_tx *tx, int64_t account, const char *job_id, const char *token,
+                           const char *spec, int64_t created_at);
+/* Looked up by job id alone: the caller compares the token (or the account). */
+int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out);
+
 /* ---- transactions ---------------------------------------------------------------- */
 
 /* A nested savepoint inside the write transaction, so one operation of a group commit

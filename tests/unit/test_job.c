@@ -63,7 +63,10 @@ static void test_names(void)
     CHECK(job_kind_valid(JOB_DELETE_CONTACTS));
     CHECK(job_kind_valid(JOB_LIST_REMOVE));
     CHECK(!job_kind_valid(0));
-    CHECK(!job_kind_valid(JOB_LIST_REMOVE + 1));
+    CHECK(job_kind_valid(JOB_IMPORT));
+    CHECK(job_kind_valid(JOB_EXPORT));
+    CHECK_STR(job_kind_type_name(JOB_IMPORT), "upsert");
+    CHECK(!job_kind_valid(JOB_EXPORT + 1));
     CHECK(!job_kind_valid(-1));
 }
 

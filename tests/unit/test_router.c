@@ -12,11 +12,11 @@ static void h_ids(http_request *r) { (void)r; }
 static void h_two(http_request *r) { (void)r; }
 
 static const http_route routes[] = {
-    {"GET", "/v3/marketing/contacts/count", h_count, 0, 0},
-    {"GET", "/v3/marketing/contacts/{}", h_get, 0, 0},
-    {"PUT", "/v3/marketing/contacts", h_upsert, 1024, ROUTE_WRITE},
-    {"DELETE", "/v3/marketing/contacts/{}/identifiers", h_ids, 0, ROUTE_WRITE},
-    {"GET", "/a/{}/b/{}", h_two, 0, 0},
+    {"GET", "/v3/marketing/contacts/count", h_count, 0, 0, NULL},
+    {"GET", "/v3/marketing/contacts/{}", h_get, 0, 0, NULL},
+    {"PUT", "/v3/marketing/contacts", h_upsert, 1024, ROUTE_WRITE, NULL},
+    {"DELETE", "/v3/marketing/contacts/{}/identifiers", h_ids, 0, ROUTE_WRITE, NULL},
+    {"GET", "/a/{}/b/{}", h_two, 0, 0, NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,4 +1,7 @@
-/* Unit tests of store/sqlite against a real database file in a temporary directory. */
+/* Unit tests of store/sqlite against a real database file in a temporary directory; the
+ * tests of scans, job listings, export files and import uploads run on PostgreSQL too
+ * when CONTACTD_TEST_PG gives the URL of a test cluster (scripts/pg-test-cluster). */
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +14,15 @@
 
 static char tmpdir[256];
 static char dbpath[300];
+/* What open_store opens: dbpath, or a PostgreSQL conninfo for the cases run there. */
+static const char *store_path = dbpath;
 
 static store *open_store(void)
 {
     char err[512] = "";
-    store *s = store_open(dbpath, err, sizeof err);
+    store *s = store_open(store_path, err, sizeof err);
     if (!s)
-        fprintf(stderr, "store_open(%s): %s\n", dbpath, err);
+        fprintf(stderr, "store_open(%s): %s\n", store_path, err);
     REQUIRE(s != NULL);
     return s;
 }
@@ -53,7 +58,8 @@ static void test_migrations(void)
     CHECK_INT(sqlite3_step(st), SQLITE_ROW);
     CHECK(sqlite3_column_int(st, 0) >= 1);
     sqlite3_finalize(st);
-    static const char *const tables[] = {"accounts", "api_keys", "contacts", "jobs", "job_errors"};
+    static const char *const tables[] = {"accounts", "api_keys", "contacts", "jobs", "job_errors",
+                                         "export_chunks", "import_uploads"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
                                    -1, &st, NULL) == SQLITE_OK);
@@ -589,6 +595,384 @@ static void test_jobs(void)
     store_close(s);
 }
 
+/* ---- scans, jobs by kind, export files, import uploads ------------------------------
+ * These run on SQLite and, when CONTACTD_TEST_PG names a PostgreSQL cluster, again on
+ * a fresh database there (see main), so the two backends are held to the same answers. */
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void test_contact_scan(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "scan-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "scan-two", &other), STORE_OK);
+    enum { N = 5 };
+    contact cs[N];
+    char emails[N][40];
+    const char *sorted[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(emails[i], sizeof emails[i], "scan%d@example.com", i);
+        new_contact(&cs[i], emails[i], NULL, NULL, NULL);
+        sorted[i] = cs[i].id;
+    }
+    /* the extremes of the id space, so the order is tested at its ends too */
+    snprintf(cs[0].id, sizeof cs[0].id, "00000000-0000-4000-8000-000000000001");
+    snprintf(cs[1].id, sizeof cs[1].id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    for (int i = 0; i < N; i++)
+        CHECK_INT(store_tx_contact_insert(tx, acc, &cs[i]), STORE_OK);
+    qsort(sorted, N, sizeof sorted[0], cmp_str);
+    contact foreign;
+    new_contact(&foreign, "scan-foreign@example.com", NULL, NULL, NULL);
+    CHECK_INT(store_tx_contact_insert(tx, other, &foreign), STORE_OK);
+    /* one contact in one list: its row carries the list id */
+    char list_id[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(list_id) == 0);
+    CHECK_INT(store_tx_list_create(tx, acc, list_id, "scanned"), STORE_OK);
+    CHECK_INT(store_tx_list_add(tx, acc, list_id, cs[2].id), STORE_OK);
+    char want_lists[UUID_STR_LEN + 8];
+    snprintf(want_lists, sizeof want_lists, "[\"%s\"]", list_id);
+    commit(tx);
+
+    /* pages of 2 with the last id seen: every contact once, in byte order of id */
+    arena a = ARENA_INIT;
+    const char *after = NULL;
+    int seen = 0, pages = 0;
+    bool in_order = true, lists_ok = true;
+    for (;;) {
+        contact *rows = NULL;
+        size_t n = 99;
+        if (!CHECK_INT(store_contact_scan(s, acc, after, 2, &a, &rows, &n), STORE_OK))
+            break;
+        if (n == 0)
+            break;
+        CHECK(n <= 2);
+        pages++;
+        for (size_t i = 0; i < n && seen < N; i++, seen++) {
+            if (strcmp(rows[i].id, sorted[seen]) != 0)
+                in_order = false;
+            const char *want = strcmp(rows[i].id, cs[2].id) == 0 ? want_lists : "[]";
+            if (!rows[i].list_ids || strcmp(rows[i].list_ids, want) != 0) {
+                lists_ok = false;
+                fprintf(stderr, "    %s: list_ids %s, want %s\n", rows[i].id,
+                        rows[i].list_ids ? rows[i].list_ids : "(null)", want);
+            }
+            if (strcmp(rows[i].id, cs[2].id) == 0)
+                CHECK_STR(rows[i].field[CF_EMAIL], "scan2@example.com");
+        }
+        after = rows[n - 1].id;
+        if (pages > N)
+            break;
+    }
+    CHECK_INT(seen, N);
+    CHECK_INT(pages, 3);
+    CHECK(in_order);
+    CHECK(lists_ok);
+
+    /* after an id that is not stored: the next one above it */
+    contact *rows = NULL;
+    size_t n = 0;
+    CHECK_INT(store_contact_scan(s, acc, "00000000-0000-4000-8000-000000000000", 1, &a, &rows, &n),
+              STORE_OK);
+    if (CHECK_INT(n, 1))
+        CHECK_STR(rows[0].id, "00000000-0000-4000-8000-000000000001");
+    CHECK_INT(store_contact_scan(s, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows, &n),
+              STORE_OK);
+    CHECK_INT(n, 0);
+    /* the other account sees its own contact only */
+    CHECK_INT(store_contact_scan(s, other, NULL, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 1)) {
+        CHECK_STR(rows[0].id, foreign.id);
+        CHECK_STR(rows[0].list_ids, "[]");
+    }
+    CHECK_INT(store_contact_scan(s, 987654, NULL, 10, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 0);
+
+    /* inside the transaction, its own writes are scanned; a reader does not see them yet */
+    tx = begin(s);
+    contact late;
+    new_contact(&late, "scan-late@example.com", NULL, NULL, NULL);
+    snprintf(late.id, sizeof late.id, "ffffffff-ffff-4fff-bfff-fffffffffffg");
+    CHECK_INT(store_tx_contact_insert(tx, acc, &late), STORE_OK);
+    CHECK_INT(store_tx_contact_scan(tx, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows,
+                                    &n), STORE_OK);
+    if (CHECK_INT(n, 1)) {
+        CHECK_STR(rows[0].id, late.id);
+        CHECK_STR(rows[0].list_ids, "[]");
+    }
+    CHECK_INT(store_tx_contact_scan(tx, acc, NULL, 100, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, N + 1);
+    if (n == N + 1) {
+        CHECK_STR(rows[0].id, sorted[0]);
+        CHECK_STR(rows[N].id, late.id);
+    }
+    CHECK_INT(store_contact_scan(s, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows, &n),
+              STORE_OK);
+    CHECK_INT(n, 0);
+    store_tx_rollback(tx);
+
+    arena_release(&a);
+    store_close(s);
+}
+
+static void test_job_list_and_payloads(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "jl-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "jl-two", &other), STORE_OK);
+    job_new e1, u1, e2, ex;
+    make_job(&e1, acc, JOB_EXPORT, "{\"file_type\":\"csv\"}", 0);
+    make_job(&u1, acc, JOB_UPSERT, "{\"contacts\":[{\"email\":\"u@x.co\"}]}", 1);
+    /* a payload is bytes, not a C string: NULs and high bytes come back as they went */
+    static const char bin[] = {'a', 'b', '\0', 'c', (char)0xff, '\0', 'd'};
+    make_job(&e2, acc, JOB_EXPORT, "", 0);
+    e2.payload = bin;
+    e2.payload_len = sizeof bin;
+    make_job(&ex, other, JOB_EXPORT, "{\"other\":true}", 0);
+    int64_t seq_e1 = 0, seq_u1 = 0, seq_e2 = 0, seq_ex = 0;
+    CHECK_INT(store_tx_job_insert(tx, &e1, &seq_e1), STORE_OK);
+    CHECK_INT(store_tx_job_insert(tx, &u1, &seq_u1), STORE_OK);
+    CHECK_INT(store_tx_job_insert(tx, &e2, &seq_e2), STORE_OK);
+    CHECK_INT(store_tx_job_insert(tx, &ex, &seq_ex), STORE_OK);
+    commit(tx);
+
+    arena a = ARENA_INIT;
+    job_listing *rows = NULL;
+    size_t n = 0;
+    /* newest first, one kind, with payloads */
+    CHECK_INT(store_job_list(s, acc, JOB_EXPORT, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 2)) {
+        CHECK_STR(rows[0].info.id, e2.id);
+        CHECK_INT(rows[0].info.kind, JOB_EXPORT);
+        CHECK_INT(rows[0].info.status, JOB_PENDING);
+        CHECK_INT(rows[0].info.accepted_at, 1650000000000);
+        CHECK_INT(rows[0].info.finished_at, 0);
+        if (CHECK_INT(rows[0].payload_len, sizeof bin))
+            CHECK(memcmp(rows[0].payload, bin, sizeof bin) == 0);
+        CHECK_INT(rows[0].payload[rows[0].payload_len], '\0');
+        CHECK_STR(rows[1].info.id, e1.id);
+        CHECK_STR(rows[1].payload, "{\"file_type\":\"csv\"}");
+        CHECK_INT(rows[1].payload_len, strlen("{\"file_type\":\"csv\"}"));
+    }
+    CHECK_INT(store_job_list(s, acc, JOB_EXPORT, 1, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 1))
+        CHECK_STR(rows[0].info.id, e2.id);
+    CHECK_INT(store_job_list(s, acc, JOB_UPSERT, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 1)) {
+        CHECK_STR(rows[0].info.id, u1.id);
+        CHECK_INT(rows[0].info.counts.requested, 1);
+        CHECK_STR(rows[0].payload, u1.payload);
+    }
+    CHECK_INT(store_job_list(s, acc, JOB_DELETE_CONTACTS, 10, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(store_job_list(s, other, JOB_EXPORT, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 1))
+        CHECK_STR(rows[0].info.id, ex.id);
+
+    /* payloads while pending, by id and account */
+    const char *payload = NULL;
+    size_t len = 0;
+    CHECK_INT(store_job_payload_get(s, acc, e2.id, &a, &payload, &len), STORE_OK);
+    if (CHECK_INT(len, sizeof bin))
+        CHECK(memcmp(payload, bin, sizeof bin) == 0);
+    CHECK_INT(store_job_payload_get(s, acc, u1.id, &a, &payload, &len), STORE_OK);
+    CHECK_STR(payload, u1.payload);
+    CHECK_INT(store_job_payload_get(s, other, e1.id, &a, &payload, &len), STORE_NOT_FOUND);
+    CHECK_INT(store_job_payload_get(s, acc, "00000000-0000-4000-8000-000000000000", &a, &payload,
+                                    &len), STORE_NOT_FOUND);
+
+    /* finishing keeps an export's payload and drops an upsert's */
+    tx = begin(s);
+    job_counts done_counts = {.requested = 1, .created = 1};
+    CHECK_INT(store_tx_job_finish(tx, seq_e1, JOB_COMPLETED, &done_counts, 1650000001000), STORE_OK);
+    CHECK_INT(store_tx_job_finish(tx, seq_u1, JOB_COMPLETED, &done_counts, 1650000002000), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_job_payload_get(s, acc, e1.id, &a, &payload, &len), STORE_OK);
+    CHECK_STR(payload, "{\"file_type\":\"csv\"}");
+    CHECK_INT(len, strlen("{\"file_type\":\"csv\"}"));
+    CHECK_INT(store_job_payload_get(s, acc, u1.id, &a, &payload, &len), STORE_NOT_FOUND);
+    CHECK_INT(store_job_list(s, acc, JOB_EXPORT, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 2)) {
+        CHECK_STR(rows[1].info.id, e1.id);
+        CHECK_INT(rows[1].info.status, JOB_COMPLETED);
+        CHECK_INT(rows[1].info.finished_at, 1650000001000);
+        CHECK_INT(rows[1].info.counts.created, 1);
+        CHECK_STR(rows[1].payload, "{\"file_type\":\"csv\"}");
+    }
+    /* a finished upsert is still listed, with an empty payload */
+    CHECK_INT(store_job_list(s, acc, JOB_UPSERT, 10, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 1)) {
+        CHECK_INT(rows[0].info.status, JOB_COMPLETED);
+        CHECK_INT(rows[0].info.finished_at, 1650000002000);
+        CHECK_INT(rows[0].payload_len, 0);
+        CHECK_STR(rows[0].payload, "");
+    }
+
+    /* the account of a job, by id alone */
+    int64_t owner = 0;
+    CHECK_INT(store_job_account(s, e1.id, &owner), STORE_OK);
+    CHECK_INT(owner, acc);
+    CHECK_INT(store_job_account(s, ex.id, &owner), STORE_OK);
+    CHECK_INT(owner, other);
+    CHECK_INT(store_job_account(s, "00000000-0000-4000-8000-000000000000", &owner), STORE_NOT_FOUND);
+    /* an id that is not UTF-8 names no job (PostgreSQL would refuse it as text) */
+    CHECK_INT(store_job_account(s, "\xff\xfe", &owner), STORE_NOT_FOUND);
+
+    arena_release(&a);
+    store_close(s);
+}
+
+static void test_export_chunks(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "ex-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "ex-two", &other), STORE_OK);
+    job_new j;
+    make_job(&j, acc, JOB_EXPORT, "{\"file_type\":\"csv\"}", 0);
+    int64_t seq = 0;
+    CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+
+    arena a = ARENA_INIT;
+    export_tail t;
+    memset(&t, 0xAB, sizeof t);
+    CHECK_INT(store_tx_export_tail(tx, seq, &a, &t), STORE_OK);
+    CHECK_INT(t.file_no, 0);
+    CHECK_INT(t.chunk_no, 0);
+    CHECK_INT(t.file_bytes, 0);
+    CHECK_NULL(t.last_id);
+
+    static const char d1[] = {'e', 'm', 'a', 'i', 'l', '\n', '\0', (char)0x80, 'x', '\n'};
+    static const char d2[] = "a@b.co\n";
+    static const char d3[] = "c@d.co\n";
+    CHECK_INT(store_tx_export_chunk_add(tx, seq, 1, 1, "id-1", d1, sizeof d1, 5000), STORE_OK);
+    CHECK_INT(store_tx_export_chunk_add(tx, seq, 1, 2, "id-2", d2, strlen(d2), 5000), STORE_OK);
+    CHECK_INT(store_tx_export_tail(tx, seq, &a, &t), STORE_OK);
+    CHECK_INT(t.file_no, 1);
+    CHECK_INT(t.chunk_no, 2);
+    CHECK_INT(t.file_bytes, (int64_t)(sizeof d1 + strlen(d2)));
+    CHECK_STR(t.last_id, "id-2");
+    /* a chunk number taken: a conflict, and the transaction goes on */
+    CHECK_INT(store_tx_export_chunk_add(tx, seq, 1, 2, "id-x", "zz", 2, 5000), STORE_CONFLICT);
+    CHECK_INT(store_tx_export_chunk_add(tx, seq, 2, 3, "id-3", d3, strlen(d3), 9000), STORE_OK);
+    CHECK_INT(store_tx_export_tail(tx, seq, &a, &t), STORE_OK);
+    CHECK_INT(t.file_no, 2);
+    CHECK_INT(t.chunk_no, 3);
+    CHECK_INT(t.file_bytes, (int64_t)strlen(d3));
+    CHECK_STR(t.last_id, "id-3");
+    commit(tx);
+
+    int64_t files = -1;
+    CHECK_INT(store_export_file_count(s, acc, j.id, &files), STORE_OK);
+    CHECK_INT(files, 2);
+    files = -1;
+    CHECK_INT(store_export_file_count(s, other, j.id, &files), STORE_OK);
+    CHECK_INT(files, 0);
+    files = -1;
+    CHECK_INT(store_export_file_count(s, acc, "00000000-0000-4000-8000-000000000000", &files),
+              STORE_OK);
+    CHECK_INT(files, 0);
+
+    /* file 1 chunk by chunk, then file 2 */
+    int64_t chunk = 0;
+    const char *data = NULL;
+    size_t len = 0;
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 1);
+    if (CHECK_INT(len, sizeof d1))
+        CHECK(memcmp(data, d1, sizeof d1) == 0);
+    CHECK_INT(data[len], '\0');
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 2);
+    CHECK_INT(len, strlen(d2));
+    CHECK_STR(data, d2);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 2, 0, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 3);
+    CHECK_STR(data, d3);
+    CHECK_INT(store_export_chunk_next(s, other, j.id, 1, 0, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 3, 0, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+
+    /* purge: only what expired before now */
+    tx = begin(s);
+    int64_t deleted = -1;
+    CHECK_INT(store_tx_export_purge(tx, 5000, &deleted), STORE_OK);
+    CHECK_INT(deleted, 0);
+    CHECK_INT(store_tx_export_purge(tx, 6000, &deleted), STORE_OK);
+    CHECK_INT(deleted, 2);
+    commit(tx);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+    CHECK_INT(store_export_file_count(s, acc, j.id, &files), STORE_OK);
+    CHECK_INT(files, 2);
+    tx = begin(s);
+    CHECK_INT(store_tx_export_purge(tx, 9001, NULL), STORE_OK);
+    CHECK_INT(store_tx_export_tail(tx, seq, &a, &t), STORE_OK);
+    CHECK_INT(t.file_no, 0);
+    CHECK_NULL(t.last_id);
+    commit(tx);
+    CHECK_INT(store_export_file_count(s, acc, j.id, &files), STORE_OK);
+    CHECK_INT(files, 0);
+
+    arena_release(&a);
+    store_close(s);
+}
+
+static void test_uploads(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "up-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "up-two", &other), STORE_OK);
+    char id1[UUID_STR_LEN + 1], id2[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(id1) == 0);
+    REQUIRE(uuid_generate(id2) == 0);
+    const char *spec = "{\"field_mappings\":[\"_rf1_T\",null],\"list_ids\":[]}";
+    CHECK_INT(store_tx_upload_create(tx, acc, id1, "token-1", spec, 1650000000123), STORE_OK);
+    /* the same job id again, even for another account: refused, the first one stays,
+     * and the transaction goes on */
+    CHECK_INT(store_tx_upload_create(tx, other, id1, "token-x", "{}", 1), STORE_CONFLICT);
+    CHECK_INT(store_tx_upload_create(tx, other, id2, "token-2", "{}", 1650000000456), STORE_OK);
+    commit(tx);
+
+    arena a = ARENA_INIT;
+    import_upload u;
+    memset(&u, 0, sizeof u);
+    CHECK_INT(store_upload_get(s, id1, &a, &u), STORE_OK);
+    CHECK_INT(u.account, acc);
+    CHECK_STR(u.token, "token-1");
+    CHECK_STR(u.spec, spec);
+    CHECK_INT(u.created_at, 1650000000123);
+    CHECK_INT(store_upload_get(s, id2, &a, &u), STORE_OK);
+    CHECK_INT(u.account, other);
+    CHECK_STR(u.token, "token-2");
+    CHECK_STR(u.spec, "{}");
+    CHECK_INT(store_upload_get(s, "00000000-0000-4000-8000-000000000000", &a, &u), STORE_NOT_FOUND);
+    CHECK_INT(store_upload_get(s, "\xc3\x28", &a, &u), STORE_NOT_FOUND);
+
+    /* a rolled-back reservation leaves nothing */
+    char id3[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(id3) == 0);
+    tx = begin(s);
+    CHECK_INT(store_tx_upload_create(tx, acc, id3, "token-3", "{}", 1), STORE_OK);
+    store_tx_rollback(tx);
+    CHECK_INT(store_upload_get(s, id3, &a, &u), STORE_NOT_FOUND);
+
+    arena_release(&a);
+    store_close(s);
+}
+
 /* ---- durability -------------------------------------------------------------------- */
 
 static char saved_contact_id[UUID_STR_LEN + 1];
@@ -695,6 +1079,82 @@ static void test_read_during_tx(void)
     store_close(s);
 }
 
+/* ---- PostgreSQL ---------------------------------------------------------------------- */
+
+/* Append keyword='value' to a conninfo string, quoted as libpq wants. */
+static void conninfo_add(char *out, size_t size, const char *key, const char *val)
+{
+    size_t n = strlen(out);
+    n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s='", n ? " " : "", key);
+    for (const char *c = val; *c && n + 3 < size; c++) {
+        if (*c == '\'' || *c == '\\')
+            out[n++] = '\\';
+        out[n++] = *c;
+    }
+    if (n + 2 < size) {
+        out[n++] = '\'';
+        out[n] = '\0';
+    }
+}
+
+/* Create an empty database on the cluster at url (as the API tests do, so each run
+ * starts from nothing) and write a conninfo for it, dbname first (store_open knows it by
+ * that prefix). False when the cluster cannot be reached. */
+static bool pg_create_database(const char *url, char *name, size_t name_size, char *conninfo,
+                               size_t size)
+{
+    char id[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(id) == 0);
+    size_t k = (size_t)snprintf(name, name_size, "contactd_test_store_");
+    for (const char *c = id; *c && k + 1 < name_size; c++)
+        if (*c != '-')
+            name[k++] = *c;
+    name[k] = '\0';
+
+    PGconn *pg = PQconnectdb(url);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "CONTACTD_TEST_PG: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return false;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "CONTACTD_TEST_PG: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(pg);
+    if (!ok)
+        return false;
+
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &msg);
+    if (!opts) {
+        fprintf(stderr, "CONTACTD_TEST_PG: %s\n", msg ? msg : "cannot parse");
+        PQfreemem(msg);
+        return false;
+    }
+    conninfo[0] = '\0';
+    conninfo_add(conninfo, size, "dbname", name);
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val && strcmp(o->keyword, "dbname") != 0)
+            conninfo_add(conninfo, size, o->keyword, o->val);
+    PQconninfoFree(opts);
+    return true;
+}
+
+static void pg_drop_database(const char *url, const char *name)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (PQstatus(pg) == CONNECTION_OK) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+        PQclear(PQexec(pg, sql));
+    }
+    PQfinish(pg);
+}
+
 static void remove_db_files(void)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
@@ -720,11 +1180,30 @@ int main(void)
     RUN(test_read_during_tx);
     /* The job tests share the file; the reopen tests start from a fresh one. */
     RUN(test_jobs);
+    RUN(test_contact_scan);
+    RUN(test_job_list_and_payloads);
+    RUN(test_export_chunks);
+    RUN(test_uploads);
     remove_db_files();
     RUN(test_reopen_write);
     RUN(test_reopen_read);
 
     remove_db_files();
     rmdir(tmpdir);
+
+    const char *pg_url = getenv("CONTACTD_TEST_PG");
+    if (pg_url && *pg_url) {
+        static char pg_conninfo[1024];
+        char pg_name[80];
+        REQUIRE(pg_create_database(pg_url, pg_name, sizeof pg_name, pg_conninfo,
+                                   sizeof pg_conninfo));
+        store_path = pg_conninfo;
+        printf("test_store: PostgreSQL database %s\n", pg_name);
+        RUN(test_contact_scan);
+        RUN(test_job_list_and_payloads);
+        RUN(test_export_chunks);
+        RUN(test_uploads);
+        pg_drop_database(pg_url, pg_name);
+    }
     return check_summary("test_store");
 }

@@ -1,0 +1,439 @@
+/*
+ * contacts_import: CSV imports, in SendGrid's two steps.
+ *
+ *   PUT /v3/marketing/contacts/imports            200 {job_id, upload_uri, upload_headers}
+ *   PUT /v3/marketing/contacts/imports/{id}/upload?token=...   (the upload_uri)
+ *                                                 200 {job_id}: the file is stored and
+ *                                                 its job queued
+ *
+ * The first call checks the field mappings (reserved field ids such as "_rf2_T" for
+ * email, custom field ids, or custom field names as a contactd extension; null skips a
+ * column; read-only fields and unknown ids are refused; at least one identifier column is
+ * required) and the lists, then reserves a job id and an upload URL. The URL needs no
+ * API key (SendGrid's is a pre-signed S3 URL, and clients upload with plain curl): it
+ * carries a random token of its own, compared in constant time. Until the file arrives,
+ * GET /imports/{id} shows the job as pending.
+ *
+ * The upload is the file itself, plain or gzip-compressed (detected by its magic bytes,
+ * whatever the headers say). Its structure is checked before anything is stored, and a
+ * file that cannot be read is answered 400 with the line and the reason (the upload URL
+ * stays valid for a corrected file): bad gzip, not UTF-8, malformed quoting, a header
+ * whose column count differs from field_mappings, no data row, too many rows. Problems
+ * of single rows (an invalid email, a row with too few cells) do not stop the import:
+ * they are the job's per-record errors (jobs/import.c). The job is inserted by the job
+ * writer with the reserved id, in a savepoint, so a second upload of the same import is
+ * refused without disturbing any other write.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "api/api.h"
+#include "core/csv.h"
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+
+#define IMPORT_MAX_ROWS 1000000
+#define IMPORT_MAX_LISTS 100
+
+/* ---- PUT /imports ------------------------------------------------------------------ */
+
+typedef struct import_reserve {
+    http_request *req;
+    int64_t account;
+    char job_id[UUID_STR_LEN + 1];
+    char token[64];
+    char *spec;                     /* in the request arena */
+} import_reserve;
+
+static int reserve_op(store_tx *tx, void *arg)
+{
+    import_reserve *r = arg;
+    return store_tx_upload_create(tx, r->account, r->job_id, r->token, r->spec, time_now_ms());
+}
+
+static void reserve_done(void *ctx, int rc)
+{
+    import_reserve *r = ctx;
+    http_request *req = r->req;
+    if (rc != STORE_OK) {
+        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        return;
+    }
+    json_t *uri = json_sprintf("%s/v3/marketing/contacts/imports/%s/upload?token=%s",
+                               http_base_url(req), r->job_id, r->token);
+    json_t *headers = json_pack("[{s:s, s:s}]", "header", "Content-Type", "value", "text/csv");
+    http_resume_json(req, 200, json_pack("{s:s, s:o, s:o}", "job_id", r->job_id, "upload_uri", uri,
+                                         "upload_headers", headers));
+}
+
+static const reserved_field *reserved_by_id(const char *id)
+{
+    for (size_t i = 0; i < reserved_field_count; i++)
+        if (strcmp(reserved_fields[i].id, id) == 0)
+            return &reserved_fields[i];
+    return NULL;
+}
+
+/* Check field_mappings; returns the normalised array (custom names become ids) or NULL
+ * after adding errors. */
+static json_t *check_mappings(const json_t *maps, const field_catalog *fields, arena *a,
+                              errlist *errs)
+{
+    if (!maps) {
+        errlist_add(errs, "field_mappings", "field_mappings is required");
+        return NULL;
+    }
+    if (!json_is_array(maps) || json_array_size(maps) == 0 ||
+        json_array_size(maps) > CSV_MAX_FIELDS) {
+        errlist_add(errs, "field_mappings",
+                    "field_mappings must be an array of 1 to %d field ids or nulls", CSV_MAX_FIELDS);
+        return NULL;
+    }
+    json_t *out = json_array();
+    size_t before = errs->count;
+    bool has_identifier = false;
+    char *unknown = NULL;
+    size_t unknown_len = 0;
+    for (size_t i = 0; i < json_array_size(maps); i++) {
+        const json_t *m = json_array_get(maps, i);
+        char path[48];
+        snprintf(path, sizeof path, "field_mappings[%zu]", i);
+        if (json_is_null(m)) {
+            json_array_append_new(out, json_null());
+            continue;
+        }
+        if (!json_is_string(m)) {
+            errlist_add(errs, path, "a field mapping must be a field id or null");
+            continue;
+        }
+        const char *key = json_string_value(m);
+        const char *id = NULL;
+        const reserved_field *rf = reserved_by_id(key);
+        if (rf) {
+            if (rf->read_only) {
+                errlist_add(errs, path, "%s (%s) is read-only and cannot be imported", rf->id, rf->name);
+                continue;
+            }
+            int f = contact_field_lookup(rf->name);
+            if (f >= 0 && f < ID_TYPE_COUNT)
+                has_identifier = true;
+            id = rf->id;
+        } else {
+            const field_def *d = field_catalog_find(fields, key);
+            if (!d) {
+                size_t l = strlen(key);
+                char *grown = arena_alloc(a, unknown_len + l + 2);
+                if (unknown_len)
+                    memcpy(grown, unknown, unknown_len);
+                if (unknown_len)
+                    grown[unknown_len++] = ',';
+                memcpy(grown + unknown_len, key, l + 1);
+                unknown = grown;
+                unknown_len += l;
+                continue;
+            }
+            id = d->id;
+        }
+        for (size_t k = 0; k < json_array_size(out); k++) {
+            const char *prev = json_string_value(json_array_get(out, k));
+            if (prev && strcmp(prev, id) == 0) {
+                errlist_add(errs, path, "field %.60s is mapped to more than one column", key);
+                break;
+            }
+        }
+        json_array_append_new(out, json_string(id));
+    }
+    if (unknown)
+        errlist_add(errs, "field_mappings", "invalid custom field ids supplied - %.400s", unknown);
+    if (errs->count == before && !has_identifier)
+        errlist_add(errs, "field_mappings",
+                    "field_mappings must map a column to at least one identifier: email (_rf2_T), "
+                    "phone_number_id (_rf24_T), external_id (_rf25_T) or anonymous_id (_rf26_T)");
+    if (errs->count != before) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+void api_import_create(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    int64_t account = http_account(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"list_ids", "file_type", "field_mappings", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    json_t *ft = json_object_get(root, "file_type");
+    if (!ft)
+        errlist_add(&errs, "file_type", "file_type is required");
+    else if (!json_is_string(ft) || strcmp(json_string_value(ft), "csv") != 0)
+        errlist_add(&errs, "file_type", "file_type must be \"csv\"");
+    field_catalog fields;
+    if (store_fields_list(app->store, account, a, &fields) != STORE_OK) {
+        json_decref(root);
+        api_reply_store_error(req);
+        return;
+    }
+    json_t *maps = check_mappings(json_object_get(root, "field_mappings"), &fields, a, &errs);
+    size_t nlists = 0;
+    const char **lists = NULL;
+    if (json_object_get(root, "list_ids"))
+        lists = api_string_array(root, "list_ids", IMPORT_MAX_LISTS, "list id", NULL, NULL, a,
+                                 &errs, &nlists);
+    json_decref(root);
+    if (errs.count) {
+        json_decref(maps);
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    json_t *list_arr = json_array();
+    for (size_t i = 0; i < nlists; i++) {
+        list_info l;
+        int rc = uuid_valid(lists[i]) ? store_list_get(app->store, account, lists[i], a, &l)
+                                      : STORE_NOT_FOUND;
+        if (rc != STORE_OK) {
+            json_decref(maps);
+            json_decref(list_arr);
+            if (rc == STORE_NOT_FOUND)
+                http_reply_error(req, 404, "list_ids", "list %.60s not found", lists[i]);
+            else
+                api_reply_store_error(req);
+            return;
+        }
+        json_array_append_new(list_arr, json_string(lists[i]));
+    }
+    json_t *spec = json_pack("{s:o, s:o}", "field_mappings", maps, "list_ids", list_arr);
+    char *text = json_dumps(spec, JSON_COMPACT);
+    json_decref(spec);
+    import_reserve *r = arena_calloc(a, 1, sizeof *r);
+    r->req = req;
+    r->account = account;
+    r->spec = text ? arena_strdup(a, text) : NULL;
+    free(text);
+    if (!r->spec || uuid_generate(r->job_id) != 0 ||
+        random_base64url(r->token, sizeof r->token, 24) != 0) {
+        http_reply_error(req, 500, NULL, "internal error: no randomness");
+        return;
+    }
+    http_base_url(req);         /* cached before the writer thread answers */
+    api_submit_op(req, reserve_op, r, reserve_done);
+}
+
+/* ---- the upload --------------------------------------------------------------------- */
+
+/* Inflate a gzip body into a malloc'd buffer of at most max bytes. 0, or -1 with *why. */
+static int gunzip(const char *in, size_t len, size_t max, char **out, size_t *out_len,
+                  const char **why)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        *why = "the gzip stream cannot be read";
+        return -1;
+    }
+    size_t cap = len * 4 < max ? len * 4 + 4096 : max;
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    size_t used = 0;
+    int rc;
+    do {
+        if (used == cap) {
+            if (cap >= max) {
+                *why = "the file is larger than the import limit once decompressed";
+                goto fail;
+            }
+            cap = cap * 2 < max ? cap * 2 : max;
+            char *nb = realloc(buf, cap);
+            if (!nb)
+                abort();
+            buf = nb;
+        }
+        z.next_out = (Bytef *)buf + used;
+        z.avail_out = (uInt)(cap - used);
+        rc = inflate(&z, Z_NO_FLUSH);
+        used = cap - z.avail_out;
+        if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && z.avail_out == 0)) {
+            *why = "the file is not valid gzip";
+            goto fail;
+        }
+        if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+            *why = "the gzip stream is cut short";
+            goto fail;
+        }
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&z);
+    *out = buf;
+    *out_len = used;
+    return 0;
+fail:
+    inflateEnd(&z);
+    free(buf);
+    return -1;
+}
+
+typedef struct import_commit {
+    http_request *req;
+    job_new job;                    /* its payload lives in the request arena */
+} import_commit;
+
+/* The job takes the reserved id, so a second upload that raced past the check in
+ * api_import_upload fails here, in its own savepoint, without harming other writes. */
+static int commit_op(store_tx *tx, void *arg)
+{
+    import_commit *c = arg;
+    int64_t seq;
+    c->job.accepted_at = time_now_ms();
+    return store_tx_job_insert(tx, &c->job, &seq);
+}
+
+static void commit_done(void *ctx, int rc)
+{
+    import_commit *c = ctx;
+    if (rc == STORE_OK)
+        http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->job.id));
+    else if (rc == STORE_CONFLICT)
+        http_resume_json(c->req, 409, http_error_body(NULL, "this import's file was uploaded already"));
+    else
+        http_resume_json(c->req, 503, http_error_body(NULL, "the file could not be stored; try again"));
+}
+
+/* Check the whole file; counts data rows. 0, or -1 after replying 400. */
+static int check_file(http_request *req, const char *csv, size_t len, size_t columns,
+                      int64_t *rows)
+{
+    csv_reader r;
+    csv_reader_init(&r, csv, len);
+    arena a = ARENA_INIT;
+    const char **cells;
+    size_t n;
+    const char *why = NULL;
+    int rc = csv_next(&r, &a, &cells, &n, &why);
+    if (rc == 0) {
+        http_reply_error(req, 400, NULL, "the file is empty");
+        arena_release(&a);
+        return -1;
+    }
+    if (rc == 1 && n != columns) {
+        http_reply_error(req, 400, "field_mappings",
+                         "the file's header row has %zu columns but field_mappings has %zu", n, columns);
+        arena_release(&a);
+        return -1;
+    }
+    int64_t count = 0;
+    while (rc == 1) {
+        int64_t line = r.line;
+        rc = csv_next(&r, &a, &cells, &n, &why);
+        if (rc == 1 && ++count > IMPORT_MAX_ROWS) {
+            http_reply_error(req, 400, NULL, "the file has more than %d contacts", IMPORT_MAX_ROWS);
+            arena_release(&a);
+            return -1;
+        }
+        if (rc < 0) {
+            http_reply_error(req, 400, NULL, "line %lld: %s", (long long)line, why);
+            arena_release(&a);
+            return -1;
+        }
+        if (a.total > (1u << 20))
+            arena_release(&a);
+    }
+    arena_release(&a);
+    if (rc < 0) {
+        http_reply_error(req, 400, NULL, "line 1: %s", why);
+        return -1;
+    }
+    if (count == 0) {
+        http_reply_error(req, 400, NULL, "the file has a header row but no contacts");
+        return -1;
+    }
+    *rows = count;
+    return 0;
+}
+
+/* The upload's reservation, when the URL's token matches; replies 404/409/503 and
+ * returns false otherwise. */
+static bool load_upload(http_request *req, import_upload *up)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    const char *token = http_query(req, "token");
+    int rc = uuid_valid(id) ? store_upload_get(app->store, id, http_arena(req), up) : STORE_NOT_FOUND;
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        api_reply_store_error(req);
+        return false;
+    }
+    if (rc == STORE_NOT_FOUND || !token || strlen(token) != strlen(up->token) ||
+        CRYPTO_memcmp(token, up->token, strlen(token)) != 0) {
+        http_reply_error(req, 404, NULL, "upload not found: use the upload_uri that PUT "
+                                         "/v3/marketing/contacts/imports returned");
+        return false;
+    }
+    job_info existing;
+    rc = store_job_get(app->store, up->account, id, &existing);
+    if (rc == STORE_OK) {
+        http_reply_error(req, 409, NULL, "this import's file was uploaded already");
+        return false;
+    }
+    if (rc != STORE_NOT_FOUND) {
+        api_reply_store_error(req);
+        return false;
+    }
+    return true;
+}
+
+void api_import_upload_admit(http_request *req)
+{
+    import_upload up;
+    load_upload(req, &up);
+}
+
+void api_import_upload(http_request *req)
+{
+    arena *a = http_arena(req);
+    const char *id = http_param(req, 0);
+    import_upload up;
+    if (!load_upload(req, &up))
+        return;
+    json_t *spec = json_loads(up.spec, 0, NULL);
+    size_t columns = json_array_size(json_object_get(spec, "field_mappings"));
+    json_decref(spec);
+
+    size_t len;
+    const char *body = http_body(req, &len);
+    char *inflated = NULL;
+    const char *csv = body ? body : "";
+    if (len >= 2 && (unsigned char)body[0] == 0x1f && (unsigned char)body[1] == 0x8b) {
+        const char *why;
+        if (gunzip(body, len, IMPORT_MAX_UPLOAD, &inflated, &len, &why) != 0) {
+            http_reply_error(req, 400, NULL, "%s", why);
+            return;
+        }
+        csv = inflated;
+    }
+    int64_t rows;
+    if (check_file(req, csv, len, columns, &rows) != 0) {
+        free(inflated);
+        return;
+    }
+    import_commit *c = arena_calloc(a, 1, sizeof *c);
+    c->req = req;
+    size_t plen;
+    c->job.payload = import_payload(a, up.spec, csv, len, &plen);
+    free(inflated);
+    c->job.account = up.account;
+    c->job.kind = JOB_IMPORT;
+    snprintf(c->job.id, sizeof c->job.id, "%s", id);
+    c->job.payload_len = plen;
+    c->job.requested = rows;
+    api_submit_op(req, commit_op, c, commit_done);
+}

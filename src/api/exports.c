@@ -1,0 +1,357 @@
+/*
+ * exports: /v3/marketing/contacts/exports.
+ *
+ *   POST /exports                      202 {id, _metadata}: an export job (jobs/export.c)
+ *   GET  /exports                      {result: [...]}: the account's exports that have
+ *                                      not expired, newest first
+ *   GET  /exports/{id}                 ContactExport: pending | ready (with urls) | failure
+ *   GET  /exports/{id}/files/{n}.{csv|json}?token=...
+ *                                      one file of a ready export, streamed
+ *
+ * Download URLs work without an API key, as SendGrid's pre-signed URLs do: each carries
+ * the export's own random token (compared in constant time), so whoever holds the URL
+ * can fetch the file until the export expires (CONTACTD_EXPORT_TTL, 72 hours by default).
+ * Files are served by contactd itself from the database, so any node can serve any
+ * export. contactd sends no e-mail: notifications.email is accepted and recorded only.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+
+#define EXPORT_MAX_LISTS 100
+#define EXPORT_MAX_FILE_MB 5000
+#define EXPORT_LIST_MAX 100         /* GET /exports shows at most this many */
+
+static json_t *iso(int64_t ms)
+{
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(ms, ts);
+    return json_string(ts);
+}
+
+/* ---- POST ------------------------------------------------------------------------ */
+
+static json_t *export_accepted(http_request *req, const char *job_id)
+{
+    return json_pack("{s:s, s:{s:o}}", "id", job_id, "_metadata", "self",
+                     json_sprintf("%s/v3/marketing/contacts/exports/%s", http_base_url(req), job_id));
+}
+
+void api_export_create(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"list_ids", "segment_ids", "notifications",
+                                          "file_type", "max_file_size", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+
+    export_request r = {.max_file_size_mb = EXPORT_MAX_FILE_MB};
+    json_t *ft = json_object_get(root, "file_type");
+    if (ft && !(json_is_string(ft) && (strcmp(json_string_value(ft), "csv") == 0 ||
+                                       strcmp(json_string_value(ft), "json") == 0)))
+        errlist_add(&errs, "file_type", "file_type must be \"csv\" or \"json\"");
+    else
+        r.json = ft && strcmp(json_string_value(ft), "json") == 0;
+    json_t *mfs = json_object_get(root, "max_file_size");
+    if (mfs && !(json_is_integer(mfs) && json_integer_value(mfs) >= 1 &&
+                 json_integer_value(mfs) <= EXPORT_MAX_FILE_MB))
+        errlist_add(&errs, "max_file_size", "max_file_size must be a whole number of MB from 1 to %d",
+                    EXPORT_MAX_FILE_MB);
+    else if (mfs)
+        r.max_file_size_mb = json_integer_value(mfs);
+    json_t *notif = json_object_get(root, "notifications");
+    if (notif) {
+        json_t *email = json_object_get(notif, "email");
+        if (!json_is_object(notif) || json_object_size(notif) != (email ? 1u : 0u) ||
+            (email && !json_is_boolean(email)))
+            errlist_add(&errs, "notifications", "notifications must be {\"email\": true|false}");
+        else
+            r.notify_email = json_is_true(email);
+    }
+    size_t nlists = 0, nsegs = 0;
+    const char **lists = NULL, **segs = NULL;
+    if (json_object_get(root, "list_ids"))
+        lists = api_string_array(root, "list_ids", EXPORT_MAX_LISTS, "list id", NULL, NULL, a,
+                                 &errs, &nlists);
+    if (json_object_get(root, "segment_ids")) {
+        json_t *sa = json_object_get(root, "segment_ids");
+        if (!json_is_array(sa) || json_array_size(sa) > 0)
+            segs = api_string_array(root, "segment_ids", EXPORT_MAX_LISTS, "segment id", NULL,
+                                    NULL, a, &errs, &nsegs);
+    }
+    json_decref(root);
+    if (errs.count) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    /* contactd keeps no segments, so every segment id is unknown. */
+    if (nsegs) {
+        http_reply_error(req, 404, "segment_ids", "unknown segment ids: %.400s (contactd has no segments)",
+                         segs[0]);
+        return;
+    }
+    /* Drop duplicates; every list must exist now (one deleted before the export runs
+     * fails it, see jobs/export.c). */
+    const char **uniq = arena_calloc(a, nlists ? nlists : 1, sizeof *uniq);
+    for (size_t i = 0; i < nlists; i++) {
+        bool dup = false;
+        for (size_t k = 0; k < r.list_count; k++)
+            dup = dup || strcmp(uniq[k], lists[i]) == 0;
+        if (dup)
+            continue;
+        list_info l;
+        int rc = uuid_valid(lists[i]) ? store_list_get(app->store, http_account(req), lists[i], a, &l)
+                                      : STORE_NOT_FOUND;
+        if (rc == STORE_NOT_FOUND) {
+            http_reply_error(req, 404, "list_ids", "list %.60s not found", lists[i]);
+            return;
+        }
+        if (rc != STORE_OK) {
+            api_reply_store_error(req);
+            return;
+        }
+        uniq[r.list_count++] = lists[i];
+    }
+    r.list_ids = uniq;
+    char token[64];
+    if (random_base64url(token, sizeof token, 24) != 0) {
+        http_reply_error(req, 500, NULL, "internal error: no randomness");
+        return;
+    }
+    r.token = token;
+    r.expires_at = time_now_ms() + app->export_ttl_ms;
+    size_t len;
+    char *payload = export_payload(&r, &len);
+    if (!payload) {
+        http_reply_error(req, 500, NULL, "internal error: the export could not be encoded");
+        return;
+    }
+    job_submit sub = {
+        .account = http_account(req),
+        .kind = JOB_EXPORT,
+        .requested = 1,
+        .payload = payload,
+        .payload_len = len,
+    };
+    api_submit_job_with(req, &sub, export_accepted);
+}
+
+/* ---- status -------------------------------------------------------------------------- */
+
+/* A ContactExport for one export job; NULL after replying when the store fails. */
+static json_t *export_json(http_request *req, const job_info *job, const export_request *r)
+{
+    api_ctx *app = http_app(req);
+    int64_t account = http_account(req);
+    const char *base = http_base_url(req);
+    const char *status = job->status == JOB_PENDING ? "pending"
+                         : job->status == JOB_COMPLETED ? "ready" : "failure";
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I}", "id", job->id, "status", status,
+                          "created_at", iso(job->accepted_at),
+                          "updated_at", iso(job->finished_at ? job->finished_at : job->accepted_at),
+                          "expires_at", iso(r->expires_at),
+                          "export_type", r->list_count ? "list_export" : "contacts_export",
+                          "contact_count", (json_int_t)job->counts.created);
+    json_object_set_new(o, "file_type", json_string(r->json ? "json" : "csv"));
+    json_t *lists = json_array();
+    for (size_t i = 0; i < r->list_count; i++)
+        json_array_append_new(lists, json_pack("{s:s}", "ID", r->list_ids[i]));
+    json_object_set_new(o, "lists", lists);
+    json_object_set_new(o, "segments", json_array());
+    json_t *urls = json_array();
+    if (job->finished_at)
+        json_object_set_new(o, "completed_at", iso(job->finished_at));
+    if (job->status == JOB_COMPLETED) {
+        int64_t files = 0;
+        if (store_export_file_count(app->store, account, job->id, &files) != STORE_OK) {
+            json_decref(o);
+            json_decref(urls);
+            api_reply_store_error(req);
+            return NULL;
+        }
+        for (int64_t f = 1; f <= files; f++)
+            json_array_append_new(urls, json_sprintf("%s/v3/marketing/contacts/exports/%s/files/%lld.%s?token=%s",
+                                                     base, job->id, (long long)f,
+                                                     r->json ? "json" : "csv", r->token));
+    } else if (job->status != JOB_PENDING) {
+        job_error_row *rows;
+        size_t n;
+        if (store_job_errors(app->store, account, job->id, http_arena(req), &rows, &n) == STORE_OK && n)
+            json_object_set_new(o, "message", json_string(rows[0].message));
+        else
+            json_object_set_new(o, "message", json_string("the export failed"));
+    }
+    json_object_set_new(o, "urls", urls);
+    json_object_set_new(o, "_metadata", json_pack("{s:o}", "self",
+                        json_sprintf("%s/v3/marketing/contacts/exports/%s", base, job->id)));
+    return o;
+}
+
+/* Load the path's export: job and request. Replies 404/503 and returns false otherwise.
+ * An expired export is gone, as on SendGrid. */
+static bool load_export(http_request *req, int64_t account, job_info *job, export_request *r)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    int rc = uuid_valid(id) ? store_job_get(app->store, account, id, job) : STORE_NOT_FOUND;
+    const char *payload = NULL;
+    size_t len = 0;
+    if (rc == STORE_OK && job->kind != JOB_EXPORT)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        rc = store_job_payload_get(app->store, account, id, http_arena(req), &payload, &len);
+    if (rc == STORE_OK && export_payload_parse(payload, len, http_arena(req), r) != 0)
+        rc = STORE_ERROR;
+    if (rc == STORE_OK && r->expires_at <= time_now_ms())
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND) {
+        http_reply_error(req, 404, "id", "export not found (or expired)");
+        return false;
+    }
+    if (rc != STORE_OK) {
+        api_reply_store_error(req);
+        return false;
+    }
+    return true;
+}
+
+void api_export_get(http_request *req)
+{
+    job_info job;
+    export_request r;
+    if (!load_export(req, http_account(req), &job, &r))
+        return;
+    json_t *o = export_json(req, &job, &r);
+    if (o)
+        http_reply_json(req, 200, o);
+}
+
+void api_exports_all(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    job_listing *rows;
+    size_t n;
+    if (store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_MAX, http_arena(req),
+                       &rows, &n) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    int64_t now = time_now_ms();
+    json_t *result = json_array();
+    for (size_t i = 0; i < n; i++) {
+        export_request r;
+        if (export_payload_parse(rows[i].payload, rows[i].payload_len, http_arena(req), &r) != 0 ||
+            r.expires_at <= now)
+            continue;
+        json_t *o = export_json(req, &rows[i].info, &r);
+        if (!o) {
+            json_decref(result);
+            return;
+        }
+        json_array_append_new(result, o);
+    }
+    json_t *meta = json_pack("{s:o}", "self",
+                             json_sprintf("%s/v3/marketing/contacts/exports", http_base_url(req)));
+    http_reply_json(req, 200, json_pack("{s:o, s:o}", "result", result, "_metadata", meta));
+}
+
+/* ---- download -------------------------------------------------------------------------- */
+
+typedef struct download {
+    store *store;
+    int64_t account;
+    char id[UUID_STR_LEN + 1];
+    int64_t file_no, chunk_no;
+    arena arena;
+    const char *data;               /* the current chunk, in arena */
+    size_t len, off;
+} download;
+
+static long download_read(void *ctx, char *buf, size_t max)
+{
+    download *d = ctx;
+    while (d->off == d->len) {
+        arena_release(&d->arena);
+        d->off = d->len = 0;
+        int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
+                                         &d->arena, &d->chunk_no, &d->data, &d->len);
+        if (rc == STORE_NOT_FOUND)
+            return 0;
+        if (rc != STORE_OK)
+            return -1;
+    }
+    size_t n = d->len - d->off < max ? d->len - d->off : max;
+    memcpy(buf, d->data + d->off, n);
+    d->off += n;
+    return (long)n;
+}
+
+static void download_free(void *ctx)
+{
+    download *d = ctx;
+    arena_release(&d->arena);
+    free(d);
+}
+
+void api_export_download(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    const char *name = http_param(req, 1);
+    const char *token = http_query(req, "token");
+    int64_t account = 0;
+    int rc = uuid_valid(id) ? store_job_account(app->store, id, &account) : STORE_NOT_FOUND;
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        api_reply_store_error(req);
+        return;
+    }
+    job_info job;
+    export_request r;
+    /* One answer for every way of not having the file, so the URL's parts cannot be
+     * probed one at a time. */
+    if (rc == STORE_NOT_FOUND || !load_export(req, account, &job, &r))
+        goto not_found_unless_replied;
+    if (!token || strlen(token) != strlen(r.token) ||
+        CRYPTO_memcmp(token, r.token, strlen(token)) != 0 || job.status != JOB_COMPLETED)
+        goto not_found;
+    char *end;
+    long long file_no = strtoll(name, &end, 10);
+    const char *ext = r.json ? ".json" : ".csv";
+    int64_t files = 0;
+    if (end == name || file_no < 1 || strcmp(end, ext) != 0)
+        goto not_found;
+    if (store_export_file_count(app->store, account, id, &files) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    if (file_no > files)
+        goto not_found;
+    download *d = calloc(1, sizeof *d);
+    if (!d)
+        abort();
+    d->store = app->store;
+    d->account = account;
+    snprintf(d->id, sizeof d->id, "%s", id);
+    d->file_no = file_no;
+    char disposition[96];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"contacts-%lld%s\"", file_no, ext);
+    http_reply_stream(req, 200, r.json ? "application/x-ndjson" : "text/csv; charset=utf-8",
+                      disposition, download_read, d, download_free);
+    return;
+not_found:
+    http_reply_error(req, 404, NULL, "export file not found (or expired)");
+    return;
+not_found_unless_replied:
+    if (rc == STORE_NOT_FOUND)
+        http_reply_error(req, 404, NULL, "export file not found (or expired)");
+}

@@ -1,0 +1,111 @@
+/*
+ * search_sgql: POST /v3/marketing/contacts/search {"query": "<SGQL>"}.
+ *
+ * The query is compiled once against the account's custom fields (core/sgql.h: a syntax
+ * error or an unknown field is a 400 naming the position or the field), then every
+ * contact of the account is read in id order, a page at a time, and matched. The answer
+ * holds the first SEARCH_MAX_RESULTS matches in id order and contact_count, the number of
+ * all matches. A search still running after SEARCH_DEADLINE_MS answers 408, as SendGrid's
+ * does after 20 seconds. The route runs off the connection threads (ROUTE_SLOW), so a
+ * long scan never stalls other requests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/sgql.h"
+#include "core/timeutil.h"
+
+#define SEARCH_MAX_RESULTS 50
+#define SEARCH_PAGE 1000
+#define SEARCH_DEADLINE_MS 20000.0
+
+void api_search_sgql(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    int64_t account = http_account(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"query", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    json_t *jq = json_object_get(root, "query");
+    if (!jq)
+        errlist_add(&errs, "query", "query is required");
+    else if (!json_is_string(jq))
+        errlist_add(&errs, "query", "query must be a string");
+    else if (json_string_length(jq) > SGQL_MAX_QUERY)
+        errlist_add(&errs, "query", "query is longer than %u bytes", SGQL_MAX_QUERY);
+    else if (memchr(json_string_value(jq), '\0', json_string_length(jq)))
+        errlist_add(&errs, "query", "query must not contain NUL characters");
+    const char *text = errs.count ? NULL : arena_strdup(a, json_string_value(jq));
+    json_decref(root);
+    if (errs.count) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    contact_renderer r = {.req = req};
+    if (store_fields_list(app->store, account, a, &r.fields) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    r.fields_loaded = true;
+    char why[256];
+    sgql_query *q = sgql_compile(text, &r.fields, time_now_ms(), why, sizeof why);
+    if (!q) {
+        http_reply_error(req, 400, "query", "%s", why);
+        return;
+    }
+
+    double started = time_mono_ms();
+    json_t *result = json_array();
+    int64_t count = 0;
+    char after[UUID_STR_LEN + 1] = "";
+    arena page = ARENA_INIT;
+    int rc = STORE_OK;
+    for (;;) {
+        contact *rows;
+        size_t n;
+        rc = store_contact_scan(app->store, account, after[0] ? after : NULL, SEARCH_PAGE, &page,
+                                &rows, &n);
+        if (rc != STORE_OK)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            if (!sgql_match(q, &rows[i]))
+                continue;
+            if (++count <= SEARCH_MAX_RESULTS) {
+                json_t *o = contact_render(&r, &rows[i]);
+                if (!o) {
+                    rc = STORE_ERROR;
+                    break;
+                }
+                json_array_append_new(result, o);
+            }
+        }
+        if (rc != STORE_OK || n < SEARCH_PAGE)
+            break;
+        snprintf(after, sizeof after, "%s", rows[n - 1].id);
+        arena_release(&page);
+        if (time_mono_ms() - started > SEARCH_DEADLINE_MS) {
+            rc = STORE_NOT_FOUND;   /* out of time */
+            break;
+        }
+    }
+    arena_release(&page);
+    sgql_free(q);
+    if (rc != STORE_OK) {
+        json_decref(result);
+        if (rc == STORE_NOT_FOUND)
+            http_reply_error(req, 408, NULL, "the search took longer than 20 seconds; narrow the query");
+        else
+            api_reply_store_error(req);
+        return;
+    }
+    json_t *meta = json_pack("{s:o}", "self",
+                             json_sprintf("%s/v3/marketing/contacts/search", http_base_url(req)));
+    http_reply_json(req, 200, json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
+                                        (json_int_t)count, "_metadata", meta));
+}

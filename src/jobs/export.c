@@ -1,0 +1,315 @@
+/*
+ * export: writes the files of POST /v3/marketing/contacts/exports.
+ *
+ * An export is a job like any other, so it runs in acceptance order within its account:
+ * it sees every contact written by a job accepted before it and none written by a later
+ * one, however long it takes, and on PostgreSQL any node may run it. It walks the
+ * account's contacts in id order one slice at a time (store_tx_contact_scan), keeps those
+ * in at least one of the requested lists (all of them when none is given), and stores
+ * what it wrote as one chunk per slice. The last chunk records the last contact id read,
+ * so a restarted export resumes after it and no contact is written twice.
+ *
+ * Files: CSV with a header row (reserved fields in SendGrid's upper-case export names,
+ * then custom fields by name), or JSON lines (one ContactDetails3 object per line). A file
+ * that would grow past max_file_size MB is closed and the next one begun (each CSV file
+ * with its own header); a file always holds at least one contact.
+ *
+ * Counts: requested_count is 1 (the export), created_count the contacts written. A
+ * requested list that no longer exists when the export starts fails it (errored 1,
+ * with the reason as its one job error), which GET /exports/{id} shows as "failure".
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/contact_json.h"
+#include "core/csv.h"
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+
+typedef struct export_job {
+    arena arena;                    /* the request's strings and the field catalog */
+    export_request req;
+    field_catalog fields;           /* custom fields as the export found them */
+    csv_buf header;                 /* CSV header line; empty for JSON */
+} export_job;
+
+/* ---- payload ------------------------------------------------------------------------ */
+
+char *export_payload(const export_request *r, size_t *len)
+{
+    json_t *o = json_pack("{s:s, s:o, s:I, s:s, s:I, s:b}", "file_type", r->json ? "json" : "csv",
+                          "list_ids", id_list_to_json(r->list_ids, r->list_count),
+                          "max_file_size", (json_int_t)r->max_file_size_mb, "token", r->token,
+                          "expires_at", (json_int_t)r->expires_at, "notify_email", r->notify_email);
+    return job_payload_dump(o, len);
+}
+
+int export_payload_parse(const char *payload, size_t len, arena *a, export_request *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = json_loadb(payload, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "file_type"));
+    const char *token = json_string_value(json_object_get(o, "token"));
+    json_t *lists = json_object_get(o, "list_ids");
+    if (!type || !token || !json_is_array(lists)) {
+        json_decref(o);
+        return -1;
+    }
+    out->json = strcmp(type, "json") == 0;
+    out->token = arena_strdup(a, token);
+    out->max_file_size_mb = json_integer_value(json_object_get(o, "max_file_size"));
+    out->expires_at = json_integer_value(json_object_get(o, "expires_at"));
+    out->notify_email = json_is_true(json_object_get(o, "notify_email"));
+    size_t n = json_array_size(lists);
+    const char **ids = arena_calloc(a, n ? n : 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(lists, i));
+        ids[out->list_count++] = arena_strdup(a, s ? s : "");
+    }
+    out->list_ids = ids;
+    json_decref(o);
+    return 0;
+}
+
+/* ---- rendering ------------------------------------------------------------------------ */
+
+static void header_name(csv_buf *b, const char *name)
+{
+    char up[64];
+    size_t n = strlen(name);
+    if (n >= sizeof up)
+        n = sizeof up - 1;
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)toupper((unsigned char)name[i]);
+    csv_buf_field(b, up, n);
+    csv_buf_raw(b, ",", 1);
+}
+
+static void build_header(export_job *e)
+{
+    csv_buf *b = &e->header;
+    header_name(b, "contact_id");
+    for (int i = 0; i < CF_COUNT; i++)
+        header_name(b, contact_fields[i].name);
+    header_name(b, "alternate_emails");
+    header_name(b, "list_ids");
+    header_name(b, "created_at");
+    header_name(b, "updated_at");
+    for (size_t i = 0; i < e->fields.count; i++) {
+        csv_buf_field(b, e->fields.defs[i].name, strlen(e->fields.defs[i].name));
+        csv_buf_raw(b, ",", 1);
+    }
+    b->data[b->len - 1] = '\n';     /* the last separator ends the line */
+}
+
+/* The strings of a JSON array text joined by commas, as one CSV field. */
+static void joined_field(csv_buf *b, const char *array_text)
+{
+    json_t *arr = array_text ? json_loads(array_text, 0, NULL) : NULL;
+    csv_buf joined = {0};
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (!s)
+            continue;
+        if (joined.len)
+            csv_buf_raw(&joined, ",", 1);
+        csv_buf_raw(&joined, s, strlen(s));
+    }
+    csv_buf_field(b, joined.data ? joined.data : "", joined.len);
+    csv_buf_free(&joined);
+    json_decref(arr);
+}
+
+static void csv_line(const export_job *e, const contact *c, csv_buf *b)
+{
+    csv_buf_field(b, c->id, strlen(c->id));
+    for (int i = 0; i < CF_COUNT; i++) {
+        csv_buf_raw(b, ",", 1);
+        if (c->field[i])
+            csv_buf_field(b, c->field[i], strlen(c->field[i]));
+    }
+    csv_buf_raw(b, ",", 1);
+    joined_field(b, c->alternate_emails);
+    csv_buf_raw(b, ",", 1);
+    joined_field(b, c->list_ids);
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(c->created_at, ts);
+    csv_buf_raw(b, ",", 1);
+    csv_buf_raw(b, ts, strlen(ts));
+    time_iso8601(c->updated_at, ts);
+    csv_buf_raw(b, ",", 1);
+    csv_buf_raw(b, ts, strlen(ts));
+    json_t *values = c->custom_fields && e->fields.count ? json_loads(c->custom_fields, 0, NULL) : NULL;
+    for (size_t i = 0; i < e->fields.count; i++) {
+        csv_buf_raw(b, ",", 1);
+        json_t *v = json_object_get(values, e->fields.defs[i].id);
+        if (json_is_string(v)) {
+            csv_buf_field(b, json_string_value(v), json_string_length(v));
+        } else if (json_is_number(v)) {
+            char *text = json_dumps(v, JSON_ENCODE_ANY);
+            if (text)
+                csv_buf_raw(b, text, strlen(text));
+            free(text);
+        }
+    }
+    json_decref(values);
+    csv_buf_raw(b, "\n", 1);
+}
+
+static void json_line(const export_job *e, const contact *c, csv_buf *b)
+{
+    json_t *o = contact_to_json(c, &e->fields, NULL);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text) {
+        csv_buf_raw(b, text, strlen(text));
+        free(text);
+    }
+    csv_buf_raw(b, "\n", 1);
+}
+
+/* True when c belongs to one of the requested lists (or none was requested). */
+static bool selected(const export_job *e, const contact *c)
+{
+    if (e->req.list_count == 0)
+        return true;
+    if (!c->list_ids)
+        return false;
+    for (size_t i = 0; i < e->req.list_count; i++) {
+        char quoted[UUID_STR_LEN + 8];
+        snprintf(quoted, sizeof quoted, "\"%s\"", e->req.list_ids[i]);
+        if (strstr(c->list_ids, quoted))
+            return true;
+    }
+    return false;
+}
+
+/* ---- the job ------------------------------------------------------------------------ */
+
+static void free_fn(void *decoded)
+{
+    export_job *e = decoded;
+    if (!e)
+        return;
+    csv_buf_free(&e->header);
+    arena_release(&e->arena);
+    free(e);
+}
+
+static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)
+{
+    export_job *e = calloc(1, sizeof *e);
+    if (!e)
+        abort();
+    if (export_payload_parse(payload, len, &e->arena, &e->req) != 0 ||
+        store_tx_fields_list(tx, account, &e->arena, &e->fields) != STORE_OK) {
+        free_fn(e);
+        return NULL;
+    }
+    if (e->req.max_file_size_mb <= 0)
+        e->req.max_file_size_mb = 5000;
+    if (!e->req.json)
+        build_header(e);
+    return e;
+}
+
+static long fail(store_tx *tx, const job_row *job, job_counts *counts, bool *finished,
+                 const char *message)
+{
+    counts->requested = 1;
+    counts->errored = 1;
+    *finished = true;
+    return job_record_error(tx, job, 0, json_object(), message) == STORE_OK ? 1 : STORE_ERROR;
+}
+
+/* Store buf as the next chunk of file file_no. */
+static int put_chunk(store_tx *tx, const job_row *job, const export_job *e, export_tail *t,
+                     int64_t file_no, const char *last_id, csv_buf *buf)
+{
+    t->chunk_no++;
+    int rc = store_tx_export_chunk_add(tx, job->seq, file_no, t->chunk_no, last_id,
+                                       buf->data ? buf->data : "", buf->len, e->req.expires_at);
+    buf->len = 0;
+    return rc;
+}
+
+static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t budget,
+                     job_counts *counts, bool *finished)
+{
+    export_job *e = decoded;
+    arena a = ARENA_INIT;
+    export_tail t;
+    long result = STORE_ERROR;
+    csv_buf buf = {0}, line = {0};
+    if (store_tx_export_tail(tx, job->seq, &a, &t) != STORE_OK)
+        goto out;
+    bool first = t.file_no == 0;
+    if (first) {
+        for (size_t i = 0; i < e->req.list_count; i++) {
+            list_info l;
+            int rc = store_tx_list_get(tx, job->account, e->req.list_ids[i], &a, &l);
+            if (rc == STORE_NOT_FOUND) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "list %.40s was deleted before the export ran",
+                         e->req.list_ids[i]);
+                result = fail(tx, job, counts, finished, msg);
+                goto out;
+            }
+            if (rc != STORE_OK)
+                goto out;
+        }
+        t.file_no = 1;
+        csv_buf_raw(&buf, e->header.data ? e->header.data : "", e->header.len);
+    }
+    counts->requested = 1;
+
+    contact *rows;
+    size_t n;
+    if (store_tx_contact_scan(tx, job->account, t.last_id, (int64_t)budget, &a, &rows, &n) != STORE_OK)
+        goto out;
+    int64_t max_bytes = e->req.max_file_size_mb * 1024 * 1024;
+    int64_t file_bytes = first ? 0 : t.file_bytes;
+    const char *prev_id = t.last_id;
+    for (size_t i = 0; i < n; i++) {
+        if (!selected(e, &rows[i])) {
+            prev_id = rows[i].id;
+            continue;
+        }
+        line.len = 0;
+        if (e->req.json)
+            json_line(e, &rows[i], &line);
+        else
+            csv_line(e, &rows[i], &line);
+        int64_t size = file_bytes + (int64_t)buf.len;
+        if (size > (int64_t)e->header.len && size + (int64_t)line.len > max_bytes) {
+            /* this file is full: close it and begin the next with its own header */
+            if (put_chunk(tx, job, e, &t, t.file_no, prev_id, &buf) != STORE_OK)
+                goto out;
+            t.file_no++;
+            file_bytes = 0;
+            csv_buf_raw(&buf, e->header.data ? e->header.data : "", e->header.len);
+        }
+        csv_buf_raw(&buf, line.data, line.len);
+        counts->created++;
+        prev_id = rows[i].id;
+    }
+    /* Always written, even empty: it records how far the export has read. */
+    if (put_chunk(tx, job, e, &t, t.file_no, prev_id, &buf) != STORE_OK)
+        goto out;
+    *finished = n < budget;
+    result = n > 0 ? (long)n : 1;
+out:
+    csv_buf_free(&buf);
+    csv_buf_free(&line);
+    arena_release(&a);
+    return result;
+}
+
+const job_kind_ops job_export_ops = {
+    .decode = decode_fn,
+    .free = free_fn,
+    .apply = apply_fn,
+};
