@@ -271,6 +271,16 @@ static int gunzip(const char *in, size_t len, size_t max, char **out, size_t *ou
             *why = "the gzip stream is cut short";
             goto fail;
         }
+        /* Concatenated gzip files (cat a.gz b.gz) are one file, as gunzip reads them;
+         * anything else after a member is refused rather than dropped. */
+        if (rc == Z_STREAM_END && z.avail_in > 0) {
+            if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
+                *why = "the file has data after its gzip stream";
+                goto fail;
+            }
+            inflateReset(&z);
+            rc = Z_OK;
+        }
     } while (rc != Z_STREAM_END);
     inflateEnd(&z);
     *out = buf;
@@ -348,8 +358,8 @@ static int check_file(http_request *req, const char *csv, size_t len, size_t col
             arena_release(&a);
     }
     arena_release(&a);
-    if (rc < 0) {
-        http_reply_error(req, 400, NULL, "line 1: %s", why);
+    if (rc < 0) {               /* the header row itself */
+        http_reply_error(req, 400, NULL, "line %lld: %s", (long long)r.line, why);
         return -1;
     }
     if (count == 0) {

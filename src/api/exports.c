@@ -26,6 +26,7 @@
 #define EXPORT_MAX_LISTS 100
 #define EXPORT_MAX_FILE_MB 5000
 #define EXPORT_LIST_MAX 100         /* GET /exports shows at most this many */
+#define EXPORT_LIST_SCAN 1000       /* of the newest exports, expired ones included */
 
 static json_t *iso(int64_t ms)
 {
@@ -80,15 +81,15 @@ void api_export_create(http_request *req)
     }
     size_t nlists = 0, nsegs = 0;
     const char **lists = NULL, **segs = NULL;
-    if (json_object_get(root, "list_ids"))
+    /* An empty array is the same as none: all contacts. */
+    json_t *la = json_object_get(root, "list_ids");
+    if (la && !(json_is_array(la) && json_array_size(la) == 0))
         lists = api_string_array(root, "list_ids", EXPORT_MAX_LISTS, "list id", NULL, NULL, a,
                                  &errs, &nlists);
-    if (json_object_get(root, "segment_ids")) {
-        json_t *sa = json_object_get(root, "segment_ids");
-        if (!json_is_array(sa) || json_array_size(sa) > 0)
-            segs = api_string_array(root, "segment_ids", EXPORT_MAX_LISTS, "segment id", NULL,
-                                    NULL, a, &errs, &nsegs);
-    }
+    json_t *sa = json_object_get(root, "segment_ids");
+    if (sa && !(json_is_array(sa) && json_array_size(sa) == 0))
+        segs = api_string_array(root, "segment_ids", EXPORT_MAX_LISTS, "segment id", NULL, NULL,
+                                a, &errs, &nsegs);
     json_decref(root);
     if (errs.count) {
         http_reply_errlist(req, 400, &errs);
@@ -169,8 +170,7 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     json_object_set_new(o, "lists", lists);
     json_object_set_new(o, "segments", json_array());
     json_t *urls = json_array();
-    if (job->finished_at)
-        json_object_set_new(o, "completed_at", iso(job->finished_at));
+    json_object_set_new(o, "completed_at", job->finished_at ? iso(job->finished_at) : json_null());
     if (job->status == JOB_COMPLETED) {
         int64_t files = 0;
         if (store_export_file_count(app->store, account, job->id, &files) != STORE_OK) {
@@ -241,14 +241,14 @@ void api_exports_all(http_request *req)
     api_ctx *app = http_app(req);
     job_listing *rows;
     size_t n;
-    if (store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_MAX, http_arena(req),
+    if (store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_SCAN, http_arena(req),
                        &rows, &n) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
     int64_t now = time_now_ms();
     json_t *result = json_array();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && json_array_size(result) < EXPORT_LIST_MAX; i++) {
         export_request r;
         if (export_payload_parse(rows[i].payload, rows[i].payload_len, http_arena(req), &r) != 0 ||
             r.expires_at <= now)
@@ -324,12 +324,15 @@ void api_export_download(http_request *req)
     if (!token || strlen(token) != strlen(r.token) ||
         CRYPTO_memcmp(token, r.token, strlen(token)) != 0 || job.status != JOB_COMPLETED)
         goto not_found;
-    char *end;
-    long long file_no = strtoll(name, &end, 10);
+    /* Only the names the export issued: digits without a leading zero, then the type. */
     const char *ext = r.json ? ".json" : ".csv";
+    size_t digits = strspn(name, "0123456789");
+    long long file_no = 0;
     int64_t files = 0;
-    if (end == name || file_no < 1 || strcmp(end, ext) != 0)
+    if (digits == 0 || digits > 9 || name[0] == '0' || strcmp(name + digits, ext) != 0)
         goto not_found;
+    for (size_t i = 0; i < digits; i++)
+        file_no = file_no * 10 + (name[i] - '0');
     if (store_export_file_count(app->store, account, id, &files) != STORE_OK) {
         api_reply_store_error(req);
         return;

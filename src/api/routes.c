@@ -4,11 +4,14 @@
  */
 #include "api/api.h"
 #include "core/contact_decode.h"
+#include "core/sgql.h"
 
 /* Bodies of small JSON requests (searches, deletions, lists, fields). */
 #define SMALL_BODY (64u * 1024u)
 /* Requests whose body is ignored may still carry one, but it is not read without bound. */
 #define IGNORED_BODY (16u * 1024u)
+/* An SGQL query may be SGQL_MAX_QUERY bytes, and JSON escapes make its body longer. */
+#define SEARCH_BODY (2u * SGQL_MAX_QUERY + 1024u)
 
 #define C "/v3/marketing/contacts"
 #define L "/v3/marketing/lists"
@@ -31,7 +34,7 @@ const http_route api_routes[] = {
     {"GET", C "/exports", api_exports_all, IGNORED_BODY, 0, NULL},
     {"GET", C "/exports/{}", api_export_get, IGNORED_BODY, 0, NULL},
     {"GET", C "/exports/{}/files/{}", api_export_download, IGNORED_BODY, ROUTE_PUBLIC, NULL},
-    {"POST", C "/search", api_search_sgql, SMALL_BODY, ROUTE_SLOW, NULL},
+    {"POST", C "/search", api_search_sgql, SEARCH_BODY, ROUTE_SLOW, NULL},
     {"GET", C "/imports/{}", api_import_get, IGNORED_BODY, 0, NULL},
     {"GET", C "/imports/{}/errors", api_import_errors, IGNORED_BODY, 0, NULL},
     {"GET", C "/{}", api_contact_get, IGNORED_BODY, 0, NULL},

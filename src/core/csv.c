@@ -208,6 +208,8 @@ static void buf_reserve(csv_buf *b, size_t more)
 
 void csv_buf_raw(csv_buf *b, const char *s, size_t len)
 {
+    if (len == 0)
+        return;
     buf_reserve(b, len);
     memcpy(b->data + b->len, s, len);
     b->len += len;

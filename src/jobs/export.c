@@ -4,10 +4,11 @@
  * An export is a job like any other, so it runs in acceptance order within its account:
  * it sees every contact written by a job accepted before it and none written by a later
  * one, however long it takes, and on PostgreSQL any node may run it. It walks the
- * account's contacts in id order one slice at a time (store_tx_contact_scan), keeps those
- * in at least one of the requested lists (all of them when none is given), and stores
- * what it wrote as one chunk per slice. The last chunk records the last contact id read,
- * so a restarted export resumes after it and no contact is written twice.
+ * account's contacts in creation order one slice at a time (store_tx_contact_scan), keeps
+ * those in at least one of the requested lists (all of them when none is given), and
+ * stores what it wrote as one chunk per slice. The last chunk records where the scan
+ * stands ("<created_at>/<id>" of the last contact read), so a restarted export resumes
+ * after it and no contact is written twice.
  *
  * Files: CSV with a header row (reserved fields in SendGrid's upper-case export names,
  * then custom fields by name), or JSON lines (one ContactDetails3 object per line). A file
@@ -189,6 +190,23 @@ static bool selected(const export_job *e, const contact *c)
 
 /* ---- the job ------------------------------------------------------------------------ */
 
+/* A chunk's last_id: the scan cursor as text, and back. */
+static void cursor_text(const scan_cursor *c, char *out, size_t size)
+{
+    snprintf(out, size, "%lld/%s", (long long)c->created_at, c->id);
+}
+
+static bool cursor_parse(const char *text, scan_cursor *out)
+{
+    char *end;
+    long long at = strtoll(text, &end, 10);
+    if (end == text || *end != '/' || strlen(end + 1) != UUID_STR_LEN)
+        return false;
+    out->created_at = at;
+    memcpy(out->id, end + 1, UUID_STR_LEN + 1);
+    return true;
+}
+
 static void free_fn(void *decoded)
 {
     export_job *e = decoded;
@@ -225,12 +243,16 @@ static long fail(store_tx *tx, const job_row *job, job_counts *counts, bool *fin
     return job_record_error(tx, job, 0, json_object(), message) == STORE_OK ? 1 : STORE_ERROR;
 }
 
-/* Store buf as the next chunk of file file_no. */
+/* Store buf as the next chunk of file file_no; at, when given, is where the scan stands
+ * after it. */
 static int put_chunk(store_tx *tx, const job_row *job, const export_job *e, export_tail *t,
-                     int64_t file_no, const char *last_id, csv_buf *buf)
+                     int64_t file_no, const scan_cursor *at, csv_buf *buf)
 {
+    char text[32 + UUID_STR_LEN];
+    if (at)
+        cursor_text(at, text, sizeof text);
     t->chunk_no++;
-    int rc = store_tx_export_chunk_add(tx, job->seq, file_no, t->chunk_no, last_id,
+    int rc = store_tx_export_chunk_add(tx, job->seq, file_no, t->chunk_no, at ? text : NULL,
                                        buf->data ? buf->data : "", buf->len, e->req.expires_at);
     buf->len = 0;
     return rc;
@@ -266,18 +288,23 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     }
     counts->requested = 1;
 
+    scan_cursor from, *at = NULL;
+    if (t.last_id) {
+        if (!cursor_parse(t.last_id, &from)) {
+            result = fail(tx, job, counts, finished, "the export's progress record is damaged");
+            goto out;
+        }
+        at = &from;
+    }
     contact *rows;
     size_t n;
-    if (store_tx_contact_scan(tx, job->account, t.last_id, (int64_t)budget, &a, &rows, &n) != STORE_OK)
+    if (store_tx_contact_scan(tx, job->account, at, (int64_t)budget, true, &a, &rows, &n) != STORE_OK)
         goto out;
     int64_t max_bytes = e->req.max_file_size_mb * 1024 * 1024;
     int64_t file_bytes = first ? 0 : t.file_bytes;
-    const char *prev_id = t.last_id;
     for (size_t i = 0; i < n; i++) {
-        if (!selected(e, &rows[i])) {
-            prev_id = rows[i].id;
+        if (!selected(e, &rows[i]))
             continue;
-        }
         line.len = 0;
         if (e->req.json)
             json_line(e, &rows[i], &line);
@@ -285,8 +312,9 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             csv_line(e, &rows[i], &line);
         int64_t size = file_bytes + (int64_t)buf.len;
         if (size > (int64_t)e->header.len && size + (int64_t)line.len > max_bytes) {
-            /* this file is full: close it and begin the next with its own header */
-            if (put_chunk(tx, job, e, &t, t.file_no, prev_id, &buf) != STORE_OK)
+            /* this file is full: close it and begin the next with its own header (the
+             * slice's last chunk records the cursor) */
+            if (put_chunk(tx, job, e, &t, t.file_no, NULL, &buf) != STORE_OK)
                 goto out;
             t.file_no++;
             file_bytes = 0;
@@ -294,10 +322,12 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         }
         csv_buf_raw(&buf, line.data, line.len);
         counts->created++;
-        prev_id = rows[i].id;
     }
     /* Always written, even empty: it records how far the export has read. */
-    if (put_chunk(tx, job, e, &t, t.file_no, prev_id, &buf) != STORE_OK)
+    scan_cursor last;
+    if (n)
+        scan_cursor_of(&rows[n - 1], &last);
+    if (put_chunk(tx, job, e, &t, t.file_no, n ? &last : at, &buf) != STORE_OK)
         goto out;
     *finished = n < budget;
     result = n > 0 ? (long)n : 1;

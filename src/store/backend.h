@@ -89,10 +89,11 @@ typedef struct store_backend {
                        const char *contact_id);
     int (*tx_list_remove)(store_tx_impl *tx, int64_t account, const char *list_id,
                           const char *contact_id);
-    int (*contact_scan)(store_impl *s, int64_t account, const char *after_id, int64_t limit,
-                        arena *a, contact **rows, size_t *count);
-    int (*tx_contact_scan)(store_tx_impl *tx, int64_t account, const char *after_id,
-                           int64_t limit, arena *a, contact **rows, size_t *count);
+    int (*contact_scan)(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
+                        bool with_lists, arena *a, contact **rows, size_t *count);
+    int (*tx_contact_scan)(store_tx_impl *tx, int64_t account, const scan_cursor *after,
+                           int64_t limit, bool with_lists, arena *a, contact **rows,
+                           size_t *count);
     int (*job_list)(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                     job_listing **rows, size_t *count);
     int (*job_payload_get)(store_impl *s, int64_t account, const char *id, arena *a,

@@ -104,6 +104,7 @@ enum stmt_id {
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
     ST_CONTACT_SCAN,
+    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
@@ -347,11 +348,15 @@ static void build_sql(store_impl *s)
         " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
     s->sql[ST_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
-    /* contacts.id is COLLATE "C": the comparison and the order are by bytes, as on
-     * SQLite, and walk the primary key (account_id, id). */
+    /* Creation order, on contacts_by_created: rows were written in about that order, so
+     * the heap is read in sequence. contacts.id is COLLATE "C": ties order by bytes, as
+     * on SQLite. */
     s->sql[ST_CONTACT_SCAN] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND id>$2"
-        " ORDER BY id LIMIT $3", cols);
+        "SELECT %s,NULL FROM contacts WHERE account_id=$1 AND (created_at,id)>($2,$3)"
+        " ORDER BY created_at, id LIMIT $4", cols);
+    s->sql[ST_CONTACT_SCAN_LISTS] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1"
+        " AND (created_at,id)>($2,$3) ORDER BY created_at, id LIMIT $4", cols);
     /* Read with binary results (for the payload): the integers are cast to BIGINT so
      * that each arrives as 8 bytes. */
     s->sql[ST_JOB_LIST] = xasprintf(
@@ -1781,34 +1786,38 @@ static int pgs_tx_list_remove(store_tx_impl *tx, int64_t account, const char *li
 
 /* ---- scans ------------------------------------------------------------------------- */
 
-static int contact_scan(store_impl *s, conn *c, int64_t account, const char *after_id,
-                        int64_t limit, arena *a, contact **rows, size_t *count)
+static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
+                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
 {
     params p = {0};
     p_int(&p, account);
-    /* "" sorts before every id: from the first */
-    p_text(&p, after_id ? after_id : "");
+    /* (INT64_MIN, "") sorts before every contact: from the first */
+    p_int(&p, after ? after->created_at : INT64_MIN);
+    p_text(&p, after ? after->id : "");
     p_int(&p, limit);
-    return collect_contacts(s, c, ST_CONTACT_SCAN, &p, a, rows, count);
+    return collect_contacts(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN, &p, a,
+                            rows, count);
 }
 
-static int pgs_contact_scan(store_impl *s, int64_t account, const char *after_id, int64_t limit,
-                            arena *a, contact **rows, size_t *count)
+static int pgs_contact_scan(store_impl *s, int64_t account, const scan_cursor *after,
+                            int64_t limit, bool with_lists, arena *a, contact **rows,
+                            size_t *count)
 {
     *rows = NULL;
     *count = 0;
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after_id, limit, a, rows, count);
+    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
     reader_release(s, c);
     return rc;
 }
 
-static int pgs_tx_contact_scan(store_tx_impl *tx, int64_t account, const char *after_id,
-                               int64_t limit, arena *a, contact **rows, size_t *count)
+static int pgs_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
+                               int64_t limit, bool with_lists, arena *a, contact **rows,
+                               size_t *count)
 {
-    return contact_scan(tx->s, tx->s->writer, account, after_id, limit, a, rows, count);
+    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
 }
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */

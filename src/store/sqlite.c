@@ -78,6 +78,7 @@ enum stmt_id {
     ST_MEMBER_ADD,
     ST_MEMBER_REMOVE,
     ST_CONTACT_SCAN,
+    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
@@ -302,9 +303,14 @@ static void build_sql(store_impl *s)
         " VALUES(?,?,?,?)");
     s->sql[ST_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
+    /* Creation order walks contacts_by_created, whose order is close to the rows' order
+     * on disk; id order (random UUIDs) made every row a random read. */
     s->sql[ST_CONTACT_SCAN] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id>?"
-        " ORDER BY id LIMIT ?", cols);
+        "SELECT %s,NULL FROM contacts WHERE account_id=?1 AND (created_at,id)>(?2,?3)"
+        " ORDER BY created_at, id LIMIT ?4", cols);
+    s->sql[ST_CONTACT_SCAN_LISTS] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=?1"
+        " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4", cols);
     s->sql[ST_JOB_LIST] = xasprintf(
         "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
         " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
@@ -453,6 +459,42 @@ static void reader_release(store_impl *s, conn *c)
     c->next = s->readers;
     s->readers = c;
     pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* ---- one-statement reads on a pooled reader ---------------------------------------- */
+
+/* Borrow a reader with statement id prepared: NULL (nothing to give back) on failure. */
+static sqlite3_stmt *reader_stmt(store_impl *s, enum stmt_id id, conn **c)
+{
+    *c = reader_acquire(s);
+    if (!*c)
+        return NULL;
+    sqlite3_stmt *st = stmt(s, *c, id);
+    if (!st)
+        reader_release(s, *c);
+    return st;
+}
+
+/* Step st once: STORE_OK on a row, STORE_NOT_FOUND at the end, STORE_ERROR. */
+static int step_row(sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    return r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+static void reader_done(store_impl *s, conn *c, sqlite3_stmt *st)
+{
+    done(st);
+    reader_release(s, c);
+}
+
+/* A blob column as a NUL-terminated copy in a. */
+static const char *col_blob(sqlite3_stmt *st, int i, arena *a, size_t *len)
+{
+    int n = sqlite3_column_bytes(st, i);
+    const void *p = sqlite3_column_blob(st, i);
+    *len = (size_t)n;
+    return arena_strndup(a, p ? p : "", (size_t)n);
 }
 
 /* ---- open and close -------------------------------------------------------------- */
@@ -1655,132 +1697,104 @@ static int simple(store_tx_impl *tx, enum stmt_id id)
 
 /* ---- scans ------------------------------------------------------------------------- */
 
-static int contact_scan(store_impl *s, conn *c, int64_t account, const char *after_id,
-                        int64_t limit, arena *a, contact **rows, size_t *count)
+static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
+                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
 {
-    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_SCAN);
+    sqlite3_stmt *st = stmt(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN);
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, after_id ? after_id : "");
-    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 2, after ? after->created_at : INT64_MIN);
+    bind_text(st, 3, after ? after->id : "");
+    sqlite3_bind_int64(st, 4, limit);
     return collect_contacts(st, a, rows, count);
 }
 
-static int sqlite_contact_scan(store_impl *s, int64_t account, const char *after_id,
-                               int64_t limit, arena *a, contact **rows, size_t *count)
+static int sqlite_contact_scan(store_impl *s, int64_t account, const scan_cursor *after,
+                               int64_t limit, bool with_lists, arena *a, contact **rows,
+                               size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after_id, limit, a, rows, count);
+    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
     reader_release(s, c);
     return rc;
 }
 
-static int sqlite_tx_contact_scan(store_tx_impl *tx, int64_t account, const char *after_id,
-                                  int64_t limit, arena *a, contact **rows, size_t *count)
+static int sqlite_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
+                                  int64_t limit, bool with_lists, arena *a, contact **rows,
+                                  size_t *count)
 {
-    return contact_scan(tx->s, tx->s->writer, account, after_id, limit, a, rows, count);
+    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
 }
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
-static const char *col_blob(sqlite3_stmt *st, int i, arena *a, size_t *len)
-{
-    int n = sqlite3_column_bytes(st, i);
-    const void *p = sqlite3_column_blob(st, i);
-    *len = (size_t)n;
-    return arena_strndup(a, p ? p : "", (size_t)n);
-}
-
 static int sqlite_job_list(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                            job_listing **rows, size_t *count)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    *rows = NULL;
+    *count = 0;
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_JOB_LIST, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_LIST);
-    int rc = st ? STORE_OK : STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    sqlite3_bind_int(st, 2, (int)kind);
+    sqlite3_bind_int64(st, 3, limit);
     size_t n = 0, cap = 0;
     job_listing *out = NULL;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int(st, 2, (int)kind);
-        sqlite3_bind_int64(st, 3, limit);
-        for (;;) {
-            int r = sqlite3_step(st);
-            if (r != SQLITE_ROW) {
-                if (r != SQLITE_DONE)
-                    rc = STORE_ERROR;
-                break;
-            }
-            out = arena_grow(a, out, n, &cap, sizeof *out);
-            job_listing *l = &out[n++];
-            memset(l, 0, sizeof *l);
-            snprintf(l->info.id, sizeof l->info.id, "%s", (const char *)sqlite3_column_text(st, 0));
-            l->info.kind = (job_kind)sqlite3_column_int(st, 1);
-            l->info.status = (job_status)sqlite3_column_int(st, 2);
-            l->info.counts.requested = sqlite3_column_int64(st, 3);
-            l->info.counts.created = sqlite3_column_int64(st, 4);
-            l->info.counts.updated = sqlite3_column_int64(st, 5);
-            l->info.counts.deleted = sqlite3_column_int64(st, 6);
-            l->info.counts.errored = sqlite3_column_int64(st, 7);
-            l->info.accepted_at = sqlite3_column_int64(st, 8);
-            l->info.finished_at = sqlite3_column_int64(st, 9);
-            l->payload = col_blob(st, 10, a, &l->payload_len);
-        }
-        done(st);
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
+        out = arena_grow(a, out, n, &cap, sizeof *out);
+        job_listing *l = &out[n++];
+        memset(l, 0, sizeof *l);
+        snprintf(l->info.id, sizeof l->info.id, "%s", (const char *)sqlite3_column_text(st, 0));
+        l->info.kind = (job_kind)sqlite3_column_int(st, 1);
+        l->info.status = (job_status)sqlite3_column_int(st, 2);
+        l->info.counts.requested = sqlite3_column_int64(st, 3);
+        l->info.counts.created = sqlite3_column_int64(st, 4);
+        l->info.counts.updated = sqlite3_column_int64(st, 5);
+        l->info.counts.deleted = sqlite3_column_int64(st, 6);
+        l->info.counts.errored = sqlite3_column_int64(st, 7);
+        l->info.accepted_at = sqlite3_column_int64(st, 8);
+        l->info.finished_at = sqlite3_column_int64(st, 9);
+        l->payload = col_blob(st, 10, a, &l->payload_len);
     }
-    reader_release(s, c);
+    reader_done(s, c, st);
     *rows = out;
     *count = n;
-    return rc;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 static int sqlite_job_payload_get(store_impl *s, int64_t account, const char *id, arena *a,
                                   const char **payload, size_t *len)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_JOB_PAYLOAD_GET, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_PAYLOAD_GET);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, id);
-        sqlite3_bind_int64(st, 2, account);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            *payload = col_blob(st, 0, a, len);
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        }
-        done(st);
-    }
-    reader_release(s, c);
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, account);
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        *payload = col_blob(st, 0, a, len);
+    reader_done(s, c, st);
     return rc;
 }
 
 static int sqlite_job_account(store_impl *s, const char *id, int64_t *account)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_JOB_ACCOUNT, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_ACCOUNT);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, id);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            *account = sqlite3_column_int64(st, 0);
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        }
-        done(st);
-    }
-    reader_release(s, c);
+    bind_text(st, 1, id);
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        *account = sqlite3_column_int64(st, 0);
+    reader_done(s, c, st);
     return rc;
 }
 
@@ -1794,18 +1808,15 @@ static int sqlite_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, e
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, job_seq);
     memset(out, 0, sizeof *out);
-    int r = sqlite3_step(st);
-    int rc = STORE_OK;
-    if (r == SQLITE_ROW) {
+    int rc = step_row(st);
+    if (rc == STORE_OK) {
         out->file_no = sqlite3_column_int64(st, 0);
         out->chunk_no = sqlite3_column_int64(st, 1);
         out->last_id = col_text(st, 2, a);
         out->file_bytes = sqlite3_column_int64(st, 3);
-    } else if (r != SQLITE_DONE) {
-        rc = STORE_ERROR;
     }
     done(st);
-    return rc;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;     /* no chunk yet: the zeroed tail */
 }
 
 static int sqlite_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
@@ -1842,16 +1853,13 @@ static int sqlite_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *de
 static int sqlite_export_file_count(store_impl *s, int64_t account, const char *job_id,
                                     int64_t *files)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_FILES, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_EXPORT_FILES);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, job_id);
-        sqlite3_bind_int64(st, 2, account);
-        rc = single_int(st, files);
-    }
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int64(st, 2, account);
+    int rc = single_int(st, files);     /* resets st */
     reader_release(s, c);
     return rc;
 }
@@ -1860,27 +1868,20 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
                                     int64_t file_no, int64_t after_chunk, arena *a,
                                     int64_t *chunk_no, const char **data, size_t *len)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_CHUNK_NEXT, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_EXPORT_CHUNK_NEXT);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, job_id);
-        sqlite3_bind_int64(st, 2, account);
-        sqlite3_bind_int64(st, 3, file_no);
-        sqlite3_bind_int64(st, 4, after_chunk);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            *chunk_no = sqlite3_column_int64(st, 0);
-            *data = col_blob(st, 1, a, len);
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        }
-        done(st);
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int64(st, 2, account);
+    sqlite3_bind_int64(st, 3, file_no);
+    sqlite3_bind_int64(st, 4, after_chunk);
+    int rc = step_row(st);
+    if (rc == STORE_OK) {
+        *chunk_no = sqlite3_column_int64(st, 0);
+        *data = col_blob(st, 1, a, len);
     }
-    reader_release(s, c);
+    reader_done(s, c, st);
     return rc;
 }
 
@@ -1903,26 +1904,19 @@ static int sqlite_tx_upload_create(store_tx_impl *tx, int64_t account, const cha
 
 static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_UPLOAD_GET, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_UPLOAD_GET);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, job_id);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            out->account = sqlite3_column_int64(st, 0);
-            out->token = col_text(st, 1, a);
-            out->spec = col_text(st, 2, a);
-            out->created_at = sqlite3_column_int64(st, 3);
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        }
-        done(st);
+    bind_text(st, 1, job_id);
+    int rc = step_row(st);
+    if (rc == STORE_OK) {
+        out->account = sqlite3_column_int64(st, 0);
+        out->token = col_text(st, 1, a);
+        out->spec = col_text(st, 2, a);
+        out->created_at = sqlite3_column_int64(st, 3);
     }
-    reader_release(s, c);
+    reader_done(s, c, st);
     return rc;
 }
 

@@ -125,7 +125,9 @@ const char *const sqlite_migrations[] = {
     "  token TEXT NOT NULL,"
     "  spec TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
-    "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);",
+    "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
+    /* scans in creation order (store_contact_scan) */
+    "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

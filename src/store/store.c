@@ -325,16 +325,22 @@ void store_tx_savepoint_rollback(store_tx *tx)
     tx->be->tx_savepoint_rollback(tx->impl);
 }
 
-int store_contact_scan(store *s, int64_t account, const char *after_id, int64_t limit, arena *a,
-                       contact **rows, size_t *count)
+int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,
+                       bool with_lists, arena *a, contact **rows, size_t *count)
 {
-    return s->be->contact_scan(s->impl, account, after_id, limit, a, rows, count);
+    return s->be->contact_scan(s->impl, account, after, limit, with_lists, a, rows, count);
 }
 
-int store_tx_contact_scan(store_tx *tx, int64_t account, const char *after_id, int64_t limit,
-                          arena *a, contact **rows, size_t *count)
+int store_tx_contact_scan(store_tx *tx, int64_t account, const scan_cursor *after, int64_t limit,
+                          bool with_lists, arena *a, contact **rows, size_t *count)
 {
-    return tx->be->tx_contact_scan(tx->impl, account, after_id, limit, a, rows, count);
+    return tx->be->tx_contact_scan(tx->impl, account, after, limit, with_lists, a, rows, count);
+}
+
+void scan_cursor_of(const contact *c, scan_cursor *out)
+{
+    out->created_at = c->created_at;
+    memcpy(out->id, c->id, sizeof out->id);
 }
 
 int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, arena *a,

@@ -193,13 +193,24 @@ int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, con
 
 /* ---- scans -------------------------------------------------------------------------- */
 
-/* Up to limit contacts of the account whose id sorts after after_id (NULL: from the
- * first), in id order, each with its list_ids. Paging with the last id seen walks every
- * contact once (exports, SGQL search). */
-int store_contact_scan(store *s, int64_t account, const char *after_id, int64_t limit, arena *a,
-                       contact **rows, size_t *count);
-int store_tx_contact_scan(store_tx *tx, int64_t account, const char *after_id, int64_t limit,
-                          arena *a, contact **rows, size_t *count);
+/* Where a scan stands: the last contact it returned. */
+typedef struct scan_cursor {
+    int64_t created_at;
+    char id[UUID_STR_LEN + 1];
+} scan_cursor;
+
+/*
+ * Up to limit contacts of the account after *after (NULL: from the first) in creation
+ * order — created_at, then id — which is also roughly the order rows lie on disk, so a
+ * scan reads pages in sequence. Paging with the last contact returned
+ * (scan_cursor_of) walks every contact once (exports, SGQL search). with_lists: read
+ * each contact's list_ids too (otherwise they are NULL).
+ */
+int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,
+                       bool with_lists, arena *a, contact **rows, size_t *count);
+int store_tx_contact_scan(store_tx *tx, int64_t account, const scan_cursor *after, int64_t limit,
+                          bool with_lists, arena *a, contact **rows, size_t *count);
+void scan_cursor_of(const contact *c, scan_cursor *out);
 
 /* ---- jobs by kind, payloads, capability lookups -------------------------------------- */
 

@@ -22,9 +22,7 @@ const SKIP = PG ? false
 const C = '/v3/marketing/contacts';
 
 const started = [];
-after(async () => {
-  for (const s of started) if (s.running) await s.stop();
-});
+after(() => H.stopAll(started.filter((s) => s.running)));
 
 // Start `n` nodes at the same moment on database `db` with the same key (the bootstrap of
 // CONTACTD_API_KEY and the migrations race).
@@ -621,4 +619,58 @@ test('database outage: requests answer 503 with a JSON error while PostgreSQL is
     } finally {
       await proxy.close().catch(() => {});
     }
+  });
+
+// ------------------------------------------------- 4. exports and imports across nodes
+
+// Export files and import uploads live in the database, so the URLs one node hands out work
+// on every node: an export accepted by A is run by whichever node claims it and downloaded
+// through B; an import reserved on A takes its file through B.
+test('exports and imports across nodes: a URL from one node works on the other',
+  { skip: SKIP, timeout: 120000 }, async () => {
+    const db = H.freshPgDatabase();
+    const key = H.makeTestKey();
+    const [A, B] = await startNodes(db, key);
+    const a = A.clientFor(key);
+    const b = B.clientFor(key);
+    const emails = Array.from({ length: 300 }, (_, i) => `xn-${i}@nodes.example.com`);
+    await accepted(await call(a, { method: 'PUT', url: C, body: { contacts: emails.map((email) => ({ email })) } }), 'PUT');
+
+    // export through A, without waiting for the upsert: it runs after it
+    const posted = await call(a, { method: 'POST', url: `${C}/exports`, body: { file_type: 'csv' } });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
+    let exp;
+    for (let i = 0; i < 500; i++) {
+      exp = await call(b, { method: 'GET', url: `${C}/exports/${posted.body.id}` });
+      assert.equal(exp.status, 200, JSON.stringify(exp.body));
+      if (exp.body.status !== 'pending') break;
+      await H.sleep(20);
+    }
+    assert.equal(exp.body.status, 'ready', JSON.stringify(exp.body));
+    assert.equal(exp.body.contact_count, 300);
+    const url = new URL(exp.body.urls[0]);
+    assert.equal(url.origin, new URL(B.url).origin, 'the urls name the node that was asked');
+    const viaA = await fetch(`${A.url}${url.pathname}${url.search}`);
+    const viaB = await fetch(url);
+    assert.equal(viaA.status, 200);
+    assert.equal(viaB.status, 200);
+    const textA = await viaA.text();
+    assert.equal(textA, await viaB.text(), 'both nodes serve the same file');
+    const rows = textA.trim().split('\n');
+    assert.equal(rows.length, 301, 'a header and 300 contacts');
+    assert.deepEqual(new Set(rows.slice(1).map((r) => r.split(',')[1])), new Set(emails));
+
+    // import reserved on A, uploaded to B, status read on A
+    const reserved = await call(a, { method: 'PUT', url: `${C}/imports`,
+      body: { file_type: 'csv', field_mappings: ['_rf2_T', '_rf0_T'] } });
+    assert.equal(reserved.status, 200, JSON.stringify(reserved.body));
+    const up = new URL(reserved.body.upload_uri);
+    const csv = 'email,first_name\n' + emails.map((e) => `${e},Imported`).join('\n') + '\n';
+    const put = await fetch(`${B.url}${up.pathname}${up.search}`, { method: 'PUT', body: csv });
+    assert.equal(put.status, 200, await put.text());
+    const job = await pollJob(a, reserved.body.job_id, { timeoutMs: 30000 });
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.equal(job.results.updated_count, 300);
+    const c = await H.findOne(b, 'email', emails[7]);
+    assert.equal(c.first_name, 'Imported');
   });

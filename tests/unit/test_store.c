@@ -599,9 +599,13 @@ static void test_jobs(void)
  * These run on SQLite and, when CONTACTD_TEST_PG names a PostgreSQL cluster, again on
  * a fresh database there (see main), so the two backends are held to the same answers. */
 
-static int cmp_str(const void *x, const void *y)
+/* Creation order: created_at, then id (bytes). */
+static int cmp_created(const void *x, const void *y)
 {
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
+    const contact *a = *(const contact *const *)x, *b = *(const contact *const *)y;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return strcmp(a->id, b->id);
 }
 
 static void test_contact_scan(void)
@@ -611,25 +615,27 @@ static void test_contact_scan(void)
     int64_t acc = 0, other = 0;
     CHECK_INT(store_tx_account_ensure(tx, "scan-one", &acc), STORE_OK);
     CHECK_INT(store_tx_account_ensure(tx, "scan-two", &other), STORE_OK);
-    enum { N = 5 };
+    enum { N = 6 };
     contact cs[N];
     char emails[N][40];
-    const char *sorted[N];
+    const contact *sorted[N];
     for (int i = 0; i < N; i++) {
         snprintf(emails[i], sizeof emails[i], "scan%d@example.com", i);
         new_contact(&cs[i], emails[i], NULL, NULL, NULL);
-        sorted[i] = cs[i].id;
+        /* three instants, two contacts each (ties order by id), inserted out of order */
+        cs[i].created_at = 1600000000000 + (N - 1 - i) / 2;
+        sorted[i] = &cs[i];
     }
-    /* the extremes of the id space, so the order is tested at its ends too */
-    snprintf(cs[0].id, sizeof cs[0].id, "00000000-0000-4000-8000-000000000001");
-    snprintf(cs[1].id, sizeof cs[1].id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    /* the extremes of the id space, in one tie, so the tie-break is tested at its ends */
+    snprintf(cs[4].id, sizeof cs[4].id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    snprintf(cs[5].id, sizeof cs[5].id, "00000000-0000-4000-8000-000000000001");
     for (int i = 0; i < N; i++)
         CHECK_INT(store_tx_contact_insert(tx, acc, &cs[i]), STORE_OK);
-    qsort(sorted, N, sizeof sorted[0], cmp_str);
+    qsort(sorted, N, sizeof sorted[0], cmp_created);
     contact foreign;
     new_contact(&foreign, "scan-foreign@example.com", NULL, NULL, NULL);
     CHECK_INT(store_tx_contact_insert(tx, other, &foreign), STORE_OK);
-    /* one contact in one list: its row carries the list id */
+    /* one contact in one list: its row carries the list id when lists are asked for */
     char list_id[UUID_STR_LEN + 1];
     REQUIRE(uuid_generate(list_id) == 0);
     CHECK_INT(store_tx_list_create(tx, acc, list_id, "scanned"), STORE_OK);
@@ -638,22 +644,23 @@ static void test_contact_scan(void)
     snprintf(want_lists, sizeof want_lists, "[\"%s\"]", list_id);
     commit(tx);
 
-    /* pages of 2 with the last id seen: every contact once, in byte order of id */
+    /* pages of 4 from the last contact returned: every contact once, in creation order */
     arena a = ARENA_INIT;
-    const char *after = NULL;
+    scan_cursor cur, *after = NULL;
     int seen = 0, pages = 0;
     bool in_order = true, lists_ok = true;
     for (;;) {
         contact *rows = NULL;
         size_t n = 99;
-        if (!CHECK_INT(store_contact_scan(s, acc, after, 2, &a, &rows, &n), STORE_OK))
+        if (!CHECK_INT(store_contact_scan(s, acc, after, 4, true, &a, &rows, &n), STORE_OK))
             break;
         if (n == 0)
             break;
-        CHECK(n <= 2);
+        CHECK(n <= 4);
         pages++;
         for (size_t i = 0; i < n && seen < N; i++, seen++) {
-            if (strcmp(rows[i].id, sorted[seen]) != 0)
+            if (strcmp(rows[i].id, sorted[seen]->id) != 0 ||
+                rows[i].created_at != sorted[seen]->created_at)
                 in_order = false;
             const char *want = strcmp(rows[i].id, cs[2].id) == 0 ? want_lists : "[]";
             if (!rows[i].list_ids || strcmp(rows[i].list_ids, want) != 0) {
@@ -664,54 +671,63 @@ static void test_contact_scan(void)
             if (strcmp(rows[i].id, cs[2].id) == 0)
                 CHECK_STR(rows[i].field[CF_EMAIL], "scan2@example.com");
         }
-        after = rows[n - 1].id;
+        scan_cursor_of(&rows[n - 1], &cur);
+        after = &cur;
         if (pages > N)
             break;
     }
     CHECK_INT(seen, N);
-    CHECK_INT(pages, 3);
+    CHECK_INT(pages, 2);
     CHECK(in_order);
     CHECK(lists_ok);
 
-    /* after an id that is not stored: the next one above it */
+    /* without lists: the same rows, list_ids NULL */
     contact *rows = NULL;
     size_t n = 0;
-    CHECK_INT(store_contact_scan(s, acc, "00000000-0000-4000-8000-000000000000", 1, &a, &rows, &n),
-              STORE_OK);
+    CHECK_INT(store_contact_scan(s, acc, NULL, 100, false, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, N)) {
+        for (int i = 0; i < N; i++) {
+            CHECK_STR(rows[i].id, sorted[i]->id);
+            CHECK_NULL(rows[i].list_ids);
+        }
+    }
+    /* a cursor between stored contacts: the next one above it */
+    scan_cursor mid = {.created_at = sorted[0]->created_at};
+    snprintf(mid.id, sizeof mid.id, "00000000-0000-4000-8000-000000000000");
+    CHECK_INT(store_contact_scan(s, acc, &mid, 1, false, &a, &rows, &n), STORE_OK);
     if (CHECK_INT(n, 1))
         CHECK_STR(rows[0].id, "00000000-0000-4000-8000-000000000001");
-    CHECK_INT(store_contact_scan(s, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows, &n),
-              STORE_OK);
+    scan_cursor end;
+    scan_cursor_of(sorted[N - 1], &end);
+    CHECK_INT(store_contact_scan(s, acc, &end, 10, true, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
     /* the other account sees its own contact only */
-    CHECK_INT(store_contact_scan(s, other, NULL, 10, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_contact_scan(s, other, NULL, 10, true, &a, &rows, &n), STORE_OK);
     if (CHECK_INT(n, 1)) {
         CHECK_STR(rows[0].id, foreign.id);
         CHECK_STR(rows[0].list_ids, "[]");
     }
-    CHECK_INT(store_contact_scan(s, 987654, NULL, 10, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_contact_scan(s, 987654, NULL, 10, true, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
 
     /* inside the transaction, its own writes are scanned; a reader does not see them yet */
     tx = begin(s);
     contact late;
     new_contact(&late, "scan-late@example.com", NULL, NULL, NULL);
-    snprintf(late.id, sizeof late.id, "ffffffff-ffff-4fff-bfff-fffffffffffg");
+    late.created_at = sorted[N - 1]->created_at + 1;
     CHECK_INT(store_tx_contact_insert(tx, acc, &late), STORE_OK);
-    CHECK_INT(store_tx_contact_scan(tx, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows,
-                                    &n), STORE_OK);
+    CHECK_INT(store_tx_contact_scan(tx, acc, &end, 10, true, &a, &rows, &n), STORE_OK);
     if (CHECK_INT(n, 1)) {
         CHECK_STR(rows[0].id, late.id);
         CHECK_STR(rows[0].list_ids, "[]");
     }
-    CHECK_INT(store_tx_contact_scan(tx, acc, NULL, 100, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_tx_contact_scan(tx, acc, NULL, 100, false, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, N + 1);
     if (n == N + 1) {
-        CHECK_STR(rows[0].id, sorted[0]);
+        CHECK_STR(rows[0].id, sorted[0]->id);
         CHECK_STR(rows[N].id, late.id);
     }
-    CHECK_INT(store_contact_scan(s, acc, "ffffffff-ffff-4fff-bfff-ffffffffffff", 10, &a, &rows, &n),
-              STORE_OK);
+    CHECK_INT(store_contact_scan(s, acc, &end, 10, true, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
     store_tx_rollback(tx);
 

@@ -531,6 +531,15 @@ async function startServer(opts = {}) {
   return s;
 }
 
+// Stop every server given, even when stopping one fails (a server that died would
+// otherwise leave the others running, and their processes keep the test file from ever
+// exiting); then report the first failure.
+async function stopAll(list) {
+  const results = await Promise.allSettled(list.filter(Boolean).map((s) => s.stop()));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 // The key's id: the middle part of SG.<id>.<secret>.
 function keyId(key) {
   return key.split('.')[1];
@@ -554,6 +563,7 @@ function test(name, opts, fn) {
 
 module.exports = {
   BIN,
+  stopAll,
   freshPgDatabase,
   REPO,
   RESERVED_STRING_FIELDS,
