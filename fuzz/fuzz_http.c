@@ -13,8 +13,10 @@
  * crash they cause shows in this process (the server runs here, under ASan).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,7 +84,21 @@ static int connect_local(void)
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    /* libFuzzer's timeout alarm (SIGALRM) interrupts blocking calls. An interrupted
+     * connect goes on in the background: wait for it and take its outcome. */
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (rc != 0 && errno == EINTR) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t len = sizeof err;
+        while ((rc = poll(&pfd, 1, 10000)) < 0 && errno == EINTR)
+            ;
+        if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+            rc = 0;
+        else
+            rc = -1;
+    }
+    if (rc != 0) {
         perror("fuzz_http: connect");
         abort();
     }
@@ -97,6 +113,8 @@ static int exchange(const char *req, size_t len, char *buf, size_t cap, const ch
     size_t off = 0;
     while (off < len) {
         ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;      /* the server may refuse to read further: fine */
         off += (size_t)n;
@@ -104,6 +122,8 @@ static int exchange(const char *req, size_t len, char *buf, size_t cap, const ch
     size_t got = 0;
     for (;;) {
         ssize_t n = recv(fd, buf + got, cap - 1 - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         got += (size_t)n;
@@ -245,7 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int status = exchange(req, (size_t)h + blen, buf, sizeof buf, &body);
         free(req);
         if (status < 0) {
-            fprintf(stderr, "fuzz_http: no answer to a well-formed request\n");
+            fprintf(stderr, "fuzz_http: no answer to a well-formed request: %s %s\n", method, path);
             abort();
         }
         check_answer(status, body);
