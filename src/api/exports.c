@@ -164,9 +164,16 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
                           "export_type", r->list_count ? "list_export" : "contacts_export",
                           "contact_count", (json_int_t)job->counts.created);
     json_object_set_new(o, "file_type", json_string(r->json ? "json" : "csv"));
+    /* Lists as SendGrid names them here ({"ID", "Name"}); a list deleted since has no
+     * name any more. */
     json_t *lists = json_array();
-    for (size_t i = 0; i < r->list_count; i++)
-        json_array_append_new(lists, json_pack("{s:s}", "ID", r->list_ids[i]));
+    for (size_t i = 0; i < r->list_count; i++) {
+        json_t *l = json_pack("{s:s}", "ID", r->list_ids[i]);
+        list_info li;
+        if (store_list_get(app->store, account, r->list_ids[i], http_arena(req), &li) == STORE_OK)
+            json_object_set_new(l, "Name", json_string(li.name));
+        json_array_append_new(lists, l);
+    }
     json_object_set_new(o, "lists", lists);
     json_object_set_new(o, "segments", json_array());
     json_t *urls = json_array();

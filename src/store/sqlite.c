@@ -40,6 +40,11 @@ enum stmt_id {
     ST_CONTACT_FIND_1,
     ST_CONTACT_FIND_2,
     ST_CONTACT_FIND_3,
+    ST_TX_CONTACT_GET,      /* the same without list ids, for the job writer */
+    ST_TX_CONTACT_FIND_0,
+    ST_TX_CONTACT_FIND_1,
+    ST_TX_CONTACT_FIND_2,
+    ST_TX_CONTACT_FIND_3,
     ST_CONTACT_INSERT,
     ST_CONTACT_UPDATE,
     ST_JOB_GET,
@@ -211,6 +216,13 @@ static void build_sql(store_impl *s)
     for (int t = 0; t < ID_TYPE_COUNT; t++)
         s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
             "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND %s=?", cols,
+            id_type_field((id_type)t));
+    /* Jobs never need a contact's lists: the writer's lookups skip the subquery. */
+    s->sql[ST_TX_CONTACT_GET] = xasprintf(
+        "SELECT %s,NULL FROM contacts WHERE account_id=? AND id=?", cols);
+    for (int t = 0; t < ID_TYPE_COUNT; t++)
+        s->sql[ST_TX_CONTACT_FIND_0 + t] = xasprintf(
+            "SELECT %s,NULL FROM contacts WHERE account_id=? AND %s=?", cols,
             id_type_field((id_type)t));
     s->sql[ST_CONTACT_INSERT] = xasprintf(
         "INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
@@ -967,14 +979,14 @@ static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, con
 static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
                                  contact *out)
 {
-    return contact_query(tx->s, tx->s->writer, ST_CONTACT_GET, account, id, a, out);
+    return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
 }
 
 static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
                                   const char *value, arena *a, contact *out)
 {
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account,
-                         value, a, out);
+    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type),
+                         account, value, a, out);
 }
 
 /* Bind the contact columns in SELECT order starting at parameter first. Identifiers that

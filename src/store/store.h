@@ -75,6 +75,7 @@ int store_contact_get(store *s, int64_t account, const char *id, arena *a, conta
 int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
                        contact *out);
 
+/* The writer's lookups leave out->list_ids NULL (jobs never need them). */
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
 int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
                           arena *a, contact *out);

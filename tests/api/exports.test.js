@@ -228,7 +228,11 @@ function assertExportShape(e, { id, status, exportType, fileType = 'csv', lists 
   if (exportType) assert.equal(e.export_type, exportType);
   assert.ok(['contacts_export', 'list_export'].includes(e.export_type), `export_type: ${e.export_type}`);
   assert.equal(e.file_type, fileType);
-  assert.deepEqual(e.lists, lists.map((l) => ({ ID: l })), `lists: ${JSON.stringify(e.lists)}`);
+  // {ID, Name}; a list deleted since the export was requested has no Name any more
+  assert.deepEqual(e.lists.map((l) => l.ID), lists, `lists: ${JSON.stringify(e.lists)}`);
+  for (const l of e.lists) {
+    assert.ok(l.Name === undefined || (typeof l.Name === 'string' && l.Name.length > 0), `list name: ${JSON.stringify(l)}`);
+  }
   assert.deepEqual(e.segments, []);
   assert.equal(new URL(e._metadata.self).pathname, `${EXPORTS}/${e.id}`);
 }
@@ -489,6 +493,7 @@ test('list export: only members of the requested lists, each once; lists named i
 
   const e1 = await createReadyExport(c, { list_ids: [l1.id] });
   assertExportShape(e1, { status: 'ready', exportType: 'list_export', lists: [l1.id], contactCount: 2 });
+  assert.equal(e1.lists[0].Name, l1.name, 'a list export names its lists');
   assert.deepEqual((await csvRecords(e1)).map((r) => r.EMAIL).sort(), ['both@example.com', 'in1@example.com']);
 
   const e12 = await createReadyExport(c, { list_ids: [l1.id, l2.id, l1.id], file_type: 'json' });
@@ -745,6 +750,7 @@ test('a list deleted after POST but before the export runs fails the export with
   }
   assertExportShape(e, { id, status: 'failure', exportType: 'list_export', lists: [l.id] });
   assert.ok(e.message.includes(l.id), `message names the list: ${e.message}`);
+  assert.equal(e.lists[0].Name, undefined, 'a deleted list has no name');
   assert.deepEqual(e.urls, []);
   const listed = (await listExports(c)).find((x) => x.id === id);
   assert.ok(listed, 'a failed export is still listed');
