@@ -156,6 +156,9 @@ struct store_impl {
     conn *readers;              /* idle read connections */
     conn *all_readers[POOL_MAX];
     int reader_count;
+    /* Contacts this node inserted: in the open transaction, and committed since its last
+     * ANALYZE (see analyze_if_grown). Writer-only, under write_lock. */
+    int64_t inserted_open, inserted_since_analyze, rows_at_analyze;
 };
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -857,6 +860,33 @@ static void writer_abort(store_impl *s)
         exec_simple(s->writer, "ROLLBACK");
 }
 
+/*
+ * Refresh the planner's statistics once this node has grown the contacts by a fifth (at
+ * least ANALYZE_MIN_ROWS) since it last did. Autovacuum would, but only up to a minute
+ * later, and until then a bulk-loaded table looks empty to the planner: the scans of
+ * SGQL searches and exports (ORDER BY created_at, id LIMIT n) were then planned as a
+ * bitmap scan of every remaining row plus a sort, once per page — 2.7 s instead of 0.2 s
+ * for 100,000 contacts. ANALYZE samples a fixed number of rows, so it costs about the same
+ * (~0.1–0.3 s) at any size; it runs after the commit, on the writer connection.
+ */
+#define ANALYZE_MIN_ROWS 5000
+static void analyze_if_grown(store_impl *s)
+{
+    s->inserted_since_analyze += s->inserted_open;
+    s->inserted_open = 0;
+    int64_t threshold = s->rows_at_analyze / 5;
+    if (threshold < ANALYZE_MIN_ROWS)
+        threshold = ANALYZE_MIN_ROWS;
+    if (s->inserted_since_analyze < threshold)
+        return;
+    PGresult *r = PQexec(s->writer->pg, "ANALYZE contacts, list_members");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        log_pg("ANALYZE", PQresultErrorMessage(r));
+    PQclear(r);
+    s->rows_at_analyze += s->inserted_since_analyze;
+    s->inserted_since_analyze = 0;
+}
+
 static int pgs_tx_commit(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
@@ -873,6 +903,9 @@ static int pgs_tx_commit(store_tx_impl *tx)
     if (rc != STORE_OK)
         writer_abort(s);
     locks_forget(s);
+    if (rc == STORE_OK)
+        analyze_if_grown(s);
+    s->inserted_open = 0;
     pthread_mutex_unlock(&s->write_lock);
     return rc;
 }
@@ -880,6 +913,7 @@ static int pgs_tx_commit(store_tx_impl *tx)
 static void pgs_tx_rollback(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
+    s->inserted_open = 0;
     writer_abort(s);
     locks_forget(s);
     pthread_mutex_unlock(&s->write_lock);
@@ -1171,6 +1205,8 @@ static int pgs_tx_contact_insert(store_tx_impl *tx, int64_t account, const conta
     bind_contact(&p, c);
     int64_t changes = 0;
     int rc = run_cmd(s, s->writer, ST_CONTACT_INSERT, &p, &changes);
+    if (rc == STORE_OK && changes > 0)
+        s->inserted_open++;
     return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
 }
 
