@@ -274,6 +274,11 @@ void api_exports_all(http_request *req)
 
 /* ---- download -------------------------------------------------------------------------- */
 
+/* Chunks read per query while streaming a file: one chunk holds a slice of the scan (250
+ * contacts, or far fewer for a list export), and a query per chunk made PostgreSQL
+ * downloads crawl. */
+#define DOWNLOAD_CHUNKS 32
+
 typedef struct download {
     store *store;
     int64_t account;
@@ -291,7 +296,8 @@ static long download_read(void *ctx, char *buf, size_t max)
         arena_release(&d->arena);
         d->off = d->len = 0;
         int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
-                                         &d->arena, &d->chunk_no, &d->data, &d->len);
+                                         DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data,
+                                         &d->len);
         if (rc == STORE_NOT_FOUND)
             return 0;
         if (rc != STORE_OK)

@@ -106,7 +106,7 @@ typedef struct store_backend {
     int (*tx_export_purge)(store_tx_impl *tx, int64_t now_ms, int64_t *deleted);
     int (*export_file_count)(store_impl *s, int64_t account, const char *job_id, int64_t *files);
     int (*export_chunk_next)(store_impl *s, int64_t account, const char *job_id, int64_t file_no,
-                             int64_t after_chunk, arena *a, int64_t *chunk_no, const char **data,
+                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no, const char **data,
                              size_t *len);
     int (*tx_upload_create)(store_tx_impl *tx, int64_t account, const char *job_id,
                             const char *token, const char *spec, int64_t created_at);

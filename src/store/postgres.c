@@ -400,7 +400,7 @@ static void build_sql(store_impl *s)
     s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
         "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
-        " ORDER BY c.chunk_no LIMIT 1");
+        " ORDER BY c.chunk_no LIMIT $5");
     s->sql[ST_UPLOAD_CREATE] = xasprintf(
         "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
         " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
@@ -2044,8 +2044,8 @@ static int pgs_export_file_count(store_impl *s, int64_t account, const char *job
 }
 
 static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                 int64_t file_no, int64_t after_chunk, arena *a,
-                                 int64_t *chunk_no, const char **data, size_t *len)
+                                 int64_t file_no, int64_t after_chunk, int64_t max_chunks,
+                                 arena *a, int64_t *chunk_no, const char **data, size_t *len)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -2055,13 +2055,28 @@ static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job
     p_int(&p, account);
     p_int(&p, file_no);
     p_int(&p, after_chunk);
+    p_int(&p, max_chunks);
     int rc;
     PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
-    if (r && PQntuples(r) == 0) {
+    int rows = r ? PQntuples(r) : 0;
+    if (r && rows == 0) {
         rc = STORE_NOT_FOUND;
     } else if (r) {
-        *chunk_no = get_int_bin(r, 0, 0);
-        *data = get_bytes_bin(r, 0, 1, a, len);
+        size_t total = 0;
+        for (int i = 0; i < rows; i++)
+            total += PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
+        char *buf = arena_alloc(a, total + 1);
+        size_t used = 0;
+        for (int i = 0; i < rows; i++) {
+            size_t n = PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
+            if (n)
+                memcpy(buf + used, PQgetvalue(r, i, 1), n);
+            used += n;
+        }
+        buf[used] = '\0';
+        *chunk_no = get_int_bin(r, rows - 1, 0);
+        *data = buf;
+        *len = used;
     }
     PQclear(r);
     reader_release(s, c);

@@ -346,7 +346,7 @@ static void build_sql(store_impl *s)
     s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
         "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
-        " ORDER BY c.chunk_no LIMIT 1");
+        " ORDER BY c.chunk_no LIMIT ?");
     s->sql[ST_UPLOAD_CREATE] = xasprintf(
         "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
     s->sql[ST_UPLOAD_GET] = xasprintf(
@@ -1877,8 +1877,8 @@ static int sqlite_export_file_count(store_impl *s, int64_t account, const char *
 }
 
 static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                    int64_t file_no, int64_t after_chunk, arena *a,
-                                    int64_t *chunk_no, const char **data, size_t *len)
+                                    int64_t file_no, int64_t after_chunk, int64_t max_chunks,
+                                    arena *a, int64_t *chunk_no, const char **data, size_t *len)
 {
     conn *c;
     sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_CHUNK_NEXT, &c);
@@ -1888,13 +1888,39 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
     sqlite3_bind_int64(st, 2, account);
     sqlite3_bind_int64(st, 3, file_no);
     sqlite3_bind_int64(st, 4, after_chunk);
-    int rc = step_row(st);
-    if (rc == STORE_OK) {
+    sqlite3_bind_int64(st, 5, max_chunks);
+    /* Appended into one growing arena block (the old block stays until the arena goes). */
+    char *buf = NULL;
+    size_t used = 0, cap = 0;
+    int rc, rows = 0;
+    while ((rc = step_row(st)) == STORE_OK) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        const void *p = sqlite3_column_blob(st, 1);
+        if (used + n + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 64 * 1024;
+            while (ncap < used + n + 1)
+                ncap *= 2;
+            char *nb = arena_alloc(a, ncap);
+            if (used)
+                memcpy(nb, buf, used);
+            buf = nb;
+            cap = ncap;
+        }
+        if (n)
+            memcpy(buf + used, p, n);
+        used += n;
         *chunk_no = sqlite3_column_int64(st, 0);
-        *data = col_blob(st, 1, a, len);
+        rows++;
     }
     reader_done(s, c, st);
-    return rc;
+    if (rc != STORE_NOT_FOUND)
+        return rc;
+    if (rows == 0)
+        return STORE_NOT_FOUND;
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return STORE_OK;
 }
 
 /* ---- import uploads ---------------------------------------------------------------- */

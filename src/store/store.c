@@ -384,11 +384,11 @@ int store_export_file_count(store *s, int64_t account, const char *job_id, int64
 }
 
 int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
-                            int64_t after_chunk, arena *a, int64_t *chunk_no,
+                            int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
                             const char **data, size_t *len)
 {
-    return s->be->export_chunk_next(s->impl, account, job_id, file_no, after_chunk, a, chunk_no,
-                                    data, len);
+    return s->be->export_chunk_next(s->impl, account, job_id, file_no, after_chunk, max_chunks, a,
+                                    chunk_no, data, len);
 }
 
 int store_tx_upload_create(store_tx *tx, int64_t account, const char *job_id, const char *token,

@@ -900,24 +900,32 @@ static void test_export_chunks(void)
     int64_t chunk = 0;
     const char *data = NULL;
     size_t len = 0;
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, 1, &a, &chunk, &data, &len), STORE_OK);
     CHECK_INT(chunk, 1);
     if (CHECK_INT(len, sizeof d1))
         CHECK(memcmp(data, d1, sizeof d1) == 0);
     CHECK_INT(data[len], '\0');
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, 1, &a, &chunk, &data, &len), STORE_OK);
     CHECK_INT(chunk, 2);
     CHECK_INT(len, strlen(d2));
     CHECK_STR(data, d2);
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, &a, &chunk, &data, &len),
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, chunk, 1, &a, &chunk, &data, &len),
               STORE_NOT_FOUND);
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 2, 0, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 2, 0, 1, &a, &chunk, &data, &len), STORE_OK);
     CHECK_INT(chunk, 3);
     CHECK_STR(data, d3);
-    CHECK_INT(store_export_chunk_next(s, other, j.id, 1, 0, &a, &chunk, &data, &len),
+    CHECK_INT(store_export_chunk_next(s, other, j.id, 1, 0, 1, &a, &chunk, &data, &len),
               STORE_NOT_FOUND);
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 3, 0, &a, &chunk, &data, &len),
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 3, 0, 1, &a, &chunk, &data, &len),
               STORE_NOT_FOUND);
+    /* several chunks in one read: file 1 whole, in order, and nothing of file 2 */
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, 32, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 2);
+    if (CHECK_INT(len, sizeof d1 + strlen(d2))) {
+        CHECK(memcmp(data, d1, sizeof d1) == 0);
+        CHECK(memcmp(data + sizeof d1, d2, strlen(d2)) == 0);
+    }
+    CHECK_INT(data[len], '\0');
 
     /* purge: only what expired before now */
     tx = begin(s);
@@ -927,7 +935,7 @@ static void test_export_chunks(void)
     CHECK_INT(store_tx_export_purge(tx, 6000, &deleted), STORE_OK);
     CHECK_INT(deleted, 2);
     commit(tx);
-    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, &a, &chunk, &data, &len),
+    CHECK_INT(store_export_chunk_next(s, acc, j.id, 1, 0, 1, &a, &chunk, &data, &len),
               STORE_NOT_FOUND);
     CHECK_INT(store_export_file_count(s, acc, j.id, &files), STORE_OK);
     CHECK_INT(files, 2);
