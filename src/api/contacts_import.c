@@ -11,8 +11,9 @@
  * column; read-only fields and unknown ids are refused; at least one identifier column is
  * required) and the lists, then reserves a job id and an upload URL. The URL needs no
  * API key (SendGrid's is a pre-signed S3 URL, and clients upload with plain curl): it
- * carries a random token of its own, compared in constant time. Until the file arrives,
- * GET /imports/{id} shows the job as pending.
+ * carries a random token of its own, compared in constant time, and expires after
+ * IMPORT_UPLOAD_TTL_MS (24 hours). Until the file arrives, GET /imports/{id} shows the job
+ * as pending; a reservation that expired unused is gone (404).
  *
  * The upload is the file itself, plain or gzip-compressed (detected by its magic bytes,
  * whatever the headers say). Its structure is checked before anything is stored, and a
@@ -185,7 +186,9 @@ void api_import_create(http_request *req)
     json_t *maps = check_mappings(json_object_get(root, "field_mappings"), &fields, a, &errs);
     size_t nlists = 0;
     const char **lists = NULL;
-    if (json_object_get(root, "list_ids"))
+    /* An empty array is the same as none. */
+    json_t *la = json_object_get(root, "list_ids");
+    if (la && !(json_is_array(la) && json_array_size(la) == 0))
         lists = api_string_array(root, "list_ids", IMPORT_MAX_LISTS, "list id", NULL, NULL, a,
                                  &errs, &nlists);
     json_decref(root);
@@ -378,6 +381,8 @@ static bool load_upload(http_request *req, import_upload *up)
     const char *id = http_param(req, 0);
     const char *token = http_query(req, "token");
     int rc = uuid_valid(id) ? store_upload_get(app->store, id, http_arena(req), up) : STORE_NOT_FOUND;
+    if (rc == STORE_OK && up->created_at + IMPORT_UPLOAD_TTL_MS <= time_now_ms())
+        rc = STORE_NOT_FOUND;
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
         api_reply_store_error(req);
         return false;

@@ -131,6 +131,10 @@ void api_export_create(http_request *req)
     }
     r.token = token;
     r.expires_at = time_now_ms() + app->export_ttl_ms;
+    if (store_fields_list(app->store, http_account(req), a, &r.fields) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
     size_t len;
     char *payload = export_payload(&r, &len);
     if (!payload) {
@@ -204,9 +208,9 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     return o;
 }
 
-/* Load the path's export: job and request. Replies 404/503 and returns false otherwise.
- * An expired export is gone, as on SendGrid. */
-static bool load_export(http_request *req, int64_t account, job_info *job, export_request *r)
+/* The path's export of the account: job and request. STORE_NOT_FOUND also for a job
+ * that is no export and for an expired export (gone, as on SendGrid). */
+static int find_export(http_request *req, int64_t account, job_info *job, export_request *r)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
@@ -221,6 +225,13 @@ static bool load_export(http_request *req, int64_t account, job_info *job, expor
         rc = STORE_ERROR;
     if (rc == STORE_OK && r->expires_at <= time_now_ms())
         rc = STORE_NOT_FOUND;
+    return rc;
+}
+
+/* find_export, replying 404/503 and returning false when there is none. */
+static bool load_export(http_request *req, int64_t account, job_info *job, export_request *r)
+{
+    int rc = find_export(req, account, job, r);
     if (rc == STORE_NOT_FOUND) {
         http_reply_error(req, 404, "id", "export not found (or expired)");
         return false;
@@ -284,6 +295,7 @@ typedef struct download {
     int64_t account;
     char id[UUID_STR_LEN + 1];
     int64_t file_no, chunk_no;
+    int64_t expires_at;             /* the export's: see download_read */
     arena arena;
     const char *data;               /* the current chunk, in arena */
     size_t len, off;
@@ -298,8 +310,11 @@ static long download_read(void *ctx, char *buf, size_t max)
         int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
                                          DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data,
                                          &d->len);
+        /* No chunk left: the end of the file, unless the export expired meanwhile and its
+         * chunks are being deleted; then the file may be cut, and a clean end would let the
+         * client take it for whole. */
         if (rc == STORE_NOT_FOUND)
-            return 0;
+            return time_now_ms() < d->expires_at ? 0 : -1;
         if (rc != STORE_OK)
             return -1;
     }
@@ -323,18 +338,18 @@ void api_export_download(http_request *req)
     const char *name = http_param(req, 1);
     const char *token = http_query(req, "token");
     int64_t account = 0;
+    job_info job;
+    export_request r;
     int rc = uuid_valid(id) ? store_job_account(app->store, id, &account) : STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        rc = find_export(req, account, &job, &r);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
         api_reply_store_error(req);
         return;
     }
-    job_info job;
-    export_request r;
-    /* One answer for every way of not having the file, so the URL's parts cannot be
+    /* One answer for every way of not having the file, so that the URL's parts cannot be
      * probed one at a time. */
-    if (rc == STORE_NOT_FOUND || !load_export(req, account, &job, &r))
-        goto not_found_unless_replied;
-    if (!token || strlen(token) != strlen(r.token) ||
+    if (rc == STORE_NOT_FOUND || !token || strlen(token) != strlen(r.token) ||
         CRYPTO_memcmp(token, r.token, strlen(token)) != 0 || job.status != JOB_COMPLETED)
         goto not_found;
     /* Only the names the export issued: digits without a leading zero, then the type. */
@@ -359,6 +374,7 @@ void api_export_download(http_request *req)
     d->account = account;
     snprintf(d->id, sizeof d->id, "%s", id);
     d->file_no = file_no;
+    d->expires_at = r.expires_at;
     char disposition[96];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"contacts-%lld%s\"", file_no, ext);
     http_reply_stream(req, 200, r.json ? "application/x-ndjson" : "text/csv; charset=utf-8",
@@ -366,8 +382,4 @@ void api_export_download(http_request *req)
     return;
 not_found:
     http_reply_error(req, 404, NULL, "export file not found (or expired)");
-    return;
-not_found_unless_replied:
-    if (rc == STORE_NOT_FOUND)
-        http_reply_error(req, 404, NULL, "export file not found (or expired)");
 }

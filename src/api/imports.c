@@ -30,7 +30,8 @@ static bool load_job(http_request *req, job_info *job)
     if (rc == STORE_NOT_FOUND && uuid_valid(id)) {
         import_upload up;
         rc = store_upload_get(app->store, id, http_arena(req), &up);
-        if (rc == STORE_OK && up.account != http_account(req))
+        if (rc == STORE_OK && (up.account != http_account(req) ||
+                               up.created_at + IMPORT_UPLOAD_TTL_MS <= time_now_ms()))
             rc = STORE_NOT_FOUND;
         if (rc == STORE_OK) {
             memset(job, 0, sizeof *job);

@@ -28,7 +28,7 @@ const http_route api_routes[] = {
     {"POST", C "/search/emails", api_search_emails, SMALL_BODY, 0, NULL},
     {"POST", C "/search/identifiers/{}", api_search_identifiers, SMALL_BODY, 0, NULL},
     {"PUT", C "/imports", api_import_create, SMALL_BODY, ROUTE_WRITE, NULL},
-    {"PUT", C "/imports/{}/upload", api_import_upload, IMPORT_MAX_UPLOAD, ROUTE_PUBLIC,
+    {"PUT", C "/imports/{}/upload", api_import_upload, IMPORT_MAX_UPLOAD, ROUTE_PUBLIC | ROUTE_SLOW,
      api_import_upload_admit},
     {"POST", C "/exports", api_export_create, SMALL_BODY, ROUTE_WRITE, NULL},
     {"GET", C "/exports", api_exports_all, IGNORED_BODY, 0, NULL},

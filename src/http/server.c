@@ -37,15 +37,21 @@
 #define OFFLOAD_BODY_BYTES (256u * 1024u)
 #define OFFLOAD_THREADS 2
 
+/* A pool of worker threads that run handlers off the MHD threads. */
+typedef struct offload_pool {
+    pthread_t workers[OFFLOAD_THREADS];
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    http_request *head, *tail;
+    bool stop;
+} offload_pool;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
-    /* the offload pool */
-    pthread_t workers[OFFLOAD_THREADS];
-    pthread_mutex_t work_lock;
-    pthread_cond_t work_ready;
-    http_request *work_head, *work_tail;
-    bool work_stop;
+    /* the offload pools: large bodies, and slow routes (searches, uploads), apart so that
+     * neither can starve the other */
+    offload_pool bodies, slow;
     ratelimit *ratelimit;           /* NULL: no limits */
     auth_cache *auth_cache;
     atomic_int in_flight;           /* requests between their first call and completion */
@@ -474,37 +480,40 @@ static bool body_append(http_request *req, const char *data, size_t n)
  * suspended and its handler runs on one of OFFLOAD_THREADS workers instead. The pool's
  * size also bounds how many large bodies are parsed at once (a parsed JSON tree is about
  * nine times its text). A handler that replies is resumed by the worker; one that hands
- * the request on (http_suspend, e.g. to the job writer) is resumed by whoever took it. */
+ * the request on (http_suspend, e.g. to the job writer) is resumed by whoever took it.
+ * Routes marked ROUTE_SLOW (an SGQL search scans a whole account for up to 20 s; an
+ * import upload may inflate and check 128 MiB) run on a second pool of the same size, so
+ * that they never hold up large upserts, nor these them. */
 
-static void offload(http_server *srv, http_request *req)
+static void offload(offload_pool *pool, http_request *req)
 {
     req->suspended = true;
     MHD_suspend_connection(req->conn);
-    pthread_mutex_lock(&srv->work_lock);
-    if (srv->work_tail)
-        srv->work_tail->work_next = req;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->tail)
+        pool->tail->work_next = req;
     else
-        srv->work_head = req;
-    srv->work_tail = req;
-    pthread_cond_signal(&srv->work_ready);
-    pthread_mutex_unlock(&srv->work_lock);
+        pool->head = req;
+    pool->tail = req;
+    pthread_cond_signal(&pool->ready);
+    pthread_mutex_unlock(&pool->lock);
 }
 
 static void *worker_main(void *arg)
 {
-    http_server *srv = arg;
+    offload_pool *pool = arg;
     tl_on_worker = true;
-    pthread_mutex_lock(&srv->work_lock);
+    pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!srv->work_head && !srv->work_stop)
-            pthread_cond_wait(&srv->work_ready, &srv->work_lock);
-        if (!srv->work_head)
+        while (!pool->head && !pool->stop)
+            pthread_cond_wait(&pool->ready, &pool->lock);
+        if (!pool->head)
             break;
-        http_request *req = srv->work_head;
-        srv->work_head = req->work_next;
-        if (!srv->work_head)
-            srv->work_tail = NULL;
-        pthread_mutex_unlock(&srv->work_lock);
+        http_request *req = pool->head;
+        pool->head = req->work_next;
+        if (!pool->head)
+            pool->tail = NULL;
+        pthread_mutex_unlock(&pool->lock);
 
         tl_handed_on = false;
         req->route->handler(req);
@@ -514,9 +523,9 @@ static void *worker_main(void *arg)
                 http_reply_error(req, 500, NULL, "internal error: the handler gave no answer");
             MHD_resume_connection(req->conn);
         }
-        pthread_mutex_lock(&srv->work_lock);
+        pthread_mutex_lock(&pool->lock);
     }
-    pthread_mutex_unlock(&srv->work_lock);
+    pthread_mutex_unlock(&pool->lock);
     return NULL;
 }
 
@@ -574,9 +583,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (req->suspended)         /* resumed: the reply is set */
         return queue_reply(req);
-    if (!req->has_reply &&
-        (req->body_len >= OFFLOAD_BODY_BYTES || (req->route->flags & ROUTE_SLOW))) {
-        offload(srv, req);
+    if (!req->has_reply && (req->route->flags & ROUTE_SLOW)) {
+        offload(&srv->slow, req);
+        return MHD_YES;
+    }
+    if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {
+        offload(&srv->bodies, req);
         return MHD_YES;
     }
     if (!req->has_reply)
@@ -655,16 +667,31 @@ bad:
     return -1;
 }
 
+static void pool_start(offload_pool *pool)
+{
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->ready, NULL);
+    for (int i = 0; i < OFFLOAD_THREADS; i++)
+        if (pthread_create(&pool->workers[i], NULL, worker_main, pool) != 0)
+            abort();
+}
+
+static void pool_stop(offload_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->stop = true;
+    pthread_cond_broadcast(&pool->ready);
+    pthread_mutex_unlock(&pool->lock);
+    for (int i = 0; i < OFFLOAD_THREADS; i++)
+        pthread_join(pool->workers[i], NULL);
+    pthread_cond_destroy(&pool->ready);
+    pthread_mutex_destroy(&pool->lock);
+}
+
 static void stop_workers(http_server *srv)
 {
-    pthread_mutex_lock(&srv->work_lock);
-    srv->work_stop = true;
-    pthread_cond_broadcast(&srv->work_ready);
-    pthread_mutex_unlock(&srv->work_lock);
-    for (int i = 0; i < OFFLOAD_THREADS; i++)
-        pthread_join(srv->workers[i], NULL);
-    pthread_cond_destroy(&srv->work_ready);
-    pthread_mutex_destroy(&srv->work_lock);
+    pool_stop(&srv->bodies);
+    pool_stop(&srv->slow);
 }
 
 http_server *http_server_start(const http_config *cfg, char *err, size_t err_size)
@@ -680,11 +707,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (cfg->rate_limit)
         srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
     srv->auth_cache = auth_cache_new();
-    pthread_mutex_init(&srv->work_lock, NULL);
-    pthread_cond_init(&srv->work_ready, NULL);
-    for (int i = 0; i < OFFLOAD_THREADS; i++)
-        if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0)
-            abort();
+    pool_start(&srv->bodies);
+    pool_start(&srv->slow);
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -11,7 +11,10 @@
  * after it and no contact is written twice.
  *
  * Files: CSV with a header row (reserved fields in SendGrid's upper-case export names,
- * then custom fields by name), or JSON lines (one ContactDetails3 object per line). A file
+ * then custom fields by name), or JSON lines (one ContactDetails3 object per line). The
+ * custom fields are those defined when the export was requested, recorded in its payload,
+ * so every row of every file matches the header even when a field is created, renamed or
+ * deleted while a long export runs (or resumes after a restart, on another node). A file
  * that would grow past max_file_size MB is closed and the next one begun (each CSV file
  * with its own header); a file always holds at least one contact.
  *
@@ -33,7 +36,6 @@
 typedef struct export_job {
     arena arena;                    /* the request's strings and the field catalog */
     export_request req;
-    field_catalog fields;           /* custom fields as the export found them */
     csv_buf header;                 /* CSV header line; empty for JSON */
 } export_job;
 
@@ -41,10 +43,15 @@ typedef struct export_job {
 
 char *export_payload(const export_request *r, size_t *len)
 {
-    json_t *o = json_pack("{s:s, s:o, s:I, s:s, s:I, s:b}", "file_type", r->json ? "json" : "csv",
+    json_t *fields = json_array();
+    for (size_t i = 0; i < r->fields.count; i++)
+        json_array_append_new(fields, json_pack("[s, s, i]", r->fields.defs[i].id,
+                                                r->fields.defs[i].name, (int)r->fields.defs[i].type));
+    json_t *o = json_pack("{s:s, s:o, s:I, s:s, s:I, s:b, s:o}", "file_type", r->json ? "json" : "csv",
                           "list_ids", id_list_to_json(r->list_ids, r->list_count),
                           "max_file_size", (json_int_t)r->max_file_size_mb, "token", r->token,
-                          "expires_at", (json_int_t)r->expires_at, "notify_email", r->notify_email);
+                          "expires_at", (json_int_t)r->expires_at, "notify_email", r->notify_email,
+                          "fields", fields);
     return job_payload_dump(o, len);
 }
 
@@ -71,6 +78,20 @@ int export_payload_parse(const char *payload, size_t len, arena *a, export_reque
         ids[out->list_count++] = arena_strdup(a, s ? s : "");
     }
     out->list_ids = ids;
+    json_t *fields = json_object_get(o, "fields");
+    size_t nf = json_array_size(fields);
+    out->fields.defs = arena_calloc(a, nf ? nf : 1, sizeof *out->fields.defs);
+    for (size_t i = 0; i < nf; i++) {
+        json_t *f = json_array_get(fields, i);
+        const char *id = json_string_value(json_array_get(f, 0));
+        const char *name = json_string_value(json_array_get(f, 1));
+        if (!id || !name)
+            continue;
+        field_def *d = &out->fields.defs[out->fields.count++];
+        d->id = arena_strdup(a, id);
+        d->name = arena_strdup(a, name);
+        d->type = (field_type)json_integer_value(json_array_get(f, 2));
+    }
     json_decref(o);
     return 0;
 }
@@ -99,8 +120,8 @@ static void build_header(export_job *e)
     header_name(b, "list_ids");
     header_name(b, "created_at");
     header_name(b, "updated_at");
-    for (size_t i = 0; i < e->fields.count; i++) {
-        csv_buf_field(b, e->fields.defs[i].name, strlen(e->fields.defs[i].name));
+    for (size_t i = 0; i < e->req.fields.count; i++) {
+        csv_buf_field(b, e->req.fields.defs[i].name, strlen(e->req.fields.defs[i].name));
         csv_buf_raw(b, ",", 1);
     }
     b->data[b->len - 1] = '\n';     /* the last separator ends the line */
@@ -143,10 +164,10 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
     time_iso8601(c->updated_at, ts);
     csv_buf_raw(b, ",", 1);
     csv_buf_raw(b, ts, strlen(ts));
-    json_t *values = c->custom_fields && e->fields.count ? json_loads(c->custom_fields, 0, NULL) : NULL;
-    for (size_t i = 0; i < e->fields.count; i++) {
+    json_t *values = c->custom_fields && e->req.fields.count ? json_loads(c->custom_fields, 0, NULL) : NULL;
+    for (size_t i = 0; i < e->req.fields.count; i++) {
         csv_buf_raw(b, ",", 1);
-        json_t *v = json_object_get(values, e->fields.defs[i].id);
+        json_t *v = json_object_get(values, e->req.fields.defs[i].id);
         if (json_is_string(v)) {
             csv_buf_field(b, json_string_value(v), json_string_length(v));
         } else if (json_is_number(v)) {
@@ -162,7 +183,7 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
 
 static void json_line(const export_job *e, const contact *c, csv_buf *b)
 {
-    json_t *o = contact_to_json(c, &e->fields, NULL);
+    json_t *o = contact_to_json(c, &e->req.fields, NULL);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text) {
@@ -222,8 +243,9 @@ static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_
     export_job *e = calloc(1, sizeof *e);
     if (!e)
         abort();
-    if (export_payload_parse(payload, len, &e->arena, &e->req) != 0 ||
-        store_tx_fields_list(tx, account, &e->arena, &e->fields) != STORE_OK) {
+    (void)tx;
+    (void)account;
+    if (export_payload_parse(payload, len, &e->arena, &e->req) != 0) {
         free_fn(e);
         return NULL;
     }

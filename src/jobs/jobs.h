@@ -57,6 +57,10 @@ typedef int (*jobs_op_fn)(store_tx *tx, void *arg);
 typedef void (*jobs_op_done_fn)(void *ctx, int rc);
 int jobs_submit_op(jobs *j, jobs_op_fn fn, void *arg, jobs_op_done_fn done, void *ctx);
 
+/* How long an import's upload URL (PUT /contacts/imports) stays valid. The writer drops
+ * older reservations when it deletes expired export files (about once a minute). */
+#define IMPORT_UPLOAD_TTL_MS (24LL * 3600 * 1000)
+
 /* Block until no job is pending (tests and benchmarks). */
 void jobs_wait_idle(jobs *j);
 

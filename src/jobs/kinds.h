@@ -93,6 +93,8 @@ typedef struct export_request {
     const char *token;              /* the secret in the download URLs */
     int64_t expires_at;             /* ms: files are deleted after this */
     bool notify_email;
+    field_catalog fields;           /* the custom fields when the export was requested: its
+                                     * columns, however the fields change while it runs */
 } export_request;
 char *export_payload(const export_request *r, size_t *len);
 /* Parse an export's stored payload for the status endpoints; strings in a. 0 or -1. */

@@ -226,10 +226,13 @@ static int turn(jobs *j, submission *batch, bool run)
      * own small jobs fit in it), not the full budget, so that a 202 never waits behind
      * thousands of records of an earlier big upsert. */
     size_t budget = batch ? RUNNER_SLICE : RUN_BUDGET;
-    /* Expired export files go in the next turn after a minute has passed: downloads
-     * refuse them from the moment they expire, this only gives back the space. */
+    /* Expired export files and import reservations go in the next turn after a minute
+     * has passed: the API refuses them from the moment they expire, this only gives back
+     * the space. */
     if (run && time_mono_ms() - j->purged_ms > PURGE_EVERY_MS) {
-        if (store_tx_export_purge(tx, time_now_ms(), NULL) != STORE_OK) {
+        int64_t now = time_now_ms();
+        if (store_tx_export_purge(tx, now, NULL) != STORE_OK ||
+            store_tx_upload_purge(tx, now - IMPORT_UPLOAD_TTL_MS) != STORE_OK) {
             store_tx_rollback(tx);
             int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
             answer(j, batch, rc);

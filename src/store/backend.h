@@ -111,6 +111,7 @@ typedef struct store_backend {
     int (*tx_upload_create)(store_tx_impl *tx, int64_t account, const char *job_id,
                             const char *token, const char *spec, int64_t created_at);
     int (*upload_get)(store_impl *s, const char *job_id, arena *a, import_upload *out);
+    int (*tx_upload_purge)(store_tx_impl *tx, int64_t created_before);
     int (*tx_savepoint)(store_tx_impl *tx);
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);

@@ -120,6 +120,7 @@ enum stmt_id {
     ST_EXPORT_CHUNK_NEXT,
     ST_UPLOAD_CREATE,
     ST_UPLOAD_GET,
+    ST_UPLOAD_PURGE,
     ST_COUNT
 };
 
@@ -404,6 +405,7 @@ static void build_sql(store_impl *s)
     s->sql[ST_UPLOAD_CREATE] = xasprintf(
         "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
         " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
+    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
     s->sql[ST_UPLOAD_GET] = xasprintf(
         "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
     free(cols);
@@ -2100,6 +2102,14 @@ static int pgs_tx_upload_create(store_tx_impl *tx, int64_t account, const char *
     return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
 }
 
+static int pgs_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_int(&p, created_before);
+    return run_cmd(s, s->writer, ST_UPLOAD_PURGE, &p, NULL);
+}
+
 static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
 {
     conn *c = reader_acquire(s);
@@ -2186,6 +2196,7 @@ const store_backend postgres_backend = {
     .export_chunk_next = pgs_export_chunk_next,
     .tx_upload_create = pgs_tx_upload_create,
     .upload_get = pgs_upload_get,
+    .tx_upload_purge = pgs_tx_upload_purge,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,

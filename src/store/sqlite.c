@@ -94,6 +94,7 @@ enum stmt_id {
     ST_EXPORT_CHUNK_NEXT,
     ST_UPLOAD_CREATE,
     ST_UPLOAD_GET,
+    ST_UPLOAD_PURGE,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -349,6 +350,7 @@ static void build_sql(store_impl *s)
         " ORDER BY c.chunk_no LIMIT ?");
     s->sql[ST_UPLOAD_CREATE] = xasprintf(
         "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
+    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
     s->sql[ST_UPLOAD_GET] = xasprintf(
         "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
@@ -1940,6 +1942,16 @@ static int sqlite_tx_upload_create(store_tx_impl *tx, int64_t account, const cha
     return step_done(s->writer->db, st);
 }
 
+static int sqlite_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_PURGE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, created_before);
+    return step_done(s->writer->db, st);
+}
+
 static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
 {
     conn *c;
@@ -2031,6 +2043,7 @@ const store_backend sqlite_backend = {
     .export_chunk_next = sqlite_export_chunk_next,
     .tx_upload_create = sqlite_tx_upload_create,
     .upload_get = sqlite_upload_get,
+    .tx_upload_purge = sqlite_tx_upload_purge,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,

@@ -401,3 +401,8 @@ int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out)
 {
     return s->be->upload_get(s->impl, job_id, a, out);
 }
+
+int store_tx_upload_purge(store_tx *tx, int64_t created_before)
+{
+    return tx->be->tx_upload_purge(tx->impl, created_before);
+}

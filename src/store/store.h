@@ -272,6 +272,9 @@ int store_tx_upload_create(store_tx *tx, int64_t account, const char *job_id, co
                            const char *spec, int64_t created_at);
 /* Looked up by job id alone: the caller compares the token (or the account). */
 int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out);
+/* Drop the reservations made before created_before (ms): their upload URLs expire (a
+ * file that arrived in time is a job by then, which stays). */
+int store_tx_upload_purge(store_tx *tx, int64_t created_before);
 
 /* ---- transactions ---------------------------------------------------------------- */
 

@@ -804,3 +804,45 @@ test('accounts never see each other\'s exports, lists or contacts', async () => 
   const r = await raw(srv.url, { path: `${EXPORTS}/${eb.id}/files/1.csv?token=${tokA}` });
   assert.equal(r.status, 404);
 });
+
+test('an export keeps the custom fields it was requested with, however they change before it runs', async () => {
+  const c = freshAccount();
+  const color = await createField(c, 'color', 'Text');
+  const size = await createField(c, 'size', 'Number');
+  await upsertOk(c, [{ email: 'cols@example.com', custom_fields: { color: 'red', size: 3 } }]);
+  // A large upsert accepted first holds the export back (jobs run in acceptance order)
+  // while the fields change under it; no response is awaited in between.
+  const big = Array.from({ length: 5000 }, (_, i) => ({ email: `cols-${i}@example.com` }));
+  const put = await call(c, { method: 'PUT', url: '/v3/marketing/contacts', body: { contacts: big } });
+  assert.equal(put.status, 202, JSON.stringify(put.body));
+  const id = await createExport(c, {});
+  const renamed = await call(c, { method: 'PATCH', url: `${FD}/${color.id}`, body: { name: 'colour' } });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+  await createField(c, 'added_later', 'Text');
+  const e = await pollExport(c, id);
+  assert.equal(e.status, 'ready', JSON.stringify(e));
+  const files = [];
+  for (const url of e.urls) files.push(parseExportCsv((await downloadOk(url)).text, ['color', 'size']));
+  const rows = files.flatMap((f) => f.records);
+  assert.equal(rows.length, 5001);
+  const one = rows.find((r) => r.EMAIL === 'cols@example.com');
+  assert.equal(one.color, 'red');
+  assert.equal(one.size, '3');
+  assert.ok(size);
+});
+
+test('a download URL answers the same 404 for any job id that is not a ready export of its token', async () => {
+  const c = freshAccount();
+  const e = await createReadyExport(c, {});
+  const token = new URL(e.urls[0]).searchParams.get('token');
+  const jobId = await upsert(c, [{ email: 'not-an-export@example.com' }]);
+  await pollJob(c, jobId);
+  const bodies = [];
+  for (const id of [jobId, UNKNOWN_ID, 'not-a-uuid', e.id]) {
+    const t = id === e.id ? 'wrong-token' : token;
+    const r = await raw(srv.url, { method: 'GET', path: `${EXPORTS}/${id}/files/1.csv?token=${t}` });
+    assert.equal(r.status, 404, `${id}: ${r.status} ${r.text}`);
+    bodies.push(r.text);
+  }
+  assert.equal(new Set(bodies).size, 1, `one answer for every case: ${JSON.stringify(bodies)}`);
+});

@@ -625,3 +625,11 @@ test('accounts never see each other\'s imports, lists or imported contacts', asy
   assert.equal(cb.first_name, '');
   assertErrorBody(await getContact(B, ca.id), 404, 'B GET A\'s contact');
 });
+
+test('an empty list_ids is the same as none', async () => {
+  const c = freshAccount();
+  const res = await reserve(c, [RF.email], { list_ids: [] });
+  await uploadOk(res, 'email\nnolists@example.com\n');
+  assertJob(await pollJob(c, res.job_id), { status: 'completed', results: { created_count: 1, errored_count: 0 } });
+  assert.deepEqual((await contactByEmail(c, 'nolists@example.com')).list_ids, []);
+});

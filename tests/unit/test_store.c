@@ -993,6 +993,18 @@ static void test_uploads(void)
     store_tx_rollback(tx);
     CHECK_INT(store_upload_get(s, id3, &a, &u), STORE_NOT_FOUND);
 
+    /* purge: only the reservations made before the cut-off */
+    tx = begin(s);
+    CHECK_INT(store_tx_upload_purge(tx, 1650000000123), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_upload_get(s, id1, &a, &u), STORE_OK);
+    CHECK_INT(store_upload_get(s, id2, &a, &u), STORE_OK);
+    tx = begin(s);
+    CHECK_INT(store_tx_upload_purge(tx, 1650000000124), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_upload_get(s, id1, &a, &u), STORE_NOT_FOUND);
+    CHECK_INT(store_upload_get(s, id2, &a, &u), STORE_OK);
+
     arena_release(&a);
     store_close(s);
 }
