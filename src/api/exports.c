@@ -26,7 +26,10 @@
 #define EXPORT_MAX_LISTS 100
 #define EXPORT_MAX_FILE_MB 5000
 #define EXPORT_LIST_MAX 100         /* GET /exports shows at most this many */
-#define EXPORT_LIST_SCAN 1000       /* of the newest exports, expired ones included */
+/* ...read from this many of the newest exports, expired ones included. Exports expire in
+ * the order they were made (unless --export-ttl was lowered since), so the newest are
+ * the live ones; a payload holds the field snapshot (up to 500 fields), hence a bound. */
+#define EXPORT_LIST_SCAN 200
 
 static json_t *iso(int64_t ms)
 {
