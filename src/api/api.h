@@ -47,6 +47,19 @@ typedef int (*api_item_fn)(void *ctx, const char *s, size_t len, arena *a, const
 const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
                               api_item_fn check, void *ctx, arena *a, errlist *errs, size_t *n);
 
+/* root[key] when it is present and not empty (api_string_array's checks, no item check);
+ * NULL with *n = 0 when it is absent or [] (the same as none). */
+const char **api_optional_strings(const json_t *root, const char *key, size_t max,
+                                  const char *label, arena *a, errlist *errs, size_t *n);
+/* "a,b,c", in a: for error messages. */
+char *api_join(arena *a, const char *const *names, size_t n);
+/* The ids among ids that name no list of the request's account (in the request arena).
+ * STORE_OK, or STORE_ERROR when the store cannot be read. */
+int api_missing_lists(http_request *req, const char *const *ids, size_t n,
+                      const char ***missing, size_t *nmissing);
+/* An ISO 8601 UTC time as SendGrid shows it, or null for 0 (not yet). */
+json_t *api_time_json(int64_t ms);
+
 /* Look a contact up by one searched value (store_contact_find_email, ...). */
 typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *value, arena *a,
                            contact *out);

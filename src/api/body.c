@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "core/contact_decode.h"
+#include "core/timeutil.h"
 
 json_t *api_body_object(http_request *req)
 {
@@ -71,6 +72,61 @@ const char **api_string_array(const json_t *root, const char *key, size_t max, c
     return out;
 }
 
+const char **api_optional_strings(const json_t *root, const char *key, size_t max,
+                                  const char *label, arena *a, errlist *errs, size_t *n)
+{
+    const json_t *arr = json_object_get(root, key);
+    *n = 0;
+    if (!arr || (json_is_array(arr) && json_array_size(arr) == 0))
+        return NULL;
+    return api_string_array(root, key, max, label, NULL, NULL, a, errs, n);
+}
+
+char *api_join(arena *a, const char *const *names, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    char *out = arena_alloc(a, len);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, names[i]);
+    }
+    return out;
+}
+
+int api_missing_lists(http_request *req, const char *const *ids, size_t n,
+                      const char ***missing, size_t *nmissing)
+{
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    const char **out = arena_calloc(a, n ? n : 1, sizeof *out);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        list_info l;
+        int rc = uuid_valid(ids[i]) ? store_list_get(app->store, http_account(req), ids[i], a, &l)
+                                    : STORE_NOT_FOUND;
+        if (rc == STORE_NOT_FOUND)
+            out[m++] = ids[i];
+        else if (rc != STORE_OK)
+            return rc;
+    }
+    *missing = out;
+    *nmissing = m;
+    return STORE_OK;
+}
+
+json_t *api_time_json(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(ms, ts);
+    return json_string(ts);
+}
+
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx)
 {
@@ -108,22 +164,13 @@ void api_reply_store_error(http_request *req)
     http_reply_error(req, 503, NULL, "the database is unavailable; try again");
 }
 
-static void job_accepted(void *ctx, int rc, const char *job_id)
-{
-    http_request *req = ctx;
-    if (rc == 0)
-        http_resume_json(req, 202, json_pack("{s:s}", "job_id", job_id));
-    else
-        http_resume_json(req, 503, http_error_body(NULL, "the job could not be stored; try again"));
-}
-
 /* api_submit_job_with: the request and how to word its 202. */
 typedef struct accept_ctx {
     http_request *req;
     api_accept_fn accept;
 } accept_ctx;
 
-static void job_accepted_with(void *ctx, int rc, const char *job_id)
+static void job_accepted(void *ctx, int rc, const char *job_id)
 {
     accept_ctx *c = ctx;
     if (rc == 0)
@@ -139,18 +186,22 @@ void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn
     c->req = req;
     c->accept = accept;
     http_base_url(req);         /* cached now: accept runs where the connection is suspended */
+    /* Suspend first: the writer may resume the request before jobs_submit returns. */
     http_suspend(req);
-    if (jobs_submit(app->jobs, sub, job_accepted_with, c) != 0)
+    if (jobs_submit(app->jobs, sub, job_accepted, c) != 0)
         http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+}
+
+/* SendGrid's usual 202 body. */
+static json_t *job_id_body(http_request *req, const char *job_id)
+{
+    (void)req;
+    return json_pack("{s:s}", "job_id", job_id);
 }
 
 void api_submit_job(http_request *req, const job_submit *sub)
 {
-    api_ctx *app = http_app(req);
-    /* Suspend first: the writer may resume the request before jobs_submit returns. */
-    http_suspend(req);
-    if (jobs_submit(app->jobs, sub, job_accepted, req) != 0)
-        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+    api_submit_job_with(req, sub, job_id_body);
 }
 
 void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done)

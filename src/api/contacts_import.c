@@ -96,8 +96,8 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
     json_t *out = json_array();
     size_t before = errs->count;
     bool has_identifier = false;
-    char *unknown = NULL;
-    size_t unknown_len = 0;
+    const char **unknown = NULL;
+    size_t nunknown = 0, unknown_cap = 0;
     for (size_t i = 0; i < json_array_size(maps); i++) {
         const json_t *m = json_array_get(maps, i);
         char path[48];
@@ -125,15 +125,8 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
         } else {
             const field_def *d = field_catalog_find(fields, key);
             if (!d) {
-                size_t l = strlen(key);
-                char *grown = arena_alloc(a, unknown_len + l + 2);
-                if (unknown_len)
-                    memcpy(grown, unknown, unknown_len);
-                if (unknown_len)
-                    grown[unknown_len++] = ',';
-                memcpy(grown + unknown_len, key, l + 1);
-                unknown = grown;
-                unknown_len += l;
+                unknown = arena_grow(a, (void *)unknown, nunknown, &unknown_cap, sizeof *unknown);
+                unknown[nunknown++] = key;
                 continue;
             }
             id = d->id;
@@ -147,8 +140,9 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
         }
         json_array_append_new(out, json_string(id));
     }
-    if (unknown)
-        errlist_add(errs, "field_mappings", "invalid custom field ids supplied - %.400s", unknown);
+    if (nunknown)
+        errlist_add(errs, "field_mappings", "invalid custom field ids supplied - %.400s",
+                    api_join(a, unknown, nunknown));
     if (errs->count == before && !has_identifier)
         errlist_add(errs, "field_mappings",
                     "field_mappings must map a column to at least one identifier: email (_rf2_T), "
@@ -184,35 +178,30 @@ void api_import_create(http_request *req)
         return;
     }
     json_t *maps = check_mappings(json_object_get(root, "field_mappings"), &fields, a, &errs);
-    size_t nlists = 0;
-    const char **lists = NULL;
-    /* An empty array is the same as none. */
-    json_t *la = json_object_get(root, "list_ids");
-    if (la && !(json_is_array(la) && json_array_size(la) == 0))
-        lists = api_string_array(root, "list_ids", IMPORT_MAX_LISTS, "list id", NULL, NULL, a,
-                                 &errs, &nlists);
+    size_t nlists;
+    const char **lists = api_optional_strings(root, "list_ids", IMPORT_MAX_LISTS, "list id", a,
+                                              &errs, &nlists);
     json_decref(root);
     if (errs.count) {
         json_decref(maps);
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    json_t *list_arr = json_array();
-    for (size_t i = 0; i < nlists; i++) {
-        list_info l;
-        int rc = uuid_valid(lists[i]) ? store_list_get(app->store, account, lists[i], a, &l)
-                                      : STORE_NOT_FOUND;
-        if (rc != STORE_OK) {
-            json_decref(maps);
-            json_decref(list_arr);
-            if (rc == STORE_NOT_FOUND)
-                http_reply_error(req, 404, "list_ids", "list %.60s not found", lists[i]);
-            else
-                api_reply_store_error(req);
-            return;
-        }
-        json_array_append_new(list_arr, json_string(lists[i]));
+    const char **missing;
+    size_t nmissing;
+    int rc = api_missing_lists(req, lists, nlists, &missing, &nmissing);
+    if (rc != STORE_OK || nmissing) {
+        json_decref(maps);
+        if (rc != STORE_OK)
+            api_reply_store_error(req);
+        else
+            http_reply_error(req, 404, "list_ids", "unknown list ids: %.400s",
+                             api_join(a, missing, nmissing));
+        return;
     }
+    json_t *list_arr = json_array();
+    for (size_t i = 0; i < nlists; i++)
+        json_array_append_new(list_arr, json_string(lists[i]));
     json_t *spec = json_pack("{s:o, s:o}", "field_mappings", maps, "list_ids", list_arr);
     char *text = json_dumps(spec, JSON_COMPACT);
     json_decref(spec);

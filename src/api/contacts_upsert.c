@@ -11,22 +11,6 @@
 #include "api/api.h"
 #include "core/contact_decode.h"
 
-/* "a,b,c", for error messages. */
-static char *join(arena *a, const char **names, size_t n)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < n; i++)
-        len += strlen(names[i]) + 1;
-    char *out = arena_alloc(a, len);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            strcat(out, ",");
-        strcat(out, names[i]);
-    }
-    return out;
-}
-
 void api_contacts_upsert(http_request *req)
 {
     json_t *root = api_body_object(req);
@@ -46,26 +30,18 @@ void api_contacts_upsert(http_request *req)
     json_decref(root);
     if (b->unknown_custom_field_count)
         errlist_add(&errs, "custom_fields", "invalid custom field ids supplied - %.400s",
-                    join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
+                    api_join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
     /* Lists must exist when the request is accepted; one deleted before the job runs is
      * skipped then (jobs/upsert.c). */
-    const char **missing = arena_calloc(a, b->list_count ? b->list_count : 1, sizeof *missing);
-    size_t nmissing = 0;
-    for (size_t i = 0; i < b->list_count; i++) {
-        list_info l;
-        int rc = uuid_valid(b->list_ids[i])
-                     ? store_list_get(app->store, http_account(req), b->list_ids[i], a, &l)
-                     : STORE_NOT_FOUND;
-        if (rc == STORE_NOT_FOUND) {
-            missing[nmissing++] = b->list_ids[i];
-        } else if (rc != STORE_OK) {
-            upsert_batch_free(b);
-            api_reply_store_error(req);
-            return;
-        }
+    const char **missing;
+    size_t nmissing;
+    if (api_missing_lists(req, b->list_ids, b->list_count, &missing, &nmissing) != STORE_OK) {
+        upsert_batch_free(b);
+        api_reply_store_error(req);
+        return;
     }
     if (nmissing)
-        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", join(a, missing, nmissing));
+        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", api_join(a, missing, nmissing));
     if (errs.count) {
         upsert_batch_free(b);
         http_reply_errlist(req, 400, &errs);

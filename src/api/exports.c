@@ -31,13 +31,6 @@
  * the live ones; a payload holds the field snapshot (up to 500 fields), hence a bound. */
 #define EXPORT_LIST_SCAN 200
 
-static json_t *iso(int64_t ms)
-{
-    char ts[ISO8601_LEN + 1];
-    time_iso8601(ms, ts);
-    return json_string(ts);
-}
-
 /* ---- POST ------------------------------------------------------------------------ */
 
 static json_t *export_accepted(http_request *req, const char *job_id)
@@ -82,17 +75,12 @@ void api_export_create(http_request *req)
         else
             r.notify_email = json_is_true(email);
     }
-    size_t nlists = 0, nsegs = 0;
-    const char **lists = NULL, **segs = NULL;
-    /* An empty array is the same as none: all contacts. */
-    json_t *la = json_object_get(root, "list_ids");
-    if (la && !(json_is_array(la) && json_array_size(la) == 0))
-        lists = api_string_array(root, "list_ids", EXPORT_MAX_LISTS, "list id", NULL, NULL, a,
-                                 &errs, &nlists);
-    json_t *sa = json_object_get(root, "segment_ids");
-    if (sa && !(json_is_array(sa) && json_array_size(sa) == 0))
-        segs = api_string_array(root, "segment_ids", EXPORT_MAX_LISTS, "segment id", NULL, NULL,
-                                a, &errs, &nsegs);
+    /* No list_ids (or []) exports every contact. */
+    size_t nlists, nsegs;
+    const char **lists = api_optional_strings(root, "list_ids", EXPORT_MAX_LISTS, "list id", a,
+                                              &errs, &nlists);
+    const char **segs = api_optional_strings(root, "segment_ids", EXPORT_MAX_LISTS, "segment id",
+                                             a, &errs, &nsegs);
     json_decref(root);
     if (errs.count) {
         http_reply_errlist(req, 400, &errs);
@@ -104,27 +92,25 @@ void api_export_create(http_request *req)
                          segs[0]);
         return;
     }
-    /* Drop duplicates; every list must exist now (one deleted before the export runs
-     * fails it, see jobs/export.c). */
+    /* Every list must exist now (one deleted before the export runs fails it, see
+     * jobs/export.c); a list named twice counts once. */
+    const char **missing;
+    size_t nmissing;
+    if (api_missing_lists(req, lists, nlists, &missing, &nmissing) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    if (nmissing) {
+        http_reply_error(req, 404, "list_ids", "unknown list ids: %.400s", api_join(a, missing, nmissing));
+        return;
+    }
     const char **uniq = arena_calloc(a, nlists ? nlists : 1, sizeof *uniq);
     for (size_t i = 0; i < nlists; i++) {
         bool dup = false;
-        for (size_t k = 0; k < r.list_count; k++)
-            dup = dup || strcmp(uniq[k], lists[i]) == 0;
-        if (dup)
-            continue;
-        list_info l;
-        int rc = uuid_valid(lists[i]) ? store_list_get(app->store, http_account(req), lists[i], a, &l)
-                                      : STORE_NOT_FOUND;
-        if (rc == STORE_NOT_FOUND) {
-            http_reply_error(req, 404, "list_ids", "list %.60s not found", lists[i]);
-            return;
-        }
-        if (rc != STORE_OK) {
-            api_reply_store_error(req);
-            return;
-        }
-        uniq[r.list_count++] = lists[i];
+        for (size_t k = 0; k < r.list_count && !dup; k++)
+            dup = strcmp(uniq[k], lists[i]) == 0;
+        if (!dup)
+            uniq[r.list_count++] = lists[i];
     }
     r.list_ids = uniq;
     char token[64];
@@ -165,9 +151,9 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     const char *status = job->status == JOB_PENDING ? "pending"
                          : job->status == JOB_COMPLETED ? "ready" : "failure";
     json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I}", "id", job->id, "status", status,
-                          "created_at", iso(job->accepted_at),
-                          "updated_at", iso(job->finished_at ? job->finished_at : job->accepted_at),
-                          "expires_at", iso(r->expires_at),
+                          "created_at", api_time_json(job->accepted_at),
+                          "updated_at", api_time_json(job->finished_at ? job->finished_at : job->accepted_at),
+                          "expires_at", api_time_json(r->expires_at),
                           "export_type", r->list_count ? "list_export" : "contacts_export",
                           "contact_count", (json_int_t)job->counts.created);
     json_object_set_new(o, "file_type", json_string(r->json ? "json" : "csv"));
@@ -184,7 +170,7 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     json_object_set_new(o, "lists", lists);
     json_object_set_new(o, "segments", json_array());
     json_t *urls = json_array();
-    json_object_set_new(o, "completed_at", job->finished_at ? iso(job->finished_at) : json_null());
+    json_object_set_new(o, "completed_at", api_time_json(job->finished_at));
     if (job->status == JOB_COMPLETED) {
         int64_t files = 0;
         if (store_export_file_count(app->store, account, job->id, &files) != STORE_OK) {

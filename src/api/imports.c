@@ -9,15 +9,6 @@
 #include "api/api.h"
 #include "core/timeutil.h"
 
-static json_t *iso_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[ISO8601_LEN + 1];
-    time_iso8601(ms, ts);
-    return json_string(ts);
-}
-
 /* Find the job or reply; true when found. An import whose file has not arrived yet is
  * shown as a pending upsert with nothing requested. Exports have their own endpoint. */
 static bool load_job(http_request *req, job_info *job)
@@ -72,8 +63,8 @@ void api_import_get(http_request *req)
                           "status", job_status_name(job.status),
                           "job_type", job_kind_type_name(job.kind),
                           "results", results,
-                          "started_at", iso_or_null(job.accepted_at),
-                          "finished_at", iso_or_null(job.finished_at));
+                          "started_at", api_time_json(job.accepted_at),
+                          "finished_at", api_time_json(job.finished_at));
     http_reply_json(req, 200, o);
 }
 

@@ -1168,14 +1168,9 @@ static int sqlite_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, seq);
-    int rc = STORE_NOT_FOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
-        const void *p = sqlite3_column_blob(st, 0);
-        *payload = arena_strndup(a, p ? p : "", (size_t)n);
-        *len = (size_t)n;
-        rc = STORE_OK;
-    }
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        *payload = col_blob(st, 0, a, len);
     done(st);
     return rc;
 }

@@ -6,6 +6,7 @@ const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
   startServer, call, pollJob, upsert, assert400, assertErrorBody, assertJob, findOne, test,
+  upsertOk, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
 let srv;
@@ -19,16 +20,8 @@ const ID_RE = { Text: /^e\d+_T$/, Number: /^e\d+_N$/, Date: /^e\d+_D$/ };
 
 // ------------------------------------------------------------ local helpers
 
-let accountSeq = 0;
 function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`fields-acct-${accountSeq}-${process.pid}`));
-}
-
-async function createField(client, name, fieldType) {
-  const r = await call(client, { method: 'POST', url: FD, body: { name, field_type: fieldType } });
-  assert.equal(r.status, 200, `create field ${name}/${fieldType}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(srv, 'fields');
 }
 
 async function listFields(client) {
@@ -39,13 +32,6 @@ async function listFields(client) {
 
 function putContacts(client, contacts) {
   return call(client, { method: 'PUT', url: CONTACTS, body: { contacts } });
-}
-
-async function upsertOk(client, contacts) {
-  const jobId = await upsert(client, contacts);
-  const job = await pollJob(client, jobId);
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
-  return job;
 }
 
 async function contactByEmail(client, email) {

@@ -9,6 +9,7 @@ const assert = require('node:assert/strict');
 const {
   startServer, stopAll, call, raw, pollJob, upsert, assert400, assertErrorBody, assertJob, assertTimestamp,
   findOne, getContact, sleep, UUID_RE, test,
+  upsertOk, createList, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
 const EXPORTS = '/v3/marketing/contacts/exports';
@@ -37,28 +38,8 @@ const FIXED_COLUMNS = 1 + RESERVED_HEADER.length + TAIL_HEADER.length;
 
 // ------------------------------------------------------------ local helpers
 
-let accountSeq = 0;
 function freshAccount(server = srv) {
-  accountSeq++;
-  return server.clientFor(server.createKey(`exports-acct-${accountSeq}-${process.pid}`));
-}
-
-async function upsertOk(client, contacts, extra = {}) {
-  const job = await pollJob(client, await upsert(client, contacts, extra), { timeoutMs: 30000 });
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
-  return job;
-}
-
-async function createList(client, name) {
-  const r = await call(client, { method: 'POST', url: LISTS, body: { name } });
-  assert.equal(r.status, 201, `create list ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function createField(client, name, fieldType) {
-  const r = await call(client, { method: 'POST', url: FD, body: { name, field_type: fieldType } });
-  assert.equal(r.status, 200, `create field ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(server, 'exports');
 }
 
 function postExport(client, body) {

@@ -12,6 +12,7 @@ const zlib = require('node:zlib');
 const {
   startServer, call, raw, pollJob, upsert, assert400, assertErrorBody, assertJob, fetchJobErrors,
   findOne, getContact, UUID_RE, test,
+  upsertOk, createList, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
 const C = '/v3/marketing/contacts';
@@ -34,28 +35,8 @@ after(async () => { if (srv) await srv.stop(); });
 
 // ------------------------------------------------------------ local helpers
 
-let accountSeq = 0;
 function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`imports-acct-${accountSeq}-${process.pid}`));
-}
-
-async function upsertOk(client, contacts, extra = {}) {
-  const job = await pollJob(client, await upsert(client, contacts, extra));
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
-  return job;
-}
-
-async function createList(client, name) {
-  const r = await call(client, { method: 'POST', url: LISTS, body: { name } });
-  assert.equal(r.status, 201, `create list ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function createField(client, name, fieldType) {
-  const r = await call(client, { method: 'POST', url: FD, body: { name, field_type: fieldType } });
-  assert.equal(r.status, 200, `create field ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(srv, 'imports');
 }
 
 function putImport(client, body) {

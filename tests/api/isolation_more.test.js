@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const {
   startServer, call, pollJob, upsert, assert400, assertErrorBody, assertJob, fetchJobErrors,
   findOne, getContact, test,
+  upsertOk, createList, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
 const LISTS = '/v3/marketing/lists';
@@ -20,29 +21,8 @@ let B; // a second account
 // A's data, created in before().
 const a = {};
 
-let accountSeq = 0;
 function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`iso-acct-${accountSeq}-${process.pid}`));
-}
-
-async function upsertOk(client, contacts, extra = {}) {
-  const jobId = await upsert(client, contacts, extra);
-  const job = await pollJob(client, jobId);
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
-  return job;
-}
-
-async function createList(client, name) {
-  const r = await call(client, { method: 'POST', url: LISTS, body: { name } });
-  assert.equal(r.status, 201, `create list ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function createField(client, name, fieldType) {
-  const r = await call(client, { method: 'POST', url: FD, body: { name, field_type: fieldType } });
-  assert.equal(r.status, 200, `create field ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(srv, 'iso');
 }
 
 async function countOf(client) {

@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const {
   startServer, call, pollJob, upsert, assert400, assertErrorBody, assertJob, fetchJobErrors,
   getContact, findOne, sleep, UUID_RE, test,
+  createList, freshAccount: newAccount,
 } = require('./lib/server');
 
 let srv;
@@ -19,17 +20,8 @@ const UNKNOWN_ID = '0e8f4a52-6a4f-4c1e-9a57-3b2d7c9e1f00';
 
 // ------------------------------------------------------------ local helpers
 
-let accountSeq = 0;
-// A client for a brand-new, empty account on the same server.
 function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`lists-acct-${accountSeq}-${process.pid}`));
-}
-
-async function createList(client, name) {
-  const r = await call(client, { method: 'POST', url: LISTS, body: { name } });
-  assert.equal(r.status, 201, `create list ${name}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(srv, 'lists');
 }
 
 async function getList(client, id, query = '') {

@@ -10,6 +10,7 @@ const assert = require('node:assert/strict');
 const {
   startServer, call, raw, pollJob, upsert, assert400, assertJob, assertTimestamp, errorFields,
   findOne, UUID_RE, RESERVED_STRING_FIELDS, test,
+  upsertOk, createList, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
 const SEARCH = '/v3/marketing/contacts/search';
@@ -49,28 +50,8 @@ const NAME_BY_KEY = Object.fromEntries(Object.entries(PEOPLE).map(([n, p]) => [p
 
 // ------------------------------------------------------------ local helpers
 
-let accountSeq = 0;
 function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`sgql-acct-${accountSeq}-${process.pid}`));
-}
-
-async function upsertOk(client, contacts, extra = {}) {
-  const job = await pollJob(client, await upsert(client, contacts, extra));
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
-  return job;
-}
-
-async function createList(client, name) {
-  const r = await call(client, { method: 'POST', url: LISTS, body: { name } });
-  assert.equal(r.status, 201, `create list ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-async function createField(client, name, fieldType) {
-  const r = await call(client, { method: 'POST', url: FD, body: { name, field_type: fieldType } });
-  assert.equal(r.status, 200, `create field ${name}: ${JSON.stringify(r.body)}`);
-  return r.body;
+  return newAccount(srv, 'sgql');
 }
 
 function search(client, query) {

@@ -209,6 +209,32 @@ async function upsertAndWait(client, contacts, opts = {}) {
   return pollJob(client, jobId, opts);
 }
 
+// PUT contacts, wait for the job and assert it completed without an errored record.
+async function upsertOk(client, contacts, extra = {}, pollOpts = { timeoutMs: 30000 }) {
+  const job = await pollJob(client, await upsert(client, contacts, extra), pollOpts);
+  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0 } });
+  return job;
+}
+
+async function createList(client, name) {
+  const r = await call(client, { method: 'POST', url: '/v3/marketing/lists', body: { name } });
+  assert.equal(r.status, 201, `create list ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function createField(client, name, fieldType) {
+  const r = await call(client, { method: 'POST', url: '/v3/marketing/field_definitions', body: { name, field_type: fieldType } });
+  assert.equal(r.status, 200, `create field ${name}/${fieldType}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+// A client for a brand-new, empty account on server s; prefix names the test file.
+let accountSeq = 0;
+function freshAccount(s, prefix) {
+  accountSeq++;
+  return s.clientFor(s.createKey(`${prefix}-acct-${accountSeq}-${process.pid}`));
+}
+
 async function searchIds(client, type, identifiers) {
   return call(client, {
     method: 'POST', url: `/v3/marketing/contacts/search/identifiers/${type}`, body: { identifiers },
@@ -564,6 +590,10 @@ function test(name, opts, fn) {
 module.exports = {
   BIN,
   stopAll,
+  upsertOk,
+  createList,
+  createField,
+  freshAccount,
   freshPgDatabase,
   REPO,
   RESERVED_STRING_FIELDS,
