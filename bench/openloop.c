@@ -17,9 +17,8 @@
  * Writes a JSON object to --out; exit 0 when every job completed, 1 otherwise, 2 on a
  * usage or set-up error. Every job has a deadline (--timeout-ms from its due time) and the
  * whole run one of --seconds + --timeout-ms + 5 s.
- * Built by bench/run: cc -O2 openloop.c -o openloop
+ * Built by CMake with -DCONTACTD_BENCH=ON (target bench_helpers; bench/run does it).
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -117,14 +116,15 @@ static job *jobs;
 static long njobs, finished;
 static char first_error[300];
 
-static void fail(job *j, const char *fmt, const char *detail)
+/* The first failure is kept as "what: detail" (or just "what" when detail is empty). */
+static void fail(job *j, const char *what, const char *detail)
 {
     if (j->state == J_DONE || j->state == J_FAILED)
         return;
     j->state = J_FAILED;
     finished++;
     if (!first_error[0])
-        snprintf(first_error, sizeof first_error, fmt, detail);
+        snprintf(first_error, sizeof first_error, "%s%s%s", what, *detail ? ": " : "", detail);
 }
 
 static conn *conn_open(void)
@@ -153,7 +153,7 @@ static conn *conn_open(void)
 static void conn_drop(conn *c, const char *why)
 {
     if (c->job)
-        fail(c->job, "connection lost with a request in flight: %s", why);
+        fail(c->job, "connection lost with a request in flight", why);
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     /* remove from the idle list if it is there */
@@ -232,7 +232,7 @@ static void on_response(conn *c, int status, const char *body, size_t blen, doub
         const char *p = memmem(body, blen, "\"job_id\":\"", 10);
         if (status != 202 || !p || (size_t)(body + blen - p) < 10 + 36) {
             snprintf(tmp, sizeof tmp, "%d %.*s", status, (int)(blen < 120 ? blen : 120), body);
-            fail(j, "PUT answered %s", tmp);
+            fail(j, "PUT answered", tmp);
             return;
         }
         memcpy(j->id, p + 10, 36);
@@ -245,12 +245,12 @@ static void on_response(conn *c, int status, const char *body, size_t blen, doub
     }
     if (status != 200) {
         snprintf(tmp, sizeof tmp, "%d", status);
-        fail(j, "poll answered %s", tmp);
+        fail(j, "poll answered", tmp);
         return;
     }
     if (memmem(body, blen, "\"status\":\"pending\"", 18)) {
         if (now - j->t_due > timeout_ms) {
-            fail(j, "job still pending after the deadline%s", "");
+            fail(j, "job still pending after the deadline", "");
             return;
         }
         j->state = J_WAIT;
@@ -265,7 +265,7 @@ static void on_response(conn *c, int status, const char *body, size_t blen, doub
         return;
     }
     snprintf(tmp, sizeof tmp, "%.*s", (int)(blen < 150 ? blen : 150), body);
-    fail(j, "job did not complete as expected: %s", tmp);
+    fail(j, "job did not complete as expected", tmp);
 }
 
 /* Parse as much of c's read buffer as forms a response. */
@@ -492,7 +492,7 @@ int main(int argc, char **argv)
         for (long i = 0; i < next; i++) {
             job *j = &jobs[i];
             if ((j->state == J_WAIT || j->state == J_DUE) && now - j->t_due > timeout_ms)
-                fail(j, "job not completed within the deadline%s", "");
+                fail(j, "job not completed within the deadline", "");
         }
     }
 

@@ -1,17 +1,16 @@
 /*
  * sqlite_insert: the reference for the 30,000-contact upsert. Inserts the contacts of an
- * upsert body into a fresh SQLite database whose contacts table and indexes are copied
- * from a database contactd created (so they cannot drift from src/store/sqlite_schema.c),
+ * upsert body into a fresh SQLite database made by the store's own migrations
+ * (src/store/sqlite_schema.c, linked in: the same contacts table and indexes as contactd's),
  * with contactd's settings: WAL, synchronous=FULL, cache_size=-32768, default
  * autocheckpoint. One transaction; the time is BEGIN IMMEDIATE .. COMMIT returned (the
  * commit fsyncs). Reading and parsing the JSON is done before the clock starts.
  *
- *   sqlite_insert --schema-from CONTACTD_DB --body UPSERT.json --db OUT.db [--runs 3]
+ *   sqlite_insert --body UPSERT.json --db OUT.db [--runs 3]
  *
  * Prints one line per run and a summary, each "SQLITEJSON {...}". Exit 0 on success.
- * Built by bench/run: cc -O2 sqlite_insert.c $(pkg-config --cflags --libs sqlite3 jansson)
+ * Built by CMake with -DCONTACTD_BENCH=ON (target bench_helpers; bench/run does it).
  */
-#define _GNU_SOURCE
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -22,8 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sqlite_schema.h"
+
 #define MAX_COLS 64
-#define MAX_SCHEMA 32
 
 static double now_ms(void)
 {
@@ -83,14 +83,26 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The statements that made the contacts table and its indexes (for the report). */
+static int count_contacts_schema(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='contacts' AND sql IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        die("reading the schema", db);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (n < 2)
+        die("no contacts table or index in the store's migrations", NULL);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
-    const char *schema_from = NULL, *body_path = NULL, *out = NULL;
+    const char *body_path = NULL, *out = NULL;
     int runs = 3;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--schema-from"))
-            schema_from = argv[i + 1];
-        else if (!strcmp(argv[i], "--body"))
+        if (!strcmp(argv[i], "--body"))
             body_path = argv[i + 1];
         else if (!strcmp(argv[i], "--db"))
             out = argv[i + 1];
@@ -101,31 +113,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!schema_from || !body_path || !out || runs < 1 || runs > 20) {
-        fprintf(stderr, "usage: sqlite_insert --schema-from DB --body UPSERT.json --db OUT.db [--runs N]\n");
+    if (!body_path || !out || runs < 1 || runs > 20) {
+        fprintf(stderr, "usage: sqlite_insert --body UPSERT.json --db OUT.db [--runs N]\n");
         return 2;
     }
     rs[0] = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
     rs[1] = 0xD1B54A32D192ED03ull;
-
-    /* The contacts table and its indexes, as contactd created them. */
-    sqlite3 *src;
-    if (sqlite3_open_v2(schema_from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        die("cannot open the schema database", src);
-    sqlite3_busy_timeout(src, 5000);
-    char *schema[MAX_SCHEMA];
-    int nschema = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(src,
-                           "SELECT sql FROM sqlite_master WHERE tbl_name='contacts' AND sql IS NOT NULL"
-                           " ORDER BY type='index', name", -1, &st, NULL) != SQLITE_OK)
-        die("reading the schema", src);
-    while (sqlite3_step(st) == SQLITE_ROW && nschema < MAX_SCHEMA)
-        schema[nschema++] = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(src);
-    if (nschema < 2 || strncmp(schema[0], "CREATE TABLE", 12) != 0)
-        die("no contacts table in the schema database", NULL);
 
     /* The body, parsed before any timing. */
     json_error_t jerr;
@@ -139,7 +132,8 @@ int main(int argc, char **argv)
 
     double ms[20];
     long long db_bytes = 0;
-    int ncols = 0;
+    int ncols = 0, nschema = 0;
+    sqlite3_stmt *st;
     for (int r = 0; r < runs; r++) {
         static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
         char path[4096];
@@ -153,8 +147,9 @@ int main(int argc, char **argv)
         exec(db, "PRAGMA journal_mode=WAL");
         exec(db, "PRAGMA synchronous=FULL");
         exec(db, "PRAGMA cache_size=-32768");
-        for (int k = 0; k < nschema; k++)
-            exec(db, schema[k]);
+        for (int k = 0; k < sqlite_migration_count; k++)
+            exec(db, sqlite_migrations[k]);
+        nschema = count_contacts_schema(db);
 
         /* Column names in table order; account_id, id, created_at and updated_at are set
          * here, the others come from the contact's JSON member of the same name. */
@@ -234,7 +229,5 @@ int main(int argc, char **argv)
            "\"max_ms\":%.3f,\"columns\":%d,\"schema_statements\":%d,\"sqlite\":\"%s\"}\n",
            n, runs, median, sorted[0], sorted[runs - 1], ncols, nschema, sqlite3_libversion());
     json_decref(root);
-    for (int k = 0; k < nschema; k++)
-        free(schema[k]);
     return 0;
 }

@@ -11,16 +11,16 @@
  *       API). To be fast, the contacts indexes are dropped, the rows inserted in one
  *       transaction without a journal, and the indexes re-created from their own SQL
  *       (read from sqlite_master, so they are exactly contactd's); the database is left
- *       in WAL mode as contactd expects. Prints "STOREJSON {...}" with the timings.
+ *       in WAL mode as contactd expects. A database at another schema version than the
+ *       store's migrations this tool was built with (src/store/sqlite_schema.c) is refused. Prints "STOREJSON {...}" with the timings.
  *
  *   store_tool dump DB OUT N [SEED]
  *       Writes up to N lines "id<TAB>email<TAB>external_id" of contacts that have both
  *       identifiers, spread evenly over the table (every k-th rowid) and shuffled, for the
  *       wrk scripts. Prints "STOREJSON {...}" with the count.
  *
- * Built by bench/run: cc -O2 store_tool.c $(pkg-config --cflags --libs sqlite3)
+ * Built by CMake with -DCONTACTD_BENCH=ON (target bench_helpers; bench/run does it).
  */
-#define _GNU_SOURCE
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "store/sqlite_schema.h"
 
 static double now_ms(void)
 {
@@ -109,6 +111,17 @@ static int bulkload(const char *path, long long count, const char *tag)
     sqlite3_finalize(st);
     if (account < 0)
         die("no account 'default' (start contactd once on this file first)", NULL);
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        die("reading the schema version", db);
+    int version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version != sqlite_migration_count) {
+        fprintf(stderr, "store_tool: the database is at schema version %d, this tool writes version %d"
+                        " (rebuild it, or start the matching contactd once on the file)\n",
+                version, sqlite_migration_count);
+        exit(1);
+    }
 
     exec(db, "PRAGMA journal_mode=DELETE");
     exec(db, "PRAGMA journal_mode=OFF");

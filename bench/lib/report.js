@@ -279,7 +279,7 @@ function more(a, out, problems, d) {
     `completed ${fmt(up && up.medianCompleted)} ms`);
   if (sqSum) {
     out.push(`   plain SQLite (bench/sqlite_insert; SQLite ${sqSum.sqlite}): the same ${int(sqSum.rows)} rows into contactd's ` +
-      `contacts table (${sqSum.columns} columns, its ${sqSum.schema_statements - 1} indexes, copied from contactd's database),`);
+      `contacts table (${sqSum.columns} columns, its ${sqSum.schema_statements - 1} indexes, from the store's migrations),`);
     out.push(`   WAL, synchronous=FULL, one transaction, BEGIN..COMMIT: median ${fmt(sqSum.median_ms)} ms ` +
       `(runs ${sq.filter((x) => !x.summary).map((x) => fmt(x.ms, 0)).join(' / ')} ms)`);
     const r = up ? up.medianCompleted / sqSum.median_ms : NaN;
