@@ -6,7 +6,6 @@
 
 const assert = require('node:assert/strict');
 const H = require('../lib/server.js');
-const U = require('./lib/util.js');
 
 const TRIALS = Number(process.env.HARDENING_CRASH_TRIALS || 20);
 const WORKERS = 6;
@@ -30,7 +29,7 @@ async function contactsByEmail(url, key, emails) {
   const out = new Map();
   for (let i = 0; i < emails.length; i += 100) {
     const chunk = emails.slice(i, i + 100);
-    const r = await U.searchEmails(url, key, chunk);
+    const r = await H.rawSearchEmails(url, key, chunk);
     if (r.status === 404) continue;
     assert.equal(r.status, 200, `search/emails: ${r.status} ${r.text}`);
     for (const [k, v] of Object.entries(r.body.result)) if (v.contact) out.set(k, v.contact);
@@ -55,7 +54,7 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
       // Seed contacts the deletions will act on.
       const seeds = [];
       for (let i = 0; i < 2 * SEEDS_PER_KIND; i++) seeds.push(recordFor(`seed-${T}`, i));
-      const sj = await U.seedContacts(url, key, seeds);
+      const sj = await H.seedContacts(url, key, seeds);
       assert.equal(sj.status, 'completed', `seed job: ${JSON.stringify(sj)}`);
       const seedFound = await contactsByEmail(url, key, seeds.map((s) => s.email));
       assert.equal(seedFound.size, seeds.length);
@@ -91,7 +90,7 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
             op = { kind: 'upsert', recs, req: { method: 'PUT', path: '/v3/marketing/contacts', body: { contacts: recs } } };
           }
           ops.push(op);
-          op.res = await U.request(url, { ...op.req, key, timeoutMs: 10000 });
+          op.res = await H.request(url, { ...op.req, key, timeoutMs: 10000 });
         }
       };
       const killAfter = rand(50, 400);
@@ -108,7 +107,7 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
       const url2 = srv.url;
       // A sentinel job accepted after everything that was accepted before the
       // kill: when it is terminal, every earlier job has run.
-      const sentinel = await U.seedContacts(url2, key, [{ email: `sentinel-${T}@crash.test` }]);
+      const sentinel = await H.seedContacts(url2, key, [{ email: `sentinel-${T}@crash.test` }]);
       assert.equal(sentinel.status, 'completed');
 
       for (const op of ops) {
@@ -131,8 +130,8 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
           const found = await contactsByEmail(url2, key, op.recs.map((x) => x.email));
           if (answered) {
             totals.jobs202++; totals.upsertJobs++;
-            assert.match(r.body.job_id, U.UUID_RE, `${label}: job_id`);
-            const job = await U.waitJob(url2, key, r.body.job_id);
+            assert.match(r.body.job_id, H.UUID_RE, `${label}: job_id`);
+            const job = await H.waitJob(url2, key, r.body.job_id);
             const res = job.results;
             if (job.status !== 'completed' || res.created_count !== op.recs.length || res.updated_count !== 0 ||
                 res.errored_count !== 0 || res.requested_count !== op.recs.length) {
@@ -154,22 +153,22 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
             }
           }
         } else if (op.kind === 'delid') {
-          const g = await U.must(url2, { path: `/v3/marketing/contacts/${op.seed.id}`, key });
+          const g = await H.must(url2, { path: `/v3/marketing/contacts/${op.seed.id}`, key });
           if (g.status !== 200) { problems.push(`${label}: seed contact gone: ${g.status}`); continue; }
           if (g.body.email !== op.seed.rec.email) problems.push(`${label}: seed email changed: ${g.body.email}`);
           if (answered) {
             totals.jobs202++; totals.deleteJobs++;
-            const job = await U.waitJob(url2, key, r.body.job_id);
+            const job = await H.waitJob(url2, key, r.body.job_id);
             if (job.status !== 'completed' || job.results.deleted_count !== 1) problems.push(`${label}: ${JSON.stringify(job)}`);
             if (g.body.external_id !== '') problems.push(`${label}: external_id still ${g.body.external_id} after a completed delete`);
           } else if (g.body.external_id !== '' && g.body.external_id !== op.seed.rec.external_id) {
             problems.push(`${label}: external_id corrupted: ${g.body.external_id}`);
           }
         } else if (op.kind === 'delcontact') {
-          const g = await U.must(url2, { path: `/v3/marketing/contacts/${op.seed.id}`, key });
+          const g = await H.must(url2, { path: `/v3/marketing/contacts/${op.seed.id}`, key });
           if (answered) {
             totals.jobs202++; totals.deleteJobs++;
-            const job = await U.waitJob(url2, key, r.body.job_id);
+            const job = await H.waitJob(url2, key, r.body.job_id);
             if (job.status !== 'completed' || job.results.deleted_count !== 1) problems.push(`${label}: ${JSON.stringify(job)}`);
             if (g.status !== 404) problems.push(`${label}: contact still there after a completed delete: ${g.status}`);
           } else if (g.status === 200) {
@@ -180,7 +179,7 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
             problems.push(`${label}: GET contact answered ${g.status}`);
           }
         } else if (op.kind === 'list') {
-          const lr = await U.must(url2, { path: '/v3/marketing/lists?page_size=1000', key });
+          const lr = await H.must(url2, { path: '/v3/marketing/lists?page_size=1000', key });
           const match = (lr.body.result || []).filter((l) => l.name === op.name);
           if (answered) {
             totals.lists201++;
@@ -189,22 +188,22 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
             problems.push(`${label}: list ${op.name} exists ${match.length} times`);
           }
           for (const l of match) {
-            const d = await U.must(url2, { method: 'DELETE', path: `/v3/marketing/lists/${l.id}`, key });
+            const d = await H.must(url2, { method: 'DELETE', path: `/v3/marketing/lists/${l.id}`, key });
             assert.equal(d.status, 204, `cleanup list: ${d.status}`);
           }
         }
       }
 
       // Database-level checks.
-      const dup = U.sqlite(srv.dbPath,
+      const dup = H.sqlite(srv.dbPath,
         "SELECT email, COUNT(*) FROM contacts WHERE email IS NOT NULL GROUP BY account_id, email HAVING COUNT(*) > 1 " +
         "UNION ALL SELECT external_id, COUNT(*) FROM contacts WHERE external_id IS NOT NULL GROUP BY account_id, external_id HAVING COUNT(*) > 1");
       if (dup) problems.push(`trial ${trial}: duplicated identifiers in the database: ${dup}`);
       const prefix = `u-${T}-`;
-      const dbCount = Number(U.sqlite(srv.dbPath, `SELECT COUNT(*) FROM contacts WHERE email LIKE '${prefix}%'`));
+      const dbCount = Number(H.sqlite(srv.dbPath, `SELECT COUNT(*) FROM contacts WHERE email LIKE '${prefix}%'`));
       const foundAll = await contactsByEmail(url2, key, ops.filter((o) => o.kind === 'upsert').flatMap((o) => o.recs.map((x) => x.email)));
       if (dbCount !== foundAll.size) problems.push(`trial ${trial}: ${dbCount} contacts of this trial in the database, ${foundAll.size} found through the API`);
-      const ic = U.integrityCheck(srv.dbPath);
+      const ic = H.integrityCheck(srv.dbPath);
       if (ic !== 'ok') problems.push(`trial ${trial}: PRAGMA integrity_check: ${ic}`);
 
       totals.trials++;
@@ -212,7 +211,7 @@ H.test(`crash safety: ${TRIALS} SIGKILL trials on one database`, { timeout: 2400
     }
     // Final: a clean start and stop on the database the crashes left.
     await srv.start();
-    const ic = U.integrityCheck(srv.dbPath);
+    const ic = H.integrityCheck(srv.dbPath);
     if (ic !== 'ok') problems.push(`final PRAGMA integrity_check: ${ic}`);
   } finally {
     const ka = totals.killAfterMs;

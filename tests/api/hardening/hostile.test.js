@@ -8,7 +8,6 @@
 const assert = require('node:assert/strict');
 const { before, after } = require('node:test');
 const H = require('../lib/server.js');
-const U = require('./lib/util.js');
 
 const C = '/v3/marketing/contacts';
 const L = '/v3/marketing/lists';
@@ -33,7 +32,7 @@ function checkJson(group, label, r, { allow2xx = false, allowStatuses = [], anyB
   if (r.status >= 200 && r.status < 300 && allow2xx) return;
   if (r.status < 400 || r.status >= 500) return note(group, label, `status ${r.status}: ${r.text.slice(0, 200)}`);
   if (anyBody) return; // refused by the HTTP layer (e.g. 414), not by contactd's handlers
-  if (!U.isSgError(r.body)) return note(group, label, `status ${r.status} without a SendGrid error body: ${r.text.slice(0, 200)}`);
+  if (!H.isSgError(r.body)) return note(group, label, `status ${r.status} without a SendGrid error body: ${r.text.slice(0, 200)}`);
   if (!/application\/json/.test(r.headers['content-type'] || '')) note(group, label, `content-type ${r.headers['content-type']}`);
 }
 
@@ -49,12 +48,12 @@ function checkRaw(group, label, r, { allow = [], allowIdleClose = false } = {}) 
 async function runGroup(name, cases, conc = 8) {
   stats.byGroup[name] = cases.length;
   stats.cases += cases.length;
-  await U.pool(cases, conc, async (c) => {
+  await H.pool(cases, conc, async (c) => {
     if (c.raw) {
-      const r = await U.rawSend(srv.url, c.raw, { timeoutMs: 10000, after: c.after || 'keep' });
+      const r = await H.rawSend(srv.url, c.raw, { timeoutMs: 10000, after: c.after || 'keep' });
       checkRaw(name, c.label, r, c);
     } else {
-      const r = await U.request(srv.url, {
+      const r = await H.request(srv.url, {
         method: c.method, path: c.path, key: c.noKey ? undefined : key, headers: c.headers || {},
         body: c.body, timeoutMs: 10000,
       });
@@ -63,7 +62,7 @@ async function runGroup(name, cases, conc = 8) {
   });
   // The server must still answer a normal request right after the group.
   assert.ok(srv.running, `contactd died during group ${name}\n${srv.logs()}`);
-  const h = await U.request(srv.url, { path: `${C}/count`, key });
+  const h = await H.request(srv.url, { path: `${C}/count`, key });
   assert.equal(h.kind, 'response', `after group ${name}: ${h.kind} ${h.error || ''}`);
   assert.equal(h.status, 200, `after group ${name}: ${h.status} ${h.text}`);
 }
@@ -130,20 +129,20 @@ before(async () => {
   const url = srv.url;
   {
     // ---- the valid setup
-    const f1 = await U.must(url, { method: 'POST', path: F, key, body: { name: 'score', field_type: 'Number' } });
+    const f1 = await H.must(url, { method: 'POST', path: F, key, body: { name: 'score', field_type: 'Number' } });
     assert.equal(f1.status, 200, f1.text);
-    const f2 = await U.must(url, { method: 'POST', path: F, key, body: { name: 'nick', field_type: 'Text' } });
-    const l1 = await U.must(url, { method: 'POST', path: L, key, body: { name: 'hostile-list' } });
+    const f2 = await H.must(url, { method: 'POST', path: F, key, body: { name: 'nick', field_type: 'Text' } });
+    const l1 = await H.must(url, { method: 'POST', path: L, key, body: { name: 'hostile-list' } });
     assert.equal(l1.status, 201, l1.text);
     S.score = f1.body.id; S.nick = f2.body.id; S.list = l1.body.id;
     const recs = [0, 1, 2, 3, 4].map((i) => ({ email: `h${i}@hostile.test`, external_id: `hx-${i}`, first_name: `H${i}` }));
-    const job = await U.seedContacts(url, key, recs, { list_ids: [S.list] });
+    const job = await H.seedContacts(url, key, recs, { list_ids: [S.list] });
     assert.equal(job.status, 'completed');
     S.job = job.id;
-    const found = await U.searchEmails(url, key, recs.map((r) => r.email));
+    const found = await H.rawSearchEmails(url, key, recs.map((r) => r.email));
     S.c = recs.map((r) => found.body.result[r.email].contact.id);
-    const bad = await U.must(url, { method: 'PUT', path: C, key, body: { contacts: [{ external_id: 'hx-0' }] } });
-    const badJob = await U.waitJob(url, key, bad.body.job_id);
+    const bad = await H.must(url, { method: 'PUT', path: C, key, body: { contacts: [{ external_id: 'hx-0' }] } });
+    const badJob = await H.waitJob(url, key, bad.body.job_id);
     assert.equal(badJob.status, 'failed');
     S.badJob = badJob.id;
     setupIds = [...S.c].sort();
@@ -413,7 +412,7 @@ H.test('hostile JSON-level corpus against every endpoint', { timeout: 150000 }, 
       const cases = [];
       const gets = ROUTES.filter((r) => r.m === 'GET');
       const baseline = {};
-      for (const r of gets) baseline[fill(r)] = (await U.must(url, { path: fill(r), key })).status;
+      for (const r of gets) baseline[fill(r)] = (await H.must(url, { path: fill(r), key })).status;
       for (const r of gets) {
         const p = fill(r);
         for (const [n, b] of Object.entries({ 'small JSON': '{"contacts":[{"email":"get-body@hostile.test"}]}', 'broken JSON': '{{{', 'NUL bytes': Buffer.from([0, 0, 0, 0x7b]) })) {
@@ -493,15 +492,15 @@ H.test('after the corpus: contactd is alive and the data is exactly the setup', 
   problems = [];
   {
     assert.ok(srv.running, 'contactd must still be running');
-    const dbIds = U.sqlite(srv.dbPath, 'SELECT id FROM contacts ORDER BY id').split('\n').filter(Boolean);
-    const cnt = await U.must(url, { path: `${C}/count`, key });
+    const dbIds = H.sqlite(srv.dbPath, 'SELECT id FROM contacts ORDER BY id').split('\n').filter(Boolean);
+    const cnt = await H.must(url, { path: `${C}/count`, key });
     for (let i = 0; i < 5; i++) {
-      const g = await U.must(url, { path: `${C}/${S.c[i]}`, key });
+      const g = await H.must(url, { path: `${C}/${S.c[i]}`, key });
       if (g.status !== 200 || g.body.email !== `h${i}@hostile.test` || g.body.external_id !== `hx-${i}`) {
         problems.push(`[final] setup contact h${i} changed: ${g.status} ${g.text.slice(0, 200)}`);
       }
     }
-    const tables = U.sqlite(srv.dbPath, "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('contacts','lists','jobs','api_keys') ORDER BY name");
+    const tables = H.sqlite(srv.dbPath, "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('contacts','lists','jobs','api_keys') ORDER BY name");
     console.log(`hostile: corpus size ${stats.cases} ${JSON.stringify(stats.byGroup)}`);
     t.diagnostic(`corpus size ${stats.cases}`);
     assert.ok(stats.cases >= 300, `corpus too small: ${stats.cases}`);
@@ -518,19 +517,19 @@ H.test('NUL bytes (%00) in query values and ids are refused, not truncated', { t
   const s = await H.startServer();
   try {
     const k = s.key;
-    const job = await U.seedContacts(s.url, k, [{ email: 'n0@nul.test' }, { email: 'n1@nul.test' }]);
+    const job = await H.seedContacts(s.url, k, [{ email: 'n0@nul.test' }, { email: 'n1@nul.test' }]);
     assert.equal(job.status, 'completed');
-    const found = await U.searchEmails(s.url, k, ['n0@nul.test']);
+    const found = await H.rawSearchEmails(s.url, k, ['n0@nul.test']);
     const id0 = found.body.result['n0@nul.test'].contact.id;
     const out = [];
-    const get = await U.request(s.url, { path: `${C}/${id0}%00junk`, key: k });
+    const get = await H.request(s.url, { path: `${C}/${id0}%00junk`, key: k });
     if (get.status !== 404 && get.status !== 400) out.push(`GET ${C}/{id}%00junk answered ${get.status} (the id was read as {id})`);
     // (A raw NUL byte in a header ends its value in libmicrohttpd: documented, see the
     // HTTP framing group.)
-    const del = await U.request(s.url, { method: 'DELETE', path: `${C}?delete_all_contacts=true%00junk`, key: k });
+    const del = await H.request(s.url, { method: 'DELETE', path: `${C}?delete_all_contacts=true%00junk`, key: k });
     if (del.status !== 400) out.push(`DELETE ${C}?delete_all_contacts=true%00junk answered ${del.status} ${del.text}`);
-    if (del.status === 202) await U.waitJob(s.url, k, del.body.job_id);
-    const cnt = await U.must(s.url, { path: `${C}/count`, key: k });
+    if (del.status === 202) await H.waitJob(s.url, k, del.body.job_id);
+    const cnt = await H.must(s.url, { path: `${C}/count`, key: k });
     if (cnt.body.contact_count !== 2) out.push(`after it, contact_count is ${cnt.body.contact_count}, expected 2`);
     assert.deepEqual(out, [], out.join('\n'));
   } finally {

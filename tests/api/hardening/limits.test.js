@@ -8,7 +8,6 @@ const net = require('node:net');
 const crypto = require('node:crypto');
 const { before, after } = require('node:test');
 const H = require('../lib/server.js');
-const U = require('./lib/util.js');
 
 const C = '/v3/marketing/contacts';
 const L = '/v3/marketing/lists';
@@ -23,9 +22,9 @@ let contactId;
 before(async () => {
   srv = await H.startServer();
   key = srv.key;
-  const job = await U.seedContacts(srv.url, key, [{ email: 'limit0@limits.test', first_name: 'Lim' }]);
+  const job = await H.seedContacts(srv.url, key, [{ email: 'limit0@limits.test', first_name: 'Lim' }]);
   assert.equal(job.status, 'completed');
-  const f = await U.searchEmails(srv.url, key, ['limit0@limits.test']);
+  const f = await H.rawSearchEmails(srv.url, key, ['limit0@limits.test']);
   contactId = f.body.result['limit0@limits.test'].contact.id;
 });
 after(async () => { if (srv) await srv.stop(); });
@@ -43,40 +42,40 @@ H.test('a Content-Length over the route cap is answered 413 before any body byte
   for (const [m, p, cap] of routes) {
     const n = cap === 50 * 1024 * 1024 * 1024 ? cap : cap + 1;
     // Headers only: the answer must come although the body never does.
-    const r = await U.rawSend(srv.url, head(m, p, `Content-Length: ${n}\r\n`), { timeoutMs: 10000 });
+    const r = await H.rawSend(srv.url, head(m, p, `Content-Length: ${n}\r\n`), { timeoutMs: 10000 });
     assert.equal(r.outcome, 'response', `${m} ${p} Content-Length ${n}: ${r.outcome} after ${r.ms} ms`);
     assert.equal(r.status, 413, `${m} ${p} Content-Length ${n}: ${r.status} ${r.text}`);
-    assert.ok(U.isSgError(r.body), `${m} ${p}: SendGrid error body expected: ${r.text}`);
+    assert.ok(H.isSgError(r.body), `${m} ${p}: SendGrid error body expected: ${r.text}`);
   }
   // The contact was not deleted by the refused DELETE.
-  const g = await U.must(srv.url, { path: `${C}/${contactId}`, key });
+  const g = await H.must(srv.url, { path: `${C}/${contactId}`, key });
   assert.equal(g.status, 200);
 });
 
 H.test('bodies exactly at the cap are read; one byte more is 413 (declared or chunked)', async () => {
   const pad = (obj, size) => { const s = JSON.stringify(obj); return s + ' '.repeat(size - Buffer.byteLength(s)); };
   // 64 KiB routes
-  let r = await U.must(srv.url, { method: 'POST', path: L, key, body: pad({ name: 'at-cap' }, SMALL_CAP) });
+  let r = await H.must(srv.url, { method: 'POST', path: L, key, body: pad({ name: 'at-cap' }, SMALL_CAP) });
   assert.equal(r.status, 201, `POST lists with a ${SMALL_CAP}-byte body: ${r.status} ${r.text}`);
-  r = await U.must(srv.url, { method: 'POST', path: L, key, body: pad({ name: 'over-cap' }, SMALL_CAP + 1) });
-  U.assertSgError(r, 413, 'POST lists one byte over');
+  r = await H.must(srv.url, { method: 'POST', path: L, key, body: pad({ name: 'over-cap' }, SMALL_CAP + 1) });
+  H.assertSgError(r, 413, 'POST lists one byte over');
   // 16 KiB ignored bodies
-  r = await U.must(srv.url, { path: `${C}/count`, key, body: 'x'.repeat(IGNORED_CAP) });
+  r = await H.must(srv.url, { path: `${C}/count`, key, body: 'x'.repeat(IGNORED_CAP) });
   assert.equal(r.status, 200, `GET count with a ${IGNORED_CAP}-byte body: ${r.status} ${r.text}`);
-  r = await U.must(srv.url, { path: `${C}/count`, key, body: 'x'.repeat(IGNORED_CAP + 1) });
-  U.assertSgError(r, 413, 'GET count one byte over');
+  r = await H.must(srv.url, { path: `${C}/count`, key, body: 'x'.repeat(IGNORED_CAP + 1) });
+  H.assertSgError(r, 413, 'GET count one byte over');
   // Chunked, no Content-Length: the cap applies while reading.
   const body = pad({ name: 'chunked-over' }, SMALL_CAP + 100);
   const chunked = `${head('POST', L, 'Transfer-Encoding: chunked\r\n')}${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
-  const c = await U.rawSend(srv.url, chunked, { timeoutMs: 10000 });
+  const c = await H.rawSend(srv.url, chunked, { timeoutMs: 10000 });
   assert.ok(c.outcome === 'closed' || c.status === 413, `chunked body over 64 KiB: ${c.outcome} ${c.status} ${c.text}`);
-  const lists = await U.must(srv.url, { path: `${L}?page_size=1000`, key });
+  const lists = await H.must(srv.url, { path: `${L}?page_size=1000`, key });
   assert.ok(!lists.body.result.some((l) => l.name === 'chunked-over' || l.name === 'over-cap'), 'a refused body created a list');
   // The upsert cap: exactly 6 MB is accepted, 6 MB + 1 is not.
   const big = pad({ contacts: [{ email: 'cap@limits.test' }] }, UPSERT_CAP);
-  r = await U.must(srv.url, { method: 'PUT', path: C, key, body: big, timeoutMs: 30000 });
+  r = await H.must(srv.url, { method: 'PUT', path: C, key, body: big, timeoutMs: 30000 });
   assert.equal(r.status, 202, `PUT contacts with a ${UPSERT_CAP}-byte body: ${r.status} ${r.text}`);
-  r = await U.request(srv.url, { method: 'PUT', path: C, key, body: big + ' ', timeoutMs: 30000 });
+  r = await H.request(srv.url, { method: 'PUT', path: C, key, body: big + ' ', timeoutMs: 30000 });
   // The server may answer 413 and close while the body is still being sent.
   assert.ok((r.kind === 'response' && r.status === 413) || r.kind === 'connection-error',
     `PUT contacts one byte over 6 MB: ${r.kind} ${r.status} ${r.text || r.error}`);
@@ -84,15 +83,15 @@ H.test('bodies exactly at the cap are read; one byte more is 413 (declared or ch
 
 H.test('oversized request headers get 431 (or a close); headers well under 32 KiB are fine', async () => {
   for (const size of [40000, 64000, 200000]) {
-    const r = await U.rawSend(srv.url, head('GET', `${C}/count`, `X-Big: ${'h'.repeat(size)}\r\n`), { timeoutMs: 10000 });
+    const r = await H.rawSend(srv.url, head('GET', `${C}/count`, `X-Big: ${'h'.repeat(size)}\r\n`), { timeoutMs: 10000 });
     assert.ok(r.outcome === 'closed' || r.status === 431, `${size}-byte header: ${r.outcome} ${r.status} ${r.rawText.slice(0, 100)}`);
   }
   const many = Array.from({ length: 1000 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}\r\n`).join('');
-  const m = await U.rawSend(srv.url, head('GET', `${C}/count`, many), { timeoutMs: 10000 });
+  const m = await H.rawSend(srv.url, head('GET', `${C}/count`, many), { timeoutMs: 10000 });
   assert.ok(m.outcome === 'closed' || m.status === 431, `1,000 headers of ~48 KB: ${m.outcome} ${m.status}`);
-  const ok = await U.rawSend(srv.url, head('GET', `${C}/count`, `X-Mid: ${'m'.repeat(16000)}\r\nConnection: close\r\n`), { timeoutMs: 10000 });
+  const ok = await H.rawSend(srv.url, head('GET', `${C}/count`, `X-Mid: ${'m'.repeat(16000)}\r\nConnection: close\r\n`), { timeoutMs: 10000 });
   assert.equal(ok.status, 200, `16 KB header: ${ok.outcome} ${ok.status} ${ok.rawText.slice(0, 100)}`);
-  const h = await U.must(srv.url, { path: `${C}/count`, key });
+  const h = await H.must(srv.url, { path: `${C}/count`, key });
   assert.equal(h.status, 200);
 });
 
@@ -101,11 +100,11 @@ H.test('oversized request headers get 431 (or a close); headers well under 32 Ki
 // request line and headers; one more id is contactd's own 400, not the HTTP layer's.
 H.test('DELETE contacts with the documented maximum of 500 ids is accepted, 501 refused', async () => {
   const ids = Array.from({ length: 500 }, () => crypto.randomUUID());
-  const r = await U.request(srv.url, { method: 'DELETE', path: `${C}?ids=${ids.join(',')}`, key });
+  const r = await H.request(srv.url, { method: 'DELETE', path: `${C}?ids=${ids.join(',')}`, key });
   assert.equal(r.kind, 'response', `${r.kind} ${r.error || ''}`);
   assert.equal(r.status, 202, `DELETE ${C}?ids=<500 UUIDs, ${ids.join(',').length} bytes> answered ${r.status}: ${(r.text || '').slice(0, 150)}`);
   ids.push(crypto.randomUUID());
-  const over = await U.request(srv.url, { method: 'DELETE', path: `${C}?ids=${ids.join(',')}`, key });
+  const over = await H.request(srv.url, { method: 'DELETE', path: `${C}?ids=${ids.join(',')}`, key });
   assert.equal(over.status, 400, `501 ids answered ${over.status}: ${(over.text || '').slice(0, 150)}`);
   assert.equal(over.body.errors[0].field, 'ids');
 });
@@ -153,7 +152,7 @@ H.test('slow loris: 1,000 trickling connections do not starve a normal client', 
   const until = Date.now() + 10000;
   try {
     while (Date.now() < until) {
-      const r = await U.request(srv.url, { path: `${C}/${contactId}`, key, timeoutMs: 10000 });
+      const r = await H.request(srv.url, { path: `${C}/${contactId}`, key, timeoutMs: 10000 });
       lat.push(r.ms);
       if (r.kind !== 'response' || r.status !== 200) failures.push(`${r.kind} ${r.status || ''} ${r.error || ''}`);
       await H.sleep(5);
@@ -171,7 +170,7 @@ H.test('slow loris: 1,000 trickling connections do not starve a normal client', 
   console.log(line);
   t.diagnostic(line);
   await H.sleep(200);
-  const h = await U.request(srv.url, { path: `${C}/count`, key });
+  const h = await H.request(srv.url, { path: `${C}/count`, key });
   assert.equal(h.status, 200, 'the server must answer after the slow connections close');
   assert.ok(srv.running);
   assert.deepEqual(failures.slice(0, 10), [], `${failures.length} normal requests failed during the slow loris`);

@@ -6,7 +6,6 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const H = require('../lib/server.js');
-const U = require('./lib/util.js');
 
 const C = '/v3/marketing/contacts';
 
@@ -30,7 +29,7 @@ H.test('--rate-limit 5/60: five answers count down 4..0, then 429 with the heade
     await roomInWindow();
     let reset0;
     for (let i = 0; i < 5; i++) {
-      const r = await U.must(srv.url, { path: `${C}/count`, key: keyA });
+      const r = await H.must(srv.url, { path: `${C}/count`, key: keyA });
       const now = Date.now() / 1000;
       assert.equal(r.status, 200, `request ${i + 1}: ${r.status} ${r.text}`);
       const h = rl(r);
@@ -43,8 +42,8 @@ H.test('--rate-limit 5/60: five answers count down 4..0, then 429 with the heade
       assert.equal(reset, reset0, 'Reset must not move within a window');
     }
     for (const [m, p, body] of [['GET', `${C}/count`], ['PUT', C, { contacts: [{ email: 'limited@rl.test' }] }], ['GET', `${C}/${crypto.randomUUID()}`]]) {
-      const r = await U.must(srv.url, { method: m, path: p, key: keyA, body });
-      U.assertSgError(r, 429, `${m} ${p} past the limit`);
+      const r = await H.must(srv.url, { method: m, path: p, key: keyA, body });
+      H.assertSgError(r, 429, `${m} ${p} past the limit`);
       assert.equal(r.body.errors[0].message, 'too many requests');
       const h = rl(r);
       assert.equal(h.limit, '5');
@@ -52,22 +51,22 @@ H.test('--rate-limit 5/60: five answers count down 4..0, then 429 with the heade
       assert.equal(Number(h.reset), reset0, '429 carries the same Reset');
     }
     // Another key of the same account has its full quota, on writes, reads and 404s alike.
-    const w = await U.must(srv.url, { method: 'PUT', path: C, key: keyB, body: { contacts: [{ email: 'b@rl.test' }] } });
+    const w = await H.must(srv.url, { method: 'PUT', path: C, key: keyB, body: { contacts: [{ email: 'b@rl.test' }] } });
     assert.equal(w.status, 202, w.text);
     assert.deepEqual([rl(w).limit, rl(w).remaining], ['5', '4'], `202 headers: ${JSON.stringify(w.headers)}`);
-    const nf = await U.must(srv.url, { path: `${C}/${crypto.randomUUID()}`, key: keyB });
+    const nf = await H.must(srv.url, { path: `${C}/${crypto.randomUUID()}`, key: keyB });
     assert.equal(nf.status, 404);
     assert.deepEqual([rl(nf).limit, rl(nf).remaining], ['5', '3'], `404 headers: ${JSON.stringify(nf.headers)}`);
-    const bad = await U.must(srv.url, { method: 'POST', path: '/v3/marketing/lists', key: keyB, body: '{' });
+    const bad = await H.must(srv.url, { method: 'POST', path: '/v3/marketing/lists', key: keyB, body: '{' });
     assert.equal(bad.status, 400);
     assert.equal(rl(bad).remaining, '2', `400 headers: ${JSON.stringify(bad.headers)}`);
-    const other = await U.must(srv.url, { path: `${C}/count`, key: keyC });
+    const other = await H.must(srv.url, { path: `${C}/count`, key: keyC });
     assert.equal(other.status, 200);
     assert.deepEqual([rl(other).limit, rl(other).remaining], ['5', '4'], 'a key of another account has its own quota');
     // The refused PUT of key A created nothing.
-    const s = await U.must(srv.url, { method: 'POST', path: `${C}/search/emails`, key: keyC, body: { emails: ['x@rl.test'] } });
+    const s = await H.must(srv.url, { method: 'POST', path: `${C}/search/emails`, key: keyC, body: { emails: ['x@rl.test'] } });
     assert.equal(s.status, 404);
-    const fsearch = await U.searchEmails(srv.url, keyB, ['limited@rl.test']);
+    const fsearch = await H.rawSearchEmails(srv.url, keyB, ['limited@rl.test']);
     assert.equal(fsearch.status, 404, 'a 429 upsert must not be applied');
   } finally {
     await srv.stop();
@@ -78,12 +77,12 @@ H.test('without --rate-limit no X-RateLimit headers appear', async () => {
   const srv = await H.startServer();
   try {
     const rs = [
-      await U.must(srv.url, { path: `${C}/count`, key: srv.key }),
-      await U.must(srv.url, { method: 'PUT', path: C, key: srv.key, body: { contacts: [{ email: 'n@rl.test' }] } }),
-      await U.must(srv.url, { path: `${C}/${crypto.randomUUID()}`, key: srv.key }),
-      await U.must(srv.url, { path: `${C}/count`, key: 'SG.nope.nope' }),
+      await H.must(srv.url, { path: `${C}/count`, key: srv.key }),
+      await H.must(srv.url, { method: 'PUT', path: C, key: srv.key, body: { contacts: [{ email: 'n@rl.test' }] } }),
+      await H.must(srv.url, { path: `${C}/${crypto.randomUUID()}`, key: srv.key }),
+      await H.must(srv.url, { path: `${C}/count`, key: 'SG.nope.nope' }),
     ];
-    for (let i = 0; i < 20; i++) rs.push(await U.must(srv.url, { path: `${C}/count`, key: srv.key }));
+    for (let i = 0; i < 20; i++) rs.push(await H.must(srv.url, { path: `${C}/count`, key: srv.key }));
     for (const r of rs) {
       assert.ok(r.status !== 429, 'no 429 without --rate-limit');
       const names = Object.keys(r.headers).filter((h) => h.startsWith('x-ratelimit'));

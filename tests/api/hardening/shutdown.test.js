@@ -7,7 +7,6 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const H = require('../lib/server.js');
-const U = require('./lib/util.js');
 
 const CLIENTS = 32;
 const ROUNDS = Number(process.env.HARDENING_SHUTDOWN_ROUNDS || 4);
@@ -29,7 +28,7 @@ H.test(`SIGTERM under load (${ROUNDS} rounds): complete answers or connection er
       if (agent) agents.push(agent);
       for (let seq = 0; ; seq++) {
         const recs = Array.from({ length: 1 + (seq % 4) }, (_, i) => ({ email: `sd-${round}-${w}-${seq}-${i}@shutdown.test`, first_name: `W${w}` }));
-        const r = await U.request(url, { method: 'PUT', path: '/v3/marketing/contacts', key, body: { contacts: recs }, agent, timeoutMs: 40000 });
+        const r = await H.request(url, { method: 'PUT', path: '/v3/marketing/contacts', key, body: { contacts: recs }, agent, timeoutMs: 40000 });
         results.push({ w, seq, recs, r, afterTerm: termSent });
         if (r.kind !== 'response' && termSent) return;
         if (r.kind === 'response' && r.status !== 202) return;
@@ -64,7 +63,7 @@ H.test(`SIGTERM under load (${ROUNDS} rounds): complete answers or connection er
     const refused = (x) => x.r.kind === 'response' && x.r.status === 503 && x.afterTerm &&
       x.r.body && x.r.body.errors && /shutting down/.test(x.r.body.errors[0].message);
     const bad = results.filter((x) => !(x.r.kind === 'connection-error' || refused(x) ||
-      (x.r.kind === 'response' && x.r.status === 202 && x.r.body && U.UUID_RE.test(x.r.body.job_id))));
+      (x.r.kind === 'response' && x.r.status === 202 && x.r.body && H.UUID_RE.test(x.r.body.job_id))));
     const accepted = results.filter((x) => x.r.kind === 'response' && x.r.status === 202);
     const connErr = results.filter((x) => x.r.kind === 'connection-error');
     const line = `shutdown round ${round}: ${results.length} requests, ${accepted.length} got 202 (${accepted.filter((x) => x.afterTerm).length} of them answered after SIGTERM was sent), ` +
@@ -77,17 +76,17 @@ H.test(`SIGTERM under load (${ROUNDS} rounds): complete answers or connection er
     // Restart: every 202 is a job that exists and finishes, with its contacts.
     await srv.start();
     const lost = [];
-    await U.pool(accepted, 8, async (x) => {
-      const j = await U.request(srv.url, { path: `/v3/marketing/contacts/imports/${x.r.body.job_id}`, key });
+    await H.pool(accepted, 8, async (x) => {
+      const j = await H.request(srv.url, { path: `/v3/marketing/contacts/imports/${x.r.body.job_id}`, key });
       if (j.status !== 200) { lost.push(`job ${x.r.body.job_id}: ${j.status}`); return; }
-      const job = await U.waitJob(srv.url, key, x.r.body.job_id, 30000);
+      const job = await H.waitJob(srv.url, key, x.r.body.job_id, 30000);
       if (job.status !== 'completed' || job.results.created_count !== x.recs.length) lost.push(`job ${job.id}: ${JSON.stringify(job)}`);
     });
     for (const l of lost.slice(0, 10)) problems.push(`round ${round}: accepted job lost or wrong after restart: ${l}`);
     const emails = accepted.flatMap((x) => x.recs.map((r) => r.email));
-    const n = Number(U.sqlite(srv.dbPath, `SELECT COUNT(*) FROM contacts WHERE email LIKE 'sd-${round}-%@shutdown.test'`));
+    const n = Number(H.sqlite(srv.dbPath, `SELECT COUNT(*) FROM contacts WHERE email LIKE 'sd-${round}-%@shutdown.test'`));
     if (n < emails.length) problems.push(`round ${round}: ${n} contacts in the database, fewer than the ${emails.length} accepted`);
-    const ic = U.integrityCheck(srv.dbPath);
+    const ic = H.integrityCheck(srv.dbPath);
     if (ic !== 'ok') problems.push(`round ${round}: integrity_check: ${ic}`);
    }
   } finally {

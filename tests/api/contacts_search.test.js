@@ -1,11 +1,13 @@
 'use strict';
-// POST /v3/marketing/contacts/search/identifiers/{identifier_type}
+// POST /v3/marketing/contacts/search/identifiers/{identifier_type} and
+// POST /v3/marketing/contacts/search/emails (primary and alternate emails).
 
 const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startServer, raw, upsertAndWait, searchIds, assert400, assertErrorBody, assertContactShape,
-  assertJob, errorFields, test,
+  startServer, raw, call, upsertAndWait, upsertOk, searchIds, searchEmails, getContact, idOf,
+  freshAccount, assert400, assertErrorBody, assertContact, assertContactShape, assertJob,
+  errorFields, test,
 } = require('./lib/server');
 
 let srv;
@@ -128,4 +130,77 @@ test('a malformed body answers 400 "invalid JSON"', async () => {
   assert.equal(r.status, 400, r.text);
   assert.deepEqual(errorFields(r.body), [null]);
   assert.equal(r.body.errors[0].message, 'invalid JSON');
+});
+
+// ---------------------------------------------------------- search/emails
+
+const C = '/v3/marketing/contacts';
+const account = () => freshAccount(srv, 'contacts-search');
+
+test('POST /contacts/search/emails matches primary and alternate emails case-insensitively', async () => {
+  const c = account();
+  await upsertOk(c, [
+    { email: 'Sally@Example.com', alternate_emails: ['sally.alt@Work.example.org'], first_name: 'Sally' },
+    { email: 'bob@example.com', first_name: 'Bob' },
+  ]);
+  const sallyId = await idOf(c, 'sally@example.com');
+  const bobId = await idOf(c, 'bob@example.com');
+
+  const r = await searchEmails(c, ['SALLY@example.COM', 'Sally.Alt@work.example.org', 'bob@example.com', 'Ghost@Example.com']);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(Object.keys(r.body), ['result']);
+  assert.deepEqual(Object.keys(r.body.result).sort(),
+    ['bob@example.com', 'ghost@example.com', 'sally.alt@work.example.org', 'sally@example.com']);
+  assert.deepEqual(Object.keys(r.body.result['sally@example.com']), ['contact']);
+  assertContact(r.body.result['sally@example.com'].contact,
+    { id: sallyId, email: 'sally@example.com', alternate_emails: ['sally.alt@work.example.org'], first_name: 'Sally' });
+  assert.equal(r.body.result['sally.alt@work.example.org'].contact.id, sallyId, 'found through the alternate email');
+  assert.equal(r.body.result['bob@example.com'].contact.id, bobId);
+  assert.deepEqual(r.body.result['ghost@example.com'], { error: 'contact not found' });
+});
+
+test('search/emails follows alternate_emails changes: a replaced alternate no longer matches', async () => {
+  const c = account();
+  await upsertOk(c, [{ email: 'owner@example.com', alternate_emails: ['first.alt@example.com'] }]);
+  const id = await idOf(c, 'owner@example.com');
+  await upsertOk(c, [{ email: 'owner@example.com', alternate_emails: ['second.alt@example.com'] }]);
+  const now = (await getContact(c, id)).body.alternate_emails;
+  const r = await searchEmails(c, ['first.alt@example.com', 'second.alt@example.com']);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  for (const e of ['first.alt@example.com', 'second.alt@example.com']) {
+    if (now.includes(e)) assert.equal(r.body.result[e].contact.id, id, `${e} is an alternate: must match`);
+    else assert.deepEqual(r.body.result[e], { error: 'contact not found' }, `${e} is not an alternate any more: ${JSON.stringify(now)}`);
+  }
+  assert.ok(now.includes('second.alt@example.com'));
+});
+
+test('POST /contacts/search/emails: 404 when nothing matches', async () => {
+  const c = account();
+  await upsertOk(c, [{ email: 'exists@example.com' }]);
+  const r = await searchEmails(c, ['nobody@example.com', 'nobody2@example.com']);
+  assertErrorBody(r, 404);
+  const empty = account();
+  assertErrorBody(await searchEmails(empty, ['exists@example.com']), 404, 'other account');
+});
+
+test('POST /contacts/search/emails validation: emails missing/empty/>100 -> 400 emails; bad address -> emails[N]', async () => {
+  const c = account();
+  await upsertOk(c, [{ email: 'valid@example.com' }]);
+  const many = [];
+  for (let i = 0; i < 101; i++) many.push(`user${i}@example.com`);
+  for (const [body, label] of [[{}, 'missing'], [{ emails: [] }, 'empty'], [{ emails: many }, '101'],
+    [{ emails: 'valid@example.com' }, 'string']]) {
+    assert400(await call(c, { method: 'POST', url: `${C}/search/emails`, body }), ['emails'], label);
+  }
+  assert400(await searchEmails(c, ['valid@example.com', 'not-an-email']), ['emails[1]'], 'invalid address');
+  assert400(await searchEmails(c, ['valid@example.com', 'a@b@c.com', 'valid@example.com']), ['emails[1]'], 'two @');
+  assert400(await searchEmails(c, ['', 'valid@example.com']), ['emails[0]'], 'empty string');
+
+  // Exactly 100 is accepted.
+  const hundred = ['valid@example.com', ...many.slice(0, 99)];
+  const ok = await searchEmails(c, hundred);
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(Object.keys(ok.body.result).length, 100);
+  assert.equal(typeof ok.body.result['valid@example.com'].contact.id, 'string');
+  assert.deepEqual(ok.body.result['user0@example.com'], { error: 'contact not found' });
 });

@@ -1,13 +1,14 @@
 'use strict';
-// Contacts endpoints beyond the identifier lifecycle: batch get, search by
-// emails, count, recent contacts, and DELETE /v3/marketing/contacts (by ids and
-// delete_all_contacts), including what a deleted contact no longer shows up in.
+// GET /v3/marketing/contacts (recent contacts), GET /contacts/count and
+// DELETE /v3/marketing/contacts (by ids and delete_all_contacts), including what a
+// deleted contact no longer shows up in.
 
 const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startServer, call, pollJob, upsert, assert400, assertErrorBody, assertJob, fetchJobErrors,
-  findOne, getContact, sleep, UUID_RE, TIMESTAMP_RE, RESERVED_STRING_FIELDS, test,
+  startServer, call, pollJob, upsert, findOne, assert400, assertErrorBody, assertJob,
+  fetchJobErrors, getContact, sleep, freshAccount, upsertOk, idOf, contactsBatch: batch,
+  searchEmails, assertContact, test,
 } = require('./lib/server');
 
 let srv;
@@ -17,42 +18,9 @@ after(async () => { if (srv) await srv.stop(); });
 const C = '/v3/marketing/contacts';
 const UNKNOWN_ID = '0e8f4a52-6a4f-4c1e-9a57-3b2d7c9e1f00';
 const UNKNOWN_ID2 = '7d1c3b2a-1111-4222-8333-944455556666';
+const account = () => freshAccount(srv, 'contacts');
 
 // ------------------------------------------------------------ local helpers
-
-let accountSeq = 0;
-function freshAccount() {
-  accountSeq++;
-  return srv.clientFor(srv.createKey(`contacts-acct-${accountSeq}-${process.pid}`));
-}
-
-async function upsertOk(client, contacts, extra = {}) {
-  const jobId = await upsert(client, contacts, extra);
-  const job = await pollJob(client, jobId);
-  assertJob(job, { status: 'completed', jobType: 'upsert', results: { errored_count: 0, requested_count: contacts.length } });
-  return job;
-}
-
-async function idOf(client, email) {
-  const c = await findOne(client, 'email', email);
-  assert.ok(c, `contact ${email} expected`);
-  return c.id;
-}
-
-// ContactDetails shape without assumptions about list membership.
-function assertContact(c, expected = {}) {
-  assert.ok(c && typeof c === 'object', `contact expected: ${JSON.stringify(c)}`);
-  assert.match(c.id, UUID_RE);
-  for (const f of RESERVED_STRING_FIELDS) assert.equal(typeof c[f], 'string', `${f}: ${JSON.stringify(c)}`);
-  assert.ok(Array.isArray(c.alternate_emails));
-  assert.ok(Array.isArray(c.list_ids));
-  assert.ok(Array.isArray(c.segment_ids));
-  assert.ok(c.custom_fields && typeof c.custom_fields === 'object');
-  assert.match(c.created_at, TIMESTAMP_RE);
-  assert.match(c.updated_at, TIMESTAMP_RE);
-  assert.ok(c._metadata.self.endsWith(`/v3/marketing/contacts/${c.id}`), c._metadata.self);
-  for (const [k, v] of Object.entries(expected)) assert.deepEqual(c[k], v, `contact.${k}`);
-}
 
 async function count(client) {
   const r = await call(client, { method: 'GET', url: `${C}/count` });
@@ -60,14 +28,6 @@ async function count(client) {
   assert.deepEqual(Object.keys(r.body).sort(), ['billable_count', 'contact_count']);
   assert.equal(r.body.contact_count, r.body.billable_count, 'billable_count equals contact_count');
   return r.body.contact_count;
-}
-
-function batch(client, ids) {
-  return call(client, { method: 'POST', url: `${C}/batch`, body: { ids } });
-}
-
-function searchEmails(client, emails) {
-  return call(client, { method: 'POST', url: `${C}/search/emails`, body: { emails } });
 }
 
 async function deleteContacts(client, query) {
@@ -78,79 +38,10 @@ async function deleteContacts(client, query) {
   return pollJob(client, r.body.job_id);
 }
 
-// ------------------------------------------------------------------- batch
-
-test('POST /contacts/batch returns the contacts found; unknown ids are left out', async () => {
-  const c = freshAccount();
-  await upsertOk(c, [
-    { email: 'b1@example.com', first_name: 'One' },
-    { email: 'b2@example.com', first_name: 'Two' },
-    { email: 'b3@example.com', first_name: 'Three' },
-  ]);
-  const id1 = await idOf(c, 'b1@example.com');
-  const id3 = await idOf(c, 'b3@example.com');
-
-  const r = await batch(c, [id1, UNKNOWN_ID, id3, 'not-even-a-uuid']);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(Object.keys(r.body), ['result']);
-  assert.equal(r.body.result.length, 2, JSON.stringify(r.body));
-  const byId = Object.fromEntries(r.body.result.map((x) => [x.id, x]));
-  assert.deepEqual(Object.keys(byId).sort(), [id1, id3].sort());
-  assertContact(byId[id1], { email: 'b1@example.com', first_name: 'One' });
-  assertContact(byId[id3], { email: 'b3@example.com', first_name: 'Three' });
-  assert.deepEqual(byId[id1], (await getContact(c, id1)).body, 'same representation as GET /contacts/{id}');
-
-  const none = await batch(c, [UNKNOWN_ID, UNKNOWN_ID2]);
-  assert.equal(none.status, 200, JSON.stringify(none.body));
-  assert.deepEqual(none.body, { result: [] });
-
-  // 100 ids is the maximum and is accepted.
-  const hundred = [id1];
-  for (let i = 1; i < 100; i++) hundred.push(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-  const h = await batch(c, hundred);
-  assert.equal(h.status, 200, JSON.stringify(h.body));
-  assert.deepEqual(h.body.result.map((x) => x.id), [id1]);
-});
-
-test('POST /contacts/batch validation: ids missing/empty/>100/not an array -> 400 ids; non-string -> ids[N]', async () => {
-  const c = srv.client;
-  const many = [];
-  for (let i = 0; i < 101; i++) many.push(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-  for (const [body, label] of [[{}, 'missing'], [{ ids: [] }, 'empty'], [{ ids: many }, '101'],
-    [{ ids: 'abc' }, 'string'], [{ ids: { a: 1 } }, 'object'], [{ ids: null }, 'null']]) {
-    assert400(await call(c, { method: 'POST', url: `${C}/batch`, body }), ['ids'], label);
-  }
-  assert400(await batch(c, [UNKNOWN_ID, 5]), ['ids[1]'], 'number');
-  assert400(await batch(c, [null]), ['ids[0]'], 'null');
-  assert400(await batch(c, [UNKNOWN_ID, UNKNOWN_ID2, { id: 'x' }]), ['ids[2]'], 'object');
-});
-
-// ---------------------------------------------------------- search/emails
-
-test('POST /contacts/search/emails matches primary and alternate emails case-insensitively', async () => {
-  const c = freshAccount();
-  await upsertOk(c, [
-    { email: 'Sally@Example.com', alternate_emails: ['sally.alt@Work.example.org'], first_name: 'Sally' },
-    { email: 'bob@example.com', first_name: 'Bob' },
-  ]);
-  const sallyId = await idOf(c, 'sally@example.com');
-  const bobId = await idOf(c, 'bob@example.com');
-
-  const r = await searchEmails(c, ['SALLY@example.COM', 'Sally.Alt@work.example.org', 'bob@example.com', 'Ghost@Example.com']);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(Object.keys(r.body), ['result']);
-  assert.deepEqual(Object.keys(r.body.result).sort(),
-    ['bob@example.com', 'ghost@example.com', 'sally.alt@work.example.org', 'sally@example.com']);
-  assert.deepEqual(Object.keys(r.body.result['sally@example.com']), ['contact']);
-  assertContact(r.body.result['sally@example.com'].contact,
-    { id: sallyId, email: 'sally@example.com', alternate_emails: ['sally.alt@work.example.org'], first_name: 'Sally' });
-  assert.equal(r.body.result['sally.alt@work.example.org'].contact.id, sallyId, 'found through the alternate email');
-  assert.equal(r.body.result['bob@example.com'].contact.id, bobId);
-  assert.deepEqual(r.body.result['ghost@example.com'], { error: 'contact not found' });
-});
+// ------------------------------------------------------------------- 100 at once
 
 test('batch and search/emails return all 100 of 100 existing contacts', async () => {
-  const c = freshAccount();
+  const c = account();
   const contacts = [];
   for (let i = 0; i < 100; i++) contacts.push({ email: `h${String(i).padStart(3, '0')}@example.com`, alternate_emails: [`alt-h${i}@example.org`] });
   await upsertOk(c, contacts);
@@ -172,56 +63,10 @@ test('batch and search/emails return all 100 of 100 existing contacts', async ()
   assertErrorBody(await searchEmails(c, contacts.slice(0, 10).map((x) => x.alternate_emails[0])), 404, 'alternates gone');
 });
 
-test('search/emails follows alternate_emails changes: a replaced alternate no longer matches', async () => {
-  const c = freshAccount();
-  await upsertOk(c, [{ email: 'owner@example.com', alternate_emails: ['first.alt@example.com'] }]);
-  const id = await idOf(c, 'owner@example.com');
-  await upsertOk(c, [{ email: 'owner@example.com', alternate_emails: ['second.alt@example.com'] }]);
-  const now = (await getContact(c, id)).body.alternate_emails;
-  const r = await searchEmails(c, ['first.alt@example.com', 'second.alt@example.com']);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  for (const e of ['first.alt@example.com', 'second.alt@example.com']) {
-    if (now.includes(e)) assert.equal(r.body.result[e].contact.id, id, `${e} is an alternate: must match`);
-    else assert.deepEqual(r.body.result[e], { error: 'contact not found' }, `${e} is not an alternate any more: ${JSON.stringify(now)}`);
-  }
-  assert.ok(now.includes('second.alt@example.com'));
-});
-
-test('POST /contacts/search/emails: 404 when nothing matches', async () => {
-  const c = freshAccount();
-  await upsertOk(c, [{ email: 'exists@example.com' }]);
-  const r = await searchEmails(c, ['nobody@example.com', 'nobody2@example.com']);
-  assertErrorBody(r, 404);
-  const empty = freshAccount();
-  assertErrorBody(await searchEmails(empty, ['exists@example.com']), 404, 'other account');
-});
-
-test('POST /contacts/search/emails validation: emails missing/empty/>100 -> 400 emails; bad address -> emails[N]', async () => {
-  const c = freshAccount();
-  await upsertOk(c, [{ email: 'valid@example.com' }]);
-  const many = [];
-  for (let i = 0; i < 101; i++) many.push(`user${i}@example.com`);
-  for (const [body, label] of [[{}, 'missing'], [{ emails: [] }, 'empty'], [{ emails: many }, '101'],
-    [{ emails: 'valid@example.com' }, 'string']]) {
-    assert400(await call(c, { method: 'POST', url: `${C}/search/emails`, body }), ['emails'], label);
-  }
-  assert400(await searchEmails(c, ['valid@example.com', 'not-an-email']), ['emails[1]'], 'invalid address');
-  assert400(await searchEmails(c, ['valid@example.com', 'a@b@c.com', 'valid@example.com']), ['emails[1]'], 'two @');
-  assert400(await searchEmails(c, ['', 'valid@example.com']), ['emails[0]'], 'empty string');
-
-  // Exactly 100 is accepted.
-  const hundred = ['valid@example.com', ...many.slice(0, 99)];
-  const ok = await searchEmails(c, hundred);
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.equal(Object.keys(ok.body.result).length, 100);
-  assert.equal(typeof ok.body.result['valid@example.com'].contact.id, 'string');
-  assert.deepEqual(ok.body.result['user0@example.com'], { error: 'contact not found' });
-});
-
 // ------------------------------------------------------------------- count
 
 test('GET /contacts/count counts the account contacts; billable_count equals contact_count', async () => {
-  const c = freshAccount();
+  const c = account();
   assert.equal(await count(c), 0);
   await upsertOk(c, [{ email: 'c1@example.com' }, { email: 'c2@example.com' }, { external_id: 'c3-ext' }]);
   assert.equal(await count(c), 3);
@@ -234,7 +79,7 @@ test('GET /contacts/count counts the account contacts; billable_count equals con
 // ------------------------------------------------------------ GET /contacts
 
 test('GET /contacts: up to 50 most recently created/updated contacts sorted by email, contact_count is the total', async () => {
-  const c = freshAccount();
+  const c = account();
   const empty = await call(c, { method: 'GET', url: C });
   assert.equal(empty.status, 200, JSON.stringify(empty.body));
   assert.deepEqual(empty.body.result, []);
@@ -275,7 +120,7 @@ test('GET /contacts: up to 50 most recently created/updated contacts sorted by e
 // ---------------------------------------------------------- DELETE ?ids
 
 test('DELETE /contacts?ids= deletes those contacts: 202, job_type delete, deleted_count', async () => {
-  const c = freshAccount();
+  const c = account();
   await upsertOk(c, [{ email: 'd1@example.com' }, { email: 'd2@example.com' }, { email: 'd3@example.com' }]);
   const [d1, d2, d3] = [await idOf(c, 'd1@example.com'), await idOf(c, 'd2@example.com'), await idOf(c, 'd3@example.com')];
 
@@ -291,7 +136,7 @@ test('DELETE /contacts?ids= deletes those contacts: 202, job_type delete, delete
 });
 
 test('DELETE /contacts?ids= with unknown ids: those records error, the rest are deleted', async () => {
-  const c = freshAccount();
+  const c = account();
   await upsertOk(c, [{ email: 'e1@example.com' }, { email: 'e2@example.com' }]);
   const e1 = await idOf(c, 'e1@example.com');
 
@@ -311,7 +156,7 @@ test('DELETE /contacts?ids= with unknown ids: those records error, the rest are 
 });
 
 test('DELETE /contacts validation: neither/both -> 400 null; malformed ids -> ids; delete_all_contacts not "true" -> delete_all_contacts', async () => {
-  const c = freshAccount();
+  const c = account();
   await upsertOk(c, [{ email: 'v@example.com' }]);
   const v = await idOf(c, 'v@example.com');
   assert400(await call(c, { method: 'DELETE', url: C }), [null], 'neither');
@@ -327,7 +172,7 @@ test('DELETE /contacts validation: neither/both -> 400 null; malformed ids -> id
 });
 
 test('a deleted contact disappears from GET, searches, batch, lists and counts', async () => {
-  const c = freshAccount();
+  const c = account();
   const lr = await call(c, { method: 'POST', url: '/v3/marketing/lists', body: { name: 'gone-list' } });
   assert.equal(lr.status, 201, JSON.stringify(lr.body));
   const listId = lr.body.id;
@@ -375,7 +220,7 @@ test('a deleted contact disappears from GET, searches, batch, lists and counts',
 // ------------------------------------------------- DELETE delete_all_contacts
 
 test('DELETE /contacts?delete_all_contacts=true deletes every contact of the account', async () => {
-  const c = freshAccount();
+  const c = account();
   const lr = await call(c, { method: 'POST', url: '/v3/marketing/lists', body: { name: 'survives' } });
   const contacts = [];
   for (let i = 0; i < 7; i++) contacts.push({ email: `all${i}@example.com` });
@@ -403,7 +248,7 @@ test('DELETE /contacts?delete_all_contacts=true deletes every contact of the acc
 });
 
 test('delete_all_contacts over more contacts than one job slice deletes them all', async () => {
-  const c = freshAccount();
+  const c = account();
   const lr = await call(c, { method: 'POST', url: '/v3/marketing/lists', body: { name: 'big' } });
   const contacts = [];
   for (let i = 0; i < 2501; i++) contacts.push({ external_id: `big-${i}` });
@@ -418,7 +263,7 @@ test('delete_all_contacts over more contacts than one job slice deletes them all
 });
 
 test('jobs apply in acceptance order: PUT, delete all, PUT leaves exactly the last PUT\'s contacts', async () => {
-  const c = freshAccount();
+  const c = account();
   // Sent back to back without waiting for the jobs in between.
   const j1 = await upsert(c, [{ email: 'early1@example.com' }, { email: 'early2@example.com' }]);
   const del = await call(c, { method: 'DELETE', url: `${C}?delete_all_contacts=true` });
