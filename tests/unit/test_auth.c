@@ -41,15 +41,26 @@ static auth_result check(auth_cache *c, const char *header, auth_identity *who)
     return auth_check(st, c, header, who);
 }
 
-/* The header "<before><key><after>". */
-static void header(char *out, size_t size, const char *before, const char *key, const char *after)
+/* auth_check of the header "<before><key><after>". */
+static auth_result check_key(auth_cache *c, const char *before, const char *key, const char *after,
+                             auth_identity *who)
 {
-    snprintf(out, size, "%s%s%s", before, key, after);
+    char h[APIKEY_TEXT_MAX + 64];
+    snprintf(h, sizeof h, "%s%s%s", before, key, after);
+    return check(c, h, who);
+}
+
+/* key with its character at pos changed, in out. */
+static const char *one_off(char out[APIKEY_TEXT_MAX + 1], const char *key, size_t pos)
+{
+    snprintf(out, APIKEY_TEXT_MAX + 1, "%s", key);
+    out[pos] = out[pos] == 'A' ? 'B' : 'A';
+    return out;
 }
 
 static void test_header_forms(void)
 {
-    char key[APIKEY_TEXT_MAX + 1], h[APIKEY_TEXT_MAX + 64];
+    char key[APIKEY_TEXT_MAX + 1];
     add_key(account_a, SCOPE_FULL, key);
     auth_identity who;
 
@@ -59,18 +70,13 @@ static void test_header_forms(void)
     CHECK_INT(check(NULL, "Bearer", &who), AUTH_MISSING);
     CHECK_INT(check(NULL, "Bearer    ", &who), AUTH_MISSING);
     CHECK_INT(check(NULL, "Basic dXNlcjpwYXNz", &who), AUTH_MISSING);
-    header(h, sizeof h, "Token ", key, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_MISSING);
-    header(h, sizeof h, "Bearer:", key, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_MISSING);
+    CHECK_INT(check_key(NULL, "Token ", key, "", &who), AUTH_MISSING);
+    CHECK_INT(check_key(NULL, "Bearer:", key, "", &who), AUTH_MISSING);
 
     /* The scheme ignores case; spaces around the token are trimmed. */
-    header(h, sizeof h, "Bearer ", key, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
-    header(h, sizeof h, "bEARER ", key, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
-    header(h, sizeof h, "  Bearer   ", key, "  ");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", key, "", &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "bEARER ", key, "", &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "  Bearer   ", key, "  ", &who), AUTH_OK);
     CHECK_INT(who.account, account_a);
 
     /* A token that is not SG.<id>.<secret>: 401 grant invalid. */
@@ -78,41 +84,36 @@ static void test_header_forms(void)
     CHECK_INT(check(NULL, "Bearer SG.only-id", &who), AUTH_INVALID);
     CHECK_INT(check(NULL, "Bearer SG.a.b.c", &who), AUTH_INVALID);
     CHECK_INT(check(NULL, "Bearer SG.id!.secret", &who), AUTH_INVALID);
-    header(h, sizeof h, "Bearer ", key, "x x");
-    CHECK_INT(check(NULL, h, &who), AUTH_INVALID);
+    CHECK_INT(check_key(NULL, "Bearer ", key, "x x", &who), AUTH_INVALID);
 }
 
 static void test_identity_and_scopes(void)
 {
     char full[APIKEY_TEXT_MAX + 1], read[APIKEY_TEXT_MAX + 1], other[APIKEY_TEXT_MAX + 1];
-    char odd[APIKEY_TEXT_MAX + 1], h[APIKEY_TEXT_MAX + 64];
+    char odd[APIKEY_TEXT_MAX + 1];
     add_key(account_a, SCOPE_FULL, full);
     add_key(account_a, SCOPE_READ, read);
     add_key(account_b, SCOPE_FULL, other);
     add_key(account_b, "admin", odd);
     auth_identity who;
 
-    header(h, sizeof h, "Bearer ", full, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", full, "", &who), AUTH_OK);
     CHECK_INT(who.account, account_a);
     CHECK(who.can_write);
     apikey k;
     REQUIRE(apikey_parse(full, strlen(full), &k) == 0);
     CHECK_STR(who.key_id, k.id);
 
-    header(h, sizeof h, "Bearer ", read, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", read, "", &who), AUTH_OK);
     CHECK_INT(who.account, account_a);
     CHECK(!who.can_write);
 
-    header(h, sizeof h, "Bearer ", other, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", other, "", &who), AUTH_OK);
     CHECK_INT(who.account, account_b);
     CHECK(who.can_write);
 
     /* A scope string auth does not know grants reading only. */
-    header(h, sizeof h, "Bearer ", odd, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", odd, "", &who), AUTH_OK);
     CHECK(!who.can_write);
 
     CHECK(auth_scopes_valid("full"));
@@ -127,33 +128,24 @@ static void test_identity_and_scopes(void)
  * so do an unknown id and a revoked key. */
 static void test_wrong_secret_unknown_revoked(void)
 {
-    char key[APIKEY_TEXT_MAX + 1], h[APIKEY_TEXT_MAX + 64];
+    char key[APIKEY_TEXT_MAX + 1], bad[APIKEY_TEXT_MAX + 1];
     add_key(account_a, SCOPE_FULL, key);
     auth_identity who;
     size_t len = strlen(key);
-    size_t secret_at = strrchr(key, '.') - key + 1;
 
-    char bad[APIKEY_TEXT_MAX + 1];
-    memcpy(bad, key, len + 1);
-    bad[len - 1] = bad[len - 1] == 'A' ? 'B' : 'A';
-    header(h, sizeof h, "Bearer ", bad, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_INVALID);
-    memcpy(bad, key, len + 1);
-    bad[secret_at] = bad[secret_at] == 'A' ? 'B' : 'A';
-    header(h, sizeof h, "Bearer ", bad, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_INVALID);
+    CHECK_INT(check_key(NULL, "Bearer ", one_off(bad, key, len - 1), "", &who), AUTH_INVALID);
+    size_t secret_at = (size_t)(strrchr(key, '.') - key) + 1;
+    CHECK_INT(check_key(NULL, "Bearer ", one_off(bad, key, secret_at), "", &who), AUTH_INVALID);
     memcpy(bad, key, len + 1);
     bad[len - 1] = '\0';
-    header(h, sizeof h, "Bearer ", bad, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_INVALID);
+    CHECK_INT(check_key(NULL, "Bearer ", bad, "", &who), AUTH_INVALID);
 
     CHECK_INT(check(NULL, "Bearer SG.no-such-key-id.c2VjcmV0", &who), AUTH_INVALID);
 
-    header(h, sizeof h, "Bearer ", key, "");
-    CHECK_INT(check(NULL, h, &who), AUTH_OK);
+    CHECK_INT(check_key(NULL, "Bearer ", key, "", &who), AUTH_OK);
     revoke(key);
     /* Without a cache every check reads the store: revocation holds at once. */
-    CHECK_INT(check(NULL, h, &who), AUTH_INVALID);
+    CHECK_INT(check_key(NULL, "Bearer ", key, "", &who), AUTH_INVALID);
 }
 
 /* The cache holds the key's hash, not a verdict: a cached key still rejects a wrong
@@ -161,27 +153,20 @@ static void test_wrong_secret_unknown_revoked(void)
 static void test_cache(void)
 {
     auth_cache *c = auth_cache_new();
-    char key[APIKEY_TEXT_MAX + 1], read[APIKEY_TEXT_MAX + 1], h[APIKEY_TEXT_MAX + 64];
+    char key[APIKEY_TEXT_MAX + 1], read[APIKEY_TEXT_MAX + 1], bad[APIKEY_TEXT_MAX + 1];
     add_key(account_a, SCOPE_FULL, key);
     add_key(account_b, SCOPE_READ, read);
     auth_identity who;
 
-    header(h, sizeof h, "Bearer ", key, "");
     for (int i = 0; i < 3; i++) {
-        CHECK_INT(check(c, h, &who), AUTH_OK);
+        CHECK_INT(check_key(c, "Bearer ", key, "", &who), AUTH_OK);
         CHECK_INT(who.account, account_a);
         CHECK(who.can_write);
     }
-    char bad[APIKEY_TEXT_MAX + 1];
-    size_t len = strlen(key);
-    memcpy(bad, key, len + 1);
-    bad[len - 1] = bad[len - 1] == 'A' ? 'B' : 'A';
-    header(h, sizeof h, "Bearer ", bad, "");
-    CHECK_INT(check(c, h, &who), AUTH_INVALID);
+    CHECK_INT(check_key(c, "Bearer ", one_off(bad, key, strlen(key) - 1), "", &who), AUTH_INVALID);
 
-    header(h, sizeof h, "Bearer ", read, "");
-    CHECK_INT(check(c, h, &who), AUTH_OK);
-    CHECK_INT(check(c, h, &who), AUTH_OK);
+    CHECK_INT(check_key(c, "Bearer ", read, "", &who), AUTH_OK);
+    CHECK_INT(check_key(c, "Bearer ", read, "", &who), AUTH_OK);
     CHECK_INT(who.account, account_b);
     CHECK(!who.can_write);
 
