@@ -1,6 +1,8 @@
 # common.sh: the shell helpers bench/run, bench/backends and bench/features share. Sourced
 # (never run) after the caller has set BENCH_DIR, REPO, BUILD, BIN and WORK; the functions
 # set the globals their comments name. Callers keep `set -euo pipefail`.
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the globals set here are read by the callers
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
