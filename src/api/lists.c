@@ -1,5 +1,5 @@
 /*
- * lists: /v3/marketing/lists and its sub-resources.
+ * lists: /v3/marketing/lists and one list (its members: lists_contacts.c).
  *
  *   POST   /lists                          create (201); names unique per account
  *   GET    /lists?page_size&page_token     all lists, paged, in creation order
@@ -7,8 +7,6 @@
  *   PATCH  /lists/{id}                     rename
  *   DELETE /lists/{id}[?delete_contacts=true]   204, or 200 {job_id} of the deletion of
  *                                          its contacts
- *   DELETE /lists/{id}/contacts?contact_ids=a,b  202: a job removing them from the list
- *   GET    /lists/{id}/contacts/count      contact_count, billable_count
  *
  * Creating, renaming and deleting are synchronous writes run by the job writer
  * (jobs_submit_op), so their answers, like a 202, follow a commit.
@@ -26,7 +24,6 @@
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 1000
 #define SAMPLE_SIZE 50
-#define REMOVE_MAX_IDS 500     /* in the request line: see contacts_list.c */
 
 static json_t *list_json(http_request *req, const char *id, const char *name, int64_t count)
 {
@@ -66,8 +63,7 @@ static const char *body_name(http_request *req)
     return name;
 }
 
-/* Reply 404 unless the path's list exists; fills *out. */
-static bool load_list(http_request *req, list_info *out)
+bool api_list_load(http_request *req, list_info *out)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
@@ -233,7 +229,7 @@ void api_list_get(http_request *req)
         return;
     }
     list_info l;
-    if (!load_list(req, &l))
+    if (!api_list_load(req, &l))
         return;
     json_t *o = list_json(req, l.id, l.name, l.contact_count);
     if (sample && strcmp(sample, "true") == 0) {
@@ -260,15 +256,6 @@ void api_list_get(http_request *req)
         json_object_set_new(o, "contact_sample", arr);
     }
     http_reply_json(req, 200, o);
-}
-
-void api_list_contact_count(http_request *req)
-{
-    list_info l;
-    if (!load_list(req, &l))
-        return;
-    http_reply_json(req, 200, json_pack("{s:I, s:I}", "contact_count", (json_int_t)l.contact_count,
-                                        "billable_count", (json_int_t)l.contact_count));
 }
 
 /* ---- delete ------------------------------------------------------------------------ */
@@ -349,34 +336,4 @@ void api_list_delete(http_request *req)
     d->with_contacts = dc && strcmp(dc, "true") == 0;
     snprintf(d->id, sizeof d->id, "%s", id);
     api_submit_op(req, list_delete_op, d, list_delete_done);
-}
-
-void api_list_remove_contacts(http_request *req)
-{
-    const char *arg = http_query(req, "contact_ids");
-    if (!arg || !*arg) {
-        http_reply_error(req, 400, "contact_ids", "contact_ids must list at least one contact id");
-        return;
-    }
-    const char **ids;
-    size_t n;
-    if (api_parse_id_list(req, "contact_ids", arg, REMOVE_MAX_IDS, &ids, &n) != 0)
-        return;
-    list_info l;
-    if (!load_list(req, &l))
-        return;
-    size_t len;
-    char *payload = list_remove_payload(l.id, ids, n, &len);
-    if (!payload) {
-        http_reply_error(req, 500, NULL, "internal error: cannot encode the job");
-        return;
-    }
-    job_submit sub = {
-        .account = http_account(req),
-        .kind = JOB_LIST_REMOVE,
-        .requested = (int64_t)n,
-        .payload = payload,
-        .payload_len = len,
-    };
-    api_submit_job(req, &sub);
 }

@@ -1,5 +1,5 @@
 /*
- * identifiers_delete: DELETE /v3/marketing/contacts/{contact_id}/identifiers.
+ * contacts_identifiers: DELETE /v3/marketing/contacts/{contact_id}/identifiers.
  *
  * Checks the body (400) and that the contact exists (404), then accepts a delete job
  * (202). Whether the identifier can go is decided when the job runs, against the contact

@@ -1,5 +1,5 @@
 /*
- * exports: /v3/marketing/contacts/exports.
+ * contacts_exports: /v3/marketing/contacts/exports.
  *
  *   POST /exports                      202 {id, _metadata}: an export job (jobs/export.c)
  *   GET  /exports                      {result: [...]}: the account's exports that have

@@ -1,0 +1,185 @@
+/*
+ * contacts: the contacts collection and one contact.
+ *
+ *   PUT    /v3/marketing/contacts         upsert: an upsert job (202)
+ *   GET    /v3/marketing/contacts         up to 50 most recently created or updated,
+ *                                         sorted by email, with contact_count
+ *   DELETE /v3/marketing/contacts?ids=a,b | ?delete_all_contacts=true   a delete job
+ *   GET    /v3/marketing/contacts/{id}    one contact of the key's account
+ *
+ * An upsert is validated whole before it is accepted: any problem in any record rejects
+ * it with 400 and one error per problem. A valid request becomes an upsert job (committed
+ * before the 202); its records are matched and applied by jobs/upsert.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/contact_decode.h"
+#include "jobs/kinds.h"
+
+/* ---- upsert ----------------------------------------------------------------------- */
+
+void api_contacts_upsert(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    field_catalog fields;
+    if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
+        json_decref(root);
+        api_reply_store_error(req);
+        return;
+    }
+    errlist errs;
+    errlist_init(&errs, a);
+    upsert_batch *b = upsert_decode_fields(root, &fields, &errs);
+    json_decref(root);
+    if (b->unknown_custom_field_count)
+        errlist_add(&errs, "custom_fields", "invalid custom field ids supplied - %.400s",
+                    api_join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
+    /* Lists must exist when the request is accepted; one deleted before the job runs is
+     * skipped then (jobs/upsert.c). */
+    const char **missing;
+    size_t nmissing;
+    if (api_missing_lists(req, b->list_ids, b->list_count, &missing, &nmissing) != STORE_OK) {
+        upsert_batch_free(b);
+        api_reply_store_error(req);
+        return;
+    }
+    if (nmissing)
+        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", api_join(a, missing, nmissing));
+    if (errs.count) {
+        upsert_batch_free(b);
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    char *payload = malloc(len);
+    if (!payload)
+        abort();
+    memcpy(payload, body, len);
+    job_submit sub = {
+        .account = http_account(req),
+        .kind = JOB_UPSERT,
+        .requested = (int64_t)b->count,
+        .payload = payload,
+        .payload_len = len,
+        .decoded = b,
+        .decoded_size = b->arena.total + sizeof *b,
+    };
+    api_submit_job(req, &sub);
+}
+
+/* ---- sample and delete ------------------------------------------------------------ */
+
+#define SAMPLE_SIZE 50
+/* The ids travel in the request line, which must fit the 32 KiB request head: 500 UUIDs
+ * take 18.5 KB. */
+#define DELETE_MAX_IDS 500
+
+void api_contacts_sample(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    int64_t total;
+    contact *rows;
+    size_t n;
+    if (store_contact_count(app->store, http_account(req), &total) != STORE_OK ||
+        store_contact_recent(app->store, http_account(req), SAMPLE_SIZE, http_arena(req), &rows,
+                             &n) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    json_t *result = json_array();
+    contact_renderer r = {.req = req};
+    for (size_t i = 0; i < n; i++) {
+        json_t *body = contact_render(&r, &rows[i]);
+        if (!body) {
+            json_decref(result);
+            api_reply_store_error(req);
+            return;
+        }
+        json_array_append_new(result, body);
+    }
+    json_t *meta = json_pack("{s:o}", "self",
+                             json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
+    http_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "result", result, "_metadata", meta,
+                                        "contact_count", (json_int_t)total));
+}
+
+void api_contacts_delete(http_request *req)
+{
+    const char *ids_arg = http_query(req, "ids");
+    const char *all_arg = http_query(req, "delete_all_contacts");
+    if (ids_arg && all_arg) {
+        http_reply_error(req, 400, NULL, "give either ids or delete_all_contacts, not both");
+        return;
+    }
+    if (!ids_arg && !all_arg) {
+        http_reply_error(req, 400, NULL, "either ids or delete_all_contacts=true is required");
+        return;
+    }
+    size_t len = 0;
+    char *payload;
+    int64_t requested;
+    if (all_arg) {
+        if (strcmp(all_arg, "true") != 0) {
+            http_reply_error(req, 400, "delete_all_contacts", "delete_all_contacts must be \"true\"");
+            return;
+        }
+        payload = delete_contacts_payload(NULL, 0, true, &len);
+        requested = 0;      /* grows to the number deleted as the job runs */
+    } else {
+        const char **ids;
+        size_t n;
+        if (!*ids_arg) {
+            http_reply_error(req, 400, "ids", "ids must list at least one contact id");
+            return;
+        }
+        if (api_parse_id_list(req, "ids", ids_arg, DELETE_MAX_IDS, &ids, &n) != 0)
+            return;
+        payload = delete_contacts_payload(ids, n, false, &len);
+        requested = (int64_t)n;
+    }
+    if (!payload) {
+        http_reply_error(req, 500, NULL, "internal error: cannot encode the job");
+        return;
+    }
+    job_submit sub = {
+        .account = http_account(req),
+        .kind = JOB_DELETE_CONTACTS,
+        .requested = requested,
+        .payload = payload,
+        .payload_len = len,
+    };
+    api_submit_job(req, &sub);
+}
+
+/* ---- one contact ------------------------------------------------------------------ */
+
+void api_contact_get(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    contact c;
+    int rc = uuid_valid(id) ? store_contact_get(app->store, http_account(req), id, http_arena(req), &c)
+                            : STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND) {
+        http_reply_error(req, 404, "id", "contact not found");
+        return;
+    }
+    if (rc != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    contact_renderer r = {.req = req};
+    json_t *body = contact_render(&r, &c);
+    if (!body) {
+        api_reply_store_error(req);
+        return;
+    }
+    http_reply_json(req, 200, body);
+}
