@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "jobs/kinds.h"
 
 #define LIST_NAME_MAX 100
