@@ -290,7 +290,8 @@ fail:
 
 typedef struct import_commit {
     http_request *req;
-    job_new job;                    /* its payload lives in the request arena */
+    job_submit job;                 /* its payload lives in the request arena */
+    char id[UUID_STR_LEN + 1];      /* the reserved id */
 } import_commit;
 
 /* The job takes the reserved id, so a second upload that raced past the check in
@@ -298,16 +299,14 @@ typedef struct import_commit {
 static int commit_op(store_tx *tx, void *arg)
 {
     import_commit *c = arg;
-    int64_t seq;
-    c->job.accepted_at = time_now_ms();
-    return store_tx_job_insert(tx, &c->job, &seq);
+    return jobs_tx_insert(tx, &c->job, c->id);
 }
 
 static void commit_done(void *ctx, int rc)
 {
     import_commit *c = ctx;
     if (rc == STORE_OK)
-        http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->job.id));
+        http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->id));
     else if (rc == STORE_CONFLICT)
         http_resume_json(c->req, 409, http_error_body(NULL, "this import's file was uploaded already"));
     else
@@ -440,7 +439,7 @@ void api_import_upload(http_request *req)
     free(inflated);
     c->job.account = up.account;
     c->job.kind = JOB_IMPORT;
-    snprintf(c->job.id, sizeof c->job.id, "%s", id);
+    snprintf(c->id, sizeof c->id, "%s", id);
     c->job.payload_len = plen;
     c->job.requested = rows;
     api_submit_op(req, commit_op, c, commit_done);

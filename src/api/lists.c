@@ -283,24 +283,15 @@ static int list_delete_op(store_tx *tx, void *arg)
     if (rc == STORE_OK)
         rc = store_tx_list_delete(tx, d->account, d->id);
     if (rc == STORE_OK && d->with_contacts) {
-        size_t len;
-        char *payload = delete_contacts_payload(ids, n, false, &len);
-        job_new jn = {
+        job_submit sub = {
             .account = d->account,
             .kind = JOB_DELETE_CONTACTS,
-            .payload = payload,
-            .payload_len = len,
             .requested = (int64_t)n,
-            .accepted_at = time_now_ms(),
         };
-        int64_t seq;
-        if (!payload || uuid_generate(jn.id) != 0)
-            rc = STORE_ERROR;
-        else
-            rc = store_tx_job_insert(tx, &jn, &seq);
-        if (rc == STORE_OK)
-            memcpy(d->job_id, jn.id, sizeof d->job_id);
-        free(payload);
+        sub.payload = delete_contacts_payload(ids, n, false, &sub.payload_len);
+        d->job_id[0] = '\0';       /* a new id on every run: a retried commit runs this again */
+        rc = sub.payload ? jobs_tx_insert(tx, &sub, d->job_id) : STORE_ERROR;
+        free(sub.payload);
     }
     arena_release(&a);
     return rc;
