@@ -72,8 +72,18 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
 
-/* Reply 503 for a store failure (the only 5xx a client can see). */
+/* Reply 503 for a store failure (the only 5xx a client can see); api_resume_store_error
+ * is the same answer for a suspended request (from a jobs_op_done_fn). */
 void api_reply_store_error(http_request *req);
+void api_resume_store_error(http_request *req);
+
+/* The rc of the store read `get` when id is a UUID; STORE_NOT_FOUND without a read when it
+ * is not: such an id names nothing (and PostgreSQL's uuid columns would refuse it). */
+#define API_GET_IF_UUID(id, get) (uuid_valid(id) ? (get) : STORE_NOT_FOUND)
+/* Answer a read that found nothing or failed: 404 {field, "<what> not found"} for
+ * STORE_NOT_FOUND, 503 for any other error, and return false; true (no reply) for
+ * STORE_OK. */
+bool api_found(http_request *req, int rc, const char *field, const char *what);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.
  * Takes ownership of sub's payload and decoded. */
 void api_submit_job(http_request *req, const job_submit *sub);

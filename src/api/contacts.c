@@ -165,16 +165,10 @@ void api_contact_get(http_request *req)
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     contact c;
-    int rc = uuid_valid(id) ? store_contact_get(app->store, http_account(req), id, http_arena(req), &c)
-                            : STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND) {
-        http_reply_error(req, 404, "id", "contact not found");
+    int rc = API_GET_IF_UUID(id, store_contact_get(app->store, http_account(req), id,
+                                                   http_arena(req), &c));
+    if (!api_found(req, rc, "id", "contact"))
         return;
-    }
-    if (rc != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
     contact_renderer r = {.req = req};
     json_t *body = contact_render(&r, &c);
     if (!body) {

@@ -64,7 +64,7 @@ static void reserve_done(void *ctx, int rc)
     import_reserve *r = ctx;
     http_request *req = r->req;
     if (rc != STORE_OK) {
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
         return;
     }
     json_t *uri = json_sprintf("%s/v3/marketing/contacts/imports/%s/upload?token=%s",
@@ -372,7 +372,7 @@ static bool load_upload(http_request *req, import_upload *up)
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     const char *token = http_query(req, "token");
-    int rc = uuid_valid(id) ? store_upload_get(app->store, id, http_arena(req), up) : STORE_NOT_FOUND;
+    int rc = API_GET_IF_UUID(id, store_upload_get(app->store, id, http_arena(req), up));
     if (rc == STORE_OK && up->created_at + IMPORT_UPLOAD_TTL_MS <= time_now_ms())
         rc = STORE_NOT_FOUND;
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
@@ -453,7 +453,7 @@ static bool load_job(http_request *req, job_info *job)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
-    int rc = uuid_valid(id) ? store_job_get(app->store, http_account(req), id, job) : STORE_NOT_FOUND;
+    int rc = API_GET_IF_UUID(id, store_job_get(app->store, http_account(req), id, job));
     if (rc == STORE_OK && job->kind == JOB_EXPORT)
         rc = STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND && uuid_valid(id)) {

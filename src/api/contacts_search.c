@@ -175,7 +175,7 @@ void api_search_sgql(http_request *req)
             /* Checked often: a hostile query (many LIKEs on long values) can cost
              * milliseconds a contact. */
             if (i % 16 == 15 && time_mono_ms() - started > SEARCH_DEADLINE_MS) {
-                rc = STORE_NOT_FOUND;
+                rc = STORE_DEADLINE;
                 break;
             }
             if (!sgql_match(q, &rows[i]))
@@ -195,7 +195,7 @@ void api_search_sgql(http_request *req)
         at = &after;
         arena_release(&page);
         if (time_mono_ms() - started > SEARCH_DEADLINE_MS) {
-            rc = STORE_NOT_FOUND;   /* out of time */
+            rc = STORE_DEADLINE;
             break;
         }
     }
@@ -203,7 +203,7 @@ void api_search_sgql(http_request *req)
     sgql_free(q);
     if (rc != STORE_OK) {
         json_decref(result);
-        if (rc == STORE_NOT_FOUND)
+        if (rc == STORE_DEADLINE)
             http_reply_error(req, 408, NULL, "the search took longer than 20 seconds; narrow the query");
         else
             api_reply_store_error(req);

@@ -68,17 +68,9 @@ bool api_list_load(http_request *req, list_info *out)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
-    int rc = uuid_valid(id) ? store_list_get(app->store, http_account(req), id, http_arena(req), out)
-                            : STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND) {
-        http_reply_error(req, 404, "id", "list not found");
-        return false;
-    }
-    if (rc != STORE_OK) {
-        api_reply_store_error(req);
-        return false;
-    }
-    return true;
+    int rc = API_GET_IF_UUID(id, store_list_get(app->store, http_account(req), id,
+                                                http_arena(req), out));
+    return api_found(req, rc, "id", "list");
 }
 
 /* ---- create and rename ------------------------------------------------------------ */
@@ -121,7 +113,7 @@ static void list_write_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(req, 404, http_error_body("id", "list not found"));
     else
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
 }
 
 void api_lists_create(http_request *req)
@@ -307,7 +299,7 @@ static void list_delete_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(d->req, 404, http_error_body("id", "list not found"));
     else
-        http_resume_json(d->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(d->req);
 }
 
 void api_list_delete(http_request *req)
