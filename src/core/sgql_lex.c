@@ -47,7 +47,6 @@ bool sgql_parse_number(const char *s, size_t n, double *out)
 
 /* ---- the lexer --------------------------------------------------------------------- */
 
-
 void sgql_fail(parser *p, const char *fmt, ...)
 {
     if (p->failed)
