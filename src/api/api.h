@@ -1,7 +1,9 @@
 /*
  * api: the handlers of the SendGrid endpoints, one file per resource, and the helpers
- * they share. A handler decodes and validates its input with core/, reads through
- * store/ or submits a job through jobs/, and answers in SendGrid's shapes.
+ * they share. A handler file is named by its route's literal path segments below
+ * /v3/marketing/, at most two, joined by '_' (DESIGN.md, "api/ file names"). A handler
+ * decodes and validates its input with core/, reads through store/ or submits a job
+ * through jobs/, and answers in SendGrid's shapes.
  *
  * Route table: api_routes[] (routes.c) is the one list of endpoints.
  */
@@ -70,8 +72,18 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
 
-/* Reply 503 for a store failure (the only 5xx a client can see). */
+/* Reply 503 for a store failure (the only 5xx a client can see); api_resume_store_error
+ * is the same answer for a suspended request (from a jobs_op_done_fn). */
 void api_reply_store_error(http_request *req);
+void api_resume_store_error(http_request *req);
+
+/* The rc of the store read `get` when id is a UUID; STORE_NOT_FOUND without a read when it
+ * is not: such an id names nothing (and PostgreSQL's uuid columns would refuse it). */
+#define API_GET_IF_UUID(id, get) (uuid_valid(id) ? (get) : STORE_NOT_FOUND)
+/* Answer a read that found nothing or failed: 404 {field, "<what> not found"} for
+ * STORE_NOT_FOUND, 503 for any other error, and return false; true (no reply) for
+ * STORE_OK. */
+bool api_found(http_request *req, int rc, const char *field, const char *what);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.
  * Takes ownership of sub's payload and decoded. */
 void api_submit_job(http_request *req, const job_submit *sub);
@@ -90,9 +102,9 @@ int api_parse_id_list(http_request *req, const char *name, const char *value, si
                       const char ***ids, size_t *count);
 
 /*
- * ContactDetails3 for c: list ids and custom field names are read from the store; the
- * account's field definitions are read once per renderer. Returns NULL when the store
- * cannot be read (reply api_reply_store_error then).
+ * ContactDetails3 for c (contact_render.c): list ids and custom field names are read from
+ * the store; the account's field definitions are read once per renderer. Returns NULL
+ * when the store cannot be read (reply api_reply_store_error then).
  */
 typedef struct contact_renderer {
     http_request *req;
@@ -101,38 +113,52 @@ typedef struct contact_renderer {
 } contact_renderer;
 json_t *contact_render(contact_renderer *r, const contact *c);
 
-/* ---- handlers -------------------------------------------------------------------- */
+/* Reply 404 unless the path's list ({} capture 0) exists; fills *out (lists.c). */
+bool api_list_load(http_request *req, list_info *out);
 
+/* ---- handlers, by file (the route table: routes.c) --------------------------------- */
+
+/* health.c */
 void api_health(http_request *req);
+/* contacts.c */
 void api_contacts_upsert(http_request *req);
+void api_contacts_sample(http_request *req);
+void api_contacts_delete(http_request *req);
 void api_contact_get(http_request *req);
+/* contacts_count.c */
+void api_contacts_count(http_request *req);
+/* contacts_batch.c */
+void api_contacts_batch(http_request *req);
+/* contacts_search.c */
+void api_search_emails(http_request *req);
 void api_search_identifiers(http_request *req);
-void api_identifier_delete(http_request *req);
+void api_search_sgql(http_request *req);
+/* contacts_imports.c */
+void api_import_create(http_request *req);
+void api_import_upload(http_request *req);
+void api_import_upload_admit(http_request *req);
 void api_import_get(http_request *req);
 void api_import_errors(http_request *req);
-void api_contacts_batch(http_request *req);
-void api_search_emails(http_request *req);
-void api_contacts_sample(http_request *req);
-void api_contacts_count(http_request *req);
-void api_contacts_delete(http_request *req);
+/* contacts_exports.c */
+void api_export_create(http_request *req);
+void api_exports_all(http_request *req);
+void api_export_get(http_request *req);
+void api_export_download(http_request *req);
+/* contacts_identifiers.c */
+void api_identifier_delete(http_request *req);
+/* lists.c */
 void api_lists_create(http_request *req);
 void api_lists_all(http_request *req);
 void api_list_get(http_request *req);
 void api_list_update(http_request *req);
 void api_list_delete(http_request *req);
+/* lists_contacts.c */
 void api_list_remove_contacts(http_request *req);
 void api_list_contact_count(http_request *req);
+/* field_definitions.c */
 void api_fields_create(http_request *req);
 void api_fields_all(http_request *req);
 void api_field_update(http_request *req);
 void api_field_delete(http_request *req);
-void api_export_create(http_request *req);
-void api_exports_all(http_request *req);
-void api_export_get(http_request *req);
-void api_export_download(http_request *req);
-void api_import_create(http_request *req);
-void api_import_upload(http_request *req);
-void api_import_upload_admit(http_request *req);
-void api_search_sgql(http_request *req);
 
 #endif

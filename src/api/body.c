@@ -106,8 +106,8 @@ int api_missing_lists(http_request *req, const char *const *ids, size_t n,
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         list_info l;
-        int rc = uuid_valid(ids[i]) ? store_list_get(app->store, http_account(req), ids[i], a, &l)
-                                    : STORE_NOT_FOUND;
+        int rc = API_GET_IF_UUID(ids[i],
+                                 store_list_get(app->store, http_account(req), ids[i], a, &l));
         if (rc == STORE_NOT_FOUND)
             out[m++] = ids[i];
         else if (rc != STORE_OK)
@@ -159,9 +159,27 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
     http_reply_json(req, 200, json_pack("{s:o}", "result", result));
 }
 
+#define STORE_UNAVAILABLE "the database is unavailable; try again"
+
 void api_reply_store_error(http_request *req)
 {
-    http_reply_error(req, 503, NULL, "the database is unavailable; try again");
+    http_reply_error(req, 503, NULL, STORE_UNAVAILABLE);
+}
+
+void api_resume_store_error(http_request *req)
+{
+    http_resume_json(req, 503, http_error_body(NULL, STORE_UNAVAILABLE));
+}
+
+bool api_found(http_request *req, int rc, const char *field, const char *what)
+{
+    if (rc == STORE_OK)
+        return true;
+    if (rc == STORE_NOT_FOUND)
+        http_reply_error(req, 404, field, "%s not found", what);
+    else
+        api_reply_store_error(req);
+    return false;
 }
 
 /* api_submit_job_with: the request and how to word its 202. */

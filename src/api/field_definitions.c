@@ -73,7 +73,7 @@ static void field_write_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(req, 404, http_error_body("custom_field_id", "custom field not found"));
     else
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
 }
 
 /* Decode {"name": ..., "field_type": ...}; with_type false for a rename. */

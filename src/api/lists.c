@@ -1,5 +1,5 @@
 /*
- * lists: /v3/marketing/lists and its sub-resources.
+ * lists: /v3/marketing/lists and one list (its members: lists_contacts.c).
  *
  *   POST   /lists                          create (201); names unique per account
  *   GET    /lists?page_size&page_token     all lists, paged, in creation order
@@ -7,8 +7,6 @@
  *   PATCH  /lists/{id}                     rename
  *   DELETE /lists/{id}[?delete_contacts=true]   204, or 200 {job_id} of the deletion of
  *                                          its contacts
- *   DELETE /lists/{id}/contacts?contact_ids=a,b  202: a job removing them from the list
- *   GET    /lists/{id}/contacts/count      contact_count, billable_count
  *
  * Creating, renaming and deleting are synchronous writes run by the job writer
  * (jobs_submit_op), so their answers, like a 202, follow a commit.
@@ -19,6 +17,7 @@
 
 #include "api/api.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "jobs/kinds.h"
 
 #define LIST_NAME_MAX 100
@@ -26,7 +25,6 @@
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 1000
 #define SAMPLE_SIZE 50
-#define REMOVE_MAX_IDS 500     /* in the request line: see contacts_list.c */
 
 static json_t *list_json(http_request *req, const char *id, const char *name, int64_t count)
 {
@@ -66,22 +64,13 @@ static const char *body_name(http_request *req)
     return name;
 }
 
-/* Reply 404 unless the path's list exists; fills *out. */
-static bool load_list(http_request *req, list_info *out)
+bool api_list_load(http_request *req, list_info *out)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
-    int rc = uuid_valid(id) ? store_list_get(app->store, http_account(req), id, http_arena(req), out)
-                            : STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND) {
-        http_reply_error(req, 404, "id", "list not found");
-        return false;
-    }
-    if (rc != STORE_OK) {
-        api_reply_store_error(req);
-        return false;
-    }
-    return true;
+    int rc = API_GET_IF_UUID(id, store_list_get(app->store, http_account(req), id,
+                                                http_arena(req), out));
+    return api_found(req, rc, "id", "list");
 }
 
 /* ---- create and rename ------------------------------------------------------------ */
@@ -124,7 +113,7 @@ static void list_write_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(req, 404, http_error_body("id", "list not found"));
     else
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
 }
 
 void api_lists_create(http_request *req)
@@ -233,7 +222,7 @@ void api_list_get(http_request *req)
         return;
     }
     list_info l;
-    if (!load_list(req, &l))
+    if (!api_list_load(req, &l))
         return;
     json_t *o = list_json(req, l.id, l.name, l.contact_count);
     if (sample && strcmp(sample, "true") == 0) {
@@ -262,15 +251,6 @@ void api_list_get(http_request *req)
     http_reply_json(req, 200, o);
 }
 
-void api_list_contact_count(http_request *req)
-{
-    list_info l;
-    if (!load_list(req, &l))
-        return;
-    http_reply_json(req, 200, json_pack("{s:I, s:I}", "contact_count", (json_int_t)l.contact_count,
-                                        "billable_count", (json_int_t)l.contact_count));
-}
-
 /* ---- delete ------------------------------------------------------------------------ */
 
 typedef struct list_delete {
@@ -295,24 +275,15 @@ static int list_delete_op(store_tx *tx, void *arg)
     if (rc == STORE_OK)
         rc = store_tx_list_delete(tx, d->account, d->id);
     if (rc == STORE_OK && d->with_contacts) {
-        size_t len;
-        char *payload = delete_contacts_payload(ids, n, false, &len);
-        job_new jn = {
+        job_submit sub = {
             .account = d->account,
             .kind = JOB_DELETE_CONTACTS,
-            .payload = payload,
-            .payload_len = len,
             .requested = (int64_t)n,
-            .accepted_at = time_now_ms(),
         };
-        int64_t seq;
-        if (!payload || uuid_generate(jn.id) != 0)
-            rc = STORE_ERROR;
-        else
-            rc = store_tx_job_insert(tx, &jn, &seq);
-        if (rc == STORE_OK)
-            memcpy(d->job_id, jn.id, sizeof d->job_id);
-        free(payload);
+        sub.payload = delete_contacts_payload(ids, n, false, &sub.payload_len);
+        d->job_id[0] = '\0';       /* a new id on every run: a retried commit runs this again */
+        rc = sub.payload ? jobs_tx_insert(tx, &sub, d->job_id) : STORE_ERROR;
+        free(sub.payload);
     }
     arena_release(&a);
     return rc;
@@ -328,7 +299,7 @@ static void list_delete_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(d->req, 404, http_error_body("id", "list not found"));
     else
-        http_resume_json(d->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(d->req);
 }
 
 void api_list_delete(http_request *req)
@@ -349,34 +320,4 @@ void api_list_delete(http_request *req)
     d->with_contacts = dc && strcmp(dc, "true") == 0;
     snprintf(d->id, sizeof d->id, "%s", id);
     api_submit_op(req, list_delete_op, d, list_delete_done);
-}
-
-void api_list_remove_contacts(http_request *req)
-{
-    const char *arg = http_query(req, "contact_ids");
-    if (!arg || !*arg) {
-        http_reply_error(req, 400, "contact_ids", "contact_ids must list at least one contact id");
-        return;
-    }
-    const char **ids;
-    size_t n;
-    if (api_parse_id_list(req, "contact_ids", arg, REMOVE_MAX_IDS, &ids, &n) != 0)
-        return;
-    list_info l;
-    if (!load_list(req, &l))
-        return;
-    size_t len;
-    char *payload = list_remove_payload(l.id, ids, n, &len);
-    if (!payload) {
-        http_reply_error(req, 500, NULL, "internal error: cannot encode the job");
-        return;
-    }
-    job_submit sub = {
-        .account = http_account(req),
-        .kind = JOB_LIST_REMOVE,
-        .requested = (int64_t)n,
-        .payload = payload,
-        .payload_len = len,
-    };
-    api_submit_job(req, &sub);
 }

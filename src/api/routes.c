@@ -1,6 +1,7 @@
 /*
  * routes: every endpoint contactd serves, in matching order. Literal paths come before
- * the {} captures that would also match them (router.h).
+ * the {} captures that would also match them (router.h). A comment above each run of
+ * routes names their handlers' file in api/ (the naming rule: DESIGN.md).
  */
 #include "api/api.h"
 #include "core/contact_decode.h"
@@ -18,36 +19,50 @@
 #define F "/v3/marketing/field_definitions"
 
 const http_route api_routes[] = {
+    /* health.c */
     {"GET", "/healthz", api_health, IGNORED_BODY, ROUTE_PUBLIC, NULL},
 
+    /* contacts.c */
     {"PUT", C, api_contacts_upsert, UPSERT_MAX_BODY, ROUTE_WRITE, NULL},
     {"GET", C, api_contacts_sample, IGNORED_BODY, 0, NULL},
     {"DELETE", C, api_contacts_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+    /* contacts_count.c */
     {"GET", C "/count", api_contacts_count, IGNORED_BODY, 0, NULL},
+    /* contacts_batch.c */
     {"POST", C "/batch", api_contacts_batch, SMALL_BODY, 0, NULL},
+    /* contacts_search.c */
     {"POST", C "/search/emails", api_search_emails, SMALL_BODY, 0, NULL},
     {"POST", C "/search/identifiers/{}", api_search_identifiers, SMALL_BODY, 0, NULL},
+    /* contacts_imports.c */
     {"PUT", C "/imports", api_import_create, SMALL_BODY, ROUTE_WRITE, NULL},
     {"PUT", C "/imports/{}/upload", api_import_upload, IMPORT_MAX_UPLOAD, ROUTE_PUBLIC | ROUTE_SLOW,
      api_import_upload_admit},
+    /* contacts_exports.c */
     {"POST", C "/exports", api_export_create, SMALL_BODY, ROUTE_WRITE, NULL},
     {"GET", C "/exports", api_exports_all, IGNORED_BODY, 0, NULL},
     {"GET", C "/exports/{}", api_export_get, IGNORED_BODY, 0, NULL},
     {"GET", C "/exports/{}/files/{}", api_export_download, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    /* contacts_search.c */
     {"POST", C "/search", api_search_sgql, SEARCH_BODY, ROUTE_SLOW, NULL},
+    /* contacts_imports.c */
     {"GET", C "/imports/{}", api_import_get, IGNORED_BODY, 0, NULL},
     {"GET", C "/imports/{}/errors", api_import_errors, IGNORED_BODY, 0, NULL},
+    /* contacts.c */
     {"GET", C "/{}", api_contact_get, IGNORED_BODY, 0, NULL},
+    /* contacts_identifiers.c */
     {"DELETE", C "/{}/identifiers", api_identifier_delete, SMALL_BODY, ROUTE_WRITE, NULL},
 
+    /* lists.c */
     {"POST", L, api_lists_create, SMALL_BODY, ROUTE_WRITE, NULL},
     {"GET", L, api_lists_all, IGNORED_BODY, 0, NULL},
     {"GET", L "/{}", api_list_get, IGNORED_BODY, 0, NULL},
     {"PATCH", L "/{}", api_list_update, SMALL_BODY, ROUTE_WRITE, NULL},
     {"DELETE", L "/{}", api_list_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+    /* lists_contacts.c */
     {"DELETE", L "/{}/contacts", api_list_remove_contacts, IGNORED_BODY, ROUTE_WRITE, NULL},
     {"GET", L "/{}/contacts/count", api_list_contact_count, IGNORED_BODY, 0, NULL},
 
+    /* field_definitions.c */
     {"POST", F, api_fields_create, SMALL_BODY, ROUTE_WRITE, NULL},
     {"GET", F, api_fields_all, IGNORED_BODY, 0, NULL},
     {"PATCH", F "/{}", api_field_update, SMALL_BODY, ROUTE_WRITE, NULL},

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 /* Show at most this many characters of a bad value in an error message. */
 #define ECHO_MAX 100
 

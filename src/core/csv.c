@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void csv_reader_init(csv_reader *r, const char *buf, size_t len)
 {
     r->p = buf;
@@ -15,36 +17,6 @@ void csv_reader_init(csv_reader *r, const char *buf, size_t len)
     r->line = 1;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r->p += 3;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, cp = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
 }
 
 /* A field being assembled: points into the input while it needs no unescaping, and is
@@ -116,7 +88,8 @@ int csv_next(csv_reader *r, arena *a, const char ***fields, size_t *count, const
                 }
                 if (*p == '\n')
                     r->line++;
-                size_t l = utf8_sequence((const unsigned char *)p, (size_t)(r->end - p));
+                int32_t cp;
+                size_t l = utf8_decode(p, (size_t)(r->end - p), &cp);
                 if (!l) {
                     *why = "the file is not valid UTF-8";
                     return -1;
@@ -143,7 +116,8 @@ int csv_next(csv_reader *r, arena *a, const char ***fields, size_t *count, const
                     *why = "the file contains a NUL byte";
                     return -1;
                 }
-                size_t l = utf8_sequence((const unsigned char *)q, (size_t)(r->end - q));
+                int32_t cp;
+                size_t l = utf8_decode(q, (size_t)(r->end - q), &cp);
                 if (!l) {
                     *why = "the file is not valid UTF-8";
                     return -1;

@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "core/identifier.h"
+#include "core/timeutil.h"
+#include "core/utf8.h"
 
 const char *field_type_name(field_type t)
 {
@@ -130,63 +132,26 @@ const field_def *field_catalog_find(const field_catalog *c, const char *key)
 
 /* ---- values ---------------------------------------------------------------------- */
 
-static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static bool date_valid(int y, int m, int d)
+/* Normalise a Date field's value to "YYYY-MM-DDTHH:MM:SSZ"; false when it is not one we
+ * store. Field values take a narrower form than SGQL literals (MM/DD/YYYY, YYYY-MM-DD, or
+ * YYYY-MM-DDTHH:MM:SS[.fraction]Z: no offsets, no lowercase), so the shape is checked
+ * here and the date itself by time_parse. */
+static bool date_normalize(const char *s, char out[ISO8601_LEN + 1])
 {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
-        return false;
-    return d <= days[m - 1] + (m == 2 && leap(y));
-}
-
-/* Read exactly n digits. */
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* Parse a date into "YYYY-MM-DDTHH:MM:SSZ"; false when it is not one we accept. */
-static bool date_normalize(const char *s, char out[21])
-{
-    int y, mo, d, h = 0, mi = 0, se = 0;
     size_t n = strlen(s);
-    if (n == 10 && s[2] == '/' && s[5] == '/') {
-        if (!digits(s, 2, &mo) || !digits(s + 3, 2, &d) || !digits(s + 6, 4, &y))
-            return false;
-    } else if (n >= 10 && s[4] == '-' && s[7] == '-') {
-        if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d))
-            return false;
-        if (n > 10) {
-            /* THH:MM:SS, optional .fraction, then Z */
-            if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || !digits(s + 11, 2, &h) ||
-                !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 59)
-                return false;
-            size_t i = 19;
-            if (s[i] == '.') {
-                i++;
-                size_t start = i;
-                while (s[i] >= '0' && s[i] <= '9')
-                    i++;
-                if (i == start)
-                    return false;
-            }
-            if (s[i] != 'Z' || s[i + 1] != '\0')
-                return false;
-        }
-    } else {
-        return false;
+    bool shape = n == 10 && ((s[2] == '/' && s[5] == '/') || (s[4] == '-' && s[7] == '-'));
+    if (!shape && n >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+        s[16] == ':' && s[n - 1] == 'Z') {
+        size_t i = 19;
+        if (s[i] == '.')
+            for (i++; i < n - 1 && s[i] >= '0' && s[i] <= '9'; i++)
+                ;
+        shape = i == n - 1 && (s[19] != '.' || i > 20);
     }
-    if (!date_valid(y, mo, d))
+    int64_t t;
+    if (!shape || !time_parse(s, n, &t))
         return false;
-    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, se);
+    time_iso8601(t, out);
     return true;
 }
 
@@ -253,7 +218,7 @@ json_t *field_value_normalize(field_type t, const json_t *v, const char **why)
         return NULL;
     case FIELD_DATE:
         if (json_is_string(v)) {
-            char out[21];
+            char out[ISO8601_LEN + 1];
             if (date_normalize(json_string_value(v), out))
                 return json_string(out);
         }

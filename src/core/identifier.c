@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "core/utf8.h"
+
 static const char *const field_names[ID_TYPE_COUNT] = {
     "email", "phone_number_id", "external_id", "anonymous_id"};
 static const char *const upper_names[ID_TYPE_COUNT] = {
@@ -124,15 +126,6 @@ bool e164_valid(const char *s, size_t len)
         if (s[i] < '0' || s[i] > '9')
             return false;
     return true;
-}
-
-size_t utf8_length(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
 }
 
 int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const char **out,

@@ -55,7 +55,4 @@ bool e164_valid(const char *s, size_t len);
 int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const char **out,
                          const char **why);
 
-/* Number of Unicode code points in a UTF-8 string (the unit of SendGrid's maxLength). */
-size_t utf8_length(const char *s, size_t len);
-
 #endif

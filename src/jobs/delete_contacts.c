@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 typedef struct delete_contacts_req {

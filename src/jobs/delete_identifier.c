@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/timeutil.h"
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 typedef struct delete_identifier_req {

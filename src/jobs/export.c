@@ -31,6 +31,7 @@
 #include "core/contact_json.h"
 #include "core/csv.h"
 #include "core/timeutil.h"
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 typedef struct export_job {

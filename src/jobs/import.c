@@ -24,6 +24,7 @@
 
 #include "core/contact_decode.h"
 #include "core/csv.h"
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 typedef struct import_job {

@@ -56,6 +56,11 @@ int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx);
 typedef int (*jobs_op_fn)(store_tx *tx, void *arg);
 typedef void (*jobs_op_done_fn)(void *ctx, int rc);
 int jobs_submit_op(jobs *j, jobs_op_fn fn, void *arg, jobs_op_done_fn done, void *ctx);
+/* The one way a job row is written: sub as a pending job accepted now, inside tx (the
+ * writer's, or a jobs_op_fn's when a job must be accepted together with other writes).
+ * id is the job's id, or "" to have a new one generated into it. sub->payload is copied,
+ * not taken. STORE_OK, STORE_CONFLICT (a job with that id exists) or STORE_ERROR. */
+int jobs_tx_insert(store_tx *tx, const job_submit *sub, char id[UUID_STR_LEN + 1]);
 
 /* How long an import's upload URL (PUT /contacts/imports) stays valid. The writer drops
  * older reservations when it deletes expired export files (about once a minute). */

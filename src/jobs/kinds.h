@@ -1,13 +1,8 @@
 /*
- * kinds: the per-kind half of each job, one source file per kind. The runner looks a
- * kind up here and calls these functions; nothing else knows a kind's payload.
- *
- * decode: the payload as stored, decoded for apply; NULL when it cannot be. It may read
- *   the account's current state through tx (the upsert resolves custom fields).
- * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
- *   their outcome to *counts, writes per-record errors, and sets *finished when the job
- *   has no record left. Returns the number of records applied, or STORE_ERROR (the caller
- *   rolls back; nothing is half-applied).
+ * kinds: what the job kinds define for others: the payload encoders the handlers that
+ * accept a job call (and the export payload's parser for its status endpoints), and the
+ * helpers several kinds share (payload.c, the upsert machinery in upsert.c). What the
+ * runner calls is in kind.h.
  */
 #ifndef CONTACTD_JOBS_KINDS_H
 #define CONTACTD_JOBS_KINDS_H
@@ -18,24 +13,6 @@
 
 #include "core/identifier.h"
 #include "store/store.h"
-
-typedef struct job_kind_ops {
-    void *(*decode)(store_tx *tx, int64_t account, const char *payload, size_t len);
-    void (*free)(void *decoded);
-    long (*apply)(store_tx *tx, const job_row *job, void *decoded, size_t budget,
-                  job_counts *counts, bool *finished);
-} job_kind_ops;
-
-extern const job_kind_ops job_upsert_ops;
-extern const job_kind_ops job_delete_identifier_ops;
-extern const job_kind_ops job_delete_contacts_ops;
-extern const job_kind_ops job_list_remove_ops;
-extern const job_kind_ops job_import_ops;
-extern const job_kind_ops job_export_ops;
-
-/* Write one per-record error; takes ownership of identifiers (a JSON object). */
-int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
-                     const char *message);
 
 /* ---- the upsert machinery, shared by imports (upsert.c) ----------------------------- */
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 typedef struct list_remove_req {

@@ -137,6 +137,23 @@ static void cache_clear(jobs *j)
     }
 }
 
+int jobs_tx_insert(store_tx *tx, const job_submit *sub, char id[UUID_STR_LEN + 1])
+{
+    if (!id[0] && uuid_generate(id) != 0)
+        return STORE_ERROR;
+    job_new jn = {
+        .account = sub->account,
+        .kind = sub->kind,
+        .payload = sub->payload,
+        .payload_len = sub->payload_len,
+        .requested = sub->requested,
+        .accepted_at = time_now_ms(),
+    };
+    memcpy(jn.id, id, sizeof jn.id);
+    int64_t seq;
+    return store_tx_job_insert(tx, &jn, &seq);
+}
+
 /* ---- one turn of the writer ----------------------------------------------------------- */
 
 static bool submissions_waiting(void *ctx)
@@ -161,17 +178,7 @@ static int insert_all(store_tx *tx, submission *batch)
             }
             continue;
         }
-        job_new jn = {
-            .account = s->sub.account,
-            .kind = s->sub.kind,
-            .payload = s->sub.payload,
-            .payload_len = s->sub.payload_len,
-            .requested = s->sub.requested,
-            .accepted_at = time_now_ms(),
-        };
-        memcpy(jn.id, s->id, sizeof jn.id);
-        int64_t seq;
-        if (store_tx_job_insert(tx, &jn, &seq) != STORE_OK)
+        if (jobs_tx_insert(tx, &s->sub, s->id) != STORE_OK)
             return STORE_ERROR;
     }
     return STORE_OK;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/timeutil.h"
-#include "jobs/kinds.h"
+#include "jobs/kind.h"
 
 static const job_kind_ops *ops_for(job_kind k)
 {

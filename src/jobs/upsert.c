@@ -21,6 +21,7 @@
 #include "core/contact_decode.h"
 #include "core/fields.h"
 #include "core/timeutil.h"
+#include "jobs/kind.h"
 #include "jobs/kinds.h"
 
 static void *upsert_decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)

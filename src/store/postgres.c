@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "store/postgres_schema.h"
 
 /* Read connections per node: one per thread that reads at once, at most this many. */
@@ -427,28 +428,6 @@ typedef struct params {
     int format[PARAM_MAX];
     char num[PARAM_MAX][24];
 } params;
-
-/* True when s is well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF), which PostgreSQL requires of every text value. */
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        unsigned char b = *u;
-        int len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
-                : (b & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0 || (len == 2 && b < 0xC2) || (len == 4 && b > 0xF4))
-            return false;
-        for (int i = 1; i < len; i++)
-            if ((u[i] & 0xC0) != 0x80)
-                return false;
-        if ((b == 0xE0 && u[1] < 0xA0) || (b == 0xED && u[1] > 0x9F) ||
-            (b == 0xF0 && u[1] < 0x90) || (b == 0xF4 && u[1] > 0x8F))
-            return false;
-        u += len;
-    }
-    return true;
-}
 
 static void p_text(params *p, const char *v)
 {

@@ -31,6 +31,8 @@ enum {
     STORE_NOT_FOUND = -1,
     STORE_ERROR = -2,       /* an I/O or database failure: the request cannot be served now */
     STORE_CONFLICT = -3,    /* a uniqueness rule would be broken */
+    STORE_DEADLINE = -4,    /* the caller's time limit passed before the work was done
+                             * (a long scan that its caller stops) */
 };
 
 typedef struct store store;

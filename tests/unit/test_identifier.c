@@ -5,6 +5,7 @@
 #include "check.h"
 #include "core/arena.h"
 #include "core/identifier.h"
+#include "core/utf8.h"
 
 /* email_normalize on a NUL-terminated input; returns its result, output in out. */
 static int norm(const char *in, char out[EMAIL_MAX_LEN + 1])

@@ -1,14 +1,80 @@
 /*
- * contacts_list: the account-wide contact endpoints.
+ * contacts: the contacts collection and one contact.
+ *
+ *   PUT    /v3/marketing/contacts         upsert: an upsert job (202)
  *   GET    /v3/marketing/contacts         up to 50 most recently created or updated,
  *                                         sorted by email, with contact_count
- *   GET    /v3/marketing/contacts/count   contact_count and billable_count
  *   DELETE /v3/marketing/contacts?ids=a,b | ?delete_all_contacts=true   a delete job
+ *   GET    /v3/marketing/contacts/{id}    one contact of the key's account
+ *
+ * An upsert is validated whole before it is accepted: any problem in any record rejects
+ * it with 400 and one error per problem. A valid request becomes an upsert job (committed
+ * before the 202); its records are matched and applied by jobs/upsert.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/contact_decode.h"
 #include "jobs/kinds.h"
+
+/* ---- upsert ----------------------------------------------------------------------- */
+
+void api_contacts_upsert(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    field_catalog fields;
+    if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
+        json_decref(root);
+        api_reply_store_error(req);
+        return;
+    }
+    errlist errs;
+    errlist_init(&errs, a);
+    upsert_batch *b = upsert_decode_fields(root, &fields, &errs);
+    json_decref(root);
+    if (b->unknown_custom_field_count)
+        errlist_add(&errs, "custom_fields", "invalid custom field ids supplied - %.400s",
+                    api_join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
+    /* Lists must exist when the request is accepted; one deleted before the job runs is
+     * skipped then (jobs/upsert.c). */
+    const char **missing;
+    size_t nmissing;
+    if (api_missing_lists(req, b->list_ids, b->list_count, &missing, &nmissing) != STORE_OK) {
+        upsert_batch_free(b);
+        api_reply_store_error(req);
+        return;
+    }
+    if (nmissing)
+        errlist_add(&errs, "list_ids", "unknown list ids: %.400s", api_join(a, missing, nmissing));
+    if (errs.count) {
+        upsert_batch_free(b);
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    char *payload = malloc(len);
+    if (!payload)
+        abort();
+    memcpy(payload, body, len);
+    job_submit sub = {
+        .account = http_account(req),
+        .kind = JOB_UPSERT,
+        .requested = (int64_t)b->count,
+        .payload = payload,
+        .payload_len = len,
+        .decoded = b,
+        .decoded_size = b->arena.total + sizeof *b,
+    };
+    api_submit_job(req, &sub);
+}
+
+/* ---- sample and delete ------------------------------------------------------------ */
 
 #define SAMPLE_SIZE 50
 /* The ids travel in the request line, which must fit the 32 KiB request head: 500 UUIDs
@@ -42,19 +108,6 @@ void api_contacts_sample(http_request *req)
                              json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
     http_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "result", result, "_metadata", meta,
                                         "contact_count", (json_int_t)total));
-}
-
-void api_contacts_count(http_request *req)
-{
-    api_ctx *app = http_app(req);
-    int64_t total;
-    if (store_contact_count(app->store, http_account(req), &total) != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
-    /* Every stored contact counts as billable: contactd keeps no billing period. */
-    http_reply_json(req, 200, json_pack("{s:I, s:I}", "contact_count", (json_int_t)total,
-                                        "billable_count", (json_int_t)total));
 }
 
 void api_contacts_delete(http_request *req)
@@ -103,4 +156,24 @@ void api_contacts_delete(http_request *req)
         .payload_len = len,
     };
     api_submit_job(req, &sub);
+}
+
+/* ---- one contact ------------------------------------------------------------------ */
+
+void api_contact_get(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    contact c;
+    int rc = API_GET_IF_UUID(id, store_contact_get(app->store, http_account(req), id,
+                                                   http_arena(req), &c));
+    if (!api_found(req, rc, "id", "contact"))
+        return;
+    contact_renderer r = {.req = req};
+    json_t *body = contact_render(&r, &c);
+    if (!body) {
+        api_reply_store_error(req);
+        return;
+    }
+    http_reply_json(req, 200, body);
 }

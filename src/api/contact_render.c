@@ -1,5 +1,5 @@
 /*
- * contact_json: a stored contact as an API response shows it: core/contact_json's
+ * contact_render: a stored contact as an API response shows it: core/contact_json's
  * ContactDetails3 plus the store reads it needs (list ids, field names) and _metadata.
  */
 #include <string.h>

@@ -1,10 +1,14 @@
 /*
- * contacts_import: CSV imports, in SendGrid's two steps.
+ * contacts_imports: CSV imports, in SendGrid's two steps, and their status.
  *
  *   PUT /v3/marketing/contacts/imports            200 {job_id, upload_uri, upload_headers}
  *   PUT /v3/marketing/contacts/imports/{id}/upload?token=...   (the upload_uri)
  *                                                 200 {job_id}: the file is stored and
  *                                                 its job queued
+ *   GET /v3/marketing/contacts/imports/{id}       a job's status, SendGrid's ContactImport
+ *   GET /v3/marketing/contacts/imports/{id}/errors   the document behind errors_url: one
+ *                                                 entry per failed record with its index in
+ *                                                 the request, its identifiers and the reason
  *
  * The first call checks the field mappings (reserved field ids such as "_rf2_T" for
  * email, custom field ids, or custom field names as a contactd extension; null skips a
@@ -60,7 +64,7 @@ static void reserve_done(void *ctx, int rc)
     import_reserve *r = ctx;
     http_request *req = r->req;
     if (rc != STORE_OK) {
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
         return;
     }
     json_t *uri = json_sprintf("%s/v3/marketing/contacts/imports/%s/upload?token=%s",
@@ -286,7 +290,8 @@ fail:
 
 typedef struct import_commit {
     http_request *req;
-    job_new job;                    /* its payload lives in the request arena */
+    job_submit job;                 /* its payload lives in the request arena */
+    char id[UUID_STR_LEN + 1];      /* the reserved id */
 } import_commit;
 
 /* The job takes the reserved id, so a second upload that raced past the check in
@@ -294,16 +299,14 @@ typedef struct import_commit {
 static int commit_op(store_tx *tx, void *arg)
 {
     import_commit *c = arg;
-    int64_t seq;
-    c->job.accepted_at = time_now_ms();
-    return store_tx_job_insert(tx, &c->job, &seq);
+    return jobs_tx_insert(tx, &c->job, c->id);
 }
 
 static void commit_done(void *ctx, int rc)
 {
     import_commit *c = ctx;
     if (rc == STORE_OK)
-        http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->job.id));
+        http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->id));
     else if (rc == STORE_CONFLICT)
         http_resume_json(c->req, 409, http_error_body(NULL, "this import's file was uploaded already"));
     else
@@ -369,7 +372,7 @@ static bool load_upload(http_request *req, import_upload *up)
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     const char *token = http_query(req, "token");
-    int rc = uuid_valid(id) ? store_upload_get(app->store, id, http_arena(req), up) : STORE_NOT_FOUND;
+    int rc = API_GET_IF_UUID(id, store_upload_get(app->store, id, http_arena(req), up));
     if (rc == STORE_OK && up->created_at + IMPORT_UPLOAD_TTL_MS <= time_now_ms())
         rc = STORE_NOT_FOUND;
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
@@ -436,8 +439,91 @@ void api_import_upload(http_request *req)
     free(inflated);
     c->job.account = up.account;
     c->job.kind = JOB_IMPORT;
-    snprintf(c->job.id, sizeof c->job.id, "%s", id);
+    snprintf(c->id, sizeof c->id, "%s", id);
     c->job.payload_len = plen;
     c->job.requested = rows;
     api_submit_op(req, commit_op, c, commit_done);
+}
+
+/* ---- status and errors ------------------------------------------------------------ */
+
+/* Find the job or reply; true when found. An import whose file has not arrived yet is
+ * shown as a pending upsert with nothing requested. Exports have their own endpoint. */
+static bool load_job(http_request *req, job_info *job)
+{
+    api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    int rc = API_GET_IF_UUID(id, store_job_get(app->store, http_account(req), id, job));
+    if (rc == STORE_OK && job->kind == JOB_EXPORT)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND && uuid_valid(id)) {
+        import_upload up;
+        rc = store_upload_get(app->store, id, http_arena(req), &up);
+        if (rc == STORE_OK && (up.account != http_account(req) ||
+                               up.created_at + IMPORT_UPLOAD_TTL_MS <= time_now_ms()))
+            rc = STORE_NOT_FOUND;
+        if (rc == STORE_OK) {
+            memset(job, 0, sizeof *job);
+            snprintf(job->id, sizeof job->id, "%s", id);
+            job->kind = JOB_IMPORT;
+            job->status = JOB_PENDING;
+            job->accepted_at = up.created_at;
+        }
+    }
+    if (rc == STORE_NOT_FOUND) {
+        http_reply_error(req, 404, "id", "job not found");
+        return false;
+    }
+    if (rc != STORE_OK) {
+        api_reply_store_error(req);
+        return false;
+    }
+    return true;
+}
+
+void api_import_get(http_request *req)
+{
+    job_info job;
+    if (!load_job(req, &job))
+        return;
+    json_t *results = json_pack("{s:I, s:I, s:I, s:I, s:I}",
+                                "requested_count", (json_int_t)job.counts.requested,
+                                "created_count", (json_int_t)job.counts.created,
+                                "updated_count", (json_int_t)job.counts.updated,
+                                "deleted_count", (json_int_t)job.counts.deleted,
+                                "errored_count", (json_int_t)job.counts.errored);
+    if (job.counts.errored > 0)
+        json_object_set_new(results, "errors_url",
+                            json_sprintf("%s/v3/marketing/contacts/imports/%s/errors",
+                                         http_base_url(req), job.id));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
+                          "id", job.id,
+                          "status", job_status_name(job.status),
+                          "job_type", job_kind_type_name(job.kind),
+                          "results", results,
+                          "started_at", api_time_json(job.accepted_at),
+                          "finished_at", api_time_json(job.finished_at));
+    http_reply_json(req, 200, o);
+}
+
+void api_import_errors(http_request *req)
+{
+    job_info job;
+    if (!load_job(req, &job))
+        return;
+    api_ctx *app = http_app(req);
+    job_error_row *rows;
+    size_t n;
+    if (store_job_errors(app->store, http_account(req), job.id, http_arena(req), &rows, &n) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *ids = json_loads(rows[i].identifiers, 0, NULL);
+        json_array_append_new(arr, json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index,
+                                             "identifiers", ids ? ids : json_object(),
+                                             "message", rows[i].message));
+    }
+    http_reply_json(req, 200, json_pack("{s:s, s:o}", "job_id", job.id, "errors", arr));
 }

@@ -1,5 +1,5 @@
 /*
- * identifiers_delete: DELETE /v3/marketing/contacts/{contact_id}/identifiers.
+ * contacts_identifiers: DELETE /v3/marketing/contacts/{contact_id}/identifiers.
  *
  * Checks the body (400) and that the contact exists (404), then accepts a delete job
  * (202). Whether the identifier can go is decided when the job runs, against the contact
@@ -54,16 +54,9 @@ void api_identifier_delete(http_request *req)
     }
     const char *id = http_param(req, 0);
     contact c;
-    int rc = uuid_valid(id) ? store_contact_get(app->store, http_account(req), id, a, &c)
-                            : STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND) {
-        http_reply_error(req, 404, "contact_id", "contact not found");
+    int rc = API_GET_IF_UUID(id, store_contact_get(app->store, http_account(req), id, a, &c));
+    if (!api_found(req, rc, "contact_id", "contact"))
         return;
-    }
-    if (rc != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
     size_t len;
     char *payload = delete_identifier_payload(c.id, type, value, &len);
     if (!payload) {

@@ -1,5 +1,5 @@
 /*
- * exports: /v3/marketing/contacts/exports.
+ * contacts_exports: /v3/marketing/contacts/exports.
  *
  *   POST /exports                      202 {id, _metadata}: an export job (jobs/export.c)
  *   GET  /exports                      {result: [...]}: the account's exports that have
@@ -203,7 +203,7 @@ static int find_export(http_request *req, int64_t account, job_info *job, export
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
-    int rc = uuid_valid(id) ? store_job_get(app->store, account, id, job) : STORE_NOT_FOUND;
+    int rc = API_GET_IF_UUID(id, store_job_get(app->store, account, id, job));
     const char *payload = NULL;
     size_t len = 0;
     if (rc == STORE_OK && job->kind != JOB_EXPORT)
@@ -329,7 +329,7 @@ void api_export_download(http_request *req)
     int64_t account = 0;
     job_info job;
     export_request r;
-    int rc = uuid_valid(id) ? store_job_account(app->store, id, &account) : STORE_NOT_FOUND;
+    int rc = API_GET_IF_UUID(id, store_job_account(app->store, id, &account));
     if (rc == STORE_OK)
         rc = find_export(req, account, &job, &r);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {

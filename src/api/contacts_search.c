@@ -1,0 +1,216 @@
+/*
+ * contacts_search: the three ways to find contacts.
+ *
+ *   POST /v3/marketing/contacts/search/emails              up to 100 addresses
+ *   POST /v3/marketing/contacts/search/identifiers/{type}  up to 100 values of one type
+ *   POST /v3/marketing/contacts/search                     an SGQL query
+ *
+ * By values: 200 with a result per searched value when any matches, 404 when none does,
+ * 400 when the type or any value is invalid. Emails match case-insensitively against
+ * primary and alternate emails; they are normalised before the search, and the result is
+ * keyed by the normalised address.
+ *
+ * By SGQL {"query": "<SGQL>"}: the query is compiled once against the account's custom
+ * fields (core/sgql.h: a syntax error or an unknown field is a 400 naming the position or
+ * the field), then every contact of the account is read in creation order, a page at a
+ * time, and matched (list ids are read only when the query uses them). The answer holds
+ * the first SEARCH_MAX_RESULTS matches in that order and contact_count, the number of all
+ * matches. A search still running after SEARCH_DEADLINE_MS answers 408, as SendGrid's does
+ * after 20 seconds. The route runs on the server's pool for slow routes (ROUTE_SLOW), so a
+ * long scan never stalls other requests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/sgql.h"
+#include "core/timeutil.h"
+
+/* ---- by email --------------------------------------------------------------------- */
+
+#define SEARCH_MAX_EMAILS 100
+
+static int normalize_email(void *ctx, const char *s, size_t len, arena *a, const char **out,
+                           const char **why)
+{
+    (void)ctx;
+    if (identifier_normalize(ID_EMAIL, s, len, a, out, why) != 0) {
+        *why = "is not valid";
+        return -1;
+    }
+    return 0;
+}
+
+static int find_email(void *ctx, store *s, int64_t account, const char *value, arena *a,
+                      contact *out)
+{
+    (void)ctx;
+    return store_contact_find_email(s, account, value, a, out);
+}
+
+void api_search_emails(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    arena *a = http_arena(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"emails", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    size_t n = 0;
+    const char **values = api_string_array(root, "emails", SEARCH_MAX_EMAILS, "email",
+                                           normalize_email, NULL, a, &errs, &n);
+    json_decref(root);
+    if (errs.count || !values) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    api_reply_search(req, values, n, "emails", find_email, NULL);
+}
+
+/* ---- by identifier ---------------------------------------------------------------- */
+
+#define SEARCH_MAX_IDENTIFIERS 100
+
+static int normalize_identifier(void *ctx, const char *s, size_t len, arena *a,
+                                const char **out, const char **why)
+{
+    return identifier_normalize(*(id_type *)ctx, s, len, a, out, why);
+}
+
+static int find_identifier(void *ctx, store *s, int64_t account, const char *value, arena *a,
+                           contact *out)
+{
+    return store_contact_find(s, account, *(id_type *)ctx, value, a, out);
+}
+
+void api_search_identifiers(http_request *req)
+{
+    id_type type;
+    if (id_type_from_field(http_param(req, 0), &type) != 0) {
+        http_reply_error(req, 400, "identifier_type",
+                         "identifier_type must be one of email, phone_number_id, external_id, "
+                         "anonymous_id");
+        return;
+    }
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    arena *a = http_arena(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"identifiers", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    size_t n = 0;
+    const char **values = api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS,
+                                           id_type_field(type), normalize_identifier, &type, a,
+                                           &errs, &n);
+    json_decref(root);
+    if (errs.count || !values) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    api_reply_search(req, values, n, "identifiers", find_identifier, &type);
+}
+
+/* ---- by SGQL ---------------------------------------------------------------------- */
+
+#define SEARCH_MAX_RESULTS 50
+#define SEARCH_PAGE 1000
+#define SEARCH_DEADLINE_MS 20000.0
+
+void api_search_sgql(http_request *req)
+{
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    int64_t account = http_account(req);
+    errlist errs;
+    errlist_init(&errs, a);
+    static const char *const allowed[] = {"query", NULL};
+    api_reject_unknown_keys(root, allowed, &errs);
+    json_t *jq = json_object_get(root, "query");
+    if (!jq)
+        errlist_add(&errs, "query", "query is required");
+    else if (!json_is_string(jq))
+        errlist_add(&errs, "query", "query must be a string");
+    else if (json_string_length(jq) > SGQL_MAX_QUERY)
+        errlist_add(&errs, "query", "query is longer than %u bytes", SGQL_MAX_QUERY);
+    const char *text = errs.count ? NULL : arena_strdup(a, json_string_value(jq));
+    json_decref(root);
+    if (errs.count) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    contact_renderer r = {.req = req};
+    if (store_fields_list(app->store, account, a, &r.fields) != STORE_OK) {
+        api_reply_store_error(req);
+        return;
+    }
+    r.fields_loaded = true;
+    char why[256];
+    sgql_query *q = sgql_compile(text, &r.fields, time_now_ms(), why, sizeof why);
+    if (!q) {
+        http_reply_error(req, 400, "query", "%s", why);
+        return;
+    }
+
+    double started = time_mono_ms();
+    json_t *result = json_array();
+    int64_t count = 0;
+    scan_cursor after, *at = NULL;
+    bool lists = sgql_uses_lists(q);
+    arena page = ARENA_INIT;
+    int rc = STORE_OK;
+    for (;;) {
+        contact *rows;
+        size_t n;
+        rc = store_contact_scan(app->store, account, at, SEARCH_PAGE, lists, &page, &rows, &n);
+        if (rc != STORE_OK)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            /* Checked often: a hostile query (many LIKEs on long values) can cost
+             * milliseconds a contact. */
+            if (i % 16 == 15 && time_mono_ms() - started > SEARCH_DEADLINE_MS) {
+                rc = STORE_DEADLINE;
+                break;
+            }
+            if (!sgql_match(q, &rows[i]))
+                continue;
+            if (++count <= SEARCH_MAX_RESULTS) {
+                json_t *o = contact_render(&r, &rows[i]);
+                if (!o) {
+                    rc = STORE_ERROR;
+                    break;
+                }
+                json_array_append_new(result, o);
+            }
+        }
+        if (rc != STORE_OK || n < (size_t)SEARCH_PAGE)
+            break;
+        scan_cursor_of(&rows[n - 1], &after);
+        at = &after;
+        arena_release(&page);
+        if (time_mono_ms() - started > SEARCH_DEADLINE_MS) {
+            rc = STORE_DEADLINE;
+            break;
+        }
+    }
+    arena_release(&page);
+    sgql_free(q);
+    if (rc != STORE_OK) {
+        json_decref(result);
+        if (rc == STORE_DEADLINE)
+            http_reply_error(req, 408, NULL, "the search took longer than 20 seconds; narrow the query");
+        else
+            api_reply_store_error(req);
+        return;
+    }
+    json_t *meta = json_pack("{s:o}", "self",
+                             json_sprintf("%s/v3/marketing/contacts/search", http_base_url(req)));
+    http_reply_json(req, 200, json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
+                                        (json_int_t)count, "_metadata", meta));
+}

@@ -1,0 +1,573 @@
+/*
+ * sgql_parse: SGQL's grammar (sgql.h), by recursive descent. Each function parses one
+ * rule at the current token and returns the index of its node, or -1 after sgql_fail.
+ * Constant date arithmetic is folded here and LIKE patterns become code point arrays.
+ * Recursion is bounded by SGQL_MAX_DEPTH (sgql_depth_push); AND/OR chains and IN lists are
+ * sibling lists, not deep trees.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/sgql_internal.h"
+#include "core/timeutil.h"
+#include "core/utf8.h"
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static int parse_value(parser *p);
+
+static int time_literal(parser *p, int64_t t)
+{
+    int i = sgql_node_new(p, N_LIT, K_TIME);
+    if (i >= 0)
+        nd(p, i)->t = t;
+    return i;
+}
+
+/* INTERVAL (n | 'n' | 'n unit') [unit], after the keyword; sets months and ms. */
+static bool parse_interval(parser *p, bool minus, int32_t *months, int64_t *ms)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+        int32_t months;
+    } units[] = {
+        {"second", 1000, 0},     {"minute", 60000, 0}, {"hour", 3600000, 0},
+        {"day", TIME_DAY_MS, 0},      {"week", 7 * TIME_DAY_MS, 0}, {"month", 0, 1},
+        {"year", 0, 12},
+    };
+    const char *num;
+    size_t numlen;
+    bool neg = false;
+    const char *unit = NULL;
+    size_t unitlen = 0;
+    if (p->tok.type == T_MINUS) {
+        neg = true;
+        sgql_lex(p);
+    }
+    if (p->tok.type == T_NUM) {
+        num = p->text + p->tok.start;
+        numlen = p->tok.end - p->tok.start;
+    } else if (p->tok.type == T_STR && !neg) {
+        /* '7', '-7' or '7 days' */
+        num = sgql_string_value(p, &numlen);
+        size_t k = 0;
+        while (k < numlen && num[k] != ' ')
+            k++;
+        if (k < numlen) {
+            unit = num + k;
+            unitlen = numlen - k;
+            while (unitlen && *unit == ' ') {
+                unit++;
+                unitlen--;
+            }
+            numlen = k;
+        }
+        if (numlen && num[0] == '-') {
+            neg = true;
+            num++;
+            numlen--;
+        }
+    } else {
+        sgql_fail_at(p, "a number after INTERVAL");
+        return false;
+    }
+    int64_t count = 0;
+    for (size_t k = 0; k < numlen; k++) {
+        if (num[k] < '0' || num[k] > '9' || count > 100000) {
+            count = -1;
+            break;
+        }
+        count = count * 10 + (num[k] - '0');
+    }
+    if (numlen == 0 || count < 0 || count > 100000) {
+        sgql_fail(p, "syntax error at position %zu: an INTERVAL takes a whole number from 0 to 100000",
+             p->tok.start + 1);
+        return false;
+    }
+    sgql_lex(p);
+    if (!unit) {
+        if (p->tok.type != T_IDENT) {
+            sgql_fail_at(p, "a unit (SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR)");
+            return false;
+        }
+        unit = p->text + p->tok.start;
+        unitlen = p->tok.end - p->tok.start;
+        sgql_lex(p);
+    }
+    if (unitlen > 1 && (unit[unitlen - 1] == 's' || unit[unitlen - 1] == 'S'))
+        unitlen--;
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        if (strlen(units[u].name) == unitlen && strncasecmp(units[u].name, unit, unitlen) == 0) {
+            int64_t sign = (neg != minus) ? -1 : 1;
+            *months = (int32_t)(sign * count * units[u].months);
+            *ms = sign * count * units[u].ms;
+            return true;
+        }
+    }
+    sgql_fail(p, "unknown INTERVAL unit '%.*s%s' (use SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR)",
+         SHOW(unit, unitlen));
+    return false;
+}
+
+/* value (+|-) INTERVAL ...: folded when value is a constant. */
+static int apply_interval(parser *p, int v, bool minus)
+{
+    int32_t months;
+    int64_t ms;
+    size_t at = p->tok.start;
+    if (!parse_interval(p, minus, &months, &ms))
+        return -1;
+    node *n = nd(p, v);
+    if (n->kind == K_STR && n->literal && n->op == N_LIT) {
+        if (!time_parse(n->s, n->n, &n->t)) {
+            sgql_fail(p, "'%.*s%s' is not a date, so INTERVAL cannot be added to it", SHOW(n->s, n->n));
+            return -1;
+        }
+        n->kind = K_TIME;
+        n->literal = false;
+    }
+    if (n->kind == K_NULL)
+        return v;
+    if (n->kind != K_TIME) {
+        char what[160];
+        sgql_describe(p, v, what, sizeof what);
+        sgql_fail(p, "INTERVAL can only be added to a date, not to %s", what);
+        return -1;
+    }
+    if (n->op == N_LIT) {
+        if (!time_add(n->t, months, ms, &n->t)) {
+            sgql_fail(p, "date out of range at position %zu", at + 1);
+            return -1;
+        }
+        return v;
+    }
+    if (!sgql_depth_push(p))
+        return -1;
+    int i = sgql_node_new(p, N_INTERVAL, K_TIME);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = v;
+    nd(p, i)->months = months;
+    nd(p, i)->t = ms;
+    return i;
+}
+
+static int parse_fold(parser *p, int fold)
+{
+    sgql_lex(p); /* the name */
+    sgql_lex(p); /* '(' */
+    if (!sgql_depth_push(p))
+        return -1;
+    int v = parse_value(p);
+    if (v < 0)
+        return -1;
+    p->depth--;
+    if (!sgql_expect(p, T_RP, "')'"))
+        return -1;
+    node *n = nd(p, v);
+    if (n->kind == K_NUM && n->literal)
+        n->kind = K_STR;
+    if (n->kind == K_NULL)
+        return v;
+    if (n->kind != K_STR) {
+        char what[160];
+        sgql_describe(p, v, what, sizeof what);
+        sgql_fail(p, "%s() takes a Text value, not %s", fold == FOLD_LOWER ? "lower" : "upper", what);
+        return -1;
+    }
+    int i = sgql_node_new(p, N_FOLD, K_STR);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = v;
+    nd(p, i)->sub = (unsigned char)fold;
+    return i;
+}
+
+/* A value without trailing INTERVAL arithmetic. */
+static int parse_value_primary(parser *p)
+{
+    int i;
+    size_t at = p->tok.start;
+    switch (p->tok.type) {
+    case T_NUM:
+    case T_MINUS: {
+        if (p->tok.type == T_MINUS) {
+            sgql_lex(p);
+            if (p->tok.type != T_NUM || p->tok.start != at + 1) {
+                sgql_fail_at(p, "a number after '-'");
+                return -1;
+            }
+        }
+        size_t n = p->tok.end - at;
+        if (n > 60) {
+            sgql_fail(p, "syntax error at position %zu: number too long", at + 1);
+            return -1;
+        }
+        if ((i = sgql_node_new(p, N_LIT, K_NUM)) < 0)
+            return -1;
+        node *lit = nd(p, i);
+        lit->literal = true;
+        lit->s = arena_strndup(&p->q->mem, p->text + at, n);
+        lit->n = n;
+        if (!sgql_parse_number(lit->s, n, &lit->num)) {
+            sgql_fail(p, "syntax error at position %zu: bad number", at + 1);
+            return -1;
+        }
+        sgql_lex(p);
+        return i;
+    }
+    case T_STR: {
+        if ((i = sgql_node_new(p, N_LIT, K_STR)) < 0)
+            return -1;
+        size_t n;
+        const char *s = sgql_string_value(p, &n);
+        node *lit = nd(p, i);
+        lit->literal = true;
+        lit->s = s;
+        lit->n = n;
+        sgql_lex(p);
+        return i;
+    }
+    case T_IDENT:
+        break;
+    default:
+        sgql_fail_at(p, "a field or a value");
+        return -1;
+    }
+    tok_type after = sgql_peek_next(p);
+    if (sgql_is_kw(p, "NULL") || sgql_is_kw(p, "TRUE") || sgql_is_kw(p, "FALSE")) {
+        bool null = sgql_is_kw(p, "NULL"), truth = sgql_is_kw(p, "TRUE");
+        if ((i = sgql_node_new(p, N_LIT, null ? K_NULL : K_BOOL)) < 0)
+            return -1;
+        nd(p, i)->num = truth;
+        sgql_lex(p);
+        return i;
+    }
+    bool today = sgql_is_kw(p, "CURRENT_DATE");
+    if (today || sgql_is_kw(p, "CURRENT_TIMESTAMP") || (sgql_is_kw(p, "NOW") && after == T_LP)) {
+        sgql_lex(p);
+        if (p->tok.type == T_LP) { /* CURRENT_DATE() and NOW() */
+            sgql_lex(p);
+            if (!sgql_expect(p, T_RP, "')'"))
+                return -1;
+        }
+        if (p->now_ms > TIME_LIMIT || p->now_ms < -TIME_LIMIT) {
+            sgql_fail(p, "the current time is out of range");
+            return -1;
+        }
+        return time_literal(p, today ? time_day_start(p->now_ms) : p->now_ms);
+    }
+    bool date = sgql_is_kw(p, "DATE");
+    if ((date || sgql_is_kw(p, "TIMESTAMP")) && after == T_STR) {
+        sgql_lex(p);
+        size_t n;
+        const char *s = sgql_string_value(p, &n);
+        int64_t t;
+        if (!time_parse(s, n, &t)) {
+            sgql_fail(p, "'%.*s%s' is not a date (use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ')",
+                 SHOW(s, n));
+            return -1;
+        }
+        sgql_lex(p);
+        return time_literal(p, date ? time_day_start(t) : t);
+    }
+    if (after == T_LP) {
+        if (sgql_is_kw(p, "LOWER"))
+            return parse_fold(p, FOLD_LOWER);
+        if (sgql_is_kw(p, "UPPER"))
+            return parse_fold(p, FOLD_UPPER);
+        size_t n = p->tok.end - p->tok.start;
+        sgql_fail(p, "unknown function '%.*s%s'", SHOW(p->text + p->tok.start, n));
+        return -1;
+    }
+    return sgql_field_node(p);
+}
+
+static int parse_value(parser *p)
+{
+    int v = parse_value_primary(p);
+    int pushed = 0;
+    while (v >= 0 && (p->tok.type == T_PLUS || p->tok.type == T_MINUS)) {
+        bool minus = p->tok.type == T_MINUS;
+        sgql_lex(p);
+        if (!sgql_is_kw(p, "INTERVAL")) {
+            sgql_fail_at(p, "INTERVAL (only intervals can be added to or subtracted from a value)");
+            return -1;
+        }
+        sgql_lex(p);
+        int depth = p->depth;
+        v = apply_interval(p, v, minus);
+        pushed += p->depth - depth;
+    }
+    p->depth -= pushed;
+    return v;
+}
+
+/* ---- conditions -------------------------------------------------------------------- */
+
+static int parse_like(parser *p, int v, bool neg)
+{
+    node *n = nd(p, v);
+    if (n->kind == K_NUM && n->literal)
+        n->kind = K_STR;
+    if (n->kind != K_STR && n->kind != K_NULL) {
+        char what[160];
+        sgql_describe(p, v, what, sizeof what);
+        sgql_fail(p, "LIKE needs a Text value, not %s", what);
+        return -1;
+    }
+    if (p->tok.type != T_STR) {
+        sgql_fail_at(p, "a quoted pattern after LIKE");
+        return -1;
+    }
+    size_t len;
+    const char *s = sgql_string_value(p, &len);
+    int32_t *pat = arena_alloc(&p->q->mem, (len + 1) * sizeof(int32_t));
+    size_t m = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '%') {
+            i++;
+            if (m == 0 || pat[m - 1] != PAT_ANY_SEQ)
+                pat[m++] = PAT_ANY_SEQ;
+        } else if (s[i] == '_') {
+            i++;
+            pat[m++] = PAT_ANY_ONE;
+        } else {
+            if (s[i] == '\\' && i + 1 < len)
+                i++;
+            pat[m++] = utf8_next(s, len, &i);
+        }
+    }
+    sgql_lex(p);
+    int i = sgql_node_new(p, N_LIKE, K_BOOL);
+    if (i < 0)
+        return -1;
+    node *like = nd(p, i);
+    like->a = v;
+    like->neg = neg;
+    like->pat = pat;
+    like->patn = m;
+    return i;
+}
+
+static int parse_in(parser *p, int v, bool neg)
+{
+    if (!sgql_expect(p, T_LP, "'(' after IN"))
+        return -1;
+    int i = sgql_node_new(p, N_IN, K_BOOL);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = v;
+    nd(p, i)->neg = neg;
+    int last = -1;
+    for (;;) {
+        size_t at = p->tok.start;
+        int item = parse_value(p);
+        if (item < 0)
+            return -1;
+        if (nd(p, item)->op != N_LIT) {
+            sgql_fail(p, "syntax error at position %zu: IN takes a list of values, not fields", at + 1);
+            return -1;
+        }
+        if (!sgql_unify(p, v, item))
+            return -1;
+        if (last < 0)
+            nd(p, i)->b = item;
+        else
+            nd(p, last)->next = item;
+        last = item;
+        if (p->tok.type == T_COMMA) {
+            sgql_lex(p);
+            continue;
+        }
+        if (!sgql_expect(p, T_RP, "',' or ')'"))
+            return -1;
+        return i;
+    }
+}
+
+static int parse_contains(parser *p)
+{
+    sgql_lex(p); /* the name */
+    sgql_lex(p); /* '(' */
+    if (p->tok.type != T_IDENT) {
+        sgql_fail_at(p, "a list field (list_ids, alternate_emails or email_domains)");
+        return -1;
+    }
+    int f = sgql_field_node(p);
+    if (f < 0)
+        return -1;
+    if (nd(p, f)->kind != K_ARRAY) {
+        sgql_fail(p, "CONTAINS needs a list field (list_ids, alternate_emails or email_domains), "
+                "and %s is not one", nd(p, f)->name);
+        return -1;
+    }
+    if (!sgql_expect(p, T_COMMA, "','"))
+        return -1;
+    size_t at = p->tok.start;
+    int v = parse_value(p);
+    if (v < 0)
+        return -1;
+    node *lit = nd(p, v);
+    if (lit->op != N_LIT || (lit->kind != K_STR && lit->kind != K_NUM && lit->kind != K_NULL)) {
+        sgql_fail(p, "syntax error at position %zu: CONTAINS takes a quoted value", at + 1);
+        return -1;
+    }
+    lit->kind = lit->kind == K_NULL ? K_NULL : K_STR;
+    if (!sgql_expect(p, T_RP, "')'"))
+        return -1;
+    int i = sgql_node_new(p, N_CONTAINS, K_BOOL);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = f;
+    nd(p, i)->b = v;
+    return i;
+}
+
+static int parse_predicate(parser *p)
+{
+    if ((sgql_is_kw(p, "CONTAINS") || sgql_is_kw(p, "ARRAY_CONTAINS")) && sgql_peek_next(p) == T_LP)
+        return parse_contains(p);
+    int v = parse_value(p);
+    if (v < 0)
+        return -1;
+    static const tok_type cmp_tok[] = {T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE};
+    for (int c = 0; c < 6; c++) {
+        if (p->tok.type != cmp_tok[c])
+            continue;
+        sgql_lex(p);
+        int w = parse_value(p);
+        if (w < 0 || !sgql_unify(p, v, w))
+            return -1;
+        int i = sgql_node_new(p, N_CMP, K_BOOL);
+        if (i < 0)
+            return -1;
+        nd(p, i)->a = v;
+        nd(p, i)->b = w;
+        nd(p, i)->sub = (unsigned char)c;
+        return i;
+    }
+    bool neg = false;
+    if (sgql_is_kw(p, "NOT")) {
+        neg = true;
+        sgql_lex(p);
+        if (!sgql_is_kw(p, "LIKE") && !sgql_is_kw(p, "IN") && !sgql_is_kw(p, "BETWEEN")) {
+            sgql_fail_at(p, "LIKE, IN or BETWEEN after NOT");
+            return -1;
+        }
+    }
+    if (sgql_is_kw(p, "LIKE")) {
+        sgql_lex(p);
+        return parse_like(p, v, neg);
+    }
+    if (sgql_is_kw(p, "IN")) {
+        sgql_lex(p);
+        return parse_in(p, v, neg);
+    }
+    if (sgql_is_kw(p, "BETWEEN")) {
+        sgql_lex(p);
+        int lo = parse_value(p);
+        if (lo < 0 || !sgql_unify(p, v, lo))
+            return -1;
+        if (!sgql_is_kw(p, "AND")) {
+            sgql_fail_at(p, "AND");
+            return -1;
+        }
+        sgql_lex(p);
+        int hi = parse_value(p);
+        if (hi < 0 || !sgql_unify(p, v, hi))
+            return -1;
+        int i = sgql_node_new(p, N_BETWEEN, K_BOOL);
+        if (i < 0)
+            return -1;
+        nd(p, i)->a = v;
+        nd(p, i)->b = lo;
+        nd(p, i)->c = hi;
+        nd(p, i)->neg = neg;
+        return i;
+    }
+    if (sgql_is_kw(p, "IS")) {
+        sgql_lex(p);
+        if (sgql_is_kw(p, "NOT")) {
+            neg = true;
+            sgql_lex(p);
+        }
+        if (!sgql_is_kw(p, "NULL")) {
+            sgql_fail_at(p, "NULL");
+            return -1;
+        }
+        sgql_lex(p);
+        int i = sgql_node_new(p, N_ISNULL, K_BOOL);
+        if (i < 0)
+            return -1;
+        nd(p, i)->a = v;
+        nd(p, i)->neg = neg;
+        return i;
+    }
+    if (nd(p, v)->kind == K_ARRAY) {
+        sgql_fail(p, "%s is a list: use CONTAINS(%s, value)", nd(p, v)->name, nd(p, v)->name);
+        return -1;
+    }
+    sgql_fail_at(p, "a comparison (=, !=, <, <=, >, >=, LIKE, IN, BETWEEN or IS)");
+    return -1;
+}
+
+static int parse_not(parser *p)
+{
+    if (sgql_is_kw(p, "NOT")) {
+        sgql_lex(p);
+        if (!sgql_depth_push(p))
+            return -1;
+        int a = parse_not(p);
+        if (a < 0)
+            return -1;
+        p->depth--;
+        int i = sgql_node_new(p, N_NOT, K_BOOL);
+        if (i >= 0)
+            nd(p, i)->a = a;
+        return i;
+    }
+    if (p->tok.type == T_LP) {
+        sgql_lex(p);
+        if (!sgql_depth_push(p))
+            return -1;
+        int e = sgql_parse_or(p);
+        if (e < 0)
+            return -1;
+        p->depth--;
+        if (!sgql_expect(p, T_RP, "')'"))
+            return -1;
+        return e;
+    }
+    return parse_predicate(p);
+}
+
+/* A chain of one operator: first operand, then more while the keyword repeats. Kept as
+ * one node with a sibling list so long chains cost no recursion. */
+static int parse_chain(parser *p, node_op op, const char *kw, int (*operand)(parser *))
+{
+    int first = operand(p);
+    if (first < 0 || !sgql_is_kw(p, kw))
+        return first;
+    int i = sgql_node_new(p, op, K_BOOL);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = first;
+    int last = first;
+    while (sgql_is_kw(p, kw)) {
+        sgql_lex(p);
+        int next = operand(p);
+        if (next < 0)
+            return -1;
+        nd(p, last)->next = next;
+        last = next;
+    }
+    return i;
+}
+
+static int parse_and(parser *p) { return parse_chain(p, N_AND, "AND", parse_not); }
+
+int sgql_parse_or(parser *p) { return parse_chain(p, N_OR, "OR", parse_and); }

@@ -1,0 +1,45 @@
+/*
+ * kind: the contract between the runner (runner.c) and a job kind, the half of a job that
+ * knows its payload. Each kind is one source file that defines one job_kind_ops (declared
+ * below); the runner's table (runner.c: ops_for) maps job_kind to it, and the runner knows
+ * nothing else of the kind.
+ *
+ * decode: the payload as stored, decoded for apply; NULL when it cannot be. It may read
+ *   the account's current state through tx (the upsert resolves custom fields).
+ * free: releases what decode returned (or what a handler decoded and handed over with
+ *   job_submit.decoded).
+ * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
+ *   their outcome to *counts, writes per-record errors (job_record_error), and sets
+ *   *finished when the job has no record left. Returns the number of records applied, or
+ *   STORE_ERROR (the caller rolls back; nothing is half-applied).
+ *
+ * Adding a kind: DESIGN.md, "Adding a job kind".
+ */
+#ifndef CONTACTD_JOBS_KIND_H
+#define CONTACTD_JOBS_KIND_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+typedef struct job_kind_ops {
+    void *(*decode)(store_tx *tx, int64_t account, const char *payload, size_t len);
+    void (*free)(void *decoded);
+    long (*apply)(store_tx *tx, const job_row *job, void *decoded, size_t budget,
+                  job_counts *counts, bool *finished);
+} job_kind_ops;
+
+extern const job_kind_ops job_upsert_ops;
+extern const job_kind_ops job_delete_identifier_ops;
+extern const job_kind_ops job_delete_contacts_ops;
+extern const job_kind_ops job_list_remove_ops;
+extern const job_kind_ops job_import_ops;
+extern const job_kind_ops job_export_ops;
+
+/* Write one per-record error; takes ownership of identifiers (a JSON object). */
+int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
+                     const char *message);
+
+#endif
