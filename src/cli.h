@@ -1,21 +1,61 @@
 /*
- * cli: the administrative commands of the contactd binary (keys and accounts), and the
- * first-start bootstrap that `serve` runs. Each command opens the store itself; they are
- * safe to run while a server uses the same SQLite file (WAL, busy timeout).
+ * cli: the commands of the contactd binary (serve, key, healthcheck, help, version), the
+ * first-start bootstrap that `serve` runs, and what they share: option and environment
+ * checking with messages that name the bad flag or variable, and every command's help
+ * text (one place: `--help`, `contactd help CMD` and the man page's test read it).
+ *
+ * Exit codes: 0 done, 1 failed (database, network), 2 bad usage (a flag, a value, an
+ * environment variable). Only `serve` and `key create` may create a database.
  */
 #ifndef CONTACTD_CLI_H
 #define CONTACTD_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "store/store.h"
 
-/* `contactd key create|list|revoke ...`; argv[0] is "key". Returns the exit code. */
-int cli_key_main(int argc, char **argv, const char *db_path);
+#define CLI_DEFAULT_LISTEN "127.0.0.1:3000"
+#define CLI_DEFAULT_DB "./contactd.db"
+
+/* Each takes argv with argv[0] the command's name ("serve", "key", ...). */
+int cli_serve_main(int argc, char **argv);
+int cli_key_main(int argc, char **argv);
+int cli_healthcheck_main(int argc, char **argv);
+
+/* The help of a command ("serve", "key", "healthcheck", ...; NULL: the overview), or
+ * NULL for an unknown command. */
+const char *cli_help_text(const char *command);
+
+/* "contactd: CMD: <message>" and a pointer to --help on stderr; returns 2. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Option values, checked the same way whether they come from a flag or from the
+ * environment: `what` names the source in messages ("--threads", "CONTACTD_THREADS").
+ * Each returns 0, or prints the error (cli_usage_error) and returns 2.
+ */
+int cli_parse_uint(const char *command, const char *what, const char *value, unsigned long min,
+                   unsigned long max, unsigned long *out);
+/* HOST:PORT, [IPv6]:PORT or :PORT with a port from 1 to 65535, or 0 for any free port. */
+int cli_check_listen(const char *command, const char *what, const char *value);
+/* 1/true/yes/on or 0/false/no/off. */
+int cli_parse_bool(const char *command, const char *what, const char *value, bool *out);
+
+/* getenv, with "" read as unset. */
+const char *cli_env(const char *name);
+
+/* Open the store at db; unless may_create, a SQLite file that does not exist is an error
+ * (a typo in --db must not leave an empty database behind). NULL after printing why. */
+store *cli_store_open(const char *command, const char *db, bool may_create);
 
 /*
  * Before serving: with CONTACTD_API_KEY set (env_key non-NULL), make sure that key exists
- * in the "default" account; otherwise, on a database with no account, create the
- * "default" account and a new key. Prints the key it creates. 0, or -1 with a message.
+ * in the "default" account. 0, or -1 with a message.
  */
-int cli_bootstrap_key(store *s, const char *env_key);
+int cli_bootstrap_env_key(store *s, const char *env_key);
+/* Once listening, on a database with no account: create the "default" account and a
+ * key, and print it. 0, or -1 with a message. */
+int cli_bootstrap_first_key(store *s);
 
 #endif

@@ -1,4 +1,5 @@
-/* cli_keys: `contactd key ...` and the first-start key (see cli.h). */
+/* cli_keys: `contactd key create|list|revoke` and the first-start key (see cli.h). */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,42 +31,49 @@ static int add_key(store *s, const char *account, const apikey *k, const char *s
     return store_tx_commit(tx);
 }
 
-static int bootstrap(store *s, const char *env_key, int attempts_left)
+/* The key of CONTACTD_API_KEY in the default account; retried when another node
+ * sharing the database stores it at the same moment. */
+static int bootstrap_env(store *s, const char *env_key, int attempts_left)
 {
-    if (env_key && *env_key) {
-        apikey k;
-        if (apikey_parse(env_key, strlen(env_key), &k) != 0) {
-            fprintf(stderr, "contactd: CONTACTD_API_KEY must look like SG.<id>.<secret> "
-                            "(letters, digits, '-' and '_')\n");
+    apikey k;
+    if (apikey_parse(env_key, strlen(env_key), &k) != 0) {
+        fprintf(stderr, "contactd: CONTACTD_API_KEY must look like SG.<id>.<secret> "
+                        "(letters, digits, '-' and '_')\n");
+        return -1;
+    }
+    store_key row;
+    int rc = store_key_find(s, k.id, &row);
+    if (rc == STORE_OK) {
+        uint8_t hash[APIKEY_HASH_LEN];
+        apikey_hash(k.secret, hash);
+        if (!apikey_hash_equal(hash, row.secret_hash)) {
+            fprintf(stderr, "contactd: CONTACTD_API_KEY names key %s, which exists with "
+                            "another secret\n", k.id);
             return -1;
         }
-        store_key row;
-        int rc = store_key_find(s, k.id, &row);
-        if (rc == STORE_OK) {
-            uint8_t hash[APIKEY_HASH_LEN];
-            apikey_hash(k.secret, hash);
-            if (!apikey_hash_equal(hash, row.secret_hash)) {
-                fprintf(stderr, "contactd: CONTACTD_API_KEY names key %s, which exists with "
-                                "another secret\n", k.id);
-                return -1;
-            }
-            if (row.revoked)
-                fprintf(stderr, "contactd: warning: CONTACTD_API_KEY (key %s) is revoked\n", k.id);
-            return 0;
-        }
-        if (rc == STORE_NOT_FOUND)
-            rc = add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES);
-        if (rc == STORE_CONFLICT && attempts_left > 0) {
-            /* Another node sharing the database stored it first: fine if it is this key. */
-            return bootstrap(s, env_key, attempts_left - 1);
-        }
-        if (rc != STORE_OK) {
-            fprintf(stderr, "contactd: cannot store CONTACTD_API_KEY\n");
-            return -1;
-        }
-        printf("API key (from CONTACTD_API_KEY) for account '%s': key id %s\n", DEFAULT_ACCOUNT, k.id);
+        if (row.revoked)
+            fprintf(stderr, "contactd: warning: CONTACTD_API_KEY (key %s) is revoked\n", k.id);
         return 0;
     }
+    if (rc == STORE_NOT_FOUND)
+        rc = add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES);
+    if (rc == STORE_CONFLICT && attempts_left > 0)
+        return bootstrap_env(s, env_key, attempts_left - 1);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "contactd: cannot store CONTACTD_API_KEY\n");
+        return -1;
+    }
+    printf("API key (from CONTACTD_API_KEY) for account '%s': key id %s\n", DEFAULT_ACCOUNT, k.id);
+    return 0;
+}
+
+int cli_bootstrap_env_key(store *s, const char *env_key)
+{
+    return env_key && *env_key ? bootstrap_env(s, env_key, 2) : 0;
+}
+
+int cli_bootstrap_first_key(store *s)
+{
     int64_t accounts;
     if (store_account_count(s, &accounts) != STORE_OK) {
         fprintf(stderr, "contactd: cannot read accounts\n");
@@ -81,18 +89,15 @@ static int bootstrap(store *s, const char *env_key, int attempts_left)
         return 0;
     }
     if (rc != STORE_OK) {
-        fprintf(stderr, "contactd: cannot create the first API key\n");
+        fprintf(stderr, "contactd: cannot create the first API key; create one with "
+                        "`contactd key create --account default`\n");
         return -1;
     }
     char text[APIKEY_TEXT_MAX + 1];
     apikey_format(&k, text);
     printf("API key for account '%s' (shown once; keep it): %s\n", DEFAULT_ACCOUNT, text);
+    fflush(stdout);
     return 0;
-}
-
-int cli_bootstrap_key(store *s, const char *env_key)
-{
-    return bootstrap(s, env_key, 2);
 }
 
 static void print_key_row(void *ctx, const store_key_row *row)
@@ -106,81 +111,132 @@ static void print_key_row(void *ctx, const store_key_row *row)
            row->revoked_at ? revoked : "active");
 }
 
-static int usage(void)
+#define CMD "key"
+
+enum { OPT_ACCOUNT = 256, OPT_SCOPES, OPT_DB };
+
+static const struct option LONG_OPTS[] = {
+    {"account", required_argument, NULL, OPT_ACCOUNT},
+    {"scopes", required_argument, NULL, OPT_SCOPES},
+    {"db", required_argument, NULL, OPT_DB},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct key_args {
+    const char *action, *account, *scopes, *db, *key_id;
+    bool help;
+} key_args;
+
+/* "<before> '<the flag as written, without =value>'<after>" */
+static int flag_error(char **argv, const char *before, const char *after)
 {
-    fprintf(stderr, "usage: contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
-                    "       contactd key list [--db PATH]\n"
-                    "       contactd key revoke KEY_ID [--db PATH]\n");
-    return 2;
+    const char *arg = argv[optind - 1];
+    return cli_usage_error(CMD, "%s '%.*s'%s", before, (int)strcspn(arg, "="), arg, after);
 }
 
-int cli_key_main(int argc, char **argv, const char *db_path)
+/* Flags may come before or after the action and its KEY_ID (getopt permutes). */
+static int parse(int argc, char **argv, key_args *a)
 {
-    if (argc < 2)
-        return usage();
-    const char *cmd = argv[1];
-    const char *account = NULL, *positional = NULL, *scopes = NULL;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
-            account = argv[++i];
-        else if (strcmp(argv[i], "--scopes") == 0 && i + 1 < argc)
-            scopes = argv[++i];
-        else if (argv[i][0] != '-' && !positional)
-            positional = argv[i];
-        else
-            return usage();
+    a->db = cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
+    optind = 0;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":h", LONG_OPTS, NULL)) != -1) {
+        switch (opt) {
+        case 'h': a->help = true; return 0;
+        case OPT_ACCOUNT: a->account = optarg; break;
+        case OPT_SCOPES: a->scopes = optarg; break;
+        case OPT_DB: a->db = optarg; break;
+        case ':': return flag_error(argv, "option", " needs a value");
+        default:
+            if (optopt && optopt < 256)
+                return cli_usage_error(CMD, "unknown option '-%c'", optopt);
+            return optopt ? flag_error(argv, "option", " takes no value")
+                          : flag_error(argv, "unknown option", "");
+        }
     }
-    if (scopes && (strcmp(cmd, "create") != 0 || !auth_scopes_valid(scopes))) {
-        fprintf(stderr, "contactd: --scopes is \"full\" (read and write) or \"read\" (read-only), "
-                        "with key create\n");
-        return 2;
-    }
-    char err[512];
-    store *s = store_open(db_path, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "contactd: %s\n", err);
+    int npos = argc - optind;
+    a->action = npos > 0 ? argv[optind] : NULL;
+    a->key_id = npos > 1 ? argv[optind + 1] : NULL;
+    if (!a->action)
+        return cli_usage_error(CMD, "which action: create, list or revoke?");
+    bool create = strcmp(a->action, "create") == 0, revoke = strcmp(a->action, "revoke") == 0;
+    if (!create && !revoke && strcmp(a->action, "list") != 0)
+        return cli_usage_error(CMD, "unknown action '%s' (create, list or revoke)", a->action);
+    if (npos > (revoke ? 2 : 1))
+        return cli_usage_error(CMD, "%s: unexpected argument '%s'", a->action, argv[optind + (revoke ? 2 : 1)]);
+    if (revoke && !a->key_id)
+        return cli_usage_error(CMD, "revoke: which KEY_ID? (see contactd key list)");
+    if (create && (!a->account || !*a->account))
+        return cli_usage_error(CMD, "create: --account NAME is required");
+    if (!create && (a->account || a->scopes))
+        return cli_usage_error(CMD, "%s: --account and --scopes go with key create", a->action);
+    if (a->scopes && !auth_scopes_valid(a->scopes))
+        return cli_usage_error(CMD, "--scopes: '%s' is not full (read and write) or read "
+                                    "(read-only)", a->scopes);
+    return 0;
+}
+
+static int key_create(store *s, const key_args *a)
+{
+    apikey k;
+    if (apikey_generate(&k) != 0 ||
+        add_key(s, a->account, &k, a->scopes ? a->scopes : DEFAULT_SCOPES) != STORE_OK) {
+        fprintf(stderr, "contactd: key: cannot create the key\n");
         return 1;
     }
-    int code = 0;
-    if (strcmp(cmd, "create") == 0) {
-        apikey k;
-        int rc;
-        if (!account || !*account || positional) {
-            code = usage();
-        } else if (apikey_generate(&k) != 0 ||
-                   (rc = add_key(s, account, &k, scopes ? scopes : DEFAULT_SCOPES)) != STORE_OK) {
-            fprintf(stderr, "contactd: cannot create the key\n");
-            code = 1;
-        } else {
-            char text[APIKEY_TEXT_MAX + 1];
-            apikey_format(&k, text);
-            printf("%s\n", text);
-        }
-    } else if (strcmp(cmd, "list") == 0 && !positional && !account) {
+    char text[APIKEY_TEXT_MAX + 1];
+    apikey_format(&k, text);
+    printf("%s\n", text);
+    return 0;
+}
+
+static int key_revoke(store *s, const char *key_id)
+{
+    store_tx *tx;
+    int rc = store_tx_begin(s, &tx);
+    if (rc == STORE_OK) {
+        rc = store_tx_key_revoke(tx, key_id);
+        if (rc == STORE_OK)
+            rc = store_tx_commit(tx);
+        else
+            store_tx_rollback(tx);
+    }
+    if (rc == STORE_NOT_FOUND) {
+        fprintf(stderr, "contactd: key: no active key with id %s\n", key_id);
+        return 1;
+    }
+    if (rc != STORE_OK) {
+        fprintf(stderr, "contactd: key: cannot revoke the key\n");
+        return 1;
+    }
+    printf("revoked %s\n", key_id);
+    return 0;
+}
+
+int cli_key_main(int argc, char **argv)
+{
+    key_args a = {0};
+    int code = parse(argc, argv, &a);
+    if (code != 0)
+        return code;
+    if (a.help) {
+        fputs(cli_help_text(CMD), stdout);
+        return 0;
+    }
+    bool create = strcmp(a.action, "create") == 0;
+    store *s = cli_store_open(CMD, a.db, create);
+    if (!s)
+        return 1;
+    if (create) {
+        code = key_create(s, &a);
+    } else if (strcmp(a.action, "list") == 0) {
         printf("%-24s %-20s %-8s %-20s %s\n", "KEY ID", "ACCOUNT", "SCOPES", "CREATED", "REVOKED");
         if (store_key_list(s, print_key_row, NULL) != STORE_OK)
             code = 1;
-    } else if (strcmp(cmd, "revoke") == 0 && positional && !account) {
-        store_tx *tx;
-        int rc = store_tx_begin(s, &tx);
-        if (rc == STORE_OK) {
-            rc = store_tx_key_revoke(tx, positional);
-            if (rc == STORE_OK)
-                rc = store_tx_commit(tx);
-            else
-                store_tx_rollback(tx);
-        }
-        if (rc == STORE_NOT_FOUND) {
-            fprintf(stderr, "contactd: no active key with id %s\n", positional);
-            code = 1;
-        } else if (rc != STORE_OK) {
-            fprintf(stderr, "contactd: cannot revoke the key\n");
-            code = 1;
-        } else {
-            printf("revoked %s\n", positional);
-        }
     } else {
-        code = usage();
+        code = key_revoke(s, a.key_id);
     }
     store_close(s);
     return code;

@@ -23,6 +23,7 @@ typedef struct api_ctx {
     store *store;
     jobs *jobs;
     int64_t export_ttl_ms;          /* how long export files stay downloadable */
+    const char *metrics_token;      /* GET /metrics needs "Bearer <it>"; NULL: open */
 } api_ctx;
 
 /* The largest import file, compressed or not (and once decompressed). */
@@ -120,6 +121,9 @@ bool api_list_load(http_request *req, list_info *out);
 
 /* health.c */
 void api_health(http_request *req);
+void api_ready(http_request *req);
+/* metrics.c */
+void api_metrics(http_request *req);
 /* contacts.c */
 void api_contacts_upsert(http_request *req);
 void api_contacts_sample(http_request *req);

@@ -1,7 +1,29 @@
-/* health: GET /healthz, for load balancers and scripts waiting for a start. No key. */
+/*
+ * health: GET/HEAD /healthz and /readyz, for orchestrators and load balancers. No key.
+ *
+ *   /healthz  liveness: the process answers HTTP. Never touches the database, so a slow
+ *             database does not get a healthy process restarted.
+ *   /readyz   readiness: a real round trip to the database and a job writer that runs
+ *             and commits; 503 {"status":"unavailable","reason":...} otherwise.
+ */
 #include "api/api.h"
 
 void api_health(http_request *req)
 {
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void api_ready(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    int64_t accounts;
+    const char *why = NULL;
+    if (store_account_count(app->store, &accounts) != STORE_OK)
+        why = "the database cannot be reached";
+    else
+        why = jobs_health(app->jobs);
+    if (why)
+        http_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "reason", why));
+    else
+        http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }

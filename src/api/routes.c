@@ -21,6 +21,10 @@
 const http_route api_routes[] = {
     /* health.c */
     {"GET", "/healthz", api_health, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"HEAD", "/healthz", api_health, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"GET", "/readyz", api_ready, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"HEAD", "/readyz", api_ready, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"GET", "/metrics", api_metrics, IGNORED_BODY, ROUTE_PUBLIC, NULL},
 
     /* contacts.c */
     {"PUT", C, api_contacts_upsert, UPSERT_MAX_BODY, ROUTE_WRITE, NULL},

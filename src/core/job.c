@@ -17,6 +17,19 @@ const char *job_kind_type_name(job_kind k)
     return k == JOB_UPSERT || k == JOB_IMPORT ? "upsert" : k == JOB_EXPORT ? "export" : "delete";
 }
 
+const char *job_kind_name(job_kind k)
+{
+    switch (k) {
+    case JOB_UPSERT: return "upsert";
+    case JOB_DELETE_IDENTIFIER: return "delete_identifier";
+    case JOB_DELETE_CONTACTS: return "delete_contacts";
+    case JOB_LIST_REMOVE: return "list_remove";
+    case JOB_IMPORT: return "import";
+    case JOB_EXPORT: return "export";
+    }
+    return "unknown";
+}
+
 bool job_kind_valid(int k)
 {
     return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER || k == JOB_DELETE_CONTACTS ||

@@ -116,6 +116,7 @@ auth_result auth_check(store *s, auth_cache *cache, const char *authorization, a
     if (!apikey_hash_equal(hash, row.secret_hash) || row.revoked)
         return AUTH_INVALID;
     out->account = row.account_id;
+    memcpy(out->account_name, row.account, sizeof out->account_name);
     memcpy(out->key_id, key.id, sizeof out->key_id);
     /* Unknown scope strings grant nothing beyond reading. */
     out->can_write = strcmp(row.scopes, SCOPE_FULL) == 0;

@@ -29,6 +29,7 @@ typedef enum auth_result {
 
 typedef struct auth_identity {
     int64_t account;
+    char account_name[128];         /* for the access log */
     char key_id[APIKEY_ID_MAX + 1];
     bool can_write;
 } auth_identity;

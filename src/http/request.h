@@ -44,22 +44,33 @@ typedef struct http_route {
 } http_route;
 
 #define HTTP_MAX_PARAMS 4
+#define HTTP_REQUEST_ID_MAX 128
 
 /* The i-th {} segment of the route's pattern, percent-decoded. */
 const char *http_param(const http_request *req, unsigned i);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_header(http_request *req, const char *name);
 /* A query-string argument, or NULL. */
 const char *http_query(http_request *req, const char *name);
 /* The request body (NOT NUL-terminated; may be NULL when empty). */
 const char *http_body(const http_request *req, size_t *len);
 /* The account the API key belongs to (0 on public routes). */
 int64_t http_account(const http_request *req);
-/* "http://host:port" as the client addressed us, for URLs in responses. */
+/* The request's id: its X-Request-Id when sane (1-128 of [A-Za-z0-9._:-]), else a new
+ * UUID; also sent back as X-Request-Id. Never NULL. */
+const char *http_request_id(const http_request *req);
+/* The name of the key's account ("" on public routes). */
+const char *http_account_name(const http_request *req);
+/* The base of URLs in responses: --public-url when set; else "http(s)://" + the Host the
+ * client addressed (or, with --trust-proxy, X-Forwarded-Proto/Host). No trailing slash. */
 const char *http_base_url(http_request *req);
 arena *http_arena(http_request *req);
 /* The application context given to http_server_start. */
 void *http_app(const http_request *req);
 
 void http_reply_json(http_request *req, unsigned status, json_t *body);
+/* A body that is not JSON (GET /metrics): text is copied. */
+void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text);
 /* {"errors":[{"field": field, "message": ...}]}; field may be NULL. */
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

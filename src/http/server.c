@@ -28,6 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "http/auth.h"
 #include "http/ratelimit.h"
@@ -65,6 +68,9 @@ struct http_request {
     const http_route *route;
     const char *param[HTTP_MAX_PARAMS];
     char *method, *path;            /* copies, for the access log */
+    const char *query;              /* "?a=b&c=d" for the access log, secrets masked; or "" */
+    const char *account_name;
+    char id[HTTP_REQUEST_ID_MAX + 1];
     char *body;                     /* malloc'd, grows to at most route->max_body */
     size_t body_len, body_cap;
     int64_t account;
@@ -75,6 +81,7 @@ struct http_request {
     /* the reply, once decided */
     unsigned status;
     char *reply;                    /* malloc'd JSON text */
+    const char *reply_type;         /* its Content-Type when not JSON */
     size_t reply_len;
     /* a streamed reply (http_reply_stream) instead of reply; MHD owns it once queued */
     http_stream_fn stream;
@@ -100,6 +107,7 @@ json_t *http_error_body(const char *field, const char *message)
 static void set_reply(http_request *req, unsigned status, json_t *body)
 {
     free(req->reply);
+    req->reply_type = NULL;
     req->reply = body ? json_dumps(body, JSON_COMPACT) : strdup("");
     json_decref(body);
     if (!req->reply) {
@@ -116,6 +124,17 @@ static void set_reply(http_request *req, unsigned status, json_t *body)
 void http_reply_json(http_request *req, unsigned status, json_t *body)
 {
     set_reply(req, status, body);
+}
+
+void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text)
+{
+    set_reply(req, status, NULL);
+    free(req->reply);
+    req->reply = strdup(text);
+    if (!req->reply)
+        abort();
+    req->reply_len = strlen(text);
+    req->reply_type = arena_strdup(&req->arena, content_type);
 }
 
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
@@ -228,10 +247,12 @@ static enum MHD_Result queue_reply(http_request *req)
             return MHD_NO;
         req->reply = NULL;          /* MHD frees it now */
         if (req->reply_len)
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    req->reply_type ? req->reply_type : "application/json");
     }
     if (atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    MHD_add_response_header(r, "X-Request-Id", req->id);
     if (req->rate.limit) {
         char v[24];
         snprintf(v, sizeof v, "%u", req->rate.limit);
@@ -254,6 +275,11 @@ const char *http_param(const http_request *req, unsigned i)
     return i < HTTP_MAX_PARAMS && req->param[i] ? req->param[i] : "";
 }
 
+const char *http_header(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
 const char *http_query(http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -266,6 +292,8 @@ const char *http_body(const http_request *req, size_t *len)
 }
 
 int64_t http_account(const http_request *req) { return req->account; }
+const char *http_request_id(const http_request *req) { return req->id; }
+const char *http_account_name(const http_request *req) { return req->account_name ? req->account_name : ""; }
 arena *http_arena(http_request *req) { return &req->arena; }
 void *http_app(const http_request *req) { return req->srv->cfg.app; }
 
@@ -281,16 +309,133 @@ static bool host_ok(const char *h)
     return true;
 }
 
+/* The first entry of a proxy header's comma-separated list, or NULL. */
+static const char *first_forwarded(http_request *req, const char *header)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, header);
+    if (!v)
+        return NULL;
+    size_t n = strcspn(v, ",");
+    while (n > 0 && v[n - 1] == ' ')
+        n--;
+    while (n > 0 && *v == ' ')
+        v++, n--;
+    return arena_strndup(&req->arena, v, n);
+}
+
 const char *http_base_url(http_request *req)
 {
-    if (!req->base_url) {
-        const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        if (host_ok(host))
-            req->base_url = arena_printf(&req->arena, "http://%s", host);
-        else
-            req->base_url = arena_printf(&req->arena, "http://localhost:%u", req->srv->port);
+    if (req->base_url)
+        return req->base_url;
+    const http_config *cfg = &req->srv->cfg;
+    if (cfg->public_url) {
+        req->base_url = cfg->public_url;
+        return req->base_url;
     }
+    const char *scheme = cfg->tls_cert_pem ? "https" : "http";
+    const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (cfg->trust_proxy) {
+        const char *proto = first_forwarded(req, "X-Forwarded-Proto");
+        const char *fhost = first_forwarded(req, "X-Forwarded-Host");
+        if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0))
+            scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
+        if (host_ok(fhost))
+            host = fhost;
+    }
+    if (host_ok(host))
+        req->base_url = arena_printf(&req->arena, "%s://%s", scheme, host);
+    else
+        req->base_url = arena_printf(&req->arena, "%s://localhost:%u", scheme, req->srv->port);
     return req->base_url;
+}
+
+/* ---- request ids and the access log --------------------------------------------- */
+
+static bool request_id_ok(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n == 0 || n > HTTP_REQUEST_ID_MAX)
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("._:-", *p)))
+            return false;
+    return true;
+}
+
+static void request_id_assign(http_request *req)
+{
+    const char *in = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_ok(in))
+        snprintf(req->id, sizeof req->id, "%s", in);
+    else if (uuid_generate(req->id) != 0)
+        snprintf(req->id, sizeof req->id, "none");
+}
+
+/* Query arguments whose values are credentials (upload and download URLs carry them). */
+static bool secret_argument(const char *key)
+{
+    return strcasecmp(key, "token") == 0 || strcasecmp(key, "api_key") == 0 ||
+           strcasecmp(key, "key") == 0;
+}
+
+static void put_escaped(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~,:@/", *p))
+            fputc(*p, f);
+        else
+            fprintf(f, "%%%02X", *p);
+    }
+}
+
+static enum MHD_Result add_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    FILE *f = cls;
+    fputc(ftell(f) == 0 ? '?' : '&', f);
+    put_escaped(f, key);
+    if (value) {
+        fputc('=', f);
+        if (secret_argument(key))
+            fputs("***", f);
+        else
+            put_escaped(f, value);
+    }
+    return MHD_YES;
+}
+
+/* The query string as the log shows it: arguments re-encoded, credentials masked. */
+static void capture_query(http_request *req)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    req->query = "";
+    if (!f)
+        return;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_argument, f);
+    if (fclose(f) == 0 && buf)
+        req->query = arena_strdup(&req->arena, buf);
+    free(buf);
+}
+
+static void access_log(http_request *req, enum MHD_RequestTerminationCode toe, double ms)
+{
+    /* A path is the client's bytes: cut very long ones (the header limit bounds them). */
+    char *where = arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
+    log_field f[] = {
+        LOG_S("id", req->id),
+        LOG_S("method", req->method),
+        LOG_S("path", where),
+        req->queued ? LOG_I("status", req->status) : LOG_S("status", "-"),
+        LOG_D("duration_ms", ms),
+        LOG_S("account", req->account_name),
+        LOG_S("note", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "connection closed early"),
+    };
+    log_event("request", f, sizeof f / sizeof f[0]);
 }
 
 /* ---- request lifecycle ----------------------------------------------------------- */
@@ -419,9 +564,11 @@ static void request_begin(http_request *req, const char *method, const char *url
         switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
         case AUTH_OK:
             req->account = who.account;
+            req->account_name = arena_strdup(&req->arena, who.account_name);
             if (srv->ratelimit) {
                 ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
                 if (!req->rate.allowed) {
+                    metrics_rate_limited();
                     early_error(req, 429, "too many requests");
                     return;
                 }
@@ -544,6 +691,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->started_ms = time_mono_ms();
         req->method = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
+        request_id_assign(req);
+        capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
@@ -607,19 +756,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     http_request *req = *con_cls;
     if (!req)
         return;
-    if (srv->cfg.access_log) {
-        char ts[ISO8601_LEN + 1];
-        time_iso8601(time_now_ms(), ts);
-        double ms = time_mono_ms() - req->started_ms;
-        char status[8];
-        if (req->queued)
-            snprintf(status, sizeof status, "%u", req->status);
-        else
-            snprintf(status, sizeof status, "-");
-        fprintf(stderr, "%s %s %s %s %.3fms account=%lld%s\n", ts, req->method, req->path, status,
-                ms, (long long)req->account,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
-    }
+    double ms = time_mono_ms() - req->started_ms;
+    if (req->queued)
+        metrics_request(req->route ? (int)(req->route - srv->cfg.routes) : -1, req->status, ms);
+    if (srv->cfg.access_log)
+        access_log(req, toe, ms);
     if (req->stream_free)       /* a stream that never reached MHD */
         req->stream_free(req->stream_ctx);
     free(req->body);
@@ -630,7 +771,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        metrics_connection_opened();
+    else
+        metrics_connection_closed();
+}
+
 /* ---- start and stop -------------------------------------------------------------- */
+
+bool http_tls_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t err_size)
 {
@@ -704,6 +862,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (!srv)
         abort();
     srv->cfg = *cfg;
+    for (size_t i = 0; i < cfg->nroutes; i++)
+        metrics_route_register((unsigned)i, cfg->routes[i].method, cfg->routes[i].pattern);
     if (cfg->rate_limit)
         srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
     srv->auth_cache = auth_cache_new();
@@ -718,6 +878,11 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
                      MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    /* The TLS options go last, where MHD_OPTION_END would otherwise be: without TLS the
+     * list simply ends earlier. */
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -730,6 +895,9 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
         MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));

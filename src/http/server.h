@@ -4,7 +4,9 @@
  * The server owns the MHD daemon and every request's memory. It routes each request,
  * checks the API key, enforces the body cap of the route before reading the body, hands
  * the complete request to the route's handler (src/http/request.h) and logs one line per
- * request when the response is done: time, method, path, status, duration, account.
+ * request when the response is done (core/log.h): request id, method, path with query,
+ * status, duration, account. Every request has an id (an incoming X-Request-Id when it
+ * is sane, else a new UUID), sent back as X-Request-Id. Counters go to core/metrics.h.
  *
  * http/ never includes api/: main.c passes the route table and the application context.
  */
@@ -33,12 +35,18 @@ typedef struct http_config {
     unsigned rate_limit;            /* requests per key per window; 0: no limit */
     unsigned rate_window_s;
     unsigned body_timeout_s;        /* a body still arriving after this long gets 408 */
+    const char *public_url;         /* base of every URL handed out; NULL: from the request */
+    bool trust_proxy;               /* honour X-Forwarded-Proto and X-Forwarded-Host */
+    const char *tls_cert_pem;       /* both set: serve HTTPS (PEM text, not file names) */
+    const char *tls_key_pem;
 } http_config;
 
 typedef struct http_server http_server;
 
 /* Start listening. On failure returns NULL with a reason in err. */
 http_server *http_server_start(const http_config *cfg, char *err, size_t err_size);
+/* True when this libmicrohttpd can serve HTTPS. */
+bool http_tls_supported(void);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const http_server *srv);
 /* Refuse new requests (503), let requests in flight finish (up to grace_ms), then close every

@@ -66,6 +66,9 @@ int jobs_tx_insert(store_tx *tx, const job_submit *sub, char id[UUID_STR_LEN + 1
  * older reservations when it deletes expired export files (about once a minute). */
 #define IMPORT_UPLOAD_TTL_MS (24LL * 3600 * 1000)
 
+/* NULL while the writer thread runs and commits; otherwise why not (for GET /readyz). */
+const char *jobs_health(jobs *j);
+
 /* Block until no job is pending (tests and benchmarks). */
 void jobs_wait_idle(jobs *j);
 

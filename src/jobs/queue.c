@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "jobs/runner.h"
 
@@ -71,6 +73,8 @@ struct jobs {
     bool trim;                  /* work was done since memory was last trimmed */
     double trimmed_ms;          /* when (monotonic): at most one trim a second */
     bool poll;                  /* shared store: wake every POLL_MS to look for work */
+    atomic_int failing;         /* consecutive turns that failed on a database error */
+    atomic_bool running;        /* the writer thread is in its loop */
     /* owned by the writer thread alone */
     cached *cache;
     size_t cache_bytes;
@@ -196,8 +200,40 @@ static int commit_batch_only(jobs *j, submission *batch)
     return store_tx_commit(tx);
 }
 
+/* After a commit: one log line and the metrics for each job started or finished in it. */
+static void report_events(runner_state *st)
+{
+    for (size_t i = 0; i < st->nevents; i++) {
+        const runner_event *e = &st->events[i];
+        if (!e->finished) {
+            log_field f[] = {LOG_S("job", e->job_id), LOG_S("kind", job_kind_name(e->kind)),
+                             LOG_I("requested", e->counts.requested)};
+            log_event("job_start", f, sizeof f / sizeof f[0]);
+            continue;
+        }
+        metrics_job_finished(e->kind, e->status);
+        log_field f[] = {
+            LOG_S("job", e->job_id), LOG_S("kind", job_kind_name(e->kind)),
+            LOG_S("status", job_status_name(e->status)), LOG_I("requested", e->counts.requested),
+            LOG_I("created", e->counts.created), LOG_I("updated", e->counts.updated),
+            LOG_I("deleted", e->counts.deleted), LOG_I("errored", e->counts.errored),
+            LOG_D("duration_ms", (double)(time_now_ms() - e->accepted_at)),
+        };
+        log_event("job_end", f, sizeof f / sizeof f[0]);
+    }
+    metrics_records_applied(st->applied);
+    runner_events_reset(st);
+}
+
 static void answer(jobs *j, submission *batch, int rc)
 {
+    if (rc == STORE_OK) {
+        uint64_t n = 0;
+        for (submission *s = batch; s; s = s->next, n++)
+            if (!s->op)
+                metrics_job_accepted(s->sub.kind);
+        metrics_group_commit(n);
+    }
     while (batch) {
         submission *next = batch->next;
         if (batch->op) {
@@ -250,12 +286,17 @@ static int turn(jobs *j, submission *batch, bool run)
     int more = run ? runner_step(tx, budget, &j->state, cache_take, submissions_waiting, j) : 1;
     if (more < 0) {
         store_tx_rollback(tx);
+        runner_events_reset(&j->state);
         int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
         answer(j, batch, rc);
         return STORE_ERROR;
     }
     int rc = store_tx_commit(tx);
     answer(j, batch, rc);
+    if (rc == STORE_OK)
+        report_events(&j->state);
+    else
+        runner_events_reset(&j->state);
     return rc == STORE_OK ? more : STORE_ERROR;
 }
 
@@ -302,6 +343,10 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&j->lock);
 
         int more = turn(j, batch, run);
+        if (more < 0)
+            atomic_fetch_add(&j->failing, 1);
+        else
+            atomic_store(&j->failing, 0);
         if (more < 0) {
             /* The database refused (disk full, I/O error): retry after a pause rather
              * than spin; accepted jobs are safe on disk or were answered with an error. */
@@ -315,6 +360,7 @@ static void *writer_main(void *arg)
         j->trim = true;
     }
     j->busy = false;
+    atomic_store(&j->running, false);
     pthread_cond_broadcast(&j->idle);
     pthread_mutex_unlock(&j->lock);
     return NULL;
@@ -337,6 +383,7 @@ jobs *jobs_start(store *s)
     pthread_cond_init(&j->wake, &attr);
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&j->idle, NULL);
+    atomic_store(&j->running, true);    /* before the thread: a probe right after start */
     if (pthread_create(&j->thread, NULL, writer_main, j) != 0) {
         free(j);
         return NULL;
@@ -420,6 +467,17 @@ int jobs_submit(jobs *j, const job_submit *sub, jobs_done_fn done, void *ctx)
         return -1;
     }
     return 0;
+}
+
+const char *jobs_health(jobs *j)
+{
+    if (!atomic_load(&j->running))
+        return "the job writer is not running";
+    /* One failed turn is a blip the writer retries; several in a row mean it cannot
+     * commit (disk full, database down). */
+    if (atomic_load(&j->failing) >= 3)
+        return "the job writer cannot commit to the database";
+    return NULL;
 }
 
 void jobs_wait_idle(jobs *j)

@@ -33,10 +33,46 @@ void job_decoded_free(job_kind kind, void *decoded)
         ops->free(decoded);
 }
 
-void runner_state_clear(runner_state *st)
+/* Drop the decoded payload of the job in progress; the events stay. */
+static void forget_decoded(runner_state *st)
 {
     job_decoded_free(st->kind, st->decoded);
+    st->decoded = NULL;
+    st->kind = 0;
+    st->job_id[0] = '\0';
+}
+
+void runner_state_clear(runner_state *st)
+{
+    forget_decoded(st);
+    free(st->events);
     memset(st, 0, sizeof *st);
+}
+
+void runner_events_reset(runner_state *st)
+{
+    st->nevents = 0;
+    st->applied = 0;
+}
+
+static void note_event(runner_state *st, const job_row *job, bool finished, job_status status,
+                       const job_counts *counts)
+{
+    if (st->nevents == st->events_cap) {
+        size_t cap = st->events_cap ? st->events_cap * 2 : 16;
+        runner_event *e = realloc(st->events, cap * sizeof *e);
+        if (!e)
+            abort();
+        st->events = e;
+        st->events_cap = cap;
+    }
+    runner_event *e = &st->events[st->nevents++];
+    memcpy(e->job_id, job->info.id, sizeof e->job_id);
+    e->kind = job->info.kind;
+    e->finished = finished;
+    e->status = status;
+    e->counts = *counts;
+    e->accepted_at = job->info.accepted_at;
 }
 
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
@@ -55,7 +91,7 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
 {
     if (st->decoded && strcmp(st->job_id, job->info.id) == 0)
         return st->decoded;
-    runner_state_clear(st);
+    forget_decoded(st);
     void *d = take ? take(ctx, job->info.id) : NULL;
     if (!d) {
         arena a = ARENA_INIT;
@@ -99,6 +135,7 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
             if (job_record_error(tx, &job, 0, none, "the stored job could not be decoded") != STORE_OK ||
                 store_tx_job_finish(tx, job.seq, JOB_FAILED, &counts, time_now_ms()) != STORE_OK)
                 return STORE_ERROR;
+            note_event(st, &job, true, JOB_FAILED, &counts);
             budget--;
             continue;
         }
@@ -106,12 +143,15 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
          * progress is written once per job per transaction. */
         bool finished = false, yielded = false;
         int64_t start = job.cursor;
+        if (start == 0)
+            note_event(st, &job, false, JOB_PENDING, &counts);
         do {
             size_t slice = budget < RUNNER_SLICE ? budget : RUNNER_SLICE;
             long applied = ops->apply(tx, &job, decoded, slice, &counts, &finished);
             if (applied < 0)
                 return STORE_ERROR;
             job.cursor += applied;
+            st->applied += (uint64_t)applied;
             /* A job always costs at least one unit so that the loop ends. */
             size_t cost = (size_t)(applied > 0 ? applied : 1);
             budget -= cost < budget ? cost : budget;
@@ -122,7 +162,8 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,
                                     time_now_ms()) != STORE_OK)
                 return STORE_ERROR;
-            runner_state_clear(st);
+            note_event(st, &job, true, job_status_final(&counts), &counts);
+            forget_decoded(st);
         } else if (job.cursor != start &&
                    store_tx_job_progress(tx, job.seq, job.cursor, &counts) != STORE_OK) {
             return STORE_ERROR;

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -21,10 +22,25 @@
  * or return NULL. */
 typedef void *(*runner_take_fn)(void *ctx, const char *job_id);
 
+/* A job started (its first record) or finished within a step; the caller reports these
+ * (logs, metrics) once the step's transaction has committed, and then resets them. */
+typedef struct runner_event {
+    char job_id[UUID_STR_LEN + 1];
+    job_kind kind;
+    bool finished;
+    job_status status;              /* when finished */
+    job_counts counts;
+    int64_t accepted_at;            /* ms */
+} runner_event;
+
 typedef struct runner_state {
     char job_id[UUID_STR_LEN + 1];
     job_kind kind;
     void *decoded;
+    /* what happened since runner_events_reset: malloc'd, kept across steps */
+    runner_event *events;
+    size_t nevents, events_cap;
+    uint64_t applied;               /* records applied */
 } runner_state;
 
 /* True when the caller wants the transaction back soon (requests are waiting): once the
@@ -37,7 +53,10 @@ typedef bool (*runner_yield_fn)(void *ctx);
  * may be NULL; both get ctx. */
 int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
                 runner_yield_fn should_yield, void *ctx);
+/* Free everything st holds (the decoded payload and the events). */
 void runner_state_clear(runner_state *st);
+/* Forget the events and the applied count (after reporting them, or after a rollback). */
+void runner_events_reset(runner_state *st);
 
 /* Free a decoded payload of the given kind (kinds.h has the per-kind functions). */
 void job_decoded_free(job_kind kind, void *decoded);

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
 #include "store/postgres_schema.h"
@@ -60,6 +61,7 @@ enum stmt_id {
     ST_KEY_INSERT,
     ST_KEY_REVOKE,
     ST_ACCOUNT_COUNT,
+    ST_JOB_PENDING_STATS,
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
@@ -229,8 +231,8 @@ static void build_sql(store_impl *s)
     p += 4;
 
     s->sql[ST_KEY_FIND] = xasprintf(
-        "SELECT account_id, secret_sha256, revoked_at IS NOT NULL, scopes FROM api_keys"
-        " WHERE key_id=$1");
+        "SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
+        " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=$1");
     s->sql[ST_KEY_LIST] = xasprintf(
         "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
         " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
@@ -240,6 +242,8 @@ static void build_sql(store_impl *s)
     s->sql[ST_KEY_REVOKE] = xasprintf(
         "UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
+    s->sql[ST_JOB_PENDING_STATS] = xasprintf(
+        "SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
@@ -488,6 +492,7 @@ static void log_pg(const char *what, const char *msg)
         if (*c == '\n' || *c == '\t')
             *c = *(c + 1) ? ' ' : '\0';
     /* what may be a long statement: its start names it well enough */
+    metrics_db_error();
     fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "",
             line);
 }
@@ -1010,6 +1015,7 @@ static int pgs_key_find(store_impl *s, const char *key_id, store_key *out)
         bytea_decode(PQgetvalue(r, 0, 1), out->secret_hash, APIKEY_HASH_LEN);
         out->revoked = PQgetvalue(r, 0, 2)[0] == 't';
         snprintf(out->scopes, sizeof out->scopes, "%s", PQgetvalue(r, 0, 3));
+        snprintf(out->account, sizeof out->account, "%s", PQgetvalue(r, 0, 4));
     }
     PQclear(r);
     reader_release(s, c);
@@ -1047,6 +1053,24 @@ static int pgs_account_count(store_impl *s, int64_t *out)
     int rc = single_int(s, c, ST_ACCOUNT_COUNT, NULL, out);
     reader_release(s, c);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc;
+    PGresult *r = run(s, c, ST_JOB_PENDING_STATS, NULL, &rc);
+    if (r && PQntuples(r) == 1) {
+        *count = get_int(r, 0, 0);
+        *oldest_accepted_at = get_int(r, 0, 1);
+    } else if (r) {
+        rc = STORE_ERROR;
+    }
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
 }
 
 static int pgs_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
@@ -2124,6 +2148,7 @@ const store_backend postgres_backend = {
     .key_find = pgs_key_find,
     .key_list = pgs_key_list,
     .account_count = pgs_account_count,
+    .job_pending_stats = pgs_job_pending_stats,
     .tx_account_ensure = pgs_tx_account_ensure,
     .tx_key_add = pgs_tx_key_add,
     .tx_key_revoke = pgs_tx_key_revoke,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "store/sqlite_schema.h"
 
@@ -33,6 +34,7 @@ enum stmt_id {
     ST_KEY_INSERT,
     ST_KEY_REVOKE,
     ST_ACCOUNT_COUNT,
+    ST_JOB_PENDING_STATS,
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_INSERT,
     ST_CONTACT_GET,
@@ -201,7 +203,8 @@ static void build_sql(store_impl *s)
     strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
 
     s->sql[ST_KEY_FIND] = xasprintf(
-        "SELECT account_id, secret_sha256, revoked_at IS NOT NULL, scopes FROM api_keys WHERE key_id=?");
+        "SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
+        " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?");
     s->sql[ST_KEY_LIST] = xasprintf(
         "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
         " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
@@ -210,6 +213,8 @@ static void build_sql(store_impl *s)
     s->sql[ST_KEY_REVOKE] = xasprintf(
         "UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
+    s->sql[ST_JOB_PENDING_STATS] = xasprintf(
+        "SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
     s->sql[ST_CONTACT_GET] = xasprintf(
@@ -368,6 +373,7 @@ static void build_sql(store_impl *s)
 
 static void log_sqlite(sqlite3 *db, const char *what)
 {
+    metrics_db_error();
     fprintf(stderr, "contactd: sqlite: %s: %s\n", what, db ? sqlite3_errmsg(db) : "no connection");
 }
 
@@ -801,6 +807,8 @@ static int sqlite_key_find(store_impl *s, const char *key_id, store_key *out)
             out->revoked = sqlite3_column_int(st, 2) != 0;
             const unsigned char *sc = sqlite3_column_text(st, 3);
             snprintf(out->scopes, sizeof out->scopes, "%s", sc ? (const char *)sc : "");
+            const unsigned char *name = sqlite3_column_text(st, 4);
+            snprintf(out->account, sizeof out->account, "%s", name ? (const char *)name : "");
             rc = STORE_OK;
         } else if (r == SQLITE_DONE) {
             rc = STORE_NOT_FOUND;
@@ -852,6 +860,24 @@ static int sqlite_account_count(store_impl *s, int64_t *out)
     int rc = STORE_ERROR;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
+        rc = STORE_OK;
+    }
+    if (st)
+        done(st);
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, c, ST_JOB_PENDING_STATS);
+    int rc = STORE_ERROR;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        *oldest_accepted_at = sqlite3_column_int64(st, 1);
         rc = STORE_OK;
     }
     if (st)
@@ -1987,6 +2013,7 @@ const store_backend sqlite_backend = {
     .key_find = sqlite_key_find,
     .key_list = sqlite_key_list,
     .account_count = sqlite_account_count,
+    .job_pending_stats = sqlite_job_pending_stats,
     .tx_account_ensure = sqlite_tx_account_ensure,
     .tx_key_add = sqlite_tx_key_add,
     .tx_key_revoke = sqlite_tx_key_revoke,

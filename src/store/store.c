@@ -24,8 +24,7 @@ struct store {
     store_tx tx;            /* the one write transaction; the backend serialises it */
 };
 
-/* A URL, or a libpq "keyword=value ..." string that starts with a connection keyword. */
-static bool path_is_postgres(const char *path)
+bool store_path_is_postgres(const char *path)
 {
     static const char *const prefixes[] = {
         "postgres://", "postgresql://", "host=", "hostaddr=", "dbname=", "service=",
@@ -38,7 +37,7 @@ static bool path_is_postgres(const char *path)
 
 store *store_open(const char *path, char *err, size_t err_size)
 {
-    const store_backend *be = path_is_postgres(path) ? &postgres_backend : &sqlite_backend;
+    const store_backend *be = store_path_is_postgres(path) ? &postgres_backend : &sqlite_backend;
     store_impl *impl = be->open(path, err, err_size);
     if (!impl)
         return NULL;
@@ -99,6 +98,11 @@ int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), 
 int store_account_count(store *s, int64_t *out)
 {
     return s->be->account_count(s->impl, out);
+}
+
+int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at)
+{
+    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
 }
 
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)

@@ -41,6 +41,9 @@ typedef struct store_tx store_tx;
 /* Open (and migrate) the database at path; ":memory:" is a private temp file removed by
  * store_close. On failure returns NULL and writes a reason to err. */
 store *store_open(const char *path, char *err, size_t err_size);
+/* True when path names a PostgreSQL database: a postgres:// or postgresql:// URL, or a
+ * libpq "keyword=value ..." string that starts with a connection keyword. */
+bool store_path_is_postgres(const char *path);
 void store_close(store *s);
 /* True when other contactd processes may share the database (PostgreSQL): jobs may then
  * be left pending by another node, so the job writer polls for them. */
@@ -53,6 +56,7 @@ typedef struct store_key {
     uint8_t secret_hash[APIKEY_HASH_LEN];
     bool revoked;
     char scopes[64];
+    char account[128];              /* the account's name (cut short past 127 bytes) */
 } store_key;
 
 typedef struct store_key_row {
@@ -63,6 +67,9 @@ typedef struct store_key_row {
 int store_key_find(store *s, const char *key_id, store_key *out);
 int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
 int store_account_count(store *s, int64_t *out);
+/* Pending jobs across all accounts, and when the oldest was accepted (ms; 0 when none):
+ * the queue gauges of GET /metrics. */
+int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at);
 
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id);
 /* STORE_CONFLICT when key_id exists already. */

@@ -1,0 +1,90 @@
+/* cli_common: option and environment checking, and store opening, for every command. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "contactd: %s: ", command);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'contactd %s --help'.\n", command);
+    return 2;
+}
+
+const char *cli_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int cli_parse_uint(const char *command, const char *what, const char *value, unsigned long min,
+                   unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = value[0] >= '0' && value[0] <= '9' ? strtoul(value, &end, 10) : 0;
+    if (!(value[0] >= '0' && value[0] <= '9') || errno || *end || v < min || v > max)
+        return cli_usage_error(command, "%s: '%s' is not a number from %lu to %lu", what, value,
+                               min, max);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_bool(const char *command, const char *what, const char *value, bool *out)
+{
+    static const char *yes[] = {"1", "true", "yes", "on"}, *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+            *out = strcasecmp(value, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return cli_usage_error(command, "%s: '%s' is not 1/true/yes/on or 0/false/no/off", what, value);
+}
+
+int cli_check_listen(const char *command, const char *what, const char *value)
+{
+    const char *port;
+    if (value[0] == '[') {
+        const char *close = strchr(value, ']');
+        if (!close || close == value + 1 || close[1] != ':')
+            return cli_usage_error(command, "%s: '%s' is not [IPV6]:PORT", what, value);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(value, ':');
+        if (!colon || memchr(value, ':', (size_t)(colon - value)))
+            return cli_usage_error(command, "%s: '%s' is not HOST:PORT (e.g. 127.0.0.1:3000)",
+                                   what, value);
+        port = colon + 1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long p = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 70000;
+    if (p > 65535 || errno || *end)
+        return cli_usage_error(command, "%s: port '%s' is not a number from 1 to 65535 (or 0 for "
+                                        "any free port)", what, port);
+    return 0;
+}
+
+store *cli_store_open(const char *command, const char *db, bool may_create)
+{
+    struct stat st;
+    if (!may_create && !store_path_is_postgres(db) && stat(db, &st) != 0) {
+        fprintf(stderr, "contactd: %s: no database at %s (set --db or CONTACTD_DB; "
+                        "`contactd serve` creates one)\n", command, db);
+        return NULL;
+    }
+    char err[512];
+    store *s = store_open(db, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "contactd: %s: %s\n", command, err);
+    return s;
+}

@@ -1,0 +1,114 @@
+/*
+ * cli_help: the help text of every command, in one place. `contactd help [CMD]`,
+ * `contactd CMD --help` and the man page (dist/contactd.1, checked against these texts
+ * by tests/api/cli.test.js) all say the same.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static const char OVERVIEW[] =
+    "usage: contactd COMMAND [OPTIONS]\n"
+    "\n"
+    "A self-hosted server of SendGrid's Marketing Campaigns Contacts API v3.\n"
+    "\n"
+    "commands:\n"
+    "  serve         serve the API (creates the database if needed)\n"
+    "  key           create, list and revoke API keys\n"
+    "  healthcheck   exit 0 when a running contactd is ready, 1 when not\n"
+    "  help [CMD]    this overview, or a command's help\n"
+    "  version       print the version and the commit (also --version)\n"
+    "\n"
+    "Every command takes -h/--help. Options take --flag=value or --flag value.\n"
+    "Exit codes: 0 done, 1 failed, 2 bad usage.\n";
+
+static const char SERVE[] =
+    "usage: contactd serve [OPTIONS]\n"
+    "\n"
+    "Serve the API until SIGTERM or SIGINT. Creates the database if it does not exist.\n"
+    "On a database without accounts, creates the account 'default' and prints its first\n"
+    "API key once the server listens (set CONTACTD_API_KEY to choose the key instead).\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --listen HOST:PORT      address to listen on, port 1-65535 or 0 for any free port\n"
+    "                          [CONTACTD_LISTEN] (default 127.0.0.1:3000)\n"
+    "  --db PATH|URL           SQLite file, or a postgres:// URL shared by several nodes\n"
+    "                          [CONTACTD_DB] (default ./contactd.db)\n"
+    "  --threads N             request threads, 1-256 [CONTACTD_THREADS] (default: one per core)\n"
+    "  --rate-limit N/SECONDS  requests per API key per window, e.g. 600/60\n"
+    "                          [CONTACTD_RATE_LIMIT] (default: none)\n"
+    "  --export-ttl SECONDS    how long export files stay downloadable, 1 s to a year\n"
+    "                          [CONTACTD_EXPORT_TTL] (default 259200, 72 hours)\n"
+    "  --public-url URL        base of every URL handed out (upload, export, errors,\n"
+    "                          _metadata), e.g. https://contacts.example.com\n"
+    "                          [CONTACTD_PUBLIC_URL] (default: from the request's Host)\n"
+    "  --trust-proxy           honour X-Forwarded-Proto and X-Forwarded-Host\n"
+    "                          [CONTACTD_TRUST_PROXY=1] (default: off)\n"
+    "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain)\n"
+    "                          [CONTACTD_TLS_CERT] (default: plain HTTP)\n"
+    "  --tls-key FILE          the certificate's PEM private key [CONTACTD_TLS_KEY]\n"
+    "  --metrics-token TOKEN   GET /metrics requires 'Authorization: Bearer TOKEN'\n"
+    "                          [CONTACTD_METRICS_TOKEN] (default: /metrics is open)\n"
+    "  --log-format FORMAT     text or json, one line per request and job event\n"
+    "                          [CONTACTD_LOG_FORMAT] (default text)\n"
+    "  --no-access-log         no line per request [CONTACTD_ACCESS_LOG=0]\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "environment only:\n"
+    "  CONTACTD_API_KEY        SG.<id>.<secret>: make sure this key exists (account 'default')\n"
+    "\n"
+    "endpoints besides /v3/marketing/...: GET|HEAD /healthz (liveness), GET|HEAD /readyz\n"
+    "(database and job writer), GET /metrics (Prometheus text format 0.0.4).\n";
+
+static const char KEY[] =
+    "usage: contactd key create --account NAME [--scopes full|read] [--db PATH|URL]\n"
+    "       contactd key list [--db PATH|URL]\n"
+    "       contactd key revoke KEY_ID [--db PATH|URL]\n"
+    "\n"
+    "Manage API keys; safe while a server uses the same database. A key is printed once,\n"
+    "at creation; only a hash of its secret is stored. Only 'key create' may create the\n"
+    "database.\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --account NAME          the key's account, created when new (key create)\n"
+    "  --scopes full|read      full: read and write; read: read-only (default full)\n"
+    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
+    "                          (default ./contactd.db)\n"
+    "  -h, --help              this help\n";
+
+static const char HEALTHCHECK[] =
+    "usage: contactd healthcheck [--url URL] [--timeout SECONDS]\n"
+    "\n"
+    "Ask a running contactd whether it is ready (GET /readyz over plain HTTP, no curl\n"
+    "needed): exit 0 on a 2xx answer, 1 otherwise. Made for container HEALTHCHECKs.\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --url URL               what to ask (default: http://<listen address>/readyz, with\n"
+    "                          0.0.0.0 and [::] asked on the loopback; the listen address\n"
+    "                          is [CONTACTD_LISTEN], default 127.0.0.1:3000)\n"
+    "  --timeout SECONDS       give up after this long, 1-300 (default 5)\n"
+    "  -h, --help              this help\n";
+
+static const char HELP[] =
+    "usage: contactd help [COMMAND]\n"
+    "\n"
+    "Print the overview, or the help of COMMAND (serve, key, healthcheck, version).\n";
+
+static const char VERSION[] =
+    "usage: contactd version  (or contactd --version)\n"
+    "\n"
+    "Print the version and the git commit contactd was built from.\n";
+
+const char *cli_help_text(const char *command)
+{
+    if (!command)
+        return OVERVIEW;
+    static const struct { const char *name, *text; } texts[] = {
+        {"serve", SERVE}, {"key", KEY}, {"healthcheck", HEALTHCHECK}, {"help", HELP},
+        {"version", VERSION},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (strcmp(command, texts[i].name) == 0)
+            return texts[i].text;
+    return NULL;
+}

@@ -1,0 +1,335 @@
+/*
+ * cli_serve: `contactd serve`. Options come from the environment first, then from the
+ * flags (a flag wins); both are checked by the same functions, so a bad CONTACTD_THREADS
+ * is refused as a bad --threads would be, naming the variable.
+ *
+ * `serve` opens the store, starts the job writer and the HTTP server, prints
+ * "listening on http(s)://HOST:PORT", and only then creates the first key of a new
+ * database (a start that fails, e.g. on a busy port, never creates a key nobody saw).
+ * It runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish,
+ * answers every accepted job, and exits 0; pending jobs stay on disk for the next start.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli.h"
+#include "core/log.h"
+#include "http/ratelimit.h"
+#include "http/server.h"
+
+#define CMD "serve"
+#define SHUTDOWN_GRACE_MS 30000
+#define DEFAULT_EXPORT_TTL_S (72 * 3600)     /* SendGrid's export files last 72 hours */
+#define PEM_MAX (1024 * 1024)
+
+typedef struct serve_options {
+    const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
+    unsigned long threads, export_ttl_s;
+    unsigned rate_limit, rate_window_s;
+    bool access_log, trust_proxy;
+    log_format log_format;
+    char *public_url_owned, *cert_pem, *key_pem;
+} serve_options;
+
+enum { OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_RATE, OPT_TTL, OPT_PUBLIC_URL, OPT_TRUST_PROXY,
+       OPT_TLS_CERT, OPT_TLS_KEY, OPT_METRICS_TOKEN, OPT_LOG_FORMAT, OPT_NO_ACCESS_LOG };
+
+static const struct option LONG_OPTS[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"db", required_argument, NULL, OPT_DB},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"rate-limit", required_argument, NULL, OPT_RATE},
+    {"export-ttl", required_argument, NULL, OPT_TTL},
+    {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+    {"trust-proxy", no_argument, NULL, OPT_TRUST_PROXY},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"metrics-token", required_argument, NULL, OPT_METRICS_TOKEN},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* ---- checking one option ----------------------------------------------------------- */
+
+static int set_rate(serve_options *o, const char *what, const char *v)
+{
+    if (ratelimit_parse(v, &o->rate_limit, &o->rate_window_s) != 0)
+        return cli_usage_error(CMD, "%s: '%s' is not N/SECONDS, e.g. 600/60", what, v);
+    return 0;
+}
+
+static int set_log_format(serve_options *o, const char *what, const char *v)
+{
+    if (log_format_parse(v, &o->log_format) != 0)
+        return cli_usage_error(CMD, "%s: '%s' is not text or json", what, v);
+    return 0;
+}
+
+/* An absolute http(s) URL with a host and no query or fragment; kept without its
+ * trailing slashes, since paths are appended to it. */
+static int set_public_url(serve_options *o, const char *what, const char *v)
+{
+    size_t scheme = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+    bool bad = scheme == 0 || v[scheme] == '\0' || v[scheme] == '/' || strpbrk(v, "?# \t\r\n\"<>\\");
+    if (bad)
+        return cli_usage_error(CMD, "%s: '%s' is not an http:// or https:// URL with a host "
+                                    "(and no query)", what, v);
+    free(o->public_url_owned);
+    o->public_url_owned = strdup(v);
+    if (!o->public_url_owned)
+        abort();
+    size_t n = strlen(o->public_url_owned);
+    while (n > scheme && o->public_url_owned[n - 1] == '/')
+        o->public_url_owned[--n] = '\0';
+    o->public_url = o->public_url_owned;
+    return 0;
+}
+
+/* The options the environment sets; 0 or 2. */
+static int from_env(serve_options *o)
+{
+    const char *v;
+    int rc = 0;
+    if ((v = cli_env("CONTACTD_LISTEN")) && (rc = cli_check_listen(CMD, "CONTACTD_LISTEN", v)) == 0)
+        o->listen = v;
+    if (!rc && (v = cli_env("CONTACTD_DB")))
+        o->db = v;
+    if (!rc && (v = cli_env("CONTACTD_THREADS")))
+        rc = cli_parse_uint(CMD, "CONTACTD_THREADS", v, 1, 256, &o->threads);
+    if (!rc && (v = cli_env("CONTACTD_RATE_LIMIT")))
+        rc = set_rate(o, "CONTACTD_RATE_LIMIT", v);
+    if (!rc && (v = cli_env("CONTACTD_EXPORT_TTL")))
+        rc = cli_parse_uint(CMD, "CONTACTD_EXPORT_TTL", v, 1, 365UL * 24 * 3600, &o->export_ttl_s);
+    if (!rc && (v = cli_env("CONTACTD_PUBLIC_URL")))
+        rc = set_public_url(o, "CONTACTD_PUBLIC_URL", v);
+    if (!rc && (v = cli_env("CONTACTD_TRUST_PROXY")))
+        rc = cli_parse_bool(CMD, "CONTACTD_TRUST_PROXY", v, &o->trust_proxy);
+    if (!rc && (v = cli_env("CONTACTD_ACCESS_LOG")))
+        rc = cli_parse_bool(CMD, "CONTACTD_ACCESS_LOG", v, &o->access_log);
+    if (!rc && (v = cli_env("CONTACTD_LOG_FORMAT")))
+        rc = set_log_format(o, "CONTACTD_LOG_FORMAT", v);
+    if (!rc) {
+        o->tls_cert = cli_env("CONTACTD_TLS_CERT");
+        o->tls_key = cli_env("CONTACTD_TLS_KEY");
+        o->metrics_token = cli_env("CONTACTD_METRICS_TOKEN");
+    }
+    return rc;
+}
+
+static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
+{
+    switch (opt) {
+    case OPT_LISTEN:
+        o->listen = v;
+        return cli_check_listen(CMD, flag, v);
+    case OPT_DB: o->db = v; return 0;
+    case OPT_THREADS: return cli_parse_uint(CMD, flag, v, 1, 256, &o->threads);
+    case OPT_RATE: return set_rate(o, flag, v);
+    case OPT_TTL: return cli_parse_uint(CMD, flag, v, 1, 365UL * 24 * 3600, &o->export_ttl_s);
+    case OPT_PUBLIC_URL: return set_public_url(o, flag, v);
+    case OPT_TRUST_PROXY: o->trust_proxy = true; return 0;
+    case OPT_TLS_CERT: o->tls_cert = v; return 0;
+    case OPT_TLS_KEY: o->tls_key = v; return 0;
+    case OPT_METRICS_TOKEN: o->metrics_token = v; return 0;
+    case OPT_LOG_FORMAT: return set_log_format(o, flag, v);
+    case OPT_NO_ACCESS_LOG: o->access_log = false; return 0;
+    }
+    return 2;
+}
+
+/* The flag as the user wrote it, without "=value", for messages. */
+static const char *flag_name(char **argv, int at, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*s", (int)strcspn(argv[at], "="), argv[at]);
+    return buf;
+}
+
+/* ---- the whole command line ------------------------------------------------------- */
+
+static int parse(int argc, char **argv, serve_options *o, bool *help)
+{
+    int rc = from_env(o);
+    if (rc)
+        return rc;
+    optind = 0;
+    opterr = 0;
+    int opt, index;
+    char flag[64];
+    while ((opt = getopt_long(argc, argv, "+:h", LONG_OPTS, &index)) != -1) {
+        if (opt == 'h') {
+            *help = true;
+            return 0;
+        }
+        if (opt == '?') {
+            if (optopt && optopt < 256)
+                return cli_usage_error(CMD, "unknown option '-%c'", optopt);
+            if (optopt)     /* a known long option given a value it does not take */
+                return cli_usage_error(CMD, "option '%s' takes no value", flag_name(argv, optind - 1, flag, sizeof flag));
+            return cli_usage_error(CMD, "unknown option '%s'", flag_name(argv, optind - 1, flag, sizeof flag));
+        }
+        if (opt == ':')
+            return cli_usage_error(CMD, "option '%s' needs a value", flag_name(argv, optind - 1, flag, sizeof flag));
+        snprintf(flag, sizeof flag, "--%s", LONG_OPTS[index].name);
+        if ((rc = from_flag(o, opt, flag, optarg)) != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!o->tls_cert != !o->tls_key)
+        return cli_usage_error(CMD, "--tls-cert and --tls-key go together");
+    return 0;
+}
+
+/* A PEM file read whole; NULL after printing why. */
+static char *read_pem(const char *what, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(PEM_MAX + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!buf || n == 0 || n > PEM_MAX || !strstr(buf, "-----BEGIN")) {
+        fprintf(stderr, "contactd: serve: %s: cannot read a PEM file at %s\n", what, path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The database, without the password a PostgreSQL URL may carry. */
+static void print_database(const char *db)
+{
+    const char *scheme = strstr(db, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon)
+        printf("database %.*s:***%s\n", (int)(colon - db), db, at);
+    else if (strstr(db, "password="))
+        printf("database (PostgreSQL connection string with a password)\n");
+    else
+        printf("database %s\n", db);
+}
+
+/* "http(s)://HOST:PORT" for the listen address with the bound port. */
+static void print_listening(const char *listen, unsigned port, bool tls)
+{
+    const char *colon = strrchr(listen, ':');
+    int hostlen = colon ? (int)(colon - listen) : (int)strlen(listen);
+    const char *scheme = tls ? "https" : "http";
+    if (hostlen == 0)
+        printf("listening on %s://0.0.0.0:%u\n", scheme, port);
+    else
+        printf("listening on %s://%.*s:%u\n", scheme, hostlen, listen, port);
+    fflush(stdout);
+}
+
+static int run(serve_options *o)
+{
+    /* Signals are taken synchronously by this thread; every thread started below
+     * inherits the mask. SIGPIPE is ignored: a client that hangs up is not fatal. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    store *s = cli_store_open(CMD, o->db, true);
+    if (!s)
+        return 1;
+    if (cli_bootstrap_env_key(s, cli_env("CONTACTD_API_KEY")) != 0) {
+        store_close(s);
+        return 1;
+    }
+    api_ctx app = {.store = s, .jobs = jobs_start(s), .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
+                   .metrics_token = o->metrics_token};
+    if (!app.jobs) {
+        fprintf(stderr, "contactd: cannot start the job writer\n");
+        store_close(s);
+        return 1;
+    }
+    http_config cfg = {
+        .listen = o->listen,
+        .threads = (unsigned)o->threads,
+        .max_connections = 4096,
+        .max_per_ip = 2048,
+        .idle_timeout_s = 30,
+        .header_limit = 32 * 1024,
+        .routes = api_routes,
+        .nroutes = api_route_count,
+        .app = &app,
+        .store = s,
+        .access_log = o->access_log,
+        .rate_limit = o->rate_limit,
+        .rate_window_s = o->rate_window_s,
+        .body_timeout_s = 120,
+        .public_url = o->public_url,
+        .trust_proxy = o->trust_proxy,
+        .tls_cert_pem = o->cert_pem,
+        .tls_key_pem = o->key_pem,
+    };
+    char err[512];
+    http_server *srv = http_server_start(&cfg, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "contactd: %s\n", err);
+        jobs_stop(app.jobs);
+        store_close(s);
+        return 1;
+    }
+    print_database(o->db);
+    if (o->rate_limit)
+        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
+    if (o->public_url)
+        printf("public URL %s\n", o->public_url);
+    print_listening(o->listen, http_server_port(srv), o->cert_pem != NULL);
+
+    int code = 0;
+    int sig = 0;
+    if (cli_bootstrap_first_key(s) != 0) {
+        code = 1;           /* stop as if signalled: the message says why */
+    } else {
+        sigwait(&set, &sig);
+        fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    http_server_stop(srv, SHUTDOWN_GRACE_MS);
+    jobs_stop(app.jobs);
+    store_close(s);
+    fprintf(stderr, "contactd: stopped\n");
+    return code;
+}
+
+int cli_serve_main(int argc, char **argv)
+{
+    serve_options o = {
+        .listen = CLI_DEFAULT_LISTEN,
+        .db = CLI_DEFAULT_DB,
+        .access_log = true,
+        .export_ttl_s = DEFAULT_EXPORT_TTL_S,
+    };
+    bool help = false;
+    int code = parse(argc, argv, &o, &help);
+    if (code == 0 && help) {
+        fputs(cli_help_text(CMD), stdout);
+    } else if (code == 0 && o.tls_cert && !http_tls_supported()) {
+        fprintf(stderr, "contactd: serve: this libmicrohttpd was built without TLS\n");
+        code = 1;
+    } else if (code == 0 && o.tls_cert &&
+               (!(o.cert_pem = read_pem("--tls-cert", o.tls_cert)) ||
+                !(o.key_pem = read_pem("--tls-key", o.tls_key)))) {
+        code = 2;
+    } else if (code == 0) {
+        log_set_format(o.log_format);
+        code = run(&o);
+    }
+    free(o.public_url_owned);
+    free(o.cert_pem);
+    free(o.key_pem);
+    return code;
+}

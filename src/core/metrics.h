@@ -1,0 +1,48 @@
+/*
+ * metrics: process-wide counters for GET /metrics (Prometheus text format 0.0.4).
+ *
+ * Every layer bumps its own counters here (http: requests, connections, 429s; jobs: job
+ * outcomes, records applied, group commits; store: database errors) with lock-free C11
+ * atomics, so counting costs a few relaxed atomic adds per request. metrics_render
+ * reads them without stopping anyone: a scrape may see one counter a request ahead of
+ * another, never a torn value.
+ *
+ * Routes are registered once at startup by index (the server's route table); requests
+ * that match no route count under the route label "unmatched".
+ */
+#ifndef CONTACTD_CORE_METRICS_H
+#define CONTACTD_CORE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/job.h"
+
+#define METRICS_MAX_ROUTES 96
+
+/* Name route idx (0 <= idx < METRICS_MAX_ROUTES) before serving; strings must outlive
+ * the process (the route table's literals). */
+void metrics_route_register(unsigned idx, const char *method, const char *pattern);
+/* A finished request: route index or -1 when none matched, its status, its duration. */
+void metrics_request(int route, unsigned status, double ms);
+void metrics_connection_opened(void);
+void metrics_connection_closed(void);
+void metrics_rate_limited(void);
+void metrics_db_error(void);
+
+void metrics_job_accepted(job_kind k);
+void metrics_job_finished(job_kind k, job_status s);
+void metrics_records_applied(uint64_t n);
+/* A group commit of the job writer that carried `size` submissions (0: job work only). */
+void metrics_group_commit(uint64_t size);
+
+/* Values read at scrape time by the caller (the store's queue, the process). */
+typedef struct metrics_gauges {
+    int64_t queue_depth;            /* pending jobs; -1 when the store could not say */
+    double oldest_pending_s;        /* age of the oldest pending job, 0 when none */
+} metrics_gauges;
+
+/* The whole exposition, malloc'd (the caller frees it); NULL when out of memory. */
+char *metrics_render(const metrics_gauges *g);
+
+#endif
