@@ -29,13 +29,14 @@ int log_format_parse(const char *name, log_format *out)
     return 0;
 }
 
-/* A text value is quoted when it would otherwise read as several fields. */
+/* A text value is quoted when it would otherwise read as several fields (a reader splits
+ * each field at its first "=", so "=" inside a value needs no quotes). */
 static bool needs_quotes(const char *s)
 {
     if (!*s)
         return true;
     for (const char *p = s; *p; p++)
-        if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20)
+        if (*p == ' ' || *p == '"' || (unsigned char)*p < 0x20)
             return true;
     return false;
 }

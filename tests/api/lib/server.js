@@ -493,7 +493,7 @@ class ContactdServer {
       proc.stdout.setEncoding('utf8');
       proc.stdout.on('data', (d) => {
         out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+        const m = /listening on (https?:\/\/127\.0\.0\.1:(\d+))/.exec(out);
         if (m && !settled) {
           settled = true;
           clearTimeout(timer);
