@@ -297,16 +297,27 @@ const char *http_account_name(const http_request *req) { return req->account_nam
 arena *http_arena(http_request *req) { return &req->arena; }
 void *http_app(const http_request *req) { return req->srv->cfg.app; }
 
+static bool is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* 1 to max characters, each a letter, a digit or one of extra. */
+static bool chars_ok(const char *s, size_t max, const char *extra)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_alnum((unsigned char)*p) && !strchr(extra, *p))
+            return false;
+    return true;
+}
+
 /* Host header characters we are willing to echo into URLs. */
 static bool host_ok(const char *h)
 {
-    if (!h || !*h || strlen(h) > 255)
-        return false;
-    for (const char *p = h; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr(".-:[]_", *p)))
-            return false;
-    return true;
+    return chars_ok(h, 255, ".-:[]_");
 }
 
 /* The first entry of a proxy header's comma-separated list, or NULL. */
@@ -351,22 +362,10 @@ const char *http_base_url(http_request *req)
 
 /* ---- request ids and the access log --------------------------------------------- */
 
-static bool request_id_ok(const char *v)
-{
-    size_t n = v ? strlen(v) : 0;
-    if (n == 0 || n > HTTP_REQUEST_ID_MAX)
-        return false;
-    for (const char *p = v; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("._:-", *p)))
-            return false;
-    return true;
-}
-
 static void request_id_assign(http_request *req)
 {
     const char *in = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (request_id_ok(in))
+    if (chars_ok(in, HTTP_REQUEST_ID_MAX, "._:-"))
         snprintf(req->id, sizeof req->id, "%s", in);
     else if (uuid_generate(req->id) != 0)
         snprintf(req->id, sizeof req->id, "none");
@@ -382,8 +381,7 @@ static bool secret_argument(const char *key)
 static void put_escaped(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~,:@/", *p))
+        if (is_alnum(*p) || strchr("-._~,:@/", *p))
             fputc(*p, f);
         else
             fprintf(f, "%%%02X", *p);

@@ -851,15 +851,17 @@ static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_ke
     return rc;
 }
 
-static int sqlite_account_count(store_impl *s, int64_t *out)
+/* The first n integer columns of a parameterless one-row query, on a read connection. */
+static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_ACCOUNT_COUNT);
+    sqlite3_stmt *st = stmt(s, c, id);
     int rc = STORE_ERROR;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
+        for (int i = 0; i < n; i++)
+            out[i] = sqlite3_column_int64(st, i);
         rc = STORE_OK;
     }
     if (st)
@@ -868,21 +870,19 @@ static int sqlite_account_count(store_impl *s, int64_t *out)
     return rc;
 }
 
+static int sqlite_account_count(store_impl *s, int64_t *out)
+{
+    return reader_ints(s, ST_ACCOUNT_COUNT, out, 1);
+}
+
 static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_PENDING_STATS);
-    int rc = STORE_ERROR;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        *count = sqlite3_column_int64(st, 0);
-        *oldest_accepted_at = sqlite3_column_int64(st, 1);
-        rc = STORE_OK;
+    int64_t v[2];
+    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 2);
+    if (rc == STORE_OK) {
+        *count = v[0];
+        *oldest_accepted_at = v[1];
     }
-    if (st)
-        done(st);
-    reader_release(s, c);
     return rc;
 }
 
