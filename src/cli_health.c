@@ -57,10 +57,13 @@ static int parse_url(const char *url, target *t)
     return 0;
 }
 
-/* The default: /readyz at the listen address, wildcard addresses asked on the loopback. */
-static void default_url(char *out, size_t size)
+/* The default: /readyz at the listen address, wildcard addresses asked on the loopback.
+ * 0, or 2 when CONTACTD_LISTEN is not a listen address. */
+static int default_url(char *out, size_t size)
 {
     const char *listen = cli_env("CONTACTD_LISTEN") ? cli_env("CONTACTD_LISTEN") : CLI_DEFAULT_LISTEN;
+    if (cli_check_listen(CMD, "CONTACTD_LISTEN", listen) != 0)
+        return 2;
     const char *colon = strrchr(listen, ':');
     int hl = colon ? (int)(colon - listen) : 0;
     const char *port = colon ? colon + 1 : "3000";
@@ -70,6 +73,7 @@ static void default_url(char *out, size_t size)
         snprintf(out, size, "http://[::1]:%s/readyz", port);
     else
         snprintf(out, size, "http://%.*s:%s/readyz", hl, listen, port);
+    return 0;
 }
 
 static int connect_to(const target *t, int timeout_s)
@@ -135,8 +139,8 @@ int cli_healthcheck_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char url[1400];
-    default_url(url, sizeof url);
+    char url[1400] = "";
+    bool url_given = false;
     unsigned long timeout_s = 5;
     optind = 0;
     opterr = 0;
@@ -149,6 +153,7 @@ int cli_healthcheck_main(int argc, char **argv)
             return 0;
         } else if (opt == 'u') {
             snprintf(url, sizeof url, "%s", optarg);
+            url_given = true;
         } else if (opt == 't') {
             if (cli_parse_uint(CMD, "--timeout", optarg, 1, 300, &timeout_s) != 0)
                 return 2;
@@ -160,6 +165,8 @@ int cli_healthcheck_main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!url_given && default_url(url, sizeof url) != 0)
+        return 2;
     target t;
     if (parse_url(url, &t) != 0)
         return 2;

@@ -114,6 +114,7 @@ test('bad values of flags and environment variables are named, exit 2, nothing c
     [['serve'], { CONTACTD_ACCESS_LOG: 'sometimes' }, /serve: CONTACTD_ACCESS_LOG: 'sometimes'/],
     [['serve'], { CONTACTD_PUBLIC_URL: 'ftp://x' }, /serve: CONTACTD_PUBLIC_URL: 'ftp:\/\/x'/],
     [['serve'], { CONTACTD_TLS_KEY: '/k.pem' }, /--tls-cert and --tls-key go together/],
+    [['healthcheck'], { CONTACTD_LISTEN: 'nowhere' }, /healthcheck: CONTACTD_LISTEN: 'nowhere' is not HOST:PORT/],
   ];
   for (const [args, env, re] of cases) {
     const r = run(args, { env });
