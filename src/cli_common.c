@@ -61,16 +61,18 @@ int cli_check_listen(const char *command, const char *what, const char *value)
     } else {
         const char *colon = strrchr(value, ':');
         if (!colon || memchr(value, ':', (size_t)(colon - value)))
-            return cli_usage_error(command, "%s: '%s' is not HOST:PORT (e.g. 127.0.0.1:3000)",
-                                   what, value);
+            return cli_usage_error(command, "%s: '%s' is not HOST:PORT (e.g. 127.0.0.1:3000)", what,
+                                   value);
         port = colon + 1;
     }
     char *end;
     errno = 0;
     unsigned long p = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 70000;
     if (p > 65535 || errno || *end)
-        return cli_usage_error(command, "%s: port '%s' is not a number from 1 to 65535 (or 0 for "
-                                        "any free port)", what, port);
+        return cli_usage_error(command,
+                               "%s: port '%s' is not a number from 1 to 65535 (or 0 for "
+                               "any free port)",
+                               what, port);
     return 0;
 }
 
@@ -78,8 +80,10 @@ store *cli_store_open(const char *command, const char *db, bool may_create)
 {
     struct stat st;
     if (!may_create && !store_path_is_postgres(db) && stat(db, &st) != 0) {
-        fprintf(stderr, "contactd: %s: no database at %s (set --db or CONTACTD_DB; "
-                        "`contactd serve` creates one)\n", command, db);
+        fprintf(stderr,
+                "contactd: %s: no database at %s (set --db or CONTACTD_DB; "
+                "`contactd serve` creates one)\n",
+                command, db);
         return NULL;
     }
     char err[512];

@@ -61,7 +61,8 @@ static int parse_url(const char *url, target *t)
  * 0, or 2 when CONTACTD_LISTEN is not a listen address. */
 static int default_url(char *out, size_t size)
 {
-    const char *listen = cli_env("CONTACTD_LISTEN") ? cli_env("CONTACTD_LISTEN") : CLI_DEFAULT_LISTEN;
+    const char *listen =
+        cli_env("CONTACTD_LISTEN") ? cli_env("CONTACTD_LISTEN") : CLI_DEFAULT_LISTEN;
     if (cli_check_listen(CMD, "CONTACTD_LISTEN", listen) != 0)
         return 2;
     const char *colon = strrchr(listen, ':');
@@ -92,7 +93,7 @@ static int connect_to(const target *t, int timeout_s)
             continue;
         struct timeval tv = {.tv_sec = timeout_s};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);   /* bounds connect too */
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* bounds connect too */
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
             close(fd);
             fd = -1;
@@ -112,7 +113,8 @@ static int check(const target *t, int timeout_s)
     if (fd < 0)
         return 1;
     char req[1400];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: contactd-healthcheck\r\n\r\n",
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: contactd-healthcheck\r\n\r\n",
                      t->path, t->host, t->port);
     char buf[4096];
     size_t got = 0;
@@ -123,7 +125,8 @@ static int check(const target *t, int timeout_s)
     buf[got] = '\0';
     unsigned status = 0;
     if (sscanf(buf, "HTTP/%*d.%*d %u", &status) != 1) {
-        fprintf(stderr, "contactd: healthcheck: no HTTP answer from %s:%s%s\n", t->host, t->port, t->path);
+        fprintf(stderr, "contactd: healthcheck: no HTTP answer from %s:%s%s\n", t->host, t->port,
+                t->path);
         return 1;
     }
     const char *body = strstr(buf, "\r\n\r\n");

@@ -94,18 +94,19 @@ static const char HELP[] =
     "\n"
     "Print the overview, or the help of COMMAND (serve, key, healthcheck, version).\n";
 
-static const char VERSION[] =
-    "usage: contactd version  (or contactd --version)\n"
-    "\n"
-    "Print the version and the git commit contactd was built from.\n";
+static const char VERSION[] = "usage: contactd version  (or contactd --version)\n"
+                              "\n"
+                              "Print the version and the git commit contactd was built from.\n";
 
 const char *cli_help_text(const char *command)
 {
     if (!command)
         return OVERVIEW;
-    static const struct { const char *name, *text; } texts[] = {
-        {"serve", SERVE}, {"key", KEY}, {"healthcheck", HEALTHCHECK}, {"help", HELP},
-        {"version", VERSION},
+    static const struct {
+        const char *name, *text;
+    } texts[] = {
+        {"serve", SERVE}, {"key", KEY},         {"healthcheck", HEALTHCHECK},
+        {"help", HELP},   {"version", VERSION},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (strcmp(command, texts[i].name) == 0)

@@ -23,7 +23,7 @@
 
 #define CMD "serve"
 #define SHUTDOWN_GRACE_MS 30000
-#define DEFAULT_EXPORT_TTL_S (72 * 3600)     /* SendGrid's export files last 72 hours */
+#define DEFAULT_EXPORT_TTL_S (72 * 3600) /* SendGrid's export files last 72 hours */
 #define PEM_MAX (1024 * 1024)
 
 typedef struct serve_options {
@@ -35,8 +35,20 @@ typedef struct serve_options {
     char *public_url_owned, *cert_pem, *key_pem;
 } serve_options;
 
-enum { OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_RATE, OPT_TTL, OPT_PUBLIC_URL, OPT_TRUST_PROXY,
-       OPT_TLS_CERT, OPT_TLS_KEY, OPT_METRICS_TOKEN, OPT_LOG_FORMAT, OPT_NO_ACCESS_LOG };
+enum {
+    OPT_LISTEN = 256,
+    OPT_DB,
+    OPT_THREADS,
+    OPT_RATE,
+    OPT_TTL,
+    OPT_PUBLIC_URL,
+    OPT_TRUST_PROXY,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_METRICS_TOKEN,
+    OPT_LOG_FORMAT,
+    OPT_NO_ACCESS_LOG
+};
 
 static const struct option LONG_OPTS[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -78,8 +90,10 @@ static int set_public_url(serve_options *o, const char *what, const char *v)
     size_t scheme = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
     bool bad = scheme == 0 || v[scheme] == '\0' || v[scheme] == '/' || strpbrk(v, "?# \t\r\n\"<>\\");
     if (bad)
-        return cli_usage_error(CMD, "%s: '%s' is not an http:// or https:// URL with a host "
-                                    "(and no query)", what, v);
+        return cli_usage_error(CMD,
+                               "%s: '%s' is not an http:// or https:// URL with a host "
+                               "(and no query)",
+                               what, v);
     free(o->public_url_owned);
     o->public_url_owned = strdup(v);
     if (!o->public_url_owned)
@@ -125,9 +139,7 @@ static int from_env(serve_options *o)
 static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
 {
     switch (opt) {
-    case OPT_LISTEN:
-        o->listen = v;
-        return cli_check_listen(CMD, flag, v);
+    case OPT_LISTEN: o->listen = v; return cli_check_listen(CMD, flag, v);
     case OPT_DB: o->db = v; return 0;
     case OPT_THREADS: return cli_parse_uint(CMD, flag, v, 1, 256, &o->threads);
     case OPT_RATE: return set_rate(o, flag, v);
@@ -169,12 +181,15 @@ static int parse(int argc, char **argv, serve_options *o, bool *help)
         if (opt == '?') {
             if (optopt && optopt < 256)
                 return cli_usage_error(CMD, "unknown option '-%c'", optopt);
-            if (optopt)     /* a known long option given a value it does not take */
-                return cli_usage_error(CMD, "option '%s' takes no value", flag_name(argv, optind - 1, flag, sizeof flag));
-            return cli_usage_error(CMD, "unknown option '%s'", flag_name(argv, optind - 1, flag, sizeof flag));
+            if (optopt) /* a known long option given a value it does not take */
+                return cli_usage_error(CMD, "option '%s' takes no value",
+                                       flag_name(argv, optind - 1, flag, sizeof flag));
+            return cli_usage_error(CMD, "unknown option '%s'",
+                                   flag_name(argv, optind - 1, flag, sizeof flag));
         }
         if (opt == ':')
-            return cli_usage_error(CMD, "option '%s' needs a value", flag_name(argv, optind - 1, flag, sizeof flag));
+            return cli_usage_error(CMD, "option '%s' needs a value",
+                                   flag_name(argv, optind - 1, flag, sizeof flag));
         snprintf(flag, sizeof flag, "--%s", LONG_OPTS[index].name);
         if ((rc = from_flag(o, opt, flag, optarg)) != 0)
             return rc;
@@ -248,7 +263,9 @@ static int run(serve_options *o)
         store_close(s);
         return 1;
     }
-    api_ctx app = {.store = s, .jobs = jobs_start(s), .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
+    api_ctx app = {.store = s,
+                   .jobs = jobs_start(s),
+                   .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
                    .metrics_token = o->metrics_token};
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
@@ -293,7 +310,7 @@ static int run(serve_options *o)
     int code = 0;
     int sig = 0;
     if (cli_bootstrap_first_key(s) != 0) {
-        code = 1;           /* stop as if signalled: the message says why */
+        code = 1; /* stop as if signalled: the message says why */
     } else {
         sigwait(&set, &sig);
         fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -99,13 +99,15 @@ static void write_json(FILE *f, const char *ts, const char *event, const log_fie
     json_t *o = json_pack("{s:s, s:s}", "time", ts, "event", event);
     for (size_t i = 0; o && i < n; i++) {
         const log_field *fl = &fields[i];
-        json_t *v = fl->type == LOG_STR ? (fl->s ? json_text(fl->s) : NULL)
+        json_t *v = fl->type == LOG_STR   ? (fl->s ? json_text(fl->s) : NULL)
                     : fl->type == LOG_INT ? json_integer(fl->i)
-                    : json_real((double)(int64_t)(fl->ms * 1000.0) / 1000.0);
+                                          : json_real((double)(int64_t)(fl->ms * 1000.0) / 1000.0);
         if (v)
             json_object_set_new(o, fl->key, v);
     }
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
+                                       JSON_REAL_PRECISION(12))
+                   : NULL;
     json_decref(o);
     if (text) {
         fputs(text, f);

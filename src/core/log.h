@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 typedef enum log_format {
-    LOG_FORMAT_TEXT = 0,    /* 2026-01-02T03:04:05Z request id=... path=/x status=200 */
-    LOG_FORMAT_JSON = 1,    /* {"time":"...","event":"request","id":"...",...} */
+    LOG_FORMAT_TEXT = 0, /* 2026-01-02T03:04:05Z request id=... path=/x status=200 */
+    LOG_FORMAT_JSON = 1, /* {"time":"...","event":"request","id":"...",...} */
 } log_format;
 
 void log_set_format(log_format f);
@@ -28,9 +28,9 @@ typedef enum log_type { LOG_STR, LOG_INT, LOG_MS } log_type;
 typedef struct log_field {
     const char *key;
     log_type type;
-    const char *s;          /* LOG_STR; NULL is left out of the line */
-    int64_t i;              /* LOG_INT */
-    double ms;              /* LOG_MS: a duration, printed with 3 decimals */
+    const char *s; /* LOG_STR; NULL is left out of the line */
+    int64_t i;     /* LOG_INT */
+    double ms;     /* LOG_MS: a duration, printed with 3 decimals */
 } log_field;
 
 #define LOG_S(k, v) ((log_field){.key = (k), .type = LOG_STR, .s = (v)})

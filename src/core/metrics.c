@@ -8,23 +8,24 @@
 #include <unistd.h>
 
 /* Request duration buckets, in seconds (the last, +Inf, is the count). */
-static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,     10};
 #define NBUCKETS (sizeof BUCKETS / sizeof BUCKETS[0])
-#define NCLASSES 5              /* 1xx .. 5xx */
+#define NCLASSES 5 /* 1xx .. 5xx */
 #define UNMATCHED METRICS_MAX_ROUTES
 
 typedef struct route_metrics {
     const char *method, *pattern;
     atomic_uint_fast64_t by_class[NCLASSES];
-    atomic_uint_fast64_t bucket[NBUCKETS];  /* not cumulative: rendering sums them */
+    atomic_uint_fast64_t bucket[NBUCKETS]; /* not cumulative: rendering sums them */
     atomic_uint_fast64_t count;
-    atomic_uint_fast64_t micros;            /* sum of durations, microseconds */
+    atomic_uint_fast64_t micros; /* sum of durations, microseconds */
 } route_metrics;
 
 static route_metrics g_routes[METRICS_MAX_ROUTES + 1];
 static atomic_uint_fast64_t g_connections_open, g_connections_total, g_rate_limited, g_db_errors;
 static atomic_uint_fast64_t g_jobs_accepted[JOB_KIND_MAX + 1];
-static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][4];  /* by job_status */
+static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][4]; /* by job_status */
 static atomic_uint_fast64_t g_records_applied, g_commits, g_commit_jobs;
 
 #define INC(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
@@ -53,11 +54,27 @@ void metrics_request(int route, unsigned status, double ms)
     INC(r->micros, (uint_fast64_t)(ms > 0 ? ms * 1000.0 : 0));
 }
 
-void metrics_connection_opened(void) { INC(g_connections_open, 1); INC(g_connections_total, 1); }
-void metrics_connection_closed(void) { atomic_fetch_sub_explicit(&g_connections_open, 1, memory_order_relaxed); }
-void metrics_rate_limited(void) { INC(g_rate_limited, 1); }
-void metrics_db_error(void) { INC(g_db_errors, 1); }
-void metrics_records_applied(uint64_t n) { INC(g_records_applied, n); }
+void metrics_connection_opened(void)
+{
+    INC(g_connections_open, 1);
+    INC(g_connections_total, 1);
+}
+void metrics_connection_closed(void)
+{
+    atomic_fetch_sub_explicit(&g_connections_open, 1, memory_order_relaxed);
+}
+void metrics_rate_limited(void)
+{
+    INC(g_rate_limited, 1);
+}
+void metrics_db_error(void)
+{
+    INC(g_db_errors, 1);
+}
+void metrics_records_applied(uint64_t n)
+{
+    INC(g_records_applied, n);
+}
 
 void metrics_job_accepted(job_kind k)
 {
@@ -102,7 +119,8 @@ static void route_label(FILE *f, unsigned i)
 static void render_requests(FILE *f)
 {
     fputs("# HELP contactd_http_requests_total HTTP requests answered, by route template and "
-          "status class.\n# TYPE contactd_http_requests_total counter\n", f);
+          "status class.\n# TYPE contactd_http_requests_total counter\n",
+          f);
     for (unsigned i = 0; i <= UNMATCHED; i++) {
         if (i != UNMATCHED && !g_routes[i].pattern)
             continue;
@@ -113,7 +131,8 @@ static void render_requests(FILE *f)
         }
     }
     fputs("# HELP contactd_http_request_duration_seconds Time from a request's headers to its "
-          "answer.\n# TYPE contactd_http_request_duration_seconds histogram\n", f);
+          "answer.\n# TYPE contactd_http_request_duration_seconds histogram\n",
+          f);
     for (unsigned i = 0; i <= UNMATCHED; i++) {
         if (i != UNMATCHED && !g_routes[i].pattern)
             continue;
@@ -142,12 +161,14 @@ static void render_requests(FILE *f)
 static void render_jobs(FILE *f)
 {
     fputs("# HELP contactd_jobs_accepted_total Jobs committed to the queue (answered 202).\n"
-          "# TYPE contactd_jobs_accepted_total counter\n", f);
+          "# TYPE contactd_jobs_accepted_total counter\n",
+          f);
     for (int k = 1; k <= JOB_KIND_MAX; k++)
         fprintf(f, "contactd_jobs_accepted_total{kind=\"%s\"} %llu\n", job_kind_name((job_kind)k),
                 GET(g_jobs_accepted[k]));
     fputs("# HELP contactd_jobs_finished_total Jobs that reached a final status.\n"
-          "# TYPE contactd_jobs_finished_total counter\n", f);
+          "# TYPE contactd_jobs_finished_total counter\n",
+          f);
     for (int k = 1; k <= JOB_KIND_MAX; k++)
         for (int s = JOB_COMPLETED; s <= JOB_FAILED; s++)
             fprintf(f, "contactd_jobs_finished_total{kind=\"%s\",status=\"%s\"} %llu\n",
@@ -191,7 +212,8 @@ static void render_gauges(FILE *f, const metrics_gauges *g)
     fprintf(f,
             "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
             "# TYPE process_resident_memory_bytes gauge\n"
-            "process_resident_memory_bytes %llu\n", rss_bytes());
+            "process_resident_memory_bytes %llu\n",
+            rss_bytes());
 }
 
 char *metrics_render(const metrics_gauges *g)

@@ -38,8 +38,8 @@ void metrics_group_commit(uint64_t size);
 
 /* Values read at scrape time by the caller (the store's queue, the process). */
 typedef struct metrics_gauges {
-    int64_t queue_depth;            /* pending jobs; -1 when the store could not say */
-    double oldest_pending_s;        /* age of the oldest pending job, 0 when none */
+    int64_t queue_depth;     /* pending jobs; -1 when the store could not say */
+    double oldest_pending_s; /* age of the oldest pending job, 0 when none */
 } metrics_gauges;
 
 /* The whole exposition, malloc'd (the caller frees it); NULL when out of memory. */
