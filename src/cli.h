@@ -11,6 +11,13 @@
 /* `contactd key create|list|revoke ...`; argv[0] is "key". Returns the exit code. */
 int cli_key_main(int argc, char **argv, const char *db_path);
 
+/* `contactd account create|list|delete|reset ...`; argv[0] is "account". The same store
+ * functions as the admin API's /_contactd/accounts. Returns the exit code. */
+int cli_account_main(int argc, char **argv, const char *db_path);
+
+/* Store the global job delay (`serve --job-delay MS`). 0, or -1 with a message. */
+int cli_set_job_delay(store *s, int64_t ms);
+
 /*
  * Before serving: with CONTACTD_API_KEY set (env_key non-NULL), make sure that key exists
  * in the "default" account; otherwise, on a database with no account, create the

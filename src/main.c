@@ -2,9 +2,11 @@
  * contactd: a self-hosted server of SendGrid's Marketing Campaigns Contacts API v3.
  *
  *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--rate-limit N/SECONDS]
- *                  [--export-ttl SECONDS] [--no-access-log]
+ *                  [--export-ttl SECONDS] [--no-access-log] [--admin-token TOKEN]
+ *                  [--job-delay MS]
  *   contactd key create --account NAME [--scopes full|read] | key list | key revoke KEY_ID
  *                                                                          [--db PATH]
+ *   contactd account create NAME [--parent NAME] | list | delete NAME | reset NAME|--all
  *   contactd version
  *
  * `serve` opens the store, starts the job writer and the HTTP server, prints
@@ -39,13 +41,16 @@ static int usage(FILE *f)
     fprintf(f,
             "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
             "                      [--rate-limit N/SECONDS] [--export-ttl SECONDS]\n"
-            "                      [--no-access-log]\n"
+            "                      [--no-access-log] [--admin-token TOKEN] [--job-delay MS]\n"
             "       contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
             "       contactd key list [--db PATH]\n"
             "       contactd key revoke KEY_ID [--db PATH]\n"
+            "       contactd account create NAME [--parent NAME] | account list\n"
+            "                      | account delete NAME | account reset NAME|--all [--db PATH]\n"
             "       contactd version\n"
             "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_RATE_LIMIT,\n"
-            "             CONTACTD_EXPORT_TTL, CONTACTD_API_KEY\n");
+            "             CONTACTD_EXPORT_TTL, CONTACTD_API_KEY, CONTACTD_ADMIN_TOKEN,\n"
+            "             CONTACTD_JOB_DELAY\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -81,6 +86,8 @@ typedef struct serve_options {
     bool access_log;
     unsigned rate_limit, rate_window_s;
     long export_ttl_s;
+    const char *admin_token;        /* NULL: no admin API */
+    int64_t job_delay_ms;           /* -1: leave the stored setting as it is */
 } serve_options;
 
 static int serve(const serve_options *o)
@@ -104,9 +111,16 @@ static int serve(const serve_options *o)
         store_close(s);
         return 1;
     }
-    api_ctx app = {.store = s, .jobs = jobs_start(s), .export_ttl_ms = o->export_ttl_s * 1000};
+    if (o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) {
+        store_close(s);
+        return 1;
+    }
+    api_ctx app = {.store = s, .jobs = jobs_start(s), .export_ttl_ms = o->export_ttl_s * 1000,
+                   .faults = faults_new(), .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
+        faults_free(app.faults);
+        journal_free(app.journal);
         store_close(s);
         return 1;
     }
@@ -125,15 +139,22 @@ static int serve(const serve_options *o)
         .rate_limit = o->rate_limit,
         .rate_window_s = o->rate_window_s,
         .body_timeout_s = 120,
+        .admin_token = o->admin_token,
+        .faults = app.faults,
+        .journal = app.journal,
     };
     http_server *srv = http_server_start(&cfg, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "contactd: %s\n", err);
         jobs_stop(app.jobs);
+        faults_free(app.faults);
+        journal_free(app.journal);
         store_close(s);
         return 1;
     }
     print_database(o->db);
+    if (o->admin_token)
+        printf("admin API on /_contactd/ (token required)\n");
     if (o->rate_limit)
         printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
     print_listening(o->listen, http_server_port(srv));
@@ -143,6 +164,8 @@ static int serve(const serve_options *o)
     fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(srv, SHUTDOWN_GRACE_MS);
     jobs_stop(app.jobs);
+    faults_free(app.faults);
+    journal_free(app.journal);
     store_close(s);
     fprintf(stderr, "contactd: stopped\n");
     return 0;
@@ -178,7 +201,10 @@ int main(int argc, char **argv)
             .listen = env_or("CONTACTD_LISTEN", DEFAULT_LISTEN),
             .db = db,
             .access_log = true,
+            .job_delay_ms = -1,
         };
+        const char *admin = getenv("CONTACTD_ADMIN_TOKEN");
+        const char *delay = getenv("CONTACTD_JOB_DELAY");
         long threads = atol(env_or("CONTACTD_THREADS", "0"));
         const char *ttl = getenv("CONTACTD_EXPORT_TTL");
         const char *rate = getenv("CONTACTD_RATE_LIMIT");
@@ -197,6 +223,10 @@ int main(int argc, char **argv)
                 }
             } else if (strcmp(rest[i], "--export-ttl") == 0 && i + 1 < nrest) {
                 ttl = rest[++i];
+            } else if (strcmp(rest[i], "--admin-token") == 0 && i + 1 < nrest) {
+                admin = rest[++i];
+            } else if (strcmp(rest[i], "--job-delay") == 0 && i + 1 < nrest) {
+                delay = rest[++i];
             } else if (strcmp(rest[i], "--no-access-log") == 0) {
                 o.access_log = false;
             } else {
@@ -217,11 +247,22 @@ int main(int argc, char **argv)
                 code = 2;
             }
         }
+        o.admin_token = admin && *admin ? admin : NULL;
+        if (code == -1 && delay && *delay) {
+            char *end;
+            o.job_delay_ms = strtoll(delay, &end, 10);
+            if (*end || o.job_delay_ms < 0 || o.job_delay_ms > 24LL * 3600 * 1000) {
+                fprintf(stderr, "contactd: --job-delay takes milliseconds, from 0 to a day\n");
+                code = 2;
+            }
+        }
         o.threads = threads > 0 ? (unsigned)threads : 0;
         if (code == -1)
             code = serve(&o);
     } else if (strcmp(cmd, "key") == 0) {
         code = cli_key_main(nrest, rest, db);
+    } else if (strcmp(cmd, "account") == 0) {
+        code = cli_account_main(nrest, rest, db);
     } else {
         code = usage(stderr);
     }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "http/faults.h"
+#include "http/journal.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -33,6 +35,11 @@ typedef struct http_config {
     unsigned rate_limit;            /* requests per key per window; 0: no limit */
     unsigned rate_window_s;
     unsigned body_timeout_s;        /* a body still arriving after this long gets 408 */
+    /* The admin API (routes flagged ROUTE_ADMIN under /_contactd/): NULL or "" turns it off,
+     * and the whole prefix answers 404. Only its SHA-256 is kept. */
+    const char *admin_token;
+    http_faults *faults;            /* injected faults checked on /v3/ requests; may be NULL */
+    http_journal *journal;          /* where finished requests are recorded; may be NULL */
 } http_config;
 
 typedef struct http_server http_server;

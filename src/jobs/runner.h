@@ -25,6 +25,9 @@ typedef struct runner_state {
     char job_id[UUID_STR_LEN + 1];
     job_kind kind;
     void *decoded;
+    /* Set by runner_step when no job is due: when (ms since the epoch) the earliest
+     * delayed job becomes due, or 0 when no job is delayed. */
+    int64_t wake_at;
 } runner_state;
 
 /* True when the caller wants the transaction back soon (requests are waiting): once the

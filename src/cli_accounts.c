@@ -1,0 +1,174 @@
+/* cli_accounts: `contactd account ...` and `serve --job-delay` (see cli.h). Each command is
+ * one transaction on the database, as the admin API's writes are. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/apikey.h"
+#include "core/timeutil.h"
+#include "http/auth.h"
+
+typedef int (*tx_fn)(store_tx *tx, void *ctx);
+
+/* Run fn in one transaction: its code (committed only when STORE_OK). */
+static int in_tx(store *s, tx_fn fn, void *ctx)
+{
+    store_tx *tx;
+    if (store_tx_begin(s, &tx) != STORE_OK)
+        return STORE_ERROR;
+    int rc = fn(tx, ctx);
+    if (rc != STORE_OK) {
+        store_tx_rollback(tx);
+        return rc;
+    }
+    return store_tx_commit(tx);
+}
+
+typedef struct account_args {
+    const char *name;
+    int64_t id, parent;
+    apikey key;
+    int64_t delay_ms;
+} account_args;
+
+static int create_tx(store_tx *tx, void *ctx)
+{
+    account_args *a = ctx;
+    int rc = store_tx_account_create(tx, a->name, a->parent, &a->id);
+    if (rc != STORE_OK)
+        return rc;
+    uint8_t hash[APIKEY_HASH_LEN];
+    apikey_hash(a->key.secret, hash);
+    return store_tx_key_add(tx, a->id, a->key.id, hash, SCOPE_FULL);
+}
+
+static int delete_tx(store_tx *tx, void *ctx)
+{
+    return store_tx_account_purge(tx, ((account_args *)ctx)->id, true);
+}
+
+static int reset_tx(store_tx *tx, void *ctx)
+{
+    return store_tx_account_purge(tx, ((account_args *)ctx)->id, false);
+}
+
+static int reset_all_tx(store_tx *tx, void *ctx)
+{
+    (void)ctx;
+    return store_tx_account_purge_all(tx);
+}
+
+static int delay_tx(store_tx *tx, void *ctx)
+{
+    return store_tx_setting_job_delay(tx, 0, ((account_args *)ctx)->delay_ms);
+}
+
+int cli_set_job_delay(store *s, int64_t ms)
+{
+    account_args a = {.delay_ms = ms};
+    if (in_tx(s, delay_tx, &a) != STORE_OK) {
+        fprintf(stderr, "contactd: cannot store the job delay\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The id of the account called name into *id: 0, or 1 with a message. */
+static int find(store *s, const char *name, arena *ar, int64_t *id)
+{
+    store_account acc;
+    int rc = store_account_find(s, name, ar, &acc);
+    if (rc == STORE_OK) {
+        *id = acc.id;
+        return 0;
+    }
+    fprintf(stderr, "contactd: %s\n", rc == STORE_NOT_FOUND ? "no such account" : "cannot read accounts");
+    return 1;
+}
+
+static int list(store *s, arena *ar)
+{
+    store_account *rows;
+    size_t n;
+    if (store_account_list(s, ar, &rows, &n) != STORE_OK) {
+        fprintf(stderr, "contactd: cannot read accounts\n");
+        return 1;
+    }
+    printf("%-32s %-32s %s\n", "NAME", "PARENT", "CREATED");
+    for (size_t i = 0; i < n; i++) {
+        char ts[ISO8601_LEN + 1];
+        time_iso8601(rows[i].created_at, ts);
+        printf("%-32s %-32s %s\n", rows[i].name, rows[i].parent ? rows[i].parent : "-", ts);
+    }
+    return 0;
+}
+
+static int create(store *s, arena *ar, int argc, char **argv)
+{
+    account_args a = {.name = argv[2]};
+    if (argc == 5 && strcmp(argv[3], "--parent") == 0) {
+        if (find(s, argv[4], ar, &a.parent) != 0)
+            return 1;
+    } else if (argc != 3) {
+        fprintf(stderr, "usage: contactd account create NAME [--parent NAME]\n");
+        return 2;
+    }
+    if (apikey_generate(&a.key) != 0)
+        return 1;
+    int rc = in_tx(s, create_tx, &a);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "contactd: %s\n", rc == STORE_CONFLICT ? "an account of that name exists already"
+                                                               : "cannot create the account");
+        return 1;
+    }
+    char text[APIKEY_TEXT_MAX + 1];
+    apikey_format(&a.key, text);
+    printf("%s\n", text);
+    return 0;
+}
+
+static int by_name(store *s, arena *ar, const char *name, tx_fn fn)
+{
+    account_args a = {.name = name};
+    if (find(s, name, ar, &a.id) != 0)
+        return 1;
+    if (in_tx(s, fn, &a) != STORE_OK) {
+        fprintf(stderr, "contactd: the database refused the change\n");
+        return 1;
+    }
+    return 0;
+}
+
+int cli_account_main(int argc, char **argv, const char *db_path)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+    bool ok = (strcmp(sub, "list") == 0 && argc == 2) || (strcmp(sub, "create") == 0 && argc >= 3) ||
+              ((strcmp(sub, "delete") == 0 || strcmp(sub, "reset") == 0) && argc == 3);
+    if (!ok) {
+        fprintf(stderr, "usage: contactd account create NAME [--parent NAME] | list | delete NAME"
+                        " | reset NAME|--all\n");
+        return 2;
+    }
+    char err[512];
+    store *s = store_open(db_path, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return 1;
+    }
+    arena ar = ARENA_INIT;
+    int code;
+    if (strcmp(sub, "list") == 0)
+        code = list(s, &ar);
+    else if (strcmp(sub, "create") == 0)
+        code = create(s, &ar, argc, argv);
+    else if (strcmp(sub, "delete") == 0)
+        code = by_name(s, &ar, argv[2], delete_tx);
+    else if (strcmp(argv[2], "--all") == 0)
+        code = in_tx(s, reset_all_tx, NULL) == STORE_OK ? 0 : 1;
+    else
+        code = by_name(s, &ar, argv[2], reset_tx);
+    arena_release(&ar);
+    store_close(s);
+    return code;
+}
