@@ -15,6 +15,11 @@ int cli_key_main(int argc, char **argv, const char *db_path);
  * functions as the admin API's /_contactd/accounts. Returns the exit code. */
 int cli_account_main(int argc, char **argv, const char *db_path);
 
+/* `serve --seed FILE`: {"accounts": {"<name>": <state>}} (api/state.h), each account
+ * created if need be and its data replaced, all in one transaction. 0, or -1 with the
+ * reasons printed. */
+int cli_seed(store *s, const char *path);
+
 /* Store the global job delay (`serve --job-delay MS`). 0, or -1 with a message. */
 int cli_set_job_delay(store *s, int64_t ms);
 

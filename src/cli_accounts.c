@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/state.h"
 #include "cli.h"
+#include "core/contact_decode.h"
 #include "core/apikey.h"
 #include "core/timeutil.h"
 #include "http/auth.h"
@@ -171,4 +173,78 @@ int cli_account_main(int argc, char **argv, const char *db_path)
     arena_release(&ar);
     store_close(s);
     return code;
+}
+
+/* ---- serve --seed FILE -------------------------------------------------------------- */
+
+static void print_errors(const errlist *errs)
+{
+    for (size_t i = 0; i < errs->count && i < 20; i++)
+        fprintf(stderr, "contactd: seed: %s: %s\n",
+                errs->items[i].field ? errs->items[i].field : "(file)", errs->items[i].message);
+}
+
+typedef struct seed_ctx {
+    const char **names;
+    state_doc **docs;
+    size_t count;
+    size_t failed, bad;
+} seed_ctx;
+
+static int seed_tx(store_tx *tx, void *arg)
+{
+    seed_ctx *c = arg;
+    for (size_t i = 0; i < c->count; i++) {
+        int64_t id;
+        c->failed = i;
+        int rc = store_tx_account_ensure(tx, c->names[i], &id);
+        if (rc == STORE_OK)
+            rc = state_apply(tx, id, c->docs[i], &c->bad);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+int cli_seed(store *s, const char *path)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, CONTACTD_JSON_FLAGS, &jerr);
+    if (!root) {
+        fprintf(stderr, "contactd: seed %s: line %d: %s\n", path, jerr.line, jerr.text);
+        return -1;
+    }
+    arena a = ARENA_INIT;
+    errlist errs;
+    errlist_init(&errs, &a);
+    const json_t *accounts = json_object_get(root, "accounts");
+    size_t n = json_object_size(accounts);
+    seed_ctx c = {.names = arena_calloc(&a, n + 1, sizeof(char *)),
+                  .docs = arena_calloc(&a, n + 1, sizeof(state_doc *))};
+    if (!json_is_object(accounts) || json_object_size(root) != 1)
+        errlist_add(&errs, NULL, "a seed file is {\"accounts\": {\"<name>\": <state>, ...}}");
+    const char *name;
+    json_t *state;
+    json_object_foreach((json_t *)accounts, name, state) {
+        state_doc *d = state_parse(state, arena_printf(&a, "accounts.%s.", name), &a, &errs);
+        if (d) {
+            c.names[c.count] = name;
+            c.docs[c.count++] = d;
+        }
+    }
+    int rc = errs.count ? STORE_ERROR : in_tx(s, seed_tx, &c);
+    if (errs.count)
+        print_errors(&errs);
+    else if (rc == STORE_CONFLICT)
+        fprintf(stderr, "contactd: seed: accounts.%s.contacts[%zu]: an identifier of this contact"
+                        " belongs to an earlier contact\n", c.names[c.failed], c.bad);
+    else if (rc != STORE_OK)
+        fprintf(stderr, "contactd: seed: the database refused the state\n");
+    else
+        printf("seeded %zu account(s) from %s\n", c.count, path);
+    for (size_t i = 0; i < c.count; i++)
+        state_free(c.docs[i]);
+    arena_release(&a);
+    json_decref(root);
+    return rc == STORE_OK ? 0 : -1;
 }

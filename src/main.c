@@ -3,7 +3,7 @@
  *
  *   contactd serve [--listen HOST:PORT] [--db PATH] [--threads N] [--rate-limit N/SECONDS]
  *                  [--export-ttl SECONDS] [--no-access-log] [--admin-token TOKEN]
- *                  [--job-delay MS]
+ *                  [--job-delay MS] [--seed FILE]
  *   contactd key create --account NAME [--scopes full|read] | key list | key revoke KEY_ID
  *                                                                          [--db PATH]
  *   contactd account create NAME [--parent NAME] | list | delete NAME | reset NAME|--all
@@ -42,6 +42,7 @@ static int usage(FILE *f)
             "usage: contactd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
             "                      [--rate-limit N/SECONDS] [--export-ttl SECONDS]\n"
             "                      [--no-access-log] [--admin-token TOKEN] [--job-delay MS]\n"
+            "                      [--seed FILE]\n"
             "       contactd key create --account NAME [--scopes full|read] [--db PATH]\n"
             "       contactd key list [--db PATH]\n"
             "       contactd key revoke KEY_ID [--db PATH]\n"
@@ -50,7 +51,7 @@ static int usage(FILE *f)
             "       contactd version\n"
             "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_RATE_LIMIT,\n"
             "             CONTACTD_EXPORT_TTL, CONTACTD_API_KEY, CONTACTD_ADMIN_TOKEN,\n"
-            "             CONTACTD_JOB_DELAY\n");
+            "             CONTACTD_JOB_DELAY, CONTACTD_SEED\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -87,6 +88,7 @@ typedef struct serve_options {
     unsigned rate_limit, rate_window_s;
     long export_ttl_s;
     const char *admin_token;        /* NULL: no admin API */
+    const char *seed;               /* a state file to load at start, or NULL */
     int64_t job_delay_ms;           /* -1: leave the stored setting as it is */
 } serve_options;
 
@@ -111,7 +113,8 @@ static int serve(const serve_options *o)
         store_close(s);
         return 1;
     }
-    if (o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) {
+    if ((o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) ||
+        (o->seed && cli_seed(s, o->seed) != 0)) {
         store_close(s);
         return 1;
     }
@@ -205,6 +208,7 @@ int main(int argc, char **argv)
         };
         const char *admin = getenv("CONTACTD_ADMIN_TOKEN");
         const char *delay = getenv("CONTACTD_JOB_DELAY");
+        const char *seed = getenv("CONTACTD_SEED");
         long threads = atol(env_or("CONTACTD_THREADS", "0"));
         const char *ttl = getenv("CONTACTD_EXPORT_TTL");
         const char *rate = getenv("CONTACTD_RATE_LIMIT");
@@ -225,6 +229,8 @@ int main(int argc, char **argv)
                 ttl = rest[++i];
             } else if (strcmp(rest[i], "--admin-token") == 0 && i + 1 < nrest) {
                 admin = rest[++i];
+            } else if (strcmp(rest[i], "--seed") == 0 && i + 1 < nrest) {
+                seed = rest[++i];
             } else if (strcmp(rest[i], "--job-delay") == 0 && i + 1 < nrest) {
                 delay = rest[++i];
             } else if (strcmp(rest[i], "--no-access-log") == 0) {
@@ -248,6 +254,7 @@ int main(int argc, char **argv)
             }
         }
         o.admin_token = admin && *admin ? admin : NULL;
+        o.seed = seed && *seed ? seed : NULL;
         if (code == -1 && delay && *delay) {
             char *end;
             o.job_delay_ms = strtoll(delay, &end, 10);

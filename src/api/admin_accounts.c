@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/state.h"
 #include "core/apikey.h"
 #include "core/timeutil.h"
 #include "http/auth.h"
@@ -290,4 +291,73 @@ void api_admin_account_settings_put(http_request *req)
     store_account a;
     if (api_admin_account(req, http_param(req, 0), &a) == STORE_OK)
         api_admin_settings_put(req, a.id);
+}
+
+void api_admin_account_state_get(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    store_account a;
+    if (api_admin_account(req, http_param(req, 0), &a) != STORE_OK)
+        return;
+    json_t *state = state_export(app->store, a.id, http_arena(req));
+    if (!state)
+        api_reply_store_error(req);
+    else
+        http_reply_json(req, 200, state);
+}
+
+typedef struct state_write {
+    http_request *req;
+    int64_t account;
+    state_doc *doc;
+    size_t bad;                     /* the contact that broke a uniqueness rule */
+} state_write;
+
+static int state_op(store_tx *tx, void *arg)
+{
+    state_write *w = arg;
+    return state_apply(tx, w->account, w->doc, &w->bad);
+}
+
+static void state_done(void *ctx, int rc)
+{
+    state_write *w = ctx;
+    state_free(w->doc);
+    if (rc == STORE_OK) {
+        http_resume_json(w->req, 204, NULL);
+    } else if (rc == STORE_CONFLICT) {
+        char field[48];
+        snprintf(field, sizeof field, "contacts[%zu]", w->bad);
+        http_resume_json(w->req, 400, http_error_body(field, "an identifier of this contact belongs to an earlier contact of the state"));
+    } else {
+        http_resume_json(w->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+    }
+}
+
+void api_admin_account_state_put(http_request *req)
+{
+    store_account a;
+    if (api_admin_account(req, http_param(req, 0), &a) != STORE_OK)
+        return;
+    json_t *root = api_body_object(req);
+    if (!root)
+        return;
+    errlist errs;
+    errlist_init(&errs, http_arena(req));
+    state_doc *doc = state_parse(root, "", http_arena(req), &errs);
+    json_decref(root);
+    if (!doc) {
+        http_reply_errlist(req, 400, &errs);
+        return;
+    }
+    state_write *w = arena_calloc(http_arena(req), 1, sizeof *w);
+    w->req = req;
+    w->account = a.id;
+    w->doc = doc;
+    http_suspend(req);
+    api_ctx *app = http_app(req);
+    if (jobs_submit_op(app->jobs, state_op, w, state_done, w) != 0) {
+        state_free(doc);
+        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+    }
 }

@@ -201,6 +201,8 @@ void api_admin_key_delete(http_request *req);
 void api_admin_account_jobs(http_request *req);
 void api_admin_account_settings_get(http_request *req);
 void api_admin_account_settings_put(http_request *req);
+void api_admin_account_state_get(http_request *req);
+void api_admin_account_state_put(http_request *req);
 void api_admin_reset(http_request *req);
 void api_admin_settings_global_get(http_request *req);
 void api_admin_settings_global_put(http_request *req);

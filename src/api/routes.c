@@ -79,6 +79,8 @@ const http_route api_routes[] = {
     {"GET", A "/accounts/{}/jobs", api_admin_account_jobs, IGNORED_BODY, ROUTE_ADMIN, NULL},
     {"GET", A "/accounts/{}/settings", api_admin_account_settings_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
     {"PUT", A "/accounts/{}/settings", api_admin_account_settings_put, SMALL_BODY, ROUTE_ADMIN, NULL},
+    {"GET", A "/accounts/{}/state", api_admin_account_state_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"PUT", A "/accounts/{}/state", api_admin_account_state_put, UPSERT_MAX_BODY, ROUTE_ADMIN, NULL},
     {"POST", A "/reset", api_admin_reset, IGNORED_BODY, ROUTE_ADMIN, NULL},
     {"GET", A "/settings", api_admin_settings_global_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
     {"PUT", A "/settings", api_admin_settings_global_put, SMALL_BODY, ROUTE_ADMIN, NULL},

@@ -124,6 +124,8 @@ typedef struct store_backend {
     int (*setting_job_delay)(store_impl *s, int64_t account, int64_t *ms);
     int (*tx_setting_job_delay)(store_tx_impl *tx, int64_t account, int64_t ms);
     int (*tx_job_next_due)(store_tx_impl *tx, int64_t now_ms, int64_t *at);
+    int (*tx_field_insert)(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                           const char *name, field_type type);
     int (*job_list_all)(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                         job_info **rows, size_t *count);
 } store_backend;

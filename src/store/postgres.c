@@ -2331,6 +2331,32 @@ static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
     return rc;
 }
 
+static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                               const char *name, field_type type)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    p_int(&p, seq);
+    p_text(&p, name);
+    p_int(&p, (int64_t)type);
+    p_int(&p, time_now_ms());
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
+    if (rc != STORE_OK || changes == 0)
+        return rc == STORE_OK ? STORE_CONFLICT : rc;
+    params q = {0};
+    p_int(&q, account);
+    p_int(&q, seq);
+    return adhoc_cmd(s, "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
+                        " ON CONFLICT (account_id) DO UPDATE SET"
+                        " last=GREATEST(field_counters.last, EXCLUDED.last)", &q, NULL);
+}
+
 static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                             job_info **rows, size_t *count)
 {
@@ -2447,4 +2473,5 @@ const store_backend postgres_backend = {
     .tx_setting_job_delay = pgs_tx_setting_job_delay,
     .tx_job_next_due = pgs_tx_job_next_due,
     .job_list_all = pgs_job_list_all,
+    .tx_field_insert = pgs_tx_field_insert,
 };

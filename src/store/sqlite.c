@@ -2221,6 +2221,27 @@ static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64
                        account, ms, NULL);
 }
 
+static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                                  const char *name, field_type type)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    sqlite3_bind_int64(st, 3, seq);
+    bind_text(st, 4, name);
+    sqlite3_bind_int(st, 5, (int)type);
+    sqlite3_bind_int64(st, 6, time_now_ms());
+    int rc = step_done(s->writer->db, st);
+    if (rc != STORE_OK)
+        return rc;
+    return adhoc_write(s, "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
+                          " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
+                       account, seq, NULL);
+}
+
 static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit,
                                arena *a, job_info **rows, size_t *count)
 {
@@ -2338,4 +2359,5 @@ const store_backend sqlite_backend = {
     .tx_setting_job_delay = sqlite_tx_setting_job_delay,
     .tx_job_next_due = sqlite_tx_job_next_due,
     .job_list_all = sqlite_job_list_all,
+    .tx_field_insert = sqlite_tx_field_insert,
 };

@@ -466,3 +466,9 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
 {
     return s->be->job_list_all(s->impl, account, status, limit, a, rows, count);
 }
+
+int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
+                          const char *name, field_type type)
+{
+    return tx->be->tx_field_insert(tx->impl, account, id, seq, name, type);
+}

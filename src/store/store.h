@@ -160,6 +160,10 @@ int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog 
  * STORE_CONFLICT when a field of that name (ignoring case) exists. */
 int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
                           char id_out[FIELD_ID_MAX]);
+/* Create a field with a chosen id "e<seq>_<letter>" (a seeded state); later fields get
+ * ids past seq. STORE_CONFLICT when the id or the name is taken. */
+int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
+                          const char *name, field_type type);
 /* STORE_NOT_FOUND, STORE_CONFLICT (name taken) */
 int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name);
 /* STORE_NOT_FOUND. Values stored under the id become invisible at once and are dropped
