@@ -15,6 +15,10 @@ int cli_key_main(int argc, char **argv, const char *db_path);
  * functions as the admin API's /_contactd/accounts. Returns the exit code. */
 int cli_account_main(int argc, char **argv, const char *db_path);
 
+/* `contactd state get NAME | put NAME FILE|- | reset NAME`: the account state of the admin
+ * API (api/state.h) on the database. Returns the exit code. */
+int cli_state_main(int argc, char **argv, const char *db_path);
+
 /* `serve --seed FILE`: {"accounts": {"<name>": <state>}} (api/state.h), each account
  * created if need be and its data replaced, all in one transaction. 0, or -1 with the
  * reasons printed. */

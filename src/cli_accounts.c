@@ -248,3 +248,78 @@ int cli_seed(store *s, const char *path)
     json_decref(root);
     return rc == STORE_OK ? 0 : -1;
 }
+
+/* ---- contactd state get|put|reset NAME ------------------------------------------------ */
+
+typedef struct state_args {
+    int64_t account;
+    state_doc *doc;
+    size_t bad;
+} state_args;
+
+static int state_put_tx(store_tx *tx, void *ctx)
+{
+    state_args *a = ctx;
+    return state_apply(tx, a->account, a->doc, &a->bad);
+}
+
+/* Read the state in file (stdin for "-") and put it into the account. */
+static int state_put(store *s, arena *ar, int64_t account, const char *file)
+{
+    json_error_t jerr;
+    json_t *root = strcmp(file, "-") == 0 ? json_loadf(stdin, CONTACTD_JSON_FLAGS, &jerr)
+                                          : json_load_file(file, CONTACTD_JSON_FLAGS, &jerr);
+    if (!root) {
+        fprintf(stderr, "contactd: %s: line %d: %s\n", file, jerr.line, jerr.text);
+        return 1;
+    }
+    errlist errs;
+    errlist_init(&errs, ar);
+    state_args a = {.account = account, .doc = state_parse(root, "", ar, &errs)};
+    json_decref(root);
+    if (!a.doc) {
+        print_errors(&errs);
+        return 1;
+    }
+    int rc = in_tx(s, state_put_tx, &a);
+    state_free(a.doc);
+    if (rc == STORE_CONFLICT)
+        fprintf(stderr, "contactd: contacts[%zu]: an identifier of this contact belongs to an"
+                        " earlier contact\n", a.bad);
+    else if (rc != STORE_OK)
+        fprintf(stderr, "contactd: the database refused the state\n");
+    return rc == STORE_OK ? 0 : 1;
+}
+
+int cli_state_main(int argc, char **argv, const char *db_path)
+{
+    const char *sub = argc > 2 ? argv[1] : "";
+    bool ok = ((strcmp(sub, "get") == 0 || strcmp(sub, "reset") == 0) && argc == 3) ||
+              (strcmp(sub, "put") == 0 && argc == 4);
+    if (!ok) {
+        fprintf(stderr, "usage: contactd state get NAME | put NAME FILE|- | reset NAME\n");
+        return 2;
+    }
+    char err[512];
+    store *s = store_open(db_path, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return 1;
+    }
+    arena ar = ARENA_INIT;
+    int64_t account = 0;
+    int code = find(s, argv[2], &ar, &account);
+    if (code == 0 && strcmp(sub, "get") == 0) {
+        json_t *state = state_export(s, account, &ar);
+        code = state && json_dumpf(state, stdout, JSON_INDENT(2)) == 0 ? 0 : 1;
+        printf("\n");
+        json_decref(state);
+    } else if (code == 0 && strcmp(sub, "put") == 0) {
+        code = state_put(s, &ar, account, argv[3]);
+    } else if (code == 0) {
+        code = by_name(s, &ar, argv[2], reset_tx);
+    }
+    arena_release(&ar);
+    store_close(s);
+    return code;
+}

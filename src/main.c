@@ -7,6 +7,7 @@
  *   contactd key create --account NAME [--scopes full|read] | key list | key revoke KEY_ID
  *                                                                          [--db PATH]
  *   contactd account create NAME [--parent NAME] | list | delete NAME | reset NAME|--all
+ *   contactd state get NAME | put NAME FILE|- | reset NAME
  *   contactd version
  *
  * `serve` opens the store, starts the job writer and the HTTP server, prints
@@ -48,6 +49,7 @@ static int usage(FILE *f)
             "       contactd key revoke KEY_ID [--db PATH]\n"
             "       contactd account create NAME [--parent NAME] | account list\n"
             "                      | account delete NAME | account reset NAME|--all [--db PATH]\n"
+            "       contactd state get NAME | state put NAME FILE|- | state reset NAME [--db PATH]\n"
             "       contactd version\n"
             "environment: CONTACTD_LISTEN, CONTACTD_DB, CONTACTD_THREADS, CONTACTD_RATE_LIMIT,\n"
             "             CONTACTD_EXPORT_TTL, CONTACTD_API_KEY, CONTACTD_ADMIN_TOKEN,\n"
@@ -270,6 +272,8 @@ int main(int argc, char **argv)
         code = cli_key_main(nrest, rest, db);
     } else if (strcmp(cmd, "account") == 0) {
         code = cli_account_main(nrest, rest, db);
+    } else if (strcmp(cmd, "state") == 0) {
+        code = cli_state_main(nrest, rest, db);
     } else {
         code = usage(stderr);
     }

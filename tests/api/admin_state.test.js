@@ -162,3 +162,18 @@ test('serve --seed FILE creates the accounts with their state', async () => {
   await assert.rejects(A.startAdminServer({ extraArgs: ['--seed', file] }), /accounts\.bad\.lists\[0\]\.id/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('contactd state get|put|reset on the database', async () => {
+  const { execFileSync } = require('node:child_process');
+  const a = await A.createAccount(s, A.uniqueName('clistate'));
+  const run = (args, input) => execFileSync(H.BIN, ['state', ...args, '--db', s.dbPath], { encoding: 'utf8', input });
+  run(['put', a.name, '-'], JSON.stringify(seededState()));
+  const got = JSON.parse(run(['get', a.name]));
+  assert.deepEqual(got, await getState(a.name));
+  assert.deepEqual(got.lists, seededState().lists);
+  run(['reset', a.name]);
+  assert.deepEqual(await getState(a.name), { lists: [], custom_fields: [], contacts: [] });
+  const bad = seededState();
+  bad.lists[0].id = 'x';
+  assert.throws(() => run(['put', a.name, '-'], JSON.stringify(bad)), /lists\[0\]\.id/);
+});
