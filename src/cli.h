@@ -8,6 +8,9 @@
 
 #include "store/store.h"
 
+/* The database for a command; NULL with the reason printed. */
+store *cli_store_open(const char *db_path);
+
 /* `contactd key create|list|revoke ...`; argv[0] is "key". Returns the exit code. */
 int cli_key_main(int argc, char **argv, const char *db_path);
 

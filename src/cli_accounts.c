@@ -152,12 +152,9 @@ int cli_account_main(int argc, char **argv, const char *db_path)
                         " | reset NAME|--all\n");
         return 2;
     }
-    char err[512];
-    store *s = store_open(db_path, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "contactd: %s\n", err);
+    store *s = cli_store_open(db_path);
+    if (!s)
         return 1;
-    }
     arena ar = ARENA_INIT;
     int code;
     if (strcmp(sub, "list") == 0)
@@ -300,12 +297,9 @@ int cli_state_main(int argc, char **argv, const char *db_path)
         fprintf(stderr, "usage: contactd state get NAME | put NAME FILE|- | reset NAME\n");
         return 2;
     }
-    char err[512];
-    store *s = store_open(db_path, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "contactd: %s\n", err);
+    store *s = cli_store_open(db_path);
+    if (!s)
         return 1;
-    }
     arena ar = ARENA_INIT;
     int64_t account = 0;
     int code = find(s, argv[2], &ar, &account);

@@ -30,6 +30,15 @@ static int add_key(store *s, const char *account, const apikey *k, const char *s
     return store_tx_commit(tx);
 }
 
+store *cli_store_open(const char *db_path)
+{
+    char err[512];
+    store *s = store_open(db_path, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "contactd: %s\n", err);
+    return s;
+}
+
 static int bootstrap(store *s, const char *env_key, int attempts_left)
 {
     if (env_key && *env_key) {
@@ -135,12 +144,9 @@ int cli_key_main(int argc, char **argv, const char *db_path)
                         "with key create\n");
         return 2;
     }
-    char err[512];
-    store *s = store_open(db_path, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "contactd: %s\n", err);
+    store *s = cli_store_open(db_path);
+    if (!s)
         return 1;
-    }
     int code = 0;
     if (strcmp(cmd, "create") == 0) {
         apikey k;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "core/contact_decode.h"
 #include "core/contact_json.h"
 #include "core/fields.h"
@@ -250,15 +251,12 @@ state_doc *state_parse(const json_t *root, const char *prefix, arena *a, errlist
         return NULL;
     }
     static const char *const allowed[] = {"lists", "custom_fields", "contacts", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
-        bool known = false;
-        for (const char *const *k = allowed; *k && !known; k++)
-            known = strcmp(*k, key) == 0;
-        if (!known)
-            errlist_add(errs, arena_printf(a, "%s%s", prefix, key), "unknown field '%.60s'", key);
-    }
+    errlist unknown;
+    errlist_init(&unknown, a);
+    api_reject_unknown_keys(root, allowed, &unknown);
+    for (size_t i = 0; i < unknown.count; i++)
+        errlist_add(errs, arena_printf(a, "%s%s", prefix, unknown.items[i].field), "%s",
+                    unknown.items[i].message);
     state_doc *d = arena_calloc(a, 1, sizeof *d);
     const json_t *lists = array_member(root, "lists", prefix, errs);
     const json_t *fields = array_member(root, "custom_fields", prefix, errs);

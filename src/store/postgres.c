@@ -636,6 +636,26 @@ static void reader_release(store_impl *s, conn *c)
 
 /* ---- running statements ------------------------------------------------------------ */
 
+/* r when the statement succeeded (*rc STORE_OK); otherwise NULL (r cleared) with *rc
+ * STORE_CONFLICT (a unique index refused) or STORE_ERROR (logged with sql). */
+static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        *rc = STORE_OK;
+        return r;
+    }
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) {
+        *rc = STORE_CONFLICT;
+    } else {
+        *rc = STORE_ERROR;
+        log_pg(sql, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+    }
+    PQclear(r);
+    return NULL;
+}
+
 /* Run statement id on c with parameters p (NULL: none); result_binary asks for binary
  * columns. Returns the result (PQclear it) with *rc STORE_OK, STORE_CONFLICT (a unique
  * index refused) or STORE_ERROR. */
@@ -664,20 +684,7 @@ static PGresult *run_fmt(store_impl *s, conn *c, enum stmt_id id, const params *
     }
     PGresult *r = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->value : NULL,
                                  p ? p->length : NULL, p ? p->format : NULL, result_binary);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        *rc = STORE_OK;
-        return r;
-    }
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) {
-        *rc = STORE_CONFLICT;
-    } else {
-        *rc = STORE_ERROR;
-        log_pg(s->sql[id], r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
-    }
-    PQclear(r);
-    return NULL;
+    return result_of(c, s->sql[id], r, rc);
 }
 
 static PGresult *run(store_impl *s, conn *c, enum stmt_id id, const params *p, int *rc)
@@ -1207,6 +1214,23 @@ static int pgs_tx_contact_update(store_tx_impl *tx, int64_t account, const conta
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
+/* A job_info from text columns id, kind, status, requested, created, updated, deleted,
+ * errored, accepted_at, finished_at (0 while pending). */
+static void read_job_info(const PGresult *r, int row, job_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
+    out->kind = (job_kind)get_int(r, row, 1);
+    out->status = (job_status)get_int(r, row, 2);
+    out->counts.requested = get_int(r, row, 3);
+    out->counts.created = get_int(r, row, 4);
+    out->counts.updated = get_int(r, row, 5);
+    out->counts.deleted = get_int(r, row, 6);
+    out->counts.errored = get_int(r, row, 7);
+    out->accepted_at = get_int(r, row, 8);
+    out->finished_at = get_int(r, row, 9);
+}
+
 static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
 {
     conn *c = reader_acquire(s);
@@ -1220,17 +1244,7 @@ static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info 
     if (r && PQntuples(r) == 0) {
         rc = STORE_NOT_FOUND;
     } else if (r) {
-        memset(out, 0, sizeof *out);
-        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, 0, 0));
-        out->kind = (job_kind)get_int(r, 0, 1);
-        out->status = (job_status)get_int(r, 0, 2);
-        out->counts.requested = get_int(r, 0, 3);
-        out->counts.created = get_int(r, 0, 4);
-        out->counts.updated = get_int(r, 0, 5);
-        out->counts.deleted = get_int(r, 0, 6);
-        out->counts.errored = get_int(r, 0, 7);
-        out->accepted_at = get_int(r, 0, 8);
-        out->finished_at = get_int(r, 0, 9);
+        read_job_info(r, 0, out);
     }
     PQclear(r);
     reader_release(s, c);
@@ -1592,6 +1606,22 @@ static int pgs_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, fiel
     return rc == STORE_OK ? fields_list(tx->s, tx->s->writer, account, a, out) : rc;
 }
 
+/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
+static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
+                            const char *name, field_type type)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    p_int(&p, seq);
+    p_text(&p, name);
+    p_int(&p, (int64_t)type);
+    p_int(&p, time_now_ms());
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
 static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
                                field_type type, char id_out[FIELD_ID_MAX])
 {
@@ -1605,14 +1635,7 @@ static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *n
     if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
         return STORE_ERROR;
     snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    p_text(&p, id_out);
-    p_int(&p, seq);
-    p_text(&p, name);
-    p_int(&p, (int64_t)type);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+    return field_row_insert(s, account, id_out, seq, name, type);
 }
 
 static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
@@ -2126,20 +2149,21 @@ static PGresult *adhoc(conn *c, const char *sql, const params *p, int *rc)
 {
     PGresult *r = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->value : NULL,
                                p ? p->length : NULL, p ? p->format : NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        *rc = STORE_OK;
-        return r;
-    }
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) {
-        *rc = STORE_CONFLICT;
-    } else {
+    return result_of(c, sql, r, rc);
+}
+
+/* A read on a pooled reader: the result (PQclear it; it outlives the connection) or NULL
+ * with *rc. */
+static PGresult *adhoc_read(store_impl *s, const char *sql, const params *p, int *rc)
+{
+    conn *c = reader_acquire(s);
+    if (!c) {
         *rc = STORE_ERROR;
-        log_pg(sql, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+        return NULL;
     }
-    PQclear(r);
-    return NULL;
+    PGresult *r = adhoc(c, sql, p, rc);
+    reader_release(s, c);
+    return r;
 }
 
 /* A statement without rows on the writer; *changes (may be NULL) gets the rows hit. */
@@ -2160,13 +2184,8 @@ static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *c
 static int accounts_read(store_impl *s, const char *sql, const params *p, arena *a,
                          store_account **rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
     int rc;
-    PGresult *r = adhoc(c, sql, p, &rc);
+    PGresult *r = adhoc_read(s, sql, p, &rc);
     size_t n = r ? (size_t)PQntuples(r) : 0;
     store_account *out = arena_calloc(a, n ? n : 1, sizeof *out);
     for (int i = 0; i < (int)n; i++) {
@@ -2177,7 +2196,6 @@ static int accounts_read(store_impl *s, const char *sql, const params *p, arena 
         out[i].created_at = get_int(r, i, 4);
     }
     PQclear(r);
-    reader_release(s, c);
     *rows = out;
     *count = n;
     return rc;
@@ -2291,17 +2309,13 @@ static int pgs_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key
 
 static int pgs_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
     params p = {0};
     p_int(&p, account);
     int rc;
-    PGresult *r = adhoc(c, "SELECT job_delay_ms FROM settings WHERE account_id=$1", &p, &rc);
+    PGresult *r = adhoc_read(s, "SELECT job_delay_ms FROM settings WHERE account_id=$1", &p, &rc);
     if (r)
         *ms = PQntuples(r) ? get_int(r, 0, 0) : -1;
     PQclear(r);
-    reader_release(s, c);
     return rc;
 }
 
@@ -2336,19 +2350,10 @@ static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *i
 {
     store_impl *s = tx->s;
     int rc = lock_account(s, account);
+    if (rc == STORE_OK)
+        rc = field_row_insert(s, account, id, seq, name, type);
     if (rc != STORE_OK)
         return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    p_int(&p, seq);
-    p_text(&p, name);
-    p_int(&p, (int64_t)type);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
-    if (rc != STORE_OK || changes == 0)
-        return rc == STORE_OK ? STORE_CONFLICT : rc;
     params q = {0};
     p_int(&q, account);
     p_int(&q, seq);
@@ -2360,36 +2365,20 @@ static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *i
 static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                             job_info **rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
     params p = {0};
     p_int(&p, account);
     p_int(&p, status);
     p_int(&p, limit);
     int rc;
-    PGresult *r = adhoc(c,
+    PGresult *r = adhoc_read(s,
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0) FROM jobs WHERE account_id=$1 AND ($2::int<0 OR status=$2::int)"
         " ORDER BY seq DESC LIMIT $3", &p, &rc);
     size_t n = r ? (size_t)PQntuples(r) : 0;
     job_info *out = arena_calloc(a, n ? n : 1, sizeof *out);
-    for (int i = 0; i < (int)n; i++) {
-        snprintf(out[i].id, sizeof out[i].id, "%s", PQgetvalue(r, i, 0));
-        out[i].kind = (job_kind)get_int(r, i, 1);
-        out[i].status = (job_status)get_int(r, i, 2);
-        out[i].counts.requested = get_int(r, i, 3);
-        out[i].counts.created = get_int(r, i, 4);
-        out[i].counts.updated = get_int(r, i, 5);
-        out[i].counts.deleted = get_int(r, i, 6);
-        out[i].counts.errored = get_int(r, i, 7);
-        out[i].accepted_at = get_int(r, i, 8);
-        out[i].finished_at = get_int(r, i, 9);
-    }
+    for (int i = 0; i < (int)n; i++)
+        read_job_info(r, i, &out[i]);
     PQclear(r);
-    reader_release(s, c);
     *rows = out;
     *count = n;
     return rc;

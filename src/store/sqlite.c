@@ -1051,6 +1051,23 @@ static int sqlite_tx_contact_update(store_tx_impl *tx, int64_t account, const co
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
+/* A job_info from columns id, kind, status, requested, created, updated, deleted,
+ * errored, accepted_at, finished_at (0 while pending). */
+static void read_job_info(sqlite3_stmt *st, job_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    out->kind = (job_kind)sqlite3_column_int(st, 1);
+    out->status = (job_status)sqlite3_column_int(st, 2);
+    out->counts.requested = sqlite3_column_int64(st, 3);
+    out->counts.created = sqlite3_column_int64(st, 4);
+    out->counts.updated = sqlite3_column_int64(st, 5);
+    out->counts.deleted = sqlite3_column_int64(st, 6);
+    out->counts.errored = sqlite3_column_int64(st, 7);
+    out->accepted_at = sqlite3_column_int64(st, 8);
+    out->finished_at = sqlite3_column_int64(st, 9);
+}
+
 static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
 {
     conn *c = reader_acquire(s);
@@ -1063,17 +1080,7 @@ static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_in
         sqlite3_bind_int64(st, 2, account);
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW) {
-            memset(out, 0, sizeof *out);
-            snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
-            out->kind = (job_kind)sqlite3_column_int(st, 1);
-            out->status = (job_status)sqlite3_column_int(st, 2);
-            out->counts.requested = sqlite3_column_int64(st, 3);
-            out->counts.created = sqlite3_column_int64(st, 4);
-            out->counts.updated = sqlite3_column_int64(st, 5);
-            out->counts.deleted = sqlite3_column_int64(st, 6);
-            out->counts.errored = sqlite3_column_int64(st, 7);
-            out->accepted_at = sqlite3_column_int64(st, 8);
-            out->finished_at = sqlite3_column_int64(st, 9);
+            read_job_info(st, out);
             rc = STORE_OK;
         } else if (r == SQLITE_DONE) {
             rc = STORE_NOT_FOUND;
@@ -1510,6 +1517,22 @@ static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, f
     return fields_list(tx->s, tx->s->writer, account, a, out);
 }
 
+/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
+static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
+                            const char *name, field_type type)
+{
+    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    sqlite3_bind_int64(st, 3, seq);
+    bind_text(st, 4, name);
+    sqlite3_bind_int(st, 5, (int)type);
+    sqlite3_bind_int64(st, 6, time_now_ms());
+    return step_done(s->writer->db, st);
+}
+
 static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
                                   field_type type, char id_out[FIELD_ID_MAX])
 {
@@ -1522,16 +1545,7 @@ static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char
     if (single_int(st, &seq) != STORE_OK)
         return STORE_ERROR;
     snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    st = stmt(s, s->writer, ST_FIELD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id_out);
-    sqlite3_bind_int64(st, 3, seq);
-    bind_text(st, 4, name);
-    sqlite3_bind_int(st, 5, (int)type);
-    sqlite3_bind_int64(st, 6, time_now_ms());
-    return step_done(s->writer->db, st);
+    return field_row_insert(s, account, id_out, seq, name, type);
 }
 
 static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
@@ -1802,16 +1816,7 @@ static int sqlite_job_list(store_impl *s, int64_t account, job_kind kind, int64_
         out = arena_grow(a, out, n, &cap, sizeof *out);
         job_listing *l = &out[n++];
         memset(l, 0, sizeof *l);
-        snprintf(l->info.id, sizeof l->info.id, "%s", (const char *)sqlite3_column_text(st, 0));
-        l->info.kind = (job_kind)sqlite3_column_int(st, 1);
-        l->info.status = (job_status)sqlite3_column_int(st, 2);
-        l->info.counts.requested = sqlite3_column_int64(st, 3);
-        l->info.counts.created = sqlite3_column_int64(st, 4);
-        l->info.counts.updated = sqlite3_column_int64(st, 5);
-        l->info.counts.deleted = sqlite3_column_int64(st, 6);
-        l->info.counts.errored = sqlite3_column_int64(st, 7);
-        l->info.accepted_at = sqlite3_column_int64(st, 8);
-        l->info.finished_at = sqlite3_column_int64(st, 9);
+        read_job_info(st, &l->info);
         l->payload = col_blob(st, 10, a, &l->payload_len);
     }
     reader_done(s, c, st);
@@ -2225,16 +2230,7 @@ static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char
                                   const char *name, field_type type)
 {
     store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    sqlite3_bind_int64(st, 3, seq);
-    bind_text(st, 4, name);
-    sqlite3_bind_int(st, 5, (int)type);
-    sqlite3_bind_int64(st, 6, time_now_ms());
-    int rc = step_done(s->writer->db, st);
+    int rc = field_row_insert(s, account, id, seq, name, type);
     if (rc != STORE_OK)
         return rc;
     return adhoc_write(s, "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
@@ -2263,18 +2259,7 @@ static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64
     size_t cap = 0;
     while (st && (rc = step_row(st)) == STORE_OK) {
         *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        job_info *j = &(*rows)[(*count)++];
-        memset(j, 0, sizeof *j);
-        snprintf(j->id, sizeof j->id, "%s", (const char *)sqlite3_column_text(st, 0));
-        j->kind = (job_kind)sqlite3_column_int(st, 1);
-        j->status = (job_status)sqlite3_column_int(st, 2);
-        j->counts.requested = sqlite3_column_int64(st, 3);
-        j->counts.created = sqlite3_column_int64(st, 4);
-        j->counts.updated = sqlite3_column_int64(st, 5);
-        j->counts.deleted = sqlite3_column_int64(st, 6);
-        j->counts.errored = sqlite3_column_int64(st, 7);
-        j->accepted_at = sqlite3_column_int64(st, 8);
-        j->finished_at = sqlite3_column_int64(st, 9);
+        read_job_info(st, &(*rows)[(*count)++]);
     }
     sqlite3_finalize(st);
     reader_release(s, c);
