@@ -22,16 +22,19 @@ int api_admin_account(http_request *req, const char *name, store_account *out)
 static void admin_write_done(void *ctx, int rc)
 {
     admin_write *w = ctx;
-    if (rc == STORE_OK)
-        http_resume_json(w->req, w->status, w->reply);
-    else if (rc == STORE_NOT_FOUND)
-        http_resume_json(w->req, 404, http_error_body(w->field, "not found"));
-    else if (rc == STORE_CONFLICT)
-        http_resume_json(w->req, 409, http_error_body(w->field, w->conflict));
-    else
-        http_resume_json(w->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
-    if (rc != STORE_OK)
-        json_decref(w->reply);
+    /* w lives in the request's arena, which may be gone once the request is resumed:
+     * everything is read from it first. */
+    http_request *req = w->req;
+    json_t *reply = w->reply;
+    if (rc != STORE_OK) {
+        json_decref(reply);
+        reply = rc == STORE_NOT_FOUND  ? http_error_body(w->field, "not found")
+                : rc == STORE_CONFLICT ? http_error_body(w->field, w->conflict)
+                                       : http_error_body(NULL, "the database is unavailable; try again");
+    }
+    unsigned status = rc == STORE_OK ? w->status : rc == STORE_NOT_FOUND ? 404
+                    : rc == STORE_CONFLICT ? 409 : 503;
+    http_resume_json(req, status, reply);
 }
 
 admin_write *api_admin_write_new(http_request *req, unsigned status, json_t *reply)
@@ -45,7 +48,9 @@ admin_write *api_admin_write_new(http_request *req, unsigned status, json_t *rep
 
 void api_admin_write(admin_write *w, jobs_op_fn fn)
 {
-    api_submit_op(w->req, fn, w, admin_write_done);
+    json_t *reply = w->reply;       /* w goes with the request if it is refused */
+    if (api_submit_op(w->req, fn, w, admin_write_done) != 0)
+        json_decref(reply);
 }
 
 int api_admin_limit(http_request *req, int64_t fallback, int64_t max, int64_t *out)

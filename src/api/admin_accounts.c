@@ -4,6 +4,7 @@
  * job delay. Every write runs in the job writer's transaction (admin.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -306,12 +307,22 @@ void api_admin_account_state_get(http_request *req)
         http_reply_json(req, 200, state);
 }
 
+/* A state PUT in flight: malloc'd with an arena of its own (a state may be large), so it
+ * outlives the request when the queue refuses it; freed by whoever ends it. */
 typedef struct state_write {
     http_request *req;
     int64_t account;
+    arena arena;
     state_doc *doc;
     size_t bad;                     /* the contact that broke a uniqueness rule */
 } state_write;
+
+static void state_write_free(state_write *w)
+{
+    state_free(w->doc);
+    arena_release(&w->arena);
+    free(w);
+}
 
 static int state_op(store_tx *tx, void *arg)
 {
@@ -322,15 +333,17 @@ static int state_op(store_tx *tx, void *arg)
 static void state_done(void *ctx, int rc)
 {
     state_write *w = ctx;
-    state_free(w->doc);
+    http_request *req = w->req;
+    size_t bad = w->bad;
+    state_write_free(w);
     if (rc == STORE_OK) {
-        http_resume_json(w->req, 204, NULL);
+        http_resume_json(req, 204, NULL);
     } else if (rc == STORE_CONFLICT) {
         char field[48];
-        snprintf(field, sizeof field, "contacts[%zu]", w->bad);
-        http_resume_json(w->req, 400, http_error_body(field, "an identifier of this contact belongs to an earlier contact of the state"));
+        snprintf(field, sizeof field, "contacts[%zu]", bad);
+        http_resume_json(req, 400, http_error_body(field, "an identifier of this contact belongs to an earlier contact of the state"));
     } else {
-        http_resume_json(w->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
     }
 }
 
@@ -342,22 +355,20 @@ void api_admin_account_state_put(http_request *req)
     json_t *root = api_body_object(req);
     if (!root)
         return;
-    errlist errs;
-    errlist_init(&errs, http_arena(req));
-    state_doc *doc = state_parse(root, "", http_arena(req), &errs);
-    json_decref(root);
-    if (!doc) {
-        http_reply_errlist(req, 400, &errs);
-        return;
-    }
-    state_write *w = arena_calloc(http_arena(req), 1, sizeof *w);
+    state_write *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
     w->req = req;
     w->account = a.id;
-    w->doc = doc;
-    http_suspend(req);
-    api_ctx *app = http_app(req);
-    if (jobs_submit_op(app->jobs, state_op, w, state_done, w) != 0) {
-        state_free(doc);
-        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+    errlist errs;
+    errlist_init(&errs, http_arena(req));
+    w->doc = state_parse(root, "", &w->arena, &errs);
+    json_decref(root);
+    if (!w->doc) {
+        http_reply_errlist(req, 400, &errs);    /* its field names live in w's arena */
+        state_write_free(w);
+        return;
     }
+    if (api_submit_op(req, state_op, w, state_done) != 0)
+        state_write_free(w);
 }

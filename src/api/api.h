@@ -98,8 +98,10 @@ typedef json_t *(*api_accept_fn)(http_request *req, const char *job_id);
 void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept);
 
 /* Submit a synchronous write (jobs_submit_op) and suspend the request; done must resume
- * it. On a stopping queue the request is answered 503 and done is not called. */
-void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done);
+ * it. On a stopping queue the request is answered 503, done is not called, and -1 tells
+ * the caller to free what it gave arg (the request may be gone: arg must not live in its
+ * arena then). */
+int api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done);
 /* Parse a comma-separated list of UUIDs from query parameter name (duplicates dropped).
  * On failure replies 400 and returns -1. */
 int api_parse_id_list(http_request *req, const char *name, const char *value, size_t max,
