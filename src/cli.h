@@ -42,12 +42,39 @@ int cli_check_listen(const char *command, const char *what, const char *value);
 /* 1/true/yes/on or 0/false/no/off. */
 int cli_parse_bool(const char *command, const char *what, const char *value, bool *out);
 
+/*
+ * A subcommand's flags: getopt_long over argv (argv[0] the command) with opts and -h/--help,
+ * flags anywhere (getopt permutes), calling on_option(ctx, opt, "--name", value) for each.
+ * Sets *help on -h; the first positional argument is argv[*first_arg]. 0, or 2 after
+ * naming the bad flag (cli_usage_error).
+ */
+struct option;
+typedef int (*cli_option_fn)(void *ctx, int opt, const char *flag, const char *value);
+int cli_getopt(const char *command, int argc, char **argv, const struct option *opts,
+               cli_option_fn on_option, void *ctx, bool *help, int *first_arg);
+
 /* getenv, with "" read as unset. */
 const char *cli_env(const char *name);
 
 /* Open the store at db; unless may_create, a SQLite file that does not exist is an error
  * (a typo in --db must not leave an empty database behind). NULL after printing why. */
 store *cli_store_open(const char *command, const char *db, bool may_create);
+
+/* `contactd account create|list|delete|reset ...`: the same store functions as the admin
+ * API's /_contactd/accounts (cli_accounts.c). */
+int cli_account_main(int argc, char **argv);
+
+/* `contactd state get NAME | put NAME FILE|- | reset NAME`: the account state of the admin
+ * API (api/state.h) on the database (cli_accounts.c). */
+int cli_state_main(int argc, char **argv);
+
+/* `serve --seed FILE`: {"accounts": {"<name>": <state>}} (api/state.h), each account
+ * created if need be and its data replaced, all in one transaction. 0, or -1 with the
+ * reasons printed. */
+int cli_seed(store *s, const char *path);
+
+/* Store the global job delay (`serve --job-delay MS`). 0, or -1 with a message. */
+int cli_set_job_delay(store *s, int64_t ms);
 
 /*
  * Before serving: with CONTACTD_API_KEY set (env_key non-NULL), make sure that key exists

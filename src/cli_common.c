@@ -1,5 +1,6 @@
 /* cli_common: option and environment checking, and store opening, for every command. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +92,39 @@ store *cli_store_open(const char *command, const char *db, bool may_create)
     if (!s)
         fprintf(stderr, "contactd: %s: %s\n", command, err);
     return s;
+}
+
+/* "<before> '<the flag as written, without =value>'<after>" */
+static int flag_error(const char *command, char **argv, const char *before, const char *after)
+{
+    const char *arg = argv[optind - 1];
+    return cli_usage_error(command, "%s '%.*s'%s", before, (int)strcspn(arg, "="), arg, after);
+}
+
+int cli_getopt(const char *command, int argc, char **argv, const struct option *opts,
+               cli_option_fn on_option, void *ctx, bool *help, int *first_arg)
+{
+    optind = 0;
+    opterr = 0;
+    int opt, index = 0, rc;
+    char flag[64];
+    while ((opt = getopt_long(argc, argv, ":h", opts, &index)) != -1) {
+        if (opt == 'h') {
+            *help = true;
+            return 0;
+        }
+        if (opt == ':')
+            return flag_error(command, argv, "option", " needs a value");
+        if (opt == '?') {
+            if (optopt && optopt < 256)
+                return cli_usage_error(command, "unknown option '-%c'", optopt);
+            return optopt ? flag_error(command, argv, "option", " takes no value")
+                          : flag_error(command, argv, "unknown option", "");
+        }
+        snprintf(flag, sizeof flag, "--%s", opts[index].name);
+        if ((rc = on_option(ctx, opt, flag, optarg)) != 0)
+            return rc;
+    }
+    *first_arg = optind;
+    return 0;
 }

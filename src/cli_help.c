@@ -15,6 +15,8 @@ static const char OVERVIEW[] =
     "commands:\n"
     "  serve         serve the API (creates the database if needed)\n"
     "  key           create, list and revoke API keys\n"
+    "  account       create, list, delete and reset accounts (and subusers)\n"
+    "  state         get, put or reset an account's data as one JSON document\n"
     "  healthcheck   exit 0 when a running contactd is ready, 1 when not\n"
     "  help [CMD]    this overview, or a command's help\n"
     "  version       print the version and the commit (also --version)\n"
@@ -52,6 +54,14 @@ static const char SERVE[] =
     "  --log-format FORMAT     text or json, one line per request and job event\n"
     "                          [CONTACTD_LOG_FORMAT] (default text)\n"
     "  --no-access-log         no line per request [CONTACTD_ACCESS_LOG=0]\n"
+    "  --admin-token TOKEN     turn on the admin API under /_contactd/, which then needs\n"
+    "                          'Authorization: Bearer TOKEN' [CONTACTD_ADMIN_TOKEN]\n"
+    "                          (default: off, /_contactd/ answers 404)\n"
+    "  --job-delay MS          every job stays pending at least MS ms after its 202, as\n"
+    "                          on SendGrid; stored in the database for every node\n"
+    "                          [CONTACTD_JOB_DELAY] (default: the stored setting, 0)\n"
+    "  --seed FILE             load {\"accounts\": {NAME: STATE}} at start, creating the\n"
+    "                          accounts and replacing their data [CONTACTD_SEED]\n"
     "  -h, --help              this help\n"
     "\n"
     "environment only:\n"
@@ -76,6 +86,40 @@ static const char KEY[] =
     "                          (default ./contactd.db)\n"
     "  -h, --help              this help\n";
 
+static const char ACCOUNT[] =
+    "usage: contactd account create NAME [--parent NAME] [--db PATH|URL]\n"
+    "       contactd account list [--db PATH|URL]\n"
+    "       contactd account delete NAME [--db PATH|URL]\n"
+    "       contactd account reset NAME|--all [--db PATH|URL]\n"
+    "\n"
+    "Manage accounts on the database, as the admin API's /_contactd/accounts does; safe\n"
+    "while a server uses the same database. create prints the new account's first key\n"
+    "(full scope); --parent makes it a subuser of that account (On-Behalf-Of). delete\n"
+    "removes the account, its keys and all its data; reset removes its data and keeps its\n"
+    "keys. Never creates a database.\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --parent NAME           the parent account (account create)\n"
+    "  --all                   every account (account reset)\n"
+    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
+    "                          (default ./contactd.db)\n"
+    "  -h, --help              this help\n";
+
+static const char STATE[] =
+    "usage: contactd state get NAME [--db PATH|URL]\n"
+    "       contactd state put NAME FILE|- [--db PATH|URL]\n"
+    "       contactd state reset NAME [--db PATH|URL]\n"
+    "\n"
+    "An account's data (lists, custom fields, contacts, with their ids) as one JSON\n"
+    "document, as GET/PUT /_contactd/accounts/NAME/state: get prints it, put replaces the\n"
+    "account's data with FILE (- for standard input) after validating all of it, reset\n"
+    "removes the data and keeps the keys. Never creates a database.\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
+    "                          (default ./contactd.db)\n"
+    "  -h, --help              this help\n";
+
 static const char HEALTHCHECK[] =
     "usage: contactd healthcheck [--url URL] [--timeout SECONDS]\n"
     "\n"
@@ -92,7 +136,8 @@ static const char HEALTHCHECK[] =
 static const char HELP[] =
     "usage: contactd help [COMMAND]\n"
     "\n"
-    "Print the overview, or the help of COMMAND (serve, key, healthcheck, version).\n";
+    "Print the overview, or the help of COMMAND (serve, key, account, state, healthcheck,\n"
+    "version).\n";
 
 static const char VERSION[] = "usage: contactd version  (or contactd --version)\n"
                               "\n"
@@ -105,8 +150,8 @@ const char *cli_help_text(const char *command)
     static const struct {
         const char *name, *text;
     } texts[] = {
-        {"serve", SERVE}, {"key", KEY},         {"healthcheck", HEALTHCHECK},
-        {"help", HELP},   {"version", VERSION},
+        {"serve", SERVE},   {"key", KEY},         {"account", ACCOUNT}, {"state", STATE},
+        {"healthcheck", HEALTHCHECK}, {"help", HELP}, {"version", VERSION},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (strcmp(command, texts[i].name) == 0)

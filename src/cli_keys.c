@@ -128,34 +128,25 @@ typedef struct key_args {
     bool help;
 } key_args;
 
-/* "<before> '<the flag as written, without =value>'<after>" */
-static int flag_error(char **argv, const char *before, const char *after)
+static int key_option(void *ctx, int opt, const char *flag, const char *value)
 {
-    const char *arg = argv[optind - 1];
-    return cli_usage_error(CMD, "%s '%.*s'%s", before, (int)strcspn(arg, "="), arg, after);
+    key_args *a = ctx;
+    (void)flag;
+    switch (opt) {
+    case OPT_ACCOUNT: a->account = value; break;
+    case OPT_SCOPES: a->scopes = value; break;
+    case OPT_DB: a->db = value; break;
+    }
+    return 0;
 }
 
 /* Flags may come before or after the action and its KEY_ID (getopt permutes). */
 static int parse(int argc, char **argv, key_args *a)
 {
     a->db = cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
-    optind = 0;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":h", LONG_OPTS, NULL)) != -1) {
-        switch (opt) {
-        case 'h': a->help = true; return 0;
-        case OPT_ACCOUNT: a->account = optarg; break;
-        case OPT_SCOPES: a->scopes = optarg; break;
-        case OPT_DB: a->db = optarg; break;
-        case ':': return flag_error(argv, "option", " needs a value");
-        default:
-            if (optopt && optopt < 256)
-                return cli_usage_error(CMD, "unknown option '-%c'", optopt);
-            return optopt ? flag_error(argv, "option", " takes no value")
-                          : flag_error(argv, "unknown option", "");
-        }
-    }
+    int optind, rc = cli_getopt(CMD, argc, argv, LONG_OPTS, key_option, a, &a->help, &optind);
+    if (rc != 0 || a->help)
+        return rc;
     int npos = argc - optind;
     a->action = npos > 0 ? argv[optind] : NULL;
     a->key_id = npos > 1 ? argv[optind + 1] : NULL;

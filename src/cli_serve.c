@@ -18,6 +18,8 @@
 #include "api/api.h"
 #include "cli.h"
 #include "core/log.h"
+#include "http/faults.h"
+#include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 
@@ -28,6 +30,9 @@
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
+    const char *admin_token;        /* NULL: no admin API (/_contactd/ answers 404) */
+    const char *seed;               /* a state file loaded at start, or NULL */
+    long job_delay_ms;              /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
@@ -47,7 +52,10 @@ enum {
     OPT_TLS_KEY,
     OPT_METRICS_TOKEN,
     OPT_LOG_FORMAT,
-    OPT_NO_ACCESS_LOG
+    OPT_NO_ACCESS_LOG,
+    OPT_ADMIN_TOKEN,
+    OPT_JOB_DELAY,
+    OPT_SEED
 };
 
 static const struct option LONG_OPTS[] = {
@@ -63,6 +71,9 @@ static const struct option LONG_OPTS[] = {
     {"metrics-token", required_argument, NULL, OPT_METRICS_TOKEN},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG},
+    {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
+    {"job-delay", required_argument, NULL, OPT_JOB_DELAY},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -105,6 +116,16 @@ static int set_public_url(serve_options *o, const char *what, const char *v)
     return 0;
 }
 
+/* A job delay in ms, 0 to a day. */
+static int set_job_delay(serve_options *o, const char *what, const char *v)
+{
+    unsigned long ms;
+    int rc = cli_parse_uint(CMD, what, v, 0, 24UL * 3600 * 1000, &ms);
+    if (rc == 0)
+        o->job_delay_ms = (long)ms;
+    return rc;
+}
+
 /* The options the environment sets; 0 or 2. */
 static int from_env(serve_options *o)
 {
@@ -132,7 +153,11 @@ static int from_env(serve_options *o)
         o->tls_cert = cli_env("CONTACTD_TLS_CERT");
         o->tls_key = cli_env("CONTACTD_TLS_KEY");
         o->metrics_token = cli_env("CONTACTD_METRICS_TOKEN");
+        o->admin_token = cli_env("CONTACTD_ADMIN_TOKEN");
+        o->seed = cli_env("CONTACTD_SEED");
     }
+    if (!rc && (v = cli_env("CONTACTD_JOB_DELAY")))
+        rc = set_job_delay(o, "CONTACTD_JOB_DELAY", v);
     return rc;
 }
 
@@ -151,6 +176,9 @@ static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
     case OPT_METRICS_TOKEN: o->metrics_token = v; return 0;
     case OPT_LOG_FORMAT: return set_log_format(o, flag, v);
     case OPT_NO_ACCESS_LOG: o->access_log = false; return 0;
+    case OPT_ADMIN_TOKEN: o->admin_token = v; return 0;
+    case OPT_JOB_DELAY: return set_job_delay(o, flag, v);
+    case OPT_SEED: o->seed = v; return 0;
     }
     return 2;
 }
@@ -259,16 +287,22 @@ static int run(serve_options *o)
     store *s = cli_store_open(CMD, o->db, true);
     if (!s)
         return 1;
-    if (cli_bootstrap_env_key(s, cli_env("CONTACTD_API_KEY")) != 0) {
+    if (cli_bootstrap_env_key(s, cli_env("CONTACTD_API_KEY")) != 0 ||
+        (o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) ||
+        (o->seed && cli_seed(s, o->seed) != 0)) {
         store_close(s);
         return 1;
     }
     api_ctx app = {.store = s,
                    .jobs = jobs_start(s),
                    .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
-                   .metrics_token = o->metrics_token};
+                   .metrics_token = o->metrics_token,
+                   .faults = faults_new(),
+                   .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
+        faults_free(app.faults);
+        journal_free(app.journal);
         store_close(s);
         return 1;
     }
@@ -291,16 +325,23 @@ static int run(serve_options *o)
         .trust_proxy = o->trust_proxy,
         .tls_cert_pem = o->cert_pem,
         .tls_key_pem = o->key_pem,
+        .admin_token = o->admin_token,
+        .faults = app.faults,
+        .journal = app.journal,
     };
     char err[512];
     http_server *srv = http_server_start(&cfg, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "contactd: %s\n", err);
         jobs_stop(app.jobs);
+        faults_free(app.faults);
+        journal_free(app.journal);
         store_close(s);
         return 1;
     }
     print_database(o->db);
+    if (o->admin_token)
+        printf("admin API on /_contactd/ (token required)\n");
     if (o->rate_limit)
         printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
     if (o->public_url)
@@ -317,6 +358,8 @@ static int run(serve_options *o)
     }
     http_server_stop(srv, SHUTDOWN_GRACE_MS);
     jobs_stop(app.jobs);
+    faults_free(app.faults);
+    journal_free(app.journal);
     store_close(s);
     fprintf(stderr, "contactd: stopped\n");
     return code;
@@ -329,6 +372,7 @@ int cli_serve_main(int argc, char **argv)
         .db = CLI_DEFAULT_DB,
         .access_log = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
+        .job_delay_ms = -1,
     };
     bool help = false;
     int code = parse(argc, argv, &o, &help);

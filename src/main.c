@@ -3,6 +3,7 @@
  *
  *   contactd serve [OPTIONS]          serve the API (cli_serve.c)
  *   contactd key create|list|revoke   manage API keys (cli_keys.c)
+ *   contactd account ... | state ...  accounts and their data (cli_accounts.c)
  *   contactd healthcheck [--url URL]  ask a running server whether it is ready (cli_health.c)
  *   contactd help [COMMAND] | version
  *
@@ -60,6 +61,10 @@ int main(int argc, char **argv)
         return cli_serve_main(argc - 1, argv + 1);
     if (strcmp(cmd, "key") == 0)
         return cli_key_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "account") == 0)
+        return cli_account_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "state") == 0)
+        return cli_state_main(argc - 1, argv + 1);
     if (strcmp(cmd, "healthcheck") == 0)
         return cli_healthcheck_main(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)

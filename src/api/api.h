@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "core/contact.h"
+#include "http/faults.h"
+#include "http/journal.h"
 #include "http/request.h"
 #include "jobs/jobs.h"
 #include "store/store.h"
@@ -24,6 +26,8 @@ typedef struct api_ctx {
     jobs *jobs;
     int64_t export_ttl_ms;          /* how long export files stay downloadable */
     const char *metrics_token;      /* GET /metrics needs "Bearer <it>"; NULL: open */
+    http_faults *faults;            /* this node's injected faults (admin API) */
+    http_journal *journal;          /* this node's recent requests (admin API) */
 } api_ctx;
 
 /* The largest import file, compressed or not (and once decompressed). */
@@ -95,8 +99,10 @@ typedef json_t *(*api_accept_fn)(http_request *req, const char *job_id);
 void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept);
 
 /* Submit a synchronous write (jobs_submit_op) and suspend the request; done must resume
- * it. On a stopping queue the request is answered 503 and done is not called. */
-void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done);
+ * it. On a stopping queue the request is answered 503, done is not called, and -1 tells
+ * the caller to free what it gave arg (the request may be gone: arg must not live in its
+ * arena then). */
+int api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done);
 /* Parse a comma-separated list of UUIDs from query parameter name (duplicates dropped).
  * On failure replies 400 and returns -1. */
 int api_parse_id_list(http_request *req, const char *name, const char *value, size_t max,
@@ -116,6 +122,33 @@ json_t *contact_render(contact_renderer *r, const contact *c);
 
 /* Reply 404 unless the path's list ({} capture 0) exists; fills *out (lists.c). */
 bool api_list_load(http_request *req, list_info *out);
+/* ---- the admin API's shared parts (admin.c) ----------------------------------------- */
+
+/* The account called name: STORE_OK, or another code once the request is answered
+ * (404 naming it, or 503). */
+int api_admin_account(http_request *req, const char *name, store_account *out);
+
+/* A write of the admin API, run as an op in the job writer's transaction (so it is
+ * ordered exactly with the jobs around it). On STORE_OK the request is answered status
+ * with reply (taken over; NULL: no body); STORE_NOT_FOUND gives 404, STORE_CONFLICT 409
+ * with `conflict`, both naming field. Lives in the request's arena. */
+typedef struct admin_write {
+    http_request *req;
+    unsigned status;
+    json_t *reply;
+    const char *field, *conflict;
+    int64_t account, parent;
+    const char *name, *key_id, *scopes;
+    uint8_t hash[APIKEY_HASH_LEN];
+    int64_t value;
+} admin_write;
+admin_write *api_admin_write_new(http_request *req, unsigned status, json_t *reply);
+void api_admin_write(admin_write *w, jobs_op_fn fn);
+/* ?limit= from 1 to max (fallback when absent): 0, or -1 once answered 400. */
+int api_admin_limit(http_request *req, int64_t fallback, int64_t max, int64_t *out);
+/* GET and PUT of the job delay of account (0: the global one); admin_settings.c. */
+void api_admin_settings_get(http_request *req, int64_t account);
+void api_admin_settings_put(http_request *req, int64_t account);
 
 /* ---- handlers, by file (the route table: routes.c) --------------------------------- */
 
@@ -164,5 +197,25 @@ void api_fields_create(http_request *req);
 void api_fields_all(http_request *req);
 void api_field_update(http_request *req);
 void api_field_delete(http_request *req);
+/* admin_accounts.c, admin_reset.c, admin_settings.c, admin_faults.c, admin_requests.c */
+void api_admin_accounts_all(http_request *req);
+void api_admin_account_create(http_request *req);
+void api_admin_account_delete(http_request *req);
+void api_admin_account_reset(http_request *req);
+void api_admin_key_create(http_request *req);
+void api_admin_key_delete(http_request *req);
+void api_admin_account_jobs(http_request *req);
+void api_admin_account_settings_get(http_request *req);
+void api_admin_account_settings_put(http_request *req);
+void api_admin_account_state_get(http_request *req);
+void api_admin_account_state_put(http_request *req);
+void api_admin_reset(http_request *req);
+void api_admin_settings_global_get(http_request *req);
+void api_admin_settings_global_put(http_request *req);
+void api_admin_faults_create(http_request *req);
+void api_admin_faults_all(http_request *req);
+void api_admin_faults_clear(http_request *req);
+void api_admin_fault_delete(http_request *req);
+void api_admin_requests(http_request *req);
 
 #endif

@@ -222,12 +222,14 @@ void api_submit_job(http_request *req, const job_submit *sub)
     api_submit_job_with(req, sub, job_id_body);
 }
 
-void api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done)
+int api_submit_op(http_request *req, jobs_op_fn fn, void *arg, jobs_op_done_fn done)
 {
     api_ctx *app = http_app(req);
     http_suspend(req);
-    if (jobs_submit_op(app->jobs, fn, arg, done, arg) != 0)
-        http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+    if (jobs_submit_op(app->jobs, fn, arg, done, arg) == 0)
+        return 0;
+    http_resume_json(req, 503, http_error_body(NULL, "the server is shutting down; try again"));
+    return -1;
 }
 
 int api_parse_id_list(http_request *req, const char *name, const char *value, size_t max,

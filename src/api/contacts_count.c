@@ -2,6 +2,32 @@
  * the key's account. */
 #include "api/api.h"
 
+/* A parent account's count shows each subuser's contacts, keyed by the subuser's
+ * account name (contactd's id for an account), and their sum. */
+static int billable_breakdown(http_request *req, json_t *reply)
+{
+    api_ctx *app = http_app(req);
+    store_account *rows;
+    size_t n;
+    int rc = store_account_list(app->store, http_arena(req), &rows, &n);
+    json_t *breakdown = NULL;
+    json_int_t sum = 0;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        int64_t count;
+        if (rows[i].parent_id != http_account(req))
+            continue;
+        rc = store_contact_count(app->store, rows[i].id, &count);
+        if (!breakdown)
+            breakdown = json_object();
+        json_object_set_new(breakdown, rows[i].name, json_integer(count));
+        sum += count;
+    }
+    if (breakdown)
+        json_object_set_new(reply, "billable_breakdown",
+                            json_pack("{s:I, s:o}", "total", sum, "breakdown", breakdown));
+    return rc;
+}
+
 void api_contacts_count(http_request *req)
 {
     api_ctx *app = http_app(req);
@@ -11,6 +37,12 @@ void api_contacts_count(http_request *req)
         return;
     }
     /* Every stored contact counts as billable: contactd keeps no billing period. */
-    http_reply_json(req, 200, json_pack("{s:I, s:I}", "contact_count", (json_int_t)total,
-                                        "billable_count", (json_int_t)total));
+    json_t *reply = json_pack("{s:I, s:I}", "contact_count", (json_int_t)total, "billable_count",
+                              (json_int_t)total);
+    if (billable_breakdown(req, reply) != STORE_OK) {
+        json_decref(reply);
+        api_reply_store_error(req);
+        return;
+    }
+    http_reply_json(req, 200, reply);
 }

@@ -17,6 +17,7 @@
 #define C "/v3/marketing/contacts"
 #define L "/v3/marketing/lists"
 #define F "/v3/marketing/field_definitions"
+#define A "/_contactd"
 
 const http_route api_routes[] = {
     /* health.c */
@@ -71,6 +72,31 @@ const http_route api_routes[] = {
     {"GET", F, api_fields_all, IGNORED_BODY, 0, NULL},
     {"PATCH", F "/{}", api_field_update, SMALL_BODY, ROUTE_WRITE, NULL},
     {"DELETE", F "/{}", api_field_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+
+    /* the admin API (off without an admin token: see http/server.h); admin_accounts.c */
+    {"GET", A "/accounts", api_admin_accounts_all, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"POST", A "/accounts", api_admin_account_create, SMALL_BODY, ROUTE_ADMIN, NULL},
+    {"DELETE", A "/accounts/{}", api_admin_account_delete, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"POST", A "/accounts/{}/keys", api_admin_key_create, SMALL_BODY, ROUTE_ADMIN, NULL},
+    {"DELETE", A "/accounts/{}/keys/{}", api_admin_key_delete, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"POST", A "/accounts/{}/reset", api_admin_account_reset, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"GET", A "/accounts/{}/jobs", api_admin_account_jobs, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"GET", A "/accounts/{}/settings", api_admin_account_settings_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"PUT", A "/accounts/{}/settings", api_admin_account_settings_put, SMALL_BODY, ROUTE_ADMIN, NULL},
+    {"GET", A "/accounts/{}/state", api_admin_account_state_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"PUT", A "/accounts/{}/state", api_admin_account_state_put, UPSERT_MAX_BODY, ROUTE_ADMIN, NULL},
+    /* admin_reset.c */
+    {"POST", A "/reset", api_admin_reset, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    /* admin_settings.c */
+    {"GET", A "/settings", api_admin_settings_global_get, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"PUT", A "/settings", api_admin_settings_global_put, SMALL_BODY, ROUTE_ADMIN, NULL},
+    /* admin_faults.c */
+    {"POST", A "/faults", api_admin_faults_create, SMALL_BODY, ROUTE_ADMIN, NULL},
+    {"GET", A "/faults", api_admin_faults_all, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"DELETE", A "/faults", api_admin_faults_clear, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    {"DELETE", A "/faults/{}", api_admin_fault_delete, IGNORED_BODY, ROUTE_ADMIN, NULL},
+    /* admin_requests.c */
+    {"GET", A "/requests", api_admin_requests, IGNORED_BODY, ROUTE_ADMIN, NULL},
 };
 
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -28,6 +28,7 @@ enum http_route_flags {
     ROUTE_PUBLIC = 1,       /* no API key needed (health checks) */
     ROUTE_WRITE = 2,        /* changes data: needs a key with write scope */
     ROUTE_SLOW = 4,         /* may take seconds: always run off the connection threads */
+    ROUTE_ADMIN = 8,        /* the admin API: the admin token instead of an API key */
 };
 
 typedef struct http_route {

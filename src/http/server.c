@@ -32,13 +32,17 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/timeutil.h"
+#include "core/apikey.h"
 #include "http/auth.h"
+#include "http/faults.h"
+#include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 
 /* Requests with large bodies are handled off the MHD threads (see offload below). */
 #define OFFLOAD_BODY_BYTES (256u * 1024u)
 #define OFFLOAD_THREADS 2
+#define ADMIN_PREFIX "/_contactd/"
 
 /* A pool of worker threads that run handlers off the MHD threads. */
 typedef struct offload_pool {
@@ -56,6 +60,8 @@ struct http_server {
      * neither can starve the other */
     offload_pool bodies, slow;
     ratelimit *ratelimit;           /* NULL: no limits */
+    bool admin_on;                  /* an admin token is configured */
+    uint8_t admin_hash[APIKEY_HASH_LEN];
     auth_cache *auth_cache;
     atomic_int in_flight;           /* requests between their first call and completion */
     atomic_bool stopping;           /* http_server_stop has begun */
@@ -75,6 +81,8 @@ struct http_request {
     size_t body_len, body_cap;
     int64_t account;
     ratelimit_verdict rate;         /* rate.limit 0: no rate-limit headers */
+    fault_hit fault;                /* an injected fault that fired for this request */
+    bool faulted;
     const char *base_url;
     arena arena;
     double started_ms;
@@ -491,6 +499,94 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
 }
 
 /* Headers are in: route, authenticate, check the declared size. */
+/* ---- who is asking ----------------------------------------------------------------- */
+
+/* The admin token: Bearer <token>, whose SHA-256 is compared in constant time. */
+static void admin_check(http_request *req)
+{
+    const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
+        early_error(req, 401, "authorization required");
+        return;
+    }
+    uint8_t hash[APIKEY_HASH_LEN];
+    apikey_hash(authz + 7, hash);
+    if (!apikey_hash_equal(hash, req->srv->admin_hash))
+        early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
+}
+
+/* On-Behalf-Of: <account name> acts as that subuser when the key's account is its
+ * parent. SendGrid refuses any other value as it refuses a bad key (401). */
+static bool on_behalf_of(http_request *req)
+{
+    const char *name = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "On-Behalf-Of");
+    if (!name)
+        return true;
+    store_account sub;
+    int rc = store_account_find(req->srv->cfg.store, name, &req->arena, &sub);
+    if (rc == STORE_ERROR) {
+        early_error(req, 503, "the database is unavailable; try again");
+        return false;
+    }
+    if (rc != STORE_OK || sub.parent_id != req->account) {
+        early_error(req, 401, "authorization required");
+        return false;
+    }
+    req->account = sub.id;
+    req->account_name = sub.name;
+    return true;
+}
+
+/* The API key: false once the request has been answered (refused). */
+static bool key_check(http_request *req)
+{
+    http_server *srv = req->srv;
+    const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    auth_identity who;
+    switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
+    case AUTH_OK:
+        req->account = who.account;
+        req->account_name = arena_strdup(&req->arena, who.account_name);
+        if (srv->ratelimit) {
+            ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
+            if (!req->rate.allowed) {
+                metrics_rate_limited();
+                early_error(req, 429, "too many requests");
+                return false;
+            }
+        }
+        if ((req->route->flags & ROUTE_WRITE) && !who.can_write) {
+            early_error(req, 403, "access forbidden");
+            return false;
+        }
+        return on_behalf_of(req);
+    case AUTH_MISSING:
+        early_error(req, 401, "authorization required");
+        return false;
+    case AUTH_INVALID:
+        early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
+        return false;
+    case AUTH_UNAVAILABLE:
+        early_error(req, 503, "the database is unavailable; try again");
+        return false;
+    }
+    return false;
+}
+
+/* An injected fault's own answer: SendGrid's body for the status, and for 429 the
+ * rate-limit headers a client backs off by. */
+static void fault_reply(http_request *req)
+{
+    if (req->fault.status == 429) {
+        req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
+        req->rate.remaining = 0;
+        req->rate.reset = time_now_ms() / 1000 + 1;
+    }
+    http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
+}
+
 static void request_begin(http_request *req, const char *method, const char *url)
 {
     http_server *srv = req->srv;
@@ -509,6 +605,10 @@ static void request_begin(http_request *req, const char *method, const char *url
          * 501 here, but a client's mistake is always a 4xx in this API. */
         early_error(req, 400, "only the chunked Transfer-Encoding is supported; "
                               "send a Content-Length or a chunked body");
+        return;
+    }
+    if (!srv->admin_on && strncmp(url, ADMIN_PREFIX, strlen(ADMIN_PREFIX)) == 0) {
+        early_error(req, 404, "not found");     /* no admin token: no admin API at all */
         return;
     }
     route_match m;
@@ -555,38 +655,14 @@ static void request_begin(http_request *req, const char *method, const char *url
             req->body_cap = (size_t)n;
         }
     }
-    if (!(m.route->flags & ROUTE_PUBLIC)) {
-        const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                        MHD_HTTP_HEADER_AUTHORIZATION);
-        auth_identity who;
-        switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
-        case AUTH_OK:
-            req->account = who.account;
-            req->account_name = arena_strdup(&req->arena, who.account_name);
-            if (srv->ratelimit) {
-                ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
-                if (!req->rate.allowed) {
-                    metrics_rate_limited();
-                    early_error(req, 429, "too many requests");
-                    return;
-                }
-            }
-            if ((m.route->flags & ROUTE_WRITE) && !who.can_write) {
-                early_error(req, 403, "access forbidden");
-                return;
-            }
-            break;
-        case AUTH_MISSING:
-            early_error(req, 401, "authorization required");
-            return;
-        case AUTH_INVALID:
-            early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
-            return;
-        case AUTH_UNAVAILABLE:
-            early_error(req, 503, "the database is unavailable; try again");
-            return;
-        }
+    if (m.route->flags & ROUTE_ADMIN) {
+        admin_check(req);
+        return;
     }
+    if (!(m.route->flags & ROUTE_PUBLIC) && !key_check(req))
+        return;
+    if (strncmp(url, "/v3/", 4) == 0)
+        req->faulted = faults_match(srv->cfg.faults, method, url, req->account, &req->fault);
 }
 
 static bool expects_body(struct MHD_Connection *conn)
@@ -644,6 +720,20 @@ static void offload(offload_pool *pool, http_request *req)
     pthread_mutex_unlock(&pool->lock);
 }
 
+/* Run the route's handler, unless an injected fault answers instead. A fault's delay
+ * is only ever slept here, on an offload worker (see on_access). */
+static void run_handler(http_request *req)
+{
+    if (req->faulted && req->fault.delay_ms) {
+        struct timespec ts = {req->fault.delay_ms / 1000, (long)(req->fault.delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (req->faulted && req->fault.status)
+        fault_reply(req);
+    else
+        req->route->handler(req);
+}
+
 static void *worker_main(void *arg)
 {
     offload_pool *pool = arg;
@@ -661,7 +751,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&pool->lock);
 
         tl_handed_on = false;
-        req->route->handler(req);
+        run_handler(req);
         /* Once handed on, req may already be answered and freed: do not touch it. */
         if (!tl_handed_on) {
             if (!req->has_reply)
@@ -730,7 +820,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (req->suspended)         /* resumed: the reply is set */
         return queue_reply(req);
-    if (!req->has_reply && (req->route->flags & ROUTE_SLOW)) {
+    /* A delayed request sleeps on the slow pool, never on an event loop. */
+    if (!req->has_reply && ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
         offload(&srv->slow, req);
         return MHD_YES;
     }
@@ -739,12 +830,29 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (!req->has_reply)
-        req->route->handler(req);
+        run_handler(req);
     if (req->suspended)
         return MHD_YES;
     if (!req->has_reply)
         http_reply_error(req, 500, NULL, "internal error: the handler gave no answer");
     return queue_reply(req);
+}
+
+/* Append "k=v" of each query argument (decoded) to the path being built. */
+/* The request's entry in the admin journal (http/journal.h): no body, no key. */
+static void journal_add(http_request *req, double ms)
+{
+    char *where = arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
+    journal_entry e = {
+        .time_ms = time_now_ms(),
+        .request_id = req->id,
+        .method = req->method,
+        .path = where,
+        .status = req->queued ? req->status : 0,
+        .duration_ms = ms,
+        .account = req->account_name ? req->account_name : "",
+    };
+    journal_record(req->srv->cfg.journal, &e);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -759,6 +867,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_request(req->route ? (int)(req->route - srv->cfg.routes) : -1, req->status, ms);
     if (srv->cfg.access_log)
         access_log(req, toe, ms);
+    if (srv->cfg.journal)
+        journal_add(req, ms);
     if (req->stream_free)       /* a stream that never reached MHD */
         req->stream_free(req->stream_ctx);
     free(req->body);
@@ -865,6 +975,10 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     if (cfg->rate_limit)
         srv->ratelimit = ratelimit_new(cfg->rate_limit, cfg->rate_window_s);
     srv->auth_cache = auth_cache_new();
+    if (cfg->admin_token && *cfg->admin_token) {
+        srv->admin_on = true;
+        apikey_hash(cfg->admin_token, srv->admin_hash);
+    }
     pool_start(&srv->bodies);
     pool_start(&srv->slow);
     unsigned threads = cfg->threads;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "http/faults.h"
+#include "http/journal.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -39,6 +41,11 @@ typedef struct http_config {
     bool trust_proxy;               /* honour X-Forwarded-Proto and X-Forwarded-Host */
     const char *tls_cert_pem;       /* both set: serve HTTPS (PEM text, not file names) */
     const char *tls_key_pem;
+    /* The admin API (routes flagged ROUTE_ADMIN under /_contactd/): NULL or "" turns it off,
+     * and the whole prefix answers 404. Only its SHA-256 is kept. */
+    const char *admin_token;
+    http_faults *faults;            /* injected faults checked on /v3/ requests; may be NULL */
+    http_journal *journal;          /* where finished requests are recorded; may be NULL */
 } http_config;
 
 typedef struct http_server http_server;

@@ -300,6 +300,20 @@ static int turn(jobs *j, submission *batch, bool run)
     return rc == STORE_OK ? more : STORE_ERROR;
 }
 
+/* How long the idle writer may sleep before it must look for work: until the earliest
+ * delayed job is due, and at most POLL_MS with a shared store; -1: until woken. */
+static long wait_for_work_ms(const jobs *j)
+{
+    long ms = j->poll ? POLL_MS : -1;
+    if (j->state.wake_at > 0) {
+        int64_t due = j->state.wake_at - time_now_ms();
+        long until_due = due < 0 ? 0 : due > 60000 ? 60000 : (long)due;
+        if (ms < 0 || until_due < ms)
+            ms = until_due;
+    }
+    return ms;
+}
+
 static void *writer_main(void *arg)
 {
     jobs *j = arg;
@@ -319,13 +333,15 @@ static void *writer_main(void *arg)
         }
         while (!j->head && !j->stopping && !j->work_pending) {
             pthread_cond_broadcast(&j->idle);
-            if (!j->poll) {
+            long wait_ms = wait_for_work_ms(j);
+            if (wait_ms < 0) {
                 pthread_cond_wait(&j->wake, &j->lock);
                 continue;
             }
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += POLL_MS * 1000000L;
+            until.tv_sec += wait_ms / 1000;
+            until.tv_nsec += (wait_ms % 1000) * 1000000L;
             if (until.tv_nsec >= 1000000000L) {
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000L;

@@ -109,6 +109,17 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
     return d;
 }
 
+/* No job is due: note when the earliest delayed one will be. 0 or STORE_ERROR. */
+static int none_due(store_tx *tx, runner_state *st)
+{
+    int64_t at = 0;
+    int rc = store_tx_job_next_due(tx, time_now_ms(), &at);
+    if (rc == STORE_ERROR)
+        return STORE_ERROR;
+    st->wake_at = rc == STORE_OK ? at : 0;
+    return 0;
+}
+
 int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
                 runner_yield_fn should_yield, void *ctx)
 {
@@ -120,7 +131,7 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
         job_row job;
         int rc = store_tx_job_next(tx, &job);
         if (rc == STORE_NOT_FOUND)
-            return 0;
+            return none_due(tx, st);
         if (rc != STORE_OK)
             return STORE_ERROR;
         job_counts counts = job.info.counts;
@@ -174,5 +185,5 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
     }
     job_row probe;
     int rc = store_tx_job_next(tx, &probe);
-    return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? 0 : STORE_ERROR;
+    return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? none_due(tx, st) : STORE_ERROR;
 }

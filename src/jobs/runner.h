@@ -41,6 +41,9 @@ typedef struct runner_state {
     runner_event *events;
     size_t nevents, events_cap;
     uint64_t applied;               /* records applied */
+    /* Set by runner_step when no job is due: when (ms since the epoch) the earliest
+     * delayed job becomes due, or 0 when no job is delayed. */
+    int64_t wake_at;
 } runner_state;
 
 /* True when the caller wants the transaction back soon (requests are waiting): once the

@@ -116,6 +116,19 @@ typedef struct store_backend {
     int (*tx_savepoint)(store_tx_impl *tx);
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);
+    int (*account_list)(store_impl *s, arena *a, store_account **rows, size_t *count);
+    int (*account_find)(store_impl *s, const char *name, arena *a, store_account *out);
+    int (*tx_account_create)(store_tx_impl *tx, const char *name, int64_t parent_id, int64_t *id);
+    int (*tx_account_purge)(store_tx_impl *tx, int64_t account, bool with_account);
+    int (*tx_account_ids)(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count);
+    int (*tx_key_delete)(store_tx_impl *tx, int64_t account, const char *key_id);
+    int (*setting_job_delay)(store_impl *s, int64_t account, int64_t *ms);
+    int (*tx_setting_job_delay)(store_tx_impl *tx, int64_t account, int64_t ms);
+    int (*tx_job_next_due)(store_tx_impl *tx, int64_t now_ms, int64_t *at);
+    int (*tx_field_insert)(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                           const char *name, field_type type);
+    int (*job_list_all)(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
+                        job_info **rows, size_t *count);
 } store_backend;
 
 extern const store_backend sqlite_backend;

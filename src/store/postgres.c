@@ -277,22 +277,24 @@ static void build_sql(store_impl *s)
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2 ORDER BY e.idx");
     s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at)"
-        " VALUES($1,$2,$3,$4,$5,$6) RETURNING seq");
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after)"
+        " VALUES($1,$2,$3,$4,$5,$6,$6::bigint+COALESCE((SELECT job_delay_ms FROM settings"
+        " WHERE account_id=$2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0))"
+        " RETURNING seq");
     /* The account of the oldest pending job whose account lock this transaction gets.
      * The subquery's ORDER BY with OFFSET 0 keeps the (volatile) try-lock above the
      * sort and out of the scan, so it is tried on rows in seq order and only until one
      * succeeds; already held locks (this transaction's) succeed again. */
     s->sql[ST_JOB_CANDIDATE] = xasprintf(
         "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>$1"
-        " ORDER BY seq OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
+        " AND run_after<=$2 ORDER BY seq OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
         " LIMIT 1", LOCK_ACCOUNT);
     /* Run under the account lock, so no other transaction can hold the row: FOR UPDATE
      * never waits, and SKIP LOCKED would be wrong (it could return the account's second
      * job while the first is pending). */
     s->sql[ST_JOB_NEXT] = xasprintf(
         "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted,"
-        " errored, accepted_at FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
+        " errored, accepted_at, run_after FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
         " ORDER BY seq LIMIT 1 FOR UPDATE");
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
     s->sql[ST_JOB_PROGRESS] = xasprintf(
@@ -639,6 +641,26 @@ static void reader_release(store_impl *s, conn *c)
 
 /* ---- running statements ------------------------------------------------------------ */
 
+/* r when the statement succeeded (*rc STORE_OK); otherwise NULL (r cleared) with *rc
+ * STORE_CONFLICT (a unique index refused) or STORE_ERROR (logged with sql). */
+static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        *rc = STORE_OK;
+        return r;
+    }
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) {
+        *rc = STORE_CONFLICT;
+    } else {
+        *rc = STORE_ERROR;
+        log_pg(sql, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+    }
+    PQclear(r);
+    return NULL;
+}
+
 /* Run statement id on c with parameters p (NULL: none); result_binary asks for binary
  * columns. Returns the result (PQclear it) with *rc STORE_OK, STORE_CONFLICT (a unique
  * index refused) or STORE_ERROR. */
@@ -667,20 +689,7 @@ static PGresult *run_fmt(store_impl *s, conn *c, enum stmt_id id, const params *
     }
     PGresult *r = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->value : NULL,
                                  p ? p->length : NULL, p ? p->format : NULL, result_binary);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        *rc = STORE_OK;
-        return r;
-    }
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) {
-        *rc = STORE_CONFLICT;
-    } else {
-        *rc = STORE_ERROR;
-        log_pg(s->sql[id], r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
-    }
-    PQclear(r);
-    return NULL;
+    return result_of(c, s->sql[id], r, rc);
 }
 
 static PGresult *run(store_impl *s, conn *c, enum stmt_id id, const params *p, int *rc)
@@ -1229,6 +1238,23 @@ static int pgs_tx_contact_update(store_tx_impl *tx, int64_t account, const conta
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
+/* A job_info from text columns id, kind, status, requested, created, updated, deleted,
+ * errored, accepted_at, finished_at (0 while pending). */
+static void read_job_info(const PGresult *r, int row, job_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
+    out->kind = (job_kind)get_int(r, row, 1);
+    out->status = (job_status)get_int(r, row, 2);
+    out->counts.requested = get_int(r, row, 3);
+    out->counts.created = get_int(r, row, 4);
+    out->counts.updated = get_int(r, row, 5);
+    out->counts.deleted = get_int(r, row, 6);
+    out->counts.errored = get_int(r, row, 7);
+    out->accepted_at = get_int(r, row, 8);
+    out->finished_at = get_int(r, row, 9);
+}
+
 static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
 {
     conn *c = reader_acquire(s);
@@ -1242,17 +1268,7 @@ static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info 
     if (r && PQntuples(r) == 0) {
         rc = STORE_NOT_FOUND;
     } else if (r) {
-        memset(out, 0, sizeof *out);
-        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, 0, 0));
-        out->kind = (job_kind)get_int(r, 0, 1);
-        out->status = (job_status)get_int(r, 0, 2);
-        out->counts.requested = get_int(r, 0, 3);
-        out->counts.created = get_int(r, 0, 4);
-        out->counts.updated = get_int(r, 0, 5);
-        out->counts.deleted = get_int(r, 0, 6);
-        out->counts.errored = get_int(r, 0, 7);
-        out->accepted_at = get_int(r, 0, 8);
-        out->finished_at = get_int(r, 0, 9);
+        read_job_info(r, 0, out);
     }
     PQclear(r);
     reader_release(s, c);
@@ -1312,6 +1328,8 @@ static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
         int64_t account = 0;
         params floor = {0};
         p_int(&floor, tx->claimed_max_seq);
+        int64_t now = time_now_ms();
+        p_int(&floor, now);
         int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, &floor, &account);
         if (rc != STORE_OK)
             return rc;
@@ -1324,7 +1342,9 @@ static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
         PGresult *r = run(s, s->writer, ST_JOB_NEXT, &p, &rc);
         if (!r)
             return rc;
-        if (PQntuples(r) == 0) {
+        /* The account's first pending job may be delayed still (its delay was longer
+         * than a later job's): its jobs never overtake each other, so none runs. */
+        if (PQntuples(r) == 0 || get_int(r, 0, 11) > now) {
             PQclear(r);
             continue;
         }
@@ -1610,6 +1630,22 @@ static int pgs_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, fiel
     return rc == STORE_OK ? fields_list(tx->s, tx->s->writer, account, a, out) : rc;
 }
 
+/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
+static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
+                            const char *name, field_type type)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    p_int(&p, seq);
+    p_text(&p, name);
+    p_int(&p, (int64_t)type);
+    p_int(&p, time_now_ms());
+    int64_t changes = 0;
+    int rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+}
+
 static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
                                field_type type, char id_out[FIELD_ID_MAX])
 {
@@ -1623,14 +1659,7 @@ static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *n
     if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
         return STORE_ERROR;
     snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    p_text(&p, id_out);
-    p_int(&p, seq);
-    p_text(&p, name);
-    p_int(&p, (int64_t)type);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
+    return field_row_insert(s, account, id_out, seq, name, type);
 }
 
 static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
@@ -2135,6 +2164,250 @@ static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_up
     return rc;
 }
 
+/* ---- administration ------------------------------------------------------------------
+ * Rare calls (the admin API, the CLI): unprepared statements with out-of-line
+ * parameters. */
+
+/* Run sql with p on c: the result (PQclear it) with *rc as run_fmt gives it. */
+static PGresult *adhoc(conn *c, const char *sql, const params *p, int *rc)
+{
+    PGresult *r = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->value : NULL,
+                               p ? p->length : NULL, p ? p->format : NULL, 0);
+    return result_of(c, sql, r, rc);
+}
+
+/* A read on a pooled reader: the result (PQclear it; it outlives the connection) or NULL
+ * with *rc. */
+static PGresult *adhoc_read(store_impl *s, const char *sql, const params *p, int *rc)
+{
+    conn *c = reader_acquire(s);
+    if (!c) {
+        *rc = STORE_ERROR;
+        return NULL;
+    }
+    PGresult *r = adhoc(c, sql, p, rc);
+    reader_release(s, c);
+    return r;
+}
+
+/* A statement without rows on the writer; *changes (may be NULL) gets the rows hit. */
+static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *changes)
+{
+    int rc;
+    PGresult *r = adhoc(s->writer, sql, p, &rc);
+    if (r && changes)
+        *changes = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+#define ACCOUNT_SELECT                                                                        \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a"      \
+    " LEFT JOIN accounts p ON p.id=a.parent_id"
+
+static int accounts_read(store_impl *s, const char *sql, const params *p, arena *a,
+                         store_account **rows, size_t *count)
+{
+    int rc;
+    PGresult *r = adhoc_read(s, sql, p, &rc);
+    size_t n = r ? (size_t)PQntuples(r) : 0;
+    store_account *out = arena_calloc(a, n ? n : 1, sizeof *out);
+    for (int i = 0; i < (int)n; i++) {
+        out[i].id = get_int(r, i, 0);
+        out[i].name = get_text(r, i, 1, a);
+        out[i].parent = get_text(r, i, 2, a);
+        out[i].parent_id = get_int(r, i, 3);
+        out[i].created_at = get_int(r, i, 4);
+    }
+    PQclear(r);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
+static int pgs_account_list(store_impl *s, arena *a, store_account **rows, size_t *count)
+{
+    return accounts_read(s, ACCOUNT_SELECT " ORDER BY a.name", NULL, a, rows, count);
+}
+
+static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)
+{
+    params p = {0};
+    p_text(&p, name);
+    if (p.bad_text)
+        return STORE_NOT_FOUND;
+    store_account *rows;
+    size_t n;
+    int rc = accounts_read(s, ACCOUNT_SELECT " WHERE a.name=$1", &p, a, &rows, &n);
+    if (rc == STORE_OK && n == 0)
+        return STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        *out = rows[0];
+    return rc;
+}
+
+static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id,
+                                 int64_t *id)
+{
+    store_impl *s = tx->s;
+    params p = {0};
+    p_text(&p, name);
+    p_int(&p, parent_id);
+    p_int(&p, time_now_ms());
+    int rc;
+    PGresult *r = adhoc(s->writer, "INSERT INTO accounts(name, parent_id, created_at)"
+                        " VALUES($1,NULLIF($2::bigint,0),$3) ON CONFLICT (name) DO NOTHING"
+                        " RETURNING id", &p, &rc);
+    if (r && PQntuples(r) == 0)
+        rc = STORE_CONFLICT;
+    else if (r)
+        *id = get_int(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+/* Everything an account owns, child rows first. Segments (issue 16) add their tables
+ * here, before lists. */
+static const char *const purge_data_sql[] = {
+    "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
+    "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
+    "DELETE FROM jobs WHERE account_id=$1",
+    "DELETE FROM import_uploads WHERE account_id=$1",
+    "DELETE FROM list_members WHERE account_id=$1",
+    "DELETE FROM lists WHERE account_id=$1",
+    "DELETE FROM field_definitions WHERE account_id=$1",
+    "DELETE FROM field_counters WHERE account_id=$1",
+    "DELETE FROM contact_alternate_emails WHERE account_id=$1",
+    "DELETE FROM contacts WHERE account_id=$1",
+};
+static const char *const purge_account_sql[] = {
+    "DELETE FROM api_keys WHERE account_id=$1",
+    "DELETE FROM settings WHERE account_id=$1",
+    "UPDATE accounts SET parent_id=NULL WHERE parent_id=$1",
+    "DELETE FROM accounts WHERE id=$1",
+};
+
+static int pgs_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
+{
+    store_impl *s = tx->s;
+    /* Under the account's lock: a node applying one of its jobs finishes its slice (and
+     * commits) first, and no node claims one meanwhile. */
+    if (lock_account(s, account) != STORE_OK)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
+        if (adhoc_cmd(s, purge_data_sql[i], &p, NULL) != STORE_OK)
+            return STORE_ERROR;
+    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0]; i++)
+        if (adhoc_cmd(s, purge_account_sql[i], &p, NULL) != STORE_OK)
+            return STORE_ERROR;
+    return STORE_OK;
+}
+
+static int pgs_tx_account_ids(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count)
+{
+    int rc;
+    PGresult *r = adhoc(tx->s->writer, "SELECT id FROM accounts ORDER BY id", NULL, &rc);
+    size_t n = r ? (size_t)PQntuples(r) : 0;
+    *ids = arena_calloc(a, n ? n : 1, sizeof **ids);
+    for (int i = 0; i < (int)n; i++)
+        (*ids)[i] = get_int(r, i, 0);
+    *count = n;
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key_id)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, key_id);
+    if (p.bad_text)
+        return STORE_NOT_FOUND;
+    int64_t changes = 0;
+    int rc = adhoc_cmd(tx->s, "DELETE FROM api_keys WHERE account_id=$1 AND key_id=$2", &p,
+                       &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static int pgs_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
+{
+    params p = {0};
+    p_int(&p, account);
+    int rc;
+    PGresult *r = adhoc_read(s, "SELECT job_delay_ms FROM settings WHERE account_id=$1", &p, &rc);
+    if (r)
+        *ms = PQntuples(r) ? get_int(r, 0, 0) : -1;
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
+{
+    params p = {0};
+    p_int(&p, account);
+    if (ms < 0)
+        return adhoc_cmd(tx->s, "DELETE FROM settings WHERE account_id=$1", &p, NULL);
+    p_int(&p, ms);
+    return adhoc_cmd(tx->s, "INSERT INTO settings(account_id, job_delay_ms) VALUES($1,$2)"
+                            " ON CONFLICT (account_id) DO UPDATE SET job_delay_ms=$2", &p, NULL);
+}
+
+static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
+{
+    params p = {0};
+    p_int(&p, now_ms);
+    int rc;
+    PGresult *r = adhoc(tx->s->writer,
+                        "SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>$1", &p, &rc);
+    if (r && PQgetisnull(r, 0, 0))
+        rc = STORE_NOT_FOUND;
+    else if (r)
+        *at = get_int(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                               const char *name, field_type type)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc == STORE_OK)
+        rc = field_row_insert(s, account, id, seq, name, type);
+    if (rc != STORE_OK)
+        return rc;
+    params q = {0};
+    p_int(&q, account);
+    p_int(&q, seq);
+    return adhoc_cmd(s, "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
+                        " ON CONFLICT (account_id) DO UPDATE SET"
+                        " last=GREATEST(field_counters.last, EXCLUDED.last)", &q, NULL);
+}
+
+static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
+                            job_info **rows, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, status);
+    p_int(&p, limit);
+    int rc;
+    PGresult *r = adhoc_read(s,
+        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
+        " COALESCE(finished_at,0) FROM jobs WHERE account_id=$1 AND ($2::int<0 OR status=$2::int)"
+        " ORDER BY seq DESC LIMIT $3", &p, &rc);
+    size_t n = r ? (size_t)PQntuples(r) : 0;
+    job_info *out = arena_calloc(a, n ? n : 1, sizeof *out);
+    for (int i = 0; i < (int)n; i++)
+        read_job_info(r, i, &out[i]);
+    PQclear(r);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
 /* ---- the backend table ------------------------------------------------------------- */
 
 const store_backend postgres_backend = {
@@ -2204,4 +2477,15 @@ const store_backend postgres_backend = {
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,
+    .account_list = pgs_account_list,
+    .account_find = pgs_account_find,
+    .tx_account_create = pgs_tx_account_create,
+    .tx_account_purge = pgs_tx_account_purge,
+    .tx_account_ids = pgs_tx_account_ids,
+    .tx_key_delete = pgs_tx_key_delete,
+    .setting_job_delay = pgs_setting_job_delay,
+    .tx_setting_job_delay = pgs_tx_setting_job_delay,
+    .tx_job_next_due = pgs_tx_job_next_due,
+    .job_list_all = pgs_job_list_all,
+    .tx_field_insert = pgs_tx_field_insert,
 };

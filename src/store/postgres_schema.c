@@ -142,6 +142,13 @@ const char *const postgres_migrations[] = {
     "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
     /* scans in creation order (store_contact_scan) */
     "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
+
+    /* 4: subuser parents, delayed jobs, settings: migration 5 of sqlite_schema.c */
+    "ALTER TABLE accounts ADD COLUMN parent_id BIGINT;"
+    "ALTER TABLE jobs ADD COLUMN run_after BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE settings ("
+    "  account_id BIGINT PRIMARY KEY,"
+    "  job_delay_ms BIGINT NOT NULL);",
 };
 
 const int postgres_migration_count =

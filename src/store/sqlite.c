@@ -53,6 +53,8 @@ enum stmt_id {
     ST_JOB_ERRORS,
     ST_JOB_INSERT,
     ST_JOB_NEXT,
+    ST_JOB_NEXT_DUE,
+    ST_JOB_WAKE,
     ST_JOB_PAYLOAD,
     ST_JOB_PAYLOAD_INSERT,
     ST_JOB_PAYLOAD_DELETE,
@@ -240,12 +242,23 @@ static void build_sql(store_impl *s)
     s->sql[ST_JOB_ERRORS] = xasprintf(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=? AND j.account_id=? ORDER BY e.idx");
+    /* The job delay is read by the insert itself (store.h, settings). */
     s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at)"
-        " VALUES(?,?,?,x'',?,?)");
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after)"
+        " VALUES(?1,?2,?3,x'',?4,?5,?5+COALESCE((SELECT job_delay_ms FROM settings"
+        " WHERE account_id=?2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0))");
+#define JOB_NEXT_COLS "seq, account_id, id, kind, cursor, requested, created, updated, deleted," \
+                      " errored, accepted_at, run_after"
     s->sql[ST_JOB_NEXT] = xasprintf(
-        "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted, errored,"
-        " accepted_at FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
+        "SELECT " JOB_NEXT_COLS " FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
+    /* When the oldest pending job is delayed: the oldest due job that is its account's
+     * first pending one (an account's jobs never overtake each other). */
+    s->sql[ST_JOB_NEXT_DUE] = xasprintf(
+        "SELECT " JOB_NEXT_COLS " FROM jobs j WHERE j.status=0 AND j.run_after<=?1"
+        " AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.status=0 AND e.account_id=j.account_id"
+        " AND e.seq<j.seq) ORDER BY j.seq LIMIT 1");
+    s->sql[ST_JOB_WAKE] = xasprintf(
+        "SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>?");
     /* Payloads live in a table of their own (migration 3): SQLite stores a row in one
      * piece, so a 6 MB payload inside the jobs row was rewritten by every progress update
      * and read through by every status poll. */
@@ -1064,6 +1077,23 @@ static int sqlite_tx_contact_update(store_tx_impl *tx, int64_t account, const co
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
+/* A job_info from columns id, kind, status, requested, created, updated, deleted,
+ * errored, accepted_at, finished_at (0 while pending). */
+static void read_job_info(sqlite3_stmt *st, job_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    out->kind = (job_kind)sqlite3_column_int(st, 1);
+    out->status = (job_status)sqlite3_column_int(st, 2);
+    out->counts.requested = sqlite3_column_int64(st, 3);
+    out->counts.created = sqlite3_column_int64(st, 4);
+    out->counts.updated = sqlite3_column_int64(st, 5);
+    out->counts.deleted = sqlite3_column_int64(st, 6);
+    out->counts.errored = sqlite3_column_int64(st, 7);
+    out->accepted_at = sqlite3_column_int64(st, 8);
+    out->finished_at = sqlite3_column_int64(st, 9);
+}
+
 static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
 {
     conn *c = reader_acquire(s);
@@ -1076,17 +1106,7 @@ static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_in
         sqlite3_bind_int64(st, 2, account);
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW) {
-            memset(out, 0, sizeof *out);
-            snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
-            out->kind = (job_kind)sqlite3_column_int(st, 1);
-            out->status = (job_status)sqlite3_column_int(st, 2);
-            out->counts.requested = sqlite3_column_int64(st, 3);
-            out->counts.created = sqlite3_column_int64(st, 4);
-            out->counts.updated = sqlite3_column_int64(st, 5);
-            out->counts.deleted = sqlite3_column_int64(st, 6);
-            out->counts.errored = sqlite3_column_int64(st, 7);
-            out->accepted_at = sqlite3_column_int64(st, 8);
-            out->finished_at = sqlite3_column_int64(st, 9);
+            read_job_info(st, out);
             rc = STORE_OK;
         } else if (r == SQLITE_DONE) {
             rc = STORE_NOT_FOUND;
@@ -1156,32 +1176,62 @@ static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *se
     return step_done(s->writer->db, st);
 }
 
+/* Read a job row of ST_JOB_NEXT's columns; *run_after gets when it may run. */
+static void read_job_next(sqlite3_stmt *st, job_row *out, int64_t *run_after)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = sqlite3_column_int64(st, 0);
+    out->account = sqlite3_column_int64(st, 1);
+    snprintf(out->info.id, sizeof out->info.id, "%s", (const char *)sqlite3_column_text(st, 2));
+    out->info.kind = (job_kind)sqlite3_column_int(st, 3);
+    out->info.status = JOB_PENDING;
+    out->cursor = sqlite3_column_int64(st, 4);
+    out->info.counts.requested = sqlite3_column_int64(st, 5);
+    out->info.counts.created = sqlite3_column_int64(st, 6);
+    out->info.counts.updated = sqlite3_column_int64(st, 7);
+    out->info.counts.deleted = sqlite3_column_int64(st, 8);
+    out->info.counts.errored = sqlite3_column_int64(st, 9);
+    out->info.accepted_at = sqlite3_column_int64(st, 10);
+    *run_after = sqlite3_column_int64(st, 11);
+}
+
 static int sqlite_tx_job_next(store_tx_impl *tx, job_row *out)
 {
     store_impl *s = tx->s;
+    int64_t now = time_now_ms(), run_after = 0;
+    /* The common case, no delay: the oldest pending job, due at once. */
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_NEXT);
     if (!st)
         return STORE_ERROR;
-    int r = sqlite3_step(st);
-    int rc;
-    if (r == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        out->seq = sqlite3_column_int64(st, 0);
-        out->account = sqlite3_column_int64(st, 1);
-        snprintf(out->info.id, sizeof out->info.id, "%s", (const char *)sqlite3_column_text(st, 2));
-        out->info.kind = (job_kind)sqlite3_column_int(st, 3);
-        out->info.status = JOB_PENDING;
-        out->cursor = sqlite3_column_int64(st, 4);
-        out->info.counts.requested = sqlite3_column_int64(st, 5);
-        out->info.counts.created = sqlite3_column_int64(st, 6);
-        out->info.counts.updated = sqlite3_column_int64(st, 7);
-        out->info.counts.deleted = sqlite3_column_int64(st, 8);
-        out->info.counts.errored = sqlite3_column_int64(st, 9);
-        out->info.accepted_at = sqlite3_column_int64(st, 10);
-        rc = STORE_OK;
-    } else {
-        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-    }
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        read_job_next(st, out, &run_after);
+    done(st);
+    if (rc != STORE_OK || run_after <= now)
+        return rc;
+    st = stmt(s, s->writer, ST_JOB_NEXT_DUE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, now);
+    rc = step_row(st);
+    if (rc == STORE_OK)
+        read_job_next(st, out, &run_after);
+    done(st);
+    return rc;
+}
+
+static int sqlite_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_WAKE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc = step_row(st);
+    if (rc == STORE_OK && sqlite3_column_type(st, 0) == SQLITE_NULL)
+        rc = STORE_NOT_FOUND;
+    else if (rc == STORE_OK)
+        *at = sqlite3_column_int64(st, 0);
     done(st);
     return rc;
 }
@@ -1493,6 +1543,22 @@ static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, f
     return fields_list(tx->s, tx->s->writer, account, a, out);
 }
 
+/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
+static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
+                            const char *name, field_type type)
+{
+    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    sqlite3_bind_int64(st, 3, seq);
+    bind_text(st, 4, name);
+    sqlite3_bind_int(st, 5, (int)type);
+    sqlite3_bind_int64(st, 6, time_now_ms());
+    return step_done(s->writer->db, st);
+}
+
 static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
                                   field_type type, char id_out[FIELD_ID_MAX])
 {
@@ -1505,16 +1571,7 @@ static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char
     if (single_int(st, &seq) != STORE_OK)
         return STORE_ERROR;
     snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    st = stmt(s, s->writer, ST_FIELD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id_out);
-    sqlite3_bind_int64(st, 3, seq);
-    bind_text(st, 4, name);
-    sqlite3_bind_int(st, 5, (int)type);
-    sqlite3_bind_int64(st, 6, time_now_ms());
-    return step_done(s->writer->db, st);
+    return field_row_insert(s, account, id_out, seq, name, type);
 }
 
 static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
@@ -1785,16 +1842,7 @@ static int sqlite_job_list(store_impl *s, int64_t account, job_kind kind, int64_
         out = arena_grow(a, out, n, &cap, sizeof *out);
         job_listing *l = &out[n++];
         memset(l, 0, sizeof *l);
-        snprintf(l->info.id, sizeof l->info.id, "%s", (const char *)sqlite3_column_text(st, 0));
-        l->info.kind = (job_kind)sqlite3_column_int(st, 1);
-        l->info.status = (job_status)sqlite3_column_int(st, 2);
-        l->info.counts.requested = sqlite3_column_int64(st, 3);
-        l->info.counts.created = sqlite3_column_int64(st, 4);
-        l->info.counts.updated = sqlite3_column_int64(st, 5);
-        l->info.counts.deleted = sqlite3_column_int64(st, 6);
-        l->info.counts.errored = sqlite3_column_int64(st, 7);
-        l->info.accepted_at = sqlite3_column_int64(st, 8);
-        l->info.finished_at = sqlite3_column_int64(st, 9);
+        read_job_info(st, &l->info);
         l->payload = col_blob(st, 10, a, &l->payload_len);
     }
     reader_done(s, c, st);
@@ -2000,6 +2048,250 @@ static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
     simple(tx, ST_RELEASE);
 }
 
+/* ---- administration ------------------------------------------------------------------
+ * Rare calls (the admin API, the CLI): their statements are prepared on each use rather
+ * than kept on every connection. */
+
+/* Prepare sql on c; NULL (logged) on failure. The caller finalizes. */
+static sqlite3_stmt *adhoc(conn *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_sqlite(c->db, sql);
+        return NULL;
+    }
+    return st;
+}
+
+/* Run sql (no rows) on the writer with ?1 = a, ?2 = b. */
+static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b, int64_t *changes)
+{
+    sqlite3_stmt *st = adhoc(s->writer, sql);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r == SQLITE_DONE || r == SQLITE_ROW) {
+        if (changes)
+            *changes = sqlite3_changes(s->writer->db);
+        return STORE_OK;
+    }
+    if ((r & 0xFF) == SQLITE_CONSTRAINT)
+        return STORE_CONFLICT;
+    log_sqlite(s->writer->db, sql);
+    return STORE_ERROR;
+}
+
+#define ACCOUNT_SELECT                                                                        \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a"      \
+    " LEFT JOIN accounts p ON p.id=a.parent_id"
+
+static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->name = col_text(st, 1, a);
+    out->parent = col_text(st, 2, a);
+    out->parent_id = sqlite3_column_int64(st, 3);
+    out->created_at = sqlite3_column_int64(st, 4);
+}
+
+static int sqlite_account_list(store_impl *s, arena *a, store_account **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = adhoc(c, ACCOUNT_SELECT " ORDER BY a.name");
+    int rc = st ? STORE_OK : STORE_ERROR;
+    size_t cap = 0;
+    while (st && (rc = step_row(st)) == STORE_OK) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        read_account(st, a, &(*rows)[(*count)++]);
+    }
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int sqlite_account_find(store_impl *s, const char *name, arena *a, store_account *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = adhoc(c, ACCOUNT_SELECT " WHERE a.name=?");
+    int rc = STORE_ERROR;
+    if (st) {
+        bind_text(st, 1, name);
+        rc = step_row(st);
+        if (rc == STORE_OK)
+            read_account(st, a, out);
+    }
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id,
+                                    int64_t *id)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = adhoc(s->writer, "INSERT INTO accounts(name, parent_id, created_at)"
+                                        " VALUES(?,NULLIF(?,0),?)");
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, parent_id);
+    sqlite3_bind_int64(st, 3, time_now_ms());
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r == SQLITE_DONE) {
+        *id = sqlite3_last_insert_rowid(s->writer->db);
+        return STORE_OK;
+    }
+    if ((r & 0xFF) == SQLITE_CONSTRAINT)
+        return STORE_CONFLICT;
+    log_sqlite(s->writer->db, "account insert");
+    return STORE_ERROR;
+}
+
+/* Everything an account owns, child rows first. Segments (issue 16) add their tables
+ * here, before lists. */
+static const char *const purge_data_sql[] = {
+    "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
+    "DELETE FROM job_payloads WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
+    "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
+    "DELETE FROM jobs WHERE account_id=?1",
+    "DELETE FROM import_uploads WHERE account_id=?1",
+    "DELETE FROM list_members WHERE account_id=?1",
+    "DELETE FROM lists WHERE account_id=?1",
+    "DELETE FROM field_definitions WHERE account_id=?1",
+    "DELETE FROM field_counters WHERE account_id=?1",
+    "DELETE FROM contact_alternate_emails WHERE account_id=?1",
+    "DELETE FROM contacts WHERE account_id=?1",
+};
+static const char *const purge_account_sql[] = {
+    "DELETE FROM api_keys WHERE account_id=?1",
+    "DELETE FROM settings WHERE account_id=?1",
+    "UPDATE accounts SET parent_id=NULL WHERE parent_id=?1",
+    "DELETE FROM accounts WHERE id=?1",
+};
+
+static int sqlite_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
+{
+    for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
+        if (adhoc_write(tx->s, purge_data_sql[i], account, 0, NULL) != STORE_OK)
+            return STORE_ERROR;
+    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0]; i++)
+        if (adhoc_write(tx->s, purge_account_sql[i], account, 0, NULL) != STORE_OK)
+            return STORE_ERROR;
+    return STORE_OK;
+}
+
+static int sqlite_tx_account_ids(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count)
+{
+    *ids = NULL;
+    *count = 0;
+    sqlite3_stmt *st = adhoc(tx->s->writer, "SELECT id FROM accounts ORDER BY id");
+    if (!st)
+        return STORE_ERROR;
+    size_t cap = 0;
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
+        *ids = arena_grow(a, *ids, *count, &cap, sizeof **ids);
+        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int sqlite_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key_id)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = adhoc(s->writer, "DELETE FROM api_keys WHERE account_id=? AND key_id=?");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, key_id);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) {
+        log_sqlite(s->writer->db, "key delete");
+        return STORE_ERROR;
+    }
+    return sqlite3_changes(s->writer->db) ? STORE_OK : STORE_NOT_FOUND;
+}
+
+static int sqlite_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = adhoc(c, "SELECT job_delay_ms FROM settings WHERE account_id=?");
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        rc = step_row(st);
+        *ms = rc == STORE_OK ? sqlite3_column_int64(st, 0) : -1;
+        if (rc == STORE_NOT_FOUND)
+            rc = STORE_OK;
+    }
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
+{
+    if (ms < 0)
+        return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0, NULL);
+    return adhoc_write(tx->s, "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
+                              " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
+                       account, ms, NULL);
+}
+
+static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
+                                  const char *name, field_type type)
+{
+    store_impl *s = tx->s;
+    int rc = field_row_insert(s, account, id, seq, name, type);
+    if (rc != STORE_OK)
+        return rc;
+    return adhoc_write(s, "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
+                          " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
+                       account, seq, NULL);
+}
+
+static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit,
+                               arena *a, job_info **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = adhoc(c,
+        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
+        " COALESCE(finished_at,0) FROM jobs WHERE account_id=?1 AND (?2<0 OR status=?2)"
+        " ORDER BY seq DESC LIMIT ?3");
+    int rc = st ? STORE_OK : STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, account);
+        sqlite3_bind_int(st, 2, status);
+        sqlite3_bind_int64(st, 3, limit);
+    }
+    size_t cap = 0;
+    while (st && (rc = step_row(st)) == STORE_OK) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        read_job_info(st, &(*rows)[(*count)++]);
+    }
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
 /* ---- the backend table ------------------------------------------------------------- */
 
 const store_backend sqlite_backend = {
@@ -2069,4 +2361,15 @@ const store_backend sqlite_backend = {
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
+    .account_list = sqlite_account_list,
+    .account_find = sqlite_account_find,
+    .tx_account_create = sqlite_tx_account_create,
+    .tx_account_purge = sqlite_tx_account_purge,
+    .tx_account_ids = sqlite_tx_account_ids,
+    .tx_key_delete = sqlite_tx_key_delete,
+    .setting_job_delay = sqlite_setting_job_delay,
+    .tx_setting_job_delay = sqlite_tx_setting_job_delay,
+    .tx_job_next_due = sqlite_tx_job_next_due,
+    .job_list_all = sqlite_job_list_all,
+    .tx_field_insert = sqlite_tx_field_insert,
 };

@@ -128,6 +128,14 @@ const char *const sqlite_migrations[] = {
     "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
     /* scans in creation order (store_contact_scan) */
     "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
+
+    /* 5: subuser parents, delayed jobs (run_after), settings (account 0: global) */
+    "ALTER TABLE accounts ADD COLUMN parent_id INTEGER;"
+    "ALTER TABLE jobs ADD COLUMN run_after INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE settings ("
+    "  account_id INTEGER PRIMARY KEY,"
+    "  job_delay_ms INTEGER NOT NULL);"
+    "CREATE INDEX jobs_pending_by_account ON jobs(account_id, seq) WHERE status = 0;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

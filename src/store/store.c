@@ -410,3 +410,69 @@ int store_tx_upload_purge(store_tx *tx, int64_t created_before)
 {
     return tx->be->tx_upload_purge(tx->impl, created_before);
 }
+
+/* ---- administration ------------------------------------------------------------------ */
+
+int store_account_list(store *s, arena *a, store_account **rows, size_t *count)
+{
+    return s->be->account_list(s->impl, a, rows, count);
+}
+
+int store_account_find(store *s, const char *name, arena *a, store_account *out)
+{
+    return s->be->account_find(s->impl, name, a, out);
+}
+
+int store_tx_account_create(store_tx *tx, const char *name, int64_t parent_id, int64_t *id)
+{
+    return tx->be->tx_account_create(tx->impl, name, parent_id, id);
+}
+
+int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account)
+{
+    return tx->be->tx_account_purge(tx->impl, account, with_account);
+}
+
+int store_tx_account_purge_all(store_tx *tx)
+{
+    arena a = ARENA_INIT;
+    int64_t *ids;
+    size_t n;
+    int rc = tx->be->tx_account_ids(tx->impl, &a, &ids, &n);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        rc = tx->be->tx_account_purge(tx->impl, ids[i], false);
+    arena_release(&a);
+    return rc;
+}
+
+int store_tx_key_delete(store_tx *tx, int64_t account, const char *key_id)
+{
+    return tx->be->tx_key_delete(tx->impl, account, key_id);
+}
+
+int store_setting_job_delay(store *s, int64_t account, int64_t *ms)
+{
+    return s->be->setting_job_delay(s->impl, account, ms);
+}
+
+int store_tx_setting_job_delay(store_tx *tx, int64_t account, int64_t ms)
+{
+    return tx->be->tx_setting_job_delay(tx->impl, account, ms);
+}
+
+int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at)
+{
+    return tx->be->tx_job_next_due(tx->impl, now_ms, at);
+}
+
+int store_job_list_all(store *s, int64_t account, int status, int64_t limit, arena *a,
+                       job_info **rows, size_t *count)
+{
+    return s->be->job_list_all(s->impl, account, status, limit, a, rows, count);
+}
+
+int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
+                          const char *name, field_type type)
+{
+    return tx->be->tx_field_insert(tx->impl, account, id, seq, name, type);
+}

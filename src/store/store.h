@@ -102,7 +102,7 @@ typedef struct job_new {
     const void *payload;            /* the accepted request, replayable by the runner */
     size_t payload_len;
     int64_t requested;
-    int64_t accepted_at;            /* ms */
+    int64_t accepted_at;            /* ms; the job runs after accepted_at + its job delay */
 } job_new;
 
 /* A pending job as the runner sees it. */
@@ -167,6 +167,10 @@ int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog 
  * STORE_CONFLICT when a field of that name (ignoring case) exists. */
 int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
                           char id_out[FIELD_ID_MAX]);
+/* Create a field with a chosen id "e<seq>_<letter>" (a seeded state); later fields get
+ * ids past seq. STORE_CONFLICT when the id or the name is taken. */
+int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
+                          const char *name, field_type type);
 /* STORE_NOT_FOUND, STORE_CONFLICT (name taken) */
 int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name);
 /* STORE_NOT_FOUND. Values stored under the id become invisible at once and are dropped
@@ -284,6 +288,46 @@ int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out)
 /* Drop the reservations made before created_before (ms): their upload URLs expire (a
  * file that arrived in time is a job by then, which stays). */
 int store_tx_upload_purge(store_tx *tx, int64_t created_before);
+
+/* ---- administration (the admin API and `contactd account ...`) -----------------------
+ * Accounts may have a parent (SendGrid's subusers). A reset purges an account's data
+ * (contacts, lists, custom fields, jobs, exports, uploads) inside the caller's
+ * transaction, so a job of the account still pending is removed with it, never half
+ * applied: the writer runs the purge as an op between two slices of job work. */
+
+typedef struct store_account {
+    int64_t id;
+    const char *name;
+    const char *parent;             /* NULL: no parent */
+    int64_t parent_id;              /* 0: no parent */
+    int64_t created_at;             /* ms */
+} store_account;
+
+/* Every account, by name. */
+int store_account_list(store *s, arena *a, store_account **rows, size_t *count);
+int store_account_find(store *s, const char *name, arena *a, store_account *out);
+/* STORE_CONFLICT when the name is taken. parent_id 0: none. */
+int store_tx_account_create(store_tx *tx, const char *name, int64_t parent_id, int64_t *id);
+/* Remove every piece of the account's data; with_account: its keys, settings and the
+ * account itself too (its subusers lose their parent). */
+int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account);
+/* store_tx_account_purge of every account's data (accounts, keys and settings stay). */
+int store_tx_account_purge_all(store_tx *tx);
+/* Revoke a key of this account only: STORE_NOT_FOUND otherwise. */
+int store_tx_key_delete(store_tx *tx, int64_t account, const char *key_id);
+
+/* Job delay settings: account 0 is the global value. A job's run_after is its
+ * accepted_at plus the account's delay if set, else the global one (read by the job
+ * insert itself, so every node honours a change at once). *ms = -1 when unset. */
+int store_setting_job_delay(store *s, int64_t account, int64_t *ms);
+/* ms < 0 removes the setting (an account then follows the global value). */
+int store_tx_setting_job_delay(store_tx *tx, int64_t account, int64_t ms);
+/* The earliest run_after of a pending job that is not due yet (ms), or STORE_NOT_FOUND. */
+int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at);
+
+/* The account's jobs of every kind, newest first; status < 0: any. */
+int store_job_list_all(store *s, int64_t account, int status, int64_t limit, arena *a,
+                       job_info **rows, size_t *count);
 
 /* ---- transactions ---------------------------------------------------------------- */
 

@@ -23,7 +23,7 @@ function run(args, { env = {}, dir } = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, files };
 }
 
-const COMMANDS = ['serve', 'key', 'healthcheck', 'help', 'version'];
+const COMMANDS = ['serve', 'key', 'account', 'state', 'healthcheck', 'help', 'version'];
 
 test('contactd help and no arguments print the overview naming every command', () => {
   const r = run(['help']);

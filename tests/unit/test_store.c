@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "core/ids.h"
+#include "core/timeutil.h"
 #include "store/store.h"
 
 static char tmpdir[256];
@@ -1015,6 +1016,174 @@ static char saved_contact_id[UUID_STR_LEN + 1];
 static char saved_job_id[UUID_STR_LEN + 1];
 static int64_t saved_account;
 
+
+/* ---- administration (issue 12) ------------------------------------------------------ */
+
+static int64_t account_named(store *s, const char *name, arena *a, int64_t parent)
+{
+    store_tx *tx = begin(s);
+    int64_t id = 0;
+    CHECK_INT(store_tx_account_create(tx, name, parent, &id), STORE_OK);
+    commit(tx);
+    store_account acc;
+    CHECK_INT(store_account_find(s, name, a, &acc), STORE_OK);
+    CHECK_INT(acc.id, id);
+    return id;
+}
+
+static void test_admin_accounts(void)
+{
+    store *s = open_store();
+    arena a = ARENA_INIT;
+    int64_t parent = account_named(s, "adm-parent", &a, 0);
+    int64_t child = account_named(s, "adm-child", &a, parent);
+    store_tx *tx = begin(s);
+    int64_t dup = 0;
+    CHECK_INT(store_tx_account_create(tx, "adm-parent", 0, &dup), STORE_CONFLICT);
+    commit(tx);
+
+    store_account acc;
+    CHECK_INT(store_account_find(s, "adm-child", &a, &acc), STORE_OK);
+    CHECK_INT(acc.parent_id, parent);
+    CHECK_STR(acc.parent, "adm-parent");
+    CHECK(acc.created_at > 0);
+    CHECK_INT(store_account_find(s, "adm-none", &a, &acc), STORE_NOT_FOUND);
+    store_account *rows;
+    size_t n;
+    CHECK_INT(store_account_list(s, &a, &rows, &n), STORE_OK);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].name, "adm-parent") == 0)
+            seen = rows[i].parent == NULL && rows[i].parent_id == 0;
+    CHECK(seen);
+
+    /* data in both accounts; a purge of one leaves the other, and keeps its keys */
+    uint8_t h[APIKEY_HASH_LEN];
+    apikey_hash("s", h);
+    tx = begin(s);
+    CHECK_INT(store_tx_key_add(tx, child, "adm-key", h, "full"), STORE_OK);
+    char fid[FIELD_ID_MAX];
+    for (int64_t acct = parent; acct; acct = acct == parent ? child : 0) {
+        contact c;
+        memset(&c, 0, sizeof c);
+        REQUIRE(uuid_generate(c.id) == 0);
+        c.field[CF_EMAIL] = "adm@example.com";
+        c.created_at = c.updated_at = 1;
+        CHECK_INT(store_tx_contact_insert(tx, acct, &c), STORE_OK);
+        char lid[UUID_STR_LEN + 1];
+        REQUIRE(uuid_generate(lid) == 0);
+        CHECK_INT(store_tx_list_create(tx, acct, lid, "L"), STORE_OK);
+        CHECK_INT(store_tx_list_add(tx, acct, lid, c.id), STORE_OK);
+        CHECK_INT(store_tx_field_create(tx, acct, "f", FIELD_TEXT, fid), STORE_OK);
+        job_new j;
+        make_job(&j, acct, JOB_UPSERT, "{}", 1);
+        int64_t seq;
+        CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+    }
+    CHECK_INT(store_tx_account_purge(tx, child, false), STORE_OK);
+    commit(tx);
+    int64_t count = -1;
+    CHECK_INT(store_contact_count(s, child, &count), STORE_OK);
+    CHECK_INT(count, 0);
+    CHECK_INT(store_contact_count(s, parent, &count), STORE_OK);
+    CHECK_INT(count, 1);
+    field_catalog fc;
+    CHECK_INT(store_fields_list(s, child, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 0);
+    job_info *jobs;
+    CHECK_INT(store_job_list_all(s, child, -1, 10, &a, &jobs, &n), STORE_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(store_job_list_all(s, parent, -1, 10, &a, &jobs, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_job_list_all(s, parent, JOB_COMPLETED, 10, &a, &jobs, &n), STORE_OK);
+    CHECK_INT(n, 0);
+    store_key k;
+    CHECK_INT(store_key_find(s, "adm-key", &k), STORE_OK);
+
+    /* field ids start again after a purge */
+    tx = begin(s);
+    CHECK_INT(store_tx_field_create(tx, child, "g", FIELD_TEXT, fid), STORE_OK);
+    CHECK_STR(fid, "e1_T");
+    /* keys are deleted only through their own account */
+    CHECK_INT(store_tx_key_delete(tx, parent, "adm-key"), STORE_NOT_FOUND);
+    CHECK_INT(store_tx_key_delete(tx, child, "adm-key"), STORE_OK);
+    CHECK_INT(store_tx_key_delete(tx, child, "adm-key"), STORE_NOT_FOUND);
+    /* deleting the parent frees its subuser */
+    CHECK_INT(store_tx_account_purge(tx, parent, true), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_account_find(s, "adm-parent", &a, &acc), STORE_NOT_FOUND);
+    CHECK_INT(store_account_find(s, "adm-child", &a, &acc), STORE_OK);
+    CHECK_INT(acc.parent_id, 0);
+    CHECK_NULL(acc.parent);
+    tx = begin(s);
+    CHECK_INT(store_tx_account_purge_all(tx), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_fields_list(s, child, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 0);
+    arena_release(&a);
+    store_close(s);
+}
+
+static void test_job_delay(void)
+{
+    store *s = open_store();
+    arena a = ARENA_INIT;
+    int64_t slow = account_named(s, "delay-slow", &a, 0);
+    int64_t fast = account_named(s, "delay-fast", &a, 0);
+    int64_t ms = 0;
+    CHECK_INT(store_setting_job_delay(s, slow, &ms), STORE_OK);
+    CHECK_INT(ms, -1);
+    store_tx *tx = begin(s);
+    CHECK_INT(store_tx_setting_job_delay(tx, 0, 1), STORE_OK);              /* global */
+    CHECK_INT(store_tx_setting_job_delay(tx, slow, 3600000), STORE_OK);     /* an hour */
+    CHECK_INT(store_tx_setting_job_delay(tx, fast, 0), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_setting_job_delay(s, slow, &ms), STORE_OK);
+    CHECK_INT(ms, 3600000);
+    CHECK_INT(store_setting_job_delay(s, 0, &ms), STORE_OK);
+    CHECK_INT(ms, 1);
+
+    int64_t now = time_now_ms();
+    job_new js, jf;
+    make_job(&js, slow, JOB_UPSERT, "{}", 1);
+    make_job(&jf, fast, JOB_UPSERT, "{}", 1);
+    js.accepted_at = jf.accepted_at = now;
+    int64_t seq_s, seq_f;
+    tx = begin(s);
+    CHECK_INT(store_tx_job_insert(tx, &js, &seq_s), STORE_OK);
+    CHECK_INT(store_tx_job_insert(tx, &jf, &seq_f), STORE_OK);
+    /* the delayed job is older, but the other account's job runs first */
+    job_row row;
+    CHECK_INT(store_tx_job_next(tx, &row), STORE_OK);
+    CHECK_INT(row.seq, seq_f);
+    job_counts c = {.requested = 1, .created = 1};
+    CHECK_INT(store_tx_job_finish(tx, seq_f, JOB_COMPLETED, &c, now), STORE_OK);
+    CHECK_INT(store_tx_job_next(tx, &row), STORE_NOT_FOUND);
+    int64_t at = 0;
+    CHECK_INT(store_tx_job_next_due(tx, now, &at), STORE_OK);
+    CHECK_INT(at, now + 3600000);
+    /* a later job of the slow account waits behind its first one, even without a delay */
+    CHECK_INT(store_tx_setting_job_delay(tx, slow, -1), STORE_OK);
+    CHECK_INT(store_tx_setting_job_delay(tx, 0, 0), STORE_OK);
+    job_new js2;
+    make_job(&js2, slow, JOB_UPSERT, "{}", 1);
+    js2.accepted_at = now;
+    int64_t seq_s2;
+    CHECK_INT(store_tx_job_insert(tx, &js2, &seq_s2), STORE_OK);
+    CHECK_INT(store_tx_job_next(tx, &row), STORE_NOT_FOUND);
+    commit(tx);
+    /* removing the setting makes the account follow the global one again */
+    CHECK_INT(store_setting_job_delay(s, slow, &ms), STORE_OK);
+    CHECK_INT(ms, -1);
+    tx = begin(s);
+    CHECK_INT(store_tx_account_purge(tx, slow, false), STORE_OK);
+    CHECK_INT(store_tx_job_next(tx, &row), STORE_NOT_FOUND);
+    CHECK_INT(store_tx_job_next_due(tx, now, &at), STORE_NOT_FOUND);
+    commit(tx);
+    arena_release(&a);
+    store_close(s);
+}
+
 static void test_reopen_write(void)
 {
     store *s = open_store();
@@ -1220,6 +1389,8 @@ int main(void)
     RUN(test_job_list_and_payloads);
     RUN(test_export_chunks);
     RUN(test_uploads);
+    RUN(test_admin_accounts);
+    RUN(test_job_delay);
     remove_db_files();
     RUN(test_reopen_write);
     RUN(test_reopen_read);
@@ -1239,6 +1410,8 @@ int main(void)
         RUN(test_job_list_and_payloads);
         RUN(test_export_chunks);
         RUN(test_uploads);
+        RUN(test_admin_accounts);
+        RUN(test_job_delay);
         pg_drop_database(pg_url, pg_name);
     }
     return check_summary("test_store");
