@@ -142,6 +142,15 @@ const char *const postgres_migrations[] = {
     "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
     /* scans in creation order (store_contact_scan) */
     "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
+
+    /* 4: errors_url tokens; contacts deleted per calendar month (billable_count):
+     * migration 5 of sqlite_schema.c */
+    "ALTER TABLE jobs ADD COLUMN errors_token TEXT;"
+    "CREATE TABLE billing_deletions ("
+    "  account_id BIGINT NOT NULL,"
+    "  month BIGINT NOT NULL,"
+    "  deleted BIGINT NOT NULL,"
+    "  PRIMARY KEY (account_id, month));",
 };
 
 const int postgres_migration_count =

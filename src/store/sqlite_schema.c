@@ -128,6 +128,14 @@ const char *const sqlite_migrations[] = {
     "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
     /* scans in creation order (store_contact_scan) */
     "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
+
+    /* 5: errors_url tokens; contacts deleted per calendar month (billable_count) */
+    "ALTER TABLE jobs ADD COLUMN errors_token TEXT;"
+    "CREATE TABLE billing_deletions ("
+    "  account_id INTEGER NOT NULL,"
+    "  month INTEGER NOT NULL,"             /* UTC, as YYYYMM */
+    "  deleted INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, month)) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
