@@ -71,6 +71,8 @@ static const struct { const char *method, *path; } endpoints[] = {
     {"GET", "/v3/marketing/contacts/exports"},
     {"GET", "/v3/marketing/contacts/exports/" CONTACT},
     {"GET", "/v3/marketing/contacts/exports/" CONTACT "/files/1.csv?token=x"},
+    {"GET", "/v3/marketing/contacts/exports/" CONTACT "/files/1.csv.gz?token=x"},
+    {"GET", "/v3/marketing/contacts/imports/" CONTACT "/errors?token=x"},
     {"PUT", "/v3/marketing/contacts/imports"},
     {"PUT", upload_path},
 };

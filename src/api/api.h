@@ -40,8 +40,16 @@ extern const size_t api_route_count;
 
 /* Parse the body as a JSON object. On failure replies 400 and returns NULL. */
 json_t *api_body_object(http_request *req);
-/* Add an "unknown field" error for every key of root not in allowed (NULL-terminated). */
+/* Add an "unknown field" error for every key of root not in allowed (NULL-terminated).
+ * Only for contactd's own admin API, where a mistyped setting must not pass silently;
+ * SendGrid's endpoints ignore unknown keys as the live service does (README). */
 void api_reject_unknown_keys(const json_t *root, const char *const *allowed, errlist *errs);
+/* The same for a body whose every property is optional: no body, an empty one or JSON
+ * null read as {}. Unknown keys of any body are ignored, as SendGrid does (README). */
+json_t *api_body_object_optional(http_request *req);
+/* A boolean query parameter: true/false in any case (Python's client sends True) or 1/0;
+ * absent is false. 0, or -1 after replying 400 naming the parameter. */
+int api_query_bool(http_request *req, const char *name, bool *out);
 
 /* Check and normalise one string of an array; 0, or -1 with *why ("is not valid"). */
 typedef int (*api_item_fn)(void *ctx, const char *s, size_t len, arena *a, const char **out,
@@ -76,6 +84,10 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
  */
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
+
+/* True when a URL's token (NULL when absent) is the stored secret, compared in constant
+ * time: the check behind every URL that needs no API key. */
+bool api_token_equal(const char *given, const char *secret);
 
 /* Reply 503 for a store failure (the only 5xx a client can see); api_resume_store_error
  * is the same answer for a suspended request (from a jobs_op_done_fn). */

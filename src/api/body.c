@@ -1,4 +1,5 @@
 /* body: request decoding and the replies every handler shares (see api.h). */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +27,35 @@ json_t *api_body_object(http_request *req)
     return root;
 }
 
-void api_reject_unknown_keys(const json_t *root, const char *const *allowed, errlist *errs)
+json_t *api_body_object_optional(http_request *req)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
-        bool known = false;
-        for (const char *const *k = allowed; *k && !known; k++)
-            known = strcmp(*k, key) == 0;
-        if (!known)
-            errlist_add(errs, key, "unknown field '%.60s'", key);
+    size_t len;
+    const char *body = http_body(req, &len);
+    size_t lo = 0, hi = body ? len : 0;     /* the body without surrounding white space */
+    while (lo < hi && strchr(" \t\r\n", body[lo]))
+        lo++;
+    while (hi > lo && strchr(" \t\r\n", body[hi - 1]))
+        hi--;
+    /* every property optional: no body, an empty one or JSON null mean {} */
+    if (hi == lo || (hi - lo == 4 && memcmp(body + lo, "null", 4) == 0))
+        return json_object();
+    return api_body_object(req);
+}
+
+int api_query_bool(http_request *req, const char *name, bool *out)
+{
+    const char *v = http_query(req, name);
+    *out = false;
+    if (!v)
+        return 0;
+    if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+        *out = true;
+        return 0;
     }
+    if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    http_reply_error(req, 400, name, "%s must be true or false", name);
+    return -1;
 }
 
 const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
@@ -161,6 +180,12 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
 
 #define STORE_UNAVAILABLE "the database is unavailable; try again"
 
+bool api_token_equal(const char *given, const char *secret)
+{
+    size_t n = strlen(secret);
+    return given && n && strlen(given) == n && CRYPTO_memcmp(given, secret, n) == 0;
+}
+
 void api_reply_store_error(http_request *req)
 {
     http_reply_error(req, 503, NULL, STORE_UNAVAILABLE);
@@ -274,4 +299,17 @@ int api_parse_id_list(http_request *req, const char *name, const char *value, si
     *ids = out;
     *count = n;
     return 0;
+}
+
+void api_reject_unknown_keys(const json_t *root, const char *const *allowed, errlist *errs)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)root, key, v) {
+        bool known = false;
+        for (const char *const *k = allowed; *k && !known; k++)
+            known = strcmp(*k, key) == 0;
+        if (!known)
+            errlist_add(errs, key, "unknown field '%.60s'", key);
+    }
 }

@@ -113,23 +113,21 @@ void api_contacts_sample(http_request *req)
 void api_contacts_delete(http_request *req)
 {
     const char *ids_arg = http_query(req, "ids");
-    const char *all_arg = http_query(req, "delete_all_contacts");
-    if (ids_arg && all_arg) {
+    bool all;
+    if (api_query_bool(req, "delete_all_contacts", &all) != 0)
+        return;
+    if (ids_arg && all) {
         http_reply_error(req, 400, NULL, "give either ids or delete_all_contacts, not both");
         return;
     }
-    if (!ids_arg && !all_arg) {
+    if (!ids_arg && !all) {
         http_reply_error(req, 400, NULL, "either ids or delete_all_contacts=true is required");
         return;
     }
     size_t len = 0;
     char *payload;
     int64_t requested;
-    if (all_arg) {
-        if (strcmp(all_arg, "true") != 0) {
-            http_reply_error(req, 400, "delete_all_contacts", "delete_all_contacts must be \"true\"");
-            return;
-        }
+    if (all) {
         payload = delete_contacts_payload(NULL, 0, true, &len);
         requested = 0;      /* grows to the number deleted as the job runs */
     } else {

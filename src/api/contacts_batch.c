@@ -15,8 +15,6 @@ void api_contacts_batch(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"ids", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     size_t n = 0;
     const char **ids = api_string_array(root, "ids", BATCH_MAX_IDS, "id", NULL, NULL, a, &errs, &n);
     json_decref(root);

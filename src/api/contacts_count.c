@@ -1,8 +1,9 @@
 /* contacts_count: GET /v3/marketing/contacts/count, contact_count and billable_count of
- * the key's account. */
+ * the key's account (billable: the contacts of this calendar month, deleted ones
+ * included; see store_billable_count). */
 #include "api/api.h"
 
-/* A parent account's count shows each subuser's contacts, keyed by the subuser's
+/* A parent account's count shows each subuser's billable contacts, keyed by the subuser's
  * account name (contactd's id for an account), and their sum. */
 static int billable_breakdown(http_request *req, json_t *reply)
 {
@@ -16,7 +17,7 @@ static int billable_breakdown(http_request *req, json_t *reply)
         int64_t count;
         if (rows[i].parent_id != http_account(req))
             continue;
-        rc = store_contact_count(app->store, rows[i].id, &count);
+        rc = store_billable_count(app->store, rows[i].id, &count);
         if (!breakdown)
             breakdown = json_object();
         json_object_set_new(breakdown, rows[i].name, json_integer(count));
@@ -31,14 +32,14 @@ static int billable_breakdown(http_request *req, json_t *reply)
 void api_contacts_count(http_request *req)
 {
     api_ctx *app = http_app(req);
-    int64_t total;
-    if (store_contact_count(app->store, http_account(req), &total) != STORE_OK) {
+    int64_t total, billable;
+    if (store_contact_count(app->store, http_account(req), &total) != STORE_OK ||
+        store_billable_count(app->store, http_account(req), &billable) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
-    /* Every stored contact counts as billable: contactd keeps no billing period. */
     json_t *reply = json_pack("{s:I, s:I}", "contact_count", (json_int_t)total, "billable_count",
-                              (json_int_t)total);
+                              (json_int_t)billable);
     if (billable_breakdown(req, reply) != STORE_OK) {
         json_decref(reply);
         api_reply_store_error(req);

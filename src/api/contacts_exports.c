@@ -3,21 +3,26 @@
  *
  *   POST /exports                      202 {id, _metadata}: an export job (jobs/export.c)
  *   GET  /exports                      {result: [...]}: the account's exports that have
- *                                      not expired, newest first
+ *                                      not expired, oldest first (clients take the
+ *                                      last entry as the export they just asked for)
  *   GET  /exports/{id}                 ContactExport: pending | ready (with urls) | failure
- *   GET  /exports/{id}/files/{n}.{csv|json}?token=...
- *                                      one file of a ready export, streamed
+ *   GET  /exports/{id}/files/{n}.{csv|json}.gz?token=...
+ *                                      one file of a ready export, gzip-compressed as the
+ *                                      live service's are, streamed; without ".gz" the
+ *                                      same file plain (contactd's extension)
  *
  * Download URLs work without an API key, as SendGrid's pre-signed URLs do: each carries
  * the export's own random token (compared in constant time), so whoever holds the URL
  * can fetch the file until the export expires (CONTACTD_EXPORT_TTL, 72 hours by default).
  * Files are served by contactd itself from the database, so any node can serve any
- * export. contactd sends no e-mail: notifications.email is accepted and recorded only.
+ * export. POST takes no body, an empty one or null as {} (every property is optional,
+ * and the Python and Ruby clients send none). contactd sends no e-mail:
+ * notifications.email is accepted and recorded only.
  */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "api/api.h"
 #include "core/timeutil.h"
@@ -41,16 +46,13 @@ static json_t *export_accepted(http_request *req, const char *job_id)
 
 void api_export_create(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    json_t *root = api_body_object_optional(req);
     if (!root)
         return;
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"list_ids", "segment_ids", "notifications",
-                                          "file_type", "max_file_size", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
 
     export_request r = {.max_file_size_mb = EXPORT_MAX_FILE_MB};
     json_t *ft = json_object_get(root, "file_type");
@@ -69,8 +71,7 @@ void api_export_create(http_request *req)
     json_t *notif = json_object_get(root, "notifications");
     if (notif) {
         json_t *email = json_object_get(notif, "email");
-        if (!json_is_object(notif) || json_object_size(notif) != (email ? 1u : 0u) ||
-            (email && !json_is_boolean(email)))
+        if (!json_is_object(notif) || (email && !json_is_boolean(email)))
             errlist_add(&errs, "notifications", "notifications must be {\"email\": true|false}");
         else
             r.notify_email = json_is_true(email);
@@ -170,7 +171,8 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     json_object_set_new(o, "lists", lists);
     json_object_set_new(o, "segments", json_array());
     json_t *urls = json_array();
-    json_object_set_new(o, "completed_at", api_time_json(job->finished_at));
+    if (job->finished_at)       /* a string in the document: left out while pending */
+        json_object_set_new(o, "completed_at", api_time_json(job->finished_at));
     if (job->status == JOB_COMPLETED) {
         int64_t files = 0;
         if (store_export_file_count(app->store, account, job->id, &files) != STORE_OK) {
@@ -180,7 +182,7 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
             return NULL;
         }
         for (int64_t f = 1; f <= files; f++)
-            json_array_append_new(urls, json_sprintf("%s/v3/marketing/contacts/exports/%s/files/%lld.%s?token=%s",
+            json_array_append_new(urls, json_sprintf("%s/v3/marketing/contacts/exports/%s/files/%lld.%s.gz?token=%s",
                                                      base, job->id, (long long)f,
                                                      r->json ? "json" : "csv", r->token));
     } else if (job->status != JOB_PENDING) {
@@ -265,7 +267,7 @@ void api_exports_all(http_request *req)
             json_decref(result);
             return;
         }
-        json_array_append_new(result, o);
+        json_array_insert_new(result, 0, o);   /* read newest first, listed oldest first */
     }
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts/exports", http_base_url(req)));
@@ -284,28 +286,36 @@ typedef struct download {
     int64_t account;
     char id[UUID_STR_LEN + 1];
     int64_t file_no, chunk_no;
-    int64_t expires_at;             /* the export's: see download_read */
+    int64_t expires_at;             /* the export's: see next_chunk */
     arena arena;
     const char *data;               /* the current chunk, in arena */
     size_t len, off;
+    bool gzip;                      /* served compressed (the .gz names) */
+    bool at_end, z_done;
+    z_stream z;
 } download;
 
-static long download_read(void *ctx, char *buf, size_t max)
+/* Read the file's next chunk into d->data: 1, 0 at the end of the file, -1 on failure. */
+static int next_chunk(download *d)
 {
-    download *d = ctx;
+    arena_release(&d->arena);
+    d->off = d->len = 0;
+    int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
+                                     DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data, &d->len);
+    /* No chunk left: the end of the file, unless the export expired meanwhile and its
+     * chunks are being deleted; then the file may be cut, and a clean end would let the
+     * client take it for whole. */
+    if (rc == STORE_NOT_FOUND)
+        return time_now_ms() < d->expires_at ? 0 : -1;
+    return rc == STORE_OK ? 1 : -1;
+}
+
+static long plain_read(download *d, char *buf, size_t max)
+{
     while (d->off == d->len) {
-        arena_release(&d->arena);
-        d->off = d->len = 0;
-        int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
-                                         DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data,
-                                         &d->len);
-        /* No chunk left: the end of the file, unless the export expired meanwhile and its
-         * chunks are being deleted; then the file may be cut, and a clean end would let the
-         * client take it for whole. */
-        if (rc == STORE_NOT_FOUND)
-            return time_now_ms() < d->expires_at ? 0 : -1;
-        if (rc != STORE_OK)
-            return -1;
+        int rc = next_chunk(d);
+        if (rc <= 0)
+            return rc;
     }
     size_t n = d->len - d->off < max ? d->len - d->off : max;
     memcpy(buf, d->data + d->off, n);
@@ -313,11 +323,62 @@ static long download_read(void *ctx, char *buf, size_t max)
     return (long)n;
 }
 
+/* The file through one gzip stream, compressed as it is sent (chunks are stored plain, so
+ * the same export serves both names). */
+static long gzip_read(download *d, char *buf, size_t max)
+{
+    d->z.next_out = (Bytef *)buf;
+    d->z.avail_out = (uInt)(max < UINT32_MAX ? max : UINT32_MAX);
+    uInt room = d->z.avail_out;
+    while (d->z.avail_out == room && !d->z_done) {
+        if (d->z.avail_in == 0 && !d->at_end) {
+            int rc = next_chunk(d);
+            if (rc < 0)
+                return -1;
+            d->at_end = rc == 0;
+            d->z.next_in = (Bytef *)d->data;
+            d->z.avail_in = (uInt)d->len;
+        }
+        int rc = deflate(&d->z, d->at_end ? Z_FINISH : Z_NO_FLUSH);
+        if (rc == Z_STREAM_END)
+            d->z_done = true;
+        else if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return -1;
+    }
+    return (long)(room - d->z.avail_out);
+}
+
+static long download_read(void *ctx, char *buf, size_t max)
+{
+    download *d = ctx;
+    return d->gzip ? gzip_read(d, buf, max) : plain_read(d, buf, max);
+}
+
 static void download_free(void *ctx)
 {
     download *d = ctx;
+    if (d->gzip)
+        deflateEnd(&d->z);
     arena_release(&d->arena);
     free(d);
+}
+
+/* name is "<n>.<type>.gz" or "<n>.<type>" (plain, contactd's extension): the file number,
+ * or 0 for any other name (only the names an export issues, no leading zero). */
+static long long file_number(const char *name, const char *ext, bool *gzip)
+{
+    size_t digits = strspn(name, "0123456789");
+    const char *rest = name + digits;
+    size_t ext_len = strlen(ext);
+    if (digits == 0 || digits > 9 || name[0] == '0' || strncmp(rest, ext, ext_len) != 0)
+        return 0;
+    *gzip = strcmp(rest + ext_len, ".gz") == 0;
+    if (!*gzip && rest[ext_len])
+        return 0;
+    long long n = 0;
+    for (size_t i = 0; i < digits; i++)
+        n = n * 10 + (name[i] - '0');
+    return n;
 }
 
 void api_export_download(http_request *req)
@@ -338,18 +399,14 @@ void api_export_download(http_request *req)
     }
     /* One answer for every way of not having the file, so that the URL's parts cannot be
      * probed one at a time. */
-    if (rc == STORE_NOT_FOUND || !token || strlen(token) != strlen(r.token) ||
-        CRYPTO_memcmp(token, r.token, strlen(token)) != 0 || job.status != JOB_COMPLETED)
+    if (rc == STORE_NOT_FOUND || !api_token_equal(token, r.token) || job.status != JOB_COMPLETED)
         goto not_found;
-    /* Only the names the export issued: digits without a leading zero, then the type. */
     const char *ext = r.json ? ".json" : ".csv";
-    size_t digits = strspn(name, "0123456789");
-    long long file_no = 0;
+    bool gzip = false;
+    long long file_no = file_number(name, ext, &gzip);
     int64_t files = 0;
-    if (digits == 0 || digits > 9 || name[0] == '0' || strcmp(name + digits, ext) != 0)
+    if (file_no == 0)
         goto not_found;
-    for (size_t i = 0; i < digits; i++)
-        file_no = file_no * 10 + (name[i] - '0');
     if (store_export_file_count(app->store, account, id, &files) != STORE_OK) {
         api_reply_store_error(req);
         return;
@@ -364,10 +421,17 @@ void api_export_download(http_request *req)
     snprintf(d->id, sizeof d->id, "%s", id);
     d->file_no = file_no;
     d->expires_at = r.expires_at;
+    d->gzip = gzip;
+    /* level 1: the download is compressed as it streams, so speed over size; 15 + 16 is
+     * zlib's way of asking for a gzip wrapper */
+    if (gzip && deflateInit2(&d->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
     char disposition[96];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"contacts-%lld%s\"", file_no, ext);
-    http_reply_stream(req, 200, r.json ? "application/x-ndjson" : "text/csv; charset=utf-8",
-                      disposition, download_read, d, download_free);
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"contacts-%lld%s%s\"", file_no,
+             ext, gzip ? ".gz" : "");
+    const char *type = gzip ? "application/gzip"
+                       : r.json ? "application/x-ndjson" : "text/csv; charset=utf-8";
+    http_reply_stream(req, 200, type, disposition, download_read, d, download_free);
     return;
 not_found:
     http_reply_error(req, 404, NULL, "export file not found (or expired)");

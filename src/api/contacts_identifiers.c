@@ -20,8 +20,6 @@ void api_identifier_delete(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"identifier_type", "identifier_value", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     json_t *jt = json_object_get(root, "identifier_type");
     json_t *jv = json_object_get(root, "identifier_value");
     id_type type = ID_EMAIL;

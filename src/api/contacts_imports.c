@@ -6,11 +6,12 @@
  *                                                 200 {job_id}: the file is stored and
  *                                                 its job queued
  *   GET /v3/marketing/contacts/imports/{id}       a job's status, SendGrid's ContactImport
- *   GET /v3/marketing/contacts/imports/{id}/errors   the document behind errors_url: one
- *                                                 entry per failed record with its index in
- *                                                 the request, its identifiers and the reason
+ *   GET /v3/marketing/contacts/imports/{id}/errors?token=...   the document behind
+ *                                                 errors_url: one entry per failed record
+ *                                                 with its index in the request, its
+ *                                                 identifiers and the reason
  *
- * The first call checks the field mappings (reserved field ids such as "_rf2_T" for
+ * The first call checks the field mappings (reserved field ids such as "_rf2_T" or "_rf2" for
  * email, custom field ids, or custom field names as a contactd extension; null skips a
  * column; read-only fields and unknown ids are refused; at least one identifier column is
  * required) and the lists, then reserves a job id and an upload URL. The URL needs no
@@ -28,8 +29,12 @@
  * they are the job's per-record errors (jobs/import.c). The job is inserted by the job
  * writer with the reserved id, in a savepoint, so a second upload of the same import is
  * refused without disturbing any other write.
+ *
+ * errors_url needs no API key, like the export download URLs (clients fetch it with plain
+ * HTTP): it carries the job's own random token (store_tx_job_insert), compared in
+ * constant time, and it works until the export TTL (--export-ttl, 72 hours by default)
+ * has passed since the job finished. Every way of not matching answers the same 404.
  */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,14 +79,6 @@ static void reserve_done(void *ctx, int rc)
                                          "upload_headers", headers));
 }
 
-static const reserved_field *reserved_by_id(const char *id)
-{
-    for (size_t i = 0; i < reserved_field_count; i++)
-        if (strcmp(reserved_fields[i].id, id) == 0)
-            return &reserved_fields[i];
-    return NULL;
-}
-
 /* Check field_mappings; returns the normalised array (custom names become ids) or NULL
  * after adding errors. */
 static json_t *check_mappings(const json_t *maps, const field_catalog *fields, arena *a,
@@ -116,7 +113,7 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
         }
         const char *key = json_string_value(m);
         const char *id = NULL;
-        const reserved_field *rf = reserved_by_id(key);
+        const reserved_field *rf = reserved_field_by_id(key);
         if (rf) {
             if (rf->read_only) {
                 errlist_add(errs, path, "%s (%s) is read-only and cannot be imported", rf->id, rf->name);
@@ -168,8 +165,6 @@ void api_import_create(http_request *req)
     int64_t account = http_account(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"list_ids", "file_type", "field_mappings", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     json_t *ft = json_object_get(root, "file_type");
     if (!ft)
         errlist_add(&errs, "file_type", "file_type is required");
@@ -379,8 +374,7 @@ static bool load_upload(http_request *req, import_upload *up)
         api_reply_store_error(req);
         return false;
     }
-    if (rc == STORE_NOT_FOUND || !token || strlen(token) != strlen(up->token) ||
-        CRYPTO_memcmp(token, up->token, strlen(token)) != 0) {
+    if (rc == STORE_NOT_FOUND || !api_token_equal(token, up->token)) {
         http_reply_error(req, 404, NULL, "upload not found: use the upload_uri that PUT "
                                          "/v3/marketing/contacts/imports returned");
         return false;
@@ -481,6 +475,14 @@ static bool load_job(http_request *req, job_info *job)
     return true;
 }
 
+/* errors_url works this long after its job finished: as long as export files do. */
+static bool errors_url_live(http_request *req, const job_info *job)
+{
+    api_ctx *app = http_app(req);
+    return job->errors_token[0] &&
+           (!job->finished_at || job->finished_at + app->export_ttl_ms > time_now_ms());
+}
+
 void api_import_get(http_request *req)
 {
     job_info job;
@@ -492,29 +494,44 @@ void api_import_get(http_request *req)
                                 "updated_count", (json_int_t)job.counts.updated,
                                 "deleted_count", (json_int_t)job.counts.deleted,
                                 "errored_count", (json_int_t)job.counts.errored);
-    if (job.counts.errored > 0)
+    if (job.counts.errored > 0 && errors_url_live(req, &job))
         json_object_set_new(results, "errors_url",
-                            json_sprintf("%s/v3/marketing/contacts/imports/%s/errors",
-                                         http_base_url(req), job.id));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
+                            json_sprintf("%s/v3/marketing/contacts/imports/%s/errors?token=%s",
+                                         http_base_url(req), job.id, job.errors_token));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}",
                           "id", job.id,
                           "status", job_status_name(job.status),
                           "job_type", job_kind_type_name(job.kind),
                           "results", results,
-                          "started_at", api_time_json(job.accepted_at),
-                          "finished_at", api_time_json(job.finished_at));
+                          "started_at", api_time_json(job.accepted_at));
+    /* a string in SendGrid's document: left out while the job is pending */
+    if (job.finished_at)
+        json_object_set_new(o, "finished_at", api_time_json(job.finished_at));
     http_reply_json(req, 200, o);
 }
 
 void api_import_errors(http_request *req)
 {
-    job_info job;
-    if (!load_job(req, &job))
-        return;
     api_ctx *app = http_app(req);
+    const char *id = http_param(req, 0);
+    int64_t account = 0;
+    job_info job;
+    int rc = API_GET_IF_UUID(id, store_job_account(app->store, id, &account));
+    if (rc == STORE_OK)
+        rc = store_job_get(app->store, account, id, &job);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        api_reply_store_error(req);
+        return;
+    }
+    /* one answer for every way of not matching, so the URL cannot be probed part by part */
+    if (rc == STORE_NOT_FOUND || job.kind == JOB_EXPORT ||
+        !api_token_equal(http_query(req, "token"), job.errors_token) || !errors_url_live(req, &job)) {
+        http_reply_error(req, 404, NULL, "errors not found (or expired)");
+        return;
+    }
     job_error_row *rows;
     size_t n;
-    if (store_job_errors(app->store, http_account(req), job.id, http_arena(req), &rows, &n) != STORE_OK) {
+    if (store_job_errors(app->store, account, job.id, http_arena(req), &rows, &n) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }

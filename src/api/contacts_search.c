@@ -8,7 +8,9 @@
  * By values: 200 with a result per searched value when any matches, 404 when none does,
  * 400 when the type or any value is invalid. Emails match case-insensitively against
  * primary and alternate emails; they are normalised before the search, and the result is
- * keyed by the normalised address.
+ * keyed by the normalised address. Empty emails are skipped ("excluded from the search",
+ * as SendGrid's document says). Errors of search/identifiers also carry the document's
+ * flat ContactsError fields (http_errors_flat).
  *
  * By SGQL {"query": "<SGQL>"}: the query is compiled once against the account's custom
  * fields (core/sgql.h: a syntax error or an unknown field is a 400 naming the position or
@@ -34,6 +36,10 @@ static int normalize_email(void *ctx, const char *s, size_t len, arena *a, const
                            const char **why)
 {
     (void)ctx;
+    if (len == 0) {
+        *out = NULL;        /* skipped */
+        return 0;
+    }
     if (identifier_normalize(ID_EMAIL, s, len, a, out, why) != 0) {
         *why = "is not valid";
         return -1;
@@ -56,8 +62,6 @@ void api_search_emails(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"emails", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     size_t n = 0;
     const char **values = api_string_array(root, "emails", SEARCH_MAX_EMAILS, "email",
                                            normalize_email, NULL, a, &errs, &n);
@@ -66,7 +70,11 @@ void api_search_emails(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    api_reply_search(req, values, n, "emails", find_email, NULL);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values[i])
+            values[kept++] = values[i];
+    api_reply_search(req, values, kept, "emails", find_email, NULL);
 }
 
 /* ---- by identifier ---------------------------------------------------------------- */
@@ -87,6 +95,7 @@ static int find_identifier(void *ctx, store *s, int64_t account, const char *val
 
 void api_search_identifiers(http_request *req)
 {
+    http_errors_flat(req);      /* the document's ContactsError is flat */
     id_type type;
     if (id_type_from_field(http_param(req, 0), &type) != 0) {
         http_reply_error(req, 400, "identifier_type",
@@ -100,8 +109,6 @@ void api_search_identifiers(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"identifiers", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     size_t n = 0;
     const char **values = api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS,
                                            id_type_field(type), normalize_identifier, &type, a,
@@ -130,8 +137,6 @@ void api_search_sgql(http_request *req)
     int64_t account = http_account(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"query", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     json_t *jq = json_object_get(root, "query");
     if (!jq)
         errlist_add(&errs, "query", "query is required");

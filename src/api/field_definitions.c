@@ -85,9 +85,6 @@ static bool decode_body(http_request *req, field_write *w, bool with_type)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const create_keys[] = {"name", "field_type", NULL};
-    static const char *const rename_keys[] = {"name", NULL};
-    api_reject_unknown_keys(root, with_type ? create_keys : rename_keys, &errs);
     json_t *jn = json_object_get(root, "name");
     const char *why;
     if (!jn)

@@ -42,8 +42,6 @@ static const char *body_name(http_request *req)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const allowed[] = {"name", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     json_t *jn = json_object_get(root, "name");
     const char *name = NULL;
     if (!jn)
@@ -216,16 +214,14 @@ void api_lists_all(http_request *req)
 void api_list_get(http_request *req)
 {
     api_ctx *app = http_app(req);
-    const char *sample = http_query(req, "contact_sample");
-    if (sample && strcmp(sample, "true") != 0 && strcmp(sample, "false") != 0) {
-        http_reply_error(req, 400, "contact_sample", "contact_sample must be true or false");
+    bool sample;
+    if (api_query_bool(req, "contact_sample", &sample) != 0)
         return;
-    }
     list_info l;
     if (!api_list_load(req, &l))
         return;
     json_t *o = list_json(req, l.id, l.name, l.contact_count);
-    if (sample && strcmp(sample, "true") == 0) {
+    if (sample) {
         contact *rows;
         size_t n;
         if (store_list_sample(app->store, http_account(req), l.id, SAMPLE_SIZE, http_arena(req),
@@ -304,11 +300,9 @@ static void list_delete_done(void *ctx, int rc)
 
 void api_list_delete(http_request *req)
 {
-    const char *dc = http_query(req, "delete_contacts");
-    if (dc && strcmp(dc, "true") != 0 && strcmp(dc, "false") != 0) {
-        http_reply_error(req, 400, "delete_contacts", "delete_contacts must be true or false");
+    bool with_contacts;
+    if (api_query_bool(req, "delete_contacts", &with_contacts) != 0)
         return;
-    }
     const char *id = http_param(req, 0);
     if (!uuid_valid(id)) {
         http_reply_error(req, 404, "id", "list not found");
@@ -317,7 +311,7 @@ void api_list_delete(http_request *req)
     list_delete *d = arena_calloc(http_arena(req), 1, sizeof *d);
     d->req = req;
     d->account = http_account(req);
-    d->with_contacts = dc && strcmp(dc, "true") == 0;
+    d->with_contacts = with_contacts;
     snprintf(d->id, sizeof d->id, "%s", id);
     api_submit_op(req, list_delete_op, d, list_delete_done);
 }

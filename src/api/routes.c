@@ -51,7 +51,7 @@ const http_route api_routes[] = {
     {"POST", C "/search", api_search_sgql, SEARCH_BODY, ROUTE_SLOW, NULL},
     /* contacts_imports.c */
     {"GET", C "/imports/{}", api_import_get, IGNORED_BODY, 0, NULL},
-    {"GET", C "/imports/{}/errors", api_import_errors, IGNORED_BODY, 0, NULL},
+    {"GET", C "/imports/{}/errors", api_import_errors, IGNORED_BODY, ROUTE_PUBLIC, NULL},
     /* contacts.c */
     {"GET", C "/{}", api_contact_get, IGNORED_BODY, 0, NULL},
     /* contacts_identifiers.c */

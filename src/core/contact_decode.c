@@ -168,11 +168,9 @@ static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj
             decode_alternate_emails(b, in, v, idx, errs);
         } else if (strcmp(key, "custom_fields") == 0) {
             decode_custom_fields(b, in, v, idx, errs, fields, unknown_cap);
-        } else {
-            char kp[160];
-            snprintf(kp, sizeof kp, "contacts[%zu].%.60s", idx, key);
-            errlist_add(errs, kp, "unknown contact field '%.60s'", key);
         }
+        /* any other key (a contact's "id", "list_ids", "created_at" as GET returns them)
+         * is ignored, as SendGrid ignores it */
     }
     bool has_id = false;
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -225,12 +223,7 @@ upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fiel
         errlist_add(errs, NULL, "the request body must be a JSON object");
         return b;
     }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
-        if (strcmp(key, "contacts") != 0 && strcmp(key, "list_ids") != 0)
-            errlist_add(errs, key, "unknown field '%.60s'", key);
-    }
+    /* Other keys are ignored, as SendGrid ignores them. */
     const json_t *lists = json_object_get(root, "list_ids");
     if (lists)
         decode_list_ids(b, lists, errs);

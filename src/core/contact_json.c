@@ -54,3 +54,20 @@ json_t *contact_to_json(const contact *c, const field_catalog *fields, json_t *l
     json_object_set_new(o, "updated_at", json_string(ts));
     return o;
 }
+
+json_t *contact_export_json(const contact *c, const field_catalog *fields)
+{
+    json_t *o = contact_to_json(c, fields, NULL);
+    json_object_del(o, "id");
+    json_object_set_new(o, "contact_id", json_string(c->id));
+    json_object_del(o, "segment_ids");
+    const char *key;
+    void *tmp;
+    json_t *v;
+    json_object_foreach_safe(o, tmp, key, v) {
+        if ((json_is_string(v) && json_string_length(v) == 0) ||
+            (json_is_array(v) && json_array_size(v) == 0))
+            json_object_del(o, key);
+    }
+    return o;
+}

@@ -71,6 +71,17 @@ const reserved_field reserved_fields[] = {
 };
 const size_t reserved_field_count = sizeof reserved_fields / sizeof reserved_fields[0];
 
+const reserved_field *reserved_field_by_id(const char *id)
+{
+    size_t n = strlen(id);
+    for (size_t i = 0; i < reserved_field_count; i++) {
+        const char *full = reserved_fields[i].id;     /* "_rf1_T": the bare id, "_", a type */
+        if (strcmp(full, id) == 0 || (strncmp(full, id, n) == 0 && strlen(full) == n + 2))
+            return &reserved_fields[i];
+    }
+    return NULL;
+}
+
 bool field_name_reserved(const char *name)
 {
     for (size_t i = 0; i < reserved_field_count; i++)
@@ -155,6 +166,33 @@ static bool date_normalize(const char *s, char out[ISO8601_LEN + 1])
     return true;
 }
 
+/* Unix time as users send it, in seconds, or in milliseconds from 10^11 up (10^11 seconds
+ * would be past the year 5000; 10^11 ms is March 1973, so earlier millisecond times read
+ * as seconds). Up to 9999-12-31. */
+static bool epoch_normalize(long long v, char out[ISO8601_LEN + 1])
+{
+    long long secs = v >= 100000000000LL ? v / 1000 : v;
+    if (v < 0 || secs > 253402300799LL)
+        return false;
+    time_iso8601((int64_t)secs * 1000, out);
+    return true;
+}
+
+/* A Date value: a date string, or epoch seconds or milliseconds as a JSON integer or a
+ * string of digits. */
+static bool date_value(const json_t *v, char out[ISO8601_LEN + 1])
+{
+    if (json_is_integer(v))
+        return epoch_normalize(json_integer_value(v), out);
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    size_t n = strlen(s);
+    if (n && n <= 15 && strspn(s, "0123456789") == n)
+        return epoch_normalize(strtoll(s, NULL, 10), out);
+    return date_normalize(s, out);
+}
+
 /* A JSON-style decimal: -?digits(.digits)?([eE][+-]?digits)? — no hex, inf or spaces,
  * which strtod alone would accept. */
 static bool decimal_number(const char *s)
@@ -216,14 +254,14 @@ json_t *field_value_normalize(field_type t, const json_t *v, const char **why)
         }
         *why = "must be a number (a Number field)";
         return NULL;
-    case FIELD_DATE:
-        if (json_is_string(v)) {
-            char out[ISO8601_LEN + 1];
-            if (date_normalize(json_string_value(v), out))
-                return json_string(out);
-        }
-        *why = "must be a date like 2024-01-31, 01/31/2024 or 2024-01-31T12:00:00Z (a Date field)";
+    case FIELD_DATE: {
+        char out[ISO8601_LEN + 1];
+        if (date_value(v, out))
+            return json_string(out);
+        *why = "must be a date like 2024-01-31, 01/31/2024, 2024-01-31T12:00:00Z or Unix time "
+               "in seconds or milliseconds (a Date field)";
         return NULL;
+    }
     }
     *why = "has an unknown field type";
     return NULL;

@@ -62,6 +62,9 @@ typedef struct reserved_field {
 } reserved_field;
 extern const reserved_field reserved_fields[];
 extern const size_t reserved_field_count;
+/* The reserved field with this id, with its type suffix ("_rf1_T") or without it ("_rf1",
+ * as SendGrid's import example writes it), or NULL. */
+const reserved_field *reserved_field_by_id(const char *id);
 
 /* The definition whose id is key, else whose name equals key ignoring case, or NULL. */
 const field_def *field_catalog_find(const field_catalog *c, const char *key);

@@ -145,12 +145,23 @@ int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const 
         *out = arena_strdup(a, buf);
         return 0;
     }
-    case ID_PHONE_NUMBER_ID:
+    case ID_PHONE_NUMBER_ID: {
+        /* "15555555555" is the document's example: the same number as "+15555555555", so
+         * upsert, search and delete all store and look up the '+' form */
+        char buf[18];
+        if (len > 0 && in[0] != '+' && len < sizeof buf - 1) {
+            buf[0] = '+';
+            memcpy(buf + 1, in, len);
+            in = buf;
+            len++;
+        }
         if (!e164_valid(in, len)) {
             *why = "is not a valid E.164 phone number (like +14155552671)";
             return -1;
         }
-        break;
+        *out = arena_strndup(a, in, len);
+        return 0;
+    }
     case ID_EXTERNAL_ID:
     case ID_ANONYMOUS_ID:
         if (len == 0) {

@@ -2,7 +2,9 @@
  * identifier: the four ways a contact is identified, and the rules their values obey.
  *
  *   email            trimmed, lower-cased, checked against a practical RFC 5321 subset
- *   phone_number_id  E.164: '+', a non-zero digit, then 1 to 14 more digits
+ *   phone_number_id  E.164: '+', a non-zero digit, then 1 to 14 more digits; digits
+ *                    alone (15555555555, the document's own example) are read as the
+ *                    same number with its '+'
  *   external_id      any non-empty string of at most 254 characters
  *   anonymous_id     any non-empty string of at most 254 characters
  *
@@ -48,8 +50,8 @@ int email_normalize(const char *in, size_t len, char out[EMAIL_MAX_LEN + 1]);
 bool e164_valid(const char *s, size_t len);
 
 /*
- * Validate and normalise one identifier value of type t: emails are normalised, the other
- * types are kept verbatim. On success *out is a NUL-terminated copy in arena a and 0 is
+ * Validate and normalise one identifier value of type t: emails are normalised, a phone
+ * number of digits alone gets its '+', the other types are kept verbatim. On success *out is a NUL-terminated copy in arena a and 0 is
  * returned; otherwise -1 with *why set to a short static reason ("is not a valid ...").
  */
 int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const char **out,

@@ -33,6 +33,9 @@ typedef enum job_status {
     JOB_FAILED = 3,
 } job_status;
 
+/* A URL secret: 24 random bytes in base64url (192 bits). */
+#define JOB_TOKEN_LEN 32
+
 /* The counters a job reports in results{}. */
 typedef struct job_counts {
     int64_t requested, created, updated, deleted, errored;
@@ -45,6 +48,9 @@ typedef struct job_info {
     job_status status;
     job_counts counts;
     int64_t accepted_at, finished_at;   /* ms; finished_at 0 while pending */
+    /* The secret of the job's errors_url (random, base64url; "" for jobs stored before
+     * it existed). Read by store_job_get only. */
+    char errors_token[JOB_TOKEN_LEN + 1];
 } job_info;
 
 const char *job_status_name(job_status s);

@@ -8,24 +8,32 @@
  *   or       := and ( OR and )*
  *   and      := not ( AND not )*
  *   not      := NOT not | primary
- *   primary  := '(' expr ')' | predicate
+ *   primary  := '(' expr ')' | predicate      (a group is a value when it holds no
+ *                                               comparison, keyword or CONTAINS)
  *   predicate:= value cmp value
+ *             | TRUE | FALSE                   (a bare boolean term)
  *             | value [NOT] LIKE string
  *             | value [NOT] IN '(' constant (',' constant)* ')'   (literals, dates)
  *             | value IS [NOT] NULL
  *             | value [NOT] BETWEEN value AND value
  *             | CONTAINS '(' field ',' literal ')'      (also ARRAY_CONTAINS)
  *   cmp      := = | == | != | <> | < | <= | > | >=
- *   value    := field | literal | lower '(' value ')' | upper '(' value ')'
+ *   value    := term ((+|-) term | (+|-) INTERVAL (number|string) unit)*
+ *                                                      unit: SECOND(S) MINUTE(S) HOUR(S)
+ *                                                            DAY(S) WEEK(S) MONTH(S) YEAR(S)
+ *   term     := unary ((*|/|%) unary)*
+ *   unary    := - unary | atom
+ *   atom     := field | `field` | literal | '(' value ')' | lower '(' value ')'
+ *             | upper '(' value ')' | LENGTH '(' value ')' | CONCAT '(' value (',' value)* ')'
  *             | CURRENT_DATE | CURRENT_TIMESTAMP | NOW() | TIMESTAMP string | DATE string
- *             | value (+|-) INTERVAL (number|string) unit     unit: SECOND(S) MINUTE(S)
- *                                                               HOUR(S) DAY(S) WEEK(S)
- *                                                               MONTH(S) YEAR(S)
+ * Arithmetic takes Numbers (a quoted number counts as one; x / 0 is unknown); + joins Text
+ * with Text (a number written in the query joins as its text), as CONCAT does; LENGTH
+ * counts characters.
  *   literal  := 'quoted string' | number | TRUE | FALSE | NULL
  * Strings take single or double quotes; a doubled quote or a backslash before a quote or
  * a backslash stands for that character; any other backslash is kept, so a LIKE pattern
- * can escape its wildcards ('100\%', 'a\_b'). LIKE: % any run, _ one character,
- * case-sensitive. Numbers: -?digits(.digits)?. Dates: 'YYYY-MM-DD' or 'MM/DD/YYYY',
+ * can escape its wildcards ('100\%', 'a\_b'). LIKE: % any run, %% a literal percent sign,
+ * _ one character, case-sensitive. Numbers: -?digits(.digits)?. Dates: 'YYYY-MM-DD' or 'MM/DD/YYYY',
  * optionally with THH:MM[:SS[.fff]] and Z or ±HH:MM (UTC when absent); DATE '...' drops
  * the time of day. CURRENT_DATE is today's midnight UTC; NOW() is CURRENT_TIMESTAMP; an
  * INTERVAL takes a whole number from 0 to 100000 (also written '7' or '7 days'); months
@@ -33,8 +41,9 @@
  * Fields: the reserved contact fields (email, first_name, ...), contact_id, created_at,
  * updated_at, list_ids and alternate_emails (arrays: CONTAINS), email_domains (the domains
  * of the primary and alternate emails, compared ignoring ASCII case: CONTAINS), and custom
- * fields by name (or id). last_clicked, last_opened, last_emailed, singlesend_id and
- * automation_id exist but are never set here. An empty reserved field counts as unset.
+ * fields by name (or id). last_clicked, last_opened, last_emailed, singlesend_id,
+ * automation_id and the engagement fields event_source, event_type, event_timestamp and
+ * event_data exist but are never set here (contactd records no events). An empty reserved field counts as unset.
  * Comparisons follow SQL: anything compared with an unset field is unknown, and logic is
  * three-valued (NOT unknown is unknown, so NOT first_name = 'x' does not find contacts
  * without a first name; IS NULL does). A contact matches when the query is true. Arrays
@@ -47,8 +56,9 @@
  * unknown field or function) is a compile error.
  *
  * Limits keep a hostile query cheap: SGQL_MAX_QUERY bytes of text, SGQL_MAX_DEPTH of
- * nesting (each parenthesis, NOT, lower()/upper() and INTERVAL step on a field counts a
- * level), SGQL_MAX_NODES nodes in all (fields, literals, operators, IN items).
+ * nesting (each parenthesis, NOT, function, unary minus, arithmetic operator, CONCAT
+ * argument and INTERVAL step on a field counts a level), SGQL_MAX_NODES nodes in all
+ * (fields, literals, operators, IN items).
  *
  * Ownership: sgql_compile returns a query that owns every byte it needs (it copies what it
  * takes from the catalog); sgql_free releases it. sgql_match allocates nothing that

@@ -66,7 +66,7 @@ void sgql_describe(parser *p, int i, char *out, size_t size)
 }
 
 /* Give literal node i the type k of what it is compared with; other is that node. */
-static bool coerce(parser *p, int i, int k, int other)
+bool sgql_coerce(parser *p, int i, int k, int other)
 {
     node *n = nd(p, i);
     char what[160];
@@ -106,11 +106,11 @@ bool sgql_unify(parser *p, int a, int b)
     if (x->kind == K_NULL || y->kind == K_NULL || x->kind == y->kind)
         return true;
     if (x->literal && !y->literal)
-        return coerce(p, a, y->kind, b);
+        return sgql_coerce(p, a, y->kind, b);
     if (y->literal && !x->literal)
-        return coerce(p, b, x->kind, a);
+        return sgql_coerce(p, b, x->kind, a);
     if (x->literal && y->literal) /* a string and a number, both written: compare as numbers */
-        return x->kind == K_STR ? coerce(p, a, K_NUM, b) : coerce(p, b, K_NUM, a);
+        return x->kind == K_STR ? sgql_coerce(p, a, K_NUM, b) : sgql_coerce(p, b, K_NUM, a);
     char wa[160], wb[160];
     sgql_describe(p, a, wa, sizeof wa);
     sgql_describe(p, b, wb, sizeof wb);
@@ -127,6 +127,9 @@ static const struct {
 } unset_fields[] = {
     {"last_clicked", K_TIME}, {"last_opened", K_TIME},  {"last_emailed", K_TIME},
     {"singlesend_id", K_STR}, {"automation_id", K_STR},
+    /* the engagement fields of SendGrid's reference: contactd records no events */
+    {"event_source", K_STR},  {"event_type", K_STR},    {"event_timestamp", K_TIME},
+    {"event_data", K_STR},
 };
 
 /* Where the field called name lives and its type; false when there is no such field. */

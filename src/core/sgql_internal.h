@@ -29,7 +29,8 @@
  * unknown is unknown, and a contact matches only when the whole query is true.
  *
  * Recursion, in the parser and in the matcher, is bounded by SGQL_MAX_DEPTH: every
- * parenthesis, NOT, function call and INTERVAL step counts one level, and AND/OR chains
+ * parenthesis, NOT, function call, unary minus, arithmetic operator, CONCAT argument and
+ * INTERVAL step counts one level, and AND/OR chains
  * and IN lists are stored as sibling lists walked by loops, not as deep trees.
  */
 #ifndef CONTACTD_CORE_SGQL_INTERNAL_H
@@ -56,6 +57,9 @@ typedef enum node_op {
     N_FIELD,    /* a contact field; sub: source */
     N_FOLD,     /* lower()/upper() of a; sub: FOLD_* */
     N_INTERVAL, /* a + months + t milliseconds */
+    N_ARITH,    /* a sub b for sub in + - * / %, or -a for sub 'n' (Numbers) */
+    N_CONCAT,   /* a then b (Text): String + String, CONCAT() */
+    N_LENGTH,   /* the code points of a */
 } node_op;
 
 typedef enum kind { K_NULL, K_BOOL, K_NUM, K_STR, K_TIME, K_ARRAY } kind;
@@ -108,7 +112,9 @@ struct sgql_query {
 
 typedef enum tok_type {
     T_EOF, T_IDENT, T_NUM, T_STR, T_LP, T_RP, T_COMMA,
-    T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_BAD,
+    T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT,
+    T_QIDENT,   /* `a field name`: the span is the name, without the backticks */
+    T_BAD,
 } tok_type;
 
 typedef struct token {
@@ -176,6 +182,8 @@ bool sgql_depth_push(parser *p);
 void sgql_describe(parser *p, int i, char *out, size_t size);
 /* Make a and b comparable: convert a literal side to the other side's type, or fail. */
 bool sgql_unify(parser *p, int a, int b);
+/* Give literal node i the type k of what it is compared with (node other), or fail. */
+bool sgql_coerce(parser *p, int i, int k, int other);
 /* Bind the identifier at the current token to a field node. */
 int sgql_field_node(parser *p);
 
@@ -183,5 +191,8 @@ int sgql_field_node(parser *p);
 
 /* The whole condition at the current token (the grammar's expr); its node, or -1. */
 int sgql_parse_or(parser *p);
+/* a op b for op in + - * / % (b is not 0 for / and %): constants folded when parsing,
+ * the rest when matching. */
+double sgql_arith_apply(char op, double a, double b);
 
 #endif

@@ -95,6 +95,19 @@ void sgql_lex(parser *p)
                 i++;
         }
         t.type = T_NUM;
+    } else if (ch == '`') {
+        /* a quoted identifier: always a field name, never a keyword */
+        const char *close = memchr(s + i + 1, '`', p->len - i - 1);
+        if (close) {
+            t.type = T_QIDENT;
+            t.start = i + 1;
+            t.end = (size_t)(close - s);
+            p->tok = t;
+            p->pos = t.end + 1;
+            return;
+        }
+        i++;
+        t.type = T_BAD;
     } else if (ch == '\'' || ch == '"') {
         i++;
         t.type = T_BAD;
@@ -122,6 +135,9 @@ void sgql_lex(parser *p)
         case '=': t.type = T_EQ; i += nx == '='; break;
         case '+': t.type = T_PLUS; break;
         case '-': t.type = T_MINUS; break;
+        case '*': t.type = T_STAR; break;
+        case '/': t.type = T_SLASH; break;
+        case '%': t.type = T_PERCENT; break;
         case '!':
             t.type = nx == '=' ? T_NE : T_BAD;
             i += nx == '=';

@@ -89,6 +89,7 @@ typedef struct ctx {
     const contact *c;
     json_t *custom, *lists, *alts;
     bool custom_read, lists_read, alts_read;
+    arena mem;          /* joined strings (N_CONCAT), released when the match ends */
 } ctx;
 
 static json_t *ctx_json(const char *text, json_t **slot, bool *read)
@@ -110,6 +111,8 @@ typedef struct val {
 } val;
 
 static val eval_value(ctx *x, int i);
+static val eval_arith(ctx *x, const node *n);
+static val eval_concat(ctx *x, const node *n);
 
 static val eval_field(ctx *x, const node *n)
 {
@@ -166,6 +169,82 @@ static val eval_field(ctx *x, const node *n)
     return v;
 }
 
+static val eval_arith(ctx *x, const node *n)
+{
+    val v = {.kind = K_NULL};
+    val a = eval_value(x, n->a);
+    if (a.kind != K_NUM)
+        return v;
+    if (n->sub == 'n') {
+        a.num = -a.num;
+        return a;
+    }
+    val b = eval_value(x, n->b);
+    if (b.kind != K_NUM || ((n->sub == '/' || n->sub == '%') && b.num == 0))
+        return v;       /* unknown, as SQL's NULL: also for a division by zero */
+    a.num = sgql_arith_apply((char)n->sub, a.num, b.num);
+    return a;
+}
+
+/* The UTF-8 of code point cp (utf8_next's stand-ins for bad bytes back to the byte). */
+static size_t utf8_put(int32_t cp, char *out)
+{
+    if (cp >= 0x110000) {
+        out[0] = (char)(cp - 0x110000);
+        return 1;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Append s under its case mapping to out (which has room: a mapping keeps the length of
+ * every character it changes in UTF-8, so 4 bytes of slack cover the rest). */
+static size_t put_folded(const val *s, char *out)
+{
+    if (s->fold == FOLD_NONE) {
+        memcpy(out, s->s, s->n);
+        return s->n;
+    }
+    size_t o = 0, i = 0;
+    while (i < s->n)
+        o += utf8_put(cp_fold(utf8_next(s->s, s->n, &i), s->fold), out + o);
+    return o;
+}
+
+/* The joined text lives in the match's arena (x->mem), released when the match ends. */
+static val eval_concat(ctx *x, const node *n)
+{
+    val v = {.kind = K_NULL};
+    val a = eval_value(x, n->a), b = eval_value(x, n->b);
+    if (a.kind != K_STR || b.kind != K_STR)
+        return v;
+    char *out = arena_alloc(&x->mem, a.n + b.n + 8);
+    size_t len = put_folded(&a, out);
+    len += put_folded(&b, out + len);
+    v.kind = K_STR;
+    v.s = out;
+    v.n = len;
+    return v;
+}
+
 static val eval_value(ctx *x, int i)
 {
     const node *n = &x->q->nodes[i];
@@ -189,6 +268,23 @@ static val eval_value(ctx *x, int i)
         if (v.kind == K_TIME && !time_add(v.t, n->months, n->t, &v.t))
             v.kind = K_NULL;
         return v;
+    case N_ARITH:
+        return eval_arith(x, n);
+    case N_CONCAT:
+        return eval_concat(x, n);
+    case N_LENGTH: {
+        val s = eval_value(x, n->a);
+        if (s.kind == K_STR) {
+            size_t at = 0, count = 0;
+            while (at < s.n) {
+                (void)utf8_next(s.s, s.n, &at);
+                count++;
+            }
+            v.kind = K_NUM;
+            v.num = (double)count;
+        }
+        return v;
+    }
     default:
         return v;
     }
@@ -410,6 +506,8 @@ static int eval_cond(ctx *x, int i)
     }
     case N_CONTAINS:
         return eval_contains(x, &x->q->nodes[n->a], &x->q->nodes[n->b]);
+    case N_LIT:         /* a bare TRUE or FALSE */
+        return n->kind == K_BOOL ? (n->num ? T : F) : U;
     default:
         return U;
     }
@@ -419,8 +517,9 @@ bool sgql_match(const sgql_query *q, const contact *c)
 {
     if (!q || !c || q->root < 0)
         return false;
-    ctx x = {.q = q, .c = c};
+    ctx x = {.q = q, .c = c, .mem = ARENA_INIT};
     int r = eval_cond(&x, q->root);
+    arena_release(&x.mem);
     json_decref(x.custom);
     json_decref(x.lists);
     json_decref(x.alts);

@@ -5,6 +5,7 @@
  * Recursion is bounded by SGQL_MAX_DEPTH (sgql_depth_push); AND/OR chains and IN lists are
  * sibling lists, not deep trees.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,10 @@
 /* ---- values ------------------------------------------------------------------------ */
 
 static int parse_value(parser *p);
+static int parse_group_value(parser *p);
+static int parse_negation(parser *p);
+static int parse_length(parser *p);
+static int parse_concat(parser *p);
 
 static int time_literal(parser *p, int64_t t)
 {
@@ -155,7 +160,9 @@ static int apply_interval(parser *p, int v, bool minus)
     return i;
 }
 
-static int parse_fold(parser *p, int fold)
+/* fname '(' value ')' for a function of one Text value (lower, upper, length), from its
+ * name: the value (a number written in the query counts as its text, NULL stays NULL). */
+static int text_argument(parser *p, const char *fname)
 {
     sgql_lex(p); /* the name */
     sgql_lex(p); /* '(' */
@@ -170,14 +177,20 @@ static int parse_fold(parser *p, int fold)
     node *n = nd(p, v);
     if (n->kind == K_NUM && n->literal)
         n->kind = K_STR;
-    if (n->kind == K_NULL)
-        return v;
-    if (n->kind != K_STR) {
+    if (n->kind != K_STR && n->kind != K_NULL) {
         char what[160];
         sgql_describe(p, v, what, sizeof what);
-        sgql_fail(p, "%s() takes a Text value, not %s", fold == FOLD_LOWER ? "lower" : "upper", what);
+        sgql_fail(p, "%s() takes a Text value, not %s", fname, what);
         return -1;
     }
+    return v;
+}
+
+static int parse_fold(parser *p, int fold)
+{
+    int v = text_argument(p, fold == FOLD_LOWER ? "lower" : "upper");
+    if (v < 0 || nd(p, v)->kind == K_NULL)
+        return v;
     int i = sgql_node_new(p, N_FOLD, K_STR);
     if (i < 0)
         return -1;
@@ -192,15 +205,17 @@ static int parse_value_primary(parser *p)
     int i;
     size_t at = p->tok.start;
     switch (p->tok.type) {
-    case T_NUM:
-    case T_MINUS: {
-        if (p->tok.type == T_MINUS) {
-            sgql_lex(p);
-            if (p->tok.type != T_NUM || p->tok.start != at + 1) {
-                sgql_fail_at(p, "a number after '-'");
-                return -1;
-            }
-        }
+    case T_LP:
+        return parse_group_value(p);
+    case T_QIDENT:
+        return sgql_field_node(p);
+    case T_MINUS:
+        if (sgql_peek_next(p) != T_NUM || p->text[at + 1] < '0' || p->text[at + 1] > '9')
+            return parse_negation(p);
+        sgql_lex(p);
+        /* -5 written together is a negative number literal */
+        __attribute__((fallthrough));
+    case T_NUM: {
         size_t n = p->tok.end - at;
         if (n > 60) {
             sgql_fail(p, "syntax error at position %zu: number too long", at + 1);
@@ -279,6 +294,10 @@ static int parse_value_primary(parser *p)
             return parse_fold(p, FOLD_LOWER);
         if (sgql_is_kw(p, "UPPER"))
             return parse_fold(p, FOLD_UPPER);
+        if (sgql_is_kw(p, "LENGTH"))
+            return parse_length(p);
+        if (sgql_is_kw(p, "CONCAT"))
+            return parse_concat(p);
         size_t n = p->tok.end - p->tok.start;
         sgql_fail(p, "unknown function '%.*s%s'", SHOW(p->text + p->tok.start, n));
         return -1;
@@ -286,22 +305,233 @@ static int parse_value_primary(parser *p)
     return sgql_field_node(p);
 }
 
-static int parse_value(parser *p)
+/* a op b for op in + - * / % (b is not 0 for / and %): at compile time for constants,
+ * when matching for the rest. */
+double sgql_arith_apply(char op, double a, double b)
 {
-    int v = parse_value_primary(p);
-    int pushed = 0;
-    while (v >= 0 && (p->tok.type == T_PLUS || p->tok.type == T_MINUS)) {
-        bool minus = p->tok.type == T_MINUS;
-        sgql_lex(p);
-        if (!sgql_is_kw(p, "INTERVAL")) {
-            sgql_fail_at(p, "INTERVAL (only intervals can be added to or subtracted from a value)");
+    switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return a / b;
+    default: return fmod(a, b);
+    }
+}
+
+/* Numbers: +, -, *, / and %, and unary minus (SendGrid's reference). Operands of the
+ * wrong type are compile errors; two constants are folded. */
+static int arith(parser *p, char op, int a, int b, size_t at)
+{
+    const node *x = nd(p, a), *y = nd(p, b);
+    if (x->kind == K_NULL)
+        return a;       /* NULL op anything is NULL */
+    if (y->kind == K_NULL)
+        return b;
+    if (x->kind == K_TIME || y->kind == K_TIME) {
+        sgql_fail(p, "syntax error at position %zu: expected INTERVAL (only intervals can be added to "
+                "or subtracted from a date)", at + 1);
+        return -1;
+    }
+    /* a quoted number next to a Number value is that number ('5' * 2) */
+    if (x->kind == K_STR && x->literal && y->kind == K_NUM && !sgql_coerce(p, a, K_NUM, b))
+        return -1;
+    if (y->kind == K_STR && y->literal && nd(p, a)->kind == K_NUM && !sgql_coerce(p, b, K_NUM, a))
+        return -1;
+    x = nd(p, a);
+    y = nd(p, b);
+    if (x->kind != K_NUM || y->kind != K_NUM) {
+        char what[160];
+        sgql_describe(p, x->kind != K_NUM ? a : b, what, sizeof what);
+        sgql_fail(p, "'%c' needs numbers, not %s", op, what);
+        return -1;
+    }
+    if (x->op == N_LIT && y->op == N_LIT) {
+        double r = x->num, d = y->num;
+        if ((op == '/' || op == '%') && d == 0) {
+            sgql_fail(p, "division by zero at position %zu", at + 1);
             return -1;
         }
-        sgql_lex(p);
-        int depth = p->depth;
-        v = apply_interval(p, v, minus);
-        pushed += p->depth - depth;
+        node *lit = nd(p, a);
+        lit->num = sgql_arith_apply(op, r, d);
+        lit->literal = false;
+        return a;
     }
+    int i = sgql_node_new(p, N_ARITH, K_NUM);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = a;
+    nd(p, i)->b = b;
+    nd(p, i)->sub = (unsigned char)op;
+    return i;
+}
+
+/* Text a then Text b; a number written in the query counts as its text. */
+static int concat(parser *p, int a, int b)
+{
+    for (int k = 0; k < 2; k++) {
+        node *n = nd(p, k ? b : a);
+        if (n->kind == K_NUM && n->literal)
+            n->kind = K_STR;
+        if (n->kind == K_NULL)
+            return k ? b : a;
+        if (n->kind != K_STR) {
+            char what[160];
+            sgql_describe(p, k ? b : a, what, sizeof what);
+            sgql_fail(p, "only Text can be joined, not %s", what);
+            return -1;
+        }
+    }
+    node *x = nd(p, a), *y = nd(p, b);
+    if (x->op == N_LIT && y->op == N_LIT) {
+        char *s = arena_alloc(&p->q->mem, x->n + y->n + 1);
+        memcpy(s, x->s, x->n);
+        memcpy(s + x->n, y->s, y->n);
+        s[x->n + y->n] = '\0';
+        x->s = s;
+        x->n += y->n;
+        return a;
+    }
+    int i = sgql_node_new(p, N_CONCAT, K_STR);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = a;
+    nd(p, i)->b = b;
+    return i;
+}
+
+/* a + b: numbers add, and Text joins Text (String + String, SendGrid's reference). */
+static int plus(parser *p, int a, int b, size_t at)
+{
+    const node *x = nd(p, a), *y = nd(p, b);
+    bool text = (x->kind == K_STR && !(x->literal && y->kind == K_NUM && !y->literal)) ||
+                (y->kind == K_STR && !(y->literal && x->kind == K_NUM && !x->literal));
+    return text ? concat(p, a, b) : arith(p, '+', a, b, at);
+}
+
+/* The operand after a binary operator; the operator node counts a nesting level (see
+ * SGQL_MAX_DEPTH), so a long chain cannot recurse deeply when matched. */
+static int next_operand(parser *p, int (*next)(parser *), int *pushed)
+{
+    if (!sgql_depth_push(p))
+        return -1;
+    (*pushed)++;
+    return next(p);
+}
+
+static int parse_unary(parser *p) { return parse_value_primary(p); }
+
+/* term := unary ((* | / | %) unary)* */
+static int parse_term(parser *p)
+{
+    int v = parse_unary(p), pushed = 0;
+    while (v >= 0 && (p->tok.type == T_STAR || p->tok.type == T_SLASH || p->tok.type == T_PERCENT)) {
+        char op = p->text[p->tok.start];
+        size_t at = p->tok.start;
+        sgql_lex(p);
+        int w = next_operand(p, parse_unary, &pushed);
+        v = w < 0 ? -1 : arith(p, op, v, w, at);
+    }
+    p->depth -= pushed;
+    return v;
+}
+
+/* value := term ((+ | -) (INTERVAL ... | term))* */
+static int parse_value(parser *p)
+{
+    int v = parse_term(p), pushed = 0;
+    while (v >= 0 && (p->tok.type == T_PLUS || p->tok.type == T_MINUS)) {
+        bool minus = p->tok.type == T_MINUS;
+        size_t at = p->tok.start;
+        sgql_lex(p);
+        if (sgql_is_kw(p, "INTERVAL")) {
+            sgql_lex(p);
+            int depth = p->depth;
+            v = apply_interval(p, v, minus);
+            pushed += p->depth - depth;
+            continue;
+        }
+        int w = next_operand(p, parse_term, &pushed);
+        v = w < 0 ? -1 : minus ? arith(p, '-', v, w, at) : plus(p, v, w, at);
+    }
+    p->depth -= pushed;
+    return v;
+}
+
+/* '(' value ')' where a value is expected: created_at >= (NOW() - INTERVAL 10 DAY). */
+static int parse_group_value(parser *p)
+{
+    sgql_lex(p);
+    if (!sgql_depth_push(p))
+        return -1;
+    int v = parse_value(p);
+    if (v < 0 || !sgql_expect(p, T_RP, "')'"))
+        return -1;
+    p->depth--;
+    return v;
+}
+
+/* - value, for a value that is not a number written right after the '-'. */
+static int parse_negation(parser *p)
+{
+    size_t at = p->tok.start;
+    sgql_lex(p);
+    if (!sgql_depth_push(p))
+        return -1;
+    int v = parse_unary(p);
+    if (v < 0)
+        return -1;
+    p->depth--;
+    node *n = nd(p, v);
+    if (n->kind == K_STR && n->literal && !sgql_coerce(p, v, K_NUM, v))
+        return -1;
+    n = nd(p, v);
+    if (n->kind == K_NULL)
+        return v;
+    if (n->kind != K_NUM) {
+        char what[160];
+        sgql_describe(p, v, what, sizeof what);
+        sgql_fail(p, "syntax error at position %zu: '-' needs a number, not %s", at + 1, what);
+        return -1;
+    }
+    if (n->op == N_LIT) {
+        n->num = -n->num;
+        n->literal = false;
+        return v;
+    }
+    int i = sgql_node_new(p, N_ARITH, K_NUM);
+    if (i < 0)
+        return -1;
+    nd(p, i)->a = v;
+    nd(p, i)->sub = 'n';
+    return i;
+}
+
+/* LENGTH(text): its number of characters. */
+static int parse_length(parser *p)
+{
+    int v = text_argument(p, "length");
+    if (v < 0 || nd(p, v)->kind == K_NULL)
+        return v;
+    int i = sgql_node_new(p, N_LENGTH, K_NUM);
+    if (i >= 0)
+        nd(p, i)->a = v;
+    return i;
+}
+
+/* CONCAT(text, text, ...): the values joined. */
+static int parse_concat(parser *p)
+{
+    sgql_lex(p); /* the name */
+    sgql_lex(p); /* '(' */
+    int pushed = 0;
+    int v = next_operand(p, parse_value, &pushed);
+    while (v >= 0 && p->tok.type == T_COMMA) {
+        sgql_lex(p);
+        int w = next_operand(p, parse_value, &pushed);
+        v = w < 0 ? -1 : concat(p, v, w);
+    }
+    if (v < 0 || !sgql_expect(p, T_RP, "',' or ')'"))
+        return -1;
     p->depth -= pushed;
     return v;
 }
@@ -328,7 +558,10 @@ static int parse_like(parser *p, int v, bool neg)
     int32_t *pat = arena_alloc(&p->q->mem, (len + 1) * sizeof(int32_t));
     size_t m = 0;
     for (size_t i = 0; i < len;) {
-        if (s[i] == '%') {
+        if (s[i] == '%' && i + 1 < len && s[i + 1] == '%') {
+            i += 2;
+            pat[m++] = '%';     /* %% is a literal percent sign (SendGrid's reference) */
+        } else if (s[i] == '%') {
             i++;
             if (m == 0 || pat[m - 1] != PAT_ANY_SEQ)
                 pat[m++] = PAT_ANY_SEQ;
@@ -393,7 +626,7 @@ static int parse_contains(parser *p)
 {
     sgql_lex(p); /* the name */
     sgql_lex(p); /* '(' */
-    if (p->tok.type != T_IDENT) {
+    if (p->tok.type != T_IDENT && p->tok.type != T_QIDENT) {
         sgql_fail_at(p, "a list field (list_ids, alternate_emails or email_domains)");
         return -1;
     }
@@ -511,8 +744,43 @@ static int parse_predicate(parser *p)
         sgql_fail(p, "%s is a list: use CONTAINS(%s, value)", nd(p, v)->name, nd(p, v)->name);
         return -1;
     }
+    if (nd(p, v)->kind == K_BOOL && nd(p, v)->op == N_LIT)
+        return v;       /* a bare TRUE or FALSE is a condition of its own (... AND TRUE) */
     sgql_fail_at(p, "a comparison (=, !=, <, <=, >, >=, LIKE, IN, BETWEEN or IS)");
     return -1;
+}
+
+/* Whether the parenthesised group at the current '(' is a value — (NOW() - INTERVAL 10
+ * DAY) — rather than a condition: it holds no comparison, no condition keyword and no
+ * CONTAINS, at any depth (a value cannot contain a condition). An unclosed group counts as
+ * a condition, whose parse reports it as before. Reads ahead without consuming. */
+static bool group_is_value(parser *p)
+{
+    static const char *const cond_kw[] = {"AND", "OR", "NOT", "LIKE", "IN", "IS", "BETWEEN",
+                                           "CONTAINS", "ARRAY_CONTAINS"};
+    token saved = p->tok;
+    size_t pos = p->pos;
+    int level = 0;
+    bool value = false;
+    for (sgql_lex(p);; sgql_lex(p)) {
+        tok_type t = p->tok.type;
+        if (t == T_EOF || t == T_BAD || (t >= T_EQ && t <= T_GE))
+            break;
+        if (t == T_LP) {
+            level++;
+        } else if (t == T_RP && level-- == 0) {
+            value = true;
+            break;
+        }
+        bool kw = false;
+        for (size_t k = 0; k < sizeof cond_kw / sizeof cond_kw[0] && !kw; k++)
+            kw = sgql_is_kw(p, cond_kw[k]);
+        if (kw)
+            break;
+    }
+    p->tok = saved;
+    p->pos = pos;
+    return value;
 }
 
 static int parse_not(parser *p)
@@ -530,7 +798,7 @@ static int parse_not(parser *p)
             nd(p, i)->a = a;
         return i;
     }
-    if (p->tok.type == T_LP) {
+    if (p->tok.type == T_LP && !group_is_value(p)) {
         sgql_lex(p);
         if (!sgql_depth_push(p))
             return -1;

@@ -175,3 +175,11 @@ double time_mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+int64_t time_month_utc(int64_t ms)
+{
+    int64_t y;
+    int m, d;
+    civil_from_days(floor_div(ms, TIME_DAY_MS), &y, &m, &d);
+    return y * 100 + m;
+}

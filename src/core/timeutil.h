@@ -35,5 +35,7 @@ int64_t time_now_ms(void);
 /* Monotonic milliseconds with a fractional part, for durations. */
 double time_mono_ms(void);
 void time_iso8601(int64_t ms, char out[ISO8601_LEN + 1]);
+/* The calendar month (UTC) of a time, as YYYYMM: 202612. */
+int64_t time_month_utc(int64_t ms);
 
 #endif

@@ -72,10 +72,14 @@ void *http_app(const http_request *req);
 void http_reply_json(http_request *req, unsigned status, json_t *body);
 /* A body that is not JSON (GET /metrics): text is copied. */
 void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text);
-/* {"errors":[{"field": field, "message": ...}]}; field may be NULL. */
+/* {"errors":[{"field": field, "message": ..., "help": null}]}; field may be NULL. */
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs);
+/* From now on this request's error replies (the two above) also carry the first error's
+ * "message" and "field" at the top level: for the endpoints whose document defines a flat
+ * error body, so that code written for either shape reads them. */
+void http_errors_flat(http_request *req);
 
 /*
  * Reply with a body produced piece by piece (a file too large to hold in memory): read

@@ -97,6 +97,7 @@ struct http_request {
     void (*stream_free)(void *ctx);
     const char *stream_type, *stream_disposition;
     bool has_reply, queued, suspended, refuse_body;
+    bool flat_errors;           /* http_errors_flat */
     http_request *work_next;        /* the offload queue */
 };
 
@@ -107,9 +108,34 @@ static _Thread_local bool tl_handed_on;
 
 /* ---- replies --------------------------------------------------------------------- */
 
+/* One error as the live service writes it: "help" is always there, and null. */
+static json_t *error_object(const char *field, const char *message)
+{
+    return json_pack("{s:s?, s:s, s:n}", "field", field, "message", message, "help");
+}
+
 json_t *http_error_body(const char *field, const char *message)
 {
-    return json_pack("{s:[{s:s?, s:s}]}", "errors", "field", field, "message", message);
+    return json_pack("{s:[o]}", "errors", error_object(field, message));
+}
+
+/* {"errors": arr}, and for a request marked by http_errors_flat the first error's
+ * message and field at the top level too. */
+static json_t *errors_body(const http_request *req, json_t *arr)
+{
+    json_t *body = json_pack("{s:o}", "errors", arr);
+    json_t *first = json_array_get(arr, 0);
+    if (req->flat_errors && first) {
+        json_object_set(body, "message", json_object_get(first, "message"));
+        if (json_is_string(json_object_get(first, "field")))   /* a string there, or absent */
+            json_object_set(body, "field", json_object_get(first, "field"));
+    }
+    return body;
+}
+
+void http_errors_flat(http_request *req)
+{
+    req->flat_errors = true;
 }
 
 static void set_reply(http_request *req, unsigned status, json_t *body)
@@ -120,7 +146,8 @@ static void set_reply(http_request *req, unsigned status, json_t *body)
     json_decref(body);
     if (!req->reply) {
         status = 500;
-        req->reply = strdup("{\"errors\":[{\"field\":null,\"message\":\"internal error\"}]}");
+        req->reply = strdup("{\"errors\":[{\"field\":null,\"message\":\"internal error\","
+                            "\"help\":null}]}");
         if (!req->reply)
             abort();
     }
@@ -152,16 +179,15 @@ void http_reply_error(http_request *req, unsigned status, const char *field, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_reply(req, status, http_error_body(field, msg));
+    set_reply(req, status, errors_body(req, json_pack("[o]", error_object(field, msg))));
 }
 
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < errs->count; i++)
-        json_array_append_new(arr, json_pack("{s:s?, s:s}", "field", errs->items[i].field,
-                                             "message", errs->items[i].message));
-    set_reply(req, status, json_pack("{s:o}", "errors", arr));
+        json_array_append_new(arr, error_object(errs->items[i].field, errs->items[i].message));
+    set_reply(req, status, errors_body(req, arr));
 }
 
 void http_reply_stream(http_request *req, unsigned status, const char *content_type,

@@ -11,7 +11,8 @@
  * after it and no contact is written twice.
  *
  * Files: CSV with a header row (reserved fields in SendGrid's upper-case export names,
- * then custom fields by name), or JSON lines (one ContactDetails3 object per line). The
+ * then custom fields by name), or JSON lines (one object per line, keyed contact_id, with
+ * the fields that are set: contact_export_json). The
  * custom fields are those defined when the export was requested, recorded in its payload,
  * so every row of every file matches the header even when a field is created, renamed or
  * deleted while a long export runs (or resumes after a restart, on another node). A file
@@ -184,8 +185,8 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
 
 static void json_line(const export_job *e, const contact *c, csv_buf *b)
 {
-    json_t *o = contact_to_json(c, &e->req.fields, NULL);
-    char *text = json_dumps(o, JSON_COMPACT);
+    json_t *o = contact_export_json(c, &e->req.fields);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     if (text) {
         csv_buf_raw(b, text, strlen(text));

@@ -68,10 +68,8 @@ static void free_fn(void *decoded)
  * "alternate_emails"), or the custom field's id/name as given. */
 static char *mapping_key(const char *m)
 {
-    for (size_t i = 0; i < reserved_field_count; i++)
-        if (strcmp(reserved_fields[i].id, m) == 0)
-            return strdup(reserved_fields[i].name);
-    return strdup(m);
+    const reserved_field *rf = reserved_field_by_id(m);
+    return strdup(rf ? rf->name : m);
 }
 
 /* Position the reader at data row `row` (after the header). */

@@ -47,7 +47,8 @@ typedef struct store_backend {
     int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
     int (*job_errors)(store_impl *s, int64_t account, const char *id, arena *a,
                       job_error_row **rows, size_t *count);
-    int (*tx_job_insert)(store_tx_impl *tx, const job_new *j, int64_t *seq);
+    int (*tx_job_insert)(store_tx_impl *tx, const job_new *j, const char *errors_token,
+                         int64_t *seq);
     int (*tx_job_next)(store_tx_impl *tx, job_row *out);
     int (*tx_job_payload)(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
                           size_t *len);
@@ -57,13 +58,15 @@ typedef struct store_backend {
     int (*tx_job_error_add)(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
                             const char *message);
     int (*contact_count)(store_impl *s, int64_t account, int64_t *out);
+    /* month: YYYYMM (time_month_utc) */
+    int (*billable_count)(store_impl *s, int64_t account, int64_t month, int64_t *out);
     int (*contact_recent)(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
                           size_t *count);
     int (*contact_find_email)(store_impl *s, int64_t account, const char *email, arena *a,
                               contact *out);
     int (*contact_list_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
                             const char ***ids, size_t *count);
-    int (*tx_contact_delete)(store_tx_impl *tx, int64_t account, const char *id);
+    int (*tx_contact_delete)(store_tx_impl *tx, int64_t account, const char *id, int64_t month);
     int (*tx_contact_ids)(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
                           const char ***ids, size_t *count);
     int (*tx_contact_set_alternates)(store_tx_impl *tx, int64_t account, const char *contact_id,

@@ -87,6 +87,8 @@ enum stmt_id {
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
     ST_CONTACT_COUNT,
+    ST_BILLABLE_COUNT,
+    ST_BILLING_DELETION,
     ST_CONTACT_RECENT,
     ST_ALT_FIND,
     ST_ALT_CLEAR,
@@ -272,15 +274,15 @@ static void build_sql(store_impl *s)
         "UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0) FROM jobs WHERE id=$1 AND account_id=$2");
+        " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
     s->sql[ST_JOB_ERRORS] = xasprintf(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2 ORDER BY e.idx");
     s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after)"
-        " VALUES($1,$2,$3,$4,$5,$6,$6::bigint+COALESCE((SELECT job_delay_ms FROM settings"
-        " WHERE account_id=$2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0))"
-        " RETURNING seq");
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
+        " errors_token) VALUES($1,$2,$3,$4,$5,$6,$6::bigint+COALESCE((SELECT job_delay_ms"
+        " FROM settings WHERE account_id=$2),(SELECT job_delay_ms FROM settings"
+        " WHERE account_id=0),0),$7) RETURNING seq");
     /* The account of the oldest pending job whose account lock this transaction gets.
      * The subquery's ORDER BY with OFFSET 0 keeps the (volatile) try-lock above the
      * sort and out of the scan, so it is tried on rows in seq order and only until one
@@ -312,6 +314,12 @@ static void build_sql(store_impl *s)
         " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
         " message=EXCLUDED.message");
     s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=$1");
+    s->sql[ST_BILLABLE_COUNT] = xasprintf(
+        "SELECT (SELECT count(*) FROM contacts WHERE account_id=$1)"
+        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=$1 AND month=$2),0)");
+    s->sql[ST_BILLING_DELETION] = xasprintf(
+        "INSERT INTO billing_deletions(account_id, month, deleted) VALUES($1,$2,1)"
+        " ON CONFLICT(account_id, month) DO UPDATE SET deleted=billing_deletions.deleted+1");
     s->sql[ST_CONTACT_RECENT] = xasprintf(
         "SELECT %s," LIST_IDS_OF("r") " FROM (SELECT * FROM contacts WHERE account_id=$1"
         " ORDER BY updated_at DESC, id LIMIT $2) r ORDER BY email IS NULL, email, id", cols);
@@ -1253,6 +1261,8 @@ static void read_job_info(const PGresult *r, int row, job_info *out)
     out->counts.errored = get_int(r, row, 7);
     out->accepted_at = get_int(r, row, 8);
     out->finished_at = get_int(r, row, 9);
+    if (PQnfields(r) > 10) /* the status read carries the errors_url token */
+        snprintf(out->errors_token, sizeof out->errors_token, "%s", PQgetvalue(r, row, 10));
 }
 
 static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
@@ -1304,7 +1314,8 @@ static int pgs_job_errors(store_impl *s, int64_t account, const char *id, arena 
     return rc;
 }
 
-static int pgs_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *seq)
+static int pgs_tx_job_insert(store_tx_impl *tx, const job_new *j, const char *errors_token,
+                             int64_t *seq)
 {
     store_impl *s = tx->s;
     params p = {0};
@@ -1314,6 +1325,7 @@ static int pgs_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *seq)
     p_bytes(&p, j->payload, j->payload_len);
     p_int(&p, j->requested);
     p_int(&p, j->accepted_at);
+    p_text(&p, errors_token);
     int rc = single_int(s, s->writer, ST_JOB_INSERT, &p, seq);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
@@ -1477,16 +1489,30 @@ static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const param
 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
-static int pgs_contact_count(store_impl *s, int64_t account, int64_t *out)
+/* One count read on a reader connection (an aggregate always has a row). */
+static int read_count(store_impl *s, enum stmt_id id, const params *p, int64_t *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    int rc = single_int(s, c, ST_CONTACT_COUNT, &p, out);
+    int rc = single_int(s, c, id, p, out);
     reader_release(s, c);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int pgs_contact_count(store_impl *s, int64_t account, int64_t *out)
+{
+    params p = {0};
+    p_int(&p, account);
+    return read_count(s, ST_CONTACT_COUNT, &p, out);
+}
+
+static int pgs_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, month);
+    return read_count(s, ST_BILLABLE_COUNT, &p, out);
 }
 
 static int pgs_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
@@ -1550,7 +1576,8 @@ static int write_account_text(store_impl *s, enum stmt_id id, int64_t account,
     return run_cmd(s, s->writer, id, &p, changes);
 }
 
-static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id)
+static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id,
+                                 int64_t month)
 {
     store_impl *s = tx->s;
     int64_t changes = 0;
@@ -1559,6 +1586,12 @@ static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char 
         return rc;
     if (changes == 0)
         return STORE_NOT_FOUND;
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, month);
+    rc = run_cmd(s, s->writer, ST_BILLING_DELETION, &p, NULL);
+    if (rc != STORE_OK)
+        return rc;
     rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
     if (rc == STORE_OK)
         rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
@@ -2279,6 +2312,7 @@ static const char *const purge_data_sql[] = {
     "DELETE FROM field_counters WHERE account_id=$1",
     "DELETE FROM contact_alternate_emails WHERE account_id=$1",
     "DELETE FROM contacts WHERE account_id=$1",
+    "DELETE FROM billing_deletions WHERE account_id=$1",  /* a reset account bills anew */
 };
 static const char *const purge_account_sql[] = {
     "DELETE FROM api_keys WHERE account_id=$1",
@@ -2440,6 +2474,7 @@ const store_backend postgres_backend = {
     .tx_job_finish = pgs_tx_job_finish,
     .tx_job_error_add = pgs_tx_job_error_add,
     .contact_count = pgs_contact_count,
+    .billable_count = pgs_billable_count,
     .contact_recent = pgs_contact_recent,
     .contact_find_email = pgs_contact_find_email,
     .contact_list_ids = pgs_contact_list_ids,

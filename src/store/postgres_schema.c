@@ -149,6 +149,15 @@ const char *const postgres_migrations[] = {
     "CREATE TABLE settings ("
     "  account_id BIGINT PRIMARY KEY,"
     "  job_delay_ms BIGINT NOT NULL);",
+
+    /* 5: errors_url tokens; contacts deleted per calendar month (billable_count):
+     * migration 6 of sqlite_schema.c */
+    "ALTER TABLE jobs ADD COLUMN errors_token TEXT;"
+    "CREATE TABLE billing_deletions ("
+    "  account_id BIGINT NOT NULL,"
+    "  month BIGINT NOT NULL,"
+    "  deleted BIGINT NOT NULL,"
+    "  PRIMARY KEY (account_id, month));",
 };
 
 const int postgres_migration_count =

@@ -62,6 +62,8 @@ enum stmt_id {
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
     ST_CONTACT_COUNT,
+    ST_BILLABLE_COUNT,
+    ST_BILLING_DELETION,
     ST_CONTACT_RECENT,
     ST_ALT_FIND,
     ST_ALT_CLEAR,
@@ -238,15 +240,15 @@ static void build_sql(store_impl *s)
         "UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0) FROM jobs WHERE id=? AND account_id=?");
+        " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
     s->sql[ST_JOB_ERRORS] = xasprintf(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=? AND j.account_id=? ORDER BY e.idx");
     /* The job delay is read by the insert itself (store.h, settings). */
     s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after)"
-        " VALUES(?1,?2,?3,x'',?4,?5,?5+COALESCE((SELECT job_delay_ms FROM settings"
-        " WHERE account_id=?2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0))");
+        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
+        " errors_token) VALUES(?1,?2,?3,x'',?4,?5,?5+COALESCE((SELECT job_delay_ms FROM settings"
+        " WHERE account_id=?2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0),?6)");
 #define JOB_NEXT_COLS "seq, account_id, id, kind, cursor, requested, created, updated, deleted," \
                       " errored, accepted_at, run_after"
     s->sql[ST_JOB_NEXT] = xasprintf(
@@ -278,6 +280,12 @@ static void build_sql(store_impl *s)
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
     s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
+    s->sql[ST_BILLABLE_COUNT] = xasprintf(
+        "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
+        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
+    s->sql[ST_BILLING_DELETION] = xasprintf(
+        "INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?,?,1)"
+        " ON CONFLICT(account_id, month) DO UPDATE SET deleted=deleted+1");
     s->sql[ST_CONTACT_RECENT] = xasprintf(
         "SELECT %s," LIST_IDS_OF("r") " FROM (SELECT * FROM contacts WHERE account_id=?"
         " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id", cols);
@@ -1092,6 +1100,9 @@ static void read_job_info(sqlite3_stmt *st, job_info *out)
     out->counts.errored = sqlite3_column_int64(st, 7);
     out->accepted_at = sqlite3_column_int64(st, 8);
     out->finished_at = sqlite3_column_int64(st, 9);
+    if (sqlite3_column_count(st) > 10) /* the status read carries the errors_url token */
+        snprintf(out->errors_token, sizeof out->errors_token, "%s",
+                 (const char *)sqlite3_column_text(st, 10));
 }
 
 static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
@@ -1153,7 +1164,8 @@ static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, are
     return rc;
 }
 
-static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *seq)
+static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, const char *errors_token,
+                                int64_t *seq)
 {
     store_impl *s = tx->s;
     sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_INSERT);
@@ -1164,6 +1176,7 @@ static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, int64_t *se
     sqlite3_bind_int(st, 3, (int)j->kind);
     sqlite3_bind_int64(st, 4, j->requested);
     sqlite3_bind_int64(st, 5, j->accepted_at);
+    bind_text(st, 6, errors_token);
     int rc = step_done(s->writer->db, st);
     if (rc != STORE_OK)
         return rc;
@@ -1372,19 +1385,32 @@ static int single_int(sqlite3_stmt *st, int64_t *out)
 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
-static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
+/* A count by account (and, with month != 0, a billing month) on a reader connection. */
+static int read_count(store_impl *s, enum stmt_id id, int64_t account, int64_t month, int64_t *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_COUNT);
+    sqlite3_stmt *st = stmt(s, c, id);
     int rc = STORE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, account);
+        if (month)
+            sqlite3_bind_int64(st, 2, month);
         rc = single_int(st, out);
     }
     reader_release(s, c);
     return rc;
+}
+
+static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
+{
+    return read_count(s, ST_CONTACT_COUNT, account, 0, out);
+}
+
+static int sqlite_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
+{
+    return read_count(s, ST_BILLABLE_COUNT, account, month, out);
 }
 
 static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
@@ -1456,7 +1482,8 @@ static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, c
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id)
+static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id,
+                                    int64_t month)
 {
     store_impl *s = tx->s;
     int rc = write_account_text(s, ST_CONTACT_DELETE, account, id);
@@ -1464,6 +1491,14 @@ static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const ch
         return rc;
     if (sqlite3_changes(s->writer->db) == 0)
         return STORE_NOT_FOUND;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_BILLING_DELETION);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    sqlite3_bind_int64(st, 2, month);
+    rc = step_done(s->writer->db, st);
+    if (rc != STORE_OK)
+        return rc;
     rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id);
     if (rc == STORE_OK)
         rc = write_account_text(s, ST_ALT_CLEAR, account, id);
@@ -2171,6 +2206,7 @@ static const char *const purge_data_sql[] = {
     "DELETE FROM field_counters WHERE account_id=?1",
     "DELETE FROM contact_alternate_emails WHERE account_id=?1",
     "DELETE FROM contacts WHERE account_id=?1",
+    "DELETE FROM billing_deletions WHERE account_id=?1",  /* a reset account bills anew */
 };
 static const char *const purge_account_sql[] = {
     "DELETE FROM api_keys WHERE account_id=?1",
@@ -2324,6 +2360,7 @@ const store_backend sqlite_backend = {
     .tx_job_finish = sqlite_tx_job_finish,
     .tx_job_error_add = sqlite_tx_job_error_add,
     .contact_count = sqlite_contact_count,
+    .billable_count = sqlite_billable_count,
     .contact_recent = sqlite_contact_recent,
     .contact_find_email = sqlite_contact_find_email,
     .contact_list_ids = sqlite_contact_list_ids,

@@ -136,6 +136,14 @@ const char *const sqlite_migrations[] = {
     "  account_id INTEGER PRIMARY KEY,"
     "  job_delay_ms INTEGER NOT NULL);"
     "CREATE INDEX jobs_pending_by_account ON jobs(account_id, seq) WHERE status = 0;",
+
+    /* 6: errors_url tokens; contacts deleted per calendar month (billable_count) */
+    "ALTER TABLE jobs ADD COLUMN errors_token TEXT;"
+    "CREATE TABLE billing_deletions ("
+    "  account_id INTEGER NOT NULL,"
+    "  month INTEGER NOT NULL,"             /* UTC, as YYYYMM */
+    "  deleted INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, month)) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

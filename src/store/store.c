@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timeutil.h"
 #include "store/backend.h"
 
 struct store_tx {
@@ -166,7 +167,10 @@ int store_job_errors(store *s, int64_t account, const char *id, arena *a, job_er
 
 int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
 {
-    return tx->be->tx_job_insert(tx->impl, j, seq);
+    char token[JOB_TOKEN_LEN + 1];
+    if (random_base64url(token, sizeof token, 24) != 0)
+        return STORE_ERROR;
+    return tx->be->tx_job_insert(tx->impl, j, token, seq);
 }
 
 int store_tx_job_next(store_tx *tx, job_row *out)
@@ -201,6 +205,11 @@ int store_contact_count(store *s, int64_t account, int64_t *out)
     return s->be->contact_count(s->impl, account, out);
 }
 
+int store_billable_count(store *s, int64_t account, int64_t *out)
+{
+    return s->be->billable_count(s->impl, account, time_month_utc(time_now_ms()), out);
+}
+
 int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
                          size_t *count)
 {
@@ -220,7 +229,7 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
 
 int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
 {
-    return tx->be->tx_contact_delete(tx->impl, account, id);
+    return tx->be->tx_contact_delete(tx->impl, account, id, time_month_utc(time_now_ms()));
 }
 
 int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,

@@ -124,7 +124,8 @@ int store_job_get(store *s, int64_t account, const char *id, job_info *out);
 int store_job_errors(store *s, int64_t account, const char *id, arena *a,
                      job_error_row **rows, size_t *count);
 
-/* Insert an accepted job; *seq receives its place in the queue. */
+/* Insert an accepted job with a fresh random errors token (job_info.errors_token); *seq
+ * receives its place in the queue. */
 int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq);
 /* The oldest pending job, or STORE_NOT_FOUND. */
 int store_tx_job_next(store_tx *tx, job_row *out);
@@ -140,6 +141,9 @@ int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
 int store_contact_count(store *s, int64_t account, int64_t *out);
+/* SendGrid's billable_count: the contacts of the account at any time in this calendar
+ * month (UTC), i.e. those it has plus those deleted since the month began. */
+int store_billable_count(store *s, int64_t account, int64_t *out);
 /* Up to limit contacts most recently created or updated, sorted by email. */
 int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
                          size_t *count);
@@ -149,7 +153,8 @@ int store_contact_find_email(store *s, int64_t account, const char *email, arena
 int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
                            const char ***ids, size_t *count);
 
-/* Delete a contact with its list memberships. STORE_NOT_FOUND when absent. */
+/* Delete a contact with its list memberships, counting it in this month's deletions
+ * (store_billable_count). STORE_NOT_FOUND when absent. */
 int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id);
 /* Any limit contact ids of the account (to delete all contacts slice by slice). */
 int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,

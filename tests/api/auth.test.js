@@ -21,7 +21,7 @@ const ENDPOINTS = [
   { method: 'PUT', path: '/v3/marketing/contacts', body: { contacts: [{ email: 'auth@example.com' }] } },
   { method: 'GET', path: `/v3/marketing/contacts/${FAKE_ID}` },
   { method: 'GET', path: `/v3/marketing/contacts/imports/${FAKE_ID}` },
-  { method: 'GET', path: `/v3/marketing/contacts/imports/${FAKE_ID}/errors` },
+  // (errors_url needs no key: its token is the credential, see fidelity.test.js)
   { method: 'POST', path: '/v3/marketing/contacts/search/identifiers/email', body: { identifiers: ['auth@example.com'] } },
   { method: 'DELETE', path: `/v3/marketing/contacts/${FAKE_ID}/identifiers`, body: { identifier_type: 'EMAIL', identifier_value: 'auth@example.com' } },
 ];
@@ -146,7 +146,11 @@ test('accounts are isolated: contacts, jobs, error files and identifier deletion
   assertErrorBody(await searchIds(b, 'external_id', ['a-ext']), 404, 'B search external_id');
   assertErrorBody(await call(b, { method: 'GET', url: `/v3/marketing/contacts/imports/${created.id}` }), 404, 'B GET A job');
   assertErrorBody(await call(b, { method: 'GET', url: `/v3/marketing/contacts/imports/${errored.id}` }), 404, 'B GET A errored job');
-  assertErrorBody(await call(b, { method: 'GET', url: errored.results.errors_url }), 404, 'B GET A errors_url');
+  // errors_url is a capability URL (like SendGrid's pre-signed ones): its token, not a key,
+  // grants it; without the token, or with B's key and any other token, it is 404.
+  const bare = errored.results.errors_url.replace(/\?.*$/, '');
+  assertErrorBody(await call(b, { method: 'GET', url: bare }), 404, 'B GET A errors_url without token');
+  assertErrorBody(await call(b, { method: 'GET', url: `${bare}?token=${'A'.repeat(32)}` }), 404, 'B GET A errors_url, wrong token');
   assertErrorBody(await deleteIdentifier(b, alice.id, 'EXTERNALID', 'a-ext'), 404, 'B delete A identifier');
 
   // B's upsert of the same email creates B's own contact.

@@ -388,7 +388,7 @@ test('Date values: three accepted formats, impossible dates rejected', async () 
     assert.deepEqual((await contactByEmail(c, `date${i}@example.com`)).custom_fields, { when: shown }, input);
   }
   for (const v of ['2023-02-29', '2024-13-01', '2024-00-10', '2024-04-31', '31/01/2024', '02/30/2024',
-    'yesterday', '2024-1-5', '2024-01-31T25:00:00Z', 20240131, true]) {
+    'yesterday', '2024-1-5', '2024-01-31T25:00:00Z', -20240131, 1.5, true]) {
     assert400(await putContacts(c, [{ email: 'date0@example.com', custom_fields: { when: v } }]),
       ['contacts[0].custom_fields.when'], `when=${JSON.stringify(v)}`);
   }

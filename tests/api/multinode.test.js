@@ -11,6 +11,7 @@
 const { after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
+const zlib = require('node:zlib');
 const H = require('./lib/server');
 
 const { call, pollJob, test } = H;
@@ -72,7 +73,7 @@ async function searchAll(client, type, values) {
 async function count(client) {
   const res = await call(client, { method: 'GET', url: `${C}/count` });
   assert.equal(res.status, 200, `count: ${res.status} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.billable_count, res.body.contact_count);
+  assert.ok(res.body.billable_count >= res.body.contact_count); // deleted this month: still billable
   return res.body.contact_count;
 }
 
@@ -254,7 +255,7 @@ test('two nodes, one database: a mixed stream sent alternately to both runs ever
       } finally {
         if (!ok) {
           const errs = job.results && job.results.errored_count
-            ? await call(jb.acct.clients[0], { method: 'GET', url: `${C}/imports/${jb.jobId}/errors` }) : null;
+            ? await call(jb.acct.clients[0], { method: 'GET', url: job.results.errors_url }) : null;
           process.stderr.write(`job of "${jb.label}": ${JSON.stringify(job)}\nerrors: ${JSON.stringify(errs && errs.body)}\n`);
         }
       }
@@ -654,8 +655,10 @@ test('exports and imports across nodes: a URL from one node works on the other',
     const viaB = await fetch(url);
     assert.equal(viaA.status, 200);
     assert.equal(viaB.status, 200);
-    const textA = await viaA.text();
-    assert.equal(textA, await viaB.text(), 'both nodes serve the same file');
+    // export files are gzip, as the live service's are
+    const textA = zlib.gunzipSync(Buffer.from(await viaA.arrayBuffer())).toString('utf8');
+    const textB = zlib.gunzipSync(Buffer.from(await viaB.arrayBuffer())).toString('utf8');
+    assert.equal(textA, textB, 'both nodes serve the same file');
     const rows = textA.trim().split('\n');
     assert.equal(rows.length, 301, 'a header and 300 contacts');
     assert.deepEqual(new Set(rows.slice(1).map((r) => r.split(',')[1])), new Set(emails));

@@ -164,8 +164,17 @@ static void test_identifier_normalize(void)
     out = NULL;
     CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "+14155552671", 12, &a, &out, &why), 0);
     CHECK_STR(out, "+14155552671");
+    /* digits alone are the number with its '+' (the document's example 15555555555) */
+    CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "15555555555", 11, &a, &out, &why), 0);
+    CHECK_STR(out, "+15555555555");
     why = NULL;
-    CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "4155552671", 10, &a, &out, &why), -1);
+    CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "0155555555", 10, &a, &out, &why), -1);
+    CHECK(why != NULL && why[0] != '\0');
+    why = NULL;
+    CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "1234567890123456", 16, &a, &out, &why), -1);
+    CHECK(why != NULL && why[0] != '\0');
+    why = NULL;
+    CHECK_INT(identifier_normalize(ID_PHONE_NUMBER_ID, "", 0, &a, &out, &why), -1);
     CHECK(why != NULL && why[0] != '\0');
 
     /* external_id and anonymous_id are kept verbatim (no trimming, no case change). */

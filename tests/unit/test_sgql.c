@@ -170,7 +170,13 @@ static void test_like(void)
     MATCH("upper(email) LIKE '%EXAMPLE.COM'", a);
     MATCH("email LIKE 'ada@example.com'", a);
     NO_MATCH("email LIKE 'ada@example.co'", a);
-    MATCH("email LIKE '%%%e_a%p%'", a);
+    /* %% is a literal percent sign, not "any run" twice (SendGrid's reference) */
+    NO_MATCH("email LIKE '%%%e_a%p%'", a);
+    MATCH("email LIKE '%e_a%p%'", a);
+    MATCH("'50%' LIKE '50%%'", a);
+    NO_MATCH("'50 off' LIKE '50%%'", a);
+    NO_MATCH("email LIKE 'ada%%'", a);
+    MATCH("'a%b' LIKE '_%%%'", a);
     MATCH("first_name LIKE '_milie'", b);              /* _ is one character, not one byte */
     MATCH("lower(first_name) LIKE '\xc3\xa9%'", b);    /* lower() maps É to é */
     MATCH("upper(first_name) = '\xc3\x89MILIE'", b);
@@ -351,7 +357,85 @@ static void test_errors(void)
     ERROR("created_at > CURRENT_DATE - INTERVAL 1000000 DAY", "whole number");
     ERROR("created_at > DATE '2021-13-01'", "is not a date");
     ERROR("birthday = 5", "cannot compare");
-    ERROR("first_name = - 5", "a number after '-'");
+    ERROR("first_name = - 5", "cannot compare");
+    ERROR("first_name = -'a'", "'a' is not a number");
+}
+
+/* The forms of SendGrid's SGQL reference added by issue 11. */
+static void test_reference_forms(void)
+{
+    contact a = ada(), b = bob();
+    /* parenthesised values: the reference's own example form */
+    MATCH("created_at >= (NOW() - interval 10 day)", a);
+    NO_MATCH("created_at >= (NOW() - interval 2 day)", a);
+    MATCH("(CURRENT_DATE - INTERVAL 10 DAY) <= created_at", a);
+    MATCH("created_at > ((NOW()) - INTERVAL 4 DAY)", a);
+    MATCH("(created_at >= (NOW() - interval 10 day)) AND (email = 'ada@example.com')", a);
+    MATCH("((email = 'ada@example.com'))", a);
+    MATCH("NOT (age = (40 + 1))", a);
+    /* arithmetic on numbers, unary minus, precedence */
+    MATCH("age + 1 = 43", a);
+    MATCH("age - 2 * 10 = 22", a);
+    MATCH("(age - 2) * 10 = 400", a);
+    MATCH("age / 4 = 10.5", a);
+    MATCH("age % 5 = 2", a);
+    MATCH("-age = -42", a);
+    MATCH("- age < 0", a);
+    MATCH("age * 2 > 80 AND age * 2 < 90", a);
+    MATCH("'5' * 2 = 10", a);
+    MATCH("2 + 3 * 4 = 14", a);
+    MATCH("age / 0 IS NULL", a);                        /* unknown, as SQL's NULL */
+    NO_MATCH("age / 0 = 1", a);
+    NO_MATCH("age + 1 = 43", b);                        /* 7.5 */
+    MATCH("age * 2 = 15", b);
+    contact none = a;
+    none.custom_fields = NULL;
+    NO_MATCH("age + 1 > 0", none);                      /* unset: unknown */
+    NO_MATCH("NOT (age + 1 > 0)", none);
+    /* String + String, CONCAT, LENGTH */
+    MATCH("first_name + ' ' + last_name = 'Ada Lovelace'", a);
+    MATCH("first_name + 1 = 'Ada1'", a);
+    MATCH("CONCAT(first_name, ' ', last_name) = 'Ada Lovelace'", a);
+    MATCH("concat(lower(first_name), '@', 'example.com') = email", a);
+    MATCH("upper(first_name) + last_name = 'ADALovelace'", a);
+    NO_MATCH("CONCAT(first_name, last_name) = 'Ada'", b);   /* no last name: unknown */
+    MATCH("LENGTH(first_name) = 3", a);
+    MATCH("length(first_name) = 6", b);                     /* Émilie: characters, not bytes */
+    MATCH("LENGTH(email) > 10 AND LENGTH('abc') = 3", a);
+    MATCH("length(first_name + last_name) = 11", a);
+    /* backtick-quoted identifiers */
+    MATCH("`email` = 'ada@example.com'", a);
+    MATCH("`Nickname` LIKE 'Zo%'", a);
+    MATCH("CONTAINS(`list_ids`, 'list-a')", a);
+    ERROR("`and` IS NULL", "unknown field 'and'");       /* a field name, not a keyword */
+    /* the engagement fields: accepted, never set here */
+    MATCH("event_source IS NULL AND event_type IS NULL AND event_data IS NULL", a);
+    NO_MATCH("event_type = 'open'", a);
+    NO_MATCH("event_timestamp > NOW() - INTERVAL 30 DAY", a);
+    NO_MATCH("event_source = 'mail' AND event_type = 'click' AND email = 'ada@example.com'", a);
+    /* a bare boolean term */
+    MATCH("email = 'ada@example.com' AND TRUE", a);
+    NO_MATCH("email = 'ada@example.com' AND FALSE", a);
+    MATCH("FALSE OR email = 'ada@example.com'", a);
+    MATCH("TRUE", a);
+    NO_MATCH("NOT TRUE", a);
+    MATCH("(TRUE)", b);
+    /* still refused */
+    ERROR("first_name * 2 = 4", "'*' needs numbers, not first_name (a Text field)");
+    ERROR("age + last_name = 'x'", "only Text can be joined");
+    ERROR("created_at + 1 > '2020-01-01'", "expected INTERVAL");
+    ERROR("1 / 0 = 1", "division by zero");
+    ERROR("LENGTH(age) = 2", "length() takes a Text value");
+    ERROR("CONCAT(first_name, age) = 'x'", "only Text can be joined");
+    ERROR("CONCAT(first_name = 'a')", "expected ',' or ')'");
+    ERROR("`favourite colour` = 'x'", "unknown field 'favourite colour'");
+    ERROR("`email = 'x'", "found '`'");
+    ERROR("email AND TRUE", "expected a comparison");
+    ERROR("(created_at >= (NOW() - interval 10 day)", "expected ')'");
+    ERROR("created_at >= (NOW() - interval 10 day", "expected ')'");
+    ERROR("(NOW() - interval 10 day)", "expected a comparison");
+    ERROR("age * * 2 = 1", "expected a field or a value");
+    ERROR("-list_ids = 1", "'-' needs a number");
 }
 
 static void test_limits(void)
@@ -463,6 +547,7 @@ int main(void)
     RUN(test_arrays);
     RUN(test_dates);
     RUN(test_errors);
+    RUN(test_reference_forms);
     RUN(test_limits);
     return check_summary("test_sgql");
 }

@@ -609,6 +609,50 @@ static int cmp_created(const void *x, const void *y)
     return strcmp(a->id, b->id);
 }
 
+/* billable_count: the contacts of this month, deleted ones included; each job's errors
+ * token is random and read back with the job. */
+static void test_billable_and_tokens(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "bill-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "bill-two", &other), STORE_OK);
+    contact cs[3];
+    const char *emails[] = {"b0@example.com", "b1@example.com", "b2@example.com"};
+    for (int i = 0; i < 3; i++) {
+        new_contact(&cs[i], emails[i], NULL, NULL, NULL);
+        CHECK_INT(store_tx_contact_insert(tx, acc, &cs[i]), STORE_OK);
+    }
+    commit(tx);
+    int64_t n = -1, billable = -1;
+    CHECK_INT(store_billable_count(s, acc, &billable), STORE_OK);
+    CHECK_INT(billable, 3);
+    tx = begin(s);
+    CHECK_INT(store_tx_contact_delete(tx, acc, cs[0].id), STORE_OK);
+    CHECK_INT(store_tx_contact_delete(tx, acc, cs[1].id), STORE_OK);
+    CHECK_INT(store_tx_contact_delete(tx, acc, cs[1].id), STORE_NOT_FOUND);   /* counted once */
+    job_new j1, j2;
+    make_job(&j1, acc, JOB_UPSERT, "{}", 1);
+    make_job(&j2, acc, JOB_UPSERT, "{}", 1);
+    int64_t seq = 0;
+    CHECK_INT(store_tx_job_insert(tx, &j1, &seq), STORE_OK);
+    CHECK_INT(store_tx_job_insert(tx, &j2, &seq), STORE_OK);
+    commit(tx);
+    CHECK_INT(store_contact_count(s, acc, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_billable_count(s, acc, &billable), STORE_OK);
+    CHECK_INT(billable, 3);
+    CHECK_INT(store_billable_count(s, other, &billable), STORE_OK);
+    CHECK_INT(billable, 0);
+    job_info i1, i2;
+    CHECK_INT(store_job_get(s, acc, j1.id, &i1), STORE_OK);
+    CHECK_INT(store_job_get(s, acc, j2.id, &i2), STORE_OK);
+    CHECK_INT(strlen(i1.errors_token), JOB_TOKEN_LEN);
+    CHECK(strcmp(i1.errors_token, i2.errors_token) != 0);
+    store_close(s);
+}
+
 static void test_contact_scan(void)
 {
     store *s = open_store();
@@ -1385,6 +1429,7 @@ int main(void)
     RUN(test_read_during_tx);
     /* The job tests share the file; the reopen tests start from a fresh one. */
     RUN(test_jobs);
+    RUN(test_billable_and_tokens);
     RUN(test_contact_scan);
     RUN(test_job_list_and_payloads);
     RUN(test_export_chunks);
@@ -1406,6 +1451,7 @@ int main(void)
                                    sizeof pg_conninfo));
         store_path = pg_conninfo;
         printf("test_store: PostgreSQL database %s\n", pg_name);
+        RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
         RUN(test_export_chunks);

@@ -196,7 +196,7 @@ async function pollJob(client, jobId, { timeoutMs = 10000, intervalMs = 20 } = {
       throw new Error(`GET imports/${jobId} answered ${last.status}: ${JSON.stringify(last.body)}`);
     }
     if (last.body && isTerminal(last.body.status)) return last.body;
-    assert.equal(last.body.finished_at, null, `finished_at must be null while the job is not finished: ${JSON.stringify(last.body)}`);
+    assert.ok(!('finished_at' in last.body), `finished_at must be left out while the job is not finished: ${JSON.stringify(last.body)}`);
     if (Date.now() > deadline) {
       throw new Error(`job ${jobId} not terminal after ${timeoutMs} ms; last: ${JSON.stringify(last.body)}`);
     }
@@ -310,7 +310,10 @@ function assertErrorBody(res, status, label = '') {
   assert.equal(res.status, status, `${label} expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
   assert.ok(res.body && Array.isArray(res.body.errors) && res.body.errors.length >= 1,
     `${label} errors[] expected: ${JSON.stringify(res.body)}`);
-  for (const e of res.body.errors) assert.equal(typeof e.message, 'string');
+  for (const e of res.body.errors) {
+    assert.equal(typeof e.message, 'string');
+    assert.ok('help' in e && e.help === null, `${label} every error carries "help": null: ${JSON.stringify(res.body)}`);
+  }
 }
 
 function assertTimestamp(v, label) {
@@ -382,6 +385,7 @@ async function fetchJobErrors(client, job, baseUrl) {
   const u = new URL(eu);
   assert.equal(u.origin, new URL(baseUrl).origin, `errors_url must point at this server: ${eu}`);
   assert.equal(u.pathname, `/v3/marketing/contacts/imports/${job.id}/errors`);
+  assert.match(u.searchParams.get('token') || '', /^[A-Za-z0-9_-]{32}$/, `errors_url carries its token: ${eu}`);
   const res = await call(client, { method: 'GET', url: eu });
   assert.equal(res.status, 200, `GET errors_url answered ${res.status}: ${JSON.stringify(res.body)}`);
   assert.equal(res.body.job_id, job.id);
