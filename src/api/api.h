@@ -59,6 +59,12 @@ char *api_join(arena *a, const char *const *names, size_t n);
  * STORE_OK, or STORE_ERROR when the store cannot be read. */
 int api_missing_lists(http_request *req, const char *const *ids, size_t n,
                       const char ***missing, size_t *nmissing);
+/* Query parameter name as a boolean: absent is dflt, else "true" or "false". On anything
+ * else replies 400 and returns -1; 0 with *out set otherwise. */
+int api_query_bool(http_request *req, const char *name, bool dflt, bool *out);
+/* The contacts as a JSON array of ContactDetails3 (contact_render); NULL when the store
+ * cannot be read (reply api_reply_store_error then). */
+json_t *api_render_contacts(http_request *req, const contact *rows, size_t n);
 /* An ISO 8601 UTC time as SendGrid shows it, or null for 0 (not yet). */
 json_t *api_time_json(int64_t ms);
 
@@ -160,5 +166,11 @@ void api_fields_create(http_request *req);
 void api_fields_all(http_request *req);
 void api_field_update(http_request *req);
 void api_field_delete(http_request *req);
+void api_segments_create(http_request *req);
+void api_segments_all(http_request *req);
+void api_segment_get(http_request *req);
+void api_segment_update(http_request *req);
+void api_segment_delete(http_request *req);
+void api_segment_refresh(http_request *req);
 
 #endif

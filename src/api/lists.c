@@ -216,35 +216,24 @@ void api_lists_all(http_request *req)
 void api_list_get(http_request *req)
 {
     api_ctx *app = http_app(req);
-    const char *sample = http_query(req, "contact_sample");
-    if (sample && strcmp(sample, "true") != 0 && strcmp(sample, "false") != 0) {
-        http_reply_error(req, 400, "contact_sample", "contact_sample must be true or false");
+    bool sample;
+    if (api_query_bool(req, "contact_sample", false, &sample) != 0)
         return;
-    }
     list_info l;
     if (!api_list_load(req, &l))
         return;
     json_t *o = list_json(req, l.id, l.name, l.contact_count);
-    if (sample && strcmp(sample, "true") == 0) {
+    if (sample) {
         contact *rows;
         size_t n;
+        json_t *arr = NULL;
         if (store_list_sample(app->store, http_account(req), l.id, SAMPLE_SIZE, http_arena(req),
-                              &rows, &n) != STORE_OK) {
+                              &rows, &n) == STORE_OK)
+            arr = api_render_contacts(req, rows, n);
+        if (!arr) {
             json_decref(o);
             api_reply_store_error(req);
             return;
-        }
-        json_t *arr = json_array();
-        contact_renderer r = {.req = req};
-        for (size_t i = 0; i < n; i++) {
-            json_t *c = contact_render(&r, &rows[i]);
-            if (!c) {
-                json_decref(arr);
-                json_decref(o);
-                api_reply_store_error(req);
-                return;
-            }
-            json_array_append_new(arr, c);
         }
         json_object_set_new(o, "contact_sample", arr);
     }
@@ -304,11 +293,9 @@ static void list_delete_done(void *ctx, int rc)
 
 void api_list_delete(http_request *req)
 {
-    const char *dc = http_query(req, "delete_contacts");
-    if (dc && strcmp(dc, "true") != 0 && strcmp(dc, "false") != 0) {
-        http_reply_error(req, 400, "delete_contacts", "delete_contacts must be true or false");
+    bool with_contacts;
+    if (api_query_bool(req, "delete_contacts", false, &with_contacts) != 0)
         return;
-    }
     const char *id = http_param(req, 0);
     if (!uuid_valid(id)) {
         http_reply_error(req, 404, "id", "list not found");
@@ -317,7 +304,7 @@ void api_list_delete(http_request *req)
     list_delete *d = arena_calloc(http_arena(req), 1, sizeof *d);
     d->req = req;
     d->account = http_account(req);
-    d->with_contacts = dc && strcmp(dc, "true") == 0;
+    d->with_contacts = with_contacts;
     snprintf(d->id, sizeof d->id, "%s", id);
     api_submit_op(req, list_delete_op, d, list_delete_done);
 }

@@ -17,6 +17,7 @@
 #define C "/v3/marketing/contacts"
 #define L "/v3/marketing/lists"
 #define F "/v3/marketing/field_definitions"
+#define S "/v3/marketing/segments/2.0"
 
 const http_route api_routes[] = {
     /* health.c */
@@ -67,6 +68,15 @@ const http_route api_routes[] = {
     {"GET", F, api_fields_all, IGNORED_BODY, 0, NULL},
     {"PATCH", F "/{}", api_field_update, SMALL_BODY, ROUTE_WRITE, NULL},
     {"DELETE", F "/{}", api_field_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+
+    /* segments.c */
+    {"POST", S, api_segments_create, SEARCH_BODY, ROUTE_WRITE, NULL},
+    {"GET", S, api_segments_all, IGNORED_BODY, 0, NULL},
+    {"GET", S "/{}", api_segment_get, IGNORED_BODY, 0, NULL},
+    {"PATCH", S "/{}", api_segment_update, SEARCH_BODY, ROUTE_WRITE, NULL},
+    {"DELETE", S "/{}", api_segment_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+    /* segments_refresh.c */
+    {"POST", S "/refresh/{}", api_segment_refresh, SMALL_BODY, ROUTE_WRITE, NULL},
 };
 
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

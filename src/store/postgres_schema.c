@@ -142,6 +142,28 @@ const char *const postgres_migrations[] = {
     "CREATE INDEX jobs_by_kind ON jobs(account_id, kind, seq);"
     /* scans in creation order (store_contact_scan) */
     "CREATE INDEX contacts_by_created ON contacts(account_id, created_at, id);",
+
+    /* 4: Segments 2.0 and their live membership (migration 5 of sqlite_schema.c) */
+    "CREATE TABLE segments ("
+    "  account_id BIGINT NOT NULL,"
+    "  id TEXT COLLATE \"C\" NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  query_dsl TEXT NOT NULL,"
+    "  parent_list_id TEXT COLLATE \"C\","
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  evaluated_at BIGINT NOT NULL,"
+    "  error TEXT,"
+    "  members_version BIGINT NOT NULL DEFAULT 0,"
+    "  contacts_count BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (account_id, id));"
+    "CREATE UNIQUE INDEX segments_by_name ON segments(account_id, name);"
+    "CREATE TABLE segment_members ("
+    "  account_id BIGINT NOT NULL,"
+    "  segment_id TEXT COLLATE \"C\" NOT NULL,"
+    "  contact_id TEXT COLLATE \"C\" NOT NULL,"
+    "  PRIMARY KEY (account_id, segment_id, contact_id));"
+    "CREATE INDEX segment_members_by_contact ON segment_members(account_id, contact_id);",
 };
 
 const int postgres_migration_count =
