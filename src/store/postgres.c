@@ -1836,19 +1836,26 @@ static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
-static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+/* Under the account's lock, delete the row (statement del) of a list or segment, then its
+ * member rows (members); STORE_NOT_FOUND when there was no such row. */
+static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
+                               int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
     int rc = lock_account(s, account);
     if (rc != STORE_OK)
         return rc;
     int64_t changes = 0;
-    rc = write_account_text(s, ST_LIST_DELETE, account, id, &changes);
+    rc = write_account_text(s, del, account, id, &changes);
     if (rc != STORE_OK)
         return rc;
     if (changes == 0)
         return STORE_NOT_FOUND;
-    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id, NULL);
+    return write_account_text(s, members, account, id, NULL);
+}
+
+static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
 static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
@@ -2307,17 +2314,7 @@ static int pgs_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_
 
 static int pgs_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t changes = 0;
-    rc = write_account_text(s, ST_SEGMENT_DELETE, account, id, &changes);
-    if (rc != STORE_OK)
-        return rc;
-    if (changes == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, ST_SEGMENT_MEMBERS_DELETE, account, id, NULL);
+    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
 }
 
 static int pgs_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)

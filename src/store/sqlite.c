@@ -1716,15 +1716,22 @@ static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char 
     return rc;
 }
 
-static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+/* Delete the row (statement del) of a list or segment, then its member rows (members);
+ * STORE_NOT_FOUND when there was no such row. */
+static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
+                               int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_LIST_DELETE, account, id);
+    int rc = write_account_text(s, del, account, id);
     if (rc != STORE_OK)
         return rc;
     if (sqlite3_changes(s->writer->db) == 0)
         return STORE_NOT_FOUND;
-    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id);
+    return write_account_text(s, members, account, id);
+}
+
+static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
 static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
@@ -2157,13 +2164,7 @@ static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segme
 
 static int sqlite_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_SEGMENT_DELETE, account, id);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, ST_SEGMENT_MEMBERS_DELETE, account, id);
+    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
 }
 
 static int sqlite_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
