@@ -221,19 +221,6 @@ void api_admin_key_delete(http_request *req)
     api_admin_write(w, key_delete_op);
 }
 
-static const char *kind_name(job_kind k)
-{
-    switch (k) {
-    case JOB_UPSERT: return "upsert";
-    case JOB_DELETE_IDENTIFIER: return "delete_identifier";
-    case JOB_DELETE_CONTACTS: return "delete_contacts";
-    case JOB_LIST_REMOVE: return "list_remove";
-    case JOB_IMPORT: return "import";
-    case JOB_EXPORT: return "export";
-    }
-    return "unknown";
-}
-
 /* ?status=: -1 (any) or a job_status; -2 once answered 400. */
 static int status_filter(http_request *req)
 {
@@ -266,7 +253,7 @@ void api_admin_account_jobs(http_request *req)
     for (size_t i = 0; i < n; i++) {
         const job_info *j = &rows[i];
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "id", j->id, "kind",
-                              kind_name(j->kind), "status", job_status_name(j->status),
+                              job_kind_name(j->kind), "status", job_status_name(j->status),
                               "requested_count", (json_int_t)j->counts.requested,
                               "created_count", (json_int_t)j->counts.created, "updated_count",
                               (json_int_t)j->counts.updated, "deleted_count",

@@ -48,8 +48,8 @@ void api_reject_unknown_keys(const json_t *root, const char *const *allowed, err
  * null read as {}. Unknown keys of any body are ignored, as SendGrid does (README). */
 json_t *api_body_object_optional(http_request *req);
 /* A boolean query parameter: true/false in any case (Python's client sends True) or 1/0;
- * absent is false. 0, or -1 after replying 400 naming the parameter. */
-int api_query_bool(http_request *req, const char *name, bool *out);
+ * absent is dflt. 0, or -1 after replying 400 naming the parameter. */
+int api_query_bool(http_request *req, const char *name, bool dflt, bool *out);
 
 /* Check and normalise one string of an array; 0, or -1 with *why ("is not valid"). */
 typedef int (*api_item_fn)(void *ctx, const char *s, size_t len, arena *a, const char **out,
@@ -72,6 +72,9 @@ char *api_join(arena *a, const char *const *names, size_t n);
  * STORE_OK, or STORE_ERROR when the store cannot be read. */
 int api_missing_lists(http_request *req, const char *const *ids, size_t n,
                       const char ***missing, size_t *nmissing);
+/* The contacts as a JSON array of ContactDetails3 (contact_render); NULL when the store
+ * cannot be read (reply api_reply_store_error then). */
+json_t *api_render_contacts(http_request *req, const contact *rows, size_t n);
 /* An ISO 8601 UTC time as SendGrid shows it, or null for 0 (not yet). */
 json_t *api_time_json(int64_t ms);
 
@@ -229,5 +232,13 @@ void api_admin_faults_all(http_request *req);
 void api_admin_faults_clear(http_request *req);
 void api_admin_fault_delete(http_request *req);
 void api_admin_requests(http_request *req);
+
+/* segments.c, segments_refresh.c */
+void api_segments_create(http_request *req);
+void api_segments_all(http_request *req);
+void api_segment_get(http_request *req);
+void api_segment_update(http_request *req);
+void api_segment_delete(http_request *req);
+void api_segment_refresh(http_request *req);
 
 #endif

@@ -42,18 +42,20 @@ json_t *api_body_object_optional(http_request *req)
     return api_body_object(req);
 }
 
-int api_query_bool(http_request *req, const char *name, bool *out)
+int api_query_bool(http_request *req, const char *name, bool dflt, bool *out)
 {
     const char *v = http_query(req, name);
-    *out = false;
+    *out = dflt;
     if (!v)
         return 0;
     if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
         *out = true;
         return 0;
     }
-    if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+    if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+        *out = false;
         return 0;
+    }
     http_reply_error(req, 400, name, "%s must be true or false", name);
     return -1;
 }
@@ -135,6 +137,21 @@ int api_missing_lists(http_request *req, const char *const *ids, size_t n,
     *missing = out;
     *nmissing = m;
     return STORE_OK;
+}
+
+json_t *api_render_contacts(http_request *req, const contact *rows, size_t n)
+{
+    json_t *arr = json_array();
+    contact_renderer r = {.req = req};
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = contact_render(&r, &rows[i]);
+        if (!c) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, c);
+    }
+    return arr;
 }
 
 json_t *api_time_json(int64_t ms)

@@ -93,16 +93,10 @@ void api_contacts_sample(http_request *req)
         api_reply_store_error(req);
         return;
     }
-    json_t *result = json_array();
-    contact_renderer r = {.req = req};
-    for (size_t i = 0; i < n; i++) {
-        json_t *body = contact_render(&r, &rows[i]);
-        if (!body) {
-            json_decref(result);
-            api_reply_store_error(req);
-            return;
-        }
-        json_array_append_new(result, body);
+    json_t *result = api_render_contacts(req, rows, n);
+    if (!result) {
+        api_reply_store_error(req);
+        return;
     }
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
@@ -114,7 +108,7 @@ void api_contacts_delete(http_request *req)
 {
     const char *ids_arg = http_query(req, "ids");
     bool all;
-    if (api_query_bool(req, "delete_all_contacts", &all) != 0)
+    if (api_query_bool(req, "delete_all_contacts", false, &all) != 0)
         return;
     if (ids_arg && all) {
         http_reply_error(req, 400, NULL, "give either ids or delete_all_contacts, not both");

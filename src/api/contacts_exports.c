@@ -87,12 +87,21 @@ void api_export_create(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    /* contactd keeps no segments, so every segment id is unknown. */
-    if (nsegs) {
-        http_reply_error(req, 404, "segment_ids", "unknown segment ids: %.400s (contactd has no segments)",
-                         segs[0]);
-        return;
+    for (size_t i = 0; i < nsegs; i++) {
+        segment_row seg;
+        int rc = uuid_valid(segs[i]) ? store_segment_get(app->store, http_account(req), segs[i], a, &seg)
+                                     : STORE_NOT_FOUND;
+        if (rc == STORE_NOT_FOUND) {
+            http_reply_error(req, 404, "segment_ids", "unknown segment id: %.40s", segs[i]);
+            return;
+        }
+        if (rc != STORE_OK) {
+            api_reply_store_error(req);
+            return;
+        }
     }
+    r.segment_ids = segs;
+    r.segment_count = nsegs;
     /* Every list must exist now (one deleted before the export runs fails it, see
      * jobs/export.c); a list named twice counts once. */
     const char **missing;
@@ -155,7 +164,8 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
                           "created_at", api_time_json(job->accepted_at),
                           "updated_at", api_time_json(job->finished_at ? job->finished_at : job->accepted_at),
                           "expires_at", api_time_json(r->expires_at),
-                          "export_type", r->list_count ? "list_export" : "contacts_export",
+                          "export_type", r->segment_count ? "segment_export"
+                                         : r->list_count ? "list_export" : "contacts_export",
                           "contact_count", (json_int_t)job->counts.created);
     json_object_set_new(o, "file_type", json_string(r->json ? "json" : "csv"));
     /* Lists as SendGrid names them here ({"ID", "Name"}); a list deleted since has no
@@ -169,7 +179,15 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
         json_array_append_new(lists, l);
     }
     json_object_set_new(o, "lists", lists);
-    json_object_set_new(o, "segments", json_array());
+    json_t *segments = json_array();
+    for (size_t i = 0; i < r->segment_count; i++) {
+        json_t *s = json_pack("{s:s}", "ID", r->segment_ids[i]);
+        segment_row seg;
+        if (store_segment_get(app->store, account, r->segment_ids[i], http_arena(req), &seg) == STORE_OK)
+            json_object_set_new(s, "Name", json_string(seg.name));
+        json_array_append_new(segments, s);
+    }
+    json_object_set_new(o, "segments", segments);
     json_t *urls = json_array();
     if (job->finished_at)       /* a string in the document: left out while pending */
         json_object_set_new(o, "completed_at", api_time_json(job->finished_at));

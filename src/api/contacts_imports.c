@@ -448,7 +448,7 @@ static bool load_job(http_request *req, job_info *job)
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     int rc = API_GET_IF_UUID(id, store_job_get(app->store, http_account(req), id, job));
-    if (rc == STORE_OK && job->kind == JOB_EXPORT)
+    if (rc == STORE_OK && (job->kind == JOB_EXPORT || job->kind == JOB_SEGMENT_EVAL))
         rc = STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND && uuid_valid(id)) {
         import_upload up;

@@ -215,7 +215,7 @@ void api_list_get(http_request *req)
 {
     api_ctx *app = http_app(req);
     bool sample;
-    if (api_query_bool(req, "contact_sample", &sample) != 0)
+    if (api_query_bool(req, "contact_sample", false, &sample) != 0)
         return;
     list_info l;
     if (!api_list_load(req, &l))
@@ -224,23 +224,14 @@ void api_list_get(http_request *req)
     if (sample) {
         contact *rows;
         size_t n;
+        json_t *arr = NULL;
         if (store_list_sample(app->store, http_account(req), l.id, SAMPLE_SIZE, http_arena(req),
-                              &rows, &n) != STORE_OK) {
+                              &rows, &n) == STORE_OK)
+            arr = api_render_contacts(req, rows, n);
+        if (!arr) {
             json_decref(o);
             api_reply_store_error(req);
             return;
-        }
-        json_t *arr = json_array();
-        contact_renderer r = {.req = req};
-        for (size_t i = 0; i < n; i++) {
-            json_t *c = contact_render(&r, &rows[i]);
-            if (!c) {
-                json_decref(arr);
-                json_decref(o);
-                api_reply_store_error(req);
-                return;
-            }
-            json_array_append_new(arr, c);
         }
         json_object_set_new(o, "contact_sample", arr);
     }
@@ -301,7 +292,7 @@ static void list_delete_done(void *ctx, int rc)
 void api_list_delete(http_request *req)
 {
     bool with_contacts;
-    if (api_query_bool(req, "delete_contacts", &with_contacts) != 0)
+    if (api_query_bool(req, "delete_contacts", false, &with_contacts) != 0)
         return;
     const char *id = http_param(req, 0);
     if (!uuid_valid(id)) {

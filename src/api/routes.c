@@ -18,6 +18,7 @@
 #define L "/v3/marketing/lists"
 #define F "/v3/marketing/field_definitions"
 #define A "/_contactd"
+#define S "/v3/marketing/segments/2.0"
 
 const http_route api_routes[] = {
     /* health.c */
@@ -72,6 +73,15 @@ const http_route api_routes[] = {
     {"GET", F, api_fields_all, IGNORED_BODY, 0, NULL},
     {"PATCH", F "/{}", api_field_update, SMALL_BODY, ROUTE_WRITE, NULL},
     {"DELETE", F "/{}", api_field_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+
+    /* segments.c */
+    {"POST", S, api_segments_create, SEARCH_BODY, ROUTE_WRITE, NULL},
+    {"GET", S, api_segments_all, IGNORED_BODY, 0, NULL},
+    {"GET", S "/{}", api_segment_get, IGNORED_BODY, 0, NULL},
+    {"PATCH", S "/{}", api_segment_update, SEARCH_BODY, ROUTE_WRITE, NULL},
+    {"DELETE", S "/{}", api_segment_delete, IGNORED_BODY, ROUTE_WRITE, NULL},
+    /* segments_refresh.c */
+    {"POST", S "/refresh/{}", api_segment_refresh, SMALL_BODY, ROUTE_WRITE, NULL},
 
     /* the admin API (off without an admin token: see http/server.h); admin_accounts.c */
     {"GET", A "/accounts", api_admin_accounts_all, IGNORED_BODY, ROUTE_ADMIN, NULL},

@@ -62,6 +62,8 @@ typedef struct contact {
     int64_t created_at, updated_at; /* milliseconds since the Unix epoch */
     const char *list_ids;           /* sorted JSON array text when the store read them with
                                      * the row; NULL: ask store_contact_list_ids */
+    const char *segment_ids;        /* the same for segments (segment samples read them);
+                                     * NULL: ask store_contact_segment_ids */
 } contact;
 
 /* The number of identifiers (email, phone_number_id, ...) that c carries. */

@@ -14,7 +14,8 @@ const char *job_status_name(job_status s)
 
 const char *job_kind_type_name(job_kind k)
 {
-    return k == JOB_UPSERT || k == JOB_IMPORT ? "upsert" : k == JOB_EXPORT ? "export" : "delete";
+    return k == JOB_UPSERT || k == JOB_IMPORT ? "upsert" : k == JOB_EXPORT ? "export" :
+           k == JOB_SEGMENT_EVAL ? "segment" : "delete";
 }
 
 const char *job_kind_name(job_kind k)
@@ -26,6 +27,7 @@ const char *job_kind_name(job_kind k)
     case JOB_LIST_REMOVE: return "list_remove";
     case JOB_IMPORT: return "import";
     case JOB_EXPORT: return "export";
+    case JOB_SEGMENT_EVAL: return "segment_eval";
     }
     return "unknown";
 }
@@ -33,7 +35,8 @@ const char *job_kind_name(job_kind k)
 bool job_kind_valid(int k)
 {
     return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER || k == JOB_DELETE_CONTACTS ||
-           k == JOB_LIST_REMOVE || k == JOB_IMPORT || k == JOB_EXPORT;
+           k == JOB_LIST_REMOVE || k == JOB_IMPORT || k == JOB_EXPORT ||
+           k == JOB_SEGMENT_EVAL;
 }
 
 bool job_status_terminal(job_status s)

@@ -24,6 +24,7 @@ typedef enum job_kind {
     JOB_LIST_REMOVE = 4,        /* DELETE /lists/{id}/contacts?contact_ids= */
     JOB_IMPORT = 5,             /* PUT /contacts/imports, then the file's upload */
     JOB_EXPORT = 6,             /* POST /contacts/exports */
+    JOB_SEGMENT_EVAL = 7,       /* a segment evaluated over its account (Segments 2.0) */
 } job_kind;
 
 typedef enum job_status {

@@ -54,7 +54,22 @@ char *export_payload(const export_request *r, size_t *len)
                           "max_file_size", (json_int_t)r->max_file_size_mb, "token", r->token,
                           "expires_at", (json_int_t)r->expires_at, "notify_email", r->notify_email,
                           "fields", fields);
+    if (r->segment_count)
+        json_object_set_new(o, "segment_ids", id_list_to_json(r->segment_ids, r->segment_count));
     return job_payload_dump(o, len);
+}
+
+/* The strings of a JSON array as an arena copy. */
+static const char *const *strings_of(const json_t *arr, arena *a, size_t *count)
+{
+    size_t n = json_array_size(arr);
+    const char **ids = arena_calloc(a, n ? n : 1, sizeof *ids);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        ids[(*count)++] = arena_strdup(a, s ? s : "");
+    }
+    return ids;
 }
 
 int export_payload_parse(const char *payload, size_t len, arena *a, export_request *out)
@@ -73,13 +88,8 @@ int export_payload_parse(const char *payload, size_t len, arena *a, export_reque
     out->max_file_size_mb = json_integer_value(json_object_get(o, "max_file_size"));
     out->expires_at = json_integer_value(json_object_get(o, "expires_at"));
     out->notify_email = json_is_true(json_object_get(o, "notify_email"));
-    size_t n = json_array_size(lists);
-    const char **ids = arena_calloc(a, n ? n : 1, sizeof *ids);
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(lists, i));
-        ids[out->list_count++] = arena_strdup(a, s ? s : "");
-    }
-    out->list_ids = ids;
+    out->list_ids = strings_of(lists, a, &out->list_count);
+    out->segment_ids = strings_of(json_object_get(o, "segment_ids"), a, &out->segment_count);
     json_t *fields = json_object_get(o, "fields");
     size_t nf = json_array_size(fields);
     out->fields.defs = arena_calloc(a, nf ? nf : 1, sizeof *out->fields.defs);
@@ -183,9 +193,12 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
     csv_buf_raw(b, "\n", 1);
 }
 
-static void json_line(const export_job *e, const contact *c, csv_buf *b)
+static void json_line(const export_job *e, const contact *c, const char *const *segs,
+                      size_t nsegs, csv_buf *b)
 {
     json_t *o = contact_export_json(c, &e->req.fields);
+    if (nsegs) /* as every other field of a line: present only when set */
+        json_object_set_new(o, "segment_ids", id_list_to_json(segs, nsegs));
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     if (text) {
@@ -195,11 +208,16 @@ static void json_line(const export_job *e, const contact *c, csv_buf *b)
     csv_buf_raw(b, "\n", 1);
 }
 
-/* True when c belongs to one of the requested lists (or none was requested). */
-static bool selected(const export_job *e, const contact *c)
+/* True when c belongs to one of the requested lists or segments (or none was
+ * requested); segs are the segments c belongs to. */
+static bool selected(const export_job *e, const contact *c, const char *const *segs, size_t nsegs)
 {
-    if (e->req.list_count == 0)
+    if (e->req.list_count == 0 && e->req.segment_count == 0)
         return true;
+    for (size_t i = 0; i < e->req.segment_count; i++)
+        for (size_t k = 0; k < nsegs; k++)
+            if (strcmp(e->req.segment_ids[i], segs[k]) == 0)
+                return true;
     if (!c->list_ids)
         return false;
     for (size_t i = 0; i < e->req.list_count; i++) {
@@ -326,12 +344,19 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         goto out;
     int64_t max_bytes = e->req.max_file_size_mb * 1024 * 1024;
     int64_t file_bytes = first ? 0 : t.file_bytes;
+    /* Segment ids are read per contact, and only when they are shown or chosen by. */
+    bool need_segments = e->req.json || e->req.segment_count;
     for (size_t i = 0; i < n; i++) {
-        if (!selected(e, &rows[i]))
+        const char **segs = NULL;
+        size_t nsegs = 0;
+        if (need_segments &&
+            store_tx_contact_segment_ids(tx, job->account, rows[i].id, &a, &segs, &nsegs) != STORE_OK)
+            goto out;
+        if (!selected(e, &rows[i], segs, nsegs))
             continue;
         line.len = 0;
         if (e->req.json)
-            json_line(e, &rows[i], &line);
+            json_line(e, &rows[i], segs, nsegs, &line);
         else
             csv_line(e, &rows[i], &line);
         int64_t size = file_bytes + (int64_t)buf.len;

@@ -37,6 +37,7 @@ extern const job_kind_ops job_delete_contacts_ops;
 extern const job_kind_ops job_list_remove_ops;
 extern const job_kind_ops job_import_ops;
 extern const job_kind_ops job_export_ops;
+extern const job_kind_ops job_segment_eval_ops;
 
 /* Write one per-record error; takes ownership of identifiers (a JSON object). */
 int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,

@@ -61,11 +61,13 @@ char *list_remove_payload(const char *list_id, const char *const *contact_ids, s
  * allocated in a (it can be large, and the request's arena lives until the answer). */
 char *import_payload(arena *a, const char *spec, const char *csv, size_t csv_len, size_t *len);
 
-/* An export (export.c). list_ids may be empty (every contact). */
+/* An export (export.c). list_ids and segment_ids may both be empty (every contact). */
 typedef struct export_request {
     bool json;                      /* file_type json, else csv */
     const char *const *list_ids;
     size_t list_count;
+    const char *const *segment_ids; /* members of any of them (or of a list) are exported */
+    size_t segment_count;
     int64_t max_file_size_mb;
     const char *token;              /* the secret in the download URLs */
     int64_t expires_at;             /* ms: files are deleted after this */

@@ -24,6 +24,7 @@
 #include "core/metrics.h"
 #include "core/timeutil.h"
 #include "jobs/runner.h"
+#include "jobs/segments.h"
 
 /* Records applied per transaction at most. The runner yields after any slice of
  * RUNNER_SLICE records once a submission is waiting, so a request waits for one slice
@@ -79,6 +80,7 @@ struct jobs {
     cached *cache;
     size_t cache_bytes;
     runner_state state;
+    segment_sweep sweep;            /* clock-dependent segments queued by this node */
 };
 
 /* ---- decoded payload cache (writer thread only) ------------------------------------ */
@@ -193,7 +195,7 @@ static int commit_batch_only(jobs *j, submission *batch)
     store_tx *tx;
     if (store_tx_begin(j->store, &tx) != STORE_OK)
         return STORE_ERROR;
-    if (insert_all(tx, batch) != STORE_OK) {
+    if (insert_all(tx, batch) != STORE_OK || segment_sync(tx) != STORE_OK) {
         store_tx_rollback(tx);
         return STORE_ERROR;
     }
@@ -275,7 +277,8 @@ static int turn(jobs *j, submission *batch, bool run)
     if (run && time_mono_ms() - j->purged_ms > PURGE_EVERY_MS) {
         int64_t now = time_now_ms();
         if (store_tx_export_purge(tx, now, NULL) != STORE_OK ||
-            store_tx_upload_purge(tx, now - IMPORT_UPLOAD_TTL_MS) != STORE_OK) {
+            store_tx_upload_purge(tx, now - IMPORT_UPLOAD_TTL_MS) != STORE_OK ||
+            segment_clock_sweep(tx, &j->sweep) != STORE_OK) {
             store_tx_rollback(tx);
             int rc = batch ? commit_batch_only(j, batch) : STORE_OK;
             answer(j, batch, rc);
@@ -284,6 +287,9 @@ static int turn(jobs *j, submission *batch, bool run)
         j->purged_ms = time_mono_ms();
     }
     int more = run ? runner_step(tx, budget, &j->state, cache_take, submissions_waiting, j) : 1;
+    /* Segment membership commits with the writes that changed it. */
+    if (more >= 0 && segment_sync(tx) != STORE_OK)
+        more = STORE_ERROR;
     if (more < 0) {
         store_tx_rollback(tx);
         runner_events_reset(&j->state);
@@ -333,11 +339,12 @@ static void *writer_main(void *arg)
         }
         while (!j->head && !j->stopping && !j->work_pending) {
             pthread_cond_broadcast(&j->idle);
+            /* Idle, the writer still wakes: every POLL_MS for other nodes' work on a shared
+             * store, when the next delayed job is due, and once a purge period for the
+             * minute's chores (expired files, segments whose queries read the clock). */
             long wait_ms = wait_for_work_ms(j);
-            if (wait_ms < 0) {
-                pthread_cond_wait(&j->wake, &j->lock);
-                continue;
-            }
+            if (wait_ms < 0 || wait_ms > (long)PURGE_EVERY_MS)
+                wait_ms = (long)PURGE_EVERY_MS;
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_sec += wait_ms / 1000;
@@ -419,6 +426,7 @@ void jobs_stop(jobs *j)
     pthread_mutex_unlock(&j->lock);
     pthread_join(j->thread, NULL);
     runner_state_clear(&j->state);
+    segment_sweep_free(&j->sweep);
     cache_clear(j);
     pthread_cond_destroy(&j->wake);
     pthread_cond_destroy(&j->idle);

@@ -21,6 +21,7 @@ static const job_kind_ops *ops_for(job_kind k)
     case JOB_LIST_REMOVE: return &job_list_remove_ops;
     case JOB_IMPORT: return &job_import_ops;
     case JOB_EXPORT: return &job_export_ops;
+    case JOB_SEGMENT_EVAL: return &job_segment_eval_ops;
     }
     return NULL;
 }

@@ -126,6 +126,23 @@ enum stmt_id {
     ST_UPLOAD_CREATE,
     ST_UPLOAD_GET,
     ST_UPLOAD_PURGE,
+    ST_SEGMENT_GET,
+    ST_SEGMENT_LIST,
+    ST_TX_SEGMENT_LIST,
+    ST_TX_SEGMENT_ALL,
+    ST_SEGMENT_INSERT,
+    ST_SEGMENT_UPDATE,
+    ST_SEGMENT_DELETE,
+    ST_SEGMENT_MEMBERS_DELETE,
+    ST_SEGMENT_MEMBER_ADD,
+    ST_SEGMENT_COUNT_ADD,
+    ST_CONTACT_SEGMENT_COUNTS,
+    ST_SEGMENTS_CHANGED,
+    ST_SEGMENT_MEMBER_REMOVE,
+    ST_CONTACT_SEGMENTS,
+    ST_CONTACT_SEGMENT_ROWS_DELETE,
+    ST_CONTACT_LISTS_JSON,
+    ST_SEGMENT_SAMPLE,
     ST_COUNT
 };
 
@@ -423,6 +440,58 @@ static void build_sql(store_impl *s)
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
     s->sql[ST_UPLOAD_GET] = xasprintf(
         "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
+    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
+                           " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
+    const char *seg_count = "s.contacts_count";
+    s->sql[ST_SEGMENT_GET] = xasprintf(
+        "SELECT %s, %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols, seg_count);
+    s->sql[ST_SEGMENT_LIST] = xasprintf(
+        "SELECT %s, %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
+        seg_cols, seg_count);
+    s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
+        "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
+    s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
+        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
+        seg_cols);
+    s->sql[ST_SEGMENT_INSERT] = xasprintf(
+        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+        " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)");
+    s->sql[ST_SEGMENT_UPDATE] = xasprintf(
+        "UPDATE segments SET members_version=members_version+1, name=$3, query_dsl=$4, parent_list_id=$5, updated_at=$6,"
+        " evaluated_at=$7, error=$8 WHERE account_id=$1 AND id=$2");
+    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=$1 AND id=$2");
+    s->sql[ST_SEGMENT_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
+    s->sql[ST_SEGMENTS_CHANGED] = xasprintf(
+        "UPDATE segments SET members_version=members_version+1"
+        " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
+    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
+        "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
+    s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
+        "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=$1 AND id IN"
+        " (SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2)");
+    s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
+        "INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
+        " ON CONFLICT DO NOTHING");
+    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2 AND contact_id=$3");
+    s->sql[ST_CONTACT_SEGMENTS] = xasprintf(
+        "SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
+        " ORDER BY segment_id");
+    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_CONTACT_LISTS_JSON] = xasprintf(
+        "SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
+        " WHERE account_id=$1 AND contact_id=$2");
+    char *seg_prefixed = contact_columns("c.");
+    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("c") ","
+        " (SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
+        " FROM segment_members sm WHERE sm.account_id=c.account_id AND sm.contact_id=c.id)"
+        " FROM segment_members m JOIN contacts c ON"
+        " c.account_id=m.account_id AND c.id=m.contact_id"
+        " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3", seg_prefixed);
+    free(seg_prefixed);
     free(cols);
     free(marks);
     free(set);
@@ -1147,6 +1216,8 @@ static void read_contact(const PGresult *r, int row, arena *a, contact *out)
     out->created_at = get_int(r, row, CF_COUNT + 3);
     out->updated_at = get_int(r, row, CF_COUNT + 4);
     out->list_ids = get_text(r, row, CF_COUNT + 5, a);
+    if (PQnfields(r) > CF_COUNT + 6)
+        out->segment_ids = get_text(r, row, CF_COUNT + 6, a);
 }
 
 /* Run a contact SELECT bound to (account, value) on connection c. */
@@ -1594,6 +1665,10 @@ static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char 
         return rc;
     rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
     if (rc == STORE_OK)
+        rc = write_account_text(s, ST_CONTACT_SEGMENT_COUNTS, account, id, NULL);
+    if (rc == STORE_OK)
+        rc = write_account_text(s, ST_CONTACT_SEGMENT_ROWS_DELETE, account, id, NULL);
+    if (rc == STORE_OK)
         rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
     return rc;
 }
@@ -1847,19 +1922,26 @@ static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
-static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+/* Under the account's lock, delete the row (statement del) of a list or segment, then its
+ * member rows (members); STORE_NOT_FOUND when there was no such row. */
+static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
+                               int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
     int rc = lock_account(s, account);
     if (rc != STORE_OK)
         return rc;
     int64_t changes = 0;
-    rc = write_account_text(s, ST_LIST_DELETE, account, id, &changes);
+    rc = write_account_text(s, del, account, id, &changes);
     if (rc != STORE_OK)
         return rc;
     if (changes == 0)
         return STORE_NOT_FOUND;
-    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id, NULL);
+    return write_account_text(s, members, account, id, NULL);
+}
+
+static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
 static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
@@ -2299,13 +2381,14 @@ static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t pa
     return rc;
 }
 
-/* Everything an account owns, child rows first. Segments (issue 16) add their tables
- * here, before lists. */
+/* Everything an account owns, child rows first. */
 static const char *const purge_data_sql[] = {
     "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
     "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
     "DELETE FROM jobs WHERE account_id=$1",
     "DELETE FROM import_uploads WHERE account_id=$1",
+    "DELETE FROM segment_members WHERE account_id=$1",
+    "DELETE FROM segments WHERE account_id=$1",
     "DELETE FROM list_members WHERE account_id=$1",
     "DELETE FROM lists WHERE account_id=$1",
     "DELETE FROM field_definitions WHERE account_id=$1",
@@ -2444,6 +2527,208 @@ static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t 
 
 /* ---- the backend table ------------------------------------------------------------- */
 
+/* ---- segments ------------------------------------------------------------------------ */
+
+static void read_segment(const PGresult *r, int row, arena *a, segment_row *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
+    out->name = get_text(r, row, 1, a);
+    out->query_dsl = get_text(r, row, 2, a);
+    out->parent_list_id = get_text(r, row, 3, a);
+    out->created_at = get_int(r, row, 4);
+    out->updated_at = get_int(r, row, 5);
+    out->evaluated_at = get_int(r, row, 6);
+    out->error = get_text(r, row, 7, a);
+    out->account = get_int(r, row, 8);
+    out->members_version = get_int(r, row, 9);
+    out->contacts_count = get_int(r, row, 10);
+}
+
+/* account < 0: the statement takes no parameter (every account). */
+static int collect_segments(store_impl *s, conn *c, enum stmt_id id, int64_t account, arena *a,
+                            segment_row **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    params p = {0};
+    if (account >= 0)
+        p_int(&p, account);
+    int rc;
+    PGresult *r = run(s, c, id, &p, &rc);
+    if (r) {
+        size_t n = (size_t)PQntuples(r);
+        segment_row *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
+        for (size_t i = 0; i < n; i++)
+            read_segment(r, (int)i, a, &rows[i]);
+        *out = rows;
+        *count = n;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
+                           segment_row *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, id);
+    int rc;
+    PGresult *r = run(s, c, ST_SEGMENT_GET, &p, &rc);
+    if (r && PQntuples(r) == 0)
+        rc = STORE_NOT_FOUND;
+    else if (r)
+        read_segment(r, 0, a, out);
+    PQclear(r);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
+                            size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = collect_segments(s, c, ST_SEGMENT_LIST, account, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
+                               size_t *count)
+{
+    return collect_segments(tx->s, tx->s->writer, ST_TX_SEGMENT_LIST, account, a, rows, count);
+}
+
+/* Segments are written under the account's lock, like lists and fields, so that a node's
+ * job never matches contacts against a half-written set of segments. */
+static int pgs_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
+{
+    return collect_segments(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL, -1, a, rows, count);
+}
+
+static int pgs_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
+{
+    store_impl *s = tx->s;
+    int rc = lock_account(s, account);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, seg->id);
+    p_text(&p, seg->name);
+    p_text(&p, seg->query_dsl);
+    p_text(&p, seg->parent_list_id);
+    p_int(&p, seg->updated_at);
+    p_int(&p, seg->evaluated_at);
+    p_text(&p, seg->error);
+    int64_t changes = 0;
+    rc = run_cmd(s, s->writer, ST_SEGMENT_UPDATE, &p, &changes);
+    if (rc != STORE_OK || changes > 0)
+        return rc;
+    params q = {0};
+    p_int(&q, account);
+    p_text(&q, seg->id);
+    p_text(&q, seg->name);
+    p_text(&q, seg->query_dsl);
+    p_text(&q, seg->parent_list_id);
+    p_int(&q, seg->created_at);
+    p_int(&q, seg->updated_at);
+    p_int(&q, seg->evaluated_at);
+    p_text(&q, seg->error);
+    return run_cmd(s, s->writer, ST_SEGMENT_INSERT, &q, NULL);
+}
+
+static int pgs_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
+}
+
+static int pgs_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
+{
+    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id, NULL);
+}
+
+static int pgs_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
+                                     const char *contact_id, bool in)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, segment_id);
+    p_text(&p, contact_id);
+    int64_t changes = 0;
+    int rc = run_cmd(tx->s, tx->s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE,
+                     &p, &changes);
+    return rc == STORE_OK ? changes > 0 : rc;
+}
+
+static int pgs_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
+                                    int64_t delta)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, segment_id);
+    p_int(&p, delta);
+    return run_cmd(tx->s, tx->s->writer, ST_SEGMENT_COUNT_ADD, &p, NULL);
+}
+
+static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
+                                   arena *a, const char ***ids, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    int rc = collect_strings(s, c, ST_CONTACT_SEGMENTS, &p, a, ids, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int pgs_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                      arena *a, const char ***ids, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    return collect_strings(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS, &p, a, ids, count);
+}
+
+static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                    arena *a, const char **json)
+{
+    const char **rows;
+    size_t n;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    int rc = collect_strings(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON, &p, a, &rows, &n);
+    if (rc == STORE_OK)
+        *json = n ? rows[0] : "[]";
+    return rc;
+}
+
+static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id,
+                              int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, segment_id);
+    p_int(&p, limit);
+    int rc = collect_contacts(s, c, ST_SEGMENT_SAMPLE, &p, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
 const store_backend postgres_backend = {
     .name = "postgres",
     .shared = true,
@@ -2509,6 +2794,19 @@ const store_backend postgres_backend = {
     .tx_upload_create = pgs_tx_upload_create,
     .upload_get = pgs_upload_get,
     .tx_upload_purge = pgs_tx_upload_purge,
+    .segment_get = pgs_segment_get,
+    .segment_list = pgs_segment_list,
+    .tx_segment_list = pgs_tx_segment_list,
+    .tx_segment_all = pgs_tx_segment_all,
+    .tx_segment_put = pgs_tx_segment_put,
+    .tx_segment_delete = pgs_tx_segment_delete,
+    .tx_segments_changed = pgs_tx_segments_changed,
+    .tx_segment_count_add = pgs_tx_segment_count_add,
+    .tx_segment_member_set = pgs_tx_segment_member_set,
+    .contact_segment_ids = pgs_contact_segment_ids,
+    .tx_contact_segment_ids = pgs_tx_contact_segment_ids,
+    .tx_contact_list_json = pgs_tx_contact_list_json,
+    .segment_sample = pgs_segment_sample,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,

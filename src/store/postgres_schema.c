@@ -158,6 +158,27 @@ const char *const postgres_migrations[] = {
     "  month BIGINT NOT NULL,"
     "  deleted BIGINT NOT NULL,"
     "  PRIMARY KEY (account_id, month));",
+    /* 6: Segments 2.0 and their live membership (migration 7 of sqlite_schema.c) */
+    "CREATE TABLE segments ("
+    "  account_id BIGINT NOT NULL,"
+    "  id TEXT COLLATE \"C\" NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  query_dsl TEXT NOT NULL,"
+    "  parent_list_id TEXT COLLATE \"C\","
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  evaluated_at BIGINT NOT NULL,"
+    "  error TEXT,"
+    "  members_version BIGINT NOT NULL DEFAULT 0,"
+    "  contacts_count BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (account_id, id));"
+    "CREATE UNIQUE INDEX segments_by_name ON segments(account_id, name);"
+    "CREATE TABLE segment_members ("
+    "  account_id BIGINT NOT NULL,"
+    "  segment_id TEXT COLLATE \"C\" NOT NULL,"
+    "  contact_id TEXT COLLATE \"C\" NOT NULL,"
+    "  PRIMARY KEY (account_id, segment_id, contact_id));"
+    "CREATE INDEX segment_members_by_contact ON segment_members(account_id, contact_id);",
 };
 
 const int postgres_migration_count =

@@ -101,6 +101,23 @@ enum stmt_id {
     ST_UPLOAD_CREATE,
     ST_UPLOAD_GET,
     ST_UPLOAD_PURGE,
+    ST_SEGMENT_GET,
+    ST_SEGMENT_LIST,
+    ST_TX_SEGMENT_LIST,
+    ST_TX_SEGMENT_ALL,
+    ST_SEGMENT_INSERT,
+    ST_SEGMENT_UPDATE,
+    ST_SEGMENT_DELETE,
+    ST_SEGMENT_MEMBERS_DELETE,
+    ST_SEGMENT_MEMBER_ADD,
+    ST_SEGMENT_COUNT_ADD,
+    ST_CONTACT_SEGMENT_COUNTS,
+    ST_SEGMENTS_CHANGED,
+    ST_SEGMENT_MEMBER_REMOVE,
+    ST_CONTACT_SEGMENTS,
+    ST_CONTACT_SEGMENT_ROWS_DELETE,
+    ST_CONTACT_LISTS_JSON,
+    ST_SEGMENT_SAMPLE,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -379,6 +396,56 @@ static void build_sql(store_impl *s)
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
     s->sql[ST_UPLOAD_GET] = xasprintf(
         "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
+    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
+                           " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
+    const char *seg_count = "s.contacts_count";
+    s->sql[ST_SEGMENT_GET] = xasprintf(
+        "SELECT %s, %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols, seg_count);
+    s->sql[ST_SEGMENT_LIST] = xasprintf(
+        "SELECT %s, %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
+        seg_cols, seg_count);
+    s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
+        "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
+    s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
+        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id", seg_cols);
+    s->sql[ST_SEGMENT_INSERT] = xasprintf(
+        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+        " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    s->sql[ST_SEGMENT_UPDATE] = xasprintf(
+        "UPDATE segments SET members_version=members_version+1, name=?3, query_dsl=?4, parent_list_id=?5, updated_at=?7,"
+        " evaluated_at=?8, error=?9 WHERE account_id=?1 AND id=?2");
+    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=? AND id=?");
+    s->sql[ST_SEGMENT_MEMBERS_DELETE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
+    s->sql[ST_SEGMENTS_CHANGED] = xasprintf(
+        "UPDATE segments SET members_version=members_version+1"
+        " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
+    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
+        "UPDATE segments SET contacts_count=contacts_count+?3 WHERE account_id=?1 AND id=?2");
+    s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
+        "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=?1 AND id IN"
+        " (SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2)");
+    s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
+        "INSERT OR IGNORE INTO segment_members(account_id, segment_id, contact_id) VALUES(?,?,?)");
+    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=? AND segment_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_SEGMENTS] = xasprintf(
+        "SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
+        " ORDER BY segment_id");
+    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] = xasprintf(
+        "DELETE FROM segment_members WHERE account_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_LISTS_JSON] = xasprintf(
+        "SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
+        " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
+    char *seg_prefixed = contact_columns("c.");
+    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
+        "SELECT %s," LIST_IDS_OF("c") ","
+        " (SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id FROM segment_members sm"
+        " WHERE sm.account_id=c.account_id AND sm.contact_id=c.id ORDER BY sm.segment_id))"
+        " FROM segment_members m JOIN contacts c ON"
+        " c.account_id=m.account_id AND c.id=m.contact_id"
+        " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?", seg_prefixed);
+    free(seg_prefixed);
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
     s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
@@ -977,6 +1044,8 @@ static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
     out->created_at = sqlite3_column_int64(st, CF_COUNT + 3);
     out->updated_at = sqlite3_column_int64(st, CF_COUNT + 4);
     out->list_ids = col_text(st, CF_COUNT + 5, a);
+    if (sqlite3_column_count(st) > CF_COUNT + 6)
+        out->segment_ids = col_text(st, CF_COUNT + 6, a);
 }
 
 /* Run a contact SELECT bound to (account, value) on connection c. */
@@ -1501,6 +1570,10 @@ static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const ch
         return rc;
     rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id);
     if (rc == STORE_OK)
+        rc = write_account_text(s, ST_CONTACT_SEGMENT_COUNTS, account, id);
+    if (rc == STORE_OK)
+        rc = write_account_text(s, ST_CONTACT_SEGMENT_ROWS_DELETE, account, id);
+    if (rc == STORE_OK)
         rc = write_account_text(s, ST_ALT_CLEAR, account, id);
     return rc;
 }
@@ -1761,15 +1834,22 @@ static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char 
     return rc;
 }
 
-static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+/* Delete the row (statement del) of a list or segment, then its member rows (members);
+ * STORE_NOT_FOUND when there was no such row. */
+static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
+                               int64_t account, const char *id)
 {
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_LIST_DELETE, account, id);
+    int rc = write_account_text(s, del, account, id);
     if (rc != STORE_OK)
         return rc;
     if (sqlite3_changes(s->writer->db) == 0)
         return STORE_NOT_FOUND;
-    return write_account_text(s, ST_LIST_MEMBERS_DELETE, account, id);
+    return write_account_text(s, members, account, id);
+}
+
+static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
 static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
@@ -2192,14 +2272,15 @@ static int sqlite_tx_account_create(store_tx_impl *tx, const char *name, int64_t
     return STORE_ERROR;
 }
 
-/* Everything an account owns, child rows first. Segments (issue 16) add their tables
- * here, before lists. */
+/* Everything an account owns, child rows first. */
 static const char *const purge_data_sql[] = {
     "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
     "DELETE FROM job_payloads WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
     "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
     "DELETE FROM jobs WHERE account_id=?1",
     "DELETE FROM import_uploads WHERE account_id=?1",
+    "DELETE FROM segment_members WHERE account_id=?1",
+    "DELETE FROM segments WHERE account_id=?1",
     "DELETE FROM list_members WHERE account_id=?1",
     "DELETE FROM lists WHERE account_id=?1",
     "DELETE FROM field_definitions WHERE account_id=?1",
@@ -2328,6 +2409,207 @@ static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
+/* ---- segments ------------------------------------------------------------------------ */
+
+static void read_segment(sqlite3_stmt *st, arena *a, segment_row *out)
+{
+    memset(out, 0, sizeof *out);
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
+    out->name = col_text(st, 1, a);
+    out->query_dsl = col_text(st, 2, a);
+    out->parent_list_id = col_text(st, 3, a);
+    out->created_at = sqlite3_column_int64(st, 4);
+    out->updated_at = sqlite3_column_int64(st, 5);
+    out->evaluated_at = sqlite3_column_int64(st, 6);
+    out->error = col_text(st, 7, a);
+    out->account = sqlite3_column_int64(st, 8);
+    out->members_version = sqlite3_column_int64(st, 9);
+    out->contacts_count = sqlite3_column_int64(st, 10);
+}
+
+static int collect_segments(sqlite3_stmt *st, arena *a, segment_row **out, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    segment_row *rows = NULL;
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
+        read_segment(st, a, &rows[n++]);
+    }
+    *out = rows;
+    *count = n;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int sqlite_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
+                              segment_row *out)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_GET, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, id);
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        read_segment(st, a, out);
+    reader_done(s, c, st);
+    return rc;
+}
+
+static int sqlite_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
+                               size_t *count)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_LIST, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    int rc = collect_segments(st, a, rows, count);
+    reader_done(s, c, st);
+    return rc;
+}
+
+static int sqlite_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
+                                  size_t *count)
+{
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_TX_SEGMENT_LIST);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    int rc = collect_segments(st, a, rows, count);
+    done(st);
+    return rc;
+}
+
+static int sqlite_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
+{
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL);
+    if (!st)
+        return STORE_ERROR;
+    int rc = collect_segments(st, a, rows, count);
+    done(st);
+    return rc;
+}
+
+static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_UPDATE);
+    for (int pass = 0; pass < 2; pass++) {
+        if (!st)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, account);
+        bind_text(st, 2, seg->id);
+        bind_text(st, 3, seg->name);
+        bind_text(st, 4, seg->query_dsl);
+        bind_text(st, 5, seg->parent_list_id);
+        sqlite3_bind_int64(st, 6, seg->created_at);
+        sqlite3_bind_int64(st, 7, seg->updated_at);
+        sqlite3_bind_int64(st, 8, seg->evaluated_at);
+        bind_text(st, 9, seg->error);
+        int rc = step_done(s->writer->db, st);
+        if (rc != STORE_OK || pass == 1 || sqlite3_changes(s->writer->db) > 0)
+            return rc;
+        st = stmt(s, s->writer, ST_SEGMENT_INSERT);     /* no such segment yet */
+    }
+    return STORE_ERROR;
+}
+
+static int sqlite_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
+{
+    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
+}
+
+static int sqlite_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
+{
+    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id);
+}
+
+static int sqlite_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
+                                        const char *contact_id, bool in)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, segment_id);
+    bind_text(st, 3, contact_id);
+    int rc = step_done(s->writer->db, st);
+    return rc == STORE_OK ? sqlite3_changes(s->writer->db) > 0 : rc;
+}
+
+static int sqlite_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
+                                       int64_t delta)
+{
+    store_impl *s = tx->s;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_COUNT_ADD);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, segment_id);
+    sqlite3_bind_int64(st, 3, delta);
+    return step_done(s->writer->db, st);
+}
+
+static int sqlite_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
+                                      arena *a, const char ***ids, size_t *count)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_CONTACT_SEGMENTS, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, contact_id);
+    int rc = collect_strings(st, a, ids, count);
+    reader_release(s, c);
+    return rc;
+}
+
+static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account,
+                                         const char *contact_id, arena *a, const char ***ids,
+                                         size_t *count)
+{
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, contact_id);
+    return collect_strings(st, a, ids, count);
+}
+
+static int sqlite_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                       arena *a, const char **json)
+{
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, contact_id);
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        *json = col_text(st, 0, a);
+    done(st);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+static int sqlite_segment_sample(store_impl *s, int64_t account, const char *segment_id,
+                                 int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_SAMPLE, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, segment_id);
+    sqlite3_bind_int64(st, 3, limit);
+    int rc = collect_contacts(st, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
 /* ---- the backend table ------------------------------------------------------------- */
 
 const store_backend sqlite_backend = {
@@ -2395,6 +2677,19 @@ const store_backend sqlite_backend = {
     .tx_upload_create = sqlite_tx_upload_create,
     .upload_get = sqlite_upload_get,
     .tx_upload_purge = sqlite_tx_upload_purge,
+    .segment_get = sqlite_segment_get,
+    .segment_list = sqlite_segment_list,
+    .tx_segment_list = sqlite_tx_segment_list,
+    .tx_segment_all = sqlite_tx_segment_all,
+    .tx_segment_put = sqlite_tx_segment_put,
+    .tx_segment_delete = sqlite_tx_segment_delete,
+    .tx_segments_changed = sqlite_tx_segments_changed,
+    .tx_segment_count_add = sqlite_tx_segment_count_add,
+    .tx_segment_member_set = sqlite_tx_segment_member_set,
+    .contact_segment_ids = sqlite_contact_segment_ids,
+    .tx_contact_segment_ids = sqlite_tx_contact_segment_ids,
+    .tx_contact_list_json = sqlite_tx_contact_list_json,
+    .segment_sample = sqlite_segment_sample,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,

@@ -144,6 +144,27 @@ const char *const sqlite_migrations[] = {
     "  month INTEGER NOT NULL,"             /* UTC, as YYYYMM */
     "  deleted INTEGER NOT NULL,"
     "  PRIMARY KEY (account_id, month)) WITHOUT ROWID;",
+    /* 7: Segments 2.0 and their live membership */
+    "CREATE TABLE segments ("
+    "  account_id INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  query_dsl TEXT NOT NULL,"
+    "  parent_list_id TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  evaluated_at INTEGER NOT NULL,"
+    "  error TEXT,"
+    "  members_version INTEGER NOT NULL DEFAULT 0,"
+    "  contacts_count INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (account_id, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX segments_by_name ON segments(account_id, name);"
+    "CREATE TABLE segment_members ("
+    "  account_id INTEGER NOT NULL,"
+    "  segment_id TEXT NOT NULL,"
+    "  contact_id TEXT NOT NULL,"
+    "  PRIMARY KEY (account_id, segment_id, contact_id)) WITHOUT ROWID;"
+    "CREATE INDEX segment_members_by_contact ON segment_members(account_id, contact_id);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

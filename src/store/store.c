@@ -8,15 +8,27 @@
  */
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/timeutil.h"
 #include "store/backend.h"
 
+/* What the transaction changed (store_tx_touched_take): notes in `notes`, and the
+ * arena `taken` keeps the last batch handed out alive until the next take. */
+typedef struct touch_log {
+    arena mem, taken_mem;
+    store_touched *items;
+    size_t count, cap;
+    int64_t *accounts;
+    size_t naccounts, acap;
+} touch_log;
+
 struct store_tx {
     const store_backend *be;
     store_tx_impl *impl;
+    touch_log log;
 };
 
 struct store {
@@ -64,6 +76,63 @@ bool store_is_shared(const store *s)
     return s->be->shared;
 }
 
+static void touch_reset(touch_log *l)
+{
+    arena_release(&l->mem);
+    arena_release(&l->taken_mem);
+    l->items = NULL;
+    l->accounts = NULL;
+    l->count = l->cap = l->naccounts = l->acap = 0;
+}
+
+static void touch_note(store_tx *tx, int64_t account, const char *id, store_touch what,
+                       const contact *row)
+{
+    touch_log *l = &tx->log;
+    l->items = arena_grow(&l->mem, l->items, l->count, &l->cap, sizeof *l->items);
+    store_touched *t = &l->items[l->count++];
+    t->account = account;
+    snprintf(t->id, sizeof t->id, "%s", id);
+    t->what = what;
+    t->row = NULL;
+    if (row) {
+        contact *c = arena_alloc(&l->mem, sizeof *c);
+        *c = *row;
+        for (int i = 0; i < CF_COUNT; i++)
+            c->field[i] = row->field[i] ? arena_strdup(&l->mem, row->field[i]) : NULL;
+        c->alternate_emails = row->alternate_emails ? arena_strdup(&l->mem, row->alternate_emails) : NULL;
+        c->custom_fields = row->custom_fields ? arena_strdup(&l->mem, row->custom_fields) : NULL;
+        c->list_ids = NULL;
+        t->row = c;
+    }
+}
+
+static void touch_account(store_tx *tx, int64_t account)
+{
+    touch_log *l = &tx->log;
+    for (size_t i = 0; i < l->naccounts; i++)
+        if (l->accounts[i] == account)
+            return;
+    l->accounts = arena_grow(&l->mem, l->accounts, l->naccounts, &l->acap, sizeof *l->accounts);
+    l->accounts[l->naccounts++] = account;
+}
+
+void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
+                           int64_t **accounts, size_t *naccounts)
+{
+    touch_log *l = &tx->log;
+    arena_release(&l->taken_mem);
+    l->taken_mem = l->mem;
+    l->mem = (arena)ARENA_INIT;
+    *contacts = l->items;
+    *ncontacts = l->count;
+    *accounts = l->accounts;
+    *naccounts = l->naccounts;
+    l->items = NULL;
+    l->accounts = NULL;
+    l->count = l->cap = l->naccounts = l->acap = 0;
+}
+
 int store_tx_begin(store *s, store_tx **out)
 {
     store_tx_impl *impl;
@@ -72,17 +141,20 @@ int store_tx_begin(store *s, store_tx **out)
         return rc;
     /* The backend's lock is held from here to commit or rollback. */
     s->tx.impl = impl;
+    touch_reset(&s->tx.log);
     *out = &s->tx;
     return STORE_OK;
 }
 
 int store_tx_commit(store_tx *tx)
 {
+    touch_reset(&tx->log);      /* before the backend lets the next transaction in */
     return tx->be->tx_commit(tx->impl);
 }
 
 void store_tx_rollback(store_tx *tx)
 {
+    touch_reset(&tx->log);
     tx->be->tx_rollback(tx->impl);
 }
 
@@ -146,12 +218,18 @@ int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const cha
 
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
 {
-    return tx->be->tx_contact_insert(tx->impl, account, c);
+    int rc = tx->be->tx_contact_insert(tx->impl, account, c);
+    if (rc == STORE_OK)
+        touch_note(tx, account, c->id, TOUCH_INSERT, c);
+    return rc;
 }
 
 int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
 {
-    return tx->be->tx_contact_update(tx->impl, account, c);
+    int rc = tx->be->tx_contact_update(tx->impl, account, c);
+    if (rc == STORE_OK)
+        touch_note(tx, account, c->id, TOUCH_UPDATE, c);
+    return rc;
 }
 
 int store_job_get(store *s, int64_t account, const char *id, job_info *out)
@@ -229,7 +307,10 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
 
 int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
 {
-    return tx->be->tx_contact_delete(tx->impl, account, id, time_month_utc(time_now_ms()));
+    int rc = tx->be->tx_contact_delete(tx->impl, account, id, time_month_utc(time_now_ms()));
+    if (rc == STORE_OK)
+        touch_note(tx, account, id, TOUCH_DELETE, NULL);
+    return rc;
 }
 
 int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
@@ -262,12 +343,18 @@ int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field
 
 int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
 {
-    return tx->be->tx_field_rename(tx->impl, account, id, name);
+    int rc = tx->be->tx_field_rename(tx->impl, account, id, name);
+    if (rc == STORE_OK)
+        touch_account(tx, account);
+    return rc;
 }
 
 int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
 {
-    return tx->be->tx_field_delete(tx->impl, account, id);
+    int rc = tx->be->tx_field_delete(tx->impl, account, id);
+    if (rc == STORE_OK)
+        touch_account(tx, account);
+    return rc;
 }
 
 int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
@@ -304,7 +391,17 @@ int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const ch
 
 int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
 {
-    return tx->be->tx_list_delete(tx->impl, account, id);
+    /* Its members leave the list: note them before they are gone. */
+    arena a = ARENA_INIT;
+    const char **ids = NULL;
+    size_t n = 0;
+    int rc = tx->be->tx_list_member_ids(tx->impl, account, id, &a, &ids, &n);
+    if (rc == STORE_OK)
+        rc = tx->be->tx_list_delete(tx->impl, account, id);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        touch_note(tx, account, ids[i], TOUCH_LISTS, NULL);
+    arena_release(&a);
+    return rc;
 }
 
 int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
@@ -315,12 +412,18 @@ int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id,
 
 int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
 {
-    return tx->be->tx_list_add(tx->impl, account, list_id, contact_id);
+    int rc = tx->be->tx_list_add(tx->impl, account, list_id, contact_id);
+    if (rc == STORE_OK)
+        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
+    return rc;
 }
 
 int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
 {
-    return tx->be->tx_list_remove(tx->impl, account, list_id, contact_id);
+    int rc = tx->be->tx_list_remove(tx->impl, account, list_id, contact_id);
+    if (rc == STORE_OK)
+        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
+    return rc;
 }
 
 int store_tx_savepoint(store_tx *tx)
@@ -484,4 +587,78 @@ int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t
                           const char *name, field_type type)
 {
     return tx->be->tx_field_insert(tx->impl, account, id, seq, name, type);
+}
+
+/* ---- segments ---------------------------------------------------------------------- */
+
+int store_segment_get(store *s, int64_t account, const char *id, arena *a, segment_row *out)
+{
+    return s->be->segment_get(s->impl, account, id, a, out);
+}
+
+int store_segment_list(store *s, int64_t account, arena *a, segment_row **rows, size_t *count)
+{
+    return s->be->segment_list(s->impl, account, a, rows, count);
+}
+
+int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows,
+                          size_t *count)
+{
+    return tx->be->tx_segment_list(tx->impl, account, a, rows, count);
+}
+
+int store_tx_segment_all(store_tx *tx, arena *a, segment_row **rows, size_t *count)
+{
+    return tx->be->tx_segment_all(tx->impl, a, rows, count);
+}
+
+int store_tx_segment_put(store_tx *tx, int64_t account, const segment_row *seg)
+{
+    return tx->be->tx_segment_put(tx->impl, account, seg);
+}
+
+int store_tx_segment_delete(store_tx *tx, int64_t account, const char *id)
+{
+    return tx->be->tx_segment_delete(tx->impl, account, id);
+}
+
+int store_tx_segments_changed(store_tx *tx, int64_t account, const char *segment_id)
+{
+    return tx->be->tx_segments_changed(tx->impl, account, segment_id);
+}
+
+int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id,
+                               int64_t delta)
+{
+    return delta ? tx->be->tx_segment_count_add(tx->impl, account, segment_id, delta) : STORE_OK;
+}
+
+int store_tx_segment_member_set(store_tx *tx, int64_t account, const char *segment_id,
+                                const char *contact_id, bool in)
+{
+    return tx->be->tx_segment_member_set(tx->impl, account, segment_id, contact_id, in);
+}
+
+int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                              const char ***ids, size_t *count)
+{
+    return s->be->contact_segment_ids(s->impl, account, contact_id, a, ids, count);
+}
+
+int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *contact_id, arena *a,
+                                 const char ***ids, size_t *count)
+{
+    return tx->be->tx_contact_segment_ids(tx->impl, account, contact_id, a, ids, count);
+}
+
+int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
+                               const char **json)
+{
+    return tx->be->tx_contact_list_json(tx->impl, account, contact_id, a, json);
+}
+
+int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit,
+                         arena *a, contact **rows, size_t *count)
+{
+    return s->be->segment_sample(s->impl, account, segment_id, limit, a, rows, count);
 }

@@ -334,6 +334,88 @@ int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at);
 int store_job_list_all(store *s, int64_t account, int status, int64_t limit, arena *a,
                        job_info **rows, size_t *count);
 
+/* ---- segments (Segments 2.0) ---------------------------------------------------------
+ * A segment is a saved query (query_dsl) with an optional parent list; its members are
+ * rows (account, segment, contact) that the job writer keeps exact (jobs/segment_sync.c).
+ * Deleting a contact or a segment deletes its member rows. */
+
+#define SEGMENT_NAME_MAX 100
+
+typedef struct segment_row {
+    char id[UUID_STR_LEN + 1];
+    const char *name, *query_dsl;
+    const char *parent_list_id;     /* NULL: every contact of the account */
+    int64_t created_at, updated_at; /* ms */
+    int64_t evaluated_at;           /* ms: the last full evaluation; 0 while one is pending */
+    const char *error;              /* why the query cannot be evaluated now, or NULL */
+    int64_t contacts_count;         /* members, as kept by the writer */
+    int64_t account;
+    int64_t members_version;        /* grows whenever members, or what they show, may have
+                                     * changed: a cached sample is good while it stays */
+} segment_row;
+
+int store_segment_get(store *s, int64_t account, const char *id, arena *a, segment_row *out);
+/* The account's segments in creation order, with their counts. */
+int store_segment_list(store *s, int64_t account, arena *a, segment_row **rows, size_t *count);
+/* The same inside the write transaction, without counts. */
+int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows,
+                          size_t *count);
+/* Every segment of every account (the writer's sweep of clock-dependent queries). */
+int store_tx_segment_all(store_tx *tx, arena *a, segment_row **rows, size_t *count);
+/* Insert the segment, or rewrite the one with its id (every column but created_at).
+ * STORE_CONFLICT when another segment of the account has the name. */
+int store_tx_segment_put(store_tx *tx, int64_t account, const segment_row *seg);
+/* STORE_NOT_FOUND when absent; deletes the members too. */
+int store_tx_segment_delete(store_tx *tx, int64_t account, const char *id);
+/* Note that the members of the account's segments (all of them, or segment_id) may have
+ * changed: their members_version grows. */
+int store_tx_segments_changed(store_tx *tx, int64_t account, const char *segment_id);
+/* Make contact_id a member of segment_id (in) or not: 1 when that changed a row, 0 when
+ * not, or a negative STORE_* code. The writer adds the changes up per segment and records
+ * them with store_tx_segment_count_add (one statement per segment, not per row); deleting
+ * a contact lowers the counts of its segments by itself. */
+int store_tx_segment_member_set(store_tx *tx, int64_t account, const char *segment_id,
+                                const char *contact_id, bool in);
+int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id,
+                               int64_t delta);
+/* The ids of the segments a contact belongs to, sorted. */
+int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                              const char ***ids, size_t *count);
+int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *contact_id, arena *a,
+                                 const char ***ids, size_t *count);
+/* The list ids of a contact, as a JSON array (text in a), for the writer. */
+int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
+                               const char **json);
+/* Up to limit members of a segment, in contact id order, with their list ids. */
+int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit,
+                         arena *a, contact **rows, size_t *count);
+
+/* ---- what a write transaction changed ----------------------------------------------
+ * store.c notes every contact a write touches (insert, update, delete, list membership,
+ * alternate emails, the members of a deleted list) and every account whose custom fields
+ * were renamed or deleted, so that the writer can bring segments up to date before the
+ * commit. The notes are dropped at begin, commit and rollback. */
+
+typedef enum store_touch {
+    TOUCH_INSERT,                   /* row: the contact as inserted */
+    TOUCH_UPDATE,                   /* row: the contact as rewritten */
+    TOUCH_DELETE,                   /* gone, with its segment rows */
+    TOUCH_LISTS,                    /* its list memberships changed */
+} store_touch;
+
+typedef struct store_touched {
+    int64_t account;
+    char id[UUID_STR_LEN + 1];
+    store_touch what;
+    const contact *row;             /* TOUCH_INSERT/UPDATE: a copy (list_ids NULL) */
+} store_touched;
+
+/* Take the notes (touched contacts, in order, duplicates possible; accounts whose fields
+ * changed) and start afresh. The memory stays valid until the next take or the end of
+ * the transaction. */
+void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
+                           int64_t **accounts, size_t *naccounts);
+
 /* ---- transactions ---------------------------------------------------------------- */
 
 /* A nested savepoint inside the write transaction, so one operation of a group commit

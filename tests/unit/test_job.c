@@ -66,7 +66,9 @@ static void test_names(void)
     CHECK(job_kind_valid(JOB_IMPORT));
     CHECK(job_kind_valid(JOB_EXPORT));
     CHECK_STR(job_kind_type_name(JOB_IMPORT), "upsert");
-    CHECK(!job_kind_valid(JOB_EXPORT + 1));
+    CHECK(job_kind_valid(JOB_SEGMENT_EVAL));
+    CHECK_STR(job_kind_type_name(JOB_SEGMENT_EVAL), "segment");
+    CHECK(!job_kind_valid(JOB_SEGMENT_EVAL + 1));
     CHECK(!job_kind_valid(-1));
 }
 

@@ -60,7 +60,8 @@ static void test_migrations(void)
     CHECK(sqlite3_column_int(st, 0) >= 1);
     sqlite3_finalize(st);
     static const char *const tables[] = {"accounts", "api_keys", "contacts", "jobs", "job_errors",
-                                         "export_chunks", "import_uploads"};
+                                         "export_chunks", "import_uploads", "segments",
+                                         "segment_members"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
                                    -1, &st, NULL) == SQLITE_OK);
@@ -1414,6 +1415,150 @@ static void remove_db_files(void)
     }
 }
 
+/* ---- segments -------------------------------------------------------------------------
+ * Segment rows (insert, rewrite, unique names, delete), member rows (set both ways,
+ * per-contact ids, samples, counts), what deleting a contact takes with it, what a write
+ * transaction notes for the segment writer, and account isolation. Both backends. */
+
+static segment_row seg_row(const char *name, const char *query, const char *parent)
+{
+    segment_row r;
+    memset(&r, 0, sizeof r);
+    REQUIRE(uuid_generate(r.id) == 0);
+    r.name = name;
+    r.query_dsl = query;
+    r.parent_list_id = parent;
+    r.created_at = 1600000000000;
+    r.updated_at = 1600000000000;
+    return r;
+}
+
+static void test_segments(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "seg-one", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "seg-two", &other), STORE_OK);
+    char list_id[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(list_id) == 0);
+    CHECK_INT(store_tx_list_create(tx, acc, list_id, "seg-list"), STORE_OK);
+    segment_row a = seg_row("a", "SELECT contact_id, updated_at FROM contact_data", NULL);
+    segment_row b = seg_row("b", "SELECT contact_id, updated_at FROM contact_data", list_id);
+    b.created_at++;             /* listed after a */
+    CHECK_INT(store_tx_segment_put(tx, acc, &a), STORE_OK);
+    CHECK_INT(store_tx_segment_put(tx, acc, &b), STORE_OK);
+    commit(tx);
+
+    /* a second segment named "a" conflicts; the same name in another account does not */
+    tx = begin(s);
+    segment_row dup = seg_row("a", "q", NULL);
+    CHECK_INT(store_tx_savepoint(tx), STORE_OK);
+    CHECK_INT(store_tx_segment_put(tx, acc, &dup), STORE_CONFLICT);
+    store_tx_savepoint_rollback(tx);
+    CHECK_INT(store_tx_segment_put(tx, other, &dup), STORE_OK);
+    /* rewriting keeps created_at */
+    a.name = "a2";
+    a.evaluated_at = 1600000000500;
+    a.error = "why";
+    a.created_at = 1;
+    CHECK_INT(store_tx_segment_put(tx, acc, &a), STORE_OK);
+    /* members, and what the transaction noted */
+    contact c1, c2;
+    new_contact(&c1, "seg1@example.com", NULL, NULL, NULL);
+    new_contact(&c2, "seg2@example.com", NULL, NULL, NULL);
+    CHECK_INT(store_tx_contact_insert(tx, acc, &c1), STORE_OK);
+    CHECK_INT(store_tx_contact_insert(tx, acc, &c2), STORE_OK);
+    CHECK_INT(store_tx_list_add(tx, acc, list_id, c1.id), STORE_OK);
+    store_touched *notes;
+    size_t nnotes, naccounts;
+    int64_t *accounts;
+    store_tx_touched_take(tx, &notes, &nnotes, &accounts, &naccounts);
+    CHECK_INT(nnotes, 3);
+    CHECK_INT(naccounts, 0);
+    if (nnotes == 3) {
+        CHECK_INT(notes[0].what, TOUCH_INSERT);
+        CHECK_STR(notes[0].id, c1.id);
+        CHECK(notes[0].row != NULL && strcmp(notes[0].row->field[CF_EMAIL], "seg1@example.com") == 0);
+        CHECK_INT(notes[2].what, TOUCH_LISTS);
+        CHECK(notes[2].row == NULL);
+    }
+    arena ta = ARENA_INIT;
+    const char *lists_json = NULL;
+    CHECK_INT(store_tx_contact_list_json(tx, acc, c1.id, &ta, &lists_json), STORE_OK);
+    char want[UUID_STR_LEN + 8];
+    snprintf(want, sizeof want, "[\"%s\"]", list_id);
+    CHECK_STR(lists_json, want);
+    CHECK_INT(store_tx_contact_list_json(tx, acc, c2.id, &ta, &lists_json), STORE_OK);
+    CHECK_STR(lists_json, "[]");
+    CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c1.id, true), 1);
+    CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c1.id, true), 0);  /* idempotent */
+    CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c2.id, true), 1);
+    CHECK_INT(store_tx_segment_member_set(tx, acc, b.id, c1.id, true), 1);
+    CHECK_INT(store_tx_segment_member_set(tx, acc, b.id, c2.id, false), 0); /* absent: fine */
+    CHECK_INT(store_tx_segment_count_add(tx, acc, a.id, 2), STORE_OK);
+    CHECK_INT(store_tx_segment_count_add(tx, acc, b.id, 1), STORE_OK);
+    const char **ids;
+    size_t n;
+    CHECK_INT(store_tx_contact_segment_ids(tx, acc, c1.id, &ta, &ids, &n), STORE_OK);
+    CHECK_INT(n, 2);
+    segment_row *all;
+    CHECK_INT(store_tx_segment_all(tx, &ta, &all, &n), STORE_OK);
+    CHECK(n >= 3);
+    store_tx_field_delete(tx, acc, "e1_T");     /* not found: nothing noted */
+    store_tx_touched_take(tx, &notes, &nnotes, &accounts, &naccounts);
+    CHECK_INT(nnotes, 0);
+    arena_release(&ta);
+    commit(tx);
+
+    arena ra = ARENA_INIT;
+    segment_row got;
+    CHECK_INT(store_segment_get(s, acc, a.id, &ra, &got), STORE_OK);
+    CHECK_STR(got.name, "a2");
+    CHECK_INT(got.created_at, 1600000000000);
+    CHECK_INT(got.evaluated_at, 1600000000500);
+    CHECK_STR(got.error, "why");
+    CHECK_INT(got.contacts_count, 2);
+    CHECK_INT(got.account, acc);
+    CHECK(got.parent_list_id == NULL);
+    CHECK_INT(store_segment_get(s, other, a.id, &ra, &got), STORE_NOT_FOUND);
+    segment_row *rows;
+    CHECK_INT(store_segment_list(s, acc, &ra, &rows, &n), STORE_OK);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(rows[1].parent_list_id, list_id);
+        CHECK_INT(rows[1].contacts_count, 1);
+    }
+    contact *sample;
+    CHECK_INT(store_segment_sample(s, acc, a.id, 1, &ra, &sample, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_segment_sample(s, acc, b.id, 50, &ra, &sample, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        CHECK_STR(sample[0].id, c1.id);
+        CHECK_STR(sample[0].list_ids, want);
+    }
+    CHECK_INT(store_contact_segment_ids(s, acc, c2.id, &ra, &ids, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_contact_segment_ids(s, other, c2.id, &ra, &ids, &n), STORE_OK);
+    CHECK_INT(n, 0);
+
+    /* deleting a contact deletes its member rows; deleting a segment, its own */
+    tx = begin(s);
+    CHECK_INT(store_tx_contact_delete(tx, acc, c2.id), STORE_OK);
+    CHECK_INT(store_tx_segment_delete(tx, acc, b.id), STORE_OK);
+    CHECK_INT(store_tx_segment_delete(tx, acc, b.id), STORE_NOT_FOUND);
+    CHECK_INT(store_tx_segment_delete(tx, other, a.id), STORE_NOT_FOUND);
+    commit(tx);
+    CHECK_INT(store_segment_get(s, acc, a.id, &ra, &got), STORE_OK);
+    CHECK_INT(got.contacts_count, 1);
+    CHECK_INT(store_contact_segment_ids(s, acc, c1.id, &ra, &ids, &n), STORE_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_segment_get(s, acc, b.id, &ra, &got), STORE_NOT_FOUND);
+    arena_release(&ra);
+    store_close(s);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -1436,6 +1581,7 @@ int main(void)
     RUN(test_uploads);
     RUN(test_admin_accounts);
     RUN(test_job_delay);
+    RUN(test_segments);
     remove_db_files();
     RUN(test_reopen_write);
     RUN(test_reopen_read);
@@ -1458,6 +1604,7 @@ int main(void)
         RUN(test_uploads);
         RUN(test_admin_accounts);
         RUN(test_job_delay);
+        RUN(test_segments);
         pg_drop_database(pg_url, pg_name);
     }
     return check_summary("test_store");
