@@ -160,5 +160,8 @@ void api_fields_create(http_request *req);
 void api_fields_all(http_request *req);
 void api_field_update(http_request *req);
 void api_field_delete(http_request *req);
+/* console.c */
+void api_console_index(http_request *req);
+void api_console_file(http_request *req);
 
 #endif

@@ -21,6 +21,9 @@
 const http_route api_routes[] = {
     /* health.c */
     {"GET", "/healthz", api_health, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    /* console.c */
+    {"GET", "/console", api_console_index, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"GET", "/console/{}", api_console_file, IGNORED_BODY, ROUTE_PUBLIC, NULL},
 
     /* contacts.c */
     {"PUT", C, api_contacts_upsert, UPSERT_MAX_BODY, ROUTE_WRITE, NULL},

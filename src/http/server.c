@@ -81,9 +81,19 @@ struct http_request {
     void *stream_ctx;
     void (*stream_free)(void *ctx);
     const char *stream_type, *stream_disposition;
+    /* a reply of static bytes (http_reply_static) instead of reply */
+    const void *static_data;
+    size_t static_len;
+    const char *static_type;
+    struct extra_header *headers;   /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
     http_request *work_next;        /* the offload queue */
 };
+
+typedef struct extra_header {
+    const char *name, *value;
+    struct extra_header *next;
+} extra_header;
 
 /* Set while a worker runs a handler: http_suspend then only notes that the request was
  * handed on (it is suspended already). */
@@ -99,6 +109,7 @@ json_t *http_error_body(const char *field, const char *message)
 
 static void set_reply(http_request *req, unsigned status, json_t *body)
 {
+    req->static_data = NULL;
     free(req->reply);
     req->reply = body ? json_dumps(body, JSON_COMPACT) : strdup("");
     json_decref(body);
@@ -147,6 +158,24 @@ void http_reply_stream(http_request *req, unsigned status, const char *content_t
     req->stream_free = free_ctx;
     req->stream_type = arena_strdup(&req->arena, content_type);
     req->stream_disposition = content_disposition ? arena_strdup(&req->arena, content_disposition) : NULL;
+}
+
+void http_reply_static(http_request *req, unsigned status, const char *content_type,
+                       const void *data, size_t len)
+{
+    set_reply(req, status, NULL);
+    req->static_data = len ? data : "";
+    req->static_len = len;
+    req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
+}
+
+void http_add_header(http_request *req, const char *name, const char *value)
+{
+    extra_header *h = arena_alloc(&req->arena, sizeof *h);
+    h->name = arena_strdup(&req->arena, name);
+    h->value = arena_strdup(&req->arena, value);
+    h->next = req->headers;
+    req->headers = h;
 }
 
 typedef struct stream_state {
@@ -222,6 +251,13 @@ static enum MHD_Result queue_reply(http_request *req)
         r = stream_response(req);
         if (!r)
             return MHD_NO;
+    } else if (req->static_data) {
+        r = MHD_create_response_from_buffer(req->static_len, (void *)req->static_data,
+                                            MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        if (req->static_type)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, req->static_type);
     } else {
         r = MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
         if (!r)
@@ -230,6 +266,8 @@ static enum MHD_Result queue_reply(http_request *req)
         if (req->reply_len)
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     }
+    for (const extra_header *h = req->headers; h; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
     if (atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->rate.limit) {
@@ -263,6 +301,13 @@ const char *http_body(const http_request *req, size_t *len)
 {
     *len = req->body_len;
     return req->body;
+}
+
+const char *http_path(const http_request *req) { return req->path; }
+
+const char *http_header(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 int64_t http_account(const http_request *req) { return req->account; }
