@@ -29,6 +29,7 @@ async function render() {
   $('nav').hidden = !signedIn;
   $('session').hidden = !signedIn;
   const page = clear($('page'));
+  say('');
   if (!signedIn) {
     $('key').focus();
     return;
@@ -100,8 +101,8 @@ function signOut(message) {
   session.clear();
   clear($('account'));
   $('signin-error').textContent = message || '';
-  say(message ? '' : 'Signed out');
   render();
+  say(message ? '' : 'Signed out');
 }
 
 $('signin').addEventListener('submit', signIn);

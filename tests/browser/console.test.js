@@ -44,6 +44,7 @@ test('the whole console flow: contacts, search, identifiers, lists, import, expo
   await signIn(page, server.url, key);
   await page.locator('#contacts-table').getByRole('link', { name: 'ada@example.com' }).waitFor();
   assert.match(await page.locator('#contact-count').textContent(), /^3 contacts/);
+  assert.equal(await page.locator('#signin').isHidden(), true, 'the sign-in form is hidden once signed in');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('contactd.key')), key);
   assert.ok(!page.url().includes(key), 'the key is never in the URL');
   assert.deepEqual(await browser.context.cookies(), []);
@@ -126,6 +127,7 @@ test('the whole console flow: contacts, search, identifiers, lists, import, expo
   // Sign out: the key is gone.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor();
+  assert.equal(await page.locator('nav').isHidden(), true);
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   assert.deepEqual(problems, []);
   await page.close();
