@@ -43,8 +43,10 @@ async function screenshot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
 }
 
-async function signIn(page, url, key) {
-  await page.goto(`${url}/console/`);
+// Sign in with key (Enter submits); keepForm: the page is open already and other fields
+// of the form are filled.
+async function signIn(page, url, key, { keepForm = false } = {}) {
+  if (!keepForm) await page.goto(`${url}/console/`);
   await page.getByLabel('API key').fill(key);
   await page.getByLabel('API key').press('Enter');
   await page.locator('#contact-count').filter({ hasText: 'contacts' }).waitFor();

@@ -1,0 +1,69 @@
+// The console with an admin token (issue 12's admin API): switch accounts through a key
+// made for the chosen account, and see that account's job list. Skipped when the binary
+// has no --admin-token.
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const { after, before } = require('node:test');
+const { BIN, startServer, stopAll, test, upsertOk } = require('../api/lib/server.js');
+const { launch, openPage, screenshot, signIn } = require('./lib.js');
+
+function hasAdmin() {
+  try {
+    return /admin-token/.test(execFileSync(BIN, ['serve', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (e) {
+    return /admin-token/.test(`${e.stdout || ''}${e.stderr || ''}`);
+  }
+}
+const skip = hasAdmin() ? false : 'this contactd has no admin API (--admin-token)';
+const TOKEN = `admin-${crypto.randomBytes(12).toString('hex')}`;
+
+let server;
+let browser;
+
+before(async () => {
+  if (skip) return;
+  server = await startServer({ extraArgs: ['--admin-token', TOKEN] });
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await stopAll([server]);
+});
+
+async function adminCall(method, path, body) {
+  const res = await fetch(`${server.url}${path}`, {
+    method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+test('an admin token switches accounts and shows the account\'s jobs', { skip }, async () => {
+  const name = `other-${process.pid}`;
+  const made = await adminCall('POST', '/_contactd/accounts', { name });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  await upsertOk(server.clientFor(made.body.key), [{ email: 'other@example.com', first_name: 'Other' }]);
+
+  const { page, problems } = await openPage(browser.context);
+  await page.goto(`${server.url}/console/`);
+  await page.getByLabel('Admin token (optional, to switch accounts)').fill(TOKEN);
+  await signIn(page, server.url, server.key, { keepForm: true });
+  const account = page.getByLabel('Account');
+  await account.locator(`option[value="${name}"]`).waitFor({ state: 'attached' });
+  await account.selectOption(name);
+  await page.locator('#contacts-table').getByRole('link', { name: 'other@example.com' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('contactd.account')), name);
+
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByRole('heading', { name: `All jobs of account ${name}` }).waitFor();
+  await page.getByRole('cell', { name: 'upsert' }).first().waitFor();
+  await screenshot(page, 'admin-jobs');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
