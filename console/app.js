@@ -60,7 +60,7 @@ async function fillAccounts() {
     const body = await admin('GET', '/_contactd/accounts');
     const names = (body.result || []).map((a) => a.name);
     clear(select).append(h('option', { value: '' }, session.account ? session.account : '(the signed-in key)'),
-      names.filter((n) => n !== session.account).map((n) => h('option', { value: n }, n)));
+      ...names.filter((n) => n !== session.account).map((n) => h('option', { value: n }, n)));
   } catch (e) {
     say(`Admin API: ${e.message}`);
   }

@@ -75,7 +75,7 @@ function drawBars(root, title, bucket) {
     const bar = svg('rect', { x: x + 2, y: H - PAD - hgt, width: Math.max(1, bw - 4), height: hgt });
     bar.append(svg('title', {}, `${b.from.toISOString().slice(0, 10)}: ${b.count === null ? '…' : b.count}`));
     root.append(bar);
-    if (i % 2 === 0 || bucket.length <= 7) {
+    if ((bucket.length - 1 - i) % 2 === 0 || bucket.length <= 7) {  // today always labelled
       root.append(svg('text', { x, y: H - 8 }, b.from.toISOString().slice(5, 10)));
     }
   });

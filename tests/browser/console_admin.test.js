@@ -50,7 +50,7 @@ test('an admin token switches accounts and shows the account\'s jobs', { skip },
   await page.goto(`${server.url}/console/`);
   await page.getByLabel('Admin token (optional, to switch accounts)').fill(TOKEN);
   await signIn(page, server.url, server.key, { keepForm: true });
-  const account = page.getByLabel('Account');
+  const account = page.getByLabel('Account', { exact: true });
   await account.locator(`option[value="${name}"]`).waitFor({ state: 'attached' });
   await account.selectOption(name);
   await page.locator('#contacts-table').getByRole('link', { name: 'other@example.com' }).waitFor();
