@@ -50,6 +50,16 @@ async function render() {
   }
 }
 
+// Show the page of hash (always when force, else only from the default '#/'). A new hash
+// renders through hashchange, so render here only when it stays: rendering twice would
+// fetch the page's data twice.
+function go(hash, force) {
+  const here = location.hash || '#/';
+  const target = here === '#/' || force ? hash : here;
+  if (target !== here) location.hash = target;
+  else render();
+}
+
 async function fillAccounts() {
   const select = $('account');
   const show = Boolean(session.admin);
@@ -76,8 +86,7 @@ async function switchAccount() {
     forgetJobs();
     say(`Now on account ${name}`);
     await fillAccounts();
-    location.hash = '#/contacts';
-    render();
+    go('#/contacts', true);
   } catch (e) {
     say(`Switching account: ${e.message}`);
   }
@@ -88,12 +97,12 @@ function signIn(ev) {
   const key = $('key').value.trim();
   const token = $('admin-token').value.trim();
   if (!key) return;
+  performance.mark('contactd:signin');   // bench/console measures from here
   session.signIn(key, token);
   $('key').value = '';
   $('admin-token').value = '';
   $('signin-error').textContent = '';
-  if (!location.hash || location.hash === '#/') location.hash = '#/contacts';
-  render();
+  go('#/contacts');
   fillAccounts();
 }
 
