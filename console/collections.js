@@ -2,21 +2,15 @@
 // samples. Segments follow SendGrid's segments 2.0 document; a server without them (404)
 // is told plainly.
 import { api, allLists, allSegments, paths } from './api.js';
-import { h, card, table, field, button, errorLine, clear, fmtTime, say } from './dom.js';
+import { h, card, table, field, button, errorLine, clear, fmtTime, say, onSubmit } from './dom.js';
 import { track, watchJob } from './jobs.js';
 
 // A one-input form: create or rename.
 function oneField(labelText, buttonText, initial, submit) {
   const input = h('input', { type: 'text', value: initial || '', required: true });
   const out = h('div');
-  const form = h('form', { class: 'row', 'aria-label': buttonText }, field(labelText, input),
-    h('button', { type: 'submit' }, buttonText), out);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clear(out);
-    try { await submit(input.value.trim()); } catch (e) { out.append(errorLine(e)); }
-  });
-  return form;
+  return onSubmit(h('form', { class: 'row', 'aria-label': buttonText }, field(labelText, input),
+    h('button', { type: 'submit' }, buttonText), out), out, () => submit(input.value.trim()));
 }
 
 function sampleTable(contacts) {
@@ -77,14 +71,10 @@ export async function fieldsPage(page) {
   const type = h('select', {}, ['Text', 'Number', 'Date'].map((t) => h('option', { value: t }, t)));
   const name = h('input', { type: 'text', required: true });
   const out = h('div');
-  const create = h('form', { class: 'row', 'aria-label': 'Create field' }, field('New field name', name), field('Type', type),
-    h('button', { type: 'submit' }, 'Create field'), out);
-  create.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
-      await api('POST', paths.fields, { name: name.value.trim(), field_type: type.value });
-      await fieldsPage(clear(page));
-    } catch (e) { clear(out).append(errorLine(e)); }
+  const create = onSubmit(h('form', { class: 'row', 'aria-label': 'Create field' }, field('New field name', name), field('Type', type),
+    h('button', { type: 'submit' }, 'Create field'), out), out, async () => {
+    await api('POST', paths.fields, { name: name.value.trim(), field_type: type.value });
+    await fieldsPage(clear(page));
   });
   page.append(card('Custom fields', create, custom.length ? table([
     { title: 'Name', cell: (f) => f.name },
@@ -114,14 +104,10 @@ export async function segmentsPage(page, openId) {
   const name = h('input', { type: 'text', required: true });
   const dsl = h('textarea', { rows: '2', required: true, spellcheck: 'false' });
   const out = h('div');
-  const create = h('form', { 'aria-label': 'Create segment' }, h('div', { class: 'row' }, field('New segment name', name)),
-    field('Query (SGQL)', dsl), h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Create segment')), out);
-  create.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
-      await api('POST', paths.segments, { name: name.value.trim(), query_dsl: dsl.value });
-      await segmentsPage(clear(page));
-    } catch (e) { clear(out).append(errorLine(e)); }
+  const create = onSubmit(h('form', { 'aria-label': 'Create segment' }, h('div', { class: 'row' }, field('New segment name', name)),
+    field('Query (SGQL)', dsl), h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Create segment')), out), out, async () => {
+    await api('POST', paths.segments, { name: name.value.trim(), query_dsl: dsl.value });
+    await segmentsPage(clear(page));
   });
   page.append(card('Segments', create, segments.length ? table([
     { title: 'Name', cell: (s) => h('a', { href: `#/segments/${encodeURIComponent(s.id)}` }, s.name) },

@@ -76,3 +76,13 @@ export function fmtTime(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
 }
+
+// On submit: no page load, out cleared, action run, its failure shown in out.
+export function onSubmit(form, out, action) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clear(out);
+    try { await action(); } catch (e) { out.append(errorLine(e)); }
+  });
+  return form;
+}

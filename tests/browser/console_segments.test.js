@@ -1,0 +1,47 @@
+// The console's segments page against SendGrid's segments 2.0 API: create, open (count and
+// sample), rename, delete. Where this contactd has no segments (404) the page must say so,
+// and that is what is checked instead.
+const assert = require('node:assert/strict');
+const { after, before } = require('node:test');
+const { startServer, stopAll, test, upsertOk } = require('../api/lib/server.js');
+const { launch, openPage, screenshot, signIn } = require('./lib.js');
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await stopAll([server]);
+});
+
+test('segments: create, open, rename, delete (or "not available" without them)', async () => {
+  const key = server.createKey(`segments-${process.pid}`);
+  await upsertOk(server.clientFor(key), [{ email: 'ada@example.com', first_name: 'Ada' }, { email: 'bob@example.com', first_name: 'Bob' }]);
+  const available = (await fetch(`${server.url}/v3/marketing/segments/2.0`, { headers: { Authorization: `Bearer ${key}` } })).status !== 404;
+  const { page, problems } = await openPage(browser.context);
+  await signIn(page, server.url, key);
+  await page.getByRole('link', { name: 'Segments' }).click();
+  if (!available) {
+    await page.locator('#segments-unavailable').getByText(/not available/).waitFor();
+  } else {
+    await page.getByLabel('New segment name').fill('Adas');
+    await page.getByLabel('Query (SGQL)').fill("first_name = 'Ada'");
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByRole('link', { name: 'Adas' }).click();
+    await page.getByRole('heading', { name: 'Segment Adas' }).waitFor();
+    await screenshot(page, 'segment');
+    await page.getByLabel('Rename to').fill('Ada only');
+    await page.getByRole('button', { name: 'Rename segment' }).click();
+    await page.getByRole('heading', { name: 'Segment Ada only' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Delete segment' }).click();
+    await page.getByText('No segments yet.').waitFor();
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
