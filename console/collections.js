@@ -94,6 +94,12 @@ export async function fieldsPage(page) {
 
 // ---- segments -----------------------------------------------------------------------
 
+// A segment's query_dsl is a whole SELECT (SendGrid's form); a bare condition is put in one.
+function segmentQuery(text) {
+  const t = text.trim();
+  return /^select\b/i.test(t) ? t : `SELECT contact_id, updated_at FROM contact_data WHERE ${t}`;
+}
+
 export async function segmentsPage(page, openId) {
   const segments = await allSegments();
   if (segments === null) {
@@ -102,11 +108,11 @@ export async function segmentsPage(page, openId) {
     return;
   }
   const name = h('input', { type: 'text', required: true });
-  const dsl = h('textarea', { rows: '2', required: true, spellcheck: 'false' });
+  const dsl = h('textarea', { rows: '2', required: true, spellcheck: 'false', placeholder: "first_name = 'Ada'" });
   const out = h('div');
   const create = onSubmit(h('form', { 'aria-label': 'Create segment' }, h('div', { class: 'row' }, field('New segment name', name)),
-    field('Query (SGQL)', dsl), h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Create segment')), out), out, async () => {
-    await api('POST', paths.segments, { name: name.value.trim(), query_dsl: dsl.value });
+    field('Condition (SGQL), or a whole SELECT query', dsl), h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Create segment')), out), out, async () => {
+    await api('POST', paths.segments, { name: name.value.trim(), query_dsl: segmentQuery(dsl.value) });
     await segmentsPage(clear(page));
   });
   page.append(card('Segments', create, segments.length ? table([

@@ -30,7 +30,7 @@ test('segments: create, open, rename, delete (or "not available" without them)',
     await page.locator('#segments-unavailable').getByText(/not available/).waitFor();
   } else {
     await page.getByLabel('New segment name').fill('Adas');
-    await page.getByLabel('Query (SGQL)').fill("first_name = 'Ada'");
+    await page.getByLabel('Condition (SGQL), or a whole SELECT query').fill("first_name = 'Ada'");
     await page.getByRole('button', { name: 'Create segment' }).click();
     await page.getByRole('link', { name: 'Adas' }).click();
     await page.getByRole('heading', { name: 'Segment Adas' }).waitFor();
