@@ -13,8 +13,8 @@
 #include "api/api.h"
 #include "api/console_files.h"
 
-#define CONSOLE_CSP                                                                        \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "     \
+#define CONSOLE_CSP                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
     "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 static void security_headers(http_request *req)

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 typedef struct console_file {
-    const char *name;               /* path below /console/, e.g. "app.js" */
+    const char *name; /* path below /console/, e.g. "app.js" */
     const char *content_type;
-    const char *etag;               /* quoted, as the ETag header carries it */
+    const char *etag; /* quoted, as the ETag header carries it */
     const unsigned char *data;
     size_t size;
 } console_file;
