@@ -7,29 +7,17 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { after, before } = require('node:test');
-const { startServer, stopAll, test, upsertOk, call } = require('../api/lib/server.js');
-const { launch, openPage, screenshot, signIn } = require('./lib.js');
+const { test, upsertOk, call } = require('../api/lib/server.js');
+const { openPage, screenshot, signIn, serverAndBrowser } = require('./lib.js');
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await stopAll([server]);
-});
+const env = serverAndBrowser();
 
 // A new account with a few contacts: its key and a client.
 let accounts = 0;
 async function seeded(prefix, contacts) {
   accounts++;
-  const key = server.createKey(`${prefix}-${accounts}-${process.pid}`);
-  const client = server.clientFor(key);
+  const key = env.server.createKey(`${prefix}-${accounts}-${process.pid}`);
+  const client = env.server.clientFor(key);
   if (contacts.length) await upsertOk(client, contacts);
   return { client, key };
 }
@@ -40,15 +28,15 @@ test('the whole console flow: contacts, search, identifiers, lists, import, expo
     { email: 'alan@example.com', first_name: 'Alan', last_name: 'Turing' },
     { external_id: 'only-ext' },
   ]);
-  const { page, problems } = await openPage(browser.context);
+  const { page, problems } = await openPage(env.browser.context);
 
-  await signIn(page, server.url, key);
+  await signIn(page, env.server.url, key);
   await page.locator('#contacts-table').getByRole('link', { name: 'ada@example.com' }).waitFor();
   assert.match(await page.locator('#contact-count').textContent(), /^3 contacts/);
   assert.equal(await page.locator('#signin').isHidden(), true, 'the sign-in form is hidden once signed in');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('contactd.key')), key);
   assert.ok(!page.url().includes(key), 'the key is never in the URL');
-  assert.deepEqual(await browser.context.cookies(), []);
+  assert.deepEqual(await env.browser.context.cookies(), []);
   await page.locator('svg.chart rect').first().waitFor({ state: 'attached' });
   await screenshot(page, 'contacts');
 
@@ -141,10 +129,10 @@ test('hostile contact values are shown as text and run nothing', async () => {
     { email: 'evil@example.com', first_name: evil, last_name: svgEvil, external_id: '"><script>window.__xss=3</script>' },
   ]);
   await call(client, { method: 'POST', url: '/v3/marketing/lists', body: { name: '<b onmouseover=window.__xss=4>list</b>' } });
-  const { page, problems } = await openPage(browser.context);
+  const { page, problems } = await openPage(env.browser.context);
   let dialogs = 0;
   page.on('dialog', (d) => { dialogs++; d.dismiss(); });
-  await signIn(page, server.url, key);
+  await signIn(page, env.server.url, key);
   await page.locator('#contacts-table').getByText(`${evil} ${svgEvil}`).waitFor();
   await page.getByRole('link', { name: 'evil@example.com' }).click();
   await page.getByText(evil, { exact: true }).first().waitFor();
@@ -159,8 +147,8 @@ test('hostile contact values are shown as text and run nothing', async () => {
 });
 
 test('a refused key returns to the sign-in form with the reason', async () => {
-  const { page } = await openPage(browser.context);
-  await page.goto(`${server.url}/console/`);
+  const { page } = await openPage(env.browser.context);
+  await page.goto(`${env.server.url}/console/`);
   await page.getByLabel('API key').fill('SG.nope.nope');
   await page.getByLabel('API key').press('Enter');
   await page.locator('#signin-error').getByText(/refused/).waitFor();

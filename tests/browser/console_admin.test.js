@@ -4,9 +4,8 @@
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const { after, before } = require('node:test');
-const { BIN, startServer, stopAll, test, upsertOk } = require('../api/lib/server.js');
-const { launch, openPage, screenshot, signIn } = require('./lib.js');
+const { BIN, test, upsertOk } = require('../api/lib/server.js');
+const { openPage, screenshot, signIn, serverAndBrowser } = require('./lib.js');
 
 function hasAdmin() {
   try {
@@ -18,22 +17,10 @@ function hasAdmin() {
 const skip = hasAdmin() ? false : 'this contactd has no admin API (--admin-token)';
 const TOKEN = `admin-${crypto.randomBytes(12).toString('hex')}`;
 
-let server;
-let browser;
-
-before(async () => {
-  if (skip) return;
-  server = await startServer({ extraArgs: ['--admin-token', TOKEN] });
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await stopAll([server]);
-});
+const env = serverAndBrowser({ serverOpts: { extraArgs: ['--admin-token', TOKEN] }, skip });
 
 async function adminCall(method, path, body) {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${env.server.url}${path}`, {
     method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -44,12 +31,12 @@ test('an admin token switches accounts and shows the account\'s jobs', { skip },
   const name = `other-${process.pid}`;
   const made = await adminCall('POST', '/_contactd/accounts', { name });
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  await upsertOk(server.clientFor(made.body.key), [{ email: 'other@example.com', first_name: 'Other' }]);
+  await upsertOk(env.server.clientFor(made.body.key), [{ email: 'other@example.com', first_name: 'Other' }]);
 
-  const { page, problems } = await openPage(browser.context);
-  await page.goto(`${server.url}/console/`);
+  const { page, problems } = await openPage(env.browser.context);
+  await page.goto(`${env.server.url}/console/`);
   await page.getByLabel('Admin token (optional, to switch accounts)').fill(TOKEN);
-  await signIn(page, server.url, server.key, { keepForm: true });
+  await signIn(page, env.server.url, env.server.key, { keepForm: true });
   const account = page.getByLabel('Account', { exact: true });
   await account.locator(`option[value="${name}"]`).waitFor({ state: 'attached' });
   await account.selectOption(name);

@@ -2,29 +2,17 @@
 // sample), rename, delete. Where this contactd has no segments (404) the page must say so,
 // and that is what is checked instead.
 const assert = require('node:assert/strict');
-const { after, before } = require('node:test');
-const { startServer, stopAll, test, upsertOk } = require('../api/lib/server.js');
-const { launch, openPage, screenshot, signIn } = require('./lib.js');
+const { test, upsertOk } = require('../api/lib/server.js');
+const { openPage, screenshot, signIn, serverAndBrowser } = require('./lib.js');
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await stopAll([server]);
-});
+const env = serverAndBrowser();
 
 test('segments: create, open, rename, delete (or "not available" without them)', async () => {
-  const key = server.createKey(`segments-${process.pid}`);
-  await upsertOk(server.clientFor(key), [{ email: 'ada@example.com', first_name: 'Ada' }, { email: 'bob@example.com', first_name: 'Bob' }]);
-  const available = (await fetch(`${server.url}/v3/marketing/segments/2.0`, { headers: { Authorization: `Bearer ${key}` } })).status !== 404;
-  const { page, problems } = await openPage(browser.context);
-  await signIn(page, server.url, key);
+  const key = env.server.createKey(`segments-${process.pid}`);
+  await upsertOk(env.server.clientFor(key), [{ email: 'ada@example.com', first_name: 'Ada' }, { email: 'bob@example.com', first_name: 'Bob' }]);
+  const available = (await fetch(`${env.server.url}/v3/marketing/segments/2.0`, { headers: { Authorization: `Bearer ${key}` } })).status !== 404;
+  const { page, problems } = await openPage(env.browser.context);
+  await signIn(page, env.server.url, key);
   await page.getByRole('link', { name: 'Segments' }).click();
   if (!available) {
     await page.locator('#segments-unavailable').getByText(/not available/).waitFor();

@@ -3,7 +3,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { after, before } = require('node:test');
 const { chromium } = require('playwright-core');
+const { startServer, stopAll } = require('../api/lib/server.js');
 
 const CHROMIUM = process.env.CONTACTD_CHROMIUM || '/usr/bin/chromium';
 const OUT = path.join(__dirname, 'out');
@@ -52,4 +54,20 @@ async function signIn(page, url, key, { keepForm = false } = {}) {
   await page.locator('#contact-count').filter({ hasText: 'contacts' }).waitFor();
 }
 
-module.exports = { launch, openPage, screenshot, signIn, OUT };
+// One contactd and one browser for a test file, started before its tests and stopped after
+// them; env.server and env.browser once started. skip: start nothing.
+function serverAndBrowser({ serverOpts, skip } = {}) {
+  const env = {};
+  before(async () => {
+    if (skip) return;
+    env.server = await startServer(serverOpts);
+    env.browser = await launch();
+  });
+  after(async () => {
+    if (env.browser) await env.browser.close();
+    await stopAll([env.server]);
+  });
+  return env;
+}
+
+module.exports = { launch, openPage, screenshot, signIn, serverAndBrowser, OUT };
