@@ -241,4 +241,8 @@ void api_segment_update(http_request *req);
 void api_segment_delete(http_request *req);
 void api_segment_refresh(http_request *req);
 
+/* console.c */
+void api_console_index(http_request *req);
+void api_console_file(http_request *req);
+
 #endif

@@ -27,6 +27,9 @@ const http_route api_routes[] = {
     {"GET", "/readyz", api_ready, IGNORED_BODY, ROUTE_PUBLIC, NULL},
     {"HEAD", "/readyz", api_ready, IGNORED_BODY, ROUTE_PUBLIC, NULL},
     {"GET", "/metrics", api_metrics, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    /* console.c */
+    {"GET", "/console", api_console_index, IGNORED_BODY, ROUTE_PUBLIC, NULL},
+    {"GET", "/console/{}", api_console_file, IGNORED_BODY, ROUTE_PUBLIC, NULL},
 
     /* contacts.c */
     {"PUT", C, api_contacts_upsert, UPSERT_MAX_BODY, ROUTE_WRITE, NULL},

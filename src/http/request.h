@@ -55,6 +55,10 @@ const char *http_header(http_request *req, const char *name);
 const char *http_query(http_request *req, const char *name);
 /* The request body (NOT NUL-terminated; may be NULL when empty). */
 const char *http_body(const http_request *req, size_t *len);
+/* The request's path, percent-decoded, without the query. */
+const char *http_path(const http_request *req);
+/* A request header (name ignores case), or NULL. */
+const char *http_header(http_request *req, const char *name);
 /* The account the API key belongs to (0 on public routes). */
 int64_t http_account(const http_request *req);
 /* The request's id: its X-Request-Id when sane (1-128 of [A-Za-z0-9._:-]), else a new
@@ -92,6 +96,15 @@ typedef long (*http_stream_fn)(void *ctx, char *buf, size_t max);
 void http_reply_stream(http_request *req, unsigned status, const char *content_type,
                        const char *content_disposition, http_stream_fn read, void *ctx,
                        void (*free_ctx)(void *ctx));
+
+/*
+ * Reply with bytes that outlive the server (a file compiled into the binary): they are
+ * sent as they are, never copied or freed. len 0 sends no body (a 304).
+ */
+void http_reply_static(http_request *req, unsigned status, const char *content_type,
+                       const void *data, size_t len);
+/* Add a header to the reply, whichever reply it is (name and value are copied). */
+void http_add_header(http_request *req, const char *name, const char *value);
 
 /* Park the request until http_resume_json; the connection stays open meanwhile. */
 void http_suspend(http_request *req);

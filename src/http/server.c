@@ -96,10 +96,20 @@ struct http_request {
     void *stream_ctx;
     void (*stream_free)(void *ctx);
     const char *stream_type, *stream_disposition;
+    /* a reply of static bytes (http_reply_static) instead of reply */
+    const void *static_data;
+    size_t static_len;
+    const char *static_type;
+    struct extra_header *headers;   /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
     bool flat_errors;           /* http_errors_flat */
     http_request *work_next;        /* the offload queue */
 };
+
+typedef struct extra_header {
+    const char *name, *value;
+    struct extra_header *next;
+} extra_header;
 
 /* Set while a worker runs a handler: http_suspend then only notes that the request was
  * handed on (it is suspended already). */
@@ -140,6 +150,7 @@ void http_errors_flat(http_request *req)
 
 static void set_reply(http_request *req, unsigned status, json_t *body)
 {
+    req->static_data = NULL;
     free(req->reply);
     req->reply_type = NULL;
     req->reply = body ? json_dumps(body, JSON_COMPACT) : strdup("");
@@ -200,6 +211,24 @@ void http_reply_stream(http_request *req, unsigned status, const char *content_t
     req->stream_free = free_ctx;
     req->stream_type = arena_strdup(&req->arena, content_type);
     req->stream_disposition = content_disposition ? arena_strdup(&req->arena, content_disposition) : NULL;
+}
+
+void http_reply_static(http_request *req, unsigned status, const char *content_type,
+                       const void *data, size_t len)
+{
+    set_reply(req, status, NULL);
+    req->static_data = len ? data : "";
+    req->static_len = len;
+    req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
+}
+
+void http_add_header(http_request *req, const char *name, const char *value)
+{
+    extra_header *h = arena_alloc(&req->arena, sizeof *h);
+    h->name = arena_strdup(&req->arena, name);
+    h->value = arena_strdup(&req->arena, value);
+    h->next = req->headers;
+    req->headers = h;
 }
 
 typedef struct stream_state {
@@ -275,6 +304,13 @@ static enum MHD_Result queue_reply(http_request *req)
         r = stream_response(req);
         if (!r)
             return MHD_NO;
+    } else if (req->static_data) {
+        r = MHD_create_response_from_buffer(req->static_len, (void *)req->static_data,
+                                            MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        if (req->static_type)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, req->static_type);
     } else {
         r = MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
         if (!r)
@@ -284,6 +320,8 @@ static enum MHD_Result queue_reply(http_request *req)
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                     req->reply_type ? req->reply_type : "application/json");
     }
+    for (const extra_header *h = req->headers; h; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
     if (atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(r, "X-Request-Id", req->id);
@@ -323,6 +361,13 @@ const char *http_body(const http_request *req, size_t *len)
 {
     *len = req->body_len;
     return req->body;
+}
+
+const char *http_path(const http_request *req) { return req->path; }
+
+const char *http_header(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 int64_t http_account(const http_request *req) { return req->account; }
