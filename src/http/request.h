@@ -57,8 +57,6 @@ const char *http_query(http_request *req, const char *name);
 const char *http_body(const http_request *req, size_t *len);
 /* The request's path, percent-decoded, without the query. */
 const char *http_path(const http_request *req);
-/* A request header (name ignores case), or NULL. */
-const char *http_header(http_request *req, const char *name);
 /* The account the API key belongs to (0 on public routes). */
 int64_t http_account(const http_request *req);
 /* The request's id: its X-Request-Id when sane (1-128 of [A-Za-z0-9._:-]), else a new

@@ -365,11 +365,6 @@ const char *http_body(const http_request *req, size_t *len)
 
 const char *http_path(const http_request *req) { return req->path; }
 
-const char *http_header(http_request *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
 int64_t http_account(const http_request *req) { return req->account; }
 const char *http_request_id(const http_request *req) { return req->id; }
 const char *http_account_name(const http_request *req) { return req->account_name ? req->account_name : ""; }
