@@ -45,7 +45,7 @@ typedef struct job {
 typedef struct conn {
     int fd;
     int connected;
-    job *job;               /* in flight, or NULL when idle */
+    job *job; /* in flight, or NULL when idle */
     int is_put;
     char wbuf[1024];
     size_t wlen, woff;
@@ -110,8 +110,8 @@ static double poll_ms = 5, timeout_ms = 10000;
 static int epfd;
 static conn *idle;
 static int nconns, max_conns = 512, conns_opened, conn_errors;
-static queue ready;         /* jobs with a request to send now */
-static queue waiting;       /* jobs waiting for their next poll, in next_poll order (nearly) */
+static queue ready;   /* jobs with a request to send now */
+static queue waiting; /* jobs waiting for their next poll, in next_poll order (nearly) */
 static job *jobs;
 static long njobs, finished;
 static char first_error[300];
@@ -193,13 +193,16 @@ static void conn_start(conn *c, job *j, double now)
     if (j->state == J_DUE) {
         char body[400];
         long i = j - jobs;
-        int blen = snprintf(body, sizeof body,
-                            "{\"contacts\":[{\"email\":\"o%ld.%s@bench.example.com\",\"external_id\":\"o-%s-%ld\","
-                            "\"first_name\":\"Open%ld\"}]}", i, tag, tag, i, i);
-        n = snprintf(c->wbuf, sizeof c->wbuf,
-                     "PUT /v3/marketing/contacts HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-                     "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     hosthdr, key, blen, body);
+        int blen = snprintf(
+            body, sizeof body,
+            "{\"contacts\":[{\"email\":\"o%ld.%s@bench.example.com\",\"external_id\":\"o-%s-%ld\","
+            "\"first_name\":\"Open%ld\"}]}",
+            i, tag, tag, i, i);
+        n = snprintf(
+            c->wbuf, sizeof c->wbuf,
+            "PUT /v3/marketing/contacts HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+            "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+            hosthdr, key, blen, body);
         j->state = J_PUT;
         j->t_send = now;
         c->is_put = 1;
@@ -240,7 +243,7 @@ static void on_response(conn *c, int status, const char *body, size_t blen, doub
         j->t_202 = now;
         j->state = J_WAIT;
         j->next_poll = now;
-        q_push(&ready, j);      /* first poll at once */
+        q_push(&ready, j); /* first poll at once */
         return;
     }
     if (status != 200) {
@@ -258,7 +261,8 @@ static void on_response(conn *c, int status, const char *body, size_t blen, doub
         q_push(&waiting, j);
         return;
     }
-    if (memmem(body, blen, "\"status\":\"completed\"", 20) && memmem(body, blen, "\"created_count\":1", 17)) {
+    if (memmem(body, blen, "\"status\":\"completed\"", 20) &&
+        memmem(body, blen, "\"created_count\":1", 17)) {
         j->state = J_DONE;
         j->t_done = now;
         finished++;
@@ -365,9 +369,13 @@ static void stats(FILE *f, const char *name, double *v, long n)
     double sum = 0;
     for (long i = 0; i < n; i++)
         sum += v[i];
-#define RANK(p) (n ? v[(long)((p) / 100.0 * n + 0.999999) - 1 < 0 ? 0 : (long)((p) / 100.0 * n + 0.999999) - 1] : 0)
-    fprintf(f, "\"%s\":{\"n\":%ld,\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f}",
-            name, n, n ? v[0] : 0, RANK(50), RANK(90), RANK(99), n ? v[n - 1] : 0, n ? sum / n : 0);
+#define RANK(p)                                                                                     \
+    (n ? v[(long)((p) / 100.0 * n + 0.999999) - 1 < 0 ? 0 : (long)((p) / 100.0 * n + 0.999999) - 1] \
+       : 0)
+    fprintf(
+        f,
+        "\"%s\":{\"n\":%ld,\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f}",
+        name, n, n ? v[0] : 0, RANK(50), RANK(90), RANK(99), n ? v[n - 1] : 0, n ? sum / n : 0);
 #undef RANK
 }
 
@@ -379,15 +387,24 @@ int main(int argc, char **argv)
     tag = "t";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
-        if (!strcmp(o, "--host")) host = v;
-        else if (!strcmp(o, "--port")) port = atoi(v);
-        else if (!strcmp(o, "--rate")) rate = atof(v);
-        else if (!strcmp(o, "--seconds")) seconds = atof(v);
-        else if (!strcmp(o, "--poll-ms")) poll_ms = atof(v);
-        else if (!strcmp(o, "--timeout-ms")) timeout_ms = atof(v);
-        else if (!strcmp(o, "--max-conns")) max_conns = atoi(v);
-        else if (!strcmp(o, "--tag")) tag = v;
-        else if (!strcmp(o, "--out")) out = v;
+        if (!strcmp(o, "--host"))
+            host = v;
+        else if (!strcmp(o, "--port"))
+            port = atoi(v);
+        else if (!strcmp(o, "--rate"))
+            rate = atof(v);
+        else if (!strcmp(o, "--seconds"))
+            seconds = atof(v);
+        else if (!strcmp(o, "--poll-ms"))
+            poll_ms = atof(v);
+        else if (!strcmp(o, "--timeout-ms"))
+            timeout_ms = atof(v);
+        else if (!strcmp(o, "--max-conns"))
+            max_conns = atoi(v);
+        else if (!strcmp(o, "--tag"))
+            tag = v;
+        else if (!strcmp(o, "--out"))
+            out = v;
         else {
             fprintf(stderr, "openloop: unknown option %s\n", o);
             return 2;
@@ -395,7 +412,9 @@ int main(int argc, char **argv)
     }
     key = getenv("BENCH_API_KEY");
     if (!port || !out || !key || rate <= 0 || seconds <= 0 || max_conns < 1) {
-        fprintf(stderr, "usage: BENCH_API_KEY=... openloop --port P --out FILE [--rate R] [--seconds S] ...\n");
+        fprintf(
+            stderr,
+            "usage: BENCH_API_KEY=... openloop --port P --out FILE [--rate R] [--seconds S] ...\n");
         return 2;
     }
     addr.sin_family = AF_INET;
@@ -497,8 +516,10 @@ int main(int argc, char **argv)
     }
 
     long nacc = 0, ndone = 0, nfirst = 0;
-    double *lag = calloc((size_t)njobs + 1, sizeof(double)), *to202 = calloc((size_t)njobs + 1, sizeof(double));
-    double *todone = calloc((size_t)njobs + 1, sizeof(double)), *fromsend = calloc((size_t)njobs + 1, sizeof(double));
+    double *lag = calloc((size_t)njobs + 1, sizeof(double)),
+           *to202 = calloc((size_t)njobs + 1, sizeof(double));
+    double *todone = calloc((size_t)njobs + 1, sizeof(double)),
+           *fromsend = calloc((size_t)njobs + 1, sizeof(double));
     double *polls = calloc((size_t)njobs + 1, sizeof(double));
     double last202 = t0, lastdone = t0;
     long nsent = 0, nlag = 0;
@@ -530,13 +551,16 @@ int main(int argc, char **argv)
         return 2;
     }
     double send_window = (last_send - t0) / 1000;
-    fprintf(f, "{\"rate\":%.1f,\"seconds\":%.1f,\"jobs\":%ld,\"pollMs\":%.1f,\"sent\":%ld,"
-               "\"sendRate\":%.1f,\"acceptedRate\":%.1f,\"completedRate\":%.1f,\"accepted\":%ld,"
-               "\"completed\":%ld,\"failures\":%ld,\"firstPollCompleted\":%ld,\"connections\":%d,"
-               "\"connectionErrors\":%d,\"timedOut\":%s,\"firstError\":\"",
-            rate, seconds, njobs, poll_ms, nsent, nsent > 1 && send_window > 0 ? (nsent - 1) / send_window : 0,
-            last202 > t0 ? nacc / ((last202 - t0) / 1000) : 0, lastdone > t0 ? ndone / ((lastdone - t0) / 1000) : 0,
-            nacc, ndone, njobs - ndone, nfirst, conns_opened, conn_errors, timed_out ? "true" : "false");
+    fprintf(f,
+            "{\"rate\":%.1f,\"seconds\":%.1f,\"jobs\":%ld,\"pollMs\":%.1f,\"sent\":%ld,"
+            "\"sendRate\":%.1f,\"acceptedRate\":%.1f,\"completedRate\":%.1f,\"accepted\":%ld,"
+            "\"completed\":%ld,\"failures\":%ld,\"firstPollCompleted\":%ld,\"connections\":%d,"
+            "\"connectionErrors\":%d,\"timedOut\":%s,\"firstError\":\"",
+            rate, seconds, njobs, poll_ms, nsent,
+            nsent > 1 && send_window > 0 ? (nsent - 1) / send_window : 0,
+            last202 > t0 ? nacc / ((last202 - t0) / 1000) : 0,
+            lastdone > t0 ? ndone / ((lastdone - t0) / 1000) : 0, nacc, ndone, njobs - ndone,
+            nfirst, conns_opened, conn_errors, timed_out ? "true" : "false");
     for (const char *p = first_error; *p; p++)
         fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : (unsigned char)*p < 0x20 ? " " : "%c", *p);
     fprintf(f, "\",");
@@ -551,7 +575,7 @@ int main(int argc, char **argv)
     stats(f, "polls", polls, ndone);
     fprintf(f, "}\n");
     fclose(f);
-    fprintf(stderr, "[bench] open loop: %ld jobs offered at %.0f/s, %ld completed, %ld failed%s%s\n", njobs, rate,
-            ndone, njobs - ndone, first_error[0] ? "; first error: " : "", first_error);
+    fprintf(stderr, "[bench] open loop: %ld jobs offered at %.0f/s, %ld completed, %ld failed%s%s\n",
+            njobs, rate, ndone, njobs - ndone, first_error[0] ? "; first error: " : "", first_error);
     return ndone == njobs ? 0 : 1;
 }

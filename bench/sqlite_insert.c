@@ -87,8 +87,10 @@ static int cmp_double(const void *a, const void *b)
 static int count_contacts_schema(sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='contacts' AND sql IS NOT NULL",
-                           -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_prepare_v2(
+            db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='contacts' AND sql IS NOT NULL",
+            -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
         die("reading the schema", db);
     int n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -125,7 +127,8 @@ int main(int argc, char **argv)
     json_t *root = json_load_file(body_path, 0, &jerr);
     json_t *contacts = root ? json_object_get(root, "contacts") : NULL;
     if (!json_is_array(contacts)) {
-        fprintf(stderr, "sqlite_insert: %s: %s\n", body_path, root ? "no contacts array" : jerr.text);
+        fprintf(stderr, "sqlite_insert: %s: %s\n", body_path,
+                root ? "no contacts array" : jerr.text);
         return 1;
     }
     size_t n = json_array_size(contacts);
@@ -155,8 +158,8 @@ int main(int argc, char **argv)
          * here, the others come from the contact's JSON member of the same name. */
         const char *cols[MAX_COLS];
         ncols = 0;
-        if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('contacts') ORDER BY cid", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('contacts') ORDER BY cid",
+                               -1, &st, NULL) != SQLITE_OK)
             die("table_info", db);
         while (sqlite3_step(st) == SQLITE_ROW && ncols < MAX_COLS)
             cols[ncols++] = strdup((const char *)sqlite3_column_text(st, 0));
@@ -193,8 +196,8 @@ int main(int argc, char **argv)
                 } else {
                     json_t *v = json_object_get(c, name);
                     if (json_is_string(v))
-                        sqlite3_bind_text(ins, k + 1, json_string_value(v), (int)json_string_length(v),
-                                          SQLITE_STATIC);
+                        sqlite3_bind_text(ins, k + 1, json_string_value(v),
+                                          (int)json_string_length(v), SQLITE_STATIC);
                     else
                         sqlite3_bind_null(ins, k + 1);
                 }
@@ -217,8 +220,8 @@ int main(int argc, char **argv)
         sqlite3_close(db);
         for (int c = 0; c < ncols; c++)
             free((void *)cols[c]);
-        printf("SQLITEJSON {\"run\":%d,\"rows\":%zu,\"ms\":%.3f,\"db_bytes\":%lld}\n", r + 1, n, ms[r],
-               db_bytes);
+        printf("SQLITEJSON {\"run\":%d,\"rows\":%zu,\"ms\":%.3f,\"db_bytes\":%lld}\n", r + 1, n,
+               ms[r], db_bytes);
         fflush(stdout);
     }
     double sorted[20];

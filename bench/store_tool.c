@@ -92,9 +92,9 @@ static void uuid4(char out[37])
 
 static int bulkload(const char *path, long long count, const char *tag)
 {
-    static const char *const cities[] = {"Springfield", "Riverton", "Lakeside", "Fairview", "Georgetown",
-                                         "Greenville", "Franklin", "Clinton", "Madison", "Salem",
-                                         "Bristol", "Dayton"};
+    static const char *const cities[] = {"Springfield", "Riverton",   "Lakeside", "Fairview",
+                                         "Georgetown",  "Greenville", "Franklin", "Clinton",
+                                         "Madison",     "Salem",      "Bristol",  "Dayton"};
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     seed((uint64_t)wall.tv_nsec ^ ((uint64_t)getpid() << 32));
@@ -104,7 +104,8 @@ static int bulkload(const char *path, long long count, const char *tag)
     sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt *st;
     int64_t account = -1;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM accounts WHERE name='default'", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id FROM accounts WHERE name='default'", -1, &st, NULL) !=
+        SQLITE_OK)
         die("no accounts table (start contactd once on this file first)", db);
     if (sqlite3_step(st) == SQLITE_ROW)
         account = sqlite3_column_int64(st, 0);
@@ -117,8 +118,9 @@ static int bulkload(const char *path, long long count, const char *tag)
     int version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version != sqlite_migration_count) {
-        fprintf(stderr, "store_tool: the database is at schema version %d, this tool writes version %d"
-                        " (rebuild it, or start the matching contactd once on the file)\n",
+        fprintf(stderr,
+                "store_tool: the database is at schema version %d, this tool writes version %d"
+                " (rebuild it, or start the matching contactd once on the file)\n",
                 version, sqlite_migration_count);
         exit(1);
     }
@@ -132,8 +134,10 @@ static int bulkload(const char *path, long long count, const char *tag)
     /* Save and drop the indexes of contacts; building them after the rows is much faster. */
     char *names[32], *sqls[32];
     int nidx = 0;
-    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type='index' AND"
-                               " tbl_name='contacts' AND sql IS NOT NULL ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, sql FROM sqlite_master WHERE type='index' AND"
+                           " tbl_name='contacts' AND sql IS NOT NULL ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
         die("reading indexes", db);
     while (sqlite3_step(st) == SQLITE_ROW && nidx < 32) {
         names[nidx] = strdup((const char *)sqlite3_column_text(st, 0));
@@ -147,10 +151,11 @@ static int bulkload(const char *path, long long count, const char *tag)
         snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", names[i]);
         exec(db, sql);
     }
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO contacts(account_id, id, email, external_id, first_name, last_name,"
-                           " city, address_line_1, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO contacts(account_id, id, email, external_id, first_name, last_name,"
+            " city, address_line_1, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+            -1, &st, NULL) != SQLITE_OK)
         die("prepare insert", db);
     int64_t base = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 - count;
     char id[37], email[160], ext[160], first[32], last[32], addr[128];
@@ -190,8 +195,8 @@ static int bulkload(const char *path, long long count, const char *tag)
     exec(db, "PRAGMA journal_mode=WAL");
     if (sqlite3_close(db) != SQLITE_OK)
         die("close", db);
-    printf("STOREJSON {\"rows\":%lld,\"insert_ms\":%.0f,\"index_ms\":%.0f,\"indexes\":%d}\n", count, t1 - t0,
-           t2 - t1, nidx);
+    printf("STOREJSON {\"rows\":%lld,\"insert_ms\":%.0f,\"index_ms\":%.0f,\"indexes\":%d}\n", count,
+           t1 - t0, t2 - t1, nidx);
     return 0;
 }
 
@@ -210,16 +215,18 @@ static int dump(const char *path, const char *out, long long want, uint64_t s)
         total = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     long long every = want > 0 && total > want ? total / want : 1;
-    if (sqlite3_prepare_v2(db, "SELECT id, email, external_id FROM contacts WHERE rowid % ? = 0 AND"
-                               " email IS NOT NULL AND external_id IS NOT NULL LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, email, external_id FROM contacts WHERE rowid % ? = 0 AND"
+                           " email IS NOT NULL AND external_id IS NOT NULL LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
         die("select", db);
     sqlite3_bind_int64(st, 1, every);
     sqlite3_bind_int64(st, 2, want);
     char **lines = calloc((size_t)want + 1, sizeof *lines);
     long long n = 0;
     while (n < want && sqlite3_step(st) == SQLITE_ROW) {
-        if (asprintf(&lines[n], "%s\t%s\t%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                     sqlite3_column_text(st, 2)) < 0)
+        if (asprintf(&lines[n], "%s\t%s\t%s\n", sqlite3_column_text(st, 0),
+                     sqlite3_column_text(st, 1), sqlite3_column_text(st, 2)) < 0)
             die("out of memory", NULL);
         n++;
     }

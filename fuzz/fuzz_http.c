@@ -43,7 +43,9 @@ static unsigned long inputs;
  * is taken, the rest are refused. */
 static char upload_path[256] = "/v3/marketing/contacts/imports/" CONTACT "/upload?token=x";
 
-static const struct { const char *method, *path; } endpoints[] = {
+static const struct {
+    const char *method, *path;
+} endpoints[] = {
     {"PUT", "/v3/marketing/contacts"},
     {"POST", "/v3/marketing/contacts/search/identifiers/email"},
     {"POST", "/v3/marketing/contacts/search/identifiers/phone_number_id"},
@@ -118,7 +120,7 @@ static int exchange(const char *req, size_t len, char *buf, size_t cap, const ch
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            break;      /* the server may refuse to read further: fine */
+            break; /* the server may refuse to read further: fine */
         off += (size_t)n;
     }
     size_t got = 0;
@@ -169,8 +171,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     apikey_hash(k.secret, hash);
     store_tx *tx;
     int64_t account;
-    if (store_tx_begin(s, &tx) != STORE_OK || store_tx_account_ensure(tx, "fuzz", &account) != STORE_OK ||
-        store_tx_key_add(tx, account, k.id, hash, "full") != STORE_OK || store_tx_commit(tx) != STORE_OK)
+    if (store_tx_begin(s, &tx) != STORE_OK ||
+        store_tx_account_ensure(tx, "fuzz", &account) != STORE_OK ||
+        store_tx_key_add(tx, account, k.id, hash, "full") != STORE_OK ||
+        store_tx_commit(tx) != STORE_OK)
         abort();
     static api_ctx app;
     app.store = s;

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 char again[EMAIL_MAX_LEN + 1];
                 if (email_normalize(in->field[CF_EMAIL], strlen(in->field[CF_EMAIL]), again) != 0 ||
                     strcmp(again, in->field[CF_EMAIL]) != 0)
-                    abort();    /* normalisation must be idempotent */
+                    abort(); /* normalisation must be idempotent */
             }
         }
     }

@@ -86,7 +86,8 @@ static int find(store *s, const char *name, arena *ar, int64_t *id)
         *id = acc.id;
         return 0;
     }
-    fprintf(stderr, "contactd: %s\n", rc == STORE_NOT_FOUND ? "no such account" : "cannot read accounts");
+    fprintf(stderr, "contactd: %s\n",
+            rc == STORE_NOT_FOUND ? "no such account" : "cannot read accounts");
     return 1;
 }
 
@@ -116,8 +117,9 @@ static int create(store *s, arena *ar, const char *name, const char *parent)
         return 1;
     int rc = in_tx(s, create_tx, &a);
     if (rc != STORE_OK) {
-        fprintf(stderr, "contactd: %s\n", rc == STORE_CONFLICT ? "an account of that name exists already"
-                                                               : "cannot create the account");
+        fprintf(stderr, "contactd: %s\n",
+                rc == STORE_CONFLICT ? "an account of that name exists already"
+                                     : "cannot create the account");
         return 1;
     }
     char text[APIKEY_TEXT_MAX + 1];
@@ -190,7 +192,8 @@ static int parse_cmd(const char *cmd, int argc, char **argv, const char *const *
     if (npos - 1 < want)
         return cli_usage_error(cmd, "%s: missing argument (see contactd %s --help)", a->action, cmd);
     if (npos - 1 > want)
-        return cli_usage_error(cmd, "%s: unexpected argument '%s'", a->action, argv[first + 1 + want]);
+        return cli_usage_error(cmd, "%s: unexpected argument '%s'", a->action,
+                               argv[first + 1 + want]);
     a->name = npos > 1 ? argv[first + 1] : NULL;
     a->file = npos > 2 ? argv[first + 2] : NULL;
     if (a->parent && strcmp(a->action, "create") != 0)
@@ -280,7 +283,7 @@ int cli_seed(store *s, const char *path)
         errlist_add(&errs, NULL, "a seed file is {\"accounts\": {\"<name>\": <state>, ...}}");
     const char *name;
     json_t *state;
-    json_object_foreach((json_t *)accounts, name, state) {
+    json_object_foreach ((json_t *)accounts, name, state) {
         state_doc *d = state_parse(state, arena_printf(&a, "accounts.%s.", name), &a, &errs);
         if (d) {
             c.names[c.count] = name;
@@ -291,8 +294,10 @@ int cli_seed(store *s, const char *path)
     if (errs.count)
         print_errors(&errs);
     else if (rc == STORE_CONFLICT)
-        fprintf(stderr, "contactd: seed: accounts.%s.contacts[%zu]: an identifier of this contact"
-                        " belongs to an earlier contact\n", c.names[c.failed], c.bad);
+        fprintf(stderr,
+                "contactd: seed: accounts.%s.contacts[%zu]: an identifier of this contact"
+                " belongs to an earlier contact\n",
+                c.names[c.failed], c.bad);
     else if (rc != STORE_OK)
         fprintf(stderr, "contactd: seed: the database refused the state\n");
     else
@@ -339,8 +344,10 @@ static int state_put(store *s, arena *ar, int64_t account, const char *file)
     int rc = in_tx(s, state_put_tx, &a);
     state_free(a.doc);
     if (rc == STORE_CONFLICT)
-        fprintf(stderr, "contactd: contacts[%zu]: an identifier of this contact belongs to an"
-                        " earlier contact\n", a.bad);
+        fprintf(stderr,
+                "contactd: contacts[%zu]: an identifier of this contact belongs to an"
+                " earlier contact\n",
+                a.bad);
     else if (rc != STORE_OK)
         fprintf(stderr, "contactd: the database refused the state\n");
     return rc == STORE_OK ? 0 : 1;

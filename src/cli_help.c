@@ -150,8 +150,13 @@ const char *cli_help_text(const char *command)
     static const struct {
         const char *name, *text;
     } texts[] = {
-        {"serve", SERVE},   {"key", KEY},         {"account", ACCOUNT}, {"state", STATE},
-        {"healthcheck", HEALTHCHECK}, {"help", HELP}, {"version", VERSION},
+        {"serve", SERVE},
+        {"key", KEY},
+        {"account", ACCOUNT},
+        {"state", STATE},
+        {"healthcheck", HEALTHCHECK},
+        {"help", HELP},
+        {"version", VERSION},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (strcmp(command, texts[i].name) == 0)

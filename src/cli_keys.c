@@ -47,8 +47,10 @@ static int bootstrap_env(store *s, const char *env_key, int attempts_left)
         uint8_t hash[APIKEY_HASH_LEN];
         apikey_hash(k.secret, hash);
         if (!apikey_hash_equal(hash, row.secret_hash)) {
-            fprintf(stderr, "contactd: CONTACTD_API_KEY names key %s, which exists with "
-                            "another secret\n", k.id);
+            fprintf(stderr,
+                    "contactd: CONTACTD_API_KEY names key %s, which exists with "
+                    "another secret\n",
+                    k.id);
             return -1;
         }
         if (row.revoked)
@@ -82,7 +84,8 @@ int cli_bootstrap_first_key(store *s)
     if (accounts > 0)
         return 0;
     apikey k;
-    int rc = apikey_generate(&k) == 0 ? add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES) : STORE_ERROR;
+    int rc =
+        apikey_generate(&k) == 0 ? add_key(s, DEFAULT_ACCOUNT, &k, DEFAULT_SCOPES) : STORE_ERROR;
     if (rc == STORE_CONFLICT) {
         /* Another node created the default account at the same moment; it printed the
          * first key. */
@@ -156,7 +159,8 @@ static int parse(int argc, char **argv, key_args *a)
     if (!create && !revoke && strcmp(a->action, "list") != 0)
         return cli_usage_error(CMD, "unknown action '%s' (create, list or revoke)", a->action);
     if (npos > (revoke ? 2 : 1))
-        return cli_usage_error(CMD, "%s: unexpected argument '%s'", a->action, argv[optind + (revoke ? 2 : 1)]);
+        return cli_usage_error(CMD, "%s: unexpected argument '%s'", a->action,
+                               argv[optind + (revoke ? 2 : 1)]);
     if (revoke && !a->key_id)
         return cli_usage_error(CMD, "revoke: which KEY_ID? (see contactd key list)");
     if (create && (!a->account || !*a->account))
@@ -164,8 +168,10 @@ static int parse(int argc, char **argv, key_args *a)
     if (!create && (a->account || a->scopes))
         return cli_usage_error(CMD, "%s: --account and --scopes go with key create", a->action);
     if (a->scopes && !auth_scopes_valid(a->scopes))
-        return cli_usage_error(CMD, "--scopes: '%s' is not full (read and write) or read "
-                                    "(read-only)", a->scopes);
+        return cli_usage_error(CMD,
+                               "--scopes: '%s' is not full (read and write) or read "
+                               "(read-only)",
+                               a->scopes);
     return 0;
 }
 

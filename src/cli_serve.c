@@ -30,9 +30,9 @@
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
-    const char *admin_token;        /* NULL: no admin API (/_contactd/ answers 404) */
-    const char *seed;               /* a state file loaded at start, or NULL */
-    long job_delay_ms;              /* -1: leave the stored setting as it is */
+    const char *admin_token; /* NULL: no admin API (/_contactd/ answers 404) */
+    const char *seed;        /* a state file loaded at start, or NULL */
+    long job_delay_ms;       /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;

@@ -28,12 +28,15 @@ static void admin_write_done(void *ctx, int rc)
     json_t *reply = w->reply;
     if (rc != STORE_OK) {
         json_decref(reply);
-        reply = rc == STORE_NOT_FOUND  ? http_error_body(w->field, "not found")
-                : rc == STORE_CONFLICT ? http_error_body(w->field, w->conflict)
-                                       : http_error_body(NULL, "the database is unavailable; try again");
+        reply = rc == STORE_NOT_FOUND ? http_error_body(w->field, "not found")
+                : rc == STORE_CONFLICT
+                    ? http_error_body(w->field, w->conflict)
+                    : http_error_body(NULL, "the database is unavailable; try again");
     }
-    unsigned status = rc == STORE_OK ? w->status : rc == STORE_NOT_FOUND ? 404
-                    : rc == STORE_CONFLICT ? 409 : 503;
+    unsigned status = rc == STORE_OK          ? w->status
+                      : rc == STORE_NOT_FOUND ? 404
+                      : rc == STORE_CONFLICT  ? 409
+                                              : 503;
     http_resume_json(req, status, reply);
 }
 
@@ -48,7 +51,7 @@ admin_write *api_admin_write_new(http_request *req, unsigned status, json_t *rep
 
 void api_admin_write(admin_write *w, jobs_op_fn fn)
 {
-    json_t *reply = w->reply;       /* w goes with the request if it is refused */
+    json_t *reply = w->reply; /* w goes with the request if it is refused */
     if (api_submit_op(w->req, fn, w, admin_write_done) != 0)
         json_decref(reply);
 }

@@ -95,7 +95,8 @@ static int64_t parent_of(http_request *req, const json_t *parent)
         return -1;
     }
     if (rc != STORE_OK) {
-        http_reply_error(req, 400, "parent", "account '%.100s' not found", json_string_value(parent));
+        http_reply_error(req, 400, "parent", "account '%.100s' not found",
+                         json_string_value(parent));
         return -1;
     }
     if (p.parent_id) {
@@ -116,7 +117,8 @@ void api_admin_account_create(http_request *req)
     api_reject_unknown_keys(root, allowed, &errs);
     const char *name = json_string_value(json_object_get(root, "name"));
     if (!name || !name_valid(name))
-        errlist_add(&errs, "name", "name must be 1 to %d letters, digits or _.@+-", ACCOUNT_NAME_MAX);
+        errlist_add(&errs, "name", "name must be 1 to %d letters, digits or _.@+-",
+                    ACCOUNT_NAME_MAX);
     if (errs.count) {
         http_reply_errlist(req, 400, &errs);
         json_decref(root);
@@ -164,8 +166,14 @@ static void account_write(http_request *req, jobs_op_fn fn)
     api_admin_write(w, fn);
 }
 
-void api_admin_account_delete(http_request *req) { account_write(req, account_delete_op); }
-void api_admin_account_reset(http_request *req) { account_write(req, account_reset_op); }
+void api_admin_account_delete(http_request *req)
+{
+    account_write(req, account_delete_op);
+}
+void api_admin_account_reset(http_request *req)
+{
+    account_write(req, account_reset_op);
+}
 
 void api_admin_key_create(http_request *req)
 {
@@ -252,14 +260,13 @@ void api_admin_account_jobs(http_request *req)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const job_info *j = &rows[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "id", j->id, "kind",
-                              job_kind_name(j->kind), "status", job_status_name(j->status),
-                              "requested_count", (json_int_t)j->counts.requested,
-                              "created_count", (json_int_t)j->counts.created, "updated_count",
-                              (json_int_t)j->counts.updated, "deleted_count",
-                              (json_int_t)j->counts.deleted, "errored_count",
-                              (json_int_t)j->counts.errored, "accepted_at",
-                              api_time_json(j->accepted_at));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "id", j->id, "kind",
+                      job_kind_name(j->kind), "status", job_status_name(j->status),
+                      "requested_count", (json_int_t)j->counts.requested, "created_count",
+                      (json_int_t)j->counts.created, "updated_count", (json_int_t)j->counts.updated,
+                      "deleted_count", (json_int_t)j->counts.deleted, "errored_count",
+                      (json_int_t)j->counts.errored, "accepted_at", api_time_json(j->accepted_at));
         if (j->finished_at)
             json_object_set_new(o, "finished_at", api_time_json(j->finished_at));
         json_array_append_new(arr, o);
@@ -301,7 +308,7 @@ typedef struct state_write {
     int64_t account;
     arena arena;
     state_doc *doc;
-    size_t bad;                     /* the contact that broke a uniqueness rule */
+    size_t bad; /* the contact that broke a uniqueness rule */
 } state_write;
 
 static void state_write_free(state_write *w)
@@ -328,7 +335,10 @@ static void state_done(void *ctx, int rc)
     } else if (rc == STORE_CONFLICT) {
         char field[48];
         snprintf(field, sizeof field, "contacts[%zu]", bad);
-        http_resume_json(req, 400, http_error_body(field, "an identifier of this contact belongs to an earlier contact of the state"));
+        http_resume_json(
+            req, 400,
+            http_error_body(
+                field, "an identifier of this contact belongs to an earlier contact of the state"));
     } else {
         http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
     }
@@ -352,7 +362,7 @@ void api_admin_account_state_put(http_request *req)
     w->doc = state_parse(root, "", &w->arena, &errs);
     json_decref(root);
     if (!w->doc) {
-        http_reply_errlist(req, 400, &errs);    /* its field names live in w's arena */
+        http_reply_errlist(req, 400, &errs); /* its field names live in w's arena */
         state_write_free(w);
         return;
     }

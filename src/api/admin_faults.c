@@ -38,8 +38,8 @@ static int fault_parse(http_request *req, const json_t *root, fault_spec *f)
 {
     errlist errs;
     errlist_init(&errs, http_arena(req));
-    static const char *const allowed[] = {"method", "path", "status", "times", "probability",
-                                          "delay_ms", "account", NULL};
+    static const char *const allowed[] = {"method",      "path",     "status",  "times",
+                                          "probability", "delay_ms", "account", NULL};
     api_reject_unknown_keys(root, allowed, &errs);
     const char *method = json_string_value(json_object_get(root, "method"));
     const char *path = json_string_value(json_object_get(root, "path"));

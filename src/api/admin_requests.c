@@ -10,5 +10,6 @@ void api_admin_requests(http_request *req)
     int64_t limit;
     if (api_admin_limit(req, REQUESTS_LIMIT_DEFAULT, 1000000, &limit) != 0)
         return;
-    http_reply_json(req, 200, json_pack("{s:o}", "result", journal_list(app->journal, (size_t)limit)));
+    http_reply_json(req, 200,
+                    json_pack("{s:o}", "result", journal_list(app->journal, (size_t)limit)));
 }

@@ -50,12 +50,18 @@ void api_admin_settings_put(http_request *req, int64_t account)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    admin_write *w = api_admin_write_new(req, 200, json_pack("{s:o}", "job_delay_ms",
-                                                             ms >= 0 ? json_integer(ms) : json_null()));
+    admin_write *w = api_admin_write_new(
+        req, 200, json_pack("{s:o}", "job_delay_ms", ms >= 0 ? json_integer(ms) : json_null()));
     w->account = account;
     w->value = ms;
     api_admin_write(w, settings_op);
 }
 
-void api_admin_settings_global_get(http_request *req) { api_admin_settings_get(req, 0); }
-void api_admin_settings_global_put(http_request *req) { api_admin_settings_put(req, 0); }
+void api_admin_settings_global_get(http_request *req)
+{
+    api_admin_settings_get(req, 0);
+}
+void api_admin_settings_global_put(http_request *req)
+{
+    api_admin_settings_put(req, 0);
+}

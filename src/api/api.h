@@ -24,10 +24,10 @@
 typedef struct api_ctx {
     store *store;
     jobs *jobs;
-    int64_t export_ttl_ms;          /* how long export files stay downloadable */
-    const char *metrics_token;      /* GET /metrics needs "Bearer <it>"; NULL: open */
-    http_faults *faults;            /* this node's injected faults (admin API) */
-    http_journal *journal;          /* this node's recent requests (admin API) */
+    int64_t export_ttl_ms;     /* how long export files stay downloadable */
+    const char *metrics_token; /* GET /metrics needs "Bearer <it>"; NULL: open */
+    http_faults *faults;       /* this node's injected faults (admin API) */
+    http_journal *journal;     /* this node's recent requests (admin API) */
 } api_ctx;
 
 /* The largest import file, compressed or not (and once decompressed). */
@@ -70,8 +70,8 @@ const char **api_optional_strings(const json_t *root, const char *key, size_t ma
 char *api_join(arena *a, const char *const *names, size_t n);
 /* The ids among ids that name no list of the request's account (in the request arena).
  * STORE_OK, or STORE_ERROR when the store cannot be read. */
-int api_missing_lists(http_request *req, const char *const *ids, size_t n,
-                      const char ***missing, size_t *nmissing);
+int api_missing_lists(http_request *req, const char *const *ids, size_t n, const char ***missing,
+                      size_t *nmissing);
 /* The contacts as a JSON array of ContactDetails3 (contact_render); NULL when the store
  * cannot be read (reply api_reply_store_error then). */
 json_t *api_render_contacts(http_request *req, const contact *rows, size_t n);

@@ -31,7 +31,7 @@ json_t *api_body_object_optional(http_request *req)
 {
     size_t len;
     const char *body = http_body(req, &len);
-    size_t lo = 0, hi = body ? len : 0;     /* the body without surrounding white space */
+    size_t lo = 0, hi = body ? len : 0; /* the body without surrounding white space */
     while (lo < hi && strchr(" \t\r\n", body[lo]))
         lo++;
     while (hi > lo && strchr(" \t\r\n", body[hi - 1]))
@@ -118,8 +118,8 @@ char *api_join(arena *a, const char *const *names, size_t n)
     return out;
 }
 
-int api_missing_lists(http_request *req, const char *const *ids, size_t n,
-                      const char ***missing, size_t *nmissing)
+int api_missing_lists(http_request *req, const char *const *ids, size_t n, const char ***missing,
+                      size_t *nmissing)
 {
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
@@ -127,8 +127,8 @@ int api_missing_lists(http_request *req, const char *const *ids, size_t n,
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         list_info l;
-        int rc = API_GET_IF_UUID(ids[i],
-                                 store_list_get(app->store, http_account(req), ids[i], a, &l));
+        int rc =
+            API_GET_IF_UUID(ids[i], store_list_get(app->store, http_account(req), ids[i], a, &l));
         if (rc == STORE_NOT_FOUND)
             out[m++] = ids[i];
         else if (rc != STORE_OK)
@@ -172,7 +172,7 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
         if (json_object_get(result, values[i]))
-            continue;       /* a value searched twice is answered once */
+            continue; /* a value searched twice is answered once */
         contact c;
         int rc = find(ctx, app->store, http_account(req), values[i], http_arena(req), &c);
         json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
@@ -236,7 +236,8 @@ static void job_accepted(void *ctx, int rc, const char *job_id)
     if (rc == 0)
         http_resume_json(c->req, 202, c->accept(c->req, job_id));
     else
-        http_resume_json(c->req, 503, http_error_body(NULL, "the job could not be stored; try again"));
+        http_resume_json(c->req, 503,
+                         http_error_body(NULL, "the job could not be stored; try again"));
 }
 
 void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept)
@@ -245,7 +246,7 @@ void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn
     accept_ctx *c = arena_alloc(http_arena(req), sizeof *c);
     c->req = req;
     c->accept = accept;
-    http_base_url(req);         /* cached now: accept runs where the connection is suspended */
+    http_base_url(req); /* cached now: accept runs where the connection is suspended */
     /* Suspend first: the writer may resume the request before jobs_submit returns. */
     http_suspend(req);
     if (jobs_submit(app->jobs, sub, job_accepted, c) != 0)
@@ -322,7 +323,7 @@ void api_reject_unknown_keys(const json_t *root, const char *const *allowed, err
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)root, key, v) {
+    json_object_foreach ((json_t *)root, key, v) {
         bool known = false;
         for (const char *const *k = allowed; *k && !known; k++)
             known = strcmp(*k, key) == 0;

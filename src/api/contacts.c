@@ -98,10 +98,11 @@ void api_contacts_sample(http_request *req)
         api_reply_store_error(req);
         return;
     }
-    json_t *meta = json_pack("{s:o}", "self",
-                             json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
-    http_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "result", result, "_metadata", meta,
-                                        "contact_count", (json_int_t)total));
+    json_t *meta =
+        json_pack("{s:o}", "self", json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
+    http_reply_json(req, 200,
+                    json_pack("{s:o, s:o, s:I}", "result", result, "_metadata", meta,
+                              "contact_count", (json_int_t)total));
 }
 
 void api_contacts_delete(http_request *req)
@@ -123,7 +124,7 @@ void api_contacts_delete(http_request *req)
     int64_t requested;
     if (all) {
         payload = delete_contacts_payload(NULL, 0, true, &len);
-        requested = 0;      /* grows to the number deleted as the job runs */
+        requested = 0; /* grows to the number deleted as the job runs */
     } else {
         const char **ids;
         size_t n;
@@ -157,8 +158,8 @@ void api_contact_get(http_request *req)
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
     contact c;
-    int rc = API_GET_IF_UUID(id, store_contact_get(app->store, http_account(req), id,
-                                                   http_arena(req), &c));
+    int rc = API_GET_IF_UUID(
+        id, store_contact_get(app->store, http_account(req), id, http_arena(req), &c));
     if (!api_found(req, rc, "id", "contact"))
         return;
     contact_renderer r = {.req = req};

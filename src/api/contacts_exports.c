@@ -30,7 +30,7 @@
 
 #define EXPORT_MAX_LISTS 100
 #define EXPORT_MAX_FILE_MB 5000
-#define EXPORT_LIST_MAX 100         /* GET /exports shows at most this many */
+#define EXPORT_LIST_MAX 100 /* GET /exports shows at most this many */
 /* ...read from this many of the newest exports, expired ones included. Exports expire in
  * the order they were made (unless --export-ttl was lowered since), so the newest are
  * the live ones; a payload holds the field snapshot (up to 500 fields), hence a bound. */
@@ -64,8 +64,8 @@ void api_export_create(http_request *req)
     json_t *mfs = json_object_get(root, "max_file_size");
     if (mfs && !(json_is_integer(mfs) && json_integer_value(mfs) >= 1 &&
                  json_integer_value(mfs) <= EXPORT_MAX_FILE_MB))
-        errlist_add(&errs, "max_file_size", "max_file_size must be a whole number of MB from 1 to %d",
-                    EXPORT_MAX_FILE_MB);
+        errlist_add(&errs, "max_file_size",
+                    "max_file_size must be a whole number of MB from 1 to %d", EXPORT_MAX_FILE_MB);
     else if (mfs)
         r.max_file_size_mb = json_integer_value(mfs);
     json_t *notif = json_object_get(root, "notifications");
@@ -78,10 +78,10 @@ void api_export_create(http_request *req)
     }
     /* No list_ids (or []) exports every contact. */
     size_t nlists, nsegs;
-    const char **lists = api_optional_strings(root, "list_ids", EXPORT_MAX_LISTS, "list id", a,
-                                              &errs, &nlists);
-    const char **segs = api_optional_strings(root, "segment_ids", EXPORT_MAX_LISTS, "segment id",
-                                             a, &errs, &nsegs);
+    const char **lists =
+        api_optional_strings(root, "list_ids", EXPORT_MAX_LISTS, "list id", a, &errs, &nlists);
+    const char **segs =
+        api_optional_strings(root, "segment_ids", EXPORT_MAX_LISTS, "segment id", a, &errs, &nsegs);
     json_decref(root);
     if (errs.count) {
         http_reply_errlist(req, 400, &errs);
@@ -89,8 +89,9 @@ void api_export_create(http_request *req)
     }
     for (size_t i = 0; i < nsegs; i++) {
         segment_row seg;
-        int rc = uuid_valid(segs[i]) ? store_segment_get(app->store, http_account(req), segs[i], a, &seg)
-                                     : STORE_NOT_FOUND;
+        int rc = uuid_valid(segs[i])
+                     ? store_segment_get(app->store, http_account(req), segs[i], a, &seg)
+                     : STORE_NOT_FOUND;
         if (rc == STORE_NOT_FOUND) {
             http_reply_error(req, 404, "segment_ids", "unknown segment id: %.40s", segs[i]);
             return;
@@ -111,7 +112,8 @@ void api_export_create(http_request *req)
         return;
     }
     if (nmissing) {
-        http_reply_error(req, 404, "list_ids", "unknown list ids: %.400s", api_join(a, missing, nmissing));
+        http_reply_error(req, 404, "list_ids", "unknown list ids: %.400s",
+                         api_join(a, missing, nmissing));
         return;
     }
     const char **uniq = arena_calloc(a, nlists ? nlists : 1, sizeof *uniq);
@@ -158,14 +160,16 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     api_ctx *app = http_app(req);
     int64_t account = http_account(req);
     const char *base = http_base_url(req);
-    const char *status = job->status == JOB_PENDING ? "pending"
-                         : job->status == JOB_COMPLETED ? "ready" : "failure";
+    const char *status = job->status == JOB_PENDING     ? "pending"
+                         : job->status == JOB_COMPLETED ? "ready"
+                                                        : "failure";
     json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:I}", "id", job->id, "status", status,
-                          "created_at", api_time_json(job->accepted_at),
-                          "updated_at", api_time_json(job->finished_at ? job->finished_at : job->accepted_at),
-                          "expires_at", api_time_json(r->expires_at),
-                          "export_type", r->segment_count ? "segment_export"
-                                         : r->list_count ? "list_export" : "contacts_export",
+                          "created_at", api_time_json(job->accepted_at), "updated_at",
+                          api_time_json(job->finished_at ? job->finished_at : job->accepted_at),
+                          "expires_at", api_time_json(r->expires_at), "export_type",
+                          r->segment_count ? "segment_export"
+                          : r->list_count  ? "list_export"
+                                           : "contacts_export",
                           "contact_count", (json_int_t)job->counts.created);
     json_object_set_new(o, "file_type", json_string(r->json ? "json" : "csv"));
     /* Lists as SendGrid names them here ({"ID", "Name"}); a list deleted since has no
@@ -183,13 +187,14 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     for (size_t i = 0; i < r->segment_count; i++) {
         json_t *s = json_pack("{s:s}", "ID", r->segment_ids[i]);
         segment_row seg;
-        if (store_segment_get(app->store, account, r->segment_ids[i], http_arena(req), &seg) == STORE_OK)
+        if (store_segment_get(app->store, account, r->segment_ids[i], http_arena(req), &seg) ==
+            STORE_OK)
             json_object_set_new(s, "Name", json_string(seg.name));
         json_array_append_new(segments, s);
     }
     json_object_set_new(o, "segments", segments);
     json_t *urls = json_array();
-    if (job->finished_at)       /* a string in the document: left out while pending */
+    if (job->finished_at) /* a string in the document: left out while pending */
         json_object_set_new(o, "completed_at", api_time_json(job->finished_at));
     if (job->status == JOB_COMPLETED) {
         int64_t files = 0;
@@ -200,20 +205,23 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
             return NULL;
         }
         for (int64_t f = 1; f <= files; f++)
-            json_array_append_new(urls, json_sprintf("%s/v3/marketing/contacts/exports/%s/files/%lld.%s.gz?token=%s",
-                                                     base, job->id, (long long)f,
-                                                     r->json ? "json" : "csv", r->token));
+            json_array_append_new(
+                urls, json_sprintf("%s/v3/marketing/contacts/exports/%s/files/%lld.%s.gz?token=%s",
+                                   base, job->id, (long long)f, r->json ? "json" : "csv", r->token));
     } else if (job->status != JOB_PENDING) {
         job_error_row *rows;
         size_t n;
-        if (store_job_errors(app->store, account, job->id, http_arena(req), &rows, &n) == STORE_OK && n)
+        if (store_job_errors(app->store, account, job->id, http_arena(req), &rows, &n) == STORE_OK &&
+            n)
             json_object_set_new(o, "message", json_string(rows[0].message));
         else
             json_object_set_new(o, "message", json_string("the export failed"));
     }
     json_object_set_new(o, "urls", urls);
-    json_object_set_new(o, "_metadata", json_pack("{s:o}", "self",
-                        json_sprintf("%s/v3/marketing/contacts/exports/%s", base, job->id)));
+    json_object_set_new(
+        o, "_metadata",
+        json_pack("{s:o}", "self",
+                  json_sprintf("%s/v3/marketing/contacts/exports/%s", base, job->id)));
     return o;
 }
 
@@ -285,7 +293,7 @@ void api_exports_all(http_request *req)
             json_decref(result);
             return;
         }
-        json_array_insert_new(result, 0, o);   /* read newest first, listed oldest first */
+        json_array_insert_new(result, 0, o); /* read newest first, listed oldest first */
     }
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts/exports", http_base_url(req)));
@@ -304,11 +312,11 @@ typedef struct download {
     int64_t account;
     char id[UUID_STR_LEN + 1];
     int64_t file_no, chunk_no;
-    int64_t expires_at;             /* the export's: see next_chunk */
+    int64_t expires_at; /* the export's: see next_chunk */
     arena arena;
-    const char *data;               /* the current chunk, in arena */
+    const char *data; /* the current chunk, in arena */
     size_t len, off;
-    bool gzip;                      /* served compressed (the .gz names) */
+    bool gzip; /* served compressed (the .gz names) */
     bool at_end, z_done;
     z_stream z;
 } download;
@@ -447,8 +455,9 @@ void api_export_download(http_request *req)
     char disposition[96];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"contacts-%lld%s%s\"", file_no,
              ext, gzip ? ".gz" : "");
-    const char *type = gzip ? "application/gzip"
-                       : r.json ? "application/x-ndjson" : "text/csv; charset=utf-8";
+    const char *type = gzip     ? "application/gzip"
+                       : r.json ? "application/x-ndjson"
+                                : "text/csv; charset=utf-8";
     http_reply_stream(req, 200, type, disposition, download_read, d, download_free);
     return;
 not_found:

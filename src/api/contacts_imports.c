@@ -55,7 +55,7 @@ typedef struct import_reserve {
     int64_t account;
     char job_id[UUID_STR_LEN + 1];
     char token[64];
-    char *spec;                     /* in the request arena */
+    char *spec; /* in the request arena */
 } import_reserve;
 
 static int reserve_op(store_tx *tx, void *arg)
@@ -75,8 +75,9 @@ static void reserve_done(void *ctx, int rc)
     json_t *uri = json_sprintf("%s/v3/marketing/contacts/imports/%s/upload?token=%s",
                                http_base_url(req), r->job_id, r->token);
     json_t *headers = json_pack("[{s:s, s:s}]", "header", "Content-Type", "value", "text/csv");
-    http_resume_json(req, 200, json_pack("{s:s, s:o, s:o}", "job_id", r->job_id, "upload_uri", uri,
-                                         "upload_headers", headers));
+    http_resume_json(req, 200,
+                     json_pack("{s:s, s:o, s:o}", "job_id", r->job_id, "upload_uri", uri,
+                               "upload_headers", headers));
 }
 
 /* Check field_mappings; returns the normalised array (custom names become ids) or NULL
@@ -116,7 +117,8 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
         const reserved_field *rf = reserved_field_by_id(key);
         if (rf) {
             if (rf->read_only) {
-                errlist_add(errs, path, "%s (%s) is read-only and cannot be imported", rf->id, rf->name);
+                errlist_add(errs, path, "%s (%s) is read-only and cannot be imported", rf->id,
+                            rf->name);
                 continue;
             }
             int f = contact_field_lookup(rf->name);
@@ -178,8 +180,8 @@ void api_import_create(http_request *req)
     }
     json_t *maps = check_mappings(json_object_get(root, "field_mappings"), &fields, a, &errs);
     size_t nlists;
-    const char **lists = api_optional_strings(root, "list_ids", IMPORT_MAX_LISTS, "list id", a,
-                                              &errs, &nlists);
+    const char **lists =
+        api_optional_strings(root, "list_ids", IMPORT_MAX_LISTS, "list id", a, &errs, &nlists);
     json_decref(root);
     if (errs.count) {
         json_decref(maps);
@@ -214,7 +216,7 @@ void api_import_create(http_request *req)
         http_reply_error(req, 500, NULL, "internal error: no randomness");
         return;
     }
-    http_base_url(req);         /* cached before the writer thread answers */
+    http_base_url(req); /* cached before the writer thread answers */
     api_submit_op(req, reserve_op, r, reserve_done);
 }
 
@@ -285,8 +287,8 @@ fail:
 
 typedef struct import_commit {
     http_request *req;
-    job_submit job;                 /* its payload lives in the request arena */
-    char id[UUID_STR_LEN + 1];      /* the reserved id */
+    job_submit job;            /* its payload lives in the request arena */
+    char id[UUID_STR_LEN + 1]; /* the reserved id */
 } import_commit;
 
 /* The job takes the reserved id, so a second upload that raced past the check in
@@ -303,14 +305,15 @@ static void commit_done(void *ctx, int rc)
     if (rc == STORE_OK)
         http_resume_json(c->req, 200, json_pack("{s:s}", "job_id", c->id));
     else if (rc == STORE_CONFLICT)
-        http_resume_json(c->req, 409, http_error_body(NULL, "this import's file was uploaded already"));
+        http_resume_json(c->req, 409,
+                         http_error_body(NULL, "this import's file was uploaded already"));
     else
-        http_resume_json(c->req, 503, http_error_body(NULL, "the file could not be stored; try again"));
+        http_resume_json(c->req, 503,
+                         http_error_body(NULL, "the file could not be stored; try again"));
 }
 
 /* Check the whole file; counts data rows. 0, or -1 after replying 400. */
-static int check_file(http_request *req, const char *csv, size_t len, size_t columns,
-                      int64_t *rows)
+static int check_file(http_request *req, const char *csv, size_t len, size_t columns, int64_t *rows)
 {
     csv_reader r;
     csv_reader_init(&r, csv, len);
@@ -326,7 +329,8 @@ static int check_file(http_request *req, const char *csv, size_t len, size_t col
     }
     if (rc == 1 && n != columns) {
         http_reply_error(req, 400, "field_mappings",
-                         "the file's header row has %zu columns but field_mappings has %zu", n, columns);
+                         "the file's header row has %zu columns but field_mappings has %zu", n,
+                         columns);
         arena_release(&a);
         return -1;
     }
@@ -348,7 +352,7 @@ static int check_file(http_request *req, const char *csv, size_t len, size_t col
             arena_release(&a);
     }
     arena_release(&a);
-    if (rc < 0) {               /* the header row itself */
+    if (rc < 0) { /* the header row itself */
         http_reply_error(req, 400, NULL, "line %lld: %s", (long long)r.line, why);
         return -1;
     }
@@ -375,8 +379,9 @@ static bool load_upload(http_request *req, import_upload *up)
         return false;
     }
     if (rc == STORE_NOT_FOUND || !api_token_equal(token, up->token)) {
-        http_reply_error(req, 404, NULL, "upload not found: use the upload_uri that PUT "
-                                         "/v3/marketing/contacts/imports returned");
+        http_reply_error(req, 404, NULL,
+                         "upload not found: use the upload_uri that PUT "
+                         "/v3/marketing/contacts/imports returned");
         return false;
     }
     job_info existing;
@@ -488,22 +493,18 @@ void api_import_get(http_request *req)
     job_info job;
     if (!load_job(req, &job))
         return;
-    json_t *results = json_pack("{s:I, s:I, s:I, s:I, s:I}",
-                                "requested_count", (json_int_t)job.counts.requested,
-                                "created_count", (json_int_t)job.counts.created,
-                                "updated_count", (json_int_t)job.counts.updated,
-                                "deleted_count", (json_int_t)job.counts.deleted,
-                                "errored_count", (json_int_t)job.counts.errored);
+    json_t *results =
+        json_pack("{s:I, s:I, s:I, s:I, s:I}", "requested_count", (json_int_t)job.counts.requested,
+                  "created_count", (json_int_t)job.counts.created, "updated_count",
+                  (json_int_t)job.counts.updated, "deleted_count", (json_int_t)job.counts.deleted,
+                  "errored_count", (json_int_t)job.counts.errored);
     if (job.counts.errored > 0 && errors_url_live(req, &job))
         json_object_set_new(results, "errors_url",
                             json_sprintf("%s/v3/marketing/contacts/imports/%s/errors?token=%s",
                                          http_base_url(req), job.id, job.errors_token));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}",
-                          "id", job.id,
-                          "status", job_status_name(job.status),
-                          "job_type", job_kind_type_name(job.kind),
-                          "results", results,
-                          "started_at", api_time_json(job.accepted_at));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", job.id, "status",
+                          job_status_name(job.status), "job_type", job_kind_type_name(job.kind),
+                          "results", results, "started_at", api_time_json(job.accepted_at));
     /* a string in SendGrid's document: left out while the job is pending */
     if (job.finished_at)
         json_object_set_new(o, "finished_at", api_time_json(job.finished_at));
@@ -539,8 +540,8 @@ void api_import_errors(http_request *req)
     for (size_t i = 0; i < n; i++) {
         json_t *ids = json_loads(rows[i].identifiers, 0, NULL);
         json_array_append_new(arr, json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index,
-                                             "identifiers", ids ? ids : json_object(),
-                                             "message", rows[i].message));
+                                             "identifiers", ids ? ids : json_object(), "message",
+                                             rows[i].message));
     }
     http_reply_json(req, 200, json_pack("{s:s, s:o}", "job_id", job.id, "errors", arr));
 }

@@ -37,7 +37,7 @@ static int normalize_email(void *ctx, const char *s, size_t len, arena *a, const
 {
     (void)ctx;
     if (len == 0) {
-        *out = NULL;        /* skipped */
+        *out = NULL; /* skipped */
         return 0;
     }
     if (identifier_normalize(ID_EMAIL, s, len, a, out, why) != 0) {
@@ -81,8 +81,8 @@ void api_search_emails(http_request *req)
 
 #define SEARCH_MAX_IDENTIFIERS 100
 
-static int normalize_identifier(void *ctx, const char *s, size_t len, arena *a,
-                                const char **out, const char **why)
+static int normalize_identifier(void *ctx, const char *s, size_t len, arena *a, const char **out,
+                                const char **why)
 {
     return identifier_normalize(*(id_type *)ctx, s, len, a, out, why);
 }
@@ -95,7 +95,7 @@ static int find_identifier(void *ctx, store *s, int64_t account, const char *val
 
 void api_search_identifiers(http_request *req)
 {
-    http_errors_flat(req);      /* the document's ContactsError is flat */
+    http_errors_flat(req); /* the document's ContactsError is flat */
     id_type type;
     if (id_type_from_field(http_param(req, 0), &type) != 0) {
         http_reply_error(req, 400, "identifier_type",
@@ -110,9 +110,9 @@ void api_search_identifiers(http_request *req)
     errlist errs;
     errlist_init(&errs, a);
     size_t n = 0;
-    const char **values = api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS,
-                                           id_type_field(type), normalize_identifier, &type, a,
-                                           &errs, &n);
+    const char **values =
+        api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS, id_type_field(type),
+                         normalize_identifier, &type, a, &errs, &n);
     json_decref(root);
     if (errs.count || !values) {
         http_reply_errlist(req, 400, &errs);
@@ -209,13 +209,15 @@ void api_search_sgql(http_request *req)
     if (rc != STORE_OK) {
         json_decref(result);
         if (rc == STORE_DEADLINE)
-            http_reply_error(req, 408, NULL, "the search took longer than 20 seconds; narrow the query");
+            http_reply_error(req, 408, NULL,
+                             "the search took longer than 20 seconds; narrow the query");
         else
             api_reply_store_error(req);
         return;
     }
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts/search", http_base_url(req)));
-    http_reply_json(req, 200, json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
-                                        (json_int_t)count, "_metadata", meta));
+    http_reply_json(req, 200,
+                    json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
+                              (json_int_t)count, "_metadata", meta));
 }

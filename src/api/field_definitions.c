@@ -27,7 +27,7 @@ typedef struct field_write {
     char id[FIELD_ID_MAX];
     const char *name;
     field_type type;
-    bool full;                      /* the account has FIELD_MAX_PER_ACCOUNT already */
+    bool full; /* the account has FIELD_MAX_PER_ACCOUNT already */
 } field_write;
 
 /* STORE_CONFLICT also covers a name differing only in case: the index is on lower(name). */
@@ -50,10 +50,8 @@ static int field_write_op(store_tx *tx, void *arg)
         }
         return store_tx_field_create(tx, w->account, w->name, w->type, w->id);
     }
-    case FIELD_RENAME:
-        return store_tx_field_rename(tx, w->account, w->id, w->name);
-    case FIELD_DELETE:
-        return store_tx_field_delete(tx, w->account, w->id);
+    case FIELD_RENAME: return store_tx_field_rename(tx, w->account, w->id, w->name);
+    case FIELD_DELETE: return store_tx_field_delete(tx, w->account, w->id);
     }
     return STORE_ERROR;
 }
@@ -67,9 +65,11 @@ static void field_write_done(void *ctx, int rc)
     else if (rc == STORE_OK)
         http_resume_json(req, 200, field_json(req, w->id, w->name, w->type));
     else if (rc == STORE_CONFLICT && w->full)
-        http_resume_json(req, 400, http_error_body(NULL, "an account can have at most 500 custom fields"));
+        http_resume_json(req, 400,
+                         http_error_body(NULL, "an account can have at most 500 custom fields"));
     else if (rc == STORE_CONFLICT)
-        http_resume_json(req, 400, http_error_body("name", "a custom field with this name already exists"));
+        http_resume_json(req, 400,
+                         http_error_body("name", "a custom field with this name already exists"));
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(req, 404, http_error_body("custom_field_id", "custom field not found"));
     else
@@ -144,8 +144,9 @@ void api_fields_all(http_request *req)
     }
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/field_definitions", http_base_url(req)));
-    http_reply_json(req, 200, json_pack("{s:o, s:o, s:o}", "custom_fields", custom,
-                                        "reserved_fields", reserved, "_metadata", meta));
+    http_reply_json(req, 200,
+                    json_pack("{s:o, s:o, s:o}", "custom_fields", custom, "reserved_fields",
+                              reserved, "_metadata", meta));
 }
 
 /* The path's field id, or NULL after replying (reserved fields cannot change). */

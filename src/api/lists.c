@@ -66,8 +66,8 @@ bool api_list_load(http_request *req, list_info *out)
 {
     api_ctx *app = http_app(req);
     const char *id = http_param(req, 0);
-    int rc = API_GET_IF_UUID(id, store_list_get(app->store, http_account(req), id,
-                                                http_arena(req), out));
+    int rc =
+        API_GET_IF_UUID(id, store_list_get(app->store, http_account(req), id, http_arena(req), out));
     return api_found(req, rc, "id", "list");
 }
 
@@ -105,7 +105,8 @@ static void list_write_done(void *ctx, int rc)
     list_write *w = ctx;
     http_request *req = w->req;
     if (rc == STORE_OK)
-        http_resume_json(req, w->create ? 201 : 200, list_json(req, w->id, w->name, w->contact_count));
+        http_resume_json(req, w->create ? 201 : 200,
+                         list_json(req, w->id, w->name, w->contact_count));
     else if (rc == STORE_CONFLICT)
         http_resume_json(req, 400, http_error_body("name", "a list with this name already exists"));
     else if (rc == STORE_NOT_FOUND)
@@ -123,12 +124,14 @@ void api_lists_create(http_request *req)
     int64_t total;
     list_info *rows;
     size_t n;
-    if (store_list_page(app->store, http_account(req), 0, 0, http_arena(req), &rows, &n, &total) != STORE_OK) {
+    if (store_list_page(app->store, http_account(req), 0, 0, http_arena(req), &rows, &n, &total) !=
+        STORE_OK) {
         api_reply_store_error(req);
         return;
     }
     if (total >= LISTS_MAX_PER_ACCOUNT) {
-        http_reply_error(req, 400, NULL, "an account can have at most %d lists", LISTS_MAX_PER_ACCOUNT);
+        http_reply_error(req, 400, NULL, "an account can have at most %d lists",
+                         LISTS_MAX_PER_ACCOUNT);
         return;
     }
     list_write *w = arena_calloc(http_arena(req), 1, sizeof *w);
@@ -173,7 +176,8 @@ void api_lists_all(http_request *req)
     if (ps) {
         size = strtoll(ps, &end, 10);
         if (!*ps || *end || size < 1 || size > PAGE_SIZE_MAX) {
-            http_reply_error(req, 400, "page_size", "page_size must be a number from 1 to %d", PAGE_SIZE_MAX);
+            http_reply_error(req, 400, "page_size", "page_size must be a number from 1 to %d",
+                             PAGE_SIZE_MAX);
             return;
         }
     }
@@ -194,20 +198,21 @@ void api_lists_all(http_request *req)
     }
     json_t *result = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(result, list_json(req, rows[i].id, rows[i].name, rows[i].contact_count));
+        json_array_append_new(result,
+                              list_json(req, rows[i].id, rows[i].name, rows[i].contact_count));
     const char *base = http_base_url(req);
-    json_t *meta = json_pack("{s:o, s:I}", "self",
-                             json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld", base,
-                                          size, offset),
-                             "count", (json_int_t)total);
+    json_t *meta = json_pack(
+        "{s:o, s:I}", "self",
+        json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld", base, size, offset),
+        "count", (json_int_t)total);
     if (offset + (long long)n < total)
         json_object_set_new(meta, "next",
-                            json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld", base,
-                                         size, offset + (long long)n));
+                            json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld",
+                                         base, size, offset + (long long)n));
     if (offset > 0)
         json_object_set_new(meta, "prev",
-                            json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld", base,
-                                         size, offset > size ? offset - size : 0));
+                            json_sprintf("%s/v3/marketing/lists?page_size=%lld&page_token=%lld",
+                                         base, size, offset > size ? offset - size : 0));
     http_reply_json(req, 200, json_pack("{s:o, s:o}", "result", result, "_metadata", meta));
 }
 
@@ -268,7 +273,7 @@ static int list_delete_op(store_tx *tx, void *arg)
             .requested = (int64_t)n,
         };
         sub.payload = delete_contacts_payload(ids, n, false, &sub.payload_len);
-        d->job_id[0] = '\0';       /* a new id on every run: a retried commit runs this again */
+        d->job_id[0] = '\0'; /* a new id on every run: a retried commit runs this again */
         rc = sub.payload ? jobs_tx_insert(tx, &sub, d->job_id) : STORE_ERROR;
         free(sub.payload);
     }

@@ -8,20 +8,21 @@
 #include "api/api.h"
 #include "jobs/kinds.h"
 
-#define REMOVE_MAX_IDS 500     /* in the request line: see contacts.c */
+#define REMOVE_MAX_IDS 500 /* in the request line: see contacts.c */
 
 void api_list_contact_count(http_request *req)
 {
     list_info l;
     if (!api_list_load(req, &l))
         return;
-    http_reply_json(req, 200, json_pack("{s:I, s:I}", "contact_count", (json_int_t)l.contact_count,
-                                        "billable_count", (json_int_t)l.contact_count));
+    http_reply_json(req, 200,
+                    json_pack("{s:I, s:I}", "contact_count", (json_int_t)l.contact_count,
+                              "billable_count", (json_int_t)l.contact_count));
 }
 
 void api_list_remove_contacts(http_request *req)
 {
-    http_errors_flat(req);      /* the document's 400 is a flat Error */
+    http_errors_flat(req); /* the document's 400 is a flat Error */
     const char *arg = http_query(req, "contact_ids");
     if (!arg || !*arg) {
         http_reply_error(req, 400, "contact_ids", "contact_ids must list at least one contact id");

@@ -52,24 +52,25 @@ static json_t *segment_json(const char *base_url, const segment_row *s, json_t *
     if (next < now)
         next = now;
     json_t *status = json_pack("{s:s}", "query_validation",
-                               s->error ? "INVALID" : s->evaluated_at ? "VALID" : "PENDING");
+                               s->error          ? "INVALID"
+                               : s->evaluated_at ? "VALID"
+                                                 : "PENDING");
     if (s->error)
         json_object_set_new(status, "error_message", json_string(s->error));
     json_t *parents = json_array();
     if (s->parent_list_id)
         json_array_append_new(parents, json_string(s->parent_list_id));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o}",
-                          "id", s->id, "name", s->name, "query_dsl", s->query_dsl,
-                          "contacts_count", (json_int_t)s->contacts_count,
-                          "created_at", api_time_json(s->created_at),
-                          "updated_at", api_time_json(s->updated_at),
-                          "sample_updated_at", api_time_json(sampled),
-                          "next_sample_update", api_time_json(next),
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o}", "id", s->id,
+                          "name", s->name, "query_dsl", s->query_dsl, "contacts_count",
+                          (json_int_t)s->contacts_count, "created_at", api_time_json(s->created_at),
+                          "updated_at", api_time_json(s->updated_at), "sample_updated_at",
+                          api_time_json(sampled), "next_sample_update", api_time_json(next),
                           "parent_list_ids", parents, "query_version", "2", "status", status);
     if (sample)
         json_object_set_new(o, "contacts_sample", sample);
-    json_object_set_new(o, "_metadata", json_pack("{s:o}", "self",
-                        json_sprintf("%s/v3/marketing/segments/2.0/%s", base_url, s->id)));
+    json_object_set_new(o, "_metadata",
+                        json_pack("{s:o}", "self",
+                                  json_sprintf("%s/v3/marketing/segments/2.0/%s", base_url, s->id)));
     return o;
 }
 
@@ -148,7 +149,7 @@ static long text_read(void *ctx, char *buf, size_t max)
 
 static void text_free(void *ctx)
 {
-    (void)ctx;                      /* in the request's arena */
+    (void)ctx; /* in the request's arena */
 }
 
 /* ---- create and edit ------------------------------------------------------------------ */
@@ -159,7 +160,7 @@ typedef struct segment_write {
     const char *base_url;
     int64_t account;
     bool create;
-    segment_row seg;                /* create: every field; edit: id and what changes */
+    segment_row seg; /* create: every field; edit: id and what changes */
     bool set_name, set_query;
 } segment_write;
 
@@ -231,9 +232,11 @@ static void segment_write_done(void *ctx, int rc)
     if (rc == STORE_OK)
         http_resume_json(req, w->create ? 201 : 200, segment_json(w->base_url, &row, json_array()));
     else if (rc == STORE_CONFLICT)
-        http_resume_json(req, 400, http_error_body("name", "a segment with this name already exists"));
+        http_resume_json(req, 400,
+                         http_error_body("name", "a segment with this name already exists"));
     else if (rc == SEGMENT_TOO_MANY)
-        http_resume_json(req, 400, http_error_body(NULL, "an account can have at most 200 segments"));
+        http_resume_json(req, 400,
+                         http_error_body(NULL, "an account can have at most 200 segments"));
     else if (rc == STORE_NOT_FOUND && w->create)
         http_resume_json(req, 404, http_error_body("parent_list_ids", "parent list not found"));
     else if (rc == STORE_NOT_FOUND)
@@ -373,7 +376,8 @@ static void segment_delete_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(d->req, 404, http_error_body("segment_id", "segment not found"));
     else
-        http_resume_json(d->req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        http_resume_json(d->req, 503,
+                         http_error_body(NULL, "the database is unavailable; try again"));
 }
 
 void api_segment_delete(http_request *req)
@@ -414,7 +418,8 @@ void api_segments_all(http_request *req)
         api_parse_id_list(req, "ids", ids_arg, SEGMENTS_MAX_PER_ACCOUNT, &ids, &nids) != 0)
         return;
     if (parents_arg && *parents_arg &&
-        api_parse_id_list(req, "parent_list_ids", parents_arg, FILTER_MAX_IDS, &parents, &nparents) != 0)
+        api_parse_id_list(req, "parent_list_ids", parents_arg, FILTER_MAX_IDS, &parents,
+                          &nparents) != 0)
         return;
     segment_row *rows;
     size_t n;
@@ -426,7 +431,7 @@ void api_segments_all(http_request *req)
     for (size_t i = 0; i < n; i++) {
         const segment_row *s = &rows[i];
         bool keep;
-        if (nids)               /* ids win over the other filters */
+        if (nids) /* ids win over the other filters */
             keep = id_in(s->id, ids, nids);
         else if (nparents || no_parent)
             keep = id_in(s->parent_list_id, parents, nparents) || (no_parent && !s->parent_list_id);
@@ -435,7 +440,7 @@ void api_segments_all(http_request *req)
         if (!keep)
             continue;
         json_t *o = segment_json(http_base_url(req), s, NULL);
-        json_object_del(o, "query_dsl");        /* AllSegments200 leaves it out */
+        json_object_del(o, "query_dsl"); /* AllSegments200 leaves it out */
         json_array_append_new(results, o);
     }
     json_t *meta = json_pack("{s:o, s:I}", "self",
@@ -472,7 +477,8 @@ void api_segment_get(http_request *req)
     if (!sample) {
         contact *rows;
         size_t n;
-        if (store_segment_sample(app->store, http_account(req), s.id, SEGMENT_SAMPLE, a, &rows, &n) != STORE_OK) {
+        if (store_segment_sample(app->store, http_account(req), s.id, SEGMENT_SAMPLE, a, &rows,
+                                 &n) != STORE_OK) {
             api_reply_store_error(req);
             return;
         }
@@ -498,7 +504,7 @@ void api_segment_get(http_request *req)
         return;
     }
     static const char key[] = ",\"contacts_sample\":";
-    size_t hlen = strlen(head) - 1;             /* without its closing '}' */
+    size_t hlen = strlen(head) - 1; /* without its closing '}' */
     text_body *t = arena_calloc(a, 1, sizeof *t);
     char *body = arena_alloc(a, hlen + sizeof key + slen + 2);
     memcpy(body, head, hlen);

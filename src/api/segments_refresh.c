@@ -74,7 +74,8 @@ static void refresh_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(r->req, 404, json_pack("{s:s}", "error", "Segment does not exist."));
     else
-        http_resume_json(r->req, 500, json_pack("{s:s}", "error", "the database is unavailable; try again"));
+        http_resume_json(r->req, 500,
+                         json_pack("{s:s}", "error", "the database is unavailable; try again"));
 }
 
 void api_segment_refresh(http_request *req)
@@ -92,7 +93,8 @@ void api_segment_refresh(http_request *req)
     else if (!json_is_string(tz))
         errlist_add(&errs, "user_time_zone", "user_time_zone must be a string");
     else if (!zone_valid(json_string_value(tz)))
-        errlist_add(&errs, "user_time_zone", "'%.64s' is not an IANA time zone (such as America/Chicago)",
+        errlist_add(&errs, "user_time_zone",
+                    "'%.64s' is not an IANA time zone (such as America/Chicago)",
                     json_string_value(tz));
     json_decref(root);
     if (errs.count) {

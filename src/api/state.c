@@ -30,7 +30,7 @@ struct state_doc {
     size_t list_count;
     field_catalog fields;
     int64_t *field_seq;
-    upsert_batch *batch;            /* the contacts' fields, decoded as an upsert */
+    upsert_batch *batch; /* the contacts' fields, decoded as an upsert */
     state_contact *contacts;
     size_t contact_count;
 };
@@ -49,8 +49,7 @@ static const json_t *array_member(const json_t *root, const char *key, const cha
     return v;
 }
 
-static void parse_lists(state_doc *d, const json_t *arr, const char *prefix, arena *a,
-                        errlist *errs)
+static void parse_lists(state_doc *d, const json_t *arr, const char *prefix, arena *a, errlist *errs)
 {
     d->list_count = json_array_size(arr);
     if (d->list_count > STATE_MAX_LISTS)
@@ -65,7 +64,8 @@ static void parse_lists(state_doc *d, const json_t *arr, const char *prefix, are
         if (!id || !uuid_valid(id))
             errlist_add(errs, arena_printf(a, "%s.id", f), "list id must be a UUID");
         if (!name || !*name || strlen(name) > 400)
-            errlist_add(errs, arena_printf(a, "%s.name", f), "list name must be 1 to 100 characters");
+            errlist_add(errs, arena_printf(a, "%s.name", f),
+                        "list name must be 1 to 100 characters");
         for (size_t j = 0; j < i; j++) {
             if (id && d->lists[j].id && strcmp(id, d->lists[j].id) == 0)
                 errlist_add(errs, arena_printf(a, "%s.id", f), "list id '%s' appears twice", id);
@@ -108,17 +108,21 @@ static void parse_fields(state_doc *d, const json_t *arr, const char *prefix, ar
         field_def *def = &d->fields.defs[d->fields.count];
         const char *why = NULL;
         if (!type || field_type_parse(type, &def->type) != 0) {
-            errlist_add(errs, arena_printf(a, "%s.field_type", at), "field_type must be one of Text, Number, Date");
+            errlist_add(errs, arena_printf(a, "%s.field_type", at),
+                        "field_type must be one of Text, Number, Date");
             continue;
         }
         int64_t seq = field_id_seq(id, def->type);
         if (!seq)
-            errlist_add(errs, arena_printf(a, "%s.id", at), "a custom field id is e<N>_%c for a %s field",
-                        field_type_letter(def->type), type);
+            errlist_add(errs, arena_printf(a, "%s.id", at),
+                        "a custom field id is e<N>_%c for a %s field", field_type_letter(def->type),
+                        type);
         if (!name || field_name_check(name, &why) != 0)
-            errlist_add(errs, arena_printf(a, "%s.name", at), "%s", why ? why : "name must be a string");
+            errlist_add(errs, arena_printf(a, "%s.name", at), "%s",
+                        why ? why : "name must be a string");
         if (id && field_catalog_find_id(&d->fields, id))
-            errlist_add(errs, arena_printf(a, "%s.id", at), "custom field id '%s' appears twice", id);
+            errlist_add(errs, arena_printf(a, "%s.id", at), "custom field id '%s' appears twice",
+                        id);
         if (name && field_catalog_find(&d->fields, name))
             errlist_add(errs, arena_printf(a, "%s.name", at), "custom field name appears twice");
         if (!seq || !name || why)
@@ -153,11 +157,11 @@ static int64_t parse_time(const json_t *v)
 }
 
 /* What a state contact has beyond an upsert record; removed before decoding. */
-static const char *const own_keys[] = {"id", "list_ids", "segment_ids", "created_at",
+static const char *const own_keys[] = {"id",         "list_ids",  "segment_ids", "created_at",
                                        "updated_at", "_metadata", NULL};
 
-static void parse_contact_own(state_doc *d, size_t i, const json_t *c, const char *prefix,
-                              arena *a, errlist *errs)
+static void parse_contact_own(state_doc *d, size_t i, const json_t *c, const char *prefix, arena *a,
+                              errlist *errs)
 {
     state_contact *sc = &d->contacts[i];
     const char *at = arena_printf(a, "%scontacts[%zu]", prefix, i);
@@ -179,7 +183,8 @@ static void parse_contact_own(state_doc *d, size_t i, const json_t *c, const cha
         for (size_t m = 0; l && m < d->list_count && !known; m++)
             known = d->lists[m].id && strcmp(d->lists[m].id, l) == 0;
         if (!known)
-            errlist_add(errs, arena_printf(a, "%s.list_ids[%zu]", at, k), "no list of the state has this id");
+            errlist_add(errs, arena_printf(a, "%s.list_ids[%zu]", at, k),
+                        "no list of the state has this id");
         else
             sc->list_ids[sc->list_count++] = arena_strdup(a, l);
     }
@@ -188,9 +193,11 @@ static void parse_contact_own(state_doc *d, size_t i, const json_t *c, const cha
     sc->created_at = ca ? parse_time(ca) : now;
     sc->updated_at = ua ? parse_time(ua) : sc->created_at;
     if (sc->created_at < 0)
-        errlist_add(errs, arena_printf(a, "%s.created_at", at), "created_at must be an ISO 8601 UTC time");
+        errlist_add(errs, arena_printf(a, "%s.created_at", at),
+                    "created_at must be an ISO 8601 UTC time");
     if (sc->updated_at < 0)
-        errlist_add(errs, arena_printf(a, "%s.updated_at", at), "updated_at must be an ISO 8601 UTC time");
+        errlist_add(errs, arena_printf(a, "%s.updated_at", at),
+                    "updated_at must be an ISO 8601 UTC time");
 }
 
 /* The contacts as the body of an upsert, for the upsert's own decoder. */
@@ -203,7 +210,8 @@ static void parse_contacts(state_doc *d, const json_t *arr, const char *prefix, 
     for (size_t i = 0; i < d->contact_count; i++) {
         const json_t *c = json_array_get(arr, i);
         if (!json_is_object(c)) {
-            errlist_add(errs, arena_printf(a, "%scontacts[%zu]", prefix, i), "a contact must be an object");
+            errlist_add(errs, arena_printf(a, "%scontacts[%zu]", prefix, i),
+                        "a contact must be an object");
             continue;
         }
         parse_contact_own(d, i, c, prefix, a, errs);
@@ -228,11 +236,13 @@ static void parse_contacts(state_doc *d, const json_t *arr, const char *prefix, 
     d->batch = upsert_decode_fields(body, &d->fields, &inner);
     json_decref(body);
     for (size_t i = 0; i < inner.count; i++)
-        errlist_add(errs, arena_printf(a, "%s%s", prefix, inner.items[i].field ? inner.items[i].field : "contacts"),
+        errlist_add(errs,
+                    arena_printf(a, "%s%s", prefix,
+                                 inner.items[i].field ? inner.items[i].field : "contacts"),
                     "%s", inner.items[i].message);
     for (size_t i = 0; i < d->batch->unknown_custom_field_count; i++)
-        errlist_add(errs, arena_printf(a, "%scontacts", prefix), "custom field '%s' is not in custom_fields",
-                    d->batch->unknown_custom_fields[i]);
+        errlist_add(errs, arena_printf(a, "%scontacts", prefix),
+                    "custom field '%s' is not in custom_fields", d->batch->unknown_custom_fields[i]);
 }
 
 void state_free(state_doc *d)
@@ -332,7 +342,7 @@ static json_t *contact_export(const contact *c, const field_catalog *fields)
     json_t *byid = json_object();
     const char *key;
     json_t *v;
-    json_object_foreach(stored, key, v) {
+    json_object_foreach (stored, key, v) {
         if (field_catalog_find_id(fields, key))
             json_object_set(byid, key, v);
     }
@@ -373,7 +383,8 @@ json_t *state_export(store *s, int64_t account, arena *a)
     for (;;) {
         contact *rows;
         size_t n;
-        if (store_contact_scan(s, account, first ? NULL : &after, 1000, true, a, &rows, &n) != STORE_OK) {
+        if (store_contact_scan(s, account, first ? NULL : &after, 1000, true, a, &rows, &n) !=
+            STORE_OK) {
             json_decref(out);
             return NULL;
         }

@@ -10,8 +10,8 @@
 
 static bool is_key_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 static size_t key_run(const char *s, size_t len)
@@ -33,7 +33,8 @@ int apikey_parse(const char *text, size_t len, apikey *out)
         return -1;
     const char *secret = text + id_len + 1;
     size_t secret_len = len - id_len - 1;
-    if (secret_len == 0 || secret_len > APIKEY_SECRET_MAX || key_run(secret, secret_len) != secret_len)
+    if (secret_len == 0 || secret_len > APIKEY_SECRET_MAX ||
+        key_run(secret, secret_len) != secret_len)
         return -1;
     memcpy(out->id, text, id_len);
     out->id[id_len] = '\0';

@@ -14,7 +14,7 @@
 struct arena_chunk {
     arena_chunk *prev;
     size_t used, cap;
-    max_align_t data[];     /* aligned storage follows the header */
+    max_align_t data[]; /* aligned storage follows the header */
 };
 
 enum { ARENA_FIRST = 4096, ARENA_MAX_STEP = 1 << 20 };

@@ -15,11 +15,14 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
-    arena_chunk *head;    /* most recent chunk; older chunks hang off ->prev */
-    size_t total;         /* bytes obtained from malloc, for memory accounting */
+    arena_chunk *head; /* most recent chunk; older chunks hang off ->prev */
+    size_t total;      /* bytes obtained from malloc, for memory accounting */
 } arena;
 
-#define ARENA_INIT {0, 0}
+#define ARENA_INIT \
+    {              \
+        0, 0       \
+    }
 
 void *arena_alloc(arena *a, size_t size);
 void *arena_calloc(arena *a, size_t n, size_t size);

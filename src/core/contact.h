@@ -42,8 +42,8 @@ typedef enum contact_field {
 } contact_field;
 
 typedef struct contact_field_info {
-    const char *name;       /* JSON key and SQL column */
-    unsigned max_len;       /* in Unicode code points */
+    const char *name; /* JSON key and SQL column */
+    unsigned max_len; /* in Unicode code points */
 } contact_field_info;
 
 extern const contact_field_info contact_fields[CF_COUNT];
@@ -71,9 +71,9 @@ int contact_identifier_count(const contact *c);
 
 /* One record of an upsert request, validated and normalised. */
 typedef struct contact_input {
-    const char *field[CF_COUNT];    /* NULL: not provided; "" clears a non-identifier field */
-    const char *alternate_emails;   /* normalised JSON array text; NULL: not provided */
-    const char *custom_fields;      /* JSON object text; NULL: not provided */
+    const char *field[CF_COUNT];  /* NULL: not provided; "" clears a non-identifier field */
+    const char *alternate_emails; /* normalised JSON array text; NULL: not provided */
+    const char *custom_fields;    /* JSON object text; NULL: not provided */
 } contact_input;
 
 /*

@@ -38,8 +38,8 @@ static const char *json_type_name(const json_t *v)
     return "unknown";
 }
 
-static void decode_alternate_emails(upsert_batch *b, contact_input *in, const json_t *v,
-                                    size_t idx, errlist *errs)
+static void decode_alternate_emails(upsert_batch *b, contact_input *in, const json_t *v, size_t idx,
+                                    errlist *errs)
 {
     char path[96];
     field_path(path, sizeof path, idx, "alternate_emails");
@@ -62,10 +62,12 @@ static void decode_alternate_emails(upsert_batch *b, contact_input *in, const js
         snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
         char buf[EMAIL_MAX_LEN + 1];
         if (!json_is_string(e)) {
-            errlist_add(errs, item_path, "alternate email must be a string, not %s", json_type_name(e));
+            errlist_add(errs, item_path, "alternate email must be a string, not %s",
+                        json_type_name(e));
             ok = false;
         } else if (email_normalize(json_string_value(e), json_string_length(e), buf) != 0) {
-            errlist_add(errs, item_path, "email '%.*s' is not valid", ECHO_MAX, json_string_value(e));
+            errlist_add(errs, item_path, "email '%.*s' is not valid", ECHO_MAX,
+                        json_string_value(e));
             ok = false;
         } else {
             json_array_append_new(norm, json_string(buf));
@@ -84,17 +86,16 @@ static void note_unknown_field(upsert_batch *b, const char *key, size_t *cap)
     for (size_t i = 0; i < b->unknown_custom_field_count; i++)
         if (strcmp(b->unknown_custom_fields[i], key) == 0)
             return;
-    b->unknown_custom_fields = arena_grow(&b->arena, (void *)b->unknown_custom_fields,
-                                          b->unknown_custom_field_count, cap,
-                                          sizeof *b->unknown_custom_fields);
+    b->unknown_custom_fields =
+        arena_grow(&b->arena, (void *)b->unknown_custom_fields, b->unknown_custom_field_count, cap,
+                   sizeof *b->unknown_custom_fields);
     b->unknown_custom_fields[b->unknown_custom_field_count++] = arena_strdup(&b->arena, key);
 }
 
 /* custom_fields: keys resolved to field ids, values checked and normalised; a cleared
  * value is kept as null so that the merge removes it. */
-static void decode_custom_fields(upsert_batch *b, contact_input *in, const json_t *v,
-                                 size_t idx, errlist *errs, const field_catalog *fields,
-                                 size_t *unknown_cap)
+static void decode_custom_fields(upsert_batch *b, contact_input *in, const json_t *v, size_t idx,
+                                 errlist *errs, const field_catalog *fields, size_t *unknown_cap)
 {
     char path[96];
     field_path(path, sizeof path, idx, "custom_fields");
@@ -106,7 +107,7 @@ static void decode_custom_fields(upsert_batch *b, contact_input *in, const json_
     const char *key;
     const json_t *val;
     bool ok = true;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach ((json_t *)v, key, val) {
         const field_def *def = field_catalog_find(fields, key);
         if (!def) {
             note_unknown_field(b, key, unknown_cap);
@@ -142,7 +143,7 @@ static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj
     }
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach ((json_t *)obj, key, v) {
         int f = contact_field_lookup(key);
         if (f >= 0) {
             field_path(path, sizeof path, idx, key);
@@ -187,12 +188,14 @@ static void decode_contact(upsert_batch *b, contact_input *in, const json_t *obj
 static void decode_list_ids(upsert_batch *b, const json_t *v, errlist *errs)
 {
     if (!json_is_array(v)) {
-        errlist_add(errs, "list_ids", "list_ids must be an array of strings, not %s", json_type_name(v));
+        errlist_add(errs, "list_ids", "list_ids must be an array of strings, not %s",
+                    json_type_name(v));
         return;
     }
     size_t n = json_array_size(v);
     if (n > UPSERT_MAX_LISTS) {
-        errlist_add(errs, "list_ids", "at most %d list ids can be given, got %zu", UPSERT_MAX_LISTS, n);
+        errlist_add(errs, "list_ids", "at most %d list ids can be given, got %zu", UPSERT_MAX_LISTS,
+                    n);
         return;
     }
     b->list_ids = arena_calloc(&b->arena, n ? n : 1, sizeof *b->list_ids);
@@ -251,7 +254,8 @@ upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fiel
     b->count = n;
     size_t unknown_cap = 0;
     for (size_t i = 0; i < n; i++)
-        decode_contact(b, &b->contacts[i], json_array_get(contacts, i), i, errs, fields, &unknown_cap);
+        decode_contact(b, &b->contacts[i], json_array_get(contacts, i), i, errs, fields,
+                       &unknown_cap);
     return b;
 }
 

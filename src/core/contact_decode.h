@@ -38,7 +38,7 @@ typedef struct upsert_batch {
     arena arena;
     contact_input *contacts;
     size_t count;
-    const char **list_ids;          /* as given, duplicates removed */
+    const char **list_ids; /* as given, duplicates removed */
     size_t list_count;
     const char **unknown_custom_fields; /* distinct custom_fields keys the catalog lacks */
     size_t unknown_custom_field_count;

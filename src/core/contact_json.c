@@ -26,7 +26,7 @@ static json_t *custom_fields_by_name(const char *stored, const field_catalog *fi
     json_t *by_id = json_loads(stored, 0, NULL);
     const char *id;
     json_t *v;
-    json_object_foreach(by_id, id, v) {
+    json_object_foreach (by_id, id, v) {
         const field_def *d = field_catalog_find_id(fields, id);
         if (d)
             json_object_set(out, d->name, v);
@@ -64,7 +64,7 @@ json_t *contact_export_json(const contact *c, const field_catalog *fields)
     const char *key;
     void *tmp;
     json_t *v;
-    json_object_foreach_safe(o, tmp, key, v) {
+    json_object_foreach_safe (o, tmp, key, v) {
         if ((json_is_string(v) && json_string_length(v) == 0) ||
             (json_is_array(v) && json_array_size(v) == 0))
             json_object_del(o, key);

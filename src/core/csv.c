@@ -67,7 +67,8 @@ int csv_next(csv_reader *r, arena *a, const char ***fields, size_t *count, const
                     return -1;
                 }
                 const char *q = p;
-                while (q < r->end && *q != '"' && *q != '\0' && (unsigned char)*q < 0x80 && *q != '\n')
+                while (q < r->end && *q != '"' && *q != '\0' && (unsigned char)*q < 0x80 &&
+                       *q != '\n')
                     q++;
                 acc_put(&f, a, p, (size_t)(q - p));
                 p = q;
@@ -142,7 +143,7 @@ int csv_next(csv_reader *r, arena *a, const char ***fields, size_t *count, const
             break;
         if (*p == ',') {
             r->p = p + 1;
-            if (r->p >= r->end) {       /* a trailing comma ends with an empty field */
+            if (r->p >= r->end) { /* a trailing comma ends with an empty field */
                 out = arena_grow(a, out, n, &cap, sizeof *out);
                 out[n++] = "";
                 break;

@@ -25,7 +25,7 @@
 
 typedef struct csv_reader {
     const char *p, *end;
-    int64_t line;           /* 1-based line on which the next record starts */
+    int64_t line; /* 1-based line on which the next record starts */
 } csv_reader;
 
 void csv_reader_init(csv_reader *r, const char *buf, size_t len);

@@ -15,7 +15,7 @@
 #include "core/arena.h"
 
 typedef struct errlist_item {
-    const char *field;      /* NULL: the request as a whole */
+    const char *field; /* NULL: the request as a whole */
     const char *message;
 } errlist_item;
 

@@ -75,7 +75,7 @@ const reserved_field *reserved_field_by_id(const char *id)
 {
     size_t n = strlen(id);
     for (size_t i = 0; i < reserved_field_count; i++) {
-        const char *full = reserved_fields[i].id;     /* "_rf1_T": the bare id, "_", a type */
+        const char *full = reserved_fields[i].id; /* "_rf1_T": the bare id, "_", a type */
         if (strcmp(full, id) == 0 || (strncmp(full, id, n) == 0 && strlen(full) == n + 2))
             return &reserved_fields[i];
     }
@@ -279,7 +279,7 @@ const char *custom_fields_merge(const char *stored, const char *update, const fi
     const char *key;
     json_t *v;
     if (json_is_object(upd)) {
-        json_object_foreach(upd, key, v) {
+        json_object_foreach (upd, key, v) {
             if (json_is_null(v))
                 json_object_del(out, key);
             else
@@ -288,7 +288,7 @@ const char *custom_fields_merge(const char *stored, const char *update, const fi
     }
     json_decref(upd);
     void *tmp;
-    json_object_foreach_safe(out, tmp, key, v) {
+    json_object_foreach_safe (out, tmp, key, v) {
         if (!field_catalog_find_id(live, key))
             json_object_del(out, key);
     }

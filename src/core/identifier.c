@@ -12,13 +12,19 @@
 
 #include "core/utf8.h"
 
-static const char *const field_names[ID_TYPE_COUNT] = {
-    "email", "phone_number_id", "external_id", "anonymous_id"};
-static const char *const upper_names[ID_TYPE_COUNT] = {
-    "EMAIL", "PHONENUMBERID", "EXTERNALID", "ANONYMOUSID"};
+static const char *const field_names[ID_TYPE_COUNT] = {"email", "phone_number_id", "external_id",
+                                                       "anonymous_id"};
+static const char *const upper_names[ID_TYPE_COUNT] = {"EMAIL", "PHONENUMBERID", "EXTERNALID",
+                                                       "ANONYMOUSID"};
 
-const char *id_type_field(id_type t) { return field_names[t]; }
-const char *id_type_upper(id_type t) { return upper_names[t]; }
+const char *id_type_field(id_type t)
+{
+    return field_names[t];
+}
+const char *id_type_upper(id_type t)
+{
+    return upper_names[t];
+}
 
 static int lookup(const char *const names[], const char *name, id_type *out)
 {
@@ -31,8 +37,14 @@ static int lookup(const char *const names[], const char *name, id_type *out)
     return -1;
 }
 
-int id_type_from_field(const char *name, id_type *out) { return lookup(field_names, name, out); }
-int id_type_from_upper(const char *name, id_type *out) { return lookup(upper_names, name, out); }
+int id_type_from_field(const char *name, id_type *out)
+{
+    return lookup(field_names, name, out);
+}
+int id_type_from_upper(const char *name, id_type *out)
+{
+    return lookup(upper_names, name, out);
+}
 
 static bool is_space(char c)
 {
@@ -97,7 +109,7 @@ int email_normalize(const char *in, size_t len, char out[EMAIL_MAX_LEN + 1])
         out[i] = c;
         if (c == '@') {
             if (at != len)
-                return -1;      /* a second '@' */
+                return -1; /* a second '@' */
             at = i;
         }
     }
@@ -173,9 +185,7 @@ int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const 
             return -1;
         }
         break;
-    default:
-        *why = "is not an identifier type";
-        return -1;
+    default: *why = "is not an identifier type"; return -1;
     }
     *out = arena_strndup(a, in, len);
     return 0;

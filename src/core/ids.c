@@ -9,8 +9,8 @@ int uuid_generate(char out[UUID_STR_LEN + 1])
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1)
         return -1;
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);   /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     static const char hex[] = "0123456789abcdef";
     char *p = out;
     for (int i = 0; i < 16; i++) {

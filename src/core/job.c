@@ -14,8 +14,10 @@ const char *job_status_name(job_status s)
 
 const char *job_kind_type_name(job_kind k)
 {
-    return k == JOB_UPSERT || k == JOB_IMPORT ? "upsert" : k == JOB_EXPORT ? "export" :
-           k == JOB_SEGMENT_EVAL ? "segment" : "delete";
+    return k == JOB_UPSERT || k == JOB_IMPORT ? "upsert"
+           : k == JOB_EXPORT                  ? "export"
+           : k == JOB_SEGMENT_EVAL            ? "segment"
+                                              : "delete";
 }
 
 const char *job_kind_name(job_kind k)
@@ -35,8 +37,7 @@ const char *job_kind_name(job_kind k)
 bool job_kind_valid(int k)
 {
     return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER || k == JOB_DELETE_CONTACTS ||
-           k == JOB_LIST_REMOVE || k == JOB_IMPORT || k == JOB_EXPORT ||
-           k == JOB_SEGMENT_EVAL;
+           k == JOB_LIST_REMOVE || k == JOB_IMPORT || k == JOB_EXPORT || k == JOB_SEGMENT_EVAL;
 }
 
 bool job_status_terminal(job_status s)

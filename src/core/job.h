@@ -18,13 +18,14 @@
 #include "core/ids.h"
 
 typedef enum job_kind {
-    JOB_UPSERT = 1,             /* PUT /contacts */
-    JOB_DELETE_IDENTIFIER = 2,  /* DELETE /contacts/{id}/identifiers */
-    JOB_DELETE_CONTACTS = 3,    /* DELETE /contacts?ids=|delete_all_contacts=, DELETE /lists/{id}?delete_contacts */
-    JOB_LIST_REMOVE = 4,        /* DELETE /lists/{id}/contacts?contact_ids= */
-    JOB_IMPORT = 5,             /* PUT /contacts/imports, then the file's upload */
-    JOB_EXPORT = 6,             /* POST /contacts/exports */
-    JOB_SEGMENT_EVAL = 7,       /* a segment evaluated over its account (Segments 2.0) */
+    JOB_UPSERT = 1,            /* PUT /contacts */
+    JOB_DELETE_IDENTIFIER = 2, /* DELETE /contacts/{id}/identifiers */
+    JOB_DELETE_CONTACTS =
+        3, /* DELETE /contacts?ids=|delete_all_contacts=, DELETE /lists/{id}?delete_contacts */
+    JOB_LIST_REMOVE = 4,  /* DELETE /lists/{id}/contacts?contact_ids= */
+    JOB_IMPORT = 5,       /* PUT /contacts/imports, then the file's upload */
+    JOB_EXPORT = 6,       /* POST /contacts/exports */
+    JOB_SEGMENT_EVAL = 7, /* a segment evaluated over its account (Segments 2.0) */
 } job_kind;
 
 typedef enum job_status {
@@ -48,7 +49,7 @@ typedef struct job_info {
     job_kind kind;
     job_status status;
     job_counts counts;
-    int64_t accepted_at, finished_at;   /* ms; finished_at 0 while pending */
+    int64_t accepted_at, finished_at; /* ms; finished_at 0 while pending */
     /* The secret of the job's errors_url (random, base64url; "" for jobs stored before
      * it existed). Read by store_job_get only. */
     char errors_token[JOB_TOKEN_LEN + 1];

@@ -92,7 +92,7 @@ static size_t skip_string(const char *s, size_t i, size_t n)
             i += 2;
         } else if (s[i] == q) {
             if (i + 1 < n && s[i + 1] == q)
-                i += 2;             /* a doubled quote */
+                i += 2; /* a doubled quote */
             else
                 return i + 1;
         } else {
@@ -106,7 +106,8 @@ static size_t skip_string(const char *s, size_t i, size_t n)
 static void rewrite_condition(char *c, size_t from, size_t n, const char *alias, size_t alias_len,
                               bool *clock)
 {
-    static const char *const clock_words[] = {"now", "current_date", "current_timestamp", "interval"};
+    static const char *const clock_words[] = {"now", "current_date", "current_timestamp",
+                                              "interval"};
     size_t i = from;
     while (i < n) {
         if (c[i] == '\'' || c[i] == '"') {
@@ -162,7 +163,8 @@ int segment_query_parse(const char *text, segment_query *out, char *err, size_t 
             i = skip_string(sc.s, i, sc.n);
             continue;
         }
-        size_t len = ident_char(sc.s[i]) && (i == 0 || !ident_char(sc.s[i - 1])) ? ident_len(&sc, i) : 0;
+        size_t len =
+            ident_char(sc.s[i]) && (i == 0 || !ident_char(sc.s[i - 1])) ? ident_len(&sc, i) : 0;
         if (len && word_is(&sc, i, len, "from")) {
             from_at = i;
             break;
@@ -212,14 +214,14 @@ int segment_query_parse(const char *text, segment_query *out, char *err, size_t 
     skip_ws(&sc);
     size_t klen = ident_len(&sc, sc.i);
     if (klen && is_keyword(&sc, sc.i, klen) && !word_is(&sc, sc.i, klen, "where")) {
-        out->engagement = true;     /* a JOIN with event_data */
+        out->engagement = true; /* a JOIN with event_data */
         return 0;
     }
     size_t end = sc.n;
     while (end > sc.i && (isspace((unsigned char)sc.s[end - 1]) || sc.s[end - 1] == ';'))
         end--;
     if (sc.i == end)
-        return 0;                   /* no WHERE: every contact */
+        return 0; /* no WHERE: every contact */
     if (!accept_word(&sc, "where"))
         return fail(&sc, "expected WHERE or the end of the query");
     skip_ws(&sc);

@@ -26,9 +26,9 @@
 #define SEGMENT_QUERY_MAX (64u * 1024u)
 
 typedef struct segment_query {
-    char *condition;        /* the WHERE condition, padded with spaces to keep positions */
-    bool engagement;        /* event_data or JOIN: matches nothing here */
-    bool clock;             /* depends on the current time */
+    char *condition; /* the WHERE condition, padded with spaces to keep positions */
+    bool engagement; /* event_data or JOIN: matches nothing here */
+    bool clock;      /* depends on the current time */
 } segment_query;
 
 /* 0, or -1 with a one-line reason naming the position (bytes from 1) in err. */

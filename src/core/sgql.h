@@ -87,8 +87,8 @@ typedef struct sgql_query sgql_query;
  * at position 14: expected ')', found the end of the query" — positions count bytes from
  * 1 — or "unknown field 'favourite_colour'"); err may be NULL. fields may be NULL.
  */
-sgql_query *sgql_compile(const char *text, const field_catalog *fields, int64_t now_ms,
-                         char *err, size_t err_size);
+sgql_query *sgql_compile(const char *text, const field_catalog *fields, int64_t now_ms, char *err,
+                         size_t err_size);
 /* True when contact c satisfies q. c->list_ids is a JSON array of strings, or NULL for
  * none; c->custom_fields a JSON object keyed by field id, or NULL. */
 bool sgql_match(const sgql_query *q, const contact *c);

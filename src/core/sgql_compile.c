@@ -59,8 +59,7 @@ void sgql_describe(parser *p, int i, char *out, size_t size)
     if (n->op == N_FIELD)
         snprintf(out, size, "%s (a %s field)", n->name, kind_name(n->kind));
     else if (n->op == N_LIT && n->literal)
-        snprintf(out, size, "%s'%.*s%s'", n->kind == K_NUM ? "the number " : "",
-                 SHOW(n->s, n->n));
+        snprintf(out, size, "%s'%.*s%s'", n->kind == K_NUM ? "the number " : "", SHOW(n->s, n->n));
     else
         snprintf(out, size, "a %s value", kind_name(n->kind));
 }
@@ -73,14 +72,16 @@ bool sgql_coerce(parser *p, int i, int k, int other)
     sgql_describe(p, other, what, sizeof what);
     if (n->kind == K_STR && k == K_NUM) {
         if (!sgql_parse_number(n->s, n->n, &n->num)) {
-            sgql_fail(p, "'%.*s%s' is not a number, so it cannot be compared with %s", SHOW(n->s, n->n),
-                 what);
+            sgql_fail(p, "'%.*s%s' is not a number, so it cannot be compared with %s",
+                      SHOW(n->s, n->n), what);
             return false;
         }
     } else if (n->kind == K_STR && k == K_TIME) {
         if (!time_parse(n->s, n->n, &n->t)) {
-            sgql_fail(p, "'%.*s%s' is not a date (use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ'), so it "
-                    "cannot be compared with %s", SHOW(n->s, n->n), what);
+            sgql_fail(p,
+                      "'%.*s%s' is not a date (use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ'), so it "
+                      "cannot be compared with %s",
+                      SHOW(n->s, n->n), what);
             return false;
         }
     } else if (n->kind == K_NUM && k == K_STR) {
@@ -125,10 +126,15 @@ static const struct {
     const char *name;
     kind k;
 } unset_fields[] = {
-    {"last_clicked", K_TIME}, {"last_opened", K_TIME},  {"last_emailed", K_TIME},
-    {"singlesend_id", K_STR}, {"automation_id", K_STR},
+    {"last_clicked", K_TIME},
+    {"last_opened", K_TIME},
+    {"last_emailed", K_TIME},
+    {"singlesend_id", K_STR},
+    {"automation_id", K_STR},
     /* the engagement fields of SendGrid's reference: contactd records no events */
-    {"event_source", K_STR},  {"event_type", K_STR},    {"event_timestamp", K_TIME},
+    {"event_source", K_STR},
+    {"event_type", K_STR},
+    {"event_timestamp", K_TIME},
     {"event_data", K_STR},
 };
 
@@ -141,8 +147,8 @@ static bool bind_field(const char *name, const field_catalog *fields, source *sr
         source src;
         kind k;
     } special[] = {
-        {"contact_id", S_ID, K_STR},       {"created_at", S_CREATED, K_TIME},
-        {"updated_at", S_UPDATED, K_TIME}, {"list_ids", S_LISTS, K_ARRAY},
+        {"contact_id", S_ID, K_STR},           {"created_at", S_CREATED, K_TIME},
+        {"updated_at", S_UPDATED, K_TIME},     {"list_ids", S_LISTS, K_ARRAY},
         {"alternate_emails", S_ALTS, K_ARRAY}, {"email_domains", S_DOMAINS, K_ARRAY},
     };
     *src = S_NONE;
@@ -214,8 +220,8 @@ int sgql_field_node(parser *p)
     return i;
 }
 
-sgql_query *sgql_compile(const char *text, const field_catalog *fields, int64_t now_ms,
-                         char *err, size_t err_size)
+sgql_query *sgql_compile(const char *text, const field_catalog *fields, int64_t now_ms, char *err,
+                         size_t err_size)
 {
     if (err && err_size)
         err[0] = '\0';
@@ -228,8 +234,13 @@ sgql_query *sgql_compile(const char *text, const field_catalog *fields, int64_t 
     sgql_query *q = calloc(1, sizeof *q);
     if (!q)
         abort();
-    parser p = {.text = text ? text : "", .len = len, .now_ms = now_ms, .fields = fields,
-                .q = q, .err = err, .err_size = err_size};
+    parser p = {.text = text ? text : "",
+                .len = len,
+                .now_ms = now_ms,
+                .fields = fields,
+                .q = q,
+                .err = err,
+                .err_size = err_size};
     sgql_lex(&p);
     if (p.tok.type == T_EOF) {
         sgql_fail(&p, "query is empty");
@@ -253,4 +264,7 @@ void sgql_free(sgql_query *q)
     free(q);
 }
 
-bool sgql_uses_lists(const sgql_query *q) { return q && q->uses_lists; }
+bool sgql_uses_lists(const sgql_query *q)
+{
+    return q && q->uses_lists;
+}

@@ -43,7 +43,7 @@
 
 typedef enum node_op {
     /* conditions */
-    N_AND,      /* children: a, then ->next */
+    N_AND, /* children: a, then ->next */
     N_OR,
     N_NOT,      /* a */
     N_CMP,      /* a sub b */
@@ -70,7 +70,7 @@ typedef enum source {
     S_ID,
     S_CREATED,
     S_UPDATED,
-    S_CUSTOM,   /* custom_fields[s] */
+    S_CUSTOM, /* custom_fields[s] */
     S_LISTS,
     S_ALTS,
     S_DOMAINS,
@@ -85,17 +85,17 @@ enum { FOLD_NONE, FOLD_LOWER, FOLD_UPPER };
 
 typedef struct node {
     unsigned char op, kind, sub;
-    bool neg;        /* NOT LIKE, NOT IN, IS NOT NULL, NOT BETWEEN */
-    bool literal;    /* a quoted string or a number as written: may take the other side's type */
-    int a, b, c;     /* operands (node indexes, -1 for none) */
-    int next;        /* the next sibling in an AND/OR or IN list, or -1 */
-    int index;       /* S_RESERVED: the contact_field */
-    const char *s;   /* string literal, a number's text, a custom field id */
+    bool neg;      /* NOT LIKE, NOT IN, IS NOT NULL, NOT BETWEEN */
+    bool literal;  /* a quoted string or a number as written: may take the other side's type */
+    int a, b, c;   /* operands (node indexes, -1 for none) */
+    int next;      /* the next sibling in an AND/OR or IN list, or -1 */
+    int index;     /* S_RESERVED: the contact_field */
+    const char *s; /* string literal, a number's text, a custom field id */
     size_t n;
     const char *name; /* a field's name as the query wrote it, for messages */
     double num;
-    int64_t t;       /* a time literal; N_INTERVAL: milliseconds to add */
-    int32_t months;  /* N_INTERVAL */
+    int64_t t;          /* a time literal; N_INTERVAL: milliseconds to add */
+    int32_t months;     /* N_INTERVAL */
     const int32_t *pat; /* N_LIKE: code points and PAT_* */
     size_t patn;
 } node;
@@ -111,9 +111,25 @@ struct sgql_query {
 /* ---- the parser's state ------------------------------------------------------------ */
 
 typedef enum tok_type {
-    T_EOF, T_IDENT, T_NUM, T_STR, T_LP, T_RP, T_COMMA,
-    T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT,
-    T_QIDENT,   /* `a field name`: the span is the name, without the backticks */
+    T_EOF,
+    T_IDENT,
+    T_NUM,
+    T_STR,
+    T_LP,
+    T_RP,
+    T_COMMA,
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_PERCENT,
+    T_QIDENT, /* `a field name`: the span is the name, without the backticks */
     T_BAD,
 } tok_type;
 
@@ -125,8 +141,8 @@ typedef struct token {
 typedef struct parser {
     const char *text;
     size_t len;
-    token tok;       /* the current token */
-    size_t pos;      /* where the next token starts */
+    token tok;  /* the current token */
+    size_t pos; /* where the next token starts */
     int depth;
     int64_t now_ms;
     const field_catalog *fields;
@@ -136,7 +152,10 @@ typedef struct parser {
     bool failed;
 } parser;
 
-static inline node *nd(parser *p, int i) { return &p->q->nodes[i]; }
+static inline node *nd(parser *p, int i)
+{
+    return &p->q->nodes[i];
+}
 
 /* ---- sgql_lex.c -------------------------------------------------------------------- */
 

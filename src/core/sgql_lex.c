@@ -65,7 +65,10 @@ static bool is_ident_start(char ch)
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
 }
 
-static bool is_ident_char(char ch) { return is_ident_start(ch) || (ch >= '0' && ch <= '9'); }
+static bool is_ident_char(char ch)
+{
+    return is_ident_start(ch) || (ch >= '0' && ch <= '9');
+}
 
 /* Lex the token at p->pos into p->tok. */
 void sgql_lex(parser *p)
@@ -132,7 +135,10 @@ void sgql_lex(parser *p)
         case '(': t.type = T_LP; break;
         case ')': t.type = T_RP; break;
         case ',': t.type = T_COMMA; break;
-        case '=': t.type = T_EQ; i += nx == '='; break;
+        case '=':
+            t.type = T_EQ;
+            i += nx == '=';
+            break;
         case '+': t.type = T_PLUS; break;
         case '-': t.type = T_MINUS; break;
         case '*': t.type = T_STAR; break;
@@ -186,13 +192,13 @@ void sgql_fail_at(parser *p, const char *expected)
 {
     if (p->tok.type == T_EOF) {
         sgql_fail(p, "syntax error at position %zu: expected %s, found the end of the query",
-             p->tok.start + 1, expected);
-    } else if (p->tok.type == T_BAD && (p->text[p->tok.start] == '\'' ||
-                                         p->text[p->tok.start] == '"')) {
+                  p->tok.start + 1, expected);
+    } else if (p->tok.type == T_BAD &&
+               (p->text[p->tok.start] == '\'' || p->text[p->tok.start] == '"')) {
         sgql_fail(p, "syntax error at position %zu: unterminated string", p->tok.start + 1);
     } else {
         sgql_fail(p, "syntax error at position %zu: expected %s, found '%.*s%s'", p->tok.start + 1,
-             expected, SHOW(p->text + p->tok.start, p->tok.end - p->tok.start));
+                  expected, SHOW(p->text + p->tok.start, p->tok.end - p->tok.start));
     }
 }
 
@@ -217,8 +223,7 @@ const char *sgql_string_value(parser *p, size_t *n_out)
     char *out = arena_alloc(&p->q->mem, n);
     size_t o = 0;
     for (size_t i = 1; i + 1 < n; i++) {
-        if (s[i] == '\\' && i + 2 < n &&
-            (s[i + 1] == '\\' || s[i + 1] == '\'' || s[i + 1] == '"')) {
+        if (s[i] == '\\' && i + 2 < n && (s[i + 1] == '\\' || s[i + 1] == '\'' || s[i + 1] == '"')) {
             out[o++] = s[++i];
         } else if (s[i] == '\\' && i + 2 < n) {
             out[o++] = s[i++];

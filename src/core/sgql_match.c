@@ -89,7 +89,7 @@ typedef struct ctx {
     const contact *c;
     json_t *custom, *lists, *alts;
     bool custom_read, lists_read, alts_read;
-    arena mem;          /* joined strings (N_CONCAT), released when the match ends */
+    arena mem; /* joined strings (N_CONCAT), released when the match ends */
 } ctx;
 
 static json_t *ctx_json(const char *text, json_t **slot, bool *read)
@@ -102,7 +102,7 @@ static json_t *ctx_json(const char *text, json_t **slot, bool *read)
 }
 
 typedef struct val {
-    int kind;      /* K_NULL when unset */
+    int kind; /* K_NULL when unset */
     int fold;
     const char *s;
     size_t n;
@@ -163,8 +163,7 @@ static val eval_field(ctx *x, const node *n)
     case S_NONE:
     case S_LISTS:
     case S_ALTS:
-    case S_DOMAINS:
-        break;
+    case S_DOMAINS: break;
     }
     return v;
 }
@@ -181,7 +180,7 @@ static val eval_arith(ctx *x, const node *n)
     }
     val b = eval_value(x, n->b);
     if (b.kind != K_NUM || ((n->sub == '/' || n->sub == '%') && b.num == 0))
-        return v;       /* unknown, as SQL's NULL: also for a division by zero */
+        return v; /* unknown, as SQL's NULL: also for a division by zero */
     a.num = sgql_arith_apply((char)n->sub, a.num, b.num);
     return a;
 }
@@ -257,8 +256,7 @@ static val eval_value(ctx *x, int i)
         v.num = n->num;
         v.t = n->t;
         return v;
-    case N_FIELD:
-        return eval_field(x, n);
+    case N_FIELD: return eval_field(x, n);
     case N_FOLD:
         v = eval_value(x, n->a);
         v.fold = n->sub;
@@ -268,10 +266,8 @@ static val eval_value(ctx *x, int i)
         if (v.kind == K_TIME && !time_add(v.t, n->months, n->t, &v.t))
             v.kind = K_NULL;
         return v;
-    case N_ARITH:
-        return eval_arith(x, n);
-    case N_CONCAT:
-        return eval_concat(x, n);
+    case N_ARITH: return eval_arith(x, n);
+    case N_CONCAT: return eval_concat(x, n);
     case N_LENGTH: {
         val s = eval_value(x, n->a);
         if (s.kind == K_STR) {
@@ -285,8 +281,7 @@ static val eval_value(ctx *x, int i)
         }
         return v;
     }
-    default:
-        return v;
+    default: return v;
     }
 }
 
@@ -388,7 +383,7 @@ static bool json_array_has(json_t *arr, const char *s, size_t n, bool domains)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach (arr, i, e) {
         if (!json_is_string(e))
             continue;
         const char *es = json_string_value(e);
@@ -440,14 +435,17 @@ static bool array_empty(ctx *x, const node *f)
         return json_array_size(arr) == 0;
     size_t i, dn;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach (arr, i, e) {
         if (json_is_string(e) && email_domain(json_string_value(e), json_string_length(e), &dn))
             return false;
     }
     return true;
 }
 
-static int negate(int r, bool neg) { return !neg || r == U ? r : !r; }
+static int negate(int r, bool neg)
+{
+    return !neg || r == U ? r : !r;
+}
 
 static int eval_cond(ctx *x, int i)
 {
@@ -466,8 +464,7 @@ static int eval_cond(ctx *x, int i)
         }
         return result;
     }
-    case N_NOT:
-        return negate(eval_cond(x, n->a), true);
+    case N_NOT: return negate(eval_cond(x, n->a), true);
     case N_CMP: {
         val a = eval_value(x, n->a), b = eval_value(x, n->b);
         return cmp_result(val_cmp(&a, &b), n->sub);
@@ -504,12 +501,9 @@ static int eval_cond(ctx *x, int i)
         int r = r1 == F || r2 == F ? F : r1 == U || r2 == U ? U : T;
         return negate(r, n->neg);
     }
-    case N_CONTAINS:
-        return eval_contains(x, &x->q->nodes[n->a], &x->q->nodes[n->b]);
-    case N_LIT:         /* a bare TRUE or FALSE */
-        return n->kind == K_BOOL ? (n->num ? T : F) : U;
-    default:
-        return U;
+    case N_CONTAINS: return eval_contains(x, &x->q->nodes[n->a], &x->q->nodes[n->b]);
+    case N_LIT: /* a bare TRUE or FALSE */ return n->kind == K_BOOL ? (n->num ? T : F) : U;
+    default: return U;
     }
 }
 

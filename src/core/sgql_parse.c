@@ -39,8 +39,8 @@ static bool parse_interval(parser *p, bool minus, int32_t *months, int64_t *ms)
         int64_t ms;
         int32_t months;
     } units[] = {
-        {"second", 1000, 0},     {"minute", 60000, 0}, {"hour", 3600000, 0},
-        {"day", TIME_DAY_MS, 0},      {"week", 7 * TIME_DAY_MS, 0}, {"month", 0, 1},
+        {"second", 1000, 0},     {"minute", 60000, 0},         {"hour", 3600000, 0},
+        {"day", TIME_DAY_MS, 0}, {"week", 7 * TIME_DAY_MS, 0}, {"month", 0, 1},
         {"year", 0, 12},
     };
     const char *num;
@@ -88,8 +88,9 @@ static bool parse_interval(parser *p, bool minus, int32_t *months, int64_t *ms)
         count = count * 10 + (num[k] - '0');
     }
     if (numlen == 0 || count < 0 || count > 100000) {
-        sgql_fail(p, "syntax error at position %zu: an INTERVAL takes a whole number from 0 to 100000",
-             p->tok.start + 1);
+        sgql_fail(p,
+                  "syntax error at position %zu: an INTERVAL takes a whole number from 0 to 100000",
+                  p->tok.start + 1);
         return false;
     }
     sgql_lex(p);
@@ -112,8 +113,9 @@ static bool parse_interval(parser *p, bool minus, int32_t *months, int64_t *ms)
             return true;
         }
     }
-    sgql_fail(p, "unknown INTERVAL unit '%.*s%s' (use SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR)",
-         SHOW(unit, unitlen));
+    sgql_fail(p,
+              "unknown INTERVAL unit '%.*s%s' (use SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR)",
+              SHOW(unit, unitlen));
     return false;
 }
 
@@ -128,7 +130,8 @@ static int apply_interval(parser *p, int v, bool minus)
     node *n = nd(p, v);
     if (n->kind == K_STR && n->literal && n->op == N_LIT) {
         if (!time_parse(n->s, n->n, &n->t)) {
-            sgql_fail(p, "'%.*s%s' is not a date, so INTERVAL cannot be added to it", SHOW(n->s, n->n));
+            sgql_fail(p, "'%.*s%s' is not a date, so INTERVAL cannot be added to it",
+                      SHOW(n->s, n->n));
             return -1;
         }
         n->kind = K_TIME;
@@ -205,10 +208,8 @@ static int parse_value_primary(parser *p)
     int i;
     size_t at = p->tok.start;
     switch (p->tok.type) {
-    case T_LP:
-        return parse_group_value(p);
-    case T_QIDENT:
-        return sgql_field_node(p);
+    case T_LP: return parse_group_value(p);
+    case T_QIDENT: return sgql_field_node(p);
     case T_MINUS:
         if (sgql_peek_next(p) != T_NUM || p->text[at + 1] < '0' || p->text[at + 1] > '9')
             return parse_negation(p);
@@ -246,11 +247,8 @@ static int parse_value_primary(parser *p)
         sgql_lex(p);
         return i;
     }
-    case T_IDENT:
-        break;
-    default:
-        sgql_fail_at(p, "a field or a value");
-        return -1;
+    case T_IDENT: break;
+    default: sgql_fail_at(p, "a field or a value"); return -1;
     }
     tok_type after = sgql_peek_next(p);
     if (sgql_is_kw(p, "NULL") || sgql_is_kw(p, "TRUE") || sgql_is_kw(p, "FALSE")) {
@@ -283,7 +281,7 @@ static int parse_value_primary(parser *p)
         int64_t t;
         if (!time_parse(s, n, &t)) {
             sgql_fail(p, "'%.*s%s' is not a date (use 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ')",
-                 SHOW(s, n));
+                      SHOW(s, n));
             return -1;
         }
         sgql_lex(p);
@@ -324,12 +322,14 @@ static int arith(parser *p, char op, int a, int b, size_t at)
 {
     const node *x = nd(p, a), *y = nd(p, b);
     if (x->kind == K_NULL)
-        return a;       /* NULL op anything is NULL */
+        return a; /* NULL op anything is NULL */
     if (y->kind == K_NULL)
         return b;
     if (x->kind == K_TIME || y->kind == K_TIME) {
-        sgql_fail(p, "syntax error at position %zu: expected INTERVAL (only intervals can be added to "
-                "or subtracted from a date)", at + 1);
+        sgql_fail(p,
+                  "syntax error at position %zu: expected INTERVAL (only intervals can be added to "
+                  "or subtracted from a date)",
+                  at + 1);
         return -1;
     }
     /* a quoted number next to a Number value is that number ('5' * 2) */
@@ -418,7 +418,10 @@ static int next_operand(parser *p, int (*next)(parser *), int *pushed)
     return next(p);
 }
 
-static int parse_unary(parser *p) { return parse_value_primary(p); }
+static int parse_unary(parser *p)
+{
+    return parse_value_primary(p);
+}
 
 /* term := unary ((* | / | %) unary)* */
 static int parse_term(parser *p)
@@ -560,7 +563,7 @@ static int parse_like(parser *p, int v, bool neg)
     for (size_t i = 0; i < len;) {
         if (s[i] == '%' && i + 1 < len && s[i + 1] == '%') {
             i += 2;
-            pat[m++] = '%';     /* %% is a literal percent sign (SendGrid's reference) */
+            pat[m++] = '%'; /* %% is a literal percent sign (SendGrid's reference) */
         } else if (s[i] == '%') {
             i++;
             if (m == 0 || pat[m - 1] != PAT_ANY_SEQ)
@@ -602,7 +605,8 @@ static int parse_in(parser *p, int v, bool neg)
         if (item < 0)
             return -1;
         if (nd(p, item)->op != N_LIT) {
-            sgql_fail(p, "syntax error at position %zu: IN takes a list of values, not fields", at + 1);
+            sgql_fail(p, "syntax error at position %zu: IN takes a list of values, not fields",
+                      at + 1);
             return -1;
         }
         if (!sgql_unify(p, v, item))
@@ -634,8 +638,10 @@ static int parse_contains(parser *p)
     if (f < 0)
         return -1;
     if (nd(p, f)->kind != K_ARRAY) {
-        sgql_fail(p, "CONTAINS needs a list field (list_ids, alternate_emails or email_domains), "
-                "and %s is not one", nd(p, f)->name);
+        sgql_fail(p,
+                  "CONTAINS needs a list field (list_ids, alternate_emails or email_domains), "
+                  "and %s is not one",
+                  nd(p, f)->name);
         return -1;
     }
     if (!sgql_expect(p, T_COMMA, "','"))
@@ -745,7 +751,7 @@ static int parse_predicate(parser *p)
         return -1;
     }
     if (nd(p, v)->kind == K_BOOL && nd(p, v)->op == N_LIT)
-        return v;       /* a bare TRUE or FALSE is a condition of its own (... AND TRUE) */
+        return v; /* a bare TRUE or FALSE is a condition of its own (... AND TRUE) */
     sgql_fail_at(p, "a comparison (=, !=, <, <=, >, >=, LIKE, IN, BETWEEN or IS)");
     return -1;
 }
@@ -756,8 +762,8 @@ static int parse_predicate(parser *p)
  * a condition, whose parse reports it as before. Reads ahead without consuming. */
 static bool group_is_value(parser *p)
 {
-    static const char *const cond_kw[] = {"AND", "OR", "NOT", "LIKE", "IN", "IS", "BETWEEN",
-                                           "CONTAINS", "ARRAY_CONTAINS"};
+    static const char *const cond_kw[] = {"AND", "OR",      "NOT",      "LIKE",          "IN",
+                                          "IS",  "BETWEEN", "CONTAINS", "ARRAY_CONTAINS"};
     token saved = p->tok;
     size_t pos = p->pos;
     int level = 0;
@@ -836,6 +842,12 @@ static int parse_chain(parser *p, node_op op, const char *kw, int (*operand)(par
     return i;
 }
 
-static int parse_and(parser *p) { return parse_chain(p, N_AND, "AND", parse_not); }
+static int parse_and(parser *p)
+{
+    return parse_chain(p, N_AND, "AND", parse_not);
+}
 
-int sgql_parse_or(parser *p) { return parse_chain(p, N_OR, "OR", parse_and); }
+int sgql_parse_or(parser *p)
+{
+    return parse_chain(p, N_OR, "OR", parse_and);
+}

@@ -31,7 +31,10 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-static bool leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool leap_year(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int month_days(int64_t y, int m)
 {
@@ -117,8 +120,8 @@ bool time_parse(const char *s, size_t len, int64_t *out)
     }
     if (i != len)
         return false;
-    *out = days_from_civil(y, mo, d) * TIME_DAY_MS + ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms -
-           offset_min * 60000;
+    *out = days_from_civil(y, mo, d) * TIME_DAY_MS + ((int64_t)h * 3600 + mi * 60 + se) * 1000 +
+           ms - offset_min * 60000;
     return true;
 }
 
@@ -145,7 +148,10 @@ bool time_add(int64_t t, int32_t months, int64_t ms, int64_t *out)
     return true;
 }
 
-int64_t time_day_start(int64_t ms) { return floor_div(ms, TIME_DAY_MS) * TIME_DAY_MS; }
+int64_t time_day_start(int64_t ms)
+{
+    return floor_div(ms, TIME_DAY_MS) * TIME_DAY_MS;
+}
 
 void time_iso8601(int64_t ms, char out[ISO8601_LEN + 1])
 {
@@ -154,8 +160,8 @@ void time_iso8601(int64_t ms, char out[ISO8601_LEN + 1])
     int m, d;
     civil_from_days(days, &y, &m, &d);
     char buf[64]; /* room for any year the compiler can imagine; real ones take four digits */
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d,
-             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d, (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
     memcpy(out, buf, ISO8601_LEN);
     out[ISO8601_LEN] = '\0';
 }

@@ -11,12 +11,12 @@
 
 /* ---- the key cache --------------------------------------------------------------- */
 
-#define CACHE_SLOTS 4096            /* direct-mapped: a colliding key just refetches */
+#define CACHE_SLOTS 4096 /* direct-mapped: a colliding key just refetches */
 
 typedef struct cache_slot {
     char key_id[APIKEY_ID_MAX + 1];
     store_key row;
-    double fetched_ms;              /* monotonic; 0: empty */
+    double fetched_ms; /* monotonic; 0: empty */
 } cache_slot;
 
 struct auth_cache {
@@ -43,7 +43,7 @@ void auth_cache_free(auth_cache *c)
 
 static cache_slot *slot_for(auth_cache *c, const char *key_id)
 {
-    unsigned h = 2166136261u;       /* FNV-1a */
+    unsigned h = 2166136261u; /* FNV-1a */
     for (const char *p = key_id; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     return &c->slot[h % CACHE_SLOTS];

@@ -22,14 +22,14 @@
 
 typedef enum auth_result {
     AUTH_OK = 0,
-    AUTH_MISSING,       /* no header, or not "Bearer <token>": 401 authorization required */
-    AUTH_INVALID,       /* unknown, malformed or revoked key: 401 grant invalid */
-    AUTH_UNAVAILABLE,   /* the store could not be read: 503 */
+    AUTH_MISSING,     /* no header, or not "Bearer <token>": 401 authorization required */
+    AUTH_INVALID,     /* unknown, malformed or revoked key: 401 grant invalid */
+    AUTH_UNAVAILABLE, /* the store could not be read: 503 */
 } auth_result;
 
 typedef struct auth_identity {
     int64_t account;
-    char account_name[128];         /* for the access log */
+    char account_name[128]; /* for the access log */
     char key_id[APIKEY_ID_MAX + 1];
     bool can_write;
 } auth_identity;

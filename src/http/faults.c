@@ -21,7 +21,7 @@ struct http_faults {
     pthread_mutex_t lock;
     fault items[FAULTS_MAX];
     atomic_int count;
-    uint64_t rng;                   /* xorshift64 state, under lock */
+    uint64_t rng; /* xorshift64 state, under lock */
     unsigned next_id;
 };
 
@@ -106,8 +106,10 @@ json_t *faults_list(http_faults *f)
                               it->spec.method, "path", it->spec.path, "times",
                               (json_int_t)it->spec.times, "probability", it->spec.probability,
                               "delay_ms", (int)it->spec.delay_ms, "fired", (json_int_t)it->fired);
-        json_object_set_new(o, "status", it->spec.status ? json_integer(it->spec.status) : json_null());
-        json_object_set_new(o, "account", it->account_name ? json_string(it->account_name) : json_null());
+        json_object_set_new(o, "status",
+                            it->spec.status ? json_integer(it->spec.status) : json_null());
+        json_object_set_new(o, "account",
+                            it->account_name ? json_string(it->account_name) : json_null());
         json_array_append_new(arr, o);
     }
     pthread_mutex_unlock(&f->lock);

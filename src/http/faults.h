@@ -22,18 +22,18 @@
 #define FAULT_PATH_MAX 1024
 
 typedef struct fault_spec {
-    char method[16];                /* "GET", ..., or "*" for every method */
-    char path[FAULT_PATH_MAX];      /* exact, or a prefix when it ends in an asterisk */
-    unsigned status;                /* 0: delay only */
-    int64_t times;                  /* 0: every time */
-    double probability;             /* in (0, 1] */
+    char method[16];           /* "GET", ..., or "*" for every method */
+    char path[FAULT_PATH_MAX]; /* exact, or a prefix when it ends in an asterisk */
+    unsigned status;           /* 0: delay only */
+    int64_t times;             /* 0: every time */
+    double probability;        /* in (0, 1] */
     unsigned delay_ms;
-    int64_t account;                /* 0: any */
-    const char *account_name;       /* shown back; NULL for any */
+    int64_t account;          /* 0: any */
+    const char *account_name; /* shown back; NULL for any */
 } fault_spec;
 
 typedef struct fault_hit {
-    unsigned status;                /* 0: no reply of the fault's own */
+    unsigned status; /* 0: no reply of the fault's own */
     unsigned delay_ms;
 } fault_hit;
 

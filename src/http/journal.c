@@ -15,7 +15,7 @@ typedef struct slot {
     char path[JOURNAL_PATH_MAX];
     unsigned status;
     double duration_ms;
-    char account[128];              /* "": none */
+    char account[128]; /* "": none */
 } slot;
 
 struct http_journal {
@@ -75,9 +75,9 @@ json_t *journal_list(http_journal *j, size_t limit)
         char ts[ISO8601_LEN + 1];
         time_iso8601(s->time_ms, ts);
         /* microseconds are as fine as a duration here means anything */
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "time", ts, "request_id",
-                              s->request_id, "method", s->method, "path", s->path,
-                              "duration_ms", (double)(int64_t)(s->duration_ms * 1000) / 1000);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "time", ts, "request_id", s->request_id,
+                              "method", s->method, "path", s->path, "duration_ms",
+                              (double)(int64_t)(s->duration_ms * 1000) / 1000);
         json_object_set_new(o, "status", s->status ? json_integer(s->status) : json_null());
         json_object_set_new(o, "account", s->account[0] ? json_string(s->account) : json_null());
         json_array_append_new(arr, o);

@@ -53,7 +53,7 @@ void ratelimit_free(ratelimit *rl)
 
 static unsigned hash(const char *s)
 {
-    unsigned h = 2166136261u;       /* FNV-1a */
+    unsigned h = 2166136261u; /* FNV-1a */
     while (*s)
         h = (h ^ (unsigned char)*s++) * 16777619u;
     return h % BUCKETS;

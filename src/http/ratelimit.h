@@ -18,7 +18,7 @@ typedef struct ratelimit ratelimit;
 typedef struct ratelimit_verdict {
     bool allowed;
     unsigned limit, remaining;
-    int64_t reset;              /* Unix seconds */
+    int64_t reset; /* Unix seconds */
 } ratelimit_verdict;
 
 ratelimit *ratelimit_new(unsigned limit, unsigned window_s);

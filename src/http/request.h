@@ -25,17 +25,17 @@ typedef struct http_request http_request;
 typedef void (*http_handler_fn)(http_request *req);
 
 enum http_route_flags {
-    ROUTE_PUBLIC = 1,       /* no API key needed (health checks) */
-    ROUTE_WRITE = 2,        /* changes data: needs a key with write scope */
-    ROUTE_SLOW = 4,         /* may take seconds: always run off the connection threads */
-    ROUTE_ADMIN = 8,        /* the admin API: the admin token instead of an API key */
+    ROUTE_PUBLIC = 1, /* no API key needed (health checks) */
+    ROUTE_WRITE = 2,  /* changes data: needs a key with write scope */
+    ROUTE_SLOW = 4,   /* may take seconds: always run off the connection threads */
+    ROUTE_ADMIN = 8,  /* the admin API: the admin token instead of an API key */
 };
 
 typedef struct http_route {
     const char *method;
-    const char *pattern;    /* "/v3/marketing/contacts/{}/identifiers": {} captures a segment */
+    const char *pattern; /* "/v3/marketing/contacts/{}/identifiers": {} captures a segment */
     http_handler_fn handler;
-    size_t max_body;        /* bytes; a larger body is answered 413 before it is read */
+    size_t max_body; /* bytes; a larger body is answered 413 before it is read */
     unsigned flags;
     /* Optional: called with the path and query (no body yet) before a body is read; a
      * route whose body is large and that needs no API key checks its own credential here

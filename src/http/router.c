@@ -38,8 +38,8 @@ static bool match_path(const char *pattern, const char *path, route_match *m)
     }
 }
 
-void router_match(const http_route *routes, size_t nroutes, const char *method,
-                  const char *path, route_match *m)
+void router_match(const http_route *routes, size_t nroutes, const char *method, const char *path,
+                  route_match *m)
 {
     memset(m, 0, sizeof *m);
     for (size_t i = 0; i < nroutes; i++) {

@@ -14,14 +14,14 @@
 #include "http/request.h"
 
 typedef struct route_match {
-    const http_route *route;        /* NULL: no route for this method and path */
-    bool path_known;                /* some route has this path under another method */
+    const http_route *route; /* NULL: no route for this method and path */
+    bool path_known;         /* some route has this path under another method */
     const char *param[HTTP_MAX_PARAMS];
     size_t param_len[HTTP_MAX_PARAMS];
     unsigned nparams;
 } route_match;
 
-void router_match(const http_route *routes, size_t nroutes, const char *method,
-                  const char *path, route_match *m);
+void router_match(const http_route *routes, size_t nroutes, const char *method, const char *path,
+                  route_match *m);
 
 #endif

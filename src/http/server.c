@@ -59,12 +59,12 @@ struct http_server {
     /* the offload pools: large bodies, and slow routes (searches, uploads), apart so that
      * neither can starve the other */
     offload_pool bodies, slow;
-    ratelimit *ratelimit;           /* NULL: no limits */
-    bool admin_on;                  /* an admin token is configured */
+    ratelimit *ratelimit; /* NULL: no limits */
+    bool admin_on;        /* an admin token is configured */
     uint8_t admin_hash[APIKEY_HASH_LEN];
     auth_cache *auth_cache;
-    atomic_int in_flight;           /* requests between their first call and completion */
-    atomic_bool stopping;           /* http_server_stop has begun */
+    atomic_int in_flight; /* requests between their first call and completion */
+    atomic_bool stopping; /* http_server_stop has begun */
     unsigned port;
 };
 
@@ -73,23 +73,23 @@ struct http_request {
     struct MHD_Connection *conn;
     const http_route *route;
     const char *param[HTTP_MAX_PARAMS];
-    char *method, *path;            /* copies, for the access log */
-    const char *query;              /* "?a=b&c=d" for the access log, secrets masked; or "" */
+    char *method, *path; /* copies, for the access log */
+    const char *query;   /* "?a=b&c=d" for the access log, secrets masked; or "" */
     const char *account_name;
     char id[HTTP_REQUEST_ID_MAX + 1];
-    char *body;                     /* malloc'd, grows to at most route->max_body */
+    char *body; /* malloc'd, grows to at most route->max_body */
     size_t body_len, body_cap;
     int64_t account;
-    ratelimit_verdict rate;         /* rate.limit 0: no rate-limit headers */
-    fault_hit fault;                /* an injected fault that fired for this request */
+    ratelimit_verdict rate; /* rate.limit 0: no rate-limit headers */
+    fault_hit fault;        /* an injected fault that fired for this request */
     bool faulted;
     const char *base_url;
     arena arena;
     double started_ms;
     /* the reply, once decided */
     unsigned status;
-    char *reply;                    /* malloc'd JSON text */
-    const char *reply_type;         /* its Content-Type when not JSON */
+    char *reply;            /* malloc'd JSON text */
+    const char *reply_type; /* its Content-Type when not JSON */
     size_t reply_len;
     /* a streamed reply (http_reply_stream) instead of reply; MHD owns it once queued */
     http_stream_fn stream;
@@ -100,10 +100,10 @@ struct http_request {
     const void *static_data;
     size_t static_len;
     const char *static_type;
-    struct extra_header *headers;   /* http_add_header, in the arena */
+    struct extra_header *headers; /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
-    bool flat_errors;           /* http_errors_flat */
-    http_request *work_next;        /* the offload queue */
+    bool flat_errors;        /* http_errors_flat */
+    http_request *work_next; /* the offload queue */
 };
 
 typedef struct extra_header {
@@ -137,7 +137,7 @@ static json_t *errors_body(const http_request *req, json_t *arr)
     json_t *first = json_array_get(arr, 0);
     if (req->flat_errors && first) {
         json_object_set(body, "message", json_object_get(first, "message"));
-        if (json_is_string(json_object_get(first, "field")))   /* a string there, or absent */
+        if (json_is_string(json_object_get(first, "field"))) /* a string there, or absent */
             json_object_set(body, "field", json_object_get(first, "field"));
     }
     return body;
@@ -210,7 +210,8 @@ void http_reply_stream(http_request *req, unsigned status, const char *content_t
     req->stream_ctx = ctx;
     req->stream_free = free_ctx;
     req->stream_type = arena_strdup(&req->arena, content_type);
-    req->stream_disposition = content_disposition ? arena_strdup(&req->arena, content_disposition) : NULL;
+    req->stream_disposition =
+        content_disposition ? arena_strdup(&req->arena, content_disposition) : NULL;
 }
 
 void http_reply_static(http_request *req, unsigned status, const char *content_type,
@@ -315,7 +316,7 @@ static enum MHD_Result queue_reply(http_request *req)
         r = MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_FREE);
         if (!r)
             return MHD_NO;
-        req->reply = NULL;          /* MHD frees it now */
+        req->reply = NULL; /* MHD frees it now */
         if (req->reply_len)
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                     req->reply_type ? req->reply_type : "application/json");
@@ -363,13 +364,31 @@ const char *http_body(const http_request *req, size_t *len)
     return req->body;
 }
 
-const char *http_path(const http_request *req) { return req->path; }
+const char *http_path(const http_request *req)
+{
+    return req->path;
+}
 
-int64_t http_account(const http_request *req) { return req->account; }
-const char *http_request_id(const http_request *req) { return req->id; }
-const char *http_account_name(const http_request *req) { return req->account_name ? req->account_name : ""; }
-arena *http_arena(http_request *req) { return &req->arena; }
-void *http_app(const http_request *req) { return req->srv->cfg.app; }
+int64_t http_account(const http_request *req)
+{
+    return req->account;
+}
+const char *http_request_id(const http_request *req)
+{
+    return req->id;
+}
+const char *http_account_name(const http_request *req)
+{
+    return req->account_name ? req->account_name : "";
+}
+arena *http_arena(http_request *req)
+{
+    return &req->arena;
+}
+void *http_app(const http_request *req)
+{
+    return req->srv->cfg.app;
+}
 
 static bool is_alnum(unsigned char c)
 {
@@ -497,7 +516,8 @@ static void capture_query(http_request *req)
 static void access_log(http_request *req, enum MHD_RequestTerminationCode toe, double ms)
 {
     /* A path is the client's bytes: cut very long ones (the header limit bounds them). */
-    char *where = arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
+    char *where =
+        arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
     log_field f[] = {
         LOG_S("id", req->id),
         LOG_S("method", req->method),
@@ -552,8 +572,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(w - s);
 }
 
-static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-                                const char *value, size_t value_size)
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     bool *found = cls;
@@ -570,8 +590,8 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
 /* The admin token: Bearer <token>, whose SHA-256 is compared in constant time. */
 static void admin_check(http_request *req)
 {
-    const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *authz =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
         early_error(req, 401, "authorization required");
         return;
@@ -608,8 +628,8 @@ static bool on_behalf_of(http_request *req)
 static bool key_check(http_request *req)
 {
     http_server *srv = req->srv;
-    const char *authz = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *authz =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     auth_identity who;
     switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
     case AUTH_OK:
@@ -628,9 +648,7 @@ static bool key_check(http_request *req)
             return false;
         }
         return on_behalf_of(req);
-    case AUTH_MISSING:
-        early_error(req, 401, "authorization required");
-        return false;
+    case AUTH_MISSING: early_error(req, 401, "authorization required"); return false;
     case AUTH_INVALID:
         early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
         return false;
@@ -664,17 +682,18 @@ static void request_begin(http_request *req, const char *method, const char *url
         early_error(req, 400, "NUL characters are not allowed in headers");
         return;
     }
-    const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *te =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (te && strcasecmp(te, "chunked") != 0) {
         /* MHD would wait for a body it cannot frame until the idle timeout. HTTP suggests
          * 501 here, but a client's mistake is always a 4xx in this API. */
-        early_error(req, 400, "only the chunked Transfer-Encoding is supported; "
-                              "send a Content-Length or a chunked body");
+        early_error(req, 400,
+                    "only the chunked Transfer-Encoding is supported; "
+                    "send a Content-Length or a chunked body");
         return;
     }
     if (!srv->admin_on && strncmp(url, ADMIN_PREFIX, strlen(ADMIN_PREFIX)) == 0) {
-        early_error(req, 404, "not found");     /* no admin token: no admin API at all */
+        early_error(req, 404, "not found"); /* no admin token: no admin API at all */
         return;
     }
     route_match m;
@@ -697,8 +716,8 @@ static void request_begin(http_request *req, const char *method, const char *url
         }
     }
 
-    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         errno = 0;
@@ -733,8 +752,10 @@ static void request_begin(http_request *req, const char *method, const char *url
 
 static bool expects_body(struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return (cl && strcmp(cl, "0") != 0) || te;
 }
 
@@ -791,7 +812,8 @@ static void offload(offload_pool *pool, http_request *req)
 static void run_handler(http_request *req)
 {
     if (req->faulted && req->fault.delay_ms) {
-        struct timespec ts = {req->fault.delay_ms / 1000, (long)(req->fault.delay_ms % 1000) * 1000000L};
+        struct timespec ts = {req->fault.delay_ms / 1000,
+                              (long)(req->fault.delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
     if (req->faulted && req->fault.status)
@@ -884,10 +906,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         }
         return MHD_YES;
     }
-    if (req->suspended)         /* resumed: the reply is set */
+    if (req->suspended) /* resumed: the reply is set */
         return queue_reply(req);
     /* A delayed request sleeps on the slow pool, never on an event loop. */
-    if (!req->has_reply && ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
+    if (!req->has_reply &&
+        ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
         offload(&srv->slow, req);
         return MHD_YES;
     }
@@ -908,7 +931,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 /* The request's entry in the admin journal (http/journal.h): no body, no key. */
 static void journal_add(http_request *req, double ms)
 {
-    char *where = arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
+    char *where =
+        arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
     journal_entry e = {
         .time_ms = time_now_ms(),
         .request_id = req->id,
@@ -935,7 +959,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         access_log(req, toe, ms);
     if (srv->cfg.journal)
         journal_add(req, ms);
-    if (req->stream_free)       /* a stream that never reached MHD */
+    if (req->stream_free) /* a stream that never reached MHD */
         req->stream_free(req->stream_ctx);
     free(req->body);
     free(req->reply);
@@ -983,8 +1007,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
         host[colon - listen] = '\0';
         port = colon + 1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (rc != 0 || !res) {
@@ -1062,21 +1086,15 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     /* The TLS options go last, where MHD_OPTION_END would otherwise be: without TLS the
      * list simply ends earlier. */
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
-        MHD_OPTION_END);
+        MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, err_size, "cannot listen on %s: %s", cfg->listen, strerror(errno));
         stop_workers(srv);

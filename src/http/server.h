@@ -23,29 +23,29 @@
 #include "store/store.h"
 
 typedef struct http_config {
-    const char *listen;             /* "127.0.0.1:3000", "[::1]:3000", "0.0.0.0:0" */
-    unsigned threads;               /* request threads; 0: one per core */
-    unsigned max_connections;       /* open connections in all */
-    unsigned max_per_ip;            /* open connections from one address */
-    unsigned idle_timeout_s;        /* a connection silent this long is closed */
-    size_t header_limit;            /* bytes of request line + headers per connection */
+    const char *listen;       /* "127.0.0.1:3000", "[::1]:3000", "0.0.0.0:0" */
+    unsigned threads;         /* request threads; 0: one per core */
+    unsigned max_connections; /* open connections in all */
+    unsigned max_per_ip;      /* open connections from one address */
+    unsigned idle_timeout_s;  /* a connection silent this long is closed */
+    size_t header_limit;      /* bytes of request line + headers per connection */
     const http_route *routes;
     size_t nroutes;
-    void *app;                      /* handed to handlers through http_app() */
-    store *store;                   /* API keys are checked against it */
-    bool access_log;                /* one line per request on stderr */
-    unsigned rate_limit;            /* requests per key per window; 0: no limit */
+    void *app;           /* handed to handlers through http_app() */
+    store *store;        /* API keys are checked against it */
+    bool access_log;     /* one line per request on stderr */
+    unsigned rate_limit; /* requests per key per window; 0: no limit */
     unsigned rate_window_s;
-    unsigned body_timeout_s;        /* a body still arriving after this long gets 408 */
-    const char *public_url;         /* base of every URL handed out; NULL: from the request */
-    bool trust_proxy;               /* honour X-Forwarded-Proto and X-Forwarded-Host */
-    const char *tls_cert_pem;       /* both set: serve HTTPS (PEM text, not file names) */
+    unsigned body_timeout_s;  /* a body still arriving after this long gets 408 */
+    const char *public_url;   /* base of every URL handed out; NULL: from the request */
+    bool trust_proxy;         /* honour X-Forwarded-Proto and X-Forwarded-Host */
+    const char *tls_cert_pem; /* both set: serve HTTPS (PEM text, not file names) */
     const char *tls_key_pem;
     /* The admin API (routes flagged ROUTE_ADMIN under /_contactd/): NULL or "" turns it off,
      * and the whole prefix answers 404. Only its SHA-256 is kept. */
     const char *admin_token;
-    http_faults *faults;            /* injected faults checked on /v3/ requests; may be NULL */
-    http_journal *journal;          /* where finished requests are recorded; may be NULL */
+    http_faults *faults;   /* injected faults checked on /v3/ requests; may be NULL */
+    http_journal *journal; /* where finished requests are recorded; may be NULL */
 } http_config;
 
 typedef struct http_server http_server;

@@ -107,8 +107,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             counts->errored++;
             char msg[120];
             snprintf(msg, sizeof msg, "contact %.40s does not exist", r->ids.ids[i]);
-            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids.ids[i]),
-                                 msg) != STORE_OK)
+            if (job_record_error(tx, job, (int64_t)i,
+                                 json_pack("{s:s}", "contact_id", r->ids.ids[i]), msg) != STORE_OK)
                 return STORE_ERROR;
         } else {
             return STORE_ERROR;

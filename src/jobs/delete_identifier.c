@@ -17,11 +17,10 @@
 typedef struct delete_identifier_req {
     char contact_id[UUID_STR_LEN + 1];
     id_type type;
-    char *value;                    /* normalised; owned by the struct */
+    char *value; /* normalised; owned by the struct */
 } delete_identifier_req;
 
-char *delete_identifier_payload(const char *contact_id, id_type type, const char *value,
-                                size_t *len)
+char *delete_identifier_payload(const char *contact_id, id_type type, const char *value, size_t *len)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "contact_id", contact_id, "identifier_type",
                           id_type_upper(type), "identifier_value", value);
@@ -35,8 +34,9 @@ static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_
     json_t *o = json_loadb(payload, len, 0, NULL);
     const char *cid = NULL, *type = NULL, *value = NULL;
     delete_identifier_req *r = NULL;
-    if (o && json_unpack(o, "{s:s, s:s, s:s}", "contact_id", &cid, "identifier_type", &type,
-                         "identifier_value", &value) == 0 &&
+    if (o &&
+        json_unpack(o, "{s:s, s:s, s:s}", "contact_id", &cid, "identifier_type", &type,
+                    "identifier_value", &value) == 0 &&
         strlen(cid) <= UUID_STR_LEN) {
         r = calloc(1, sizeof *r);
         if (!r)
@@ -97,7 +97,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         return 1;
     }
     arena_release(&scratch);
-    json_t *ids = json_pack("{s:s, s:s}", "contact_id", r->contact_id, id_type_field(r->type), r->value);
+    json_t *ids =
+        json_pack("{s:s, s:s}", "contact_id", r->contact_id, id_type_field(r->type), r->value);
     counts->errored++;
     return job_record_error(tx, job, 0, ids, msg) == STORE_OK ? 1 : STORE_ERROR;
 }

@@ -36,9 +36,9 @@
 #include "jobs/kinds.h"
 
 typedef struct export_job {
-    arena arena;                    /* the request's strings and the field catalog */
+    arena arena; /* the request's strings and the field catalog */
     export_request req;
-    csv_buf header;                 /* CSV header line; empty for JSON */
+    csv_buf header; /* CSV header line; empty for JSON */
 } export_job;
 
 /* ---- payload ------------------------------------------------------------------------ */
@@ -47,13 +47,14 @@ char *export_payload(const export_request *r, size_t *len)
 {
     json_t *fields = json_array();
     for (size_t i = 0; i < r->fields.count; i++)
-        json_array_append_new(fields, json_pack("[s, s, i]", r->fields.defs[i].id,
-                                                r->fields.defs[i].name, (int)r->fields.defs[i].type));
-    json_t *o = json_pack("{s:s, s:o, s:I, s:s, s:I, s:b, s:o}", "file_type", r->json ? "json" : "csv",
-                          "list_ids", id_list_to_json(r->list_ids, r->list_count),
-                          "max_file_size", (json_int_t)r->max_file_size_mb, "token", r->token,
-                          "expires_at", (json_int_t)r->expires_at, "notify_email", r->notify_email,
-                          "fields", fields);
+        json_array_append_new(fields,
+                              json_pack("[s, s, i]", r->fields.defs[i].id, r->fields.defs[i].name,
+                                        (int)r->fields.defs[i].type));
+    json_t *o =
+        json_pack("{s:s, s:o, s:I, s:s, s:I, s:b, s:o}", "file_type", r->json ? "json" : "csv",
+                  "list_ids", id_list_to_json(r->list_ids, r->list_count), "max_file_size",
+                  (json_int_t)r->max_file_size_mb, "token", r->token, "expires_at",
+                  (json_int_t)r->expires_at, "notify_email", r->notify_email, "fields", fields);
     if (r->segment_count)
         json_object_set_new(o, "segment_ids", id_list_to_json(r->segment_ids, r->segment_count));
     return job_payload_dump(o, len);
@@ -136,7 +137,7 @@ static void build_header(export_job *e)
         csv_buf_field(b, e->req.fields.defs[i].name, strlen(e->req.fields.defs[i].name));
         csv_buf_raw(b, ",", 1);
     }
-    b->data[b->len - 1] = '\n';     /* the last separator ends the line */
+    b->data[b->len - 1] = '\n'; /* the last separator ends the line */
 }
 
 /* The strings of a JSON array text joined by commas, as one CSV field. */
@@ -176,7 +177,8 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
     time_iso8601(c->updated_at, ts);
     csv_buf_raw(b, ",", 1);
     csv_buf_raw(b, ts, strlen(ts));
-    json_t *values = c->custom_fields && e->req.fields.count ? json_loads(c->custom_fields, 0, NULL) : NULL;
+    json_t *values =
+        c->custom_fields && e->req.fields.count ? json_loads(c->custom_fields, 0, NULL) : NULL;
     for (size_t i = 0; i < e->req.fields.count; i++) {
         csv_buf_raw(b, ",", 1);
         json_t *v = json_object_get(values, e->req.fields.defs[i].id);
@@ -193,8 +195,8 @@ static void csv_line(const export_job *e, const contact *c, csv_buf *b)
     csv_buf_raw(b, "\n", 1);
 }
 
-static void json_line(const export_job *e, const contact *c, const char *const *segs,
-                      size_t nsegs, csv_buf *b)
+static void json_line(const export_job *e, const contact *c, const char *const *segs, size_t nsegs,
+                      csv_buf *b)
 {
     json_t *o = contact_export_json(c, &e->req.fields);
     if (nsegs) /* as every other field of a line: present only when set */
@@ -349,8 +351,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     for (size_t i = 0; i < n; i++) {
         const char **segs = NULL;
         size_t nsegs = 0;
-        if (need_segments &&
-            store_tx_contact_segment_ids(tx, job->account, rows[i].id, &a, &segs, &nsegs) != STORE_OK)
+        if (need_segments && store_tx_contact_segment_ids(tx, job->account, rows[i].id, &a, &segs,
+                                                          &nsegs) != STORE_OK)
             goto out;
         if (!selected(e, &rows[i], segs, nsegs))
             continue;

@@ -28,15 +28,15 @@
 #include "jobs/kinds.h"
 
 typedef struct import_job {
-    char *payload;                  /* owned copy */
+    char *payload; /* owned copy */
     size_t len;
-    const char *csv;                /* the file, inside payload */
+    const char *csv; /* the file, inside payload */
     size_t csv_len;
-    char **mappings;                /* per column: a field key for the row object, or NULL */
+    char **mappings; /* per column: a field key for the row object, or NULL */
     size_t columns;
     id_list lists;
     csv_reader reader;
-    int64_t next_row;               /* the data row the reader returns next */
+    int64_t next_row; /* the data row the reader returns next */
 } import_job;
 
 char *import_payload(arena *a, const char *spec, const char *csv, size_t csv_len, size_t *len)
@@ -80,7 +80,7 @@ static int seek_row(import_job *j, int64_t row)
     size_t n;
     const char *why;
     csv_reader_init(&j->reader, j->csv, j->csv_len);
-    int rc = csv_next(&j->reader, &a, &cells, &n, &why);     /* the header */
+    int rc = csv_next(&j->reader, &a, &cells, &n, &why); /* the header */
     for (int64_t i = 0; rc == 1 && i < row; i++) {
         rc = csv_next(&j->reader, &a, &cells, &n, &why);
         if (a.total > (1u << 20))
@@ -202,8 +202,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     arena keep = ARENA_INIT, row_arena = ARENA_INIT, scratch = ARENA_INIT;
     upsert_live live;
     long applied = 0;
-    if (upsert_live_load(tx, job->account, (const char *const *)j->lists.ids, j->lists.count,
-                         &keep, &live) != STORE_OK) {
+    if (upsert_live_load(tx, job->account, (const char *const *)j->lists.ids, j->lists.count, &keep,
+                         &live) != STORE_OK) {
         applied = STORE_ERROR;
         goto out;
     }
@@ -269,7 +269,7 @@ out:
     arena_release(&row_arena);
     arena_release(&keep);
     if (applied < 0)
-        j->next_row = -1;       /* rolled back: reposition on the next call */
+        j->next_row = -1; /* rolled back: reposition on the next call */
     return applied;
 }
 

@@ -30,11 +30,11 @@ typedef struct jobs jobs;
 typedef struct job_submit {
     int64_t account;
     job_kind kind;
-    int64_t requested;              /* records in the job */
-    void *payload;                  /* malloc'd request, replayable by the runner */
+    int64_t requested; /* records in the job */
+    void *payload;     /* malloc'd request, replayable by the runner */
     size_t payload_len;
-    void *decoded;                  /* optional decoded payload, e.g. an upsert_batch */
-    size_t decoded_size;            /* approximate bytes held by decoded */
+    void *decoded;       /* optional decoded payload, e.g. an upsert_batch */
+    size_t decoded_size; /* approximate bytes held by decoded */
 } job_submit;
 
 /* rc 0: committed, job_id is its id. rc < 0: not stored; job_id is NULL. */

@@ -19,13 +19,13 @@
 /* What a slice needs to know of the account as it is now. */
 typedef struct upsert_live {
     field_catalog fields;
-    const char **lists;             /* the request's list_ids that still exist */
+    const char **lists; /* the request's list_ids that still exist */
     size_t list_count;
 } upsert_live;
 
 /* Read the live custom fields and which of list_ids still exist; strings in a. */
-int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n,
-                     arena *a, upsert_live *live);
+int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n, arena *a,
+                     upsert_live *live);
 /* Apply one record (matching rules in upsert.c): 0 created/updated (counted), 1 record
  * error written (counted), or STORE_ERROR. Strings of the result go to scratch. */
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
@@ -63,16 +63,16 @@ char *import_payload(arena *a, const char *spec, const char *csv, size_t csv_len
 
 /* An export (export.c). list_ids and segment_ids may both be empty (every contact). */
 typedef struct export_request {
-    bool json;                      /* file_type json, else csv */
+    bool json; /* file_type json, else csv */
     const char *const *list_ids;
     size_t list_count;
     const char *const *segment_ids; /* members of any of them (or of a list) are exported */
     size_t segment_count;
     int64_t max_file_size_mb;
-    const char *token;              /* the secret in the download URLs */
-    int64_t expires_at;             /* ms: files are deleted after this */
+    const char *token;  /* the secret in the download URLs */
+    int64_t expires_at; /* ms: files are deleted after this */
     bool notify_email;
-    field_catalog fields;           /* the custom fields when the export was requested: its
+    field_catalog fields; /* the custom fields when the export was requested: its
                                      * columns, however the fields change while it runs */
 } export_request;
 char *export_payload(const export_request *r, size_t *len);

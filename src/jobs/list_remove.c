@@ -16,11 +16,10 @@ typedef struct list_remove_req {
     id_list ids;
 } list_remove_req;
 
-char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n,
-                          size_t *len)
+char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n, size_t *len)
 {
-    json_t *o = json_pack("{s:s, s:o}", "list_id", list_id, "contact_ids",
-                          id_list_to_json(contact_ids, n));
+    json_t *o =
+        json_pack("{s:s, s:o}", "list_id", list_id, "contact_ids", id_list_to_json(contact_ids, n));
     return job_payload_dump(o, len);
 }
 
@@ -81,9 +80,10 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             if (lrc == STORE_NOT_FOUND)
                 snprintf(msg, sizeof msg, "list %s does not exist", r->list_id);
             else
-                snprintf(msg, sizeof msg, "contact %.40s is not in list %s", r->ids.ids[i], r->list_id);
-            if (job_record_error(tx, job, (int64_t)i, json_pack("{s:s}", "contact_id", r->ids.ids[i]),
-                                 msg) != STORE_OK)
+                snprintf(msg, sizeof msg, "contact %.40s is not in list %s", r->ids.ids[i],
+                         r->list_id);
+            if (job_record_error(tx, job, (int64_t)i,
+                                 json_pack("{s:s}", "contact_id", r->ids.ids[i]), msg) != STORE_OK)
                 return STORE_ERROR;
         } else {
             return STORE_ERROR;

@@ -63,24 +63,24 @@ struct jobs {
     store *store;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t wake;        /* submissions arrived or stop requested */
-    pthread_cond_t idle;        /* the queue ran dry */
+    pthread_cond_t wake; /* submissions arrived or stop requested */
+    pthread_cond_t idle; /* the queue ran dry */
     submission *head, *tail;
     bool stopping;
-    bool work_pending;          /* pending jobs may exist in the store */
-    bool busy;                  /* the writer is in a turn */
-    atomic_bool waiting;        /* submissions are queued: the runner should yield */
-    double purged_ms;           /* when expired export files were last deleted */
-    bool trim;                  /* work was done since memory was last trimmed */
-    double trimmed_ms;          /* when (monotonic): at most one trim a second */
-    bool poll;                  /* shared store: wake every POLL_MS to look for work */
-    atomic_int failing;         /* consecutive turns that failed on a database error */
-    atomic_bool running;        /* the writer thread is in its loop */
+    bool work_pending;   /* pending jobs may exist in the store */
+    bool busy;           /* the writer is in a turn */
+    atomic_bool waiting; /* submissions are queued: the runner should yield */
+    double purged_ms;    /* when expired export files were last deleted */
+    bool trim;           /* work was done since memory was last trimmed */
+    double trimmed_ms;   /* when (monotonic): at most one trim a second */
+    bool poll;           /* shared store: wake every POLL_MS to look for work */
+    atomic_int failing;  /* consecutive turns that failed on a database error */
+    atomic_bool running; /* the writer thread is in its loop */
     /* owned by the writer thread alone */
     cached *cache;
     size_t cache_bytes;
     runner_state state;
-    segment_sweep sweep;            /* clock-dependent segments queued by this node */
+    segment_sweep sweep; /* clock-dependent segments queued by this node */
 };
 
 /* ---- decoded payload cache (writer thread only) ------------------------------------ */
@@ -215,10 +215,14 @@ static void report_events(runner_state *st)
         }
         metrics_job_finished(e->kind, e->status);
         log_field f[] = {
-            LOG_S("job", e->job_id), LOG_S("kind", job_kind_name(e->kind)),
-            LOG_S("status", job_status_name(e->status)), LOG_I("requested", e->counts.requested),
-            LOG_I("created", e->counts.created), LOG_I("updated", e->counts.updated),
-            LOG_I("deleted", e->counts.deleted), LOG_I("errored", e->counts.errored),
+            LOG_S("job", e->job_id),
+            LOG_S("kind", job_kind_name(e->kind)),
+            LOG_S("status", job_status_name(e->status)),
+            LOG_I("requested", e->counts.requested),
+            LOG_I("created", e->counts.created),
+            LOG_I("updated", e->counts.updated),
+            LOG_I("deleted", e->counts.deleted),
+            LOG_I("errored", e->counts.errored),
             LOG_D("duration_ms", (double)(time_now_ms() - e->accepted_at)),
         };
         log_event("job_end", f, sizeof f / sizeof f[0]);
@@ -397,16 +401,16 @@ jobs *jobs_start(store *s)
     if (!j)
         abort();
     j->store = s;
-    j->work_pending = true;     /* jobs left pending by an earlier run */
+    j->work_pending = true; /* jobs left pending by an earlier run */
     pthread_mutex_init(&j->lock, NULL);
     j->poll = store_is_shared(s);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);   /* for the poll's timedwait */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for the poll's timedwait */
     pthread_cond_init(&j->wake, &attr);
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&j->idle, NULL);
-    atomic_store(&j->running, true);    /* before the thread: a probe right after start */
+    atomic_store(&j->running, true); /* before the thread: a probe right after start */
     if (pthread_create(&j->thread, NULL, writer_main, j) != 0) {
         free(j);
         return NULL;

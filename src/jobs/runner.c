@@ -144,7 +144,8 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
              * block every job behind it. */
             counts.errored = counts.requested > 0 ? counts.requested : 1;
             json_t *none = json_object();
-            if (job_record_error(tx, &job, 0, none, "the stored job could not be decoded") != STORE_OK ||
+            if (job_record_error(tx, &job, 0, none, "the stored job could not be decoded") !=
+                    STORE_OK ||
                 store_tx_job_finish(tx, job.seq, JOB_FAILED, &counts, time_now_ms()) != STORE_OK)
                 return STORE_ERROR;
             note_event(st, &job, true, JOB_FAILED, &counts);

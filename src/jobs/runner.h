@@ -28,9 +28,9 @@ typedef struct runner_event {
     char job_id[UUID_STR_LEN + 1];
     job_kind kind;
     bool finished;
-    job_status status;              /* when finished */
+    job_status status; /* when finished */
     job_counts counts;
-    int64_t accepted_at;            /* ms */
+    int64_t accepted_at; /* ms */
 } runner_event;
 
 typedef struct runner_state {
@@ -40,7 +40,7 @@ typedef struct runner_state {
     /* what happened since runner_events_reset: malloc'd, kept across steps */
     runner_event *events;
     size_t nevents, events_cap;
-    uint64_t applied;               /* records applied */
+    uint64_t applied; /* records applied */
     /* Set by runner_step when no job is due: when (ms since the epoch) the earliest
      * delayed job becomes due, or 0 when no job is delayed. */
     int64_t wake_at;

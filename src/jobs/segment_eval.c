@@ -25,7 +25,7 @@
 
 typedef struct eval_req {
     char segment_id[UUID_STR_LEN + 1];
-    int64_t version;                /* the segment's updated_at when the job was queued */
+    int64_t version; /* the segment's updated_at when the job was queued */
     bool fresh;
     bool started;
     scan_cursor after;
@@ -45,8 +45,8 @@ int segment_eval_submit(store_tx *tx, int64_t account, const segment_row *seg, b
     char *payload = eval_payload(seg->id, seg->updated_at, fresh, &len);
     if (!payload)
         return STORE_ERROR;
-    job_submit sub = {.account = account, .kind = JOB_SEGMENT_EVAL, .payload = payload,
-                      .payload_len = len};
+    job_submit sub = {
+        .account = account, .kind = JOB_SEGMENT_EVAL, .payload = payload, .payload_len = len};
     char id[UUID_STR_LEN + 1] = "";
     int rc = jobs_tx_insert(tx, &sub, id);
     free(payload);
@@ -99,7 +99,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         segset_free(&set);
         return STORE_ERROR;
     }
-    if (set.count == 0) {           /* deleted since */
+    if (set.count == 0) { /* deleted since */
         segset_free(&set);
         *finished = true;
         return 0;
@@ -124,7 +124,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             }
             delta += changed ? (in ? 1 : -1) : 0;
         }
-        if (applied >= 0 && store_tx_segment_count_add(tx, job->account, seg->row.id, delta) != STORE_OK)
+        if (applied >= 0 &&
+            store_tx_segment_count_add(tx, job->account, seg->row.id, delta) != STORE_OK)
             applied = STORE_ERROR;
         if (applied >= 0 && n > 0 &&
             store_tx_segments_changed(tx, job->account, seg->row.id) != STORE_OK)
@@ -174,7 +175,7 @@ int segment_clock_sweep(store_tx *tx, segment_sweep *st)
             continue;
         struct swept *w = swept_find(st, seg->account, seg->id);
         if (w && w->queued_at > seg->evaluated_at)
-            continue;               /* ours is still to finish */
+            continue; /* ours is still to finish */
         if (!w) {
             if (st->count == st->cap) {
                 st->cap = st->cap ? 2 * st->cap : 16;

@@ -28,17 +28,16 @@ static int by_account_id(const void *a, const void *b)
     int c = strcmp(x->id, y->id);
     if (c)
         return c;
-    return x < y ? -1 : x > y;      /* notes keep their order: the later one wins */
+    return x < y ? -1 : x > y; /* notes keep their order: the later one wins */
 }
 
 /* Write the difference between the contact's rows and the segments it matches; delta[i]
  * adds up the change of set->items[i]'s member count. */
-static int sync_one(store_tx *tx, const segset *set, const folded *f, arena *scratch,
-                    int64_t *delta)
+static int sync_one(store_tx *tx, const segset *set, const folded *f, arena *scratch, int64_t *delta)
 {
     contact c;
     if (f->row) {
-        c = *f->row;                /* as written; only its lists may be unknown */
+        c = *f->row; /* as written; only its lists may be unknown */
     } else {
         int rc = store_tx_contact_get(tx, f->account, f->id, scratch, &c);
         if (rc == STORE_NOT_FOUND)
@@ -48,7 +47,7 @@ static int sync_one(store_tx *tx, const segset *set, const folded *f, arena *scr
     }
     if (set->need_lists) {
         if (f->created && !f->lists)
-            c.list_ids = "[]";      /* new, and in no list */
+            c.list_ids = "[]"; /* new, and in no list */
         else if (store_tx_contact_list_json(tx, f->account, f->id, scratch, &c.list_ids) != STORE_OK)
             return STORE_ERROR;
     }
@@ -77,7 +76,8 @@ static int sync_one(store_tx *tx, const segset *set, const folded *f, arena *scr
 static int flush_counts(store_tx *tx, const segset *set, int64_t *delta)
 {
     for (size_t i = 0; i < set->count; i++) {
-        if (store_tx_segment_count_add(tx, set->items[i].row.account, set->items[i].row.id, delta[i]) != STORE_OK)
+        if (store_tx_segment_count_add(tx, set->items[i].row.account, set->items[i].row.id,
+                                       delta[i]) != STORE_OK)
             return STORE_ERROR;
         delta[i] = 0;
     }
@@ -119,7 +119,7 @@ static int resync_account(store_tx *tx, int64_t account)
         for (size_t i = 0; rc == STORE_OK && i < n; i++) {
             folded f = {.account = account, .id = rows[i].id, .row = &rows[i]};
             segset one = set;
-            one.need_lists = false;     /* the scan read them already */
+            one.need_lists = false; /* the scan read them already */
             rc = sync_one(tx, &one, &f, &scratch, delta);
             arena_release(&scratch);
         }
@@ -166,7 +166,7 @@ int segment_sync(store_tx *tx)
             if (t->what == TOUCH_INSERT)
                 f.created = true;
             if (t->what == TOUCH_DELETE)
-                f.gone = true;      /* its rows went with it */
+                f.gone = true; /* its rows went with it */
             if (t->what == TOUCH_LISTS)
                 f.lists = true;
             if (t->row)

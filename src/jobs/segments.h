@@ -24,17 +24,17 @@
 
 typedef struct segcompiled {
     segment_row row;
-    sgql_query *q;                  /* NULL with match_all or for a segment matching nothing */
-    bool match_all;                 /* no WHERE: every contact (of the parent list) */
-    bool clock;                     /* the query reads the clock */
-    const char *error;              /* why it matches nothing: an invalid query, or NULL */
+    sgql_query *q;     /* NULL with match_all or for a segment matching nothing */
+    bool match_all;    /* no WHERE: every contact (of the parent list) */
+    bool clock;        /* the query reads the clock */
+    const char *error; /* why it matches nothing: an invalid query, or NULL */
 } segcompiled;
 
 typedef struct segset {
     arena mem;
     segcompiled *items;
     size_t count;
-    bool need_lists;                /* some segment reads list ids or has a parent list */
+    bool need_lists; /* some segment reads list ids or has a parent list */
 } segset;
 
 /* Load and compile the account's segments (only the one with id only_id when not NULL),
@@ -56,7 +56,11 @@ int segment_eval_submit(store_tx *tx, int64_t account, const segment_row *seg, b
 /* What this node's sweeps queued, so that a segment whose evaluation has not finished yet
  * is not queued again (an evaluation longer than the period would otherwise pile up). */
 typedef struct segment_sweep {
-    struct swept { int64_t account; char id[UUID_STR_LEN + 1]; int64_t queued_at; } *items;
+    struct swept {
+        int64_t account;
+        char id[UUID_STR_LEN + 1];
+        int64_t queued_at;
+    } * items;
     size_t count, cap;
 } segment_sweep;
 

@@ -35,8 +35,8 @@ static void *upsert_decode_fn(store_tx *tx, int64_t account, const char *payload
     return b;
 }
 
-int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n,
-                     arena *a, upsert_live *live)
+int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n, arena *a,
+                     upsert_live *live)
 {
     memset(live, 0, sizeof *live);
     if (store_tx_fields_list(tx, account, a, &live->fields) != STORE_OK)
@@ -84,11 +84,12 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                         const upsert_live *live, arena *scratch, job_counts *counts)
 {
     contact found[ID_TYPE_COUNT];
-    int owner = -1;             /* index into found[] of the first match */
+    int owner = -1; /* index into found[] of the first match */
     for (int t = 0; t < ID_TYPE_COUNT; t++) {
         if (!in->field[t])
             continue;
-        int rc = store_tx_contact_find(tx, job->account, (id_type)t, in->field[t], scratch, &found[t]);
+        int rc =
+            store_tx_contact_find(tx, job->account, (id_type)t, in->field[t], scratch, &found[t]);
         if (rc == STORE_NOT_FOUND)
             continue;
         if (rc != STORE_OK)
@@ -102,7 +103,9 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                      "contacts are never merged",
                      found[owner].id, found[t].id);
             counts->errored++;
-            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK ? 1 : STORE_ERROR;
+            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK
+                       ? 1
+                       : STORE_ERROR;
         }
     }
     int64_t now = time_now_ms();
@@ -135,12 +138,15 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                      "contact, all of its existing identifiers must be present",
                      c->id, id_type_field((id_type)t), have);
             counts->errored++;
-            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK ? 1 : STORE_ERROR;
+            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK
+                       ? 1
+                       : STORE_ERROR;
         }
     }
     contact_merge(c, in);
     if (in->custom_fields)
-        c->custom_fields = custom_fields_merge(c->custom_fields, in->custom_fields, &live->fields, scratch);
+        c->custom_fields =
+            custom_fields_merge(c->custom_fields, in->custom_fields, &live->fields, scratch);
     c->updated_at = now;
     int rc = store_tx_contact_update(tx, job->account, c);
     if (rc == STORE_OK)

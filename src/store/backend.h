@@ -80,10 +80,9 @@ typedef struct store_backend {
     int (*list_get)(store_impl *s, int64_t account, const char *id, arena *a, list_info *out);
     int (*list_page)(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
                      list_info **rows, size_t *count, int64_t *total);
-    int (*list_sample)(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                       arena *a, contact **rows, size_t *count);
-    int (*tx_list_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                       list_info *out);
+    int (*list_sample)(store_impl *s, int64_t account, const char *list_id, int64_t limit, arena *a,
+                       contact **rows, size_t *count);
+    int (*tx_list_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a, list_info *out);
     int (*tx_list_create)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
     int (*tx_list_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
     int (*tx_list_delete)(store_tx_impl *tx, int64_t account, const char *id);
@@ -96,8 +95,7 @@ typedef struct store_backend {
     int (*contact_scan)(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
                         bool with_lists, arena *a, contact **rows, size_t *count);
     int (*tx_contact_scan)(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                           int64_t limit, bool with_lists, arena *a, contact **rows,
-                           size_t *count);
+                           int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count);
     int (*job_list)(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                     job_listing **rows, size_t *count);
     int (*job_payload_get)(store_impl *s, int64_t account, const char *id, arena *a,
@@ -105,19 +103,18 @@ typedef struct store_backend {
     int (*job_account)(store_impl *s, const char *id, int64_t *account);
     int (*tx_export_tail)(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out);
     int (*tx_export_chunk_add)(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                               int64_t chunk_no, const char *last_id, const void *data,
-                               size_t len, int64_t expires_at);
+                               int64_t chunk_no, const char *last_id, const void *data, size_t len,
+                               int64_t expires_at);
     int (*tx_export_purge)(store_tx_impl *tx, int64_t now_ms, int64_t *deleted);
     int (*export_file_count)(store_impl *s, int64_t account, const char *job_id, int64_t *files);
     int (*export_chunk_next)(store_impl *s, int64_t account, const char *job_id, int64_t file_no,
-                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no, const char **data,
-                             size_t *len);
+                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
+                             const char **data, size_t *len);
     int (*tx_upload_create)(store_tx_impl *tx, int64_t account, const char *job_id,
                             const char *token, const char *spec, int64_t created_at);
     int (*upload_get)(store_impl *s, const char *job_id, arena *a, import_upload *out);
     int (*segment_get)(store_impl *s, int64_t account, const char *id, arena *a, segment_row *out);
-    int (*segment_list)(store_impl *s, int64_t account, arena *a, segment_row **rows,
-                        size_t *count);
+    int (*segment_list)(store_impl *s, int64_t account, arena *a, segment_row **rows, size_t *count);
     int (*tx_segment_list)(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
                            size_t *count);
     int (*tx_segment_all)(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count);

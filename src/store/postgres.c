@@ -66,11 +66,11 @@ enum stmt_id {
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
     ST_CONTACT_GET,
-    ST_CONTACT_FIND_0,      /* one per id_type, in id_type order */
+    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
     ST_CONTACT_FIND_2,
     ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET,      /* the same without list ids, for the job writer */
+    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
     ST_TX_CONTACT_FIND_0,
     ST_TX_CONTACT_FIND_1,
     ST_TX_CONTACT_FIND_2,
@@ -148,9 +148,9 @@ enum stmt_id {
 
 typedef struct conn {
     PGconn *pg;
-    bool prepared[ST_COUNT];    /* statements prepared on this session */
+    bool prepared[ST_COUNT]; /* statements prepared on this session */
     bool readonly;
-    struct conn *next;          /* free list of the reader pool */
+    struct conn *next; /* free list of the reader pool */
 } conn;
 
 struct store_tx_impl {
@@ -176,7 +176,7 @@ struct store_impl {
     size_t sp_mark[SAVEPOINT_MAX];
     int sp_depth;
     pthread_mutex_t pool_lock;
-    conn *readers;              /* idle read connections */
+    conn *readers; /* idle read connections */
     conn *all_readers[POOL_MAX];
     int reader_count;
     /* Contacts this node inserted: in the open transaction, and committed since its last
@@ -200,8 +200,8 @@ static char *xasprintf(const char *fmt, ...)
  * alternate_emails, custom_fields, created_at, updated_at; each name after prefix. */
 /* The sorted list ids of the contact row of table t as a JSON array, read with the row so
  * that showing a contact is one round trip (as on SQLite). */
-#define LIST_IDS_OF(t)                                                                        \
-    "(SELECT COALESCE(json_agg(lm.list_id ORDER BY lm.list_id), '[]')::text"                 \
+#define LIST_IDS_OF(t)                                                       \
+    "(SELECT COALESCE(json_agg(lm.list_id ORDER BY lm.list_id), '[]')::text" \
     " FROM list_members lm WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id)"
 
 static char *contact_columns(const char *prefix)
@@ -233,7 +233,7 @@ static char *placeholders(int first, int count)
 static void build_sql(store_impl *s)
 {
     char *cols = contact_columns("");
-    const int ncols = CF_COUNT + 5;     /* id, fields, alternates, custom, two times */
+    const int ncols = CF_COUNT + 5; /* id, fields, alternates, custom, two times */
     char *marks = placeholders(2, ncols);
     /* "email=$1,...,updated_at=$N" for the update, then account and id */
     char *set = xasprintf("%s", "");
@@ -244,33 +244,34 @@ static void build_sql(store_impl *s)
         set = grown;
     }
     char *grown = xasprintf("%salternate_emails=$%d,custom_fields=$%d,created_at=$%d,"
-                            "updated_at=$%d", set, p, p + 1, p + 2, p + 3);
+                            "updated_at=$%d",
+                            set, p, p + 1, p + 2, p + 3);
     free(set);
     set = grown;
     p += 4;
 
-    s->sql[ST_KEY_FIND] = xasprintf(
-        "SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
-        " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=$1");
+    s->sql[ST_KEY_FIND] =
+        xasprintf("SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
+                  " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=$1");
     s->sql[ST_KEY_LIST] = xasprintf(
         "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
         " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
-    s->sql[ST_KEY_INSERT] = xasprintf(
-        "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at)"
-        " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
-    s->sql[ST_KEY_REVOKE] = xasprintf(
-        "UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
+    s->sql[ST_KEY_INSERT] =
+        xasprintf("INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at)"
+                  " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
+    s->sql[ST_KEY_REVOKE] =
+        xasprintf("UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
-    s->sql[ST_JOB_PENDING_STATS] = xasprintf(
-        "SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+    s->sql[ST_JOB_PENDING_STATS] =
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
         " RETURNING id");
     /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
      * account, which only serialises the two. */
-    s->sql[ST_ACCOUNT_LOCK] = xasprintf(
-        "SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
+    s->sql[ST_ACCOUNT_LOCK] =
+        xasprintf("SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND id=$2", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -279,16 +280,16 @@ static void build_sql(store_impl *s)
             cols, id_type_field((id_type)t));
     /* Jobs never need a contact's lists, and the list-ids subquery was most of the
      * planning time of every lookup an upsert makes (plans are custom, see conn_setup). */
-    s->sql[ST_TX_CONTACT_GET] = xasprintf(
-        "SELECT %s,NULL FROM contacts WHERE account_id=$1 AND id=$2", cols);
+    s->sql[ST_TX_CONTACT_GET] =
+        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND id=$2", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s,NULL FROM contacts WHERE account_id=$1 AND %s=$2", cols,
-            id_type_field((id_type)t));
+        s->sql[ST_TX_CONTACT_FIND_0 + t] =
+            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND %s=$2", cols,
+                      id_type_field((id_type)t));
     s->sql[ST_CONTACT_INSERT] = xasprintf(
         "INSERT INTO contacts(account_id,%s) VALUES($1,%s) ON CONFLICT DO NOTHING", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] = xasprintf(
-        "UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
+    s->sql[ST_CONTACT_UPDATE] =
+        xasprintf("UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
@@ -307,7 +308,8 @@ static void build_sql(store_impl *s)
     s->sql[ST_JOB_CANDIDATE] = xasprintf(
         "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>$1"
         " AND run_after<=$2 ORDER BY seq OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
-        " LIMIT 1", LOCK_ACCOUNT);
+        " LIMIT 1",
+        LOCK_ACCOUNT);
     /* Run under the account lock, so no other transaction can hold the row: FOR UPDATE
      * never waits, and SKIP LOCKED would be wrong (it could return the account's second
      * job while the first is pending). */
@@ -316,20 +318,21 @@ static void build_sql(store_impl *s)
         " errored, accepted_at, run_after FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
         " ORDER BY seq LIMIT 1 FOR UPDATE");
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
-    s->sql[ST_JOB_PROGRESS] = xasprintf(
-        "UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
-        " errored=$6 WHERE seq=$7");
+    s->sql[ST_JOB_PROGRESS] =
+        xasprintf("UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
+                  " errored=$6 WHERE seq=$7");
     /* A finished job's payload is dropped, as on SQLite, except an export's: it is the
      * export's lasting description (file type, lists, download secret). */
-    s->sql[ST_JOB_FINISH] = xasprintf(
-        "UPDATE jobs SET status=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
-        " errored=$6, finished_at=$7,"
-        " payload=CASE WHEN kind=%d THEN payload ELSE '\\x'::bytea END, cursor=requested"
-        " WHERE seq=$8 AND status=0", (int)JOB_EXPORT);
-    s->sql[ST_JOB_ERROR_ADD] = xasprintf(
-        "INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
-        " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
-        " message=EXCLUDED.message");
+    s->sql[ST_JOB_FINISH] =
+        xasprintf("UPDATE jobs SET status=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
+                  " errored=$6, finished_at=$7,"
+                  " payload=CASE WHEN kind=%d THEN payload ELSE '\\x'::bytea END, cursor=requested"
+                  " WHERE seq=$8 AND status=0",
+                  (int)JOB_EXPORT);
+    s->sql[ST_JOB_ERROR_ADD] =
+        xasprintf("INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
+                  " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
+                  " message=EXCLUDED.message");
     s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=$1");
     s->sql[ST_BILLABLE_COUNT] = xasprintf(
         "SELECT (SELECT count(*) FROM contacts WHERE account_id=$1)"
@@ -338,74 +341,82 @@ static void build_sql(store_impl *s)
         "INSERT INTO billing_deletions(account_id, month, deleted) VALUES($1,$2,1)"
         " ON CONFLICT(account_id, month) DO UPDATE SET deleted=billing_deletions.deleted+1");
     s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("r") " FROM (SELECT * FROM contacts WHERE account_id=$1"
-        " ORDER BY updated_at DESC, id LIMIT $2) r ORDER BY email IS NULL, email, id", cols);
-    s->sql[ST_ALT_FIND] = xasprintf(
-        "SELECT contact_id FROM contact_alternate_emails WHERE account_id=$1 AND email=$2"
-        " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] = xasprintf(
-        "DELETE FROM contact_alternate_emails WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_ALT_SET] = xasprintf(
-        "INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
-        " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
-        " ON CONFLICT DO NOTHING");
+        "SELECT %s," LIST_IDS_OF(
+            "r") " FROM (SELECT * FROM contacts WHERE account_id=$1"
+                 " ORDER BY updated_at DESC, id LIMIT $2) r ORDER BY email IS NULL, email, id",
+        cols);
+    s->sql[ST_ALT_FIND] =
+        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=$1 AND email=$2"
+                  " ORDER BY contact_id LIMIT 1");
+    s->sql[ST_ALT_CLEAR] =
+        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_ALT_SET] =
+        xasprintf("INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
+                  " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
+                  " ON CONFLICT DO NOTHING");
     s->sql[ST_CONTACT_LISTS] = xasprintf(
         "SELECT list_id FROM list_members WHERE account_id=$1 AND contact_id=$2 ORDER BY list_id");
     s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=$1 AND id=$2");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_CONTACT_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND contact_id=$2");
     s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=$1 LIMIT $2");
     s->sql[ST_FIELDS_LIST] = xasprintf(
         "SELECT id, name, field_type FROM field_definitions WHERE account_id=$1 ORDER BY seq");
     s->sql[ST_FIELD_NEXT] = xasprintf(
         "INSERT INTO field_counters(account_id, last) VALUES($1, 1) ON CONFLICT (account_id)"
         " DO UPDATE SET last = field_counters.last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] = xasprintf(
-        "INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-        " VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING");
-    s->sql[ST_FIELD_RENAME] = xasprintf(
-        "UPDATE field_definitions SET name=$1 WHERE account_id=$2 AND id=$3");
-    s->sql[ST_FIELD_DELETE] = xasprintf(
-        "DELETE FROM field_definitions WHERE account_id=$1 AND id=$2");
+    s->sql[ST_FIELD_INSERT] =
+        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
+                  " VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING");
+    s->sql[ST_FIELD_RENAME] =
+        xasprintf("UPDATE field_definitions SET name=$1 WHERE account_id=$2 AND id=$3");
+    s->sql[ST_FIELD_DELETE] =
+        xasprintf("DELETE FROM field_definitions WHERE account_id=$1 AND id=$2");
     const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
                             " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] = xasprintf(
-        "SELECT %s FROM lists l WHERE l.account_id=$1 AND l.id=$2", list_cols);
-    s->sql[ST_LIST_PAGE] = xasprintf(
-        "SELECT %s FROM lists l WHERE l.account_id=$1 ORDER BY l.created_at, l.id"
-        " LIMIT $2 OFFSET $3", list_cols);
+    s->sql[ST_LIST_GET] =
+        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 AND l.id=$2", list_cols);
+    s->sql[ST_LIST_PAGE] =
+        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 ORDER BY l.created_at, l.id"
+                  " LIMIT $2 OFFSET $3",
+                  list_cols);
     s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=$1");
     char *prefixed = contact_columns("c.");
     s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("c") " FROM list_members m JOIN contacts c ON"
-        " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
-        " ORDER BY m.added_at DESC, c.id LIMIT $3", prefixed);
+        "SELECT %s," LIST_IDS_OF(
+            "c") " FROM list_members m JOIN contacts c ON"
+                 " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
+                 " ORDER BY m.added_at DESC, c.id LIMIT $3",
+        prefixed);
     free(prefixed);
     s->sql[ST_LIST_INSERT] = xasprintf(
         "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES($1,$2,$3,$4,$5)"
         " ON CONFLICT DO NOTHING");
-    s->sql[ST_LIST_RENAME] = xasprintf(
-        "UPDATE lists SET name=$1, updated_at=$2 WHERE account_id=$3 AND id=$4");
+    s->sql[ST_LIST_RENAME] =
+        xasprintf("UPDATE lists SET name=$1, updated_at=$2 WHERE account_id=$3 AND id=$4");
     s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=$1 AND id=$2");
-    s->sql[ST_LIST_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2");
-    s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
-        "SELECT contact_id FROM list_members WHERE account_id=$1 AND list_id=$2"
-        " ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] = xasprintf(
-        "INSERT INTO list_members(account_id, list_id, contact_id, added_at)"
-        " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
-    s->sql[ST_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
+    s->sql[ST_LIST_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2");
+    s->sql[ST_LIST_MEMBER_IDS] =
+        xasprintf("SELECT contact_id FROM list_members WHERE account_id=$1 AND list_id=$2"
+                  " ORDER BY contact_id");
+    s->sql[ST_MEMBER_ADD] =
+        xasprintf("INSERT INTO list_members(account_id, list_id, contact_id, added_at)"
+                  " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
+    s->sql[ST_MEMBER_REMOVE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
     /* Creation order, on contacts_by_created: rows were written in about that order, so
      * the heap is read in sequence. contacts.id is COLLATE "C": ties order by bytes, as
      * on SQLite. */
-    s->sql[ST_CONTACT_SCAN] = xasprintf(
-        "SELECT %s,NULL FROM contacts WHERE account_id=$1 AND (created_at,id)>($2,$3)"
-        " ORDER BY created_at, id LIMIT $4", cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1"
-        " AND (created_at,id)>($2,$3) ORDER BY created_at, id LIMIT $4", cols);
+    s->sql[ST_CONTACT_SCAN] =
+        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND (created_at,id)>($2,$3)"
+                  " ORDER BY created_at, id LIMIT $4",
+                  cols);
+    s->sql[ST_CONTACT_SCAN_LISTS] =
+        xasprintf("SELECT %s," LIST_IDS_OF(
+                      "contacts") " FROM contacts WHERE account_id=$1"
+                                  " AND (created_at,id)>($2,$3) ORDER BY created_at, id LIMIT $4",
+                  cols);
     /* Read with binary results (for the payload): the integers are cast to BIGINT so
      * that each arrives as 8 bytes. */
     s->sql[ST_JOB_LIST] = xasprintf(
@@ -414,14 +425,14 @@ static void build_sql(store_impl *s)
         " WHERE account_id=$1 AND kind=$2 ORDER BY seq DESC LIMIT $3");
     /* The payload is gone when the job finished (it is left empty, where SQLite deletes
      * its row), unless the job is an export: report those as absent, as SQLite does. */
-    s->sql[ST_JOB_PAYLOAD_GET] = xasprintf(
-        "SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
-        (int)JOB_EXPORT);
+    s->sql[ST_JOB_PAYLOAD_GET] =
+        xasprintf("SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
+                  (int)JOB_EXPORT);
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=$1");
-    s->sql[ST_EXPORT_TAIL] = xasprintf(
-        "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes)::bigint FROM"
-        " export_chunks x WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no)"
-        " FROM export_chunks c WHERE c.job_seq=$1 ORDER BY c.chunk_no DESC LIMIT 1");
+    s->sql[ST_EXPORT_TAIL] =
+        xasprintf("SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes)::bigint FROM"
+                  " export_chunks x WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no)"
+                  " FROM export_chunks c WHERE c.job_seq=$1 ORDER BY c.chunk_no DESC LIMIT 1");
     s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
         "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
         " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING");
@@ -430,67 +441,68 @@ static void build_sql(store_impl *s)
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2");
     /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
-    s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
-        "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
-        " ORDER BY c.chunk_no LIMIT $5");
-    s->sql[ST_UPLOAD_CREATE] = xasprintf(
-        "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
-        " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
+    s->sql[ST_EXPORT_CHUNK_NEXT] =
+        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+                  " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
+                  " ORDER BY c.chunk_no LIMIT $5");
+    s->sql[ST_UPLOAD_CREATE] =
+        xasprintf("INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
+                  " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
-    s->sql[ST_UPLOAD_GET] = xasprintf(
-        "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
+    s->sql[ST_UPLOAD_GET] =
+        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
     const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
                            " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
     const char *seg_count = "s.contacts_count";
     s->sql[ST_SEGMENT_GET] = xasprintf(
         "SELECT %s, %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols, seg_count);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s, %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
-        seg_cols, seg_count);
+    s->sql[ST_SEGMENT_LIST] =
+        xasprintf("SELECT %s, %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
+                  seg_cols, seg_count);
     s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
         "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
     s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
         "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
         seg_cols);
-    s->sql[ST_SEGMENT_INSERT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)");
+    s->sql[ST_SEGMENT_INSERT] =
+        xasprintf("INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+                  " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)");
     s->sql[ST_SEGMENT_UPDATE] = xasprintf(
         "UPDATE segments SET members_version=members_version+1, name=$3, query_dsl=$4, parent_list_id=$5, updated_at=$6,"
         " evaluated_at=$7, error=$8 WHERE account_id=$1 AND id=$2");
     s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=$1 AND id=$2");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf(
-        "UPDATE segments SET members_version=members_version+1"
-        " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
+    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
+    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
+                                            " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
     s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
     s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=$1 AND id IN"
         " (SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2)");
-    s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
-        "INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
-        " ON CONFLICT DO NOTHING");
+    s->sql[ST_SEGMENT_MEMBER_ADD] =
+        xasprintf("INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
+                  " ON CONFLICT DO NOTHING");
     s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2 AND contact_id=$3");
-    s->sql[ST_CONTACT_SEGMENTS] = xasprintf(
-        "SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
-        " ORDER BY segment_id");
-    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_CONTACT_LISTS_JSON] = xasprintf(
-        "SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
-        " WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_CONTACT_SEGMENTS] =
+        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
+                  " ORDER BY segment_id");
+    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] =
+        xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2");
+    s->sql[ST_CONTACT_LISTS_JSON] =
+        xasprintf("SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
+                  " WHERE account_id=$1 AND contact_id=$2");
     char *seg_prefixed = contact_columns("c.");
     s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("c") ","
-        " (SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
-        " FROM segment_members sm WHERE sm.account_id=c.account_id AND sm.contact_id=c.id)"
-        " FROM segment_members m JOIN contacts c ON"
-        " c.account_id=m.account_id AND c.id=m.contact_id"
-        " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3", seg_prefixed);
+        "SELECT %s," LIST_IDS_OF(
+            "c") ","
+                 " (SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
+                 " FROM segment_members sm WHERE sm.account_id=c.account_id AND sm.contact_id=c.id)"
+                 " FROM segment_members m JOIN contacts c ON"
+                 " c.account_id=m.account_id AND c.id=m.contact_id"
+                 " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3",
+        seg_prefixed);
     free(seg_prefixed);
     free(cols);
     free(marks);
@@ -505,7 +517,7 @@ static void build_sql(store_impl *s)
  * as binary. */
 typedef struct params {
     int n;
-    bool bad_text;          /* a text value is not UTF-8: no stored row can match it */
+    bool bad_text; /* a text value is not UTF-8: no stored row can match it */
     const char *value[PARAM_MAX];
     int length[PARAM_MAX];
     int format[PARAM_MAX];
@@ -518,7 +530,7 @@ static void p_text(params *p, const char *v)
      * header need not be, and PostgreSQL would refuse the whole statement. */
     if (v && !utf8_valid(v))
         p->bad_text = true;
-    p->value[p->n] = v;     /* NULL is SQL NULL */
+    p->value[p->n] = v; /* NULL is SQL NULL */
     p->length[p->n] = 0;
     p->format[p->n] = 0;
     p->n++;
@@ -552,8 +564,8 @@ static void notice_ignore(void *arg, const char *message)
 static PGconn *pg_connect(const char *conninfo)
 {
     static const char *const keys[] = {
-        "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "dbname", "client_encoding", NULL,
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "dbname",           "client_encoding", NULL,
     };
     const char *values[] = {"10", "contactd", "30", "10", "3", conninfo, "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, values, 1);
@@ -572,8 +584,7 @@ static void log_pg(const char *what, const char *msg)
             *c = *(c + 1) ? ' ' : '\0';
     /* what may be a long statement: its start names it well enough */
     metrics_db_error();
-    fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "",
-            line);
+    fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "", line);
 }
 
 static int exec_simple(conn *c, const char *sql)
@@ -826,8 +837,8 @@ static int migrate(store_impl *s, char *err, size_t err_size)
     if (exec_simple(c, "BEGIN") != STORE_OK)
         goto fail;
     if (exec_simple(c, sql) != STORE_OK ||
-        exec_simple(c, "CREATE TABLE IF NOT EXISTS contactd_schema (version INTEGER NOT NULL)")
-            != STORE_OK)
+        exec_simple(c, "CREATE TABLE IF NOT EXISTS contactd_schema (version INTEGER NOT NULL)") !=
+            STORE_OK)
         goto fail_rollback;
     PGresult *r = PQexec(c->pg, "SELECT version FROM contactd_schema");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -847,8 +858,9 @@ static int migrate(store_impl *s, char *err, size_t err_size)
     for (int v = version; v < postgres_migration_count; v++)
         if (exec_simple(c, postgres_migrations[v]) != STORE_OK)
             goto fail_rollback;
-    snprintf(sql, sizeof sql, have_row ? "UPDATE contactd_schema SET version=%d"
-                                       : "INSERT INTO contactd_schema(version) VALUES(%d)",
+    snprintf(sql, sizeof sql,
+             have_row ? "UPDATE contactd_schema SET version=%d"
+                      : "INSERT INTO contactd_schema(version) VALUES(%d)",
              postgres_migration_count);
     if (exec_simple(c, sql) != STORE_OK || exec_simple(c, "COMMIT") != STORE_OK)
         goto fail_rollback;
@@ -856,8 +868,7 @@ static int migrate(store_impl *s, char *err, size_t err_size)
 fail_rollback:
     exec_simple(c, "ROLLBACK");
 fail:
-    snprintf(err, err_size, "cannot prepare the PostgreSQL schema: %s",
-             PQerrorMessage(c->pg));
+    snprintf(err, err_size, "cannot prepare the PostgreSQL schema: %s", PQerrorMessage(c->pg));
     return STORE_ERROR;
 }
 
@@ -1108,8 +1119,7 @@ static int pgs_key_find(store_impl *s, const char *key_id, store_key *out)
     return rc;
 }
 
-static int pgs_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row),
-                        void *ctx)
+static int pgs_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1237,8 +1247,7 @@ static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t accoun
     return rc;
 }
 
-static int pgs_contact_get(store_impl *s, int64_t account, const char *id, arena *a,
-                           contact *out)
+static int pgs_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1254,8 +1263,7 @@ static int pgs_contact_find(store_impl *s, int64_t account, id_type type, const 
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a,
-                           out);
+    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
     reader_release(s, c);
     return rc;
 }
@@ -1266,11 +1274,11 @@ static int pgs_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id
     return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
 }
 
-static int pgs_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
-                               const char *value, arena *a, contact *out)
+static int pgs_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type, const char *value,
+                               arena *a, contact *out)
 {
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type),
-                         account, value, a, out);
+    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
+                         value, a, out);
 }
 
 /* The contact columns in SELECT order after id. Identifiers that are empty are stored
@@ -1482,8 +1490,7 @@ static void bind_counts(params *p, const job_counts *c)
     p_int(p, c->errored);
 }
 
-static int pgs_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor,
-                               const job_counts *c)
+static int pgs_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor, const job_counts *c)
 {
     store_impl *s = tx->s;
     params p = {0};
@@ -1493,8 +1500,8 @@ static int pgs_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor,
     return run_cmd(s, s->writer, ST_JOB_PROGRESS, &p, NULL);
 }
 
-static int pgs_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status,
-                             const job_counts *c, int64_t finished_at)
+static int pgs_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status, const job_counts *c,
+                             int64_t finished_at)
 {
     store_impl *s = tx->s;
     params p = {0};
@@ -1539,8 +1546,8 @@ static int collect_strings(store_impl *s, conn *c, enum stmt_id id, const params
     return rc;
 }
 
-static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const params *p,
-                            arena *a, contact **out, size_t *count)
+static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
+                            contact **out, size_t *count)
 {
     *out = NULL;
     *count = 0;
@@ -1606,8 +1613,8 @@ static int pgs_contact_find_email(store_impl *s, int64_t account, const char *em
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email,
-                           a, out);
+    int rc =
+        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
     if (rc == STORE_NOT_FOUND) {
         params p = {0};
         p_int(&p, account);
@@ -1616,15 +1623,14 @@ static int pgs_contact_find_email(store_impl *s, int64_t account, const char *em
         size_t n = 0;
         rc = collect_strings(s, c, ST_ALT_FIND, &p, a, &ids, &n);
         if (rc == STORE_OK)
-            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out)
-                   : STORE_NOT_FOUND;
+            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
     }
     reader_release(s, c);
     return rc;
 }
 
-static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id,
-                                arena *a, const char ***ids, size_t *count)
+static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
+                                const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1638,8 +1644,8 @@ static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *cont
 }
 
 /* Run a writer statement bound to (account, text). */
-static int write_account_text(store_impl *s, enum stmt_id id, int64_t account,
-                              const char *text, int64_t *changes)
+static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text,
+                              int64_t *changes)
 {
     params p = {0};
     p_int(&p, account);
@@ -1647,8 +1653,7 @@ static int write_account_text(store_impl *s, enum stmt_id id, int64_t account,
     return run_cmd(s, s->writer, id, &p, changes);
 }
 
-static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id,
-                                 int64_t month)
+static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id, int64_t month)
 {
     store_impl *s = tx->s;
     int64_t changes = 0;
@@ -1683,8 +1688,8 @@ static int pgs_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit,
     return collect_strings(s, s->writer, ST_CONTACT_IDS, &p, a, ids, count);
 }
 
-static int pgs_tx_contact_set_alternates(store_tx_impl *tx, int64_t account,
-                                         const char *contact_id, const char *emails_json)
+static int pgs_tx_contact_set_alternates(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                         const char *emails_json)
 {
     store_impl *s = tx->s;
     int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id, NULL);
@@ -1770,8 +1775,7 @@ static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *n
     return field_row_insert(s, account, id_out, seq, name, type);
 }
 
-static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
-                               const char *name)
+static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
     store_impl *s = tx->s;
     int rc = lock_account(s, account);
@@ -1822,8 +1826,7 @@ static int list_get(store_impl *s, conn *c, int64_t account, const char *id, are
     return rc;
 }
 
-static int pgs_list_get(store_impl *s, int64_t account, const char *id, arena *a,
-                        list_info *out)
+static int pgs_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1840,8 +1843,8 @@ static int pgs_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, a
     return rc == STORE_OK ? list_get(tx->s, tx->s->writer, account, id, a, out) : rc;
 }
 
-static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit,
-                         arena *a, list_info **rows, size_t *count, int64_t *total)
+static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                         list_info **rows, size_t *count, int64_t *total)
 {
     *rows = NULL;
     *count = 0;
@@ -1886,8 +1889,7 @@ static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, 
     return rc;
 }
 
-static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
-                              const char *name)
+static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
     store_impl *s = tx->s;
     int rc = lock_account(s, account);
@@ -1905,8 +1907,7 @@ static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id
     return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
 }
 
-static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id,
-                              const char *name)
+static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
 {
     store_impl *s = tx->s;
     int rc = lock_account(s, account);
@@ -1944,8 +1945,8 @@ static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id
     return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
 }
 
-static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
-                                  arena *a, const char ***ids, size_t *count)
+static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
+                                  const char ***ids, size_t *count)
 {
     store_impl *s = tx->s;
     int rc = lock_account(s, account);
@@ -1993,13 +1994,12 @@ static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_curs
     p_int(&p, after ? after->created_at : INT64_MIN);
     p_text(&p, after ? after->id : "");
     p_int(&p, limit);
-    return collect_contacts(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN, &p, a,
-                            rows, count);
+    return collect_contacts(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN, &p, a, rows,
+                            count);
 }
 
-static int pgs_contact_scan(store_impl *s, int64_t account, const scan_cursor *after,
-                            int64_t limit, bool with_lists, arena *a, contact **rows,
-                            size_t *count)
+static int pgs_contact_scan(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
+                            bool with_lists, arena *a, contact **rows, size_t *count)
 {
     *rows = NULL;
     *count = 0;
@@ -2172,8 +2172,7 @@ static int pgs_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *delet
     return rc;
 }
 
-static int pgs_export_file_count(store_impl *s, int64_t account, const char *job_id,
-                                 int64_t *files)
+static int pgs_export_file_count(store_impl *s, int64_t account, const char *job_id, int64_t *files)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -2193,8 +2192,8 @@ static int pgs_export_file_count(store_impl *s, int64_t account, const char *job
 }
 
 static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                 int64_t file_no, int64_t after_chunk, int64_t max_chunks,
-                                 arena *a, int64_t *chunk_no, const char **data, size_t *len)
+                                 int64_t file_no, int64_t after_chunk, int64_t max_chunks, arena *a,
+                                 int64_t *chunk_no, const char **data, size_t *len)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -2316,8 +2315,8 @@ static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *c
     return rc;
 }
 
-#define ACCOUNT_SELECT                                                                        \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a"      \
+#define ACCOUNT_SELECT                                                                   \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
     " LEFT JOIN accounts p ON p.id=a.parent_id"
 
 static int accounts_read(store_impl *s, const char *sql, const params *p, arena *a,
@@ -2361,8 +2360,7 @@ static int pgs_account_find(store_impl *s, const char *name, arena *a, store_acc
     return rc;
 }
 
-static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id,
-                                 int64_t *id)
+static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id, int64_t *id)
 {
     store_impl *s = tx->s;
     params p = {0};
@@ -2370,9 +2368,11 @@ static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t pa
     p_int(&p, parent_id);
     p_int(&p, time_now_ms());
     int rc;
-    PGresult *r = adhoc(s->writer, "INSERT INTO accounts(name, parent_id, created_at)"
+    PGresult *r = adhoc(s->writer,
+                        "INSERT INTO accounts(name, parent_id, created_at)"
                         " VALUES($1,NULLIF($2::bigint,0),$3) ON CONFLICT (name) DO NOTHING"
-                        " RETURNING id", &p, &rc);
+                        " RETURNING id",
+                        &p, &rc);
     if (r && PQntuples(r) == 0)
         rc = STORE_CONFLICT;
     else if (r)
@@ -2395,7 +2395,7 @@ static const char *const purge_data_sql[] = {
     "DELETE FROM field_counters WHERE account_id=$1",
     "DELETE FROM contact_alternate_emails WHERE account_id=$1",
     "DELETE FROM contacts WHERE account_id=$1",
-    "DELETE FROM billing_deletions WHERE account_id=$1",  /* a reset account bills anew */
+    "DELETE FROM billing_deletions WHERE account_id=$1", /* a reset account bills anew */
 };
 static const char *const purge_account_sql[] = {
     "DELETE FROM api_keys WHERE account_id=$1",
@@ -2416,7 +2416,8 @@ static int pgs_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_ac
     for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
         if (adhoc_cmd(s, purge_data_sql[i], &p, NULL) != STORE_OK)
             return STORE_ERROR;
-    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0]; i++)
+    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
+         i++)
         if (adhoc_cmd(s, purge_account_sql[i], &p, NULL) != STORE_OK)
             return STORE_ERROR;
     return STORE_OK;
@@ -2443,8 +2444,8 @@ static int pgs_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key
     if (p.bad_text)
         return STORE_NOT_FOUND;
     int64_t changes = 0;
-    int rc = adhoc_cmd(tx->s, "DELETE FROM api_keys WHERE account_id=$1 AND key_id=$2", &p,
-                       &changes);
+    int rc =
+        adhoc_cmd(tx->s, "DELETE FROM api_keys WHERE account_id=$1 AND key_id=$2", &p, &changes);
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
@@ -2467,8 +2468,10 @@ static int pgs_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t 
     if (ms < 0)
         return adhoc_cmd(tx->s, "DELETE FROM settings WHERE account_id=$1", &p, NULL);
     p_int(&p, ms);
-    return adhoc_cmd(tx->s, "INSERT INTO settings(account_id, job_delay_ms) VALUES($1,$2)"
-                            " ON CONFLICT (account_id) DO UPDATE SET job_delay_ms=$2", &p, NULL);
+    return adhoc_cmd(tx->s,
+                     "INSERT INTO settings(account_id, job_delay_ms) VALUES($1,$2)"
+                     " ON CONFLICT (account_id) DO UPDATE SET job_delay_ms=$2",
+                     &p, NULL);
 }
 
 static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
@@ -2498,9 +2501,11 @@ static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *i
     params q = {0};
     p_int(&q, account);
     p_int(&q, seq);
-    return adhoc_cmd(s, "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
-                        " ON CONFLICT (account_id) DO UPDATE SET"
-                        " last=GREATEST(field_counters.last, EXCLUDED.last)", &q, NULL);
+    return adhoc_cmd(s,
+                     "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
+                     " ON CONFLICT (account_id) DO UPDATE SET"
+                     " last=GREATEST(field_counters.last, EXCLUDED.last)",
+                     &q, NULL);
 }
 
 static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
@@ -2511,10 +2516,12 @@ static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t 
     p_int(&p, status);
     p_int(&p, limit);
     int rc;
-    PGresult *r = adhoc_read(s,
+    PGresult *r = adhoc_read(
+        s,
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0) FROM jobs WHERE account_id=$1 AND ($2::int<0 OR status=$2::int)"
-        " ORDER BY seq DESC LIMIT $3", &p, &rc);
+        " ORDER BY seq DESC LIMIT $3",
+        &p, &rc);
     size_t n = r ? (size_t)PQntuples(r) : 0;
     job_info *out = arena_calloc(a, n ? n : 1, sizeof *out);
     for (int i = 0; i < (int)n; i++)
@@ -2677,8 +2684,8 @@ static int pgs_tx_segment_count_add(store_tx_impl *tx, int64_t account, const ch
     return run_cmd(tx->s, tx->s->writer, ST_SEGMENT_COUNT_ADD, &p, NULL);
 }
 
-static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
-                                   arena *a, const char ***ids, size_t *count)
+static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
+                                   const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -2714,8 +2721,8 @@ static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const ch
     return rc;
 }
 
-static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id,
-                              int64_t limit, arena *a, contact **rows, size_t *count)
+static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
+                              arena *a, contact **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)

@@ -38,11 +38,11 @@ enum stmt_id {
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_INSERT,
     ST_CONTACT_GET,
-    ST_CONTACT_FIND_0,      /* one per id_type, in id_type order */
+    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
     ST_CONTACT_FIND_2,
     ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET,      /* the same without list ids, for the job writer */
+    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
     ST_TX_CONTACT_FIND_0,
     ST_TX_CONTACT_FIND_1,
     ST_TX_CONTACT_FIND_2,
@@ -130,7 +130,7 @@ enum stmt_id {
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
-    struct conn *next;          /* free list of the reader pool */
+    struct conn *next; /* free list of the reader pool */
 } conn;
 
 struct store_tx_impl {
@@ -139,14 +139,14 @@ struct store_tx_impl {
 
 struct store_impl {
     char *path;
-    bool remove_on_close;       /* ":memory:" runs on a private temp file */
+    bool remove_on_close; /* ":memory:" runs on a private temp file */
     char *sql[ST_COUNT];
     conn *writer;
     pthread_mutex_t write_lock;
     store_tx_impl tx;
     pthread_mutex_t pool_lock;
-    conn *readers;              /* idle read connections */
-    conn *all_readers[64];      /* every reader opened, for store_close */
+    conn *readers;         /* idle read connections */
+    conn *all_readers[64]; /* every reader opened, for store_close */
     int reader_count;
     /* the background checkpointer (see checkpointer_main) */
     conn *ckpt;
@@ -161,7 +161,8 @@ struct store_impl {
  * "c."). */
 static char *contact_columns(const char *prefix)
 {
-    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at", "updated_at"};
+    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
+                                       "updated_at"};
     size_t cap = 8 + strlen(prefix);
     for (int i = 0; i < CF_COUNT; i++)
         cap += strlen(contact_fields[i].name) + strlen(prefix) + 1;
@@ -180,8 +181,8 @@ static char *contact_columns(const char *prefix)
 
 /* The sorted list ids of the contact row of table t, as a JSON array: read with the row,
  * so that showing a contact costs one query. */
-#define LIST_IDS_OF(t)                                                                        \
-    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm"          \
+#define LIST_IDS_OF(t)                                                               \
+    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm" \
     " WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id ORDER BY lm.list_id))"
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -223,19 +224,19 @@ static void build_sql(store_impl *s)
     }
     strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
 
-    s->sql[ST_KEY_FIND] = xasprintf(
-        "SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
-        " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?");
+    s->sql[ST_KEY_FIND] =
+        xasprintf("SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
+                  " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?");
     s->sql[ST_KEY_LIST] = xasprintf(
         "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
         " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
     s->sql[ST_KEY_INSERT] = xasprintf(
         "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_KEY_REVOKE] = xasprintf(
-        "UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
+    s->sql[ST_KEY_REVOKE] =
+        xasprintf("UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
-    s->sql[ST_JOB_PENDING_STATS] = xasprintf(
-        "SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+    s->sql[ST_JOB_PENDING_STATS] =
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
     s->sql[ST_CONTACT_GET] = xasprintf(
@@ -245,16 +246,15 @@ static void build_sql(store_impl *s)
             "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND %s=?", cols,
             id_type_field((id_type)t));
     /* Jobs never need a contact's lists: the writer's lookups skip the subquery. */
-    s->sql[ST_TX_CONTACT_GET] = xasprintf(
-        "SELECT %s,NULL FROM contacts WHERE account_id=? AND id=?", cols);
+    s->sql[ST_TX_CONTACT_GET] =
+        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s,NULL FROM contacts WHERE account_id=? AND %s=?", cols,
-            id_type_field((id_type)t));
-    s->sql[ST_CONTACT_INSERT] = xasprintf(
-        "INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] = xasprintf(
-        "UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
+        s->sql[ST_TX_CONTACT_FIND_0 + t] =
+            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND %s=?", cols,
+                      id_type_field((id_type)t));
+    s->sql[ST_CONTACT_INSERT] =
+        xasprintf("INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
+    s->sql[ST_CONTACT_UPDATE] = xasprintf("UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
@@ -266,31 +266,34 @@ static void build_sql(store_impl *s)
         "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
         " errors_token) VALUES(?1,?2,?3,x'',?4,?5,?5+COALESCE((SELECT job_delay_ms FROM settings"
         " WHERE account_id=?2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0),?6)");
-#define JOB_NEXT_COLS "seq, account_id, id, kind, cursor, requested, created, updated, deleted," \
-                      " errored, accepted_at, run_after"
-    s->sql[ST_JOB_NEXT] = xasprintf(
-        "SELECT " JOB_NEXT_COLS " FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
+#define JOB_NEXT_COLS                                                          \
+    "seq, account_id, id, kind, cursor, requested, created, updated, deleted," \
+    " errored, accepted_at, run_after"
+    s->sql[ST_JOB_NEXT] =
+        xasprintf("SELECT " JOB_NEXT_COLS " FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
     /* When the oldest pending job is delayed: the oldest due job that is its account's
      * first pending one (an account's jobs never overtake each other). */
     s->sql[ST_JOB_NEXT_DUE] = xasprintf(
         "SELECT " JOB_NEXT_COLS " FROM jobs j WHERE j.status=0 AND j.run_after<=?1"
         " AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.status=0 AND e.account_id=j.account_id"
         " AND e.seq<j.seq) ORDER BY j.seq LIMIT 1");
-    s->sql[ST_JOB_WAKE] = xasprintf(
-        "SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>?");
+    s->sql[ST_JOB_WAKE] =
+        xasprintf("SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>?");
     /* Payloads live in a table of their own (migration 3): SQLite stores a row in one
      * piece, so a 6 MB payload inside the jobs row was rewritten by every progress update
      * and read through by every status poll. */
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM job_payloads WHERE job_seq=?");
-    s->sql[ST_JOB_PAYLOAD_INSERT] = xasprintf("INSERT INTO job_payloads(job_seq, payload) VALUES(?,?)");
+    s->sql[ST_JOB_PAYLOAD_INSERT] =
+        xasprintf("INSERT INTO job_payloads(job_seq, payload) VALUES(?,?)");
     /* An export's payload is its lasting description (file type, lists, download
      * secret), so it outlives the job; every other payload goes when its job ends. */
-    s->sql[ST_JOB_PAYLOAD_DELETE] = xasprintf(
-        "DELETE FROM job_payloads WHERE job_seq=?1"
-        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE seq=?1 AND kind=%d)", (int)JOB_EXPORT);
-    s->sql[ST_JOB_PROGRESS] = xasprintf(
-        "UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
-        " WHERE seq=?");
+    s->sql[ST_JOB_PAYLOAD_DELETE] =
+        xasprintf("DELETE FROM job_payloads WHERE job_seq=?1"
+                  " AND NOT EXISTS (SELECT 1 FROM jobs WHERE seq=?1 AND kind=%d)",
+                  (int)JOB_EXPORT);
+    s->sql[ST_JOB_PROGRESS] =
+        xasprintf("UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
+                  " WHERE seq=?");
     s->sql[ST_JOB_FINISH] = xasprintf(
         "UPDATE jobs SET status=?, requested=?, created=?, updated=?, deleted=?, errored=?,"
         " finished_at=?, cursor=requested WHERE seq=? AND status=0");
@@ -300,81 +303,89 @@ static void build_sql(store_impl *s)
     s->sql[ST_BILLABLE_COUNT] = xasprintf(
         "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
         " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    s->sql[ST_BILLING_DELETION] = xasprintf(
-        "INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?,?,1)"
-        " ON CONFLICT(account_id, month) DO UPDATE SET deleted=deleted+1");
+    s->sql[ST_BILLING_DELETION] =
+        xasprintf("INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?,?,1)"
+                  " ON CONFLICT(account_id, month) DO UPDATE SET deleted=deleted+1");
     s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("r") " FROM (SELECT * FROM contacts WHERE account_id=?"
-        " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id", cols);
-    s->sql[ST_ALT_FIND] = xasprintf(
-        "SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
-        " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] = xasprintf(
-        "DELETE FROM contact_alternate_emails WHERE account_id=? AND contact_id=?");
-    s->sql[ST_ALT_SET] = xasprintf(
-        "INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
-        " SELECT ?1, value, ?2 FROM json_each(?3)");
+        "SELECT %s," LIST_IDS_OF(
+            "r") " FROM (SELECT * FROM contacts WHERE account_id=?"
+                 " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id",
+        cols);
+    s->sql[ST_ALT_FIND] =
+        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
+                  " ORDER BY contact_id LIMIT 1");
+    s->sql[ST_ALT_CLEAR] =
+        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=? AND contact_id=?");
+    s->sql[ST_ALT_SET] =
+        xasprintf("INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
+                  " SELECT ?1, value, ?2 FROM json_each(?3)");
     s->sql[ST_CONTACT_LISTS] = xasprintf(
         "SELECT list_id FROM list_members WHERE account_id=? AND contact_id=? ORDER BY list_id");
     s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=? AND id=?");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=? AND contact_id=?");
     s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=? LIMIT ?");
     s->sql[ST_FIELDS_LIST] = xasprintf(
         "SELECT id, name, field_type FROM field_definitions WHERE account_id=? ORDER BY seq");
-    s->sql[ST_FIELD_NEXT] = xasprintf(
-        "INSERT INTO field_counters(account_id, last) VALUES(?, 1)"
-        " ON CONFLICT(account_id) DO UPDATE SET last = last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] = xasprintf(
-        "INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-        " VALUES(?,?,?,?,?,?)");
-    s->sql[ST_FIELD_RENAME] = xasprintf(
-        "UPDATE field_definitions SET name=? WHERE account_id=? AND id=?");
+    s->sql[ST_FIELD_NEXT] =
+        xasprintf("INSERT INTO field_counters(account_id, last) VALUES(?, 1)"
+                  " ON CONFLICT(account_id) DO UPDATE SET last = last + 1 RETURNING last");
+    s->sql[ST_FIELD_INSERT] =
+        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
+                  " VALUES(?,?,?,?,?,?)");
+    s->sql[ST_FIELD_RENAME] =
+        xasprintf("UPDATE field_definitions SET name=? WHERE account_id=? AND id=?");
     s->sql[ST_FIELD_DELETE] = xasprintf("DELETE FROM field_definitions WHERE account_id=? AND id=?");
     const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
                             " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] = xasprintf("SELECT %s FROM lists l WHERE l.account_id=? AND l.id=?", list_cols);
+    s->sql[ST_LIST_GET] =
+        xasprintf("SELECT %s FROM lists l WHERE l.account_id=? AND l.id=?", list_cols);
     s->sql[ST_LIST_PAGE] = xasprintf(
         "SELECT %s FROM lists l WHERE l.account_id=? ORDER BY l.created_at, l.id LIMIT ? OFFSET ?",
         list_cols);
     s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=?");
     char *prefixed = contact_columns("c.");
     s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("c") " FROM list_members m JOIN contacts c ON"
-        " c.account_id=m.account_id AND"
-        " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
-        " LIMIT ?", prefixed);
+        "SELECT %s," LIST_IDS_OF(
+            "c") " FROM list_members m JOIN contacts c ON"
+                 " c.account_id=m.account_id AND"
+                 " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
+                 " LIMIT ?",
+        prefixed);
     free(prefixed);
     s->sql[ST_LIST_INSERT] = xasprintf(
         "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_LIST_RENAME] = xasprintf(
-        "UPDATE lists SET name=?, updated_at=? WHERE account_id=? AND id=?");
+    s->sql[ST_LIST_RENAME] =
+        xasprintf("UPDATE lists SET name=?, updated_at=? WHERE account_id=? AND id=?");
     s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=? AND id=?");
-    s->sql[ST_LIST_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=? AND list_id=?");
+    s->sql[ST_LIST_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=?");
     s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
         "SELECT contact_id FROM list_members WHERE account_id=? AND list_id=? ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] = xasprintf(
-        "INSERT OR IGNORE INTO list_members(account_id, list_id, contact_id, added_at)"
-        " VALUES(?,?,?,?)");
-    s->sql[ST_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
+    s->sql[ST_MEMBER_ADD] =
+        xasprintf("INSERT OR IGNORE INTO list_members(account_id, list_id, contact_id, added_at)"
+                  " VALUES(?,?,?,?)");
+    s->sql[ST_MEMBER_REMOVE] =
+        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
     /* Creation order walks contacts_by_created, whose order is close to the rows' order
      * on disk; id order (random UUIDs) made every row a random read. */
-    s->sql[ST_CONTACT_SCAN] = xasprintf(
-        "SELECT %s,NULL FROM contacts WHERE account_id=?1 AND (created_at,id)>(?2,?3)"
-        " ORDER BY created_at, id LIMIT ?4", cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=?1"
-        " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4", cols);
+    s->sql[ST_CONTACT_SCAN] =
+        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=?1 AND (created_at,id)>(?2,?3)"
+                  " ORDER BY created_at, id LIMIT ?4",
+                  cols);
+    s->sql[ST_CONTACT_SCAN_LISTS] =
+        xasprintf("SELECT %s," LIST_IDS_OF(
+                      "contacts") " FROM contacts WHERE account_id=?1"
+                                  " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4",
+                  cols);
     s->sql[ST_JOB_LIST] = xasprintf(
         "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
         " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
         " LEFT JOIN job_payloads p ON p.job_seq=j.seq"
         " WHERE j.account_id=? AND j.kind=? ORDER BY j.seq DESC LIMIT ?");
-    s->sql[ST_JOB_PAYLOAD_GET] = xasprintf(
-        "SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
-        " WHERE j.id=? AND j.account_id=?");
+    s->sql[ST_JOB_PAYLOAD_GET] =
+        xasprintf("SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
+                  " WHERE j.id=? AND j.account_id=?");
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=?");
     s->sql[ST_EXPORT_TAIL] = xasprintf(
         "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes) FROM export_chunks x"
@@ -387,39 +398,39 @@ static void build_sql(store_impl *s)
     s->sql[ST_EXPORT_FILES] = xasprintf(
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=? AND j.account_id=?");
-    s->sql[ST_EXPORT_CHUNK_NEXT] = xasprintf(
-        "SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
-        " ORDER BY c.chunk_no LIMIT ?");
+    s->sql[ST_EXPORT_CHUNK_NEXT] =
+        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
+                  " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
+                  " ORDER BY c.chunk_no LIMIT ?");
     s->sql[ST_UPLOAD_CREATE] = xasprintf(
         "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
-    s->sql[ST_UPLOAD_GET] = xasprintf(
-        "SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
+    s->sql[ST_UPLOAD_GET] =
+        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
     const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
                            " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
     const char *seg_count = "s.contacts_count";
     s->sql[ST_SEGMENT_GET] = xasprintf(
         "SELECT %s, %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols, seg_count);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s, %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
-        seg_cols, seg_count);
+    s->sql[ST_SEGMENT_LIST] =
+        xasprintf("SELECT %s, %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
+                  seg_cols, seg_count);
     s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
         "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
     s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
-        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id", seg_cols);
-    s->sql[ST_SEGMENT_INSERT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
+        seg_cols);
+    s->sql[ST_SEGMENT_INSERT] =
+        xasprintf("INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+                  " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     s->sql[ST_SEGMENT_UPDATE] = xasprintf(
         "UPDATE segments SET members_version=members_version+1, name=?3, query_dsl=?4, parent_list_id=?5, updated_at=?7,"
         " evaluated_at=?8, error=?9 WHERE account_id=?1 AND id=?2");
     s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=? AND id=?");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf(
-        "UPDATE segments SET members_version=members_version+1"
-        " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
+    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
+        xasprintf("DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
+    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
+                                            " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
     s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count+?3 WHERE account_id=?1 AND id=?2");
     s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
@@ -429,22 +440,24 @@ static void build_sql(store_impl *s)
         "INSERT OR IGNORE INTO segment_members(account_id, segment_id, contact_id) VALUES(?,?,?)");
     s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
         "DELETE FROM segment_members WHERE account_id=? AND segment_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_SEGMENTS] = xasprintf(
-        "SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
-        " ORDER BY segment_id");
-    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_LISTS_JSON] = xasprintf(
-        "SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
-        " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
+    s->sql[ST_CONTACT_SEGMENTS] =
+        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
+                  " ORDER BY segment_id");
+    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] =
+        xasprintf("DELETE FROM segment_members WHERE account_id=? AND contact_id=?");
+    s->sql[ST_CONTACT_LISTS_JSON] =
+        xasprintf("SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
+                  " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
     char *seg_prefixed = contact_columns("c.");
     s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("c") ","
-        " (SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id FROM segment_members sm"
-        " WHERE sm.account_id=c.account_id AND sm.contact_id=c.id ORDER BY sm.segment_id))"
-        " FROM segment_members m JOIN contacts c ON"
-        " c.account_id=m.account_id AND c.id=m.contact_id"
-        " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?", seg_prefixed);
+        "SELECT %s," LIST_IDS_OF(
+            "c") ","
+                 " (SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id FROM segment_members sm"
+                 " WHERE sm.account_id=c.account_id AND sm.contact_id=c.id ORDER BY sm.segment_id))"
+                 " FROM segment_members m JOIN contacts c ON"
+                 " c.account_id=m.account_id AND c.id=m.contact_id"
+                 " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?",
+        seg_prefixed);
     free(seg_prefixed);
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
@@ -482,8 +495,8 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
     conn *c = calloc(1, sizeof *c);
     if (!c)
         abort();
-    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
-                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
         if (err)
@@ -622,8 +635,8 @@ static int migrate(store_impl *s)
         sqlite3_finalize(st);
     }
     if (version > sqlite_migration_count) {
-        fprintf(stderr, "contactd: database schema %d is newer than this contactd (%d)\n",
-                version, sqlite_migration_count);
+        fprintf(stderr, "contactd: database schema %d is newer than this contactd (%d)\n", version,
+                sqlite_migration_count);
         exec(db, "ROLLBACK");
         return STORE_ERROR;
     }
@@ -651,7 +664,7 @@ static int migrate(store_impl *s)
  * checkpoint has caught up, the next write transaction starts the WAL over, so the file
  * stays as large as the busiest interval needed. */
 #define CKPT_INTERVAL_MS 100
-#define CKPT_RESTART_FRAMES 8192        /* 32 MiB of 4 KiB pages */
+#define CKPT_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
 
 /* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
  * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
@@ -768,8 +781,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
     }
     if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
         exec(s->writer->db, "PRAGMA synchronous=FULL") != STORE_OK ||
-        exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK ||
-        migrate(s) != STORE_OK) {
+        exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK || migrate(s) != STORE_OK) {
         snprintf(err, err_size, "cannot prepare the database %s: %s", path,
                  sqlite3_errmsg(s->writer->db));
         sqlite_close(s);
@@ -1049,8 +1061,8 @@ static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
 }
 
 /* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account, const char *value,
-                         arena *a, contact *out)
+static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
+                         const char *value, arena *a, contact *out)
 {
     sqlite3_stmt *st = stmt(s, c, id);
     if (!st)
@@ -1072,8 +1084,7 @@ static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t accoun
     return rc;
 }
 
-static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a,
-                              contact *out)
+static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1103,8 +1114,8 @@ static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char 
 static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
                                   const char *value, arena *a, contact *out)
 {
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type),
-                         account, value, a, out);
+    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
+                         value, a, out);
 }
 
 /* Bind the contact columns in SELECT order starting at parameter first. Identifiers that
@@ -1505,7 +1516,8 @@ static int sqlite_contact_find_email(store_impl *s, int64_t account, const char 
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
+    int rc =
+        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
     if (rc == STORE_NOT_FOUND) {
         sqlite3_stmt *st = stmt(s, c, ST_ALT_FIND);
         const char **ids;
@@ -1523,8 +1535,8 @@ static int sqlite_contact_find_email(store_impl *s, int64_t account, const char 
     return rc;
 }
 
-static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id,
-                                   arena *a, const char ***ids, size_t *count)
+static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
+                                   const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1717,7 +1729,8 @@ static void read_list(sqlite3_stmt *st, arena *a, list_info *out)
     out->contact_count = sqlite3_column_int64(st, 2);
 }
 
-static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a, list_info *out)
+static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
+                    list_info *out)
 {
     sqlite3_stmt *st = stmt(s, c, ST_LIST_GET);
     if (!st)
@@ -1748,8 +1761,8 @@ static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id
     return list_get(tx->s, tx->s->writer, account, id, a, out);
 }
 
-static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit,
-                            arena *a, list_info **rows, size_t *count, int64_t *total)
+static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
+                            list_info **rows, size_t *count, int64_t *total)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -2014,7 +2027,7 @@ static int sqlite_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, e
         out->file_bytes = sqlite3_column_int64(st, 3);
     }
     done(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;     /* no chunk yet: the zeroed tail */
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* no chunk yet: the zeroed tail */
 }
 
 static int sqlite_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
@@ -2057,7 +2070,7 @@ static int sqlite_export_file_count(store_impl *s, int64_t account, const char *
         return STORE_ERROR;
     bind_text(st, 1, job_id);
     sqlite3_bind_int64(st, 2, account);
-    int rc = single_int(st, files);     /* resets st */
+    int rc = single_int(st, files); /* resets st */
     reader_release(s, c);
     return rc;
 }
@@ -2154,8 +2167,14 @@ static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import
     return rc;
 }
 
-static int sqlite_tx_savepoint(store_tx_impl *tx) { return simple(tx, ST_SAVEPOINT); }
-static int sqlite_tx_savepoint_release(store_tx_impl *tx) { return simple(tx, ST_RELEASE); }
+static int sqlite_tx_savepoint(store_tx_impl *tx)
+{
+    return simple(tx, ST_SAVEPOINT);
+}
+static int sqlite_tx_savepoint_release(store_tx_impl *tx)
+{
+    return simple(tx, ST_RELEASE);
+}
 
 static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
 {
@@ -2199,8 +2218,8 @@ static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b, int
     return STORE_ERROR;
 }
 
-#define ACCOUNT_SELECT                                                                        \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a"      \
+#define ACCOUNT_SELECT                                                                   \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
     " LEFT JOIN accounts p ON p.id=a.parent_id"
 
 static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
@@ -2287,7 +2306,7 @@ static const char *const purge_data_sql[] = {
     "DELETE FROM field_counters WHERE account_id=?1",
     "DELETE FROM contact_alternate_emails WHERE account_id=?1",
     "DELETE FROM contacts WHERE account_id=?1",
-    "DELETE FROM billing_deletions WHERE account_id=?1",  /* a reset account bills anew */
+    "DELETE FROM billing_deletions WHERE account_id=?1", /* a reset account bills anew */
 };
 static const char *const purge_account_sql[] = {
     "DELETE FROM api_keys WHERE account_id=?1",
@@ -2301,7 +2320,8 @@ static int sqlite_tx_account_purge(store_tx_impl *tx, int64_t account, bool with
     for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
         if (adhoc_write(tx->s, purge_data_sql[i], account, 0, NULL) != STORE_OK)
             return STORE_ERROR;
-    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0]; i++)
+    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
+         i++)
         if (adhoc_write(tx->s, purge_account_sql[i], account, 0, NULL) != STORE_OK)
             return STORE_ERROR;
     return STORE_OK;
@@ -2364,8 +2384,9 @@ static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64
 {
     if (ms < 0)
         return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0, NULL);
-    return adhoc_write(tx->s, "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
-                              " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
+    return adhoc_write(tx->s,
+                       "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
+                       " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
                        account, ms, NULL);
 }
 
@@ -2376,23 +2397,24 @@ static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char
     int rc = field_row_insert(s, account, id, seq, name, type);
     if (rc != STORE_OK)
         return rc;
-    return adhoc_write(s, "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
-                          " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
+    return adhoc_write(s,
+                       "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
+                       " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
                        account, seq, NULL);
 }
 
-static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit,
-                               arena *a, job_info **rows, size_t *count)
+static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
+                               job_info **rows, size_t *count)
 {
     *rows = NULL;
     *count = 0;
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(c,
-        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0) FROM jobs WHERE account_id=?1 AND (?2<0 OR status=?2)"
-        " ORDER BY seq DESC LIMIT ?3");
+    sqlite3_stmt *st = adhoc(
+        c, "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
+           " COALESCE(finished_at,0) FROM jobs WHERE account_id=?1 AND (?2<0 OR status=?2)"
+           " ORDER BY seq DESC LIMIT ?3");
     int rc = st ? STORE_OK : STORE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, account);
@@ -2512,7 +2534,7 @@ static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segme
         int rc = step_done(s->writer->db, st);
         if (rc != STORE_OK || pass == 1 || sqlite3_changes(s->writer->db) > 0)
             return rc;
-        st = stmt(s, s->writer, ST_SEGMENT_INSERT);     /* no such segment yet */
+        st = stmt(s, s->writer, ST_SEGMENT_INSERT); /* no such segment yet */
     }
     return STORE_ERROR;
 }
@@ -2568,9 +2590,8 @@ static int sqlite_contact_segment_ids(store_impl *s, int64_t account, const char
     return rc;
 }
 
-static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account,
-                                         const char *contact_id, arena *a, const char ***ids,
-                                         size_t *count)
+static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
+                                         arena *a, const char ***ids, size_t *count)
 {
     sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS);
     if (!st)

@@ -141,7 +141,7 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE jobs ADD COLUMN errors_token TEXT;"
     "CREATE TABLE billing_deletions ("
     "  account_id INTEGER NOT NULL,"
-    "  month INTEGER NOT NULL,"             /* UTC, as YYYYMM */
+    "  month INTEGER NOT NULL," /* UTC, as YYYYMM */
     "  deleted INTEGER NOT NULL,"
     "  PRIMARY KEY (account_id, month)) WITHOUT ROWID;",
     /* 7: Segments 2.0 and their live membership */

@@ -34,7 +34,7 @@ struct store_tx {
 struct store {
     const store_backend *be;
     store_impl *impl;
-    store_tx tx;            /* the one write transaction; the backend serialises it */
+    store_tx tx; /* the one write transaction; the backend serialises it */
 };
 
 bool store_path_is_postgres(const char *path)
@@ -100,7 +100,8 @@ static void touch_note(store_tx *tx, int64_t account, const char *id, store_touc
         *c = *row;
         for (int i = 0; i < CF_COUNT; i++)
             c->field[i] = row->field[i] ? arena_strdup(&l->mem, row->field[i]) : NULL;
-        c->alternate_emails = row->alternate_emails ? arena_strdup(&l->mem, row->alternate_emails) : NULL;
+        c->alternate_emails =
+            row->alternate_emails ? arena_strdup(&l->mem, row->alternate_emails) : NULL;
         c->custom_fields = row->custom_fields ? arena_strdup(&l->mem, row->custom_fields) : NULL;
         c->list_ids = NULL;
         t->row = c;
@@ -148,7 +149,7 @@ int store_tx_begin(store *s, store_tx **out)
 
 int store_tx_commit(store_tx *tx)
 {
-    touch_reset(&tx->log);      /* before the backend lets the next transaction in */
+    touch_reset(&tx->log); /* before the backend lets the next transaction in */
     return tx->be->tx_commit(tx->impl);
 }
 
@@ -465,8 +466,8 @@ int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, aren
     return s->be->job_list(s->impl, account, kind, limit, a, rows, count);
 }
 
-int store_job_payload_get(store *s, int64_t account, const char *id, arena *a,
-                          const char **payload, size_t *len)
+int store_job_payload_get(store *s, int64_t account, const char *id, arena *a, const char **payload,
+                          size_t *len)
 {
     return s->be->job_payload_get(s->impl, account, id, a, payload, len);
 }
@@ -482,8 +483,7 @@ int store_tx_export_tail(store_tx *tx, int64_t job_seq, arena *a, export_tail *o
 }
 
 int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, int64_t chunk_no,
-                              const char *last_id, const void *data, size_t len,
-                              int64_t expires_at)
+                              const char *last_id, const void *data, size_t len, int64_t expires_at)
 {
     return tx->be->tx_export_chunk_add(tx->impl, job_seq, file_no, chunk_no, last_id, data, len,
                                        expires_at);
@@ -601,8 +601,7 @@ int store_segment_list(store *s, int64_t account, arena *a, segment_row **rows, 
     return s->be->segment_list(s->impl, account, a, rows, count);
 }
 
-int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows,
-                          size_t *count)
+int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows, size_t *count)
 {
     return tx->be->tx_segment_list(tx->impl, account, a, rows, count);
 }
@@ -627,8 +626,7 @@ int store_tx_segments_changed(store_tx *tx, int64_t account, const char *segment
     return tx->be->tx_segments_changed(tx->impl, account, segment_id);
 }
 
-int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id,
-                               int64_t delta)
+int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id, int64_t delta)
 {
     return delta ? tx->be->tx_segment_count_add(tx->impl, account, segment_id, delta) : STORE_OK;
 }
@@ -657,8 +655,8 @@ int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contac
     return tx->be->tx_contact_list_json(tx->impl, account, contact_id, a, json);
 }
 
-int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit,
-                         arena *a, contact **rows, size_t *count)
+int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit, arena *a,
+                         contact **rows, size_t *count)
 {
     return s->be->segment_sample(s->impl, account, segment_id, limit, a, rows, count);
 }

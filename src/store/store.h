@@ -29,9 +29,9 @@
 enum {
     STORE_OK = 0,
     STORE_NOT_FOUND = -1,
-    STORE_ERROR = -2,       /* an I/O or database failure: the request cannot be served now */
-    STORE_CONFLICT = -3,    /* a uniqueness rule would be broken */
-    STORE_DEADLINE = -4,    /* the caller's time limit passed before the work was done
+    STORE_ERROR = -2,    /* an I/O or database failure: the request cannot be served now */
+    STORE_CONFLICT = -3, /* a uniqueness rule would be broken */
+    STORE_DEADLINE = -4, /* the caller's time limit passed before the work was done
                              * (a long scan that its caller stops) */
 };
 
@@ -56,12 +56,12 @@ typedef struct store_key {
     uint8_t secret_hash[APIKEY_HASH_LEN];
     bool revoked;
     char scopes[64];
-    char account[128];              /* the account's name (cut short past 127 bytes) */
+    char account[128]; /* the account's name (cut short past 127 bytes) */
 } store_key;
 
 typedef struct store_key_row {
     const char *key_id, *account, *scopes;
-    int64_t created_at, revoked_at;     /* ms; revoked_at 0 when active */
+    int64_t created_at, revoked_at; /* ms; revoked_at 0 when active */
 } store_key_row;
 
 int store_key_find(store *s, const char *key_id, store_key *out);
@@ -86,8 +86,8 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
 
 /* The writer's lookups leave out->list_ids NULL (jobs never need them). */
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
-int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value,
-                          arena *a, contact *out);
+int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
+                          contact *out);
 /* Insert a new contact: STORE_CONFLICT when its id or one of its identifiers is taken. */
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
 /* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */
@@ -99,30 +99,30 @@ typedef struct job_new {
     int64_t account;
     job_kind kind;
     char id[UUID_STR_LEN + 1];
-    const void *payload;            /* the accepted request, replayable by the runner */
+    const void *payload; /* the accepted request, replayable by the runner */
     size_t payload_len;
     int64_t requested;
-    int64_t accepted_at;            /* ms; the job runs after accepted_at + its job delay */
+    int64_t accepted_at; /* ms; the job runs after accepted_at + its job delay */
 } job_new;
 
 /* A pending job as the runner sees it. */
 typedef struct job_row {
-    int64_t seq;                    /* acceptance order: jobs run in seq order */
+    int64_t seq; /* acceptance order: jobs run in seq order */
     int64_t account;
     job_info info;
-    int64_t cursor;                 /* records already applied */
+    int64_t cursor; /* records already applied */
 } job_row;
 
 typedef struct job_error_row {
     int64_t index;
-    const char *identifiers;        /* JSON object text */
+    const char *identifiers; /* JSON object text */
     const char *message;
 } job_error_row;
 
 int store_job_get(store *s, int64_t account, const char *id, job_info *out);
 /* All per-record errors of a job, in record order. */
-int store_job_errors(store *s, int64_t account, const char *id, arena *a,
-                     job_error_row **rows, size_t *count);
+int store_job_errors(store *s, int64_t account, const char *id, arena *a, job_error_row **rows,
+                     size_t *count);
 
 /* Insert an accepted job with a fresh random errors token (job_info.errors_token); *seq
  * receives its place in the queue. */
@@ -157,8 +157,8 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
  * (store_billable_count). STORE_NOT_FOUND when absent. */
 int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id);
 /* Any limit contact ids of the account (to delete all contacts slice by slice). */
-int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a,
-                         const char ***ids, size_t *count);
+int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
+                         size_t *count);
 /* Replace the alternate-email index of a contact with the emails of a JSON array. */
 int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
                                     const char *emails_json);
@@ -235,7 +235,7 @@ void scan_cursor_of(const contact *c, scan_cursor *out);
 
 typedef struct job_listing {
     job_info info;
-    const char *payload;            /* NUL-terminated copy of the stored payload */
+    const char *payload; /* NUL-terminated copy of the stored payload */
     size_t payload_len;
 } job_listing;
 
@@ -243,8 +243,8 @@ typedef struct job_listing {
 int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                    job_listing **rows, size_t *count);
 /* The stored payload of a job (NUL-terminated copy in a). */
-int store_job_payload_get(store *s, int64_t account, const char *id, arena *a,
-                          const char **payload, size_t *len);
+int store_job_payload_get(store *s, int64_t account, const char *id, arena *a, const char **payload,
+                          size_t *len);
 /* The account a job belongs to. Only for URLs that carry their own secret (export
  * downloads, import uploads): the caller checks that secret before reading anything. */
 int store_job_account(store *s, const char *id, int64_t *account);
@@ -254,16 +254,15 @@ int store_job_account(store *s, const char *id, int64_t *account);
  * across the job; file_no says which file a chunk belongs to. */
 
 typedef struct export_tail {
-    int64_t file_no;                /* 0: no chunk written yet */
+    int64_t file_no; /* 0: no chunk written yet */
     int64_t chunk_no;
-    int64_t file_bytes;             /* bytes in file file_no so far */
-    const char *last_id;            /* the last contact id the job has read, or NULL */
+    int64_t file_bytes;  /* bytes in file file_no so far */
+    const char *last_id; /* the last contact id the job has read, or NULL */
 } export_tail;
 
 int store_tx_export_tail(store_tx *tx, int64_t job_seq, arena *a, export_tail *out);
 int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, int64_t chunk_no,
-                              const char *last_id, const void *data, size_t len,
-                              int64_t expires_at);
+                              const char *last_id, const void *data, size_t len, int64_t expires_at);
 /* Delete every chunk whose expires_at is before now_ms. */
 int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted);
 /* The number of files an export has (0 before its first chunk). */
@@ -281,8 +280,8 @@ int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64
 
 typedef struct import_upload {
     int64_t account;
-    const char *token;              /* the secret in the upload URL */
-    const char *spec;               /* JSON: {"field_mappings": [...], "list_ids": [...]} */
+    const char *token; /* the secret in the upload URL */
+    const char *spec;  /* JSON: {"field_mappings": [...], "list_ids": [...]} */
     int64_t created_at;
 } import_upload;
 
@@ -303,9 +302,9 @@ int store_tx_upload_purge(store_tx *tx, int64_t created_before);
 typedef struct store_account {
     int64_t id;
     const char *name;
-    const char *parent;             /* NULL: no parent */
-    int64_t parent_id;              /* 0: no parent */
-    int64_t created_at;             /* ms */
+    const char *parent; /* NULL: no parent */
+    int64_t parent_id;  /* 0: no parent */
+    int64_t created_at; /* ms */
 } store_account;
 
 /* Every account, by name. */
@@ -350,7 +349,7 @@ typedef struct segment_row {
     const char *error;              /* why the query cannot be evaluated now, or NULL */
     int64_t contacts_count;         /* members, as kept by the writer */
     int64_t account;
-    int64_t members_version;        /* grows whenever members, or what they show, may have
+    int64_t members_version; /* grows whenever members, or what they show, may have
                                      * changed: a cached sample is good while it stays */
 } segment_row;
 
@@ -376,8 +375,7 @@ int store_tx_segments_changed(store_tx *tx, int64_t account, const char *segment
  * a contact lowers the counts of its segments by itself. */
 int store_tx_segment_member_set(store_tx *tx, int64_t account, const char *segment_id,
                                 const char *contact_id, bool in);
-int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id,
-                               int64_t delta);
+int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id, int64_t delta);
 /* The ids of the segments a contact belongs to, sorted. */
 int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
                               const char ***ids, size_t *count);
@@ -387,8 +385,8 @@ int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *cont
 int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
                                const char **json);
 /* Up to limit members of a segment, in contact id order, with their list ids. */
-int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit,
-                         arena *a, contact **rows, size_t *count);
+int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit, arena *a,
+                         contact **rows, size_t *count);
 
 /* ---- what a write transaction changed ----------------------------------------------
  * store.c notes every contact a write touches (insert, update, delete, list membership,
@@ -397,17 +395,17 @@ int store_segment_sample(store *s, int64_t account, const char *segment_id, int6
  * commit. The notes are dropped at begin, commit and rollback. */
 
 typedef enum store_touch {
-    TOUCH_INSERT,                   /* row: the contact as inserted */
-    TOUCH_UPDATE,                   /* row: the contact as rewritten */
-    TOUCH_DELETE,                   /* gone, with its segment rows */
-    TOUCH_LISTS,                    /* its list memberships changed */
+    TOUCH_INSERT, /* row: the contact as inserted */
+    TOUCH_UPDATE, /* row: the contact as rewritten */
+    TOUCH_DELETE, /* gone, with its segment rows */
+    TOUCH_LISTS,  /* its list memberships changed */
 } store_touch;
 
 typedef struct store_touched {
     int64_t account;
     char id[UUID_STR_LEN + 1];
     store_touch what;
-    const contact *row;             /* TOUCH_INSERT/UPDATE: a copy (list_ids NULL) */
+    const contact *row; /* TOUCH_INSERT/UPDATE: a copy (list_ids NULL) */
 } store_touched;
 
 /* Take the notes (touched contacts, in order, duplicates possible; accounts whose fields

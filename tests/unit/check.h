@@ -49,8 +49,8 @@ static inline bool check_str_(const char *a, const char *b, const char *ea, cons
     bool ok = (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
     if (!check_record_(ok, file, line))
         fprintf(stderr, "    %s == %s\n    actual:   %s%s%s\n    expected: %s%s%s\n", ea, eb,
-                a ? "\"" : "", a ? a : "(null)", a ? "\"" : "", b ? "\"" : "",
-                b ? b : "(null)", b ? "\"" : "");
+                a ? "\"" : "", a ? a : "(null)", a ? "\"" : "", b ? "\"" : "", b ? b : "(null)",
+                b ? "\"" : "");
     return ok;
 }
 
@@ -67,8 +67,7 @@ static inline bool check_contains_(const char *hay, const char *needle, const ch
 static inline int check_summary(const char *name)
 {
     if (check_failed_count) {
-        fprintf(stderr, "%s: %d of %d checks FAILED\n", name, check_failed_count,
-                check_total_count);
+        fprintf(stderr, "%s: %d of %d checks FAILED\n", name, check_failed_count, check_total_count);
         return 1;
     }
     printf("%s: all %d checks passed\n", name, check_total_count);
@@ -82,19 +81,19 @@ static inline int check_summary(const char *name)
 #define CHECK_CONTAINS(hay, needle) check_contains_((hay), (needle), #hay, __FILE__, __LINE__)
 
 /* A check the rest of the test cannot do without: stop the executable when it fails. */
-#define REQUIRE(cond)                                                                    \
-    do {                                                                                 \
-        if (!CHECK(cond)) {                                                              \
-            fprintf(stderr, "    (required; stopping)\n");                               \
-            exit(1);                                                                     \
-        }                                                                                \
+#define REQUIRE(cond)                                      \
+    do {                                                   \
+        if (!CHECK(cond)) {                                \
+            fprintf(stderr, "    (required; stopping)\n"); \
+            exit(1);                                       \
+        }                                                  \
     } while (0)
 
 /* Run one case, naming it in failure reports. */
-#define RUN(fn)                                                                          \
-    do {                                                                                 \
-        check_case_name = #fn;                                                           \
-        fn();                                                                            \
+#define RUN(fn)                \
+    do {                       \
+        check_case_name = #fn; \
+        fn();                  \
     } while (0)
 
 #endif

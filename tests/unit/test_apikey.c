@@ -46,11 +46,32 @@ static void test_parse_valid(void)
 static void test_parse_invalid(void)
 {
     static const char *const bad[] = {
-        "", "S", "SG", "SG.", "SG..", "SG.abc", "SG.abc.", "SG..def",
-        "sg.abc.def", "Sg.abc.def", "XX.abc.def", "abc.def", ".abc.def", " SG.abc.def",
-        "SG.abc.def ", "SG.abc.def\n", "SG.a.b.c", "SG.abc..def", "SG.ab$c.def",
-        "SG.abc.de+f", "SG.abc.de/f", "SG.abc.de=f", "SG.ab c.def", "SG.abc.d\xc3\xa9\x66",
-        "Bearer SG.abc.def", "SG.abc:def",
+        "",
+        "S",
+        "SG",
+        "SG.",
+        "SG..",
+        "SG.abc",
+        "SG.abc.",
+        "SG..def",
+        "sg.abc.def",
+        "Sg.abc.def",
+        "XX.abc.def",
+        "abc.def",
+        ".abc.def",
+        " SG.abc.def",
+        "SG.abc.def ",
+        "SG.abc.def\n",
+        "SG.a.b.c",
+        "SG.abc..def",
+        "SG.ab$c.def",
+        "SG.abc.de+f",
+        "SG.abc.de/f",
+        "SG.abc.de=f",
+        "SG.ab c.def",
+        "SG.abc.d\xc3\xa9\x66",
+        "Bearer SG.abc.def",
+        "SG.abc:def",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         apikey k;
@@ -87,8 +108,8 @@ static void test_generate(void)
     apikey a, b;
     REQUIRE(apikey_generate(&a) == 0);
     REQUIRE(apikey_generate(&b) == 0);
-    CHECK_INT(strlen(a.id), 22);        /* 16 bytes of base64url */
-    CHECK_INT(strlen(a.secret), 43);    /* 32 bytes */
+    CHECK_INT(strlen(a.id), 22);     /* 16 bytes of base64url */
+    CHECK_INT(strlen(a.secret), 43); /* 32 bytes */
     CHECK(all_key_chars(a.id));
     CHECK(all_key_chars(a.secret));
     CHECK(strcmp(a.id, b.id) != 0);
@@ -127,9 +148,10 @@ static void test_hash(void)
     CHECK(memcmp(h1, h3, APIKEY_HASH_LEN) != 0);
 
     /* It is SHA-256: the known digest of "abc". */
-    static const uint8_t abc[APIKEY_HASH_LEN] = {
-        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const uint8_t abc[APIKEY_HASH_LEN] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                                 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                                 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                                 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
     apikey_hash("abc", h1);
     CHECK(apikey_hash_equal(h1, abc));
 
@@ -155,10 +177,10 @@ static void test_uuid(void)
         REQUIRE(uuid_generate(a) == 0);
         CHECK_INT(strlen(a), UUID_STR_LEN);
         CHECK(uuid_valid(a));
-        CHECK(a[14] == '4');                        /* version 4 */
+        CHECK(a[14] == '4'); /* version 4 */
         int variant = hexval(a[19]);
-        CHECK(variant >= 8 && variant <= 11);       /* RFC 4122 variant: 8, 9, a, b */
-        for (int k = 0; k < UUID_STR_LEN; k++)      /* lower case */
+        CHECK(variant >= 8 && variant <= 11);  /* RFC 4122 variant: 8, 9, a, b */
+        for (int k = 0; k < UUID_STR_LEN; k++) /* lower case */
             CHECK(a[k] == '-' || hexval(a[k]) >= 0);
     }
     REQUIRE(uuid_generate(b) == 0);
@@ -170,10 +192,10 @@ static void test_uuid(void)
     static const char *const bad[] = {
         "",
         "123e4567e89b12d3a456426614174000",
-        "123e4567-e89b-12d3-a456-42661417400",      /* short */
-        "123e4567-e89b-12d3-a456-4266141740000",    /* long */
+        "123e4567-e89b-12d3-a456-42661417400",   /* short */
+        "123e4567-e89b-12d3-a456-4266141740000", /* long */
         "123e4567-e89b-12d3-a456_426614174000",
-        "123e456-7e89b-12d3-a456-426614174000",     /* dash misplaced */
+        "123e456-7e89b-12d3-a456-426614174000", /* dash misplaced */
         "g23e4567-e89b-12d3-a456-426614174000",
         "{123e4567-e89b-12d3-a456-426614174000}",
         " 123e4567-e89b-12d3-a456-426614174000",

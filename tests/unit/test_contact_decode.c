@@ -79,8 +79,10 @@ static void expect_one_error(const decoded *d, const char *field, const char *fi
     if (!check_int_((long long)d->errs.count, 1, "errs.count", "1", file, line))
         dump_errors(d);
     if (d->errs.count >= 1) {
-        check_str_(d->errs.items[0].field, field, "errs.items[0].field", "expected field", file, line);
-        check_true_(d->errs.items[0].message && d->errs.items[0].message[0], "a message", file, line);
+        check_str_(d->errs.items[0].field, field, "errs.items[0].field", "expected field", file,
+                   line);
+        check_true_(d->errs.items[0].message && d->errs.items[0].message[0], "a message", file,
+                    line);
     }
 }
 #define EXPECT_ONE_ERROR(d, field) expect_one_error((d), (field), __FILE__, __LINE__)
@@ -106,8 +108,10 @@ static void expect_single(const char *text, const char *field, const char *file,
                (field && d.errs.items[0].field && strcmp(d.errs.items[0].field, field) == 0));
     if (!ok) {
         check_failed_count++;
-        fprintf(stderr, "%s:%d: FAILED (in %s)\n    body: %s\n    expected exactly one error at %s, got %zu:\n",
-                file, line, check_case_name, text, field ? field : "(null)", d.errs.count);
+        fprintf(
+            stderr,
+            "%s:%d: FAILED (in %s)\n    body: %s\n    expected exactly one error at %s, got %zu:\n",
+            file, line, check_case_name, text, field ? field : "(null)", d.errs.count);
         dump_errors(&d);
     }
     decoded_free(&d);
@@ -129,18 +133,18 @@ static char *repeat(const char *unit, int n)
 static void test_valid_body(void)
 {
     decoded d;
-    decode_text(&d,
-                "{\"list_ids\": [\"l1\", \"l2\", \"l1\"],"
-                " \"contacts\": ["
-                "  {\"email\": \"  Ann@Example.COM \", \"first_name\": \"Ann\", \"last_name\": \"Lee\","
-                "   \"alternate_emails\": [\" Ann.Lee@Work.Example \", \"ann@home.example\"],"
-                "   \"custom_fields\": {\"e1_T\": \"x\", \"score\": 3, \"mystery\": 1}},"
-                "  {\"phone_number_id\": \"+14155552671\", \"city\": \"Paris\","
-                "   \"custom_fields\": {\"Score\": 4.5, \"e3_D\": \"01/31/2021\", \"mystery\": \"y\","
-                "    \"other\": 2}},"
-                "  {\"external_id\": \"ext-1\", \"anonymous_id\": \"anon-1\", \"first_name\": \"\","
-                "   \"custom_fields\": {\"NICKNAME\": \"\", \"score\": \"12\"}}"
-                "]}");
+    decode_text(
+        &d, "{\"list_ids\": [\"l1\", \"l2\", \"l1\"],"
+            " \"contacts\": ["
+            "  {\"email\": \"  Ann@Example.COM \", \"first_name\": \"Ann\", \"last_name\": \"Lee\","
+            "   \"alternate_emails\": [\" Ann.Lee@Work.Example \", \"ann@home.example\"],"
+            "   \"custom_fields\": {\"e1_T\": \"x\", \"score\": 3, \"mystery\": 1}},"
+            "  {\"phone_number_id\": \"+14155552671\", \"city\": \"Paris\","
+            "   \"custom_fields\": {\"Score\": 4.5, \"e3_D\": \"01/31/2021\", \"mystery\": \"y\","
+            "    \"other\": 2}},"
+            "  {\"external_id\": \"ext-1\", \"anonymous_id\": \"anon-1\", \"first_name\": \"\","
+            "   \"custom_fields\": {\"NICKNAME\": \"\", \"score\": \"12\"}}"
+            "]}");
     if (!CHECK_INT(d.errs.count, 0))
         dump_errors(&d);
     REQUIRE(d.b != NULL);
@@ -165,7 +169,7 @@ static void test_valid_body(void)
 
     CHECK_STR(c[2].field[CF_EXTERNAL_ID], "ext-1");
     CHECK_STR(c[2].field[CF_ANONYMOUS_ID], "anon-1");
-    CHECK_STR(c[2].field[CF_FIRST_NAME], "");     /* "" clears: provided, not NULL */
+    CHECK_STR(c[2].field[CF_FIRST_NAME], ""); /* "" clears: provided, not NULL */
     /* "" clears a value (kept as null); a number in a string becomes a number */
     CHECK_STR(c[2].custom_fields, "{\"e1_T\":null,\"e2_N\":12}");
 
@@ -205,12 +209,13 @@ static void test_custom_field_keys_many(void)
         json_t *cf = json_object();
         for (int k = 0; k < 4; k++) {
             char key[32];
-            snprintf(key, sizeof key, "k%d_T", i * 2 + k);   /* overlaps the previous contact */
+            snprintf(key, sizeof key, "k%d_T", i * 2 + k); /* overlaps the previous contact */
             json_object_set_new(cf, key, json_string("v"));
         }
         char email[64];
         snprintf(email, sizeof email, "c%d@example.com", i);
-        json_array_append_new(contacts, json_pack("{s:s, s:o}", "email", email, "custom_fields", cf));
+        json_array_append_new(contacts,
+                              json_pack("{s:s, s:o}", "email", email, "custom_fields", cf));
     }
     json_t *root = json_pack("{s:o}", "contacts", contacts);
     decoded d;
@@ -240,7 +245,8 @@ static void test_top_level_errors(void)
     EXPECT_SINGLE("{\"contacts\": null}", "contacts");
     EXPECT_SINGLE("{\"contacts\": []}", "contacts");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\"}], \"list_ids\": \"l1\"}", "list_ids");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\"}], \"list_ids\": [\"l1\", 7]}", "list_ids[1]");
+    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\"}], \"list_ids\": [\"l1\", 7]}",
+                  "list_ids[1]");
 
     /* A root that is not an object is an error about the request as a whole. */
     EXPECT_SINGLE("[]", NULL);
@@ -270,7 +276,8 @@ static void test_contact_count_limit(void)
         if (n == UPSERT_MAX_CONTACTS) {
             CHECK_INT(d.errs.count, 0);
             CHECK_INT(d.b->count, UPSERT_MAX_CONTACTS);
-            CHECK_STR(d.b->contacts[UPSERT_MAX_CONTACTS - 1].field[CF_EMAIL], "user29999@example.com");
+            CHECK_STR(d.b->contacts[UPSERT_MAX_CONTACTS - 1].field[CF_EMAIL],
+                      "user29999@example.com");
         } else {
             EXPECT_ONE_ERROR(&d, "contacts");
         }
@@ -293,16 +300,19 @@ static void test_contact_errors(void)
                   "contacts[2].email");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"\"}]}", "contacts[0].email");
     /* phone not E.164 */
-    EXPECT_SINGLE("{\"contacts\": [{\"phone_number_id\": \"415-555-2671\"}]}", "contacts[0].phone_number_id");
+    EXPECT_SINGLE("{\"contacts\": [{\"phone_number_id\": \"415-555-2671\"}]}",
+                  "contacts[0].phone_number_id");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\"}, {\"phone_number_id\": \"04155552671\"}]}",
                   "contacts[1].phone_number_id");
     /* empty free-form identifiers */
     EXPECT_SINGLE("{\"contacts\": [{\"external_id\": \"\"}]}", "contacts[0].external_id");
     EXPECT_SINGLE("{\"contacts\": [{\"anonymous_id\": \"\"}]}", "contacts[0].anonymous_id");
     /* wrong types */
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": 5}]}", "contacts[0].first_name");
+    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": 5}]}",
+                  "contacts[0].first_name");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"city\": true}]}", "contacts[0].city");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"external_id\": 12}]}", "contacts[0].external_id");
+    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"external_id\": 12}]}",
+                  "contacts[0].external_id");
     {
         decoded d;
         decode_text(&d, "{\"contacts\": [{\"email\": null}]}");
@@ -313,31 +323,40 @@ static void test_contact_errors(void)
     {
         /* unknown contact fields (a contact's id as GET returns it) are ignored */
         decoded d;
-        decode_text(&d, "{\"contacts\": [{\"email\": \"a@b.co\", \"nickname\": \"x\", \"id\": \"x\"}]}");
+        decode_text(
+            &d, "{\"contacts\": [{\"email\": \"a@b.co\", \"nickname\": \"x\", \"id\": \"x\"}]}");
         CHECK_INT(d.errs.count, 0);
         decoded_free(&d);
     }
     /* custom_fields */
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": []}]}", "contacts[0].custom_fields");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": \"x\"}]}", "contacts[0].custom_fields");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"e1_T\": {\"a\": 1}}}]}",
-                  "contacts[0].custom_fields.e1_T");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"e1_T\": \"ok\", \"score\": [1]}}]}",
-                  "contacts[0].custom_fields.score");
+    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": []}]}",
+                  "contacts[0].custom_fields");
+    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": \"x\"}]}",
+                  "contacts[0].custom_fields");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"e1_T\": {\"a\": 1}}}]}",
+        "contacts[0].custom_fields.e1_T");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"e1_T\": \"ok\", \"score\": [1]}}]}",
+        "contacts[0].custom_fields.score");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"score\": {}}}]}",
                   "contacts[0].custom_fields.score");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"e2_N\": \"abc\"}}]}",
                   "contacts[0].custom_fields.e2_N");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"nickname\": 5}}]}",
                   "contacts[0].custom_fields.nickname");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"birthday\": \"2021-02-30\"}}]}",
-                  "contacts[0].custom_fields.birthday");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\"}, {\"email\": \"c@d.co\", \"custom_fields\": {\"e3_D\": -20210101}}]}",
-                  "contacts[1].custom_fields.e3_D");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"birthday\": \"2021-02-30\"}}]}",
+        "contacts[0].custom_fields.birthday");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\"}, {\"email\": \"c@d.co\", \"custom_fields\": {\"e3_D\": -20210101}}]}",
+        "contacts[1].custom_fields.e3_D");
     {
         /* A key the catalog lacks is not checked, only collected for the caller. */
         decoded d;
-        decode_text(&d, "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"zz\": {\"a\": 1}}}]}");
+        decode_text(
+            &d,
+            "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"zz\": {\"a\": 1}}}]}");
         CHECK_INT(d.errs.count, 0);
         if (CHECK_INT(d.b->unknown_custom_field_count, 1))
             CHECK_STR(d.b->unknown_custom_fields[0], "zz");
@@ -348,11 +367,13 @@ static void test_contact_errors(void)
     /* alternate_emails */
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\": \"x@y.co\"}]}",
                   "contacts[0].alternate_emails");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\":"
-                  " [\"a1@b.co\", \"a2@b.co\", \"a3@b.co\", \"a4@b.co\", \"a5@b.co\", \"a6@b.co\"]}]}",
-                  "contacts[0].alternate_emails");
-    EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\": [\"x@y.co\", \"nope\"]}]}",
-                  "contacts[0].alternate_emails[1]");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\":"
+        " [\"a1@b.co\", \"a2@b.co\", \"a3@b.co\", \"a4@b.co\", \"a5@b.co\", \"a6@b.co\"]}]}",
+        "contacts[0].alternate_emails");
+    EXPECT_SINGLE(
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\": [\"x@y.co\", \"nope\"]}]}",
+        "contacts[0].alternate_emails[1]");
     EXPECT_SINGLE("{\"contacts\": [{\"email\": \"a@b.co\", \"alternate_emails\": [3]}]}",
                   "contacts[0].alternate_emails[0]");
     {
@@ -380,44 +401,52 @@ static void test_lengths(void)
     char *city60 = repeat("\xe6\x97\xa5", 60), *city61 = repeat("c", 61);
 
     decoded d;
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}", s50);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}",
+             s50);
     decode_text(&d, body);
     CHECK_INT(d.errs.count, 0);
     CHECK_STR(d.b->contacts[0].field[CF_FIRST_NAME], s50);
     decoded_free(&d);
 
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}", s51);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}",
+             s51);
     EXPECT_SINGLE(body, "contacts[0].first_name");
 
     /* 50 two-byte code points (100 bytes) fit; 51 do not. */
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"last_name\": \"%s\"}]}", e50);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"last_name\": \"%s\"}]}",
+             e50);
     decode_text(&d, body);
     CHECK_INT(d.errs.count, 0);
     CHECK_STR(d.b->contacts[0].field[CF_LAST_NAME], e50);
     decoded_free(&d);
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"last_name\": \"%s\"}]}", e51);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"last_name\": \"%s\"}]}",
+             e51);
     EXPECT_SINGLE(body, "contacts[0].last_name");
 
     /* 50 three-byte code points (150 bytes) fit first_name. */
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}", j50);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}",
+             j50);
     decode_text(&d, body);
     CHECK_INT(d.errs.count, 0);
     decoded_free(&d);
 
     /* A \u escape counts as the one code point it stands for. */
     char *esc50 = repeat("\\u00e9", 50);
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}", esc50);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"first_name\": \"%s\"}]}",
+             esc50);
     decode_text(&d, body);
     CHECK_INT(d.errs.count, 0);
     CHECK_STR(d.b->contacts[0].field[CF_FIRST_NAME], e50);
     decoded_free(&d);
     free(esc50);
 
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"city\": \"%s\"}]}", city60);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"city\": \"%s\"}]}",
+             city60);
     decode_text(&d, body);
     CHECK_INT(d.errs.count, 0);
     decoded_free(&d);
-    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"city\": \"%s\"}]}", city61);
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a@b.co\", \"city\": \"%s\"}]}",
+             city61);
     EXPECT_SINGLE(body, "contacts[0].city");
 
     /* external_id: 254 code points fit, 255 do not */
@@ -444,19 +473,24 @@ static void test_lengths(void)
 static void test_several_errors(void)
 {
     decoded d;
-    decode_text(&d,
-                "{\"contacts\": ["
-                " {\"email\": \"ok@example.com\"},"
-                " {\"email\": \"bad@\", \"first_name\": 1},"
-                " {\"last_name\": \"no id\"},"
-                " {\"phone_number_id\": \"+0123\", \"custom_fields\": {\"score\": true}},"
-                " {\"email\": \"ok2@example.com\", \"alternate_emails\": [\"x@y.co\", \"@y.co\", \"z@\"]},"
-                " 42"
-                "], \"extra\": {}}");
+    decode_text(
+        &d,
+        "{\"contacts\": ["
+        " {\"email\": \"ok@example.com\"},"
+        " {\"email\": \"bad@\", \"first_name\": 1},"
+        " {\"last_name\": \"no id\"},"
+        " {\"phone_number_id\": \"+0123\", \"custom_fields\": {\"score\": true}},"
+        " {\"email\": \"ok2@example.com\", \"alternate_emails\": [\"x@y.co\", \"@y.co\", \"z@\"]},"
+        " 42"
+        "], \"extra\": {}}");
     static const char *const fields[] = {
-        "contacts[1].email", "contacts[1].first_name", "contacts[2]",
-        "contacts[3].phone_number_id", "contacts[3].custom_fields.score",
-        "contacts[4].alternate_emails[1]", "contacts[4].alternate_emails[2]",
+        "contacts[1].email",
+        "contacts[1].first_name",
+        "contacts[2]",
+        "contacts[3].phone_number_id",
+        "contacts[3].custom_fields.score",
+        "contacts[4].alternate_emails[1]",
+        "contacts[4].alternate_emails[2]",
         "contacts[5]",
     };
     size_t n = sizeof fields / sizeof fields[0];
@@ -487,10 +521,11 @@ static void test_several_errors(void)
 
 static void test_decode_payload(void)
 {
-    const char *body = "{\"contacts\": [{\"email\": \" MiXeD@Example.com\", \"first_name\": \"M\","
-                       " \"alternate_emails\": [\"ALT@Example.com\"]},"
-                       " {\"external_id\": \"e-2\", \"custom_fields\": {\"score\": 7, \"gone\": 1}}],"
-                       " \"list_ids\": [\"L\"]}";
+    const char *body =
+        "{\"contacts\": [{\"email\": \" MiXeD@Example.com\", \"first_name\": \"M\","
+        " \"alternate_emails\": [\"ALT@Example.com\"]},"
+        " {\"external_id\": \"e-2\", \"custom_fields\": {\"score\": 7, \"gone\": 1}}],"
+        " \"list_ids\": [\"L\"]}";
     upsert_batch *b = upsert_decode_payload(body, strlen(body), &CAT);
     REQUIRE(b != NULL);
     CHECK_INT(b->count, 2);
@@ -527,7 +562,7 @@ static void test_decode_payload(void)
         "{\"contacts\": [{\"email\": \"a@b.co\"}]}GARBAGE",
         "{\"contacts\": []}",
         "{\"contacts\": [{\"email\": \"invalid\"}]}",
-        "{\"contacts\": [{\"email\": \"a@b.co\", \"email\": \"c@d.co\"}]}",   /* duplicate key */
+        "{\"contacts\": [{\"email\": \"a@b.co\", \"email\": \"c@d.co\"}]}", /* duplicate key */
         "[1, 2]",
         "{\"contacts\": [{\"email\": \"a@b.co\", \"custom_fields\": {\"score\": \"x\"}}]}",
     };
@@ -537,7 +572,7 @@ static void test_decode_payload(void)
             fprintf(stderr, "    payload: %s\n", bad[i]);
         upsert_batch_free(b);
     }
-    upsert_batch_free(NULL);    /* allowed */
+    upsert_batch_free(NULL); /* allowed */
 }
 
 /* A Number custom field given as a string holding a number beyond the range of a
@@ -570,8 +605,8 @@ static void test_number_string_out_of_int_range(void)
  * strtod reads but that are not JSON numbers must be refused. */
 static void test_number_string_not_json(void)
 {
-    static const char *const values[] = {"0x10", "0X1A", "0x1p3", "nan", "inf", "-infinity", " 5",
-                                         "5 ", "abc", "1,5"};
+    static const char *const values[] = {"0x10",      "0X1A", "0x1p3", "nan", "inf",
+                                         "-infinity", " 5",   "5 ",    "abc", "1,5"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char body[256];
         snprintf(body, sizeof body,
@@ -602,8 +637,8 @@ static void test_number_string_not_json(void)
 static void test_round_trip_json(void)
 {
     /* The batch does not reference the JSON tree: it survives json_decref. */
-    json_t *root = json_pack("{s:[{s:s, s:s}]}", "contacts", "email", "Tree@Example.com",
-                             "first_name", "T");
+    json_t *root =
+        json_pack("{s:[{s:s, s:s}]}", "contacts", "email", "Tree@Example.com", "first_name", "T");
     decoded d;
     decode_json(&d, root);
     json_decref(root);

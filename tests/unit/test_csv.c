@@ -55,7 +55,9 @@ static void test_quoting_and_ends(void)
     const char *why = NULL;
     /* BOM, "" escapes, a line break inside quotes, empty fields, trailing comma, no final
      * newline, blank lines between records, a lone CR as a line end */
-    const char *t = "\xEF\xBB\xBF" "a,\"say \"\"hi\"\"\",\"two\nlines\"\n\n\n,,\rx,\n" "last,\"\"";
+    const char *t = "\xEF\xBB\xBF"
+                    "a,\"say \"\"hi\"\"\",\"two\nlines\"\n\n\n,,\rx,\n"
+                    "last,\"\"";
     REQUIRE(read_all(t, strlen(t), &a, rows, w, 8, &why) == 4);
     CHECK_INT(w[0], 3);
     CHECK_STR(rows[0][0], "a");
@@ -110,8 +112,8 @@ static void test_refusals(void)
     EXPECT_REFUSED("a,b\nc,d\0e\n", "NUL", 2);
     EXPECT_REFUSED("a,\"b\0\"\n", "NUL", 1);
     EXPECT_REFUSED("a,\xC3(\n", "UTF-8", 1);
-    EXPECT_REFUSED("\"\xED\xA0\x80\"\n", "UTF-8", 1);    /* a surrogate */
-    EXPECT_REFUSED("ok\n\xC0\xAF\n", "UTF-8", 2);         /* overlong */
+    EXPECT_REFUSED("\"\xED\xA0\x80\"\n", "UTF-8", 1); /* a surrogate */
+    EXPECT_REFUSED("ok\n\xC0\xAF\n", "UTF-8", 2);     /* overlong */
     /* too many fields */
     static char wide[CSV_MAX_FIELDS * 2 + 8];
     memset(wide, ',', CSV_MAX_FIELDS + 1);
@@ -123,7 +125,7 @@ static void test_refusals(void)
     memset(big, 'x', CSV_MAX_FIELD + 2);
     big[CSV_MAX_FIELD + 2] = '\n';
     expect_refused(big, CSV_MAX_FIELD + 3, "longer than", 1, __FILE__, __LINE__);
-    big[0] = '"';                   /* CSV_MAX_FIELD + 1 bytes inside the quotes */
+    big[0] = '"'; /* CSV_MAX_FIELD + 1 bytes inside the quotes */
     big[CSV_MAX_FIELD + 1] = 'x';
     big[CSV_MAX_FIELD + 2] = '"';
     big[CSV_MAX_FIELD + 3] = '\n';
@@ -142,8 +144,8 @@ static void test_refusals(void)
 static void test_writer_round_trip(void)
 {
     static const char *const values[] = {
-        "plain", "", "with,comma", "with \"quotes\"", "line\nbreak", "cr\rhere", " padded ",
-        "caf\xC3\xA9",
+        "plain",       "",         "with,comma", "with \"quotes\"",
+        "line\nbreak", "cr\rhere", " padded ",   "caf\xC3\xA9",
     };
     size_t n = sizeof values / sizeof values[0];
     csv_buf b = {0};

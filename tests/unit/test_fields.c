@@ -87,7 +87,7 @@ static void expect_norm(field_type t, const char *in, const char *want, const ch
 static void test_values(void)
 {
     EXPECT_NORM(FIELD_TEXT, "\"coffee\"", "\"coffee\"");
-    EXPECT_NORM(FIELD_TEXT, "\"\"", "null");            /* "" clears */
+    EXPECT_NORM(FIELD_TEXT, "\"\"", "null"); /* "" clears */
     EXPECT_NORM(FIELD_TEXT, "5", NULL);
     EXPECT_NORM(FIELD_TEXT, "true", NULL);
 
@@ -96,13 +96,13 @@ static void test_values(void)
     EXPECT_NORM(FIELD_NUMBER, "\"7\"", "7");
     EXPECT_NORM(FIELD_NUMBER, "\"-7.25\"", "-7.25");
     EXPECT_NORM(FIELD_NUMBER, "\"1e3\"", "1000.0");
-    EXPECT_NORM(FIELD_NUMBER, "\"1e19\"", "1e19");     /* beyond int64: a real, no UB */
+    EXPECT_NORM(FIELD_NUMBER, "\"1e19\"", "1e19"); /* beyond int64: a real, no UB */
     EXPECT_NORM(FIELD_NUMBER, "\"0x10\"", NULL);
     EXPECT_NORM(FIELD_NUMBER, "\"+5\"", NULL);
     EXPECT_NORM(FIELD_NUMBER, "\" 5\"", NULL);
     EXPECT_NORM(FIELD_NUMBER, "\"NaN\"", NULL);
     EXPECT_NORM(FIELD_NUMBER, "\"inf\"", NULL);
-    EXPECT_NORM(FIELD_NUMBER, "\"1e400\"", NULL);       /* overflows a double */
+    EXPECT_NORM(FIELD_NUMBER, "\"1e400\"", NULL); /* overflows a double */
     EXPECT_NORM(FIELD_NUMBER, "\"5.\"", NULL);
     EXPECT_NORM(FIELD_NUMBER, "[1]", NULL);
 
@@ -110,7 +110,7 @@ static void test_values(void)
     EXPECT_NORM(FIELD_DATE, "\"01/31/2024\"", "\"2024-01-31T00:00:00Z\"");
     EXPECT_NORM(FIELD_DATE, "\"2024-02-29T23:59:59Z\"", "\"2024-02-29T23:59:59Z\"");
     EXPECT_NORM(FIELD_DATE, "\"2024-02-29T23:59:59.123Z\"", "\"2024-02-29T23:59:59Z\"");
-    EXPECT_NORM(FIELD_DATE, "\"2023-02-29\"", NULL);    /* not a leap year */
+    EXPECT_NORM(FIELD_DATE, "\"2023-02-29\"", NULL); /* not a leap year */
     EXPECT_NORM(FIELD_DATE, "\"2000-02-29\"", "\"2000-02-29T00:00:00Z\"");
     EXPECT_NORM(FIELD_DATE, "\"1900-02-29\"", NULL);
     EXPECT_NORM(FIELD_DATE, "\"2024-13-01\"", NULL);
@@ -128,7 +128,7 @@ static void test_values(void)
     EXPECT_NORM(FIELD_DATE, "-1", NULL);
     EXPECT_NORM(FIELD_DATE, "\"-1\"", NULL);
     EXPECT_NORM(FIELD_DATE, "1.5", NULL);
-    EXPECT_NORM(FIELD_DATE, "253402300800000", NULL);     /* after 9999-12-31 */
+    EXPECT_NORM(FIELD_DATE, "253402300800000", NULL); /* after 9999-12-31 */
     EXPECT_NORM(FIELD_DATE, "\"1234567890123456\"", NULL);
 }
 
@@ -137,31 +137,35 @@ static void test_catalog(void)
     field_def defs[] = {{"e1_T", "Nickname", FIELD_TEXT}, {"e2_N", "orders", FIELD_NUMBER}};
     field_catalog cat = {defs, 2};
     CHECK(field_catalog_find(&cat, "e1_T") == &defs[0]);
-    CHECK(field_catalog_find(&cat, "nickname") == &defs[0]);   /* by name, any case */
+    CHECK(field_catalog_find(&cat, "nickname") == &defs[0]); /* by name, any case */
     CHECK(field_catalog_find(&cat, "ORDERS") == &defs[1]);
     CHECK(field_catalog_find(&cat, "e3_D") == NULL);
-    CHECK(field_catalog_find_id(&cat, "Nickname") == NULL);    /* ids only */
+    CHECK(field_catalog_find_id(&cat, "Nickname") == NULL); /* ids only */
     CHECK(field_catalog_find(NULL, "e1_T") == NULL);
 }
 
 static void test_merge(void)
 {
-    field_def defs[] = {{"e1_T", "a", FIELD_TEXT}, {"e2_N", "b", FIELD_NUMBER}, {"e4_D", "d", FIELD_DATE}};
+    field_def defs[] = {
+        {"e1_T", "a", FIELD_TEXT}, {"e2_N", "b", FIELD_NUMBER}, {"e4_D", "d", FIELD_DATE}};
     field_catalog live = {defs, 3};
     arena ar = ARENA_INIT;
     /* new values join, others stay */
     CHECK_STR(custom_fields_merge("{\"e1_T\":\"x\"}", "{\"e2_N\":3}", &live, &ar),
               "{\"e1_T\":\"x\",\"e2_N\":3}");
     /* a value overwrites, null clears */
-    CHECK_STR(custom_fields_merge("{\"e1_T\":\"x\",\"e2_N\":3}", "{\"e1_T\":\"y\",\"e2_N\":null}", &live, &ar),
+    CHECK_STR(custom_fields_merge("{\"e1_T\":\"x\",\"e2_N\":3}", "{\"e1_T\":\"y\",\"e2_N\":null}",
+                                  &live, &ar),
               "{\"e1_T\":\"y\"}");
     /* everything cleared: no value left */
     CHECK_NULL(custom_fields_merge("{\"e1_T\":\"x\"}", "{\"e1_T\":null}", &live, &ar));
     /* values of deleted fields (e3_T is not live) are dropped at the next write */
-    CHECK_STR(custom_fields_merge("{\"e3_T\":\"gone\",\"e1_T\":\"x\"}", "{\"e4_D\":\"2024-01-01T00:00:00Z\"}", &live, &ar),
+    CHECK_STR(custom_fields_merge("{\"e3_T\":\"gone\",\"e1_T\":\"x\"}",
+                                  "{\"e4_D\":\"2024-01-01T00:00:00Z\"}", &live, &ar),
               "{\"e1_T\":\"x\",\"e4_D\":\"2024-01-01T00:00:00Z\"}");
     /* nothing stored yet; an update naming a field deleted since acceptance */
-    CHECK_STR(custom_fields_merge(NULL, "{\"e9_T\":\"late\",\"e2_N\":1}", &live, &ar), "{\"e2_N\":1}");
+    CHECK_STR(custom_fields_merge(NULL, "{\"e9_T\":\"late\",\"e2_N\":1}", &live, &ar),
+              "{\"e2_N\":1}");
     /* a damaged stored value is treated as empty rather than crashing */
     CHECK_STR(custom_fields_merge("not json", "{\"e2_N\":2}", &live, &ar), "{\"e2_N\":2}");
     arena_release(&ar);

@@ -14,17 +14,17 @@ static int norm(const char *in, char out[EMAIL_MAX_LEN + 1])
     return email_normalize(in, strlen(in), out);
 }
 
-#define EMAIL_OK(in, expected)                                                           \
-    do {                                                                                 \
-        char out_[EMAIL_MAX_LEN + 1];                                                    \
-        if (CHECK_INT(norm((in), out_), 0))                                              \
-            CHECK_STR(out_, (expected));                                                 \
+#define EMAIL_OK(in, expected)              \
+    do {                                    \
+        char out_[EMAIL_MAX_LEN + 1];       \
+        if (CHECK_INT(norm((in), out_), 0)) \
+            CHECK_STR(out_, (expected));    \
     } while (0)
 
-#define EMAIL_BAD(in)                                                                    \
-    do {                                                                                 \
-        char out_[EMAIL_MAX_LEN + 1];                                                    \
-        CHECK_INT(norm((in), out_), -1);                                                 \
+#define EMAIL_BAD(in)                    \
+    do {                                 \
+        char out_[EMAIL_MAX_LEN + 1];    \
+        CHECK_INT(norm((in), out_), -1); \
     } while (0)
 
 static void fill(char *buf, char c, size_t n)
@@ -95,8 +95,8 @@ static void test_email_invalid(void)
     EMAIL_BAD("user@exa_mple.com");
     EMAIL_BAD("\"quoted\"@example.com");
     EMAIL_BAD("user(comment)@example.com");
-    EMAIL_BAD("jos\xc3\xa9@example.com");         /* non-ASCII local part */
-    EMAIL_BAD("user@b\xc3\xbc\x63her.de");          /* non-ASCII domain */
+    EMAIL_BAD("jos\xc3\xa9@example.com");  /* non-ASCII local part */
+    EMAIL_BAD("user@b\xc3\xbc\x63her.de"); /* non-ASCII domain */
 
     /* An embedded NUL makes the address invalid even when the length covers it. */
     char out[EMAIL_MAX_LEN + 1];
@@ -130,10 +130,10 @@ static void test_e164(void)
 #define E164(s) e164_valid((s), strlen(s))
     CHECK(E164("+14155552671"));
     CHECK(E164("+442071838750"));
-    CHECK(E164("+12"));                  /* shortest: country digit and one more */
-    CHECK(E164("+123456789012345"));     /* 15 digits */
-    CHECK(!E164("14155552671"));         /* no '+' */
-    CHECK(!E164("+04155552671"));        /* leading zero */
+    CHECK(E164("+12"));              /* shortest: country digit and one more */
+    CHECK(E164("+123456789012345")); /* 15 digits */
+    CHECK(!E164("14155552671"));     /* no '+' */
+    CHECK(!E164("+04155552671"));    /* leading zero */
     CHECK(!E164("+1415555267a"));
     CHECK(!E164("+1 415 555 2671"));
     CHECK(!E164("+1-415-555-2671"));
@@ -141,7 +141,7 @@ static void test_e164(void)
     CHECK(!E164("+1"));
     CHECK(!E164("+"));
     CHECK(!E164(""));
-    CHECK(!E164("+1234567890123456"));   /* 16 digits */
+    CHECK(!E164("+1234567890123456")); /* 16 digits */
     CHECK(!E164("+14155552671 "));
 #undef E164
     /* The length given is what counts, not a NUL further on. */
@@ -267,13 +267,14 @@ static void test_type_names(void)
         CHECK_INT(id_type_from_upper(fields[i], &back), -1);
     }
     id_type t = ID_TYPE_COUNT;
-    static const char *const bad[] = {"Email", "PHONE", "phone", "", "email ", "EMAILS",
-                                      "phone_number", "PHONE_NUMBER_ID", "externalid", "id"};
+    static const char *const bad[] = {"Email",      "PHONE",  "phone",        "",
+                                      "email ",     "EMAILS", "phone_number", "PHONE_NUMBER_ID",
+                                      "externalid", "id"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_INT(id_type_from_field(bad[i], &t), -1);
         CHECK_INT(id_type_from_upper(bad[i], &t), -1);
     }
-    CHECK_INT(t, ID_TYPE_COUNT);    /* untouched by failed lookups */
+    CHECK_INT(t, ID_TYPE_COUNT); /* untouched by failed lookups */
 }
 
 int main(void)

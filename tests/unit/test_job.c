@@ -40,7 +40,8 @@ static void test_transitions(void)
         for (int k = 0; k < 4; k++) {
             bool expected = all[i] == JOB_PENDING && all[k] != JOB_PENDING;
             if (!CHECK_INT(job_status_transition_allowed(all[i], all[k]), expected))
-                fprintf(stderr, "    from %s to %s\n", job_status_name(all[i]), job_status_name(all[k]));
+                fprintf(stderr, "    from %s to %s\n", job_status_name(all[i]),
+                        job_status_name(all[k]));
         }
     }
     CHECK(!job_status_terminal(JOB_PENDING));

@@ -162,9 +162,8 @@ static void check_job(int64_t account, const char *id, job_kind kind, job_status
     bool ok = rc == STORE_OK && info.kind == kind && info.status == status &&
               info.counts.requested == requested && info.counts.created == created &&
               info.counts.updated == updated && info.counts.deleted == deleted &&
-              info.counts.errored == errored && strcmp(info.id, id) == 0 &&
-              info.accepted_at > 0 && (status == JOB_PENDING ? info.finished_at == 0
-                                                              : info.finished_at >= info.accepted_at);
+              info.counts.errored == errored && strcmp(info.id, id) == 0 && info.accepted_at > 0 &&
+              (status == JOB_PENDING ? info.finished_at == 0 : info.finished_at >= info.accepted_at);
     check_total_count++;
     if (!ok) {
         check_failed_count++;
@@ -183,7 +182,7 @@ static void check_job(int64_t account, const char *id, job_kind kind, job_status
                 (long long)errored);
     }
 }
-#define CHECK_JOB(acc, id, kind, st, req, cr, up, del, err)                              \
+#define CHECK_JOB(acc, id, kind, st, req, cr, up, del, err) \
     check_job((acc), (id), (kind), (st), (req), (cr), (up), (del), (err), __FILE__, __LINE__)
 
 /* The contact with this identifier, or a failed check. Strings live in a. */
@@ -192,8 +191,8 @@ static bool find(int64_t account, id_type t, const char *value, arena *a, contac
     memset(out, 0, sizeof *out);
     int rc = store_contact_find(S, account, t, value, a, out);
     if (rc != STORE_OK)
-        fprintf(stderr, "    (no contact with %s '%s' in account %lld: rc %d)\n",
-                id_type_field(t), value, (long long)account, rc);
+        fprintf(stderr, "    (no contact with %s '%s' in account %lld: rc %d)\n", id_type_field(t),
+                value, (long long)account, rc);
     return rc == STORE_OK;
 }
 
@@ -249,11 +248,12 @@ static void test_upsert_basic(void)
     waiter w;
 
     /* decoded batch handed over with the job */
-    run_upsert(ACC,
-               "{\"contacts\": [{\"email\": \" Basic1@Example.com \", \"first_name\": \"B1\","
-               " \"custom_fields\": {\"nickname\": \"v\"}, \"alternate_emails\": [\"ALT1@example.com\"]},"
-               " {\"phone_number_id\": \"+14155550001\", \"city\": \"Oslo\"}]}",
-               true, &w);
+    run_upsert(
+        ACC,
+        "{\"contacts\": [{\"email\": \" Basic1@Example.com \", \"first_name\": \"B1\","
+        " \"custom_fields\": {\"nickname\": \"v\"}, \"alternate_emails\": [\"ALT1@example.com\"]},"
+        " {\"phone_number_id\": \"+14155550001\", \"city\": \"Oslo\"}]}",
+        true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_COMPLETED, 2, 2, 0, 0, 0);
     if (CHECK(find(ACC, ID_EMAIL, "basic1@example.com", &a, &c))) {
         CHECK(uuid_valid(c.id));
@@ -277,8 +277,7 @@ static void test_upsert_basic(void)
     waiter_destroy(&w);
 
     /* payload decoded by the runner */
-    run_upsert(ACC,
-               "{\"contacts\": [{\"external_id\": \"basic-ext-2\", \"last_name\": \"L2\"}]}",
+    run_upsert(ACC, "{\"contacts\": [{\"external_id\": \"basic-ext-2\", \"last_name\": \"L2\"}]}",
                false, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_COMPLETED, 1, 1, 0, 0, 0);
     if (CHECK(find(ACC, ID_EXTERNAL_ID, "basic-ext-2", &a, &c)))
@@ -302,7 +301,8 @@ static void test_upsert_basic(void)
     waiter_destroy(&w);
 
     /* the same email in another account is another contact */
-    run_upsert(ACC2, "{\"contacts\": [{\"email\": \"basic1@example.com\", \"first_name\": \"Other\"}]}",
+    run_upsert(ACC2,
+               "{\"contacts\": [{\"email\": \"basic1@example.com\", \"first_name\": \"Other\"}]}",
                false, &w);
     CHECK_JOB(ACC2, w.job_id, JOB_UPSERT, JOB_COMPLETED, 1, 1, 0, 0, 0);
     contact c1, c2;
@@ -324,8 +324,9 @@ static void test_matching_rules(void)
     job_error_row *rows;
 
     /* A contact with two identifiers. */
-    run_upsert(ACC, "{\"contacts\": [{\"email\": \"m1@example.com\", \"external_id\": \"m1-ext\","
-                    " \"first_name\": \"Orig\"}]}",
+    run_upsert(ACC,
+               "{\"contacts\": [{\"email\": \"m1@example.com\", \"external_id\": \"m1-ext\","
+               " \"first_name\": \"Orig\"}]}",
                true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_COMPLETED, 1, 1, 0, 0, 0);
     waiter_destroy(&w);
@@ -344,7 +345,8 @@ static void test_matching_rules(void)
     waiter_destroy(&w);
 
     /* A different value for an existing identifier is also an omission. */
-    run_upsert(ACC, "{\"contacts\": [{\"email\": \"m1@example.com\", \"external_id\": \"m1-other\"}]}",
+    run_upsert(ACC,
+               "{\"contacts\": [{\"email\": \"m1@example.com\", \"external_id\": \"m1-other\"}]}",
                true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_FAILED, 1, 0, 0, 0, 1);
     CHECK_INT(store_contact_find(S, ACC, ID_EXTERNAL_ID, "m1-other", &a, &c), STORE_NOT_FOUND);
@@ -352,14 +354,15 @@ static void test_matching_rules(void)
 
     /* Within one job: record 0 creates, record 1 omits external_id (error), record 2
      * carries both (update), record 3 adds a new identifier (update). */
-    run_upsert(ACC,
-               "{\"contacts\": ["
-               " {\"email\": \"m2@example.com\", \"external_id\": \"m2-ext\"},"
-               " {\"email\": \"m2@example.com\", \"first_name\": \"Bad\"},"
-               " {\"email\": \"m2@example.com\", \"external_id\": \"m2-ext\", \"first_name\": \"Good\"},"
-               " {\"external_id\": \"m2-ext\", \"email\": \"m2@example.com\", \"phone_number_id\": \"+14155550002\"}"
-               "]}",
-               true, &w);
+    run_upsert(
+        ACC,
+        "{\"contacts\": ["
+        " {\"email\": \"m2@example.com\", \"external_id\": \"m2-ext\"},"
+        " {\"email\": \"m2@example.com\", \"first_name\": \"Bad\"},"
+        " {\"email\": \"m2@example.com\", \"external_id\": \"m2-ext\", \"first_name\": \"Good\"},"
+        " {\"external_id\": \"m2-ext\", \"email\": \"m2@example.com\", \"phone_number_id\": \"+14155550002\"}"
+        "]}",
+        true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_ERRORED, 4, 1, 2, 0, 1);
     if (CHECK_INT(count_errors(ACC, w.job_id, &a, &rows), 1))
         CHECK_INT(rows[0].index, 1);
@@ -371,19 +374,21 @@ static void test_matching_rules(void)
     waiter_destroy(&w);
 
     /* Identifiers of two different contacts: an error, nothing merged. */
-    run_upsert(ACC, "{\"contacts\": [{\"email\": \"p@example.com\"}, {\"anonymous_id\": \"q-anon\"}]}",
+    run_upsert(ACC,
+               "{\"contacts\": [{\"email\": \"p@example.com\"}, {\"anonymous_id\": \"q-anon\"}]}",
                false, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_COMPLETED, 2, 2, 0, 0, 0);
     waiter_destroy(&w);
     contact cp, cq;
     REQUIRE(find(ACC, ID_EMAIL, "p@example.com", &a, &cp));
     REQUIRE(find(ACC, ID_ANONYMOUS_ID, "q-anon", &a, &cq));
-    run_upsert(ACC,
-               "{\"contacts\": ["
-               " {\"email\": \"fresh@example.com\"},"
-               " {\"email\": \"p@example.com\", \"anonymous_id\": \"q-anon\", \"first_name\": \"Merged\"}"
-               "]}",
-               true, &w);
+    run_upsert(
+        ACC,
+        "{\"contacts\": ["
+        " {\"email\": \"fresh@example.com\"},"
+        " {\"email\": \"p@example.com\", \"anonymous_id\": \"q-anon\", \"first_name\": \"Merged\"}"
+        "]}",
+        true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_ERRORED, 2, 1, 0, 0, 1);
     if (CHECK_INT(count_errors(ACC, w.job_id, &a, &rows), 1)) {
         CHECK_INT(rows[0].index, 1);
@@ -438,8 +443,9 @@ static void test_delete_identifier(void)
     waiter w;
     job_error_row *rows;
 
-    run_upsert(ACC, "{\"contacts\": [{\"email\": \"d1@example.com\", \"external_id\": \"d1-ext\"},"
-                    " {\"email\": \"d2@example.com\", \"phone_number_id\": \"+14155550003\"}]}",
+    run_upsert(ACC,
+               "{\"contacts\": [{\"email\": \"d1@example.com\", \"external_id\": \"d1-ext\"},"
+               " {\"email\": \"d2@example.com\", \"phone_number_id\": \"+14155550003\"}]}",
                true, &w);
     CHECK_JOB(ACC, w.job_id, JOB_UPSERT, JOB_COMPLETED, 2, 2, 0, 0, 0);
     waiter_destroy(&w);
@@ -631,9 +637,10 @@ static void test_durability(void)
     char *body = big_body("dur", 2500);
     waiter wbig, wsmall, wdel;
     submit_upsert(ACC, body, true, &wbig);
-    submit_upsert(ACC, "{\"contacts\": [{\"email\": \"dur-small@example.com\", \"external_id\": \"dur-x\"}]}",
-                  false, &wsmall);
-    REQUIRE(find(ACC, ID_PHONE_NUMBER_ID, "+14155550002", &a, &c));    /* m2: three identifiers */
+    submit_upsert(
+        ACC, "{\"contacts\": [{\"email\": \"dur-small@example.com\", \"external_id\": \"dur-x\"}]}",
+        false, &wsmall);
+    REQUIRE(find(ACC, ID_PHONE_NUMBER_ID, "+14155550002", &a, &c)); /* m2: three identifiers */
     submit_delete(ACC, c.id, ID_PHONE_NUMBER_ID, "+14155550002", &wdel);
     jobs_stop(J);
     J = NULL;
@@ -661,13 +668,14 @@ static void test_durability(void)
     insert_pending(ACC, JOB_UPSERT, "{\"contacts\": [{\"email\": \"pend1@example.com\"}]}", 1, 0,
                    NULL, id_fresh);
     job_counts half = {.requested = 3, .created = 1};
-    insert_pending(ACC, JOB_UPSERT,
-                   "{\"contacts\": [{\"email\": \"half0@example.com\"}, {\"email\": \"half1@example.com\"},"
-                   " {\"email\": \"half2@example.com\"}]}",
-                   3, 1, &half, id_half);
+    insert_pending(
+        ACC, JOB_UPSERT,
+        "{\"contacts\": [{\"email\": \"half0@example.com\"}, {\"email\": \"half1@example.com\"},"
+        " {\"email\": \"half2@example.com\"}]}",
+        3, 1, &half, id_half);
     insert_pending(ACC, JOB_UPSERT, "{\"contacts\": not json", 1, 0, NULL, id_bad);
-    insert_pending(ACC2, JOB_UPSERT, "{\"contacts\": [{\"email\": \"after-bad@example.com\"}]}", 1, 0,
-                   NULL, id_after);
+    insert_pending(ACC2, JOB_UPSERT, "{\"contacts\": [{\"email\": \"after-bad@example.com\"}]}", 1,
+                   0, NULL, id_after);
     CHECK_JOB(ACC, id_fresh, JOB_UPSERT, JOB_PENDING, 1, 0, 0, 0, 0);
     store_close(S);
 
@@ -680,7 +688,8 @@ static void test_durability(void)
     CHECK(find(ACC, ID_EMAIL, "dur0@example.com", &a, &c));
     CHECK(find(ACC, ID_EMAIL, "dur2499@example.com", &a, &c));
     CHECK(find(ACC, ID_EXTERNAL_ID, "dur-x", &a, &c));
-    CHECK_INT(store_contact_find(S, ACC, ID_PHONE_NUMBER_ID, "+14155550002", &a, &c), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_find(S, ACC, ID_PHONE_NUMBER_ID, "+14155550002", &a, &c),
+              STORE_NOT_FOUND);
     if (CHECK(find(ACC, ID_EMAIL, "m2@example.com", &a, &c)))
         CHECK_STR(c.field[CF_EXTERNAL_ID], "m2-ext");
 

@@ -15,7 +15,7 @@ static ratelimit_verdict take(ratelimit *rl, const char *key, int64_t now)
 static void test_window(void)
 {
     ratelimit *rl = ratelimit_new(3, 60);
-    const int64_t t0 = 1800000000;      /* a multiple of 60: a window starts here */
+    const int64_t t0 = 1800000000; /* a multiple of 60: a window starts here */
     for (unsigned i = 0; i < 3; i++) {
         ratelimit_verdict v = take(rl, "k1", t0 + i);
         CHECK(v.allowed);
@@ -99,8 +99,9 @@ static void test_parse(void)
     CHECK_INT(window, 86400);
 
     static const char *const bad[] = {
-        "", "600", "600/", "/60", "0/60", "600/0", "-1/60", "600/-1", "600/60x", "600x/60",
-        "100000001/60", "600/86401", "600 /60", "abc/def", "600/60/1",
+        "",        "600",     "600/",     "/60",     "0/60",         "600/0",
+        "-1/60",   "600/-1",  "600/60x",  "600x/60", "100000001/60", "600/86401",
+        "600 /60", "abc/def", "600/60/1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         limit = window = 7;

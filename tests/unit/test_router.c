@@ -5,11 +5,26 @@
 #include "http/router.h"
 
 /* Handlers are never called by the router; distinct functions let us tell routes apart. */
-static void h_count(http_request *r) { (void)r; }
-static void h_get(http_request *r) { (void)r; }
-static void h_upsert(http_request *r) { (void)r; }
-static void h_ids(http_request *r) { (void)r; }
-static void h_two(http_request *r) { (void)r; }
+static void h_count(http_request *r)
+{
+    (void)r;
+}
+static void h_get(http_request *r)
+{
+    (void)r;
+}
+static void h_upsert(http_request *r)
+{
+    (void)r;
+}
+static void h_ids(http_request *r)
+{
+    (void)r;
+}
+static void h_two(http_request *r)
+{
+    (void)r;
+}
 
 static const http_route routes[] = {
     {"GET", "/v3/marketing/contacts/count", h_count, 0, 0, NULL},
@@ -130,15 +145,15 @@ static void test_unknown_paths(void)
         "/v3/marketing",
         "/",
         "",
-        "v3/marketing/contacts",                         /* no leading slash */
-        "/v3/marketing/contacts/a/b",                    /* too many segments */
+        "v3/marketing/contacts",      /* no leading slash */
+        "/v3/marketing/contacts/a/b", /* too many segments */
         "/v3/marketing/contacts/a/identifiers/x",
-        "/a/x/b",                                        /* too few segments */
+        "/a/x/b", /* too few segments */
         "/a/x",
-        "/a//b/y",                                       /* empty capture */
-        "/a/x/b/",                                       /* empty last capture */
+        "/a//b/y", /* empty capture */
+        "/a/x/b/", /* empty last capture */
         "/v3//marketing/contacts",
-        "/V3/marketing/contacts",                        /* literals are case-sensitive */
+        "/V3/marketing/contacts", /* literals are case-sensitive */
         "/v3/marketing/contactsx",
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {

@@ -14,8 +14,16 @@
 #include "jobs/runner.h"
 #include "store/store.h"
 
-static bool always(void *ctx) { (void)ctx; return true; }
-static bool never(void *ctx) { (void)ctx; return false; }
+static bool always(void *ctx)
+{
+    (void)ctx;
+    return true;
+}
+static bool never(void *ctx)
+{
+    (void)ctx;
+    return false;
+}
 
 /* Insert n one-contact upsert jobs (and one of `big` contacts when big > 0). */
 static void insert_jobs(store *s, int64_t account, int n, int big, const char *tag)
@@ -38,8 +46,11 @@ static void insert_jobs(store *s, int64_t account, int n, int big, const char *t
             if (asprintf(&body, "{\"contacts\":[{\"email\":\"%s-%d@x.co\"}]}", tag, i) < 0)
                 abort();
         }
-        job_new j = {.account = account, .kind = JOB_UPSERT, .payload = body,
-                     .payload_len = strlen(body), .requested = is_big ? big : 1,
+        job_new j = {.account = account,
+                     .kind = JOB_UPSERT,
+                     .payload = body,
+                     .payload_len = strlen(body),
+                     .requested = is_big ? big : 1,
                      .accepted_at = time_now_ms()};
         REQUIRE(uuid_generate(j.id) == 0);
         int64_t seq;
@@ -97,7 +108,7 @@ int main(void)
 
     check_case_name = "a job larger than the budget keeps its progress across steps";
     insert_jobs(s, account, 0, 1200, "b");
-    CHECK_INT(step(s, 500, never, &st), 1);         /* unfinished job: more work */
+    CHECK_INT(step(s, 500, never, &st), 1); /* unfinished job: more work */
     CHECK_INT(count_contacts(s, account), 1100);
     CHECK_INT(step(s, 500, never, &st), 1);
     CHECK_INT(count_contacts(s, account), 1600);

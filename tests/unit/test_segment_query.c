@@ -74,7 +74,9 @@ static void test_alias_inside_strings_kept(void)
 {
     segment_query q;
     CHECK_INT(parse_ok("SELECT c.contact_id, c.updated_at FROM contact_data c "
-                          "WHERE c.email = 'c.x@example.com'", &q), 0);
+                       "WHERE c.email = 'c.x@example.com'",
+                       &q),
+              0);
     CHECK(strstr(q.condition, "'c.x@example.com'") != NULL);
     CHECK(cond_matches(&q, "c.x@example.com"));
     segment_query_free(&q);
@@ -85,12 +87,17 @@ static void test_no_where_and_engagement(void)
     segment_query q;
     CHECK_INT(parse_ok("SELECT contact_id, updated_at FROM contact_data", &q), 0);
     CHECK(q.condition == NULL && !q.engagement);
-    CHECK_INT(parse_ok("SELECT contact_id, updated_at FROM event_data WHERE event_source = 'mail'", &q), 0);
+    CHECK_INT(
+        parse_ok("SELECT contact_id, updated_at FROM event_data WHERE event_source = 'mail'", &q),
+        0);
     CHECK(q.engagement);
     CHECK_INT(parse_ok("SELECT c.contact_id, c.updated_at FROM contact_data c INNER JOIN "
-                          "event_data e ON c.contact_id = e.contact_id WHERE e.event_type = 'clicked'", &q), 0);
+                       "event_data e ON c.contact_id = e.contact_id WHERE e.event_type = 'clicked'",
+                       &q),
+              0);
     CHECK(q.engagement);
-    CHECK_INT(parse_ok("SELECT contact_id, MAX(timestamp) AS ts, updated_at FROM event_data", &q), 0);
+    CHECK_INT(parse_ok("SELECT contact_id, MAX(timestamp) AS ts, updated_at FROM event_data", &q),
+              0);
     CHECK(q.engagement);
 }
 
@@ -98,18 +105,25 @@ static void test_clock(void)
 {
     segment_query q;
     CHECK_INT(parse_ok("SELECT contact_id, updated_at FROM contact_data WHERE "
-                          "created_at > NOW() - INTERVAL 7 DAY", &q), 0);
+                       "created_at > NOW() - INTERVAL 7 DAY",
+                       &q),
+              0);
     CHECK(q.clock);
     segment_query_free(&q);
     CHECK_INT(parse_ok("SELECT contact_id, updated_at FROM contact_data WHERE "
-                          "first_name = 'now'", &q), 0);
+                       "first_name = 'now'",
+                       &q),
+              0);
     CHECK(!q.clock);
     segment_query_free(&q);
 }
 
 static void test_errors(void)
 {
-    static const struct { const char *text; const char *where; } bad[] = {
+    static const struct {
+        const char *text;
+        const char *where;
+    } bad[] = {
         {"", "position 1"},
         {"DELETE FROM contact_data", "position 1"},
         {"SELECT email, updated_at FROM contact_data", "contact_id"},

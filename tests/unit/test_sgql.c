@@ -39,8 +39,8 @@ static contact ada(void)
     c.custom_fields = "{\"e1_T\":\"red\",\"e2_N\":42,\"e3_D\":\"1990-12-10T00:00:00Z\","
                       "\"e4_T\":\"Zo\\u00eb \\\"Z\\\" O'Neil\"}";
     c.list_ids = "[\"list-a\",\"list-b\"]";
-    c.created_at = NOW_MS - 3 * DAY;   /* 2021-02-27T15:25:47Z */
-    c.updated_at = NOW_MS - 3600000;   /* an hour ago */
+    c.created_at = NOW_MS - 3 * DAY; /* 2021-02-27T15:25:47Z */
+    c.updated_at = NOW_MS - 3600000; /* an hour ago */
     return c;
 }
 
@@ -59,8 +59,7 @@ static contact bob(void)
 }
 
 /* Does query match contact c? Fails the check when the query does not compile. */
-static void expect_match(const char *query, const contact *c, bool want, const char *file,
-                         int line)
+static void expect_match(const char *query, const contact *c, bool want, const char *file, int line)
 {
     char err[256];
     sgql_query *q = sgql_compile(query, &catalog, NOW_MS, err, sizeof err);
@@ -93,7 +92,7 @@ static void test_comparisons(void)
 {
     contact a = ada(), b = bob();
     MATCH("email = 'ada@example.com'", a);
-    NO_MATCH("email = 'ADA@example.com'", a);          /* case-sensitive */
+    NO_MATCH("email = 'ADA@example.com'", a); /* case-sensitive */
     MATCH("first_name != 'Bob'", a);
     MATCH("first_name <> 'Bob'", a);
     MATCH("first_name == 'Ada'", a);
@@ -102,18 +101,18 @@ static void test_comparisons(void)
     NO_MATCH("last_name > 'Lovelace'", a);
     MATCH("last_name < 'M'", a);
     MATCH("last_name <= 'Lovelace'", a);
-    MATCH("'Ada' = first_name", a);                    /* literal on the left */
-    MATCH("first_name = \"Ada\"", a);                  /* double quotes too */
+    MATCH("'Ada' = first_name", a);   /* literal on the left */
+    MATCH("first_name = \"Ada\"", a); /* double quotes too */
     MATCH("contact_id = '0d4a5b3c-1f2e-4a6b-8c9d-0e1f2a3b4c5d'", a);
     MATCH("phone_number_id = '+15555550100'", b);
     MATCH("postal_code = '02139'", a);
-    NO_MATCH("postal_code = 2139", a);                 /* a number against Text: its text */
+    NO_MATCH("postal_code = 2139", a); /* a number against Text: its text */
     MATCH("postal_code = 02139", a);
     /* keywords and field names ignore case */
     MATCH("FIRST_NAME = 'Ada' and City = 'London'", a);
     /* literal against literal */
     MATCH("1 = 1", a);
-    MATCH("'2' > 1", a);                               /* a string and a number: as numbers */
+    MATCH("'2' > 1", a); /* a string and a number: as numbers */
     MATCH("TRUE = TRUE", a);
     NO_MATCH("TRUE = FALSE", a);
 }
@@ -138,7 +137,7 @@ static void test_logic_and_null(void)
     MATCH("city IS NULL", b);
     NO_MATCH("city IS NOT NULL", b);
     MATCH("city IS NOT NULL", a);
-    MATCH("country IS NULL", a);                       /* "" is unset */
+    MATCH("country IS NULL", a); /* "" is unset */
     MATCH("city IS NULL OR city != 'London'", b);
     /* unknown OR true is true; unknown AND false is false; NOT (unknown AND false) true */
     MATCH("city = 'x' OR first_name = '\xc3\x89milie'", b);
@@ -163,10 +162,10 @@ static void test_like(void)
     MATCH("email LIKE 'a_a@%'", a);
     NO_MATCH("email LIKE 'a_@%'", a);
     MATCH("email LIKE '%'", a);
-    NO_MATCH("email LIKE '%'", b);                     /* unset: unknown */
+    NO_MATCH("email LIKE '%'", b); /* unset: unknown */
     NO_MATCH("email NOT LIKE '%'", b);
     MATCH("email NOT LIKE '%gmail.com'", a);
-    NO_MATCH("email LIKE '%EXAMPLE.COM'", a);          /* case-sensitive */
+    NO_MATCH("email LIKE '%EXAMPLE.COM'", a); /* case-sensitive */
     MATCH("upper(email) LIKE '%EXAMPLE.COM'", a);
     MATCH("email LIKE 'ada@example.com'", a);
     NO_MATCH("email LIKE 'ada@example.co'", a);
@@ -177,8 +176,8 @@ static void test_like(void)
     NO_MATCH("'50 off' LIKE '50%%'", a);
     NO_MATCH("email LIKE 'ada%%'", a);
     MATCH("'a%b' LIKE '_%%%'", a);
-    MATCH("first_name LIKE '_milie'", b);              /* _ is one character, not one byte */
-    MATCH("lower(first_name) LIKE '\xc3\xa9%'", b);    /* lower() maps É to é */
+    MATCH("first_name LIKE '_milie'", b);           /* _ is one character, not one byte */
+    MATCH("lower(first_name) LIKE '\xc3\xa9%'", b); /* lower() maps É to é */
     MATCH("upper(first_name) = '\xc3\x89MILIE'", b);
     /* backslash escapes the wildcards */
     MATCH("'100%' LIKE '100\\%'", a);
@@ -200,8 +199,8 @@ static void test_in_between(void)
     MATCH("city IN ('Paris', 'London')", a);
     NO_MATCH("city IN ('Paris', 'Rome')", a);
     MATCH("city NOT IN ('Paris', 'Rome')", a);
-    NO_MATCH("city NOT IN ('Paris', 'Rome')", b);      /* unset: unknown */
-    NO_MATCH("city NOT IN ('Paris', NULL)", a);        /* SQL: unknown */
+    NO_MATCH("city NOT IN ('Paris', 'Rome')", b); /* unset: unknown */
+    NO_MATCH("city NOT IN ('Paris', NULL)", a);   /* SQL: unknown */
     MATCH("city IN ('London', NULL)", a);
     MATCH("age IN (41, 42, '43')", a);
     MATCH("age IN (7.5)", b);
@@ -209,19 +208,19 @@ static void test_in_between(void)
     MATCH("age BETWEEN 42 AND 42", a);
     NO_MATCH("age BETWEEN 43 AND 50", a);
     MATCH("age NOT BETWEEN 43 AND 50", a);
-    NO_MATCH("color NOT BETWEEN 'a' AND 'z'", b);     /* unset: unknown */
+    NO_MATCH("color NOT BETWEEN 'a' AND 'z'", b); /* unset: unknown */
     MATCH("age NOT BETWEEN 8 AND 50", b);
     MATCH("last_name BETWEEN 'A' AND 'M'", a);
     MATCH("created_at BETWEEN '2021-02-27' AND '2021-02-28'", a);
-    MATCH("age BETWEEN 40 AND 50 AND city = 'London'", a);  /* BETWEEN's AND vs. AND */
+    MATCH("age BETWEEN 40 AND 50 AND city = 'London'", a); /* BETWEEN's AND vs. AND */
 }
 
 static void test_custom_fields(void)
 {
     contact a = ada(), b = bob();
     MATCH("color = 'red'", a);
-    MATCH("COLOR = 'red'", a);                          /* names ignore case */
-    MATCH("e1_T = 'red'", a);                           /* ids work too */
+    MATCH("COLOR = 'red'", a); /* names ignore case */
+    MATCH("e1_T = 'red'", a);  /* ids work too */
     NO_MATCH("color = 'red'", b);
     MATCH("color IS NULL", b);
     MATCH("age = 42", a);
@@ -241,9 +240,9 @@ static void test_custom_fields(void)
     contact c = ada();
     c.custom_fields = NULL;
     MATCH("age IS NULL AND color IS NULL", c);
-    c.custom_fields = "{\"e2_N\":\"12\",\"e1_T\":5}";   /* a Number held as a string */
+    c.custom_fields = "{\"e2_N\":\"12\",\"e1_T\":5}"; /* a Number held as a string */
     MATCH("age = 12", c);
-    MATCH("color IS NULL", c);                          /* not text: unset */
+    MATCH("color IS NULL", c); /* not text: unset */
 }
 
 static void test_arrays(void)
@@ -253,12 +252,12 @@ static void test_arrays(void)
     MATCH("contains(list_ids, 'list-b') AND email LIKE 'ada%'", a);
     NO_MATCH("CONTAINS(list_ids, 'list-c')", a);
     NO_MATCH("CONTAINS(list_ids, 'list-a')", b);
-    MATCH("NOT CONTAINS(list_ids, 'list-a')", b);       /* in no list: false, not unknown */
+    MATCH("NOT CONTAINS(list_ids, 'list-a')", b); /* in no list: false, not unknown */
     MATCH("ARRAY_CONTAINS(alternate_emails, 'countess@engine.io')", a);
     NO_MATCH("CONTAINS(alternate_emails, 'ada@example.com')", a);
     MATCH("CONTAINS(email_domains, 'example.com')", a);
     MATCH("CONTAINS(email_domains, 'analytical.org')", a);
-    MATCH("CONTAINS(email_domains, 'Engine.IO')", a);   /* domains ignore case */
+    MATCH("CONTAINS(email_domains, 'Engine.IO')", a); /* domains ignore case */
     NO_MATCH("CONTAINS(email_domains, 'engine')", a);
     NO_MATCH("CONTAINS(email_domains, 'example.com')", b);
     MATCH("list_ids IS NULL", b);
@@ -271,8 +270,8 @@ static void test_arrays(void)
     REQUIRE(q != NULL);
     CHECK(sgql_uses_lists(q));
     sgql_free(q);
-    q = sgql_compile("CONTAINS(alternate_emails, 'x') OR email_domains IS NULL", &catalog,
-                     NOW_MS, err, sizeof err);
+    q = sgql_compile("CONTAINS(alternate_emails, 'x') OR email_domains IS NULL", &catalog, NOW_MS,
+                     err, sizeof err);
     REQUIRE(q != NULL);
     CHECK(!sgql_uses_lists(q));
     sgql_free(q);
@@ -384,13 +383,13 @@ static void test_reference_forms(void)
     MATCH("age * 2 > 80 AND age * 2 < 90", a);
     MATCH("'5' * 2 = 10", a);
     MATCH("2 + 3 * 4 = 14", a);
-    MATCH("age / 0 IS NULL", a);                        /* unknown, as SQL's NULL */
+    MATCH("age / 0 IS NULL", a); /* unknown, as SQL's NULL */
     NO_MATCH("age / 0 = 1", a);
-    NO_MATCH("age + 1 = 43", b);                        /* 7.5 */
+    NO_MATCH("age + 1 = 43", b); /* 7.5 */
     MATCH("age * 2 = 15", b);
     contact none = a;
     none.custom_fields = NULL;
-    NO_MATCH("age + 1 > 0", none);                      /* unset: unknown */
+    NO_MATCH("age + 1 > 0", none); /* unset: unknown */
     NO_MATCH("NOT (age + 1 > 0)", none);
     /* String + String, CONCAT, LENGTH */
     MATCH("first_name + ' ' + last_name = 'Ada Lovelace'", a);
@@ -398,16 +397,16 @@ static void test_reference_forms(void)
     MATCH("CONCAT(first_name, ' ', last_name) = 'Ada Lovelace'", a);
     MATCH("concat(lower(first_name), '@', 'example.com') = email", a);
     MATCH("upper(first_name) + last_name = 'ADALovelace'", a);
-    NO_MATCH("CONCAT(first_name, last_name) = 'Ada'", b);   /* no last name: unknown */
+    NO_MATCH("CONCAT(first_name, last_name) = 'Ada'", b); /* no last name: unknown */
     MATCH("LENGTH(first_name) = 3", a);
-    MATCH("length(first_name) = 6", b);                     /* Émilie: characters, not bytes */
+    MATCH("length(first_name) = 6", b); /* Émilie: characters, not bytes */
     MATCH("LENGTH(email) > 10 AND LENGTH('abc') = 3", a);
     MATCH("length(first_name + last_name) = 11", a);
     /* backtick-quoted identifiers */
     MATCH("`email` = 'ada@example.com'", a);
     MATCH("`Nickname` LIKE 'Zo%'", a);
     MATCH("CONTAINS(`list_ids`, 'list-a')", a);
-    ERROR("`and` IS NULL", "unknown field 'and'");       /* a field name, not a keyword */
+    ERROR("`and` IS NULL", "unknown field 'and'"); /* a field name, not a keyword */
     /* the engagement fields: accepted, never set here */
     MATCH("event_source IS NULL AND event_type IS NULL AND event_data IS NULL", a);
     NO_MATCH("event_type = 'open'", a);

@@ -59,12 +59,13 @@ static void test_migrations(void)
     CHECK_INT(sqlite3_step(st), SQLITE_ROW);
     CHECK(sqlite3_column_int(st, 0) >= 1);
     sqlite3_finalize(st);
-    static const char *const tables[] = {"accounts", "api_keys", "contacts", "jobs", "job_errors",
-                                         "export_chunks", "import_uploads", "segments",
-                                         "segment_members"};
+    static const char *const tables[] = {"accounts",       "api_keys",   "contacts",
+                                         "jobs",           "job_errors", "export_chunks",
+                                         "import_uploads", "segments",   "segment_members"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
-                                   -1, &st, NULL) == SQLITE_OK);
+        REQUIRE(sqlite3_prepare_v2(
+                    db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", -1, &st,
+                    NULL) == SQLITE_OK);
         sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
         CHECK_INT(sqlite3_step(st), SQLITE_ROW);
         if (!CHECK_INT(sqlite3_column_int(st, 0), 1))
@@ -195,7 +196,7 @@ static void test_accounts_and_keys(void)
     /* revoke */
     tx = begin(s);
     CHECK_INT(store_tx_key_revoke(tx, "key1"), STORE_OK);
-    CHECK_INT(store_tx_key_revoke(tx, "key1"), STORE_NOT_FOUND);   /* already revoked */
+    CHECK_INT(store_tx_key_revoke(tx, "key1"), STORE_NOT_FOUND); /* already revoked */
     CHECK_INT(store_tx_key_revoke(tx, "missing"), STORE_NOT_FOUND);
     commit(tx);
     CHECK_INT(store_key_find(s, "key1", &k), STORE_OK);
@@ -289,8 +290,8 @@ static void test_contacts(void)
     CHECK_INT(contact_identifier_count(&got), 4);
 
     /* find by each identifier type */
-    static const char *const values[ID_TYPE_COUNT] = {"ann@example.com", "+14155552671",
-                                                      "ext-ann", "anon-ann"};
+    static const char *const values[ID_TYPE_COUNT] = {"ann@example.com", "+14155552671", "ext-ann",
+                                                      "anon-ann"};
     for (int t = 0; t < ID_TYPE_COUNT; t++) {
         memset(&got, 0, sizeof got);
         if (!CHECK_INT(store_contact_find(s, a1, (id_type)t, values[t], &a, &got), STORE_OK))
@@ -301,7 +302,8 @@ static void test_contacts(void)
         CHECK_STR(got.id, other.id);
     }
     /* a value is only found under its own type */
-    CHECK_INT(store_contact_find(s, a1, ID_EXTERNAL_ID, "ann@example.com", &a, &got), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_find(s, a1, ID_EXTERNAL_ID, "ann@example.com", &a, &got),
+              STORE_NOT_FOUND);
     CHECK_INT(store_contact_find(s, a1, ID_EMAIL, "ANN@example.com", &a, &got), STORE_NOT_FOUND);
     CHECK_INT(store_contact_find(s, a1, ID_EMAIL, "nobody@example.com", &a, &got), STORE_NOT_FOUND);
 
@@ -309,7 +311,8 @@ static void test_contacts(void)
     CHECK_INT(store_contact_get(s, a2, c.id, &a, &got), STORE_NOT_FOUND);
     CHECK_INT(store_contact_get(s, a1, other.id, &a, &got), STORE_NOT_FOUND);
     CHECK_INT(store_contact_get(s, 999, c.id, &a, &got), STORE_NOT_FOUND);
-    CHECK_INT(store_contact_get(s, a1, "00000000-0000-4000-8000-000000000000", &a, &got), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_get(s, a1, "00000000-0000-4000-8000-000000000000", &a, &got),
+              STORE_NOT_FOUND);
 
     /* uniqueness within an account, per identifier type */
     tx = begin(s);
@@ -346,7 +349,7 @@ static void test_contacts(void)
     CHECK_INT(store_tx_contact_get(tx, a1, c.id, &a, &upd), STORE_OK);
     upd.field[CF_FIRST_NAME] = "Anne";
     upd.field[CF_LAST_NAME] = "Lee";
-    upd.field[CF_ANONYMOUS_ID] = NULL;      /* drop an identifier */
+    upd.field[CF_ANONYMOUS_ID] = NULL; /* drop an identifier */
     upd.field[CF_EMAIL] = "anne@example.com";
     upd.custom_fields = NULL;
     upd.updated_at = 1700000000000;
@@ -446,7 +449,8 @@ static void test_jobs(void)
     CHECK_INT(store_tx_job_next(tx, &row), STORE_NOT_FOUND);
 
     job_new j1, j2;
-    const char *p1 = "{\"contacts\":[{\"email\":\"a@b.co\"},{\"email\":\"c@d.co\"},{\"email\":\"e@f.co\"}]}";
+    const char *p1 =
+        "{\"contacts\":[{\"email\":\"a@b.co\"},{\"email\":\"c@d.co\"},{\"email\":\"e@f.co\"}]}";
     make_job(&j1, a1, JOB_UPSERT, p1, 3);
     make_job(&j2, a2, JOB_DELETE_IDENTIFIER, "{\"x\":1}", 1);
     int64_t seq1 = 0, seq2 = 0;
@@ -484,7 +488,8 @@ static void test_jobs(void)
     /* progress: still pending, with cursor and counts recorded */
     job_counts c = {.requested = 3, .created = 1, .updated = 0, .deleted = 0, .errored = 1};
     CHECK_INT(store_tx_job_progress(tx, seq1, 2, &c), STORE_OK);
-    CHECK_INT(store_tx_job_error_add(tx, seq1, 1, "{\"email\":\"c@d.co\"}", "second record failed"), STORE_OK);
+    CHECK_INT(store_tx_job_error_add(tx, seq1, 1, "{\"email\":\"c@d.co\"}", "second record failed"),
+              STORE_OK);
     memset(&row, 0, sizeof row);
     CHECK_INT(store_tx_job_next(tx, &row), STORE_OK);
     CHECK_INT(row.seq, seq1);
@@ -508,7 +513,8 @@ static void test_jobs(void)
     /* finish */
     tx = begin(s);
     c = (job_counts){.requested = 3, .created = 1, .updated = 1, .errored = 1};
-    CHECK_INT(store_tx_job_error_add(tx, seq1, 0, "{\"email\":\"a@b.co\"}", "first record failed"), STORE_OK);
+    CHECK_INT(store_tx_job_error_add(tx, seq1, 0, "{\"email\":\"a@b.co\"}", "first record failed"),
+              STORE_OK);
     c.errored = 2;
     c.updated = 0;
     CHECK_INT(store_tx_job_finish(tx, seq1, JOB_ERRORED, &c, 1650000009999), STORE_OK);
@@ -632,7 +638,7 @@ static void test_billable_and_tokens(void)
     tx = begin(s);
     CHECK_INT(store_tx_contact_delete(tx, acc, cs[0].id), STORE_OK);
     CHECK_INT(store_tx_contact_delete(tx, acc, cs[1].id), STORE_OK);
-    CHECK_INT(store_tx_contact_delete(tx, acc, cs[1].id), STORE_NOT_FOUND);   /* counted once */
+    CHECK_INT(store_tx_contact_delete(tx, acc, cs[1].id), STORE_NOT_FOUND); /* counted once */
     job_new j1, j2;
     make_job(&j1, acc, JOB_UPSERT, "{}", 1);
     make_job(&j2, acc, JOB_UPSERT, "{}", 1);
@@ -846,8 +852,9 @@ static void test_job_list_and_payloads(void)
     CHECK_INT(store_job_payload_get(s, acc, u1.id, &a, &payload, &len), STORE_OK);
     CHECK_STR(payload, u1.payload);
     CHECK_INT(store_job_payload_get(s, other, e1.id, &a, &payload, &len), STORE_NOT_FOUND);
-    CHECK_INT(store_job_payload_get(s, acc, "00000000-0000-4000-8000-000000000000", &a, &payload,
-                                    &len), STORE_NOT_FOUND);
+    CHECK_INT(
+        store_job_payload_get(s, acc, "00000000-0000-4000-8000-000000000000", &a, &payload, &len),
+        STORE_NOT_FOUND);
 
     /* finishing keeps an export's payload and drops an upsert's */
     tx = begin(s);
@@ -1179,8 +1186,8 @@ static void test_job_delay(void)
     CHECK_INT(store_setting_job_delay(s, slow, &ms), STORE_OK);
     CHECK_INT(ms, -1);
     store_tx *tx = begin(s);
-    CHECK_INT(store_tx_setting_job_delay(tx, 0, 1), STORE_OK);              /* global */
-    CHECK_INT(store_tx_setting_job_delay(tx, slow, 3600000), STORE_OK);     /* an hour */
+    CHECK_INT(store_tx_setting_job_delay(tx, 0, 1), STORE_OK);          /* global */
+    CHECK_INT(store_tx_setting_job_delay(tx, slow, 3600000), STORE_OK); /* an hour */
     CHECK_INT(store_tx_setting_job_delay(tx, fast, 0), STORE_OK);
     commit(tx);
     CHECK_INT(store_setting_job_delay(s, slow, &ms), STORE_OK);
@@ -1445,7 +1452,7 @@ static void test_segments(void)
     CHECK_INT(store_tx_list_create(tx, acc, list_id, "seg-list"), STORE_OK);
     segment_row a = seg_row("a", "SELECT contact_id, updated_at FROM contact_data", NULL);
     segment_row b = seg_row("b", "SELECT contact_id, updated_at FROM contact_data", list_id);
-    b.created_at++;             /* listed after a */
+    b.created_at++; /* listed after a */
     CHECK_INT(store_tx_segment_put(tx, acc, &a), STORE_OK);
     CHECK_INT(store_tx_segment_put(tx, acc, &b), STORE_OK);
     commit(tx);
@@ -1492,7 +1499,7 @@ static void test_segments(void)
     CHECK_INT(store_tx_contact_list_json(tx, acc, c2.id, &ta, &lists_json), STORE_OK);
     CHECK_STR(lists_json, "[]");
     CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c1.id, true), 1);
-    CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c1.id, true), 0);  /* idempotent */
+    CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c1.id, true), 0); /* idempotent */
     CHECK_INT(store_tx_segment_member_set(tx, acc, a.id, c2.id, true), 1);
     CHECK_INT(store_tx_segment_member_set(tx, acc, b.id, c1.id, true), 1);
     CHECK_INT(store_tx_segment_member_set(tx, acc, b.id, c2.id, false), 0); /* absent: fine */
@@ -1505,7 +1512,7 @@ static void test_segments(void)
     segment_row *all;
     CHECK_INT(store_tx_segment_all(tx, &ta, &all, &n), STORE_OK);
     CHECK(n >= 3);
-    store_tx_field_delete(tx, acc, "e1_T");     /* not found: nothing noted */
+    store_tx_field_delete(tx, acc, "e1_T"); /* not found: nothing noted */
     store_tx_touched_take(tx, &notes, &nnotes, &accounts, &naccounts);
     CHECK_INT(nnotes, 0);
     arena_release(&ta);
@@ -1593,8 +1600,7 @@ int main(void)
     if (pg_url && *pg_url) {
         static char pg_conninfo[1024];
         char pg_name[80];
-        REQUIRE(pg_create_database(pg_url, pg_name, sizeof pg_name, pg_conninfo,
-                                   sizeof pg_conninfo));
+        REQUIRE(pg_create_database(pg_url, pg_name, sizeof pg_name, pg_conninfo, sizeof pg_conninfo));
         store_path = pg_conninfo;
         printf("test_store: PostgreSQL database %s\n", pg_name);
         RUN(test_billable_and_tokens);
