@@ -147,12 +147,12 @@ static int key_option(void *ctx, int opt, const char *flag, const char *value)
 static int parse(int argc, char **argv, key_args *a)
 {
     a->db = cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
-    int optind, rc = cli_getopt(CMD, argc, argv, LONG_OPTS, key_option, a, &a->help, &optind);
+    int first, rc = cli_getopt(CMD, argc, argv, LONG_OPTS, key_option, a, &a->help, &first);
     if (rc != 0 || a->help)
         return rc;
-    int npos = argc - optind;
-    a->action = npos > 0 ? argv[optind] : NULL;
-    a->key_id = npos > 1 ? argv[optind + 1] : NULL;
+    int npos = argc - first;
+    a->action = npos > 0 ? argv[first] : NULL;
+    a->key_id = npos > 1 ? argv[first + 1] : NULL;
     if (!a->action)
         return cli_usage_error(CMD, "which action: create, list or revoke?");
     bool create = strcmp(a->action, "create") == 0, revoke = strcmp(a->action, "revoke") == 0;
@@ -160,7 +160,7 @@ static int parse(int argc, char **argv, key_args *a)
         return cli_usage_error(CMD, "unknown action '%s' (create, list or revoke)", a->action);
     if (npos > (revoke ? 2 : 1))
         return cli_usage_error(CMD, "%s: unexpected argument '%s'", a->action,
-                               argv[optind + (revoke ? 2 : 1)]);
+                               argv[first + (revoke ? 2 : 1)]);
     if (revoke && !a->key_id)
         return cli_usage_error(CMD, "revoke: which KEY_ID? (see contactd key list)");
     if (create && (!a->account || !*a->account))

@@ -45,10 +45,13 @@ int apikey_parse(const char *text, size_t len, apikey *out)
 
 int apikey_generate(apikey *out)
 {
-    if (random_base64url(out->id, sizeof out->id, 16) != 0 ||
-        random_base64url(out->secret, sizeof out->secret, 32) != 0)
-        return -1;
-    return 0;
+    /* An id never starts with '-', which a command line (`contactd key revoke ID`) would
+     * read as an option: drawn again, 1 time in 64. */
+    do {
+        if (random_base64url(out->id, sizeof out->id, 16) != 0)
+            return -1;
+    } while (out->id[0] == '-');
+    return random_base64url(out->secret, sizeof out->secret, 32) != 0 ? -1 : 0;
 }
 
 void apikey_format(const apikey *k, char out[APIKEY_TEXT_MAX + 1])

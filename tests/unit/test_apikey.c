@@ -134,6 +134,16 @@ static void test_generate(void)
             CHECK(strcmp(seen[j], k.id) != 0);
         memcpy(seen[i], k.id, sizeof seen[i]);
     }
+
+    /* No id starts with '-' (a command line would take it for an option); unchecked, one
+     * in 64 would. */
+    int dashes = 0;
+    for (int i = 0; i < 4096; i++) {
+        apikey k;
+        REQUIRE(apikey_generate(&k) == 0);
+        dashes += k.id[0] == '-';
+    }
+    CHECK_INT(dashes, 0);
 }
 
 static void test_hash(void)
