@@ -234,8 +234,8 @@ test('--public-url is the base of every URL handed out', async () => {
     keep(await call(c, { method: 'GET', url: `${C}/exports` }));
     for (const what of ['upload_uri', 'errors_url', 'export urls']) assert.ok(seen.length, what);
     assert.ok(seen.some((u) => u.includes('/upload?token=')));
-    assert.ok(seen.some((u) => u.endsWith('/errors')));
-    assert.ok(seen.some((u) => /\/files\/\d+\.csv\?token=/.test(u)));
+    assert.ok(seen.some((u) => /\/errors\?token=[A-Za-z0-9_-]+$/.test(u)), seen.join(' '));
+    assert.ok(seen.some((u) => /\/files\/\d+\.csv\.gz\?token=/.test(u)), seen.join(" "));
     for (const u of seen) assert.ok(u.startsWith(`${base}/v3/`), `${u} does not start with ${base}/v3/`);
   } finally {
     await s.stop();
