@@ -102,8 +102,10 @@ export async function importsPage(page) {
 
 // ---- exports ------------------------------------------------------------------------
 
+// Saved as export-<id>-<n>.csv.gz (or .json.gz): the files are gzip, as SendGrid's are.
 function exportLinks(x) {
-  return (x.urls || []).map((u, i) => h('a', { href: localPath(u), download: `export-${x.id}-${i + 1}.${x.file_type === 'json' ? 'json' : 'csv'}`, class: 'download' },
+  const ext = `${x.file_type === 'json' ? 'json' : 'csv'}${/\.gz$/.test(new URL(x.urls?.[0] || 'http://x/', location.href).pathname) ? '.gz' : ''}`;
+  return (x.urls || []).map((u, i) => h('a', { href: localPath(u), download: `export-${x.id}-${i + 1}.${ext}`, class: 'download' },
     `Download file ${i + 1}`));
 }
 

@@ -5,6 +5,7 @@
 // tests/api/console.test.js, on every build.)
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
 const { test, upsertOk, call } = require('../api/lib/server.js');
@@ -98,7 +99,8 @@ test('the whole console flow: contacts, search, identifiers, lists, import, expo
   const link = page.locator('#export-progress a.download').first();
   await link.waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  const text = fs.readFileSync(await download.path(), 'utf8');
+  assert.match(download.suggestedFilename(), /\.csv\.gz$/);
+  const text = zlib.gunzipSync(fs.readFileSync(await download.path())).toString('utf8');
   assert.match(text, /^CONTACT_ID,EMAIL/);
   assert.match(text, /new2@example\.com/);
   await screenshot(page, 'exports');
