@@ -508,8 +508,8 @@ json_t *state_export(store *s, int64_t account, arena *a)
     json_t *segments = segments_export(s, account, a);
     if (!segments)
         return NULL;
-    json_t *out =
-        json_pack("{s:[], s:[], s:[], s:o}", "lists", "custom_fields", "contacts", "segments", segments);
+    json_t *out = json_pack("{s:[], s:[], s:[], s:o}", "lists", "custom_fields", "contacts",
+                            "segments", segments);
     for (size_t i = 0; i < nl; i++)
         json_array_append_new(json_object_get(out, "lists"),
                               json_pack("{s:s, s:s}", "id", lists[i].id, "name", lists[i].name));
