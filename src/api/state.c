@@ -480,7 +480,8 @@ static json_t *segments_export(store *s, int64_t account, arena *a)
     size_t n;
     if (store_segment_list(s, account, a, &rows, &n) != STORE_OK)
         return NULL;
-    qsort(rows, n, sizeof *rows, segment_cmp);
+    if (n > 1) /* rows is NULL with none */
+        qsort(rows, n, sizeof *rows, segment_cmp);
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *parents = json_array();
