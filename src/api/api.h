@@ -240,6 +240,9 @@ void api_segment_get(http_request *req);
 void api_segment_update(http_request *req);
 void api_segment_delete(http_request *req);
 void api_segment_refresh(http_request *req);
+/* Why a JSON value is not a segment name (the rules of POST and PATCH), or NULL. The
+ * admin API's account state checks its segments with it too. */
+const char *api_segment_name_problem(const json_t *name);
 
 /* console.c */
 void api_console_index(http_request *req);

@@ -30,7 +30,6 @@
 #include "core/utf8.h"
 #include "jobs/segments.h"
 
-#define SEGMENTS_MAX_PER_ACCOUNT 200
 #define SEGMENT_SAMPLE 50
 #define FILTER_MAX_IDS 50
 /* A query that reads the clock is evaluated again this often (jobs/segment_eval.c). */
@@ -246,6 +245,20 @@ static void segment_write_done(void *ctx, int rc)
     arena_release(&a);
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *api_segment_name_problem(const json_t *name)
+{
+    if (!json_is_string(name))
+        return "name must be a string";
+    if (strspn(json_string_value(name), " \t\r\n") == json_string_length(name))
+        return "name must not be empty or blank";
+    if (utf8_length(json_string_value(name), json_string_length(name)) > SEGMENT_NAME_MAX)
+        return "name is longer than " STR(SEGMENT_NAME_MAX) " characters";
+    return NULL;
+}
+
 /* Validate name and query_dsl of a create (both required) or an edit (either). */
 static bool read_body(http_request *req, segment_write *w)
 {
@@ -260,14 +273,11 @@ static bool read_body(http_request *req, segment_write *w)
     api_reject_unknown_keys(root, w->create ? create_keys : edit_keys, &errs);
     json_t *jn = json_object_get(root, "name");
     json_t *jq = json_object_get(root, "query_dsl");
+    const char *why = jn ? api_segment_name_problem(jn) : NULL;
     if (w->create && !jn)
         errlist_add(&errs, "name", "name is required");
-    else if (jn && !json_is_string(jn))
-        errlist_add(&errs, "name", "name must be a string");
-    else if (jn && strspn(json_string_value(jn), " \t\r\n") == json_string_length(jn))
-        errlist_add(&errs, "name", "name must not be empty or blank");
-    else if (jn && utf8_length(json_string_value(jn), json_string_length(jn)) > SEGMENT_NAME_MAX)
-        errlist_add(&errs, "name", "name is longer than %d characters", SEGMENT_NAME_MAX);
+    else if (why)
+        errlist_add(&errs, "name", "%s", why);
     else if (jn)
         w->seg.name = arena_strdup(a, json_string_value(jn));
     w->set_name = w->seg.name != NULL;

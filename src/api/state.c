@@ -10,7 +10,9 @@
 #include "core/contact_decode.h"
 #include "core/contact_json.h"
 #include "core/fields.h"
+#include "core/segment_query.h"
 #include "core/timeutil.h"
+#include "jobs/segments.h"
 
 #define STATE_MAX_LISTS 1000
 
@@ -33,9 +35,19 @@ struct state_doc {
     upsert_batch *batch; /* the contacts' fields, decoded as an upsert */
     state_contact *contacts;
     size_t contact_count;
+    segment_row *segments; /* id, name, query_dsl and parent_list_id */
+    size_t segment_count;
 };
 
 /* ---- parsing ------------------------------------------------------------------------- */
+
+/* The errors of from, their field names prefixed (from's fields are all set). */
+static void add_prefixed(errlist *to, const errlist *from, const char *prefix, arena *a)
+{
+    for (size_t i = 0; i < from->count; i++)
+        errlist_add(to, arena_printf(a, "%s%s", prefix, from->items[i].field), "%s",
+                    from->items[i].message);
+}
 
 /* A member that must be an array (absent: empty). NULL after an error. */
 static const json_t *array_member(const json_t *root, const char *key, const char *prefix,
@@ -75,6 +87,15 @@ static void parse_lists(state_doc *d, const json_t *arr, const char *prefix, are
         d->lists[i].id = id ? arena_strdup(a, id) : NULL;
         d->lists[i].name = name ? arena_strdup(a, name) : NULL;
     }
+}
+
+/* The list of the document with this id, or NULL. */
+static const state_list *find_list(const state_doc *d, const char *id)
+{
+    for (size_t m = 0; id && m < d->list_count; m++)
+        if (d->lists[m].id && strcmp(d->lists[m].id, id) == 0)
+            return &d->lists[m];
+    return NULL;
 }
 
 /* "e<N>_<letter>": N (> 0, no leading zero) when the letter is type's, else 0. */
@@ -133,6 +154,85 @@ static void parse_fields(state_doc *d, const json_t *arr, const char *prefix, ar
     }
 }
 
+/* The query of segment i checked as POST /segments/2.0 checks it, against the document's
+ * custom fields; NULL after an error. */
+static const char *parse_segment_query(const json_t *jq, const state_doc *d, const char *at,
+                                       arena *a, errlist *errs)
+{
+    char why[320];
+    const char *field = arena_printf(a, "%s.query_dsl", at);
+    if (!json_is_string(jq))
+        errlist_add(errs, field, "query_dsl must be a string");
+    else if (json_string_length(jq) > SEGMENT_QUERY_MAX)
+        errlist_add(errs, field, "query_dsl is longer than %u bytes", SEGMENT_QUERY_MAX);
+    else if (segment_query_check(json_string_value(jq), &d->fields, why, sizeof why) != 0)
+        errlist_add(errs, field, "%s", why);
+    else
+        return arena_strdup(a, json_string_value(jq));
+    return NULL;
+}
+
+/* Segment i: a UUID, a name (the API's rules, unique), a query and at most one parent
+ * list, which must be a list of the document. */
+static void parse_segment(state_doc *d, size_t i, const json_t *g, const char *at, arena *a,
+                          errlist *errs)
+{
+    static const char *const keys[] = {"id", "name", "query_dsl", "parent_list_ids", NULL};
+    segment_row *row = &d->segments[i];
+    const char *dot = arena_printf(a, "%s.", at);
+    errlist inner;
+    errlist_init(&inner, a);
+    api_reject_unknown_keys(g, keys, &inner);
+    add_prefixed(errs, &inner, dot, a);
+    const char *id = json_string_value(json_object_get(g, "id"));
+    if (!id || !uuid_valid(id))
+        errlist_add(errs, arena_printf(a, "%s.id", at), "segment id must be a UUID");
+    else
+        snprintf(row->id, sizeof row->id, "%s", id);
+    const json_t *jn = json_object_get(g, "name");
+    const char *why = api_segment_name_problem(jn);
+    if (why)
+        errlist_add(errs, arena_printf(a, "%s.name", at), "%s", why);
+    else
+        row->name = arena_strdup(a, json_string_value(jn));
+    for (size_t j = 0; j < i; j++) {
+        if (id && strcmp(d->segments[j].id, row->id) == 0)
+            errlist_add(errs, arena_printf(a, "%s.id", at), "segment id '%s' appears twice", id);
+        if (row->name && d->segments[j].name && strcmp(d->segments[j].name, row->name) == 0)
+            errlist_add(errs, arena_printf(a, "%s.name", at),
+                        "a segment with this name already exists");
+    }
+    row->query_dsl = parse_segment_query(json_object_get(g, "query_dsl"), d, at, a, errs);
+    size_t np = 0;
+    errlist_init(&inner, a);
+    const char **parents =
+        api_optional_strings(g, "parent_list_ids", 1, "parent list id", a, &inner, &np);
+    add_prefixed(errs, &inner, dot, a);
+    if (np && !inner.count && !find_list(d, parents[0]))
+        errlist_add(errs, arena_printf(a, "%s.parent_list_ids[0]", at),
+                    "no list of the state has this id");
+    else if (np && !inner.count)
+        row->parent_list_id = parents[0];
+}
+
+static void parse_segments(state_doc *d, const json_t *arr, const char *prefix, arena *a,
+                           errlist *errs)
+{
+    d->segment_count = json_array_size(arr);
+    if (d->segment_count > SEGMENTS_MAX_PER_ACCOUNT)
+        errlist_add(errs, "segments", "%ssegments: at most %d segments", prefix,
+                    SEGMENTS_MAX_PER_ACCOUNT);
+    d->segments = arena_calloc(a, d->segment_count + 1, sizeof *d->segments);
+    for (size_t i = 0; i < d->segment_count && i < SEGMENTS_MAX_PER_ACCOUNT; i++) {
+        const json_t *g = json_array_get(arr, i);
+        const char *at = arena_printf(a, "%ssegments[%zu]", prefix, i);
+        if (!json_is_object(g))
+            errlist_add(errs, at, "a segment must be an object");
+        else
+            parse_segment(d, i, g, at, a, errs);
+    }
+}
+
 /* "2021-03-02T15:25:47Z" (fractions allowed) into ms; -1 when it is not one. */
 static int64_t parse_time(const json_t *v)
 {
@@ -179,10 +279,7 @@ static void parse_contact_own(state_doc *d, size_t i, const json_t *c, const cha
     sc->list_ids = arena_calloc(a, json_array_size(lists) + 1, sizeof *sc->list_ids);
     for (size_t k = 0; k < json_array_size(lists); k++) {
         const char *l = json_string_value(json_array_get(lists, k));
-        bool known = false;
-        for (size_t m = 0; l && m < d->list_count && !known; m++)
-            known = d->lists[m].id && strcmp(d->lists[m].id, l) == 0;
-        if (!known)
+        if (!find_list(d, l))
             errlist_add(errs, arena_printf(a, "%s.list_ids[%zu]", at, k),
                         "no list of the state has this id");
         else
@@ -260,20 +357,22 @@ state_doc *state_parse(const json_t *root, const char *prefix, arena *a, errlist
         errlist_add(errs, NULL, "%sa state must be a JSON object", prefix);
         return NULL;
     }
-    static const char *const allowed[] = {"lists", "custom_fields", "contacts", NULL};
+    static const char *const allowed[] = {"lists", "custom_fields", "contacts", "segments", NULL};
     errlist unknown;
     errlist_init(&unknown, a);
     api_reject_unknown_keys(root, allowed, &unknown);
-    for (size_t i = 0; i < unknown.count; i++)
-        errlist_add(errs, arena_printf(a, "%s%s", prefix, unknown.items[i].field), "%s",
-                    unknown.items[i].message);
+    add_prefixed(errs, &unknown, prefix, a);
     state_doc *d = arena_calloc(a, 1, sizeof *d);
     const json_t *lists = array_member(root, "lists", prefix, errs);
     const json_t *fields = array_member(root, "custom_fields", prefix, errs);
     const json_t *contacts = array_member(root, "contacts", prefix, errs);
+    const json_t *segments = array_member(root, "segments", prefix, errs);
     parse_lists(d, lists, prefix, a, errs);
     parse_fields(d, fields, prefix, a, errs);
-    /* segments: parse "segments" here, after lists (their parent_list_ids name them) */
+    /* once lists and fields are sound: a segment names its parent list and reads the
+     * fields, and a bad field should not be reported again as a bad query */
+    if (errs->count == before)
+        parse_segments(d, segments, prefix, a, errs);
     if (errs->count == before)
         parse_contacts(d, contacts, prefix, a, errs);
     if (errs->count > before) {
@@ -303,6 +402,18 @@ static int apply_contact(store_tx *tx, int64_t account, const state_doc *d, size
     return rc;
 }
 
+/* Create the segment with its id; its evaluation job, queued in the same transaction,
+ * makes its membership exact over the contacts of the state (segments.c does the same for
+ * a POST). The writer's own sync before the commit adds the contacts inserted here too:
+ * the two agree, as setting a member twice changes nothing. */
+static int apply_segment(store_tx *tx, int64_t account, const segment_row *seg)
+{
+    segment_row row = *seg;
+    row.created_at = row.updated_at = time_now_ms();
+    int rc = store_tx_segment_put(tx, account, &row);
+    return rc == STORE_OK ? segment_eval_submit(tx, account, &row, true, NULL) : rc;
+}
+
 int state_apply(store_tx *tx, int64_t account, const state_doc *d, size_t *bad)
 {
     int rc = store_tx_account_purge(tx, account, false);
@@ -312,7 +423,8 @@ int state_apply(store_tx *tx, int64_t account, const state_doc *d, size_t *bad)
     }
     for (size_t i = 0; rc == STORE_OK && i < d->list_count; i++)
         rc = store_tx_list_create(tx, account, d->lists[i].id, d->lists[i].name);
-    /* segments: create them here, with their ids */
+    for (size_t i = 0; rc == STORE_OK && i < d->segment_count; i++)
+        rc = apply_segment(tx, account, &d->segments[i]);
     for (size_t i = 0; rc == STORE_OK && i < d->contact_count; i++) {
         rc = apply_contact(tx, account, d, i);
         if (rc == STORE_CONFLICT)
@@ -356,6 +468,32 @@ static int list_cmp(const void *x, const void *y)
     return strcmp(((const list_info *)x)->id, ((const list_info *)y)->id);
 }
 
+static int segment_cmp(const void *x, const void *y)
+{
+    return strcmp(((const segment_row *)x)->id, ((const segment_row *)y)->id);
+}
+
+/* The account's segments by id (as lists, for an exact round trip); NULL on a store error. */
+static json_t *segments_export(store *s, int64_t account, arena *a)
+{
+    segment_row *rows;
+    size_t n;
+    if (store_segment_list(s, account, a, &rows, &n) != STORE_OK)
+        return NULL;
+    if (n > 1) /* rows is NULL with none */
+        qsort(rows, n, sizeof *rows, segment_cmp);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *parents = json_array();
+        if (rows[i].parent_list_id)
+            json_array_append_new(parents, json_string(rows[i].parent_list_id));
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:o}", "id", rows[i].id, "name",
+                                             rows[i].name, "query_dsl", rows[i].query_dsl,
+                                             "parent_list_ids", parents));
+    }
+    return out;
+}
+
 json_t *state_export(store *s, int64_t account, arena *a)
 {
     list_info *lists;
@@ -368,7 +506,11 @@ json_t *state_export(store *s, int64_t account, arena *a)
     /* Lists by id: their creation times are not part of a state, so their creation order
      * would not survive a round trip. */
     qsort(lists, nl, sizeof *lists, list_cmp);
-    json_t *out = json_pack("{s:[], s:[], s:[]}", "lists", "custom_fields", "contacts");
+    json_t *segments = segments_export(s, account, a);
+    if (!segments)
+        return NULL;
+    json_t *out = json_pack("{s:[], s:[], s:[], s:o}", "lists", "custom_fields", "contacts",
+                            "segments", segments);
     for (size_t i = 0; i < nl; i++)
         json_array_append_new(json_object_get(out, "lists"),
                               json_pack("{s:s, s:s}", "id", lists[i].id, "name", lists[i].name));

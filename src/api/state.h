@@ -4,13 +4,17 @@
  *
  *   {"lists": [{"id", "name"}],
  *    "custom_fields": [{"id": "e<N>_<T|N|D>", "name", "field_type"}],
- *    "contacts": [ContactDetails3 with custom_fields keyed by field id]}
+ *    "contacts": [ContactDetails3 with custom_fields keyed by field id],
+ *    "segments": [{"id", "name", "query_dsl", "parent_list_ids": [] or [a list id]}]}
  *
  * state_parse validates a document as the API validates each part (a contact as an
- * upsert record of PUT /contacts, with its own id, list_ids and timestamps), naming the
- * bad entry ("contacts[3].email", "lists[1].id"); state_apply replaces the account's
- * data with it inside the caller's transaction. Segments (issue 16) get a "segments"
- * member, parsed and applied after lists: see the marks "segments:" below.
+ * upsert record of PUT /contacts, with its own id, list_ids and timestamps; a segment as
+ * POST /segments/2.0, its query compiled against the document's custom fields and its
+ * parent list one of the document's), naming the bad entry ("contacts[3].email",
+ * "lists[1].id", "segments[2].query_dsl"); state_apply replaces the account's data with it
+ * inside the caller's transaction, and queues one evaluation job per segment there, so
+ * that membership is exact once the account's jobs are done. state_export lists lists and
+ * segments by id, so that a round trip is exact.
  *
  * Ownership: a parsed state lives in the arena given to state_parse.
  */

@@ -62,7 +62,7 @@ const char *job_kind_type_name(job_kind k);
 /* The kind's own name: "upsert", "delete_identifier", "delete_contacts", "list_remove",
  * "import" or "export" (logs, metrics, the admin API). */
 const char *job_kind_name(job_kind k);
-#define JOB_KIND_MAX JOB_EXPORT
+#define JOB_KIND_MAX JOB_SEGMENT_EVAL /* the last kind: metrics arrays are sized by it */
 bool job_kind_valid(int k);
 bool job_status_terminal(job_status s);
 bool job_status_transition_allowed(job_status from, job_status to);

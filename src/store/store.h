@@ -339,6 +339,7 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
  * Deleting a contact or a segment deletes its member rows. */
 
 #define SEGMENT_NAME_MAX 100
+#define SEGMENTS_MAX_PER_ACCOUNT 200
 
 typedef struct segment_row {
     char id[UUID_STR_LEN + 1];
