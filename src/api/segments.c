@@ -268,9 +268,10 @@ static bool read_body(http_request *req, segment_write *w)
     arena *a = http_arena(req);
     errlist errs;
     errlist_init(&errs, a);
-    static const char *const create_keys[] = {"name", "query_dsl", "parent_list_ids", NULL};
-    static const char *const edit_keys[] = {"name", "query_dsl", NULL};
-    api_reject_unknown_keys(root, w->create ? create_keys : edit_keys, &errs);
+    /* Unknown keys are ignored, as on every SendGrid endpoint (README); the parent list is
+     * known but fixed at creation, so a PATCH naming it is refused rather than ignored. */
+    if (!w->create && json_object_get(root, "parent_list_ids"))
+        errlist_add(&errs, "parent_list_ids", "parent_list_ids cannot be changed by PATCH");
     json_t *jn = json_object_get(root, "name");
     json_t *jq = json_object_get(root, "query_dsl");
     const char *why = jn ? api_segment_name_problem(jn) : NULL;

@@ -85,8 +85,6 @@ void api_segment_refresh(http_request *req)
         return;
     errlist errs;
     errlist_init(&errs, http_arena(req));
-    static const char *const allowed[] = {"user_time_zone", NULL};
-    api_reject_unknown_keys(root, allowed, &errs);
     json_t *tz = json_object_get(root, "user_time_zone");
     if (!tz)
         errlist_add(&errs, "user_time_zone", "user_time_zone is required");

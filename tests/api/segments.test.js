@@ -124,7 +124,10 @@ test('POST errors: 400 for missing/invalid fields, bad queries (naming the posit
   assert400(await call(c, { method: 'POST', url: SEG, body: { name: '', query_dsl: Q('email = 1') } }), ['name']);
   assert400(await call(c, { method: 'POST', url: SEG, body: { name: 'x'.repeat(101), query_dsl: Q("email = 'a'") } }), ['name']);
   assert400(await call(c, { method: 'POST', url: SEG, body: { name: 'n', query_dsl: 5 } }), ['query_dsl']);
-  assert400(await call(c, { method: 'POST', url: SEG, body: { name: 'n', query_dsl: Q("email = 'a'"), colour: 1 } }), ['colour']);
+  // unknown keys are ignored, as everywhere on SendGrid's endpoints
+  const extra = await call(c, { method: 'POST', url: SEG, body: { name: 'with-extra-key', query_dsl: Q("email = 'a'"), colour: 1 } });
+  assert.equal(extra.status, 201, JSON.stringify(extra.body));
+  assert.equal((await call(c, { method: 'DELETE', url: `${SEG}/${extra.body.id}` })).status, 204);
   const syntax = await call(c, { method: 'POST', url: SEG, body: { name: 'n', query_dsl: Q('email = ') } });
   assert400(syntax, ['query_dsl']);
   assert.match(syntax.body.errors[0].message, /position \d+/);
