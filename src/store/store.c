@@ -15,8 +15,8 @@
 #include "core/timeutil.h"
 #include "store/backend.h"
 
-/* What the transaction changed (store_tx_touched_take): notes in `notes`, and the
- * arena `taken` keeps the last batch handed out alive until the next take. */
+/* What the transaction changed (store_tx_touched_take): notes in `mem`, and the arena
+ * `taken_mem` keeps the last batch handed out alive until the next take. */
 typedef struct touch_log {
     arena mem, taken_mem;
     store_touched *items;
@@ -122,16 +122,14 @@ void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncont
                            int64_t **accounts, size_t *naccounts)
 {
     touch_log *l = &tx->log;
-    arena_release(&l->taken_mem);
-    l->taken_mem = l->mem;
-    l->mem = (arena)ARENA_INIT;
     *contacts = l->items;
     *ncontacts = l->count;
     *accounts = l->accounts;
     *naccounts = l->naccounts;
-    l->items = NULL;
-    l->accounts = NULL;
-    l->count = l->cap = l->naccounts = l->acap = 0;
+    arena handed = l->mem; /* kept until the next take; the batch before goes */
+    l->mem = (arena)ARENA_INIT;
+    touch_reset(l);
+    l->taken_mem = handed;
 }
 
 int store_tx_begin(store *s, store_tx **out)
