@@ -63,6 +63,8 @@ enum stmt_id {
     ST_ACCOUNT_COUNT,
     ST_JOB_PENDING_STATS,
     ST_ACCOUNT_FIND,
+    ST_ACCOUNT_GET,
+    ST_ACCOUNT_LIST,
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
     ST_CONTACT_GET,
@@ -82,6 +84,7 @@ enum stmt_id {
     ST_JOB_INSERT,
     ST_JOB_CANDIDATE,
     ST_JOB_NEXT,
+    ST_JOB_WAKE,
     ST_JOB_PAYLOAD,
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
@@ -128,19 +131,16 @@ enum stmt_id {
     ST_UPLOAD_PURGE,
     ST_SEGMENT_GET,
     ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_LIST,
     ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_INSERT,
-    ST_SEGMENT_UPDATE,
+    ST_SEGMENT_PUT,
     ST_SEGMENT_DELETE,
     ST_SEGMENT_MEMBERS_DELETE,
     ST_SEGMENT_MEMBER_ADD,
     ST_SEGMENT_COUNT_ADD,
-    ST_CONTACT_SEGMENT_COUNTS,
+    ST_CONTACT_SEGMENTS_LEAVE,
     ST_SEGMENTS_CHANGED,
     ST_SEGMENT_MEMBER_REMOVE,
     ST_CONTACT_SEGMENTS,
-    ST_CONTACT_SEGMENT_ROWS_DELETE,
     ST_CONTACT_LISTS_JSON,
     ST_SEGMENT_SAMPLE,
     ST_COUNT
@@ -265,6 +265,12 @@ static void build_sql(store_impl *s)
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
+    /* the columns accounts_read reads */
+#define ACCOUNT_SELECT                                                                   \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
+    " LEFT JOIN accounts p ON p.id=a.parent_id"
+    s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=$1");
+    s->sql[ST_ACCOUNT_LIST] = xasprintf(ACCOUNT_SELECT " ORDER BY a.name");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
         " RETURNING id");
@@ -317,6 +323,8 @@ static void build_sql(store_impl *s)
         "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted,"
         " errored, accepted_at, run_after FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
         " ORDER BY seq LIMIT 1 FOR UPDATE");
+    s->sql[ST_JOB_WAKE] =
+        xasprintf("SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>$1");
     s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
     s->sql[ST_JOB_PROGRESS] =
         xasprintf("UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
@@ -388,7 +396,6 @@ static void build_sql(store_impl *s)
                  " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
                  " ORDER BY m.added_at DESC, c.id LIMIT $3",
         prefixed);
-    free(prefixed);
     s->sql[ST_LIST_INSERT] = xasprintf(
         "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES($1,$2,$3,$4,$5)"
         " ON CONFLICT DO NOTHING");
@@ -451,25 +458,24 @@ static void build_sql(store_impl *s)
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
     s->sql[ST_UPLOAD_GET] =
         xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
-                           " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
-    const char *seg_count = "s.contacts_count";
-    s->sql[ST_SEGMENT_GET] = xasprintf(
-        "SELECT %s, %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols, seg_count);
-    s->sql[ST_SEGMENT_LIST] =
-        xasprintf("SELECT %s, %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
-                  seg_cols, seg_count);
-    s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
-        "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
-        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id",
-        seg_cols);
-    s->sql[ST_SEGMENT_INSERT] =
-        xasprintf("INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-                  " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)");
-    s->sql[ST_SEGMENT_UPDATE] = xasprintf(
-        "UPDATE segments SET members_version=members_version+1, name=$3, query_dsl=$4, parent_list_id=$5, updated_at=$6,"
-        " evaluated_at=$7, error=$8 WHERE account_id=$1 AND id=$2");
+    /* read_segment's columns */
+    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
+                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
+                           " s.contacts_count";
+    s->sql[ST_SEGMENT_GET] =
+        xasprintf("SELECT %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols);
+    s->sql[ST_SEGMENT_LIST] = xasprintf(
+        "SELECT %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id", seg_cols);
+    s->sql[ST_TX_SEGMENT_ALL] =
+        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
+    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
+    s->sql[ST_SEGMENT_PUT] = xasprintf(
+        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+        " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+        " ON CONFLICT (account_id, id) DO UPDATE SET"
+        " members_version=segments.members_version+1, name=EXCLUDED.name,"
+        " query_dsl=EXCLUDED.query_dsl, parent_list_id=EXCLUDED.parent_list_id,"
+        " updated_at=EXCLUDED.updated_at, evaluated_at=EXCLUDED.evaluated_at, error=EXCLUDED.error");
     s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=$1 AND id=$2");
     s->sql[ST_SEGMENT_MEMBERS_DELETE] =
         xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
@@ -477,9 +483,11 @@ static void build_sql(store_impl *s)
                                             " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
     s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
-    s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=$1 AND id IN"
-        " (SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2)");
+    /* A deleted contact leaves its segments: their rows and counts, in one round trip. */
+    s->sql[ST_CONTACT_SEGMENTS_LEAVE] =
+        xasprintf("WITH gone AS (DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2"
+                  " RETURNING segment_id) UPDATE segments SET contacts_count=contacts_count-1"
+                  " WHERE account_id=$1 AND id IN (SELECT segment_id FROM gone)");
     s->sql[ST_SEGMENT_MEMBER_ADD] =
         xasprintf("INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
                   " ON CONFLICT DO NOTHING");
@@ -488,12 +496,9 @@ static void build_sql(store_impl *s)
     s->sql[ST_CONTACT_SEGMENTS] =
         xasprintf("SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
                   " ORDER BY segment_id");
-    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2");
     s->sql[ST_CONTACT_LISTS_JSON] =
         xasprintf("SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
                   " WHERE account_id=$1 AND contact_id=$2");
-    char *seg_prefixed = contact_columns("c.");
     s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
         "SELECT %s," LIST_IDS_OF(
             "c") ","
@@ -502,8 +507,8 @@ static void build_sql(store_impl *s)
                  " FROM segment_members m JOIN contacts c ON"
                  " c.account_id=m.account_id AND c.id=m.contact_id"
                  " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3",
-        seg_prefixed);
-    free(seg_prefixed);
+        prefixed);
+    free(prefixed);
     free(cols);
     free(marks);
     free(set);
@@ -1629,16 +1634,24 @@ static int pgs_contact_find_email(store_impl *s, int64_t account, const char *em
     return rc;
 }
 
+/* The ids of statement id (bound to account and contact_id) on connection c: a contact's
+ * lists or segments. */
+static int contact_ids_of(store_impl *s, conn *c, enum stmt_id id, int64_t account,
+                          const char *contact_id, arena *a, const char ***ids, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_text(&p, contact_id);
+    return collect_strings(s, c, id, &p, a, ids, count);
+}
+
 static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
                                 const char ***ids, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    int rc = collect_strings(s, c, ST_CONTACT_LISTS, &p, a, ids, count);
+    int rc = contact_ids_of(s, c, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
     reader_release(s, c);
     return rc;
 }
@@ -1670,9 +1683,7 @@ static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char 
         return rc;
     rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
     if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_COUNTS, account, id, NULL);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_ROWS_DELETE, account, id, NULL);
+        rc = write_account_text(s, ST_CONTACT_SEGMENTS_LEAVE, account, id, NULL);
     if (rc == STORE_OK)
         rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
     return rc;
@@ -1874,19 +1885,27 @@ static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t
     return rc;
 }
 
-static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                           arena *a, contact **rows, size_t *count)
+/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
+ * limit) on a reader. */
+static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
+                         int64_t limit, arena *a, contact **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
     params p = {0};
     p_int(&p, account);
-    p_text(&p, list_id);
+    p_text(&p, owner);
     p_int(&p, limit);
-    int rc = collect_contacts(s, c, ST_LIST_SAMPLE, &p, a, rows, count);
+    int rc = collect_contacts(s, c, id, &p, a, rows, count);
     reader_release(s, c);
     return rc;
+}
+
+static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
+                           arena *a, contact **rows, size_t *count)
+{
+    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
 }
 
 static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
@@ -2280,7 +2299,8 @@ static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_up
 
 /* ---- administration ------------------------------------------------------------------
  * Rare calls (the admin API, the CLI): unprepared statements with out-of-line
- * parameters. */
+ * parameters. The account reads, which requests make too (On-Behalf-Of, the count's
+ * billable_breakdown), are prepared (ST_ACCOUNT_GET, _LIST). */
 
 /* Run sql with p on c: the result (PQclear it) with *rc as run_fmt gives it. */
 static PGresult *adhoc(conn *c, const char *sql, const params *p, int *rc)
@@ -2315,15 +2335,16 @@ static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *c
     return rc;
 }
 
-#define ACCOUNT_SELECT                                                                   \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
-    " LEFT JOIN accounts p ON p.id=a.parent_id"
-
-static int accounts_read(store_impl *s, const char *sql, const params *p, arena *a,
+/* The rows of ST_ACCOUNT_GET or ST_ACCOUNT_LIST on a reader. */
+static int accounts_read(store_impl *s, enum stmt_id id, const params *p, arena *a,
                          store_account **rows, size_t *count)
 {
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
     int rc;
-    PGresult *r = adhoc_read(s, sql, p, &rc);
+    PGresult *r = run(s, c, id, p, &rc);
+    reader_release(s, c);
     size_t n = r ? (size_t)PQntuples(r) : 0;
     store_account *out = arena_calloc(a, n ? n : 1, sizeof *out);
     for (int i = 0; i < (int)n; i++) {
@@ -2341,18 +2362,16 @@ static int accounts_read(store_impl *s, const char *sql, const params *p, arena 
 
 static int pgs_account_list(store_impl *s, arena *a, store_account **rows, size_t *count)
 {
-    return accounts_read(s, ACCOUNT_SELECT " ORDER BY a.name", NULL, a, rows, count);
+    return accounts_read(s, ST_ACCOUNT_LIST, NULL, a, rows, count);
 }
 
 static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)
 {
     params p = {0};
     p_text(&p, name);
-    if (p.bad_text)
-        return STORE_NOT_FOUND;
     store_account *rows;
     size_t n;
-    int rc = accounts_read(s, ACCOUNT_SELECT " WHERE a.name=$1", &p, a, &rows, &n);
+    int rc = accounts_read(s, ST_ACCOUNT_GET, &p, a, &rows, &n);
     if (rc == STORE_OK && n == 0)
         return STORE_NOT_FOUND;
     if (rc == STORE_OK)
@@ -2479,8 +2498,7 @@ static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
     params p = {0};
     p_int(&p, now_ms);
     int rc;
-    PGresult *r = adhoc(tx->s->writer,
-                        "SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>$1", &p, &rc);
+    PGresult *r = run(tx->s, tx->s->writer, ST_JOB_WAKE, &p, &rc);
     if (r && PQgetisnull(r, 0, 0))
         rc = STORE_NOT_FOUND;
     else if (r)
@@ -2609,7 +2627,7 @@ static int pgs_segment_list(store_impl *s, int64_t account, arena *a, segment_ro
 static int pgs_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
                                size_t *count)
 {
-    return collect_segments(tx->s, tx->s->writer, ST_TX_SEGMENT_LIST, account, a, rows, count);
+    return collect_segments(tx->s, tx->s->writer, ST_SEGMENT_LIST, account, a, rows, count);
 }
 
 /* Segments are written under the account's lock, like lists and fields, so that a node's
@@ -2631,24 +2649,11 @@ static int pgs_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_
     p_text(&p, seg->name);
     p_text(&p, seg->query_dsl);
     p_text(&p, seg->parent_list_id);
+    p_int(&p, seg->created_at);
     p_int(&p, seg->updated_at);
     p_int(&p, seg->evaluated_at);
     p_text(&p, seg->error);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_SEGMENT_UPDATE, &p, &changes);
-    if (rc != STORE_OK || changes > 0)
-        return rc;
-    params q = {0};
-    p_int(&q, account);
-    p_text(&q, seg->id);
-    p_text(&q, seg->name);
-    p_text(&q, seg->query_dsl);
-    p_text(&q, seg->parent_list_id);
-    p_int(&q, seg->created_at);
-    p_int(&q, seg->updated_at);
-    p_int(&q, seg->evaluated_at);
-    p_text(&q, seg->error);
-    return run_cmd(s, s->writer, ST_SEGMENT_INSERT, &q, NULL);
+    return run_cmd(s, s->writer, ST_SEGMENT_PUT, &p, NULL);
 }
 
 static int pgs_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
@@ -2690,10 +2695,7 @@ static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *c
     conn *c = reader_acquire(s);
     if (!c)
         return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    int rc = collect_strings(s, c, ST_CONTACT_SEGMENTS, &p, a, ids, count);
+    int rc = contact_ids_of(s, c, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
     reader_release(s, c);
     return rc;
 }
@@ -2701,10 +2703,8 @@ static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *c
 static int pgs_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
                                       arena *a, const char ***ids, size_t *count)
 {
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    return collect_strings(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS, &p, a, ids, count);
+    return contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS, account, contact_id, a, ids,
+                          count);
 }
 
 static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
@@ -2712,10 +2712,8 @@ static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const ch
 {
     const char **rows;
     size_t n;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    int rc = collect_strings(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON, &p, a, &rows, &n);
+    int rc = contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON, account, contact_id, a,
+                            &rows, &n);
     if (rc == STORE_OK)
         *json = n ? rows[0] : "[]";
     return rc;
@@ -2724,16 +2722,7 @@ static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const ch
 static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
                               arena *a, contact **rows, size_t *count)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, segment_id);
-    p_int(&p, limit);
-    int rc = collect_contacts(s, c, ST_SEGMENT_SAMPLE, &p, a, rows, count);
-    reader_release(s, c);
-    return rc;
+    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
 }
 
 const store_backend postgres_backend = {

@@ -37,6 +37,8 @@ enum stmt_id {
     ST_JOB_PENDING_STATS,
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_INSERT,
+    ST_ACCOUNT_GET,
+    ST_ACCOUNT_LIST,
     ST_CONTACT_GET,
     ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
@@ -103,10 +105,8 @@ enum stmt_id {
     ST_UPLOAD_PURGE,
     ST_SEGMENT_GET,
     ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_LIST,
     ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_INSERT,
-    ST_SEGMENT_UPDATE,
+    ST_SEGMENT_PUT,
     ST_SEGMENT_DELETE,
     ST_SEGMENT_MEMBERS_DELETE,
     ST_SEGMENT_MEMBER_ADD,
@@ -239,6 +239,12 @@ static void build_sql(store_impl *s)
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
+    /* read_account's columns */
+#define ACCOUNT_SELECT                                                                   \
+    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
+    " LEFT JOIN accounts p ON p.id=a.parent_id"
+    s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
+    s->sql[ST_ACCOUNT_LIST] = xasprintf(ACCOUNT_SELECT " ORDER BY a.name");
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -352,7 +358,6 @@ static void build_sql(store_impl *s)
                  " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
                  " LIMIT ?",
         prefixed);
-    free(prefixed);
     s->sql[ST_LIST_INSERT] = xasprintf(
         "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?,?,?,?,?)");
     s->sql[ST_LIST_RENAME] =
@@ -407,25 +412,23 @@ static void build_sql(store_impl *s)
     s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
     s->sql[ST_UPLOAD_GET] =
         xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at,"
-                           " s.updated_at, s.evaluated_at, s.error, s.account_id, s.members_version";
-    const char *seg_count = "s.contacts_count";
-    s->sql[ST_SEGMENT_GET] = xasprintf(
-        "SELECT %s, %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols, seg_count);
-    s->sql[ST_SEGMENT_LIST] =
-        xasprintf("SELECT %s, %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
-                  seg_cols, seg_count);
-    s->sql[ST_TX_SEGMENT_ALL] = xasprintf(
-        "SELECT %s, 0 FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_LIST] = xasprintf(
-        "SELECT %s, s.contacts_count FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id",
-        seg_cols);
-    s->sql[ST_SEGMENT_INSERT] =
-        xasprintf("INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-                  " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
-    s->sql[ST_SEGMENT_UPDATE] = xasprintf(
-        "UPDATE segments SET members_version=members_version+1, name=?3, query_dsl=?4, parent_list_id=?5, updated_at=?7,"
-        " evaluated_at=?8, error=?9 WHERE account_id=?1 AND id=?2");
+    /* read_segment's columns */
+    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
+                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
+                           " s.contacts_count";
+    s->sql[ST_SEGMENT_GET] =
+        xasprintf("SELECT %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols);
+    s->sql[ST_SEGMENT_LIST] = xasprintf(
+        "SELECT %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id", seg_cols);
+    s->sql[ST_TX_SEGMENT_ALL] =
+        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
+    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
+    s->sql[ST_SEGMENT_PUT] = xasprintf(
+        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
+        " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+        " ON CONFLICT(account_id, id) DO UPDATE SET members_version=members_version+1,"
+        " name=excluded.name, query_dsl=excluded.query_dsl, parent_list_id=excluded.parent_list_id,"
+        " updated_at=excluded.updated_at, evaluated_at=excluded.evaluated_at, error=excluded.error");
     s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=? AND id=?");
     s->sql[ST_SEGMENT_MEMBERS_DELETE] =
         xasprintf("DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
@@ -448,7 +451,6 @@ static void build_sql(store_impl *s)
     s->sql[ST_CONTACT_LISTS_JSON] =
         xasprintf("SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
                   " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
-    char *seg_prefixed = contact_columns("c.");
     s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
         "SELECT %s," LIST_IDS_OF(
             "c") ","
@@ -457,8 +459,8 @@ static void build_sql(store_impl *s)
                  " FROM segment_members m JOIN contacts c ON"
                  " c.account_id=m.account_id AND c.id=m.contact_id"
                  " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?",
-        seg_prefixed);
-    free(seg_prefixed);
+        prefixed);
+    free(prefixed);
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
     s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
@@ -1535,21 +1537,26 @@ static int sqlite_contact_find_email(store_impl *s, int64_t account, const char 
     return rc;
 }
 
+/* The ids of statement id (bound to account and contact_id) on a reader: a contact's
+ * lists or segments. */
+static int contact_ids_of(store_impl *s, enum stmt_id id, int64_t account, const char *contact_id,
+                          arena *a, const char ***ids, size_t *count)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, id, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, contact_id);
+    int rc = collect_strings(st, a, ids, count);
+    reader_release(s, c);
+    return rc;
+}
+
 static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
                                    const char ***ids, size_t *count)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_LISTS);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        bind_text(st, 2, contact_id);
-        rc = collect_strings(st, a, ids, count);
-    }
-    reader_release(s, c);
-    return rc;
+    return contact_ids_of(s, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
 }
 
 /* Run a writer statement bound to (account, text). */
@@ -1796,22 +1803,27 @@ static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int6
     return rc;
 }
 
+/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
+ * limit) on a reader. */
+static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
+                         int64_t limit, arena *a, contact **rows, size_t *count)
+{
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, id, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, owner);
+    sqlite3_bind_int64(st, 3, limit);
+    int rc = collect_contacts(st, a, rows, count);
+    reader_release(s, c);
+    return rc;
+}
+
 static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
                               arena *a, contact **rows, size_t *count)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_LIST_SAMPLE);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        bind_text(st, 2, list_id);
-        sqlite3_bind_int64(st, 3, limit);
-        rc = collect_contacts(st, a, rows, count);
-    }
-    reader_release(s, c);
-    return rc;
+    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
 }
 
 static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
@@ -2184,7 +2196,8 @@ static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
 
 /* ---- administration ------------------------------------------------------------------
  * Rare calls (the admin API, the CLI): their statements are prepared on each use rather
- * than kept on every connection. */
+ * than kept on every connection. The account reads, which requests make too
+ * (On-Behalf-Of, the count's billable_breakdown), are kept (ST_ACCOUNT_GET, _LIST). */
 
 /* Prepare sql on c; NULL (logged) on failure. The caller finalizes. */
 static sqlite3_stmt *adhoc(conn *c, const char *sql)
@@ -2198,29 +2211,17 @@ static sqlite3_stmt *adhoc(conn *c, const char *sql)
 }
 
 /* Run sql (no rows) on the writer with ?1 = a, ?2 = b. */
-static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b, int64_t *changes)
+static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b)
 {
     sqlite3_stmt *st = adhoc(s->writer, sql);
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, a);
     sqlite3_bind_int64(st, 2, b);
-    int r = sqlite3_step(st);
+    int rc = step_done(s->writer->db, st);
     sqlite3_finalize(st);
-    if (r == SQLITE_DONE || r == SQLITE_ROW) {
-        if (changes)
-            *changes = sqlite3_changes(s->writer->db);
-        return STORE_OK;
-    }
-    if ((r & 0xFF) == SQLITE_CONSTRAINT)
-        return STORE_CONFLICT;
-    log_sqlite(s->writer->db, sql);
-    return STORE_ERROR;
+    return rc;
 }
-
-#define ACCOUNT_SELECT                                                                   \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
-    " LEFT JOIN accounts p ON p.id=a.parent_id"
 
 static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
 {
@@ -2235,36 +2236,31 @@ static int sqlite_account_list(store_impl *s, arena *a, store_account **rows, si
 {
     *rows = NULL;
     *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_LIST, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(c, ACCOUNT_SELECT " ORDER BY a.name");
-    int rc = st ? STORE_OK : STORE_ERROR;
     size_t cap = 0;
-    while (st && (rc = step_row(st)) == STORE_OK) {
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
         *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
         read_account(st, a, &(*rows)[(*count)++]);
     }
-    sqlite3_finalize(st);
-    reader_release(s, c);
+    reader_done(s, c, st);
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 static int sqlite_account_find(store_impl *s, const char *name, arena *a, store_account *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_GET, &c);
+    if (!st)
         return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(c, ACCOUNT_SELECT " WHERE a.name=?");
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, name);
-        rc = step_row(st);
-        if (rc == STORE_OK)
-            read_account(st, a, out);
-    }
-    sqlite3_finalize(st);
-    reader_release(s, c);
+    bind_text(st, 1, name);
+    int rc = step_row(st);
+    if (rc == STORE_OK)
+        read_account(st, a, out);
+    reader_done(s, c, st);
     return rc;
 }
 
@@ -2279,16 +2275,11 @@ static int sqlite_tx_account_create(store_tx_impl *tx, const char *name, int64_t
     bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, parent_id);
     sqlite3_bind_int64(st, 3, time_now_ms());
-    int r = sqlite3_step(st);
+    int rc = step_done(s->writer->db, st);
     sqlite3_finalize(st);
-    if (r == SQLITE_DONE) {
+    if (rc == STORE_OK)
         *id = sqlite3_last_insert_rowid(s->writer->db);
-        return STORE_OK;
-    }
-    if ((r & 0xFF) == SQLITE_CONSTRAINT)
-        return STORE_CONFLICT;
-    log_sqlite(s->writer->db, "account insert");
-    return STORE_ERROR;
+    return rc;
 }
 
 /* Everything an account owns, child rows first. */
@@ -2318,11 +2309,11 @@ static const char *const purge_account_sql[] = {
 static int sqlite_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
 {
     for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
-        if (adhoc_write(tx->s, purge_data_sql[i], account, 0, NULL) != STORE_OK)
+        if (adhoc_write(tx->s, purge_data_sql[i], account, 0) != STORE_OK)
             return STORE_ERROR;
     for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
          i++)
-        if (adhoc_write(tx->s, purge_account_sql[i], account, 0, NULL) != STORE_OK)
+        if (adhoc_write(tx->s, purge_account_sql[i], account, 0) != STORE_OK)
             return STORE_ERROR;
     return STORE_OK;
 }
@@ -2352,13 +2343,11 @@ static int sqlite_tx_key_delete(store_tx_impl *tx, int64_t account, const char *
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, account);
     bind_text(st, 2, key_id);
-    int r = sqlite3_step(st);
+    int rc = step_done(s->writer->db, st);
     sqlite3_finalize(st);
-    if (r != SQLITE_DONE) {
-        log_sqlite(s->writer->db, "key delete");
-        return STORE_ERROR;
-    }
-    return sqlite3_changes(s->writer->db) ? STORE_OK : STORE_NOT_FOUND;
+    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
 }
 
 static int sqlite_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
@@ -2383,11 +2372,11 @@ static int sqlite_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
 static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
 {
     if (ms < 0)
-        return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0, NULL);
+        return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0);
     return adhoc_write(tx->s,
                        "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
                        " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
-                       account, ms, NULL);
+                       account, ms);
 }
 
 static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
@@ -2400,7 +2389,7 @@ static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char
     return adhoc_write(s,
                        "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
                        " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
-                       account, seq, NULL);
+                       account, seq);
 }
 
 static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
@@ -2496,7 +2485,7 @@ static int sqlite_segment_list(store_impl *s, int64_t account, arena *a, segment
 static int sqlite_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
                                   size_t *count)
 {
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_TX_SEGMENT_LIST);
+    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_SEGMENT_LIST);
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, account);
@@ -2518,25 +2507,19 @@ static int sqlite_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows
 static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
 {
     store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_UPDATE);
-    for (int pass = 0; pass < 2; pass++) {
-        if (!st)
-            return STORE_ERROR;
-        sqlite3_bind_int64(st, 1, account);
-        bind_text(st, 2, seg->id);
-        bind_text(st, 3, seg->name);
-        bind_text(st, 4, seg->query_dsl);
-        bind_text(st, 5, seg->parent_list_id);
-        sqlite3_bind_int64(st, 6, seg->created_at);
-        sqlite3_bind_int64(st, 7, seg->updated_at);
-        sqlite3_bind_int64(st, 8, seg->evaluated_at);
-        bind_text(st, 9, seg->error);
-        int rc = step_done(s->writer->db, st);
-        if (rc != STORE_OK || pass == 1 || sqlite3_changes(s->writer->db) > 0)
-            return rc;
-        st = stmt(s, s->writer, ST_SEGMENT_INSERT); /* no such segment yet */
-    }
-    return STORE_ERROR;
+    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_PUT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    bind_text(st, 2, seg->id);
+    bind_text(st, 3, seg->name);
+    bind_text(st, 4, seg->query_dsl);
+    bind_text(st, 5, seg->parent_list_id);
+    sqlite3_bind_int64(st, 6, seg->created_at);
+    sqlite3_bind_int64(st, 7, seg->updated_at);
+    sqlite3_bind_int64(st, 8, seg->evaluated_at);
+    bind_text(st, 9, seg->error);
+    return step_done(s->writer->db, st);
 }
 
 static int sqlite_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
@@ -2579,15 +2562,7 @@ static int sqlite_tx_segment_count_add(store_tx_impl *tx, int64_t account, const
 static int sqlite_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
                                       arena *a, const char ***ids, size_t *count)
 {
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_CONTACT_SEGMENTS, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    int rc = collect_strings(st, a, ids, count);
-    reader_release(s, c);
-    return rc;
+    return contact_ids_of(s, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
 }
 
 static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
@@ -2619,16 +2594,7 @@ static int sqlite_tx_contact_list_json(store_tx_impl *tx, int64_t account, const
 static int sqlite_segment_sample(store_impl *s, int64_t account, const char *segment_id,
                                  int64_t limit, arena *a, contact **rows, size_t *count)
 {
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_SAMPLE, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, segment_id);
-    sqlite3_bind_int64(st, 3, limit);
-    int rc = collect_contacts(st, a, rows, count);
-    reader_release(s, c);
-    return rc;
+    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
 }
 
 /* ---- the backend table ------------------------------------------------------------- */

@@ -357,7 +357,7 @@ typedef struct segment_row {
 int store_segment_get(store *s, int64_t account, const char *id, arena *a, segment_row *out);
 /* The account's segments in creation order, with their counts. */
 int store_segment_list(store *s, int64_t account, arena *a, segment_row **rows, size_t *count);
-/* The same inside the write transaction, without counts. */
+/* The same inside the write transaction. */
 int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows,
                           size_t *count);
 /* Every segment of every account (the writer's sweep of clock-dependent queries). */

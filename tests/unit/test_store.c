@@ -1463,6 +1463,12 @@ static void test_segments(void)
     CHECK_INT(store_tx_savepoint(tx), STORE_OK);
     CHECK_INT(store_tx_segment_put(tx, acc, &dup), STORE_CONFLICT);
     store_tx_savepoint_rollback(tx);
+    /* so does renaming b to it */
+    segment_row b_as_a = b;
+    b_as_a.name = "a";
+    CHECK_INT(store_tx_savepoint(tx), STORE_OK);
+    CHECK_INT(store_tx_segment_put(tx, acc, &b_as_a), STORE_CONFLICT);
+    store_tx_savepoint_rollback(tx);
     CHECK_INT(store_tx_segment_put(tx, other, &dup), STORE_OK);
     /* rewriting keeps created_at */
     a.name = "a2";
@@ -1512,6 +1518,10 @@ static void test_segments(void)
     segment_row *all;
     CHECK_INT(store_tx_segment_all(tx, &ta, &all, &n), STORE_OK);
     CHECK(n >= 3);
+    CHECK_INT(store_tx_segment_list(tx, acc, &ta, &all, &n), STORE_OK); /* with counts */
+    CHECK_INT(n, 2);
+    if (n == 2)
+        CHECK_INT(all[0].contacts_count, 2);
     store_tx_field_delete(tx, acc, "e1_T"); /* not found: nothing noted */
     store_tx_touched_take(tx, &notes, &nnotes, &accounts, &naccounts);
     CHECK_INT(nnotes, 0);
@@ -1526,6 +1536,7 @@ static void test_segments(void)
     CHECK_INT(got.evaluated_at, 1600000000500);
     CHECK_STR(got.error, "why");
     CHECK_INT(got.contacts_count, 2);
+    CHECK_INT(got.members_version, 1); /* the rewrite */
     CHECK_INT(got.account, acc);
     CHECK(got.parent_list_id == NULL);
     CHECK_INT(store_segment_get(s, other, a.id, &ra, &got), STORE_NOT_FOUND);
@@ -1561,6 +1572,8 @@ static void test_segments(void)
     CHECK_INT(got.contacts_count, 1);
     CHECK_INT(store_contact_segment_ids(s, acc, c1.id, &ra, &ids, &n), STORE_OK);
     CHECK_INT(n, 1);
+    CHECK_INT(store_contact_segment_ids(s, acc, c2.id, &ra, &ids, &n), STORE_OK);
+    CHECK_INT(n, 0);
     CHECK_INT(store_segment_get(s, acc, b.id, &ra, &got), STORE_NOT_FOUND);
     arena_release(&ra);
     store_close(s);
