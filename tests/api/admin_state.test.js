@@ -178,6 +178,9 @@ test('a bad state is refused with 400 naming the entry, and nothing changes', as
   const cases = [
     [(st) => { st.lists[1].id = 'nope'; }, ['lists[1].id']],
     [(st) => { st.lists[1].name = 'Customers'; }, ['lists[1].name']],
+    // a list name follows the API's rule (POST /lists): not blank, at most 100 characters
+    [(st) => { st.lists[1].name = ' '; }, ['lists[1].name']],
+    [(st) => { st.lists[1].name = 'l'.repeat(101); }, ['lists[1].name']],
     [(st) => { st.custom_fields[0].id = 'e49_N'; }, ['custom_fields[0].id']],
     [(st) => { st.custom_fields[1].field_type = 'Boolean'; }, ['custom_fields[1].field_type']],
     [(st) => { st.contacts[0].email = 'not an email'; }, ['contacts[0].email']],
