@@ -98,7 +98,7 @@ static struct sample_slot *sample_slot(const char *id)
 }
 
 /* A copy (in a) of the cached sample text of s, or NULL. */
-static const char *sample_cached(const segment_row *s, const char *base_url, arena *a, size_t *len)
+static const char *sample_cached(const segment_row *s, const char *base_url, arena *a)
 {
     struct sample_slot *slot = sample_slot(s->id);
     char *out = NULL;
@@ -107,7 +107,6 @@ static const char *sample_cached(const segment_row *s, const char *base_url, are
         strcmp(slot->id, s->id) == 0 && strcmp(slot->base_url, base_url) == 0) {
         out = arena_alloc(a, slot->len + 1);
         memcpy(out, slot->text, slot->len + 1);
-        *len = slot->len;
     }
     pthread_mutex_unlock(&sample_lock);
     return out;
@@ -128,26 +127,6 @@ static void sample_keep(const segment_row *s, const char *base_url, const char *
     slot->text = copy;
     slot->len = len;
     pthread_mutex_unlock(&sample_lock);
-}
-
-/* A reply whose body is already text (in the request's arena), sent in one piece. */
-typedef struct text_body {
-    const char *data;
-    size_t len, at;
-} text_body;
-
-static long text_read(void *ctx, char *buf, size_t max)
-{
-    text_body *t = ctx;
-    size_t n = t->len - t->at < max ? t->len - t->at : max;
-    memcpy(buf, t->data + t->at, n);
-    t->at += n;
-    return (long)n;
-}
-
-static void text_free(void *ctx)
-{
-    (void)ctx; /* in the request's arena */
 }
 
 /* ---- create and edit ------------------------------------------------------------------ */
@@ -471,8 +450,8 @@ void api_segment_get(http_request *req)
         http_reply_json(req, 200, segment_json(http_base_url(req), &s, NULL));
         return;
     }
-    size_t slen = 0;
-    const char *sample = sample_cached(&s, http_base_url(req), a, &slen);
+    char *fresh = NULL; /* a sample rendered now */
+    const char *sample = sample_cached(&s, http_base_url(req), a);
     if (!sample) {
         contact *rows;
         size_t n;
@@ -482,36 +461,26 @@ void api_segment_get(http_request *req)
             return;
         }
         json_t *arr = api_render_contacts(req, rows, n);
-        char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+        fresh = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
         json_decref(arr);
-        if (!text) {
+        if (!fresh) {
             api_reply_store_error(req);
             return;
         }
-        slen = strlen(text);
-        sample = arena_strdup(a, text);
-        sample_keep(&s, http_base_url(req), text, slen);
-        free(text);
+        sample_keep(&s, http_base_url(req), fresh, strlen(fresh));
+        sample = fresh;
     }
     /* The segment without its sample, then the sample's text spliced in before the
      * closing brace. */
     json_t *o = segment_json(http_base_url(req), &s, NULL);
     char *head = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    if (!head) {
+    if (head)
+        http_reply_text(
+            req, 200, "application/json",
+            arena_printf(a, "%.*s,\"contacts_sample\":%s}", (int)(strlen(head) - 1), head, sample));
+    else
         api_reply_store_error(req);
-        return;
-    }
-    static const char key[] = ",\"contacts_sample\":";
-    size_t hlen = strlen(head) - 1; /* without its closing '}' */
-    text_body *t = arena_calloc(a, 1, sizeof *t);
-    char *body = arena_alloc(a, hlen + sizeof key + slen + 2);
-    memcpy(body, head, hlen);
-    memcpy(body + hlen, key, sizeof key - 1);
-    memcpy(body + hlen + sizeof key - 1, sample, slen);
-    t->len = hlen + sizeof key - 1 + slen;
-    body[t->len++] = '}';
-    t->data = body;
     free(head);
-    http_reply_stream(req, 200, "application/json", NULL, text_read, t, text_free);
+    free(fresh);
 }

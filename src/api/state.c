@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "core/contact_decode.h"
@@ -233,27 +232,14 @@ static void parse_segments(state_doc *d, const json_t *arr, const char *prefix, 
     }
 }
 
-/* "2021-03-02T15:25:47Z" (fractions allowed) into ms; -1 when it is not one. */
+/* An ISO 8601 time ("2021-03-02T15:25:47.123Z", as state_export writes it) into ms; -1
+ * when it is not one (core/timeutil's parser: a day that does not exist is refused). */
 static int64_t parse_time(const json_t *v)
 {
-    const char *s = json_string_value(v);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end)
+    int64_t ms;
+    if (!json_is_string(v) || !time_parse(json_string_value(v), json_string_length(v), &ms))
         return -1;
-    int64_t ms = 0;
-    if (*end == '.') {
-        int digits = 0;
-        for (end++; *end >= '0' && *end <= '9'; end++, digits++)
-            if (digits < 3)
-                ms = ms * 10 + (*end - '0');
-        for (; digits > 0 && digits < 3; digits++)
-            ms *= 10;
-    }
-    if (strcmp(end, "Z") != 0)
-        return -1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
+    return ms;
 }
 
 /* What a state contact has beyond an upsert record; removed before decoding. */

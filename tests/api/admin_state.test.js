@@ -187,6 +187,7 @@ test('a bad state is refused with 400 naming the entry, and nothing changes', as
     [(st) => { st.contacts[1].list_ids = ['2e3f4051-6273-4849-9abc-def012345678']; }, ['contacts[1].list_ids[0]']],
     [(st) => { st.contacts[1].id = st.contacts[0].id; }, ['contacts[1].id']],
     [(st) => { st.contacts[0].created_at = 'yesterday'; }, ['contacts[0].created_at']],
+    [(st) => { st.contacts[0].created_at = '2021-02-30T10:00:00Z'; }, ['contacts[0].created_at']],
     [(st) => { st.contacts[0].custom_fields = { e99_T: 'x' }; }, ['contacts']],
     [(st) => { st.contacts[1].email = 'ada@example.com'; delete st.contacts[1].external_id; }, ['contacts[1]']],
     [(st) => { st.extra = 1; }, ['extra']],
