@@ -25,19 +25,17 @@ static void admin_write_done(void *ctx, int rc)
     /* w lives in the request's arena, which may be gone once the request is resumed:
      * everything is read from it first. */
     http_request *req = w->req;
-    json_t *reply = w->reply;
-    if (rc != STORE_OK) {
-        json_decref(reply);
-        reply = rc == STORE_NOT_FOUND ? http_error_body(w->field, "not found")
-                : rc == STORE_CONFLICT
-                    ? http_error_body(w->field, w->conflict)
-                    : http_error_body(NULL, "the database is unavailable; try again");
+    if (rc == STORE_OK) {
+        http_resume_json(req, w->status, w->reply);
+        return;
     }
-    unsigned status = rc == STORE_OK          ? w->status
-                      : rc == STORE_NOT_FOUND ? 404
-                      : rc == STORE_CONFLICT  ? 409
-                                              : 503;
-    http_resume_json(req, status, reply);
+    json_decref(w->reply);
+    if (rc == STORE_NOT_FOUND)
+        http_resume_json(req, 404, http_error_body(w->field, "not found"));
+    else if (rc == STORE_CONFLICT)
+        http_resume_json(req, 409, http_error_body(w->field, w->conflict));
+    else
+        api_resume_store_error(req);
 }
 
 admin_write *api_admin_write_new(http_request *req, unsigned status, json_t *reply)

@@ -108,11 +108,10 @@ static int64_t parent_of(http_request *req, const json_t *parent)
 
 void api_admin_account_create(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
-    errlist errs;
-    errlist_init(&errs, http_arena(req));
     static const char *const allowed[] = {"name", "parent", NULL};
     api_reject_unknown_keys(root, allowed, &errs);
     const char *name = json_string_value(json_object_get(root, "name"));
@@ -183,12 +182,11 @@ void api_admin_key_create(http_request *req)
     const char *scopes = SCOPE_FULL;
     size_t len;
     if (http_body(req, &len) && len) {
-        json_t *root = api_body_object(req);
+        errlist errs;
+        json_t *root = api_body_begin(req, &errs);
         if (!root)
             return;
         const json_t *v = json_object_get(root, "scopes");
-        errlist errs;
-        errlist_init(&errs, http_arena(req));
         static const char *const allowed[] = {"scopes", NULL};
         api_reject_unknown_keys(root, allowed, &errs);
         if (v && !(json_is_string(v) && auth_scopes_valid(json_string_value(v))))
@@ -340,7 +338,7 @@ static void state_done(void *ctx, int rc)
             http_error_body(
                 field, "an identifier of this contact belongs to an earlier contact of the state"));
     } else {
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
     }
 }
 

@@ -29,11 +29,10 @@ static int settings_op(store_tx *tx, void *arg)
 
 void api_admin_settings_put(http_request *req, int64_t account)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
-    errlist errs;
-    errlist_init(&errs, http_arena(req));
     static const char *const allowed[] = {"job_delay_ms", NULL};
     api_reject_unknown_keys(root, allowed, &errs);
     const json_t *v = json_object_get(root, "job_delay_ms");

@@ -40,6 +40,9 @@ extern const size_t api_route_count;
 
 /* Parse the body as a JSON object. On failure replies 400 and returns NULL. */
 json_t *api_body_object(http_request *req);
+/* The same, with errs made ready (in the request's arena) for the body's checks: the
+ * start of every handler that validates a JSON body. */
+json_t *api_body_begin(http_request *req, errlist *errs);
 /* Add an "unknown field" error for every key of root not in allowed (NULL-terminated).
  * Only for contactd's own admin API, where a mistyped setting must not pass silently;
  * SendGrid's endpoints ignore unknown keys as the live service does (README). */
@@ -66,6 +69,12 @@ const char **api_string_array(const json_t *root, const char *key, size_t max, c
  * NULL with *n = 0 when it is absent or [] (the same as none). */
 const char **api_optional_strings(const json_t *root, const char *key, size_t max,
                                   const char *label, arena *a, errlist *errs, size_t *n);
+/* The longest name of a list or a segment, in characters. */
+#define API_NAME_MAX 100
+/* Why a JSON value is not the name of a list or a segment (a string, not blank, at most
+ * API_NAME_MAX characters), or NULL: the rule of their POST and PATCH, and of the admin
+ * API's account state. */
+const char *api_name_problem(const json_t *name);
 /* "a,b,c", in a: for error messages. */
 char *api_join(arena *a, const char *const *names, size_t n);
 /* The ids among ids that name no list of the request's account (in the request arena).
@@ -240,9 +249,9 @@ void api_segment_get(http_request *req);
 void api_segment_update(http_request *req);
 void api_segment_delete(http_request *req);
 void api_segment_refresh(http_request *req);
-/* Why a JSON value is not a segment name (the rules of POST and PATCH), or NULL. The
- * admin API's account state checks its segments with it too. */
-const char *api_segment_name_problem(const json_t *name);
+/* Why a JSON value is not a query_dsl's text (a string of at most SEGMENT_QUERY_MAX bytes); whether
+ * it compiles is segment_query_check's. */
+const char *api_segment_query_problem(const json_t *query_dsl);
 
 /* console.c */
 void api_console_index(http_request *req);

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "core/contact_decode.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 
 json_t *api_body_object(http_request *req)
 {
@@ -25,6 +26,12 @@ json_t *api_body_object(http_request *req)
         return NULL;
     }
     return root;
+}
+
+json_t *api_body_begin(http_request *req, errlist *errs)
+{
+    errlist_init(errs, http_arena(req));
+    return api_body_object(req);
 }
 
 json_t *api_body_object_optional(http_request *req)
@@ -101,6 +108,21 @@ const char **api_optional_strings(const json_t *root, const char *key, size_t ma
     if (!arr || (json_is_array(arr) && json_array_size(arr) == 0))
         return NULL;
     return api_string_array(root, key, max, label, NULL, NULL, a, errs, n);
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+_Static_assert(SEGMENT_NAME_MAX == API_NAME_MAX, "segments and lists share one name rule");
+
+const char *api_name_problem(const json_t *name)
+{
+    if (!json_is_string(name))
+        return "name must be a string";
+    if (strspn(json_string_value(name), " \t\r\n") == json_string_length(name))
+        return "name must not be empty or blank";
+    if (utf8_length(json_string_value(name), json_string_length(name)) > API_NAME_MAX)
+        return "name is longer than " STR(API_NAME_MAX) " characters";
+    return NULL;
 }
 
 char *api_join(arena *a, const char *const *names, size_t n)

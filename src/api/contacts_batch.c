@@ -9,12 +9,11 @@
 void api_contacts_batch(http_request *req)
 {
     api_ctx *app = http_app(req);
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
     arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     size_t n = 0;
     const char **ids = api_string_array(root, "ids", BATCH_MAX_IDS, "id", NULL, NULL, a, &errs, &n);
     json_decref(root);

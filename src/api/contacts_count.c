@@ -18,6 +18,8 @@ static int billable_breakdown(http_request *req, json_t *reply)
         if (rows[i].parent_id != http_account(req))
             continue;
         rc = store_billable_count(app->store, rows[i].id, &count);
+        if (rc != STORE_OK)
+            break; /* count is unset */
         if (!breakdown)
             breakdown = json_object();
         json_object_set_new(breakdown, rows[i].name, json_integer(count));

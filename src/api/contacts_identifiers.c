@@ -14,12 +14,11 @@
 void api_identifier_delete(http_request *req)
 {
     api_ctx *app = http_app(req);
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
     arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     json_t *jt = json_object_get(root, "identifier_type");
     json_t *jv = json_object_get(root, "identifier_value");
     id_type type = ID_EMAIL;

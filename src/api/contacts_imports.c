@@ -159,14 +159,13 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
 
 void api_import_create(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
     int64_t account = http_account(req);
-    errlist errs;
-    errlist_init(&errs, a);
     json_t *ft = json_object_get(root, "file_type");
     if (!ft)
         errlist_add(&errs, "file_type", "file_type is required");

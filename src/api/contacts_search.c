@@ -54,19 +54,20 @@ static int find_email(void *ctx, store *s, int64_t account, const char *value, a
     return store_contact_find_email(s, account, value, a, out);
 }
 
-void api_search_emails(http_request *req)
+/* Search by the strings of the body's key, each checked by check (one it turns into NULL
+ * is skipped) and looked up by find; ctx goes to both. */
+static void search_values(http_request *req, const char *key, size_t max, const char *label,
+                          api_item_fn check, api_find_fn find, void *ctx)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
-    arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     size_t n = 0;
-    const char **values = api_string_array(root, "emails", SEARCH_MAX_EMAILS, "email",
-                                           normalize_email, NULL, a, &errs, &n);
+    const char **values =
+        api_string_array(root, key, max, label, check, ctx, http_arena(req), &errs, &n);
     json_decref(root);
-    if (errs.count || !values) {
+    if (!values) {
         http_reply_errlist(req, 400, &errs);
         return;
     }
@@ -74,7 +75,12 @@ void api_search_emails(http_request *req)
     for (size_t i = 0; i < n; i++)
         if (values[i])
             values[kept++] = values[i];
-    api_reply_search(req, values, kept, "emails", find_email, NULL);
+    api_reply_search(req, values, kept, key, find, ctx);
+}
+
+void api_search_emails(http_request *req)
+{
+    search_values(req, "emails", SEARCH_MAX_EMAILS, "email", normalize_email, find_email, NULL);
 }
 
 /* ---- by identifier ---------------------------------------------------------------- */
@@ -103,22 +109,8 @@ void api_search_identifiers(http_request *req)
                          "anonymous_id");
         return;
     }
-    json_t *root = api_body_object(req);
-    if (!root)
-        return;
-    arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
-    size_t n = 0;
-    const char **values =
-        api_string_array(root, "identifiers", SEARCH_MAX_IDENTIFIERS, id_type_field(type),
-                         normalize_identifier, &type, a, &errs, &n);
-    json_decref(root);
-    if (errs.count || !values) {
-        http_reply_errlist(req, 400, &errs);
-        return;
-    }
-    api_reply_search(req, values, n, "identifiers", find_identifier, &type);
+    search_values(req, "identifiers", SEARCH_MAX_IDENTIFIERS, id_type_field(type),
+                  normalize_identifier, find_identifier, &type);
 }
 
 /* ---- by SGQL ---------------------------------------------------------------------- */
@@ -129,14 +121,13 @@ void api_search_identifiers(http_request *req)
 
 void api_search_sgql(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
     int64_t account = http_account(req);
-    errlist errs;
-    errlist_init(&errs, a);
     json_t *jq = json_object_get(root, "query");
     if (!jq)
         errlist_add(&errs, "query", "query is required");

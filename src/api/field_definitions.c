@@ -79,12 +79,11 @@ static void field_write_done(void *ctx, int rc)
 /* Decode {"name": ..., "field_type": ...}; with_type false for a rename. */
 static bool decode_body(http_request *req, field_write *w, bool with_type)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return false;
     arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     json_t *jn = json_object_get(root, "name");
     const char *why;
     if (!jn)

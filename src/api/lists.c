@@ -17,10 +17,8 @@
 
 #include "api/api.h"
 #include "core/timeutil.h"
-#include "core/utf8.h"
 #include "jobs/kinds.h"
 
-#define LIST_NAME_MAX 100
 #define LISTS_MAX_PER_ACCOUNT 1000
 #define PAGE_SIZE_DEFAULT 100
 #define PAGE_SIZE_MAX 1000
@@ -36,22 +34,18 @@ static json_t *list_json(http_request *req, const char *id, const char *name, in
 /* The "name" of a create or rename body, or NULL after replying 400. */
 static const char *body_name(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return NULL;
     arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     json_t *jn = json_object_get(root, "name");
     const char *name = NULL;
+    const char *why = jn ? api_name_problem(jn) : NULL;
     if (!jn)
         errlist_add(&errs, "name", "name is required");
-    else if (!json_is_string(jn))
-        errlist_add(&errs, "name", "name must be a string");
-    else if (strspn(json_string_value(jn), " \t\r\n") == json_string_length(jn))
-        errlist_add(&errs, "name", "name must not be empty or blank");
-    else if (utf8_length(json_string_value(jn), json_string_length(jn)) > LIST_NAME_MAX)
-        errlist_add(&errs, "name", "name is longer than %d characters", LIST_NAME_MAX);
+    else if (why)
+        errlist_add(&errs, "name", "%s", why);
     else
         name = arena_strdup(a, json_string_value(jn));
     json_decref(root);

@@ -27,7 +27,6 @@
 #include "api/api.h"
 #include "core/segment_query.h"
 #include "core/timeutil.h"
-#include "core/utf8.h"
 #include "jobs/segments.h"
 
 #define SEGMENT_SAMPLE 50
@@ -99,7 +98,7 @@ static struct sample_slot *sample_slot(const char *id)
 }
 
 /* A copy (in a) of the cached sample text of s, or NULL. */
-static const char *sample_cached(const segment_row *s, const char *base_url, arena *a, size_t *len)
+static const char *sample_cached(const segment_row *s, const char *base_url, arena *a)
 {
     struct sample_slot *slot = sample_slot(s->id);
     char *out = NULL;
@@ -108,7 +107,6 @@ static const char *sample_cached(const segment_row *s, const char *base_url, are
         strcmp(slot->id, s->id) == 0 && strcmp(slot->base_url, base_url) == 0) {
         out = arena_alloc(a, slot->len + 1);
         memcpy(out, slot->text, slot->len + 1);
-        *len = slot->len;
     }
     pthread_mutex_unlock(&sample_lock);
     return out;
@@ -129,26 +127,6 @@ static void sample_keep(const segment_row *s, const char *base_url, const char *
     slot->text = copy;
     slot->len = len;
     pthread_mutex_unlock(&sample_lock);
-}
-
-/* A reply whose body is already text (in the request's arena), sent in one piece. */
-typedef struct text_body {
-    const char *data;
-    size_t len, at;
-} text_body;
-
-static long text_read(void *ctx, char *buf, size_t max)
-{
-    text_body *t = ctx;
-    size_t n = t->len - t->at < max ? t->len - t->at : max;
-    memcpy(buf, t->data + t->at, n);
-    t->at += n;
-    return (long)n;
-}
-
-static void text_free(void *ctx)
-{
-    (void)ctx; /* in the request's arena */
 }
 
 /* ---- create and edit ------------------------------------------------------------------ */
@@ -241,40 +219,37 @@ static void segment_write_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(req, 404, http_error_body("segment_id", "segment not found"));
     else
-        http_resume_json(req, 503, http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(req);
     arena_release(&a);
 }
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+/* The message names the limit as text; it must stay the limit. */
+_Static_assert(SEGMENT_QUERY_MAX == 65536u, "api_segment_query_problem names 65536 bytes");
 
-const char *api_segment_name_problem(const json_t *name)
+const char *api_segment_query_problem(const json_t *query_dsl)
 {
-    if (!json_is_string(name))
-        return "name must be a string";
-    if (strspn(json_string_value(name), " \t\r\n") == json_string_length(name))
-        return "name must not be empty or blank";
-    if (utf8_length(json_string_value(name), json_string_length(name)) > SEGMENT_NAME_MAX)
-        return "name is longer than " STR(SEGMENT_NAME_MAX) " characters";
+    if (!json_is_string(query_dsl))
+        return "query_dsl must be a string";
+    if (json_string_length(query_dsl) > SEGMENT_QUERY_MAX)
+        return "query_dsl is longer than 65536 bytes";
     return NULL;
 }
 
 /* Validate name and query_dsl of a create (both required) or an edit (either). */
 static bool read_body(http_request *req, segment_write *w)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return false;
     arena *a = http_arena(req);
-    errlist errs;
-    errlist_init(&errs, a);
     /* Unknown keys are ignored, as on every SendGrid endpoint (README); the parent list is
      * known but fixed at creation, so a PATCH naming it is refused rather than ignored. */
     if (!w->create && json_object_get(root, "parent_list_ids"))
         errlist_add(&errs, "parent_list_ids", "parent_list_ids cannot be changed by PATCH");
     json_t *jn = json_object_get(root, "name");
     json_t *jq = json_object_get(root, "query_dsl");
-    const char *why = jn ? api_segment_name_problem(jn) : NULL;
+    const char *why = jn ? api_name_problem(jn) : NULL;
     if (w->create && !jn)
         errlist_add(&errs, "name", "name is required");
     else if (why)
@@ -282,12 +257,11 @@ static bool read_body(http_request *req, segment_write *w)
     else if (jn)
         w->seg.name = arena_strdup(a, json_string_value(jn));
     w->set_name = w->seg.name != NULL;
+    const char *qwhy = jq ? api_segment_query_problem(jq) : NULL;
     if (w->create && !jq)
         errlist_add(&errs, "query_dsl", "query_dsl is required");
-    else if (jq && !json_is_string(jq))
-        errlist_add(&errs, "query_dsl", "query_dsl must be a string");
-    else if (jq && json_string_length(jq) > SEGMENT_QUERY_MAX)
-        errlist_add(&errs, "query_dsl", "query_dsl is longer than %u bytes", SEGMENT_QUERY_MAX);
+    else if (qwhy)
+        errlist_add(&errs, "query_dsl", "%s", qwhy);
     else if (jq)
         w->seg.query_dsl = arena_strdup(a, json_string_value(jq));
     w->set_query = w->seg.query_dsl != NULL;
@@ -387,8 +361,7 @@ static void segment_delete_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(d->req, 404, http_error_body("segment_id", "segment not found"));
     else
-        http_resume_json(d->req, 503,
-                         http_error_body(NULL, "the database is unavailable; try again"));
+        api_resume_store_error(d->req);
 }
 
 void api_segment_delete(http_request *req)
@@ -469,22 +442,16 @@ void api_segment_get(http_request *req)
     const char *id = http_param(req, 0);
     arena *a = http_arena(req);
     segment_row s;
-    int rc = uuid_valid(id) ? store_segment_get(app->store, http_account(req), id, a, &s)
-                            : STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND) {
-        http_reply_error(req, 404, "segment_id", "segment not found");
+    if (!api_found(req,
+                   API_GET_IF_UUID(id, store_segment_get(app->store, http_account(req), id, a, &s)),
+                   "segment_id", "segment"))
         return;
-    }
-    if (rc != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
     if (!want) {
         http_reply_json(req, 200, segment_json(http_base_url(req), &s, NULL));
         return;
     }
-    size_t slen = 0;
-    const char *sample = sample_cached(&s, http_base_url(req), a, &slen);
+    char *fresh = NULL; /* a sample rendered now */
+    const char *sample = sample_cached(&s, http_base_url(req), a);
     if (!sample) {
         contact *rows;
         size_t n;
@@ -494,36 +461,26 @@ void api_segment_get(http_request *req)
             return;
         }
         json_t *arr = api_render_contacts(req, rows, n);
-        char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+        fresh = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
         json_decref(arr);
-        if (!text) {
+        if (!fresh) {
             api_reply_store_error(req);
             return;
         }
-        slen = strlen(text);
-        sample = arena_strdup(a, text);
-        sample_keep(&s, http_base_url(req), text, slen);
-        free(text);
+        sample_keep(&s, http_base_url(req), fresh, strlen(fresh));
+        sample = fresh;
     }
     /* The segment without its sample, then the sample's text spliced in before the
      * closing brace. */
     json_t *o = segment_json(http_base_url(req), &s, NULL);
     char *head = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    if (!head) {
+    if (head)
+        http_reply_text(
+            req, 200, "application/json",
+            arena_printf(a, "%.*s,\"contacts_sample\":%s}", (int)(strlen(head) - 1), head, sample));
+    else
         api_reply_store_error(req);
-        return;
-    }
-    static const char key[] = ",\"contacts_sample\":";
-    size_t hlen = strlen(head) - 1; /* without its closing '}' */
-    text_body *t = arena_calloc(a, 1, sizeof *t);
-    char *body = arena_alloc(a, hlen + sizeof key + slen + 2);
-    memcpy(body, head, hlen);
-    memcpy(body + hlen, key, sizeof key - 1);
-    memcpy(body + hlen + sizeof key - 1, sample, slen);
-    t->len = hlen + sizeof key - 1 + slen;
-    body[t->len++] = '}';
-    t->data = body;
     free(head);
-    http_reply_stream(req, 200, "application/json", NULL, text_read, t, text_free);
+    free(fresh);
 }

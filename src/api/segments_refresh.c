@@ -74,17 +74,15 @@ static void refresh_done(void *ctx, int rc)
     else if (rc == STORE_NOT_FOUND)
         http_resume_json(r->req, 404, json_pack("{s:s}", "error", "Segment does not exist."));
     else
-        http_resume_json(r->req, 500,
-                         json_pack("{s:s}", "error", "the database is unavailable; try again"));
+        api_resume_store_error(r->req); /* 503 in the usual shape, as README says */
 }
 
 void api_segment_refresh(http_request *req)
 {
-    json_t *root = api_body_object(req);
+    errlist errs;
+    json_t *root = api_body_begin(req, &errs);
     if (!root)
         return;
-    errlist errs;
-    errlist_init(&errs, http_arena(req));
     json_t *tz = json_object_get(root, "user_time_zone");
     if (!tz)
         errlist_add(&errs, "user_time_zone", "user_time_zone is required");

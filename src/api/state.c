@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "core/contact_decode.h"
@@ -70,14 +69,15 @@ static void parse_lists(state_doc *d, const json_t *arr, const char *prefix, are
     for (size_t i = 0; i < d->list_count && i < STATE_MAX_LISTS; i++) {
         const json_t *l = json_array_get(arr, i);
         const char *id = json_string_value(json_object_get(l, "id"));
-        const char *name = json_string_value(json_object_get(l, "name"));
+        const json_t *jn = json_object_get(l, "name");
+        const char *why = api_name_problem(jn);
+        const char *name = why ? NULL : json_string_value(jn);
         char f[48];
         snprintf(f, sizeof f, "%slists[%zu]", prefix, i);
         if (!id || !uuid_valid(id))
             errlist_add(errs, arena_printf(a, "%s.id", f), "list id must be a UUID");
-        if (!name || !*name || strlen(name) > 400)
-            errlist_add(errs, arena_printf(a, "%s.name", f),
-                        "list name must be 1 to 100 characters");
+        if (why)
+            errlist_add(errs, arena_printf(a, "%s.name", f), "list %s", why);
         for (size_t j = 0; j < i; j++) {
             if (id && d->lists[j].id && strcmp(id, d->lists[j].id) == 0)
                 errlist_add(errs, arena_printf(a, "%s.id", f), "list id '%s' appears twice", id);
@@ -161,10 +161,9 @@ static const char *parse_segment_query(const json_t *jq, const state_doc *d, con
 {
     char why[320];
     const char *field = arena_printf(a, "%s.query_dsl", at);
-    if (!json_is_string(jq))
-        errlist_add(errs, field, "query_dsl must be a string");
-    else if (json_string_length(jq) > SEGMENT_QUERY_MAX)
-        errlist_add(errs, field, "query_dsl is longer than %u bytes", SEGMENT_QUERY_MAX);
+    const char *problem = api_segment_query_problem(jq);
+    if (problem)
+        errlist_add(errs, field, "%s", problem);
     else if (segment_query_check(json_string_value(jq), &d->fields, why, sizeof why) != 0)
         errlist_add(errs, field, "%s", why);
     else
@@ -190,7 +189,7 @@ static void parse_segment(state_doc *d, size_t i, const json_t *g, const char *a
     else
         snprintf(row->id, sizeof row->id, "%s", id);
     const json_t *jn = json_object_get(g, "name");
-    const char *why = api_segment_name_problem(jn);
+    const char *why = api_name_problem(jn);
     if (why)
         errlist_add(errs, arena_printf(a, "%s.name", at), "%s", why);
     else
@@ -233,27 +232,14 @@ static void parse_segments(state_doc *d, const json_t *arr, const char *prefix, 
     }
 }
 
-/* "2021-03-02T15:25:47Z" (fractions allowed) into ms; -1 when it is not one. */
+/* An ISO 8601 time ("2021-03-02T15:25:47.123Z", as state_export writes it) into ms; -1
+ * when it is not one (core/timeutil's parser: a day that does not exist is refused). */
 static int64_t parse_time(const json_t *v)
 {
-    const char *s = json_string_value(v);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end)
+    int64_t ms;
+    if (!json_is_string(v) || !time_parse(json_string_value(v), json_string_length(v), &ms))
         return -1;
-    int64_t ms = 0;
-    if (*end == '.') {
-        int digits = 0;
-        for (end++; *end >= '0' && *end <= '9'; end++, digits++)
-            if (digits < 3)
-                ms = ms * 10 + (*end - '0');
-        for (; digits > 0 && digits < 3; digits++)
-            ms *= 10;
-    }
-    if (strcmp(end, "Z") != 0)
-        return -1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
+    return ms;
 }
 
 /* What a state contact has beyond an upsert record; removed before decoding. */

@@ -178,12 +178,16 @@ test('a bad state is refused with 400 naming the entry, and nothing changes', as
   const cases = [
     [(st) => { st.lists[1].id = 'nope'; }, ['lists[1].id']],
     [(st) => { st.lists[1].name = 'Customers'; }, ['lists[1].name']],
+    // a list name follows the API's rule (POST /lists): not blank, at most 100 characters
+    [(st) => { st.lists[1].name = ' '; }, ['lists[1].name']],
+    [(st) => { st.lists[1].name = 'l'.repeat(101); }, ['lists[1].name']],
     [(st) => { st.custom_fields[0].id = 'e49_N'; }, ['custom_fields[0].id']],
     [(st) => { st.custom_fields[1].field_type = 'Boolean'; }, ['custom_fields[1].field_type']],
     [(st) => { st.contacts[0].email = 'not an email'; }, ['contacts[0].email']],
     [(st) => { st.contacts[1].list_ids = ['2e3f4051-6273-4849-9abc-def012345678']; }, ['contacts[1].list_ids[0]']],
     [(st) => { st.contacts[1].id = st.contacts[0].id; }, ['contacts[1].id']],
     [(st) => { st.contacts[0].created_at = 'yesterday'; }, ['contacts[0].created_at']],
+    [(st) => { st.contacts[0].created_at = '2021-02-30T10:00:00Z'; }, ['contacts[0].created_at']],
     [(st) => { st.contacts[0].custom_fields = { e99_T: 'x' }; }, ['contacts']],
     [(st) => { st.contacts[1].email = 'ada@example.com'; delete st.contacts[1].external_id; }, ['contacts[1]']],
     [(st) => { st.extra = 1; }, ['extra']],
