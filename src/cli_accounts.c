@@ -95,7 +95,7 @@ static int list(store *s, arena *ar)
 {
     store_account *rows;
     size_t n;
-    if (store_account_list(s, ar, &rows, &n) != STORE_OK) {
+    if (store_account_list(s, 0, ar, &rows, &n) != STORE_OK) {
         fprintf(stderr, "contactd: cannot read accounts\n");
         return 1;
     }

@@ -35,7 +35,7 @@ void api_admin_accounts_all(http_request *req)
     api_ctx *app = http_app(req);
     store_account *rows;
     size_t n;
-    if (store_account_list(app->store, http_arena(req), &rows, &n) != STORE_OK) {
+    if (store_account_list(app->store, 0, http_arena(req), &rows, &n) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }

@@ -10,13 +10,11 @@ static int billable_breakdown(http_request *req, json_t *reply)
     api_ctx *app = http_app(req);
     store_account *rows;
     size_t n;
-    int rc = store_account_list(app->store, http_arena(req), &rows, &n);
+    int rc = store_account_list(app->store, http_account(req), http_arena(req), &rows, &n);
     json_t *breakdown = NULL;
     json_int_t sum = 0;
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         int64_t count;
-        if (rows[i].parent_id != http_account(req))
-            continue;
         rc = store_billable_count(app->store, rows[i].id, &count);
         if (rc != STORE_OK)
             break; /* count is unset */

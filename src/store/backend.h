@@ -137,7 +137,8 @@ typedef struct store_backend {
     int (*tx_savepoint)(store_tx_impl *tx);
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);
-    int (*account_list)(store_impl *s, arena *a, store_account **rows, size_t *count);
+    int (*account_list)(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
+                        size_t *count);
     int (*account_find)(store_impl *s, const char *name, arena *a, store_account *out);
     int (*tx_account_create)(store_tx_impl *tx, const char *name, int64_t parent_id, int64_t *id);
     int (*tx_account_purge)(store_tx_impl *tx, int64_t account, bool with_account);

@@ -270,7 +270,8 @@ static void build_sql(store_impl *s)
     "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
     " LEFT JOIN accounts p ON p.id=a.parent_id"
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=$1");
-    s->sql[ST_ACCOUNT_LIST] = xasprintf(ACCOUNT_SELECT " ORDER BY a.name");
+    s->sql[ST_ACCOUNT_LIST] =
+        xasprintf(ACCOUNT_SELECT " WHERE $1::bigint=0 OR a.parent_id=$1 ORDER BY a.name");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
         " RETURNING id");
@@ -2360,9 +2361,12 @@ static int accounts_read(store_impl *s, enum stmt_id id, const params *p, arena 
     return rc;
 }
 
-static int pgs_account_list(store_impl *s, arena *a, store_account **rows, size_t *count)
+static int pgs_account_list(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
+                            size_t *count)
 {
-    return accounts_read(s, ST_ACCOUNT_LIST, NULL, a, rows, count);
+    params p = {0};
+    p_int(&p, parent_id);
+    return accounts_read(s, ST_ACCOUNT_LIST, &p, a, rows, count);
 }
 
 static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)

@@ -145,6 +145,7 @@ const char *const postgres_migrations[] = {
 
     /* 4: subuser parents, delayed jobs, settings: migration 5 of sqlite_schema.c */
     "ALTER TABLE accounts ADD COLUMN parent_id BIGINT;"
+    "CREATE INDEX accounts_by_parent ON accounts(parent_id) WHERE parent_id IS NOT NULL;"
     "ALTER TABLE jobs ADD COLUMN run_after BIGINT NOT NULL DEFAULT 0;"
     "CREATE TABLE settings ("
     "  account_id BIGINT PRIMARY KEY,"

@@ -244,7 +244,8 @@ static void build_sql(store_impl *s)
     "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
     " LEFT JOIN accounts p ON p.id=a.parent_id"
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
-    s->sql[ST_ACCOUNT_LIST] = xasprintf(ACCOUNT_SELECT " ORDER BY a.name");
+    s->sql[ST_ACCOUNT_LIST] =
+        xasprintf(ACCOUNT_SELECT " WHERE ?1=0 OR a.parent_id=?1 ORDER BY a.name");
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -2232,7 +2233,8 @@ static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
     out->created_at = sqlite3_column_int64(st, 4);
 }
 
-static int sqlite_account_list(store_impl *s, arena *a, store_account **rows, size_t *count)
+static int sqlite_account_list(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
+                               size_t *count)
 {
     *rows = NULL;
     *count = 0;
@@ -2240,6 +2242,7 @@ static int sqlite_account_list(store_impl *s, arena *a, store_account **rows, si
     sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_LIST, &c);
     if (!st)
         return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, parent_id);
     size_t cap = 0;
     int rc;
     while ((rc = step_row(st)) == STORE_OK) {

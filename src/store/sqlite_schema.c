@@ -131,6 +131,7 @@ const char *const sqlite_migrations[] = {
 
     /* 5: subuser parents, delayed jobs (run_after), settings (account 0: global) */
     "ALTER TABLE accounts ADD COLUMN parent_id INTEGER;"
+    "CREATE INDEX accounts_by_parent ON accounts(parent_id) WHERE parent_id IS NOT NULL;"
     "ALTER TABLE jobs ADD COLUMN run_after INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE settings ("
     "  account_id INTEGER PRIMARY KEY,"

@@ -523,9 +523,9 @@ int store_tx_upload_purge(store_tx *tx, int64_t created_before)
 
 /* ---- administration ------------------------------------------------------------------ */
 
-int store_account_list(store *s, arena *a, store_account **rows, size_t *count)
+int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count)
 {
-    return s->be->account_list(s->impl, a, rows, count);
+    return s->be->account_list(s->impl, parent_id, a, rows, count);
 }
 
 int store_account_find(store *s, const char *name, arena *a, store_account *out)

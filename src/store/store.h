@@ -307,8 +307,8 @@ typedef struct store_account {
     int64_t created_at; /* ms */
 } store_account;
 
-/* Every account, by name. */
-int store_account_list(store *s, arena *a, store_account **rows, size_t *count);
+/* Accounts by name: every one (parent_id 0), or the subusers of parent_id. */
+int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count);
 int store_account_find(store *s, const char *name, arena *a, store_account *out);
 /* STORE_CONFLICT when the name is taken. parent_id 0: none. */
 int store_tx_account_create(store_tx *tx, const char *name, int64_t parent_id, int64_t *id);

@@ -1102,12 +1102,18 @@ static void test_admin_accounts(void)
     CHECK_INT(store_account_find(s, "adm-none", &a, &acc), STORE_NOT_FOUND);
     store_account *rows;
     size_t n;
-    CHECK_INT(store_account_list(s, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_account_list(s, 0, &a, &rows, &n), STORE_OK);
     bool seen = false;
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].name, "adm-parent") == 0)
             seen = rows[i].parent == NULL && rows[i].parent_id == 0;
     CHECK(seen);
+    /* the subusers of one parent alone */
+    CHECK_INT(store_account_list(s, parent, &a, &rows, &n), STORE_OK);
+    REQUIRE(n == 1);
+    CHECK_STR(rows[0].name, "adm-child");
+    CHECK_INT(store_account_list(s, child, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 0);
 
     /* data in both accounts; a purge of one leaves the other, and keeps its keys */
     uint8_t h[APIKEY_HASH_LEN];
