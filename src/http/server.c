@@ -74,7 +74,8 @@ struct http_request {
     const http_route *route;
     const char *param[HTTP_MAX_PARAMS];
     char *method, *path; /* copies, for the access log */
-    const char *query;   /* "?a=b&c=d" for the access log, secrets masked; or "" */
+    const char *query;   /* "?a=b&c=d" for the access log and journal, secrets masked; "",
+                          * or NULL when neither is on */
     const char *account_name;
     char id[HTTP_REQUEST_ID_MAX + 1];
     char *body; /* malloc'd, grows to at most route->max_body */
@@ -124,23 +125,23 @@ static json_t *error_object(const char *field, const char *message)
     return json_pack("{s:s?, s:s, s:n}", "field", field, "message", message, "help");
 }
 
-json_t *http_error_body(const char *field, const char *message)
-{
-    return json_pack("{s:[o]}", "errors", error_object(field, message));
-}
-
-/* {"errors": arr}, and for a request marked by http_errors_flat the first error's
- * message and field at the top level too. */
-static json_t *errors_body(const http_request *req, json_t *arr)
+/* {"errors": arr} (taken over), and when flat (a request marked by http_errors_flat) the
+ * first error's message and field at the top level too. */
+static json_t *errors_body(bool flat, json_t *arr)
 {
     json_t *body = json_pack("{s:o}", "errors", arr);
     json_t *first = json_array_get(arr, 0);
-    if (req->flat_errors && first) {
+    if (flat && first) {
         json_object_set(body, "message", json_object_get(first, "message"));
         if (json_is_string(json_object_get(first, "field"))) /* a string there, or absent */
             json_object_set(body, "field", json_object_get(first, "field"));
     }
     return body;
+}
+
+json_t *http_error_body(const char *field, const char *message)
+{
+    return errors_body(false, json_pack("[o]", error_object(field, message)));
 }
 
 void http_errors_flat(http_request *req)
@@ -190,7 +191,8 @@ void http_reply_error(http_request *req, unsigned status, const char *field, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_reply(req, status, errors_body(req, json_pack("[o]", error_object(field, msg))));
+    set_reply(req, status,
+              errors_body(req->flat_errors, json_pack("[o]", error_object(field, msg))));
 }
 
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
@@ -198,7 +200,7 @@ void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
     json_t *arr = json_array();
     for (size_t i = 0; i < errs->count; i++)
         json_array_append_new(arr, error_object(errs->items[i].field, errs->items[i].message));
-    set_reply(req, status, errors_body(req, arr));
+    set_reply(req, status, errors_body(req->flat_errors, arr));
 }
 
 void http_reply_stream(http_request *req, unsigned status, const char *content_type,
@@ -868,7 +870,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->method = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
         request_id_assign(req);
-        capture_query(req);
+        if (srv->cfg.access_log || srv->cfg.journal) /* only they show it */
+            capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
@@ -927,17 +930,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return queue_reply(req);
 }
 
-/* Append "k=v" of each query argument (decoded) to the path being built. */
 /* The request's entry in the admin journal (http/journal.h): no body, no key. */
 static void journal_add(http_request *req, double ms)
 {
-    char *where =
-        arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
     journal_entry e = {
         .time_ms = time_now_ms(),
         .request_id = req->id,
         .method = req->method,
-        .path = where,
+        .path = req->path,
+        .query = req->query,
         .status = req->queued ? req->status : 0,
         .duration_ms = ms,
         .account = req->account_name ? req->account_name : "",
