@@ -73,10 +73,10 @@ struct http_request {
     struct MHD_Connection *conn;
     const http_route *route;
     const char *param[HTTP_MAX_PARAMS];
-    char *method, *path; /* copies, for the access log */
-    const char *query;   /* "?a=b&c=d" for the access log and journal, secrets masked; "",
+    char *method, *path;      /* copies, for the access log */
+    const char *query;        /* "?a=b&c=d" for the access log and journal, secrets masked; "",
                           * or NULL when neither is on */
-    const char *account_name;
+    const char *account_name; /* for the access log and journal; NULL when neither is on */
     char id[HTTP_REQUEST_ID_MAX + 1];
     char *body; /* malloc'd, grows to at most route->max_body */
     size_t body_len, body_cap;
@@ -379,10 +379,6 @@ const char *http_request_id(const http_request *req)
 {
     return req->id;
 }
-const char *http_account_name(const http_request *req)
-{
-    return req->account_name ? req->account_name : "";
-}
 arena *http_arena(http_request *req)
 {
     return &req->arena;
@@ -464,6 +460,13 @@ static void request_id_assign(http_request *req)
         snprintf(req->id, sizeof req->id, "%s", in);
     else if (uuid_generate(req->id) != 0)
         snprintf(req->id, sizeof req->id, "none");
+}
+
+/* Whether finished requests are written down (the access log, the journal): only then
+ * are the query string and the account name kept for them. */
+static bool recorded(const http_server *srv)
+{
+    return srv->cfg.access_log || srv->cfg.journal;
 }
 
 /* Query arguments whose values are credentials (upload and download URLs carry them). */
@@ -636,7 +639,8 @@ static bool key_check(http_request *req)
     switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
     case AUTH_OK:
         req->account = who.account;
-        req->account_name = arena_strdup(&req->arena, who.account_name);
+        if (recorded(srv)) /* who is a copy on the stack */
+            req->account_name = arena_strdup(&req->arena, who.account_name);
         if (srv->ratelimit) {
             ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
             if (!req->rate.allowed) {
@@ -870,7 +874,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->method = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
         request_id_assign(req);
-        if (srv->cfg.access_log || srv->cfg.journal) /* only they show it */
+        if (recorded(srv))
             capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
