@@ -592,17 +592,19 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
 /* Headers are in: route, authenticate, check the declared size. */
 /* ---- who is asking ----------------------------------------------------------------- */
 
-/* The admin token: Bearer <token>, whose SHA-256 is compared in constant time. */
+/* The admin token: Bearer <token> as for API keys, its SHA-256 compared in constant time. */
 static void admin_check(http_request *req)
 {
     const char *authz =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
+    size_t len;
+    const char *token = auth_bearer(authz, &len);
+    if (!token) {
         early_error(req, 401, "authorization required");
         return;
     }
     uint8_t hash[APIKEY_HASH_LEN];
-    apikey_hash(authz + 7, hash);
+    apikey_hash(arena_strndup(&req->arena, token, len), hash);
     if (!apikey_hash_equal(hash, req->srv->admin_hash))
         early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
 }
