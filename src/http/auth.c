@@ -83,21 +83,29 @@ bool auth_scopes_valid(const char *scopes)
     return strcmp(scopes, SCOPE_FULL) == 0 || strcmp(scopes, SCOPE_READ) == 0;
 }
 
-auth_result auth_check(store *s, auth_cache *cache, const char *authorization, auth_identity *out)
+const char *auth_bearer(const char *authorization, size_t *len)
 {
     if (!authorization)
-        return AUTH_MISSING;
+        return NULL;
     while (*authorization == ' ')
         authorization++;
     if (strncasecmp(authorization, "Bearer", 6) != 0 || authorization[6] != ' ')
-        return AUTH_MISSING;
+        return NULL;
     const char *token = authorization + 7;
     while (*token == ' ')
         token++;
-    size_t len = strlen(token);
-    while (len && token[len - 1] == ' ')
-        len--;
-    if (len == 0)
+    size_t n = strlen(token);
+    while (n && token[n - 1] == ' ')
+        n--;
+    *len = n;
+    return n ? token : NULL;
+}
+
+auth_result auth_check(store *s, auth_cache *cache, const char *authorization, auth_identity *out)
+{
+    size_t len;
+    const char *token = auth_bearer(authorization, &len);
+    if (!token)
         return AUTH_MISSING;
     apikey key;
     if (apikey_parse(token, len, &key) != 0)

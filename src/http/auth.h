@@ -45,6 +45,10 @@ typedef struct auth_cache auth_cache;
 auth_cache *auth_cache_new(void);
 void auth_cache_free(auth_cache *c);
 
+/* The token of an Authorization header "Bearer <token>" (the scheme in any case, spaces
+ * around the token ignored) and its length; NULL when the header is missing, empty or of
+ * another form (AUTH_MISSING). */
+const char *auth_bearer(const char *authorization, size_t *len);
 /* cache may be NULL (every check reads the store). */
 auth_result auth_check(store *s, auth_cache *cache, const char *authorization, auth_identity *out);
 

@@ -55,7 +55,7 @@ void journal_record(http_journal *j, const journal_entry *e)
     s->time_ms = e->time_ms;
     snprintf(s->request_id, sizeof s->request_id, "%s", e->request_id ? e->request_id : "");
     snprintf(s->method, sizeof s->method, "%s", e->method);
-    snprintf(s->path, sizeof s->path, "%s", e->path);
+    snprintf(s->path, sizeof s->path, "%s%s", e->path, e->query ? e->query : "");
     s->status = e->status;
     s->duration_ms = e->duration_ms;
     snprintf(s->account, sizeof s->account, "%s", e->account ? e->account : "");

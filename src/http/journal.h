@@ -17,10 +17,11 @@
 #define JOURNAL_PATH_MAX 512
 
 typedef struct journal_entry {
-    int64_t time_ms;           /* when the request ended, ms since the epoch */
-    const char *request_id;    /* "" when none */
-    const char *method, *path; /* path with its query */
-    unsigned status;           /* 0: no response was sent */
+    int64_t time_ms;        /* when the request ended, ms since the epoch */
+    const char *request_id; /* "" when none */
+    const char *method, *path;
+    const char *query; /* "?a=b" appended to path, "" or NULL */
+    unsigned status;   /* 0: no response was sent */
     double duration_ms;
     const char *account; /* the account's name; "" or NULL: none (public, admin) */
 } journal_entry;

@@ -62,8 +62,6 @@ int64_t http_account(const http_request *req);
 /* The request's id: its X-Request-Id when sane (1-128 of [A-Za-z0-9._:-]), else a new
  * UUID; also sent back as X-Request-Id. Never NULL. */
 const char *http_request_id(const http_request *req);
-/* The name of the key's account ("" on public routes). */
-const char *http_account_name(const http_request *req);
 /* The base of URLs in responses: --public-url when set; else "http(s)://" + the Host the
  * client addressed (or, with --trust-proxy, X-Forwarded-Proto/Host). No trailing slash. */
 const char *http_base_url(http_request *req);

@@ -73,9 +73,10 @@ struct http_request {
     struct MHD_Connection *conn;
     const http_route *route;
     const char *param[HTTP_MAX_PARAMS];
-    char *method, *path; /* copies, for the access log */
-    const char *query;   /* "?a=b&c=d" for the access log, secrets masked; or "" */
-    const char *account_name;
+    char *method, *path;      /* copies, for the access log */
+    const char *query;        /* "?a=b&c=d" for the access log and journal, secrets masked; "",
+                          * or NULL when neither is on */
+    const char *account_name; /* for the access log and journal; NULL when neither is on */
     char id[HTTP_REQUEST_ID_MAX + 1];
     char *body; /* malloc'd, grows to at most route->max_body */
     size_t body_len, body_cap;
@@ -124,23 +125,23 @@ static json_t *error_object(const char *field, const char *message)
     return json_pack("{s:s?, s:s, s:n}", "field", field, "message", message, "help");
 }
 
-json_t *http_error_body(const char *field, const char *message)
-{
-    return json_pack("{s:[o]}", "errors", error_object(field, message));
-}
-
-/* {"errors": arr}, and for a request marked by http_errors_flat the first error's
- * message and field at the top level too. */
-static json_t *errors_body(const http_request *req, json_t *arr)
+/* {"errors": arr} (taken over), and when flat (a request marked by http_errors_flat) the
+ * first error's message and field at the top level too. */
+static json_t *errors_body(bool flat, json_t *arr)
 {
     json_t *body = json_pack("{s:o}", "errors", arr);
     json_t *first = json_array_get(arr, 0);
-    if (req->flat_errors && first) {
+    if (flat && first) {
         json_object_set(body, "message", json_object_get(first, "message"));
         if (json_is_string(json_object_get(first, "field"))) /* a string there, or absent */
             json_object_set(body, "field", json_object_get(first, "field"));
     }
     return body;
+}
+
+json_t *http_error_body(const char *field, const char *message)
+{
+    return errors_body(false, json_pack("[o]", error_object(field, message)));
 }
 
 void http_errors_flat(http_request *req)
@@ -190,7 +191,8 @@ void http_reply_error(http_request *req, unsigned status, const char *field, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_reply(req, status, errors_body(req, json_pack("[o]", error_object(field, msg))));
+    set_reply(req, status,
+              errors_body(req->flat_errors, json_pack("[o]", error_object(field, msg))));
 }
 
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
@@ -198,7 +200,7 @@ void http_reply_errlist(http_request *req, unsigned status, const errlist *errs)
     json_t *arr = json_array();
     for (size_t i = 0; i < errs->count; i++)
         json_array_append_new(arr, error_object(errs->items[i].field, errs->items[i].message));
-    set_reply(req, status, errors_body(req, arr));
+    set_reply(req, status, errors_body(req->flat_errors, arr));
 }
 
 void http_reply_stream(http_request *req, unsigned status, const char *content_type,
@@ -377,10 +379,6 @@ const char *http_request_id(const http_request *req)
 {
     return req->id;
 }
-const char *http_account_name(const http_request *req)
-{
-    return req->account_name ? req->account_name : "";
-}
 arena *http_arena(http_request *req)
 {
     return &req->arena;
@@ -462,6 +460,13 @@ static void request_id_assign(http_request *req)
         snprintf(req->id, sizeof req->id, "%s", in);
     else if (uuid_generate(req->id) != 0)
         snprintf(req->id, sizeof req->id, "none");
+}
+
+/* Whether finished requests are written down (the access log, the journal): only then
+ * are the query string and the account name kept for them. */
+static bool recorded(const http_server *srv)
+{
+    return srv->cfg.access_log || srv->cfg.journal;
 }
 
 /* Query arguments whose values are credentials (upload and download URLs carry them). */
@@ -587,17 +592,19 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
 /* Headers are in: route, authenticate, check the declared size. */
 /* ---- who is asking ----------------------------------------------------------------- */
 
-/* The admin token: Bearer <token>, whose SHA-256 is compared in constant time. */
+/* The admin token: Bearer <token> as for API keys, its SHA-256 compared in constant time. */
 static void admin_check(http_request *req)
 {
     const char *authz =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!authz || strncasecmp(authz, "Bearer ", 7) != 0) {
+    size_t len;
+    const char *token = auth_bearer(authz, &len);
+    if (!token) {
         early_error(req, 401, "authorization required");
         return;
     }
     uint8_t hash[APIKEY_HASH_LEN];
-    apikey_hash(authz + 7, hash);
+    apikey_hash(arena_strndup(&req->arena, token, len), hash);
     if (!apikey_hash_equal(hash, req->srv->admin_hash))
         early_error(req, 401, "The provided authorization grant is invalid, expired, or revoked");
 }
@@ -634,7 +641,8 @@ static bool key_check(http_request *req)
     switch (auth_check(srv->cfg.store, srv->auth_cache, authz, &who)) {
     case AUTH_OK:
         req->account = who.account;
-        req->account_name = arena_strdup(&req->arena, who.account_name);
+        if (recorded(srv)) /* who is a copy on the stack */
+            req->account_name = arena_strdup(&req->arena, who.account_name);
         if (srv->ratelimit) {
             ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
             if (!req->rate.allowed) {
@@ -868,7 +876,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->method = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
         request_id_assign(req);
-        capture_query(req);
+        if (recorded(srv))
+            capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
@@ -927,17 +936,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return queue_reply(req);
 }
 
-/* Append "k=v" of each query argument (decoded) to the path being built. */
 /* The request's entry in the admin journal (http/journal.h): no body, no key. */
 static void journal_add(http_request *req, double ms)
 {
-    char *where =
-        arena_printf(&req->arena, "%.2048s%.2048s", req->path, req->query ? req->query : "");
     journal_entry e = {
         .time_ms = time_now_ms(),
         .request_id = req->id,
         .method = req->method,
-        .path = where,
+        .path = req->path,
+        .query = req->query,
         .status = req->queued ? req->status : 0,
         .duration_ms = ms,
         .account = req->account_name ? req->account_name : "",

@@ -346,8 +346,16 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         goto out;
     int64_t max_bytes = e->req.max_file_size_mb * 1024 * 1024;
     int64_t file_bytes = first ? 0 : t.file_bytes;
-    /* Segment ids are read per contact, and only when they are shown or chosen by. */
+    /* Segment ids are read per contact, and only when they are shown or chosen by, and
+     * the account has segments at all (one read per slice spares one per contact). */
     bool need_segments = e->req.json || e->req.segment_count;
+    if (need_segments) {
+        segment_row *segments;
+        size_t nsegments;
+        if (store_tx_segment_list(tx, job->account, &a, &segments, &nsegments) != STORE_OK)
+            goto out;
+        need_segments = nsegments > 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const char **segs = NULL;
         size_t nsegs = 0;

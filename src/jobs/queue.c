@@ -310,18 +310,19 @@ static int turn(jobs *j, submission *batch, bool run)
     return rc == STORE_OK ? more : STORE_ERROR;
 }
 
-/* How long the idle writer may sleep before it must look for work: until the earliest
- * delayed job is due, and at most POLL_MS with a shared store; -1: until woken. */
+/* How long the idle writer may sleep before it must look for work: until the earliest of
+ * the next minute's chores (expired files, segments whose queries read the clock; see
+ * turn), the earliest delayed job becoming due, and with a shared store POLL_MS (other
+ * nodes' work). */
 static long wait_for_work_ms(const jobs *j)
 {
-    long ms = j->poll ? POLL_MS : -1;
-    if (j->state.wake_at > 0) {
-        int64_t due = j->state.wake_at - time_now_ms();
-        long until_due = due < 0 ? 0 : due > 60000 ? 60000 : (long)due;
-        if (ms < 0 || until_due < ms)
-            ms = until_due;
-    }
-    return ms;
+    /* +1: the chores run once strictly more than PURGE_EVERY_MS has passed */
+    double ms = j->purged_ms + PURGE_EVERY_MS + 1 - time_mono_ms();
+    if (j->poll && ms > POLL_MS)
+        ms = POLL_MS;
+    if (j->state.wake_at > 0 && ms > (double)(j->state.wake_at - time_now_ms()))
+        ms = (double)(j->state.wake_at - time_now_ms());
+    return ms > 0 ? (long)ms : 0;
 }
 
 static void *writer_main(void *arg)
@@ -343,12 +344,7 @@ static void *writer_main(void *arg)
         }
         while (!j->head && !j->stopping && !j->work_pending) {
             pthread_cond_broadcast(&j->idle);
-            /* Idle, the writer still wakes: every POLL_MS for other nodes' work on a shared
-             * store, when the next delayed job is due, and once a purge period for the
-             * minute's chores (expired files, segments whose queries read the clock). */
             long wait_ms = wait_for_work_ms(j);
-            if (wait_ms < 0 || wait_ms > (long)PURGE_EVERY_MS)
-                wait_ms = (long)PURGE_EVERY_MS;
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_sec += wait_ms / 1000;

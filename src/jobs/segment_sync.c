@@ -112,15 +112,15 @@ static int resync_account(store_tx *tx, int64_t account)
     scan_cursor after, *at = NULL;
     arena page = ARENA_INIT, scratch = ARENA_INIT;
     int64_t *delta = arena_calloc(&set.mem, set.count ? set.count : 1, sizeof *delta);
+    bool lists = set.need_lists;
+    set.need_lists = false; /* the scan reads them: sync_one need not */
     while (rc == STORE_OK && set.count) {
         contact *rows;
         size_t n;
-        rc = store_tx_contact_scan(tx, account, at, 1000, set.need_lists, &page, &rows, &n);
+        rc = store_tx_contact_scan(tx, account, at, 1000, lists, &page, &rows, &n);
         for (size_t i = 0; rc == STORE_OK && i < n; i++) {
             folded f = {.account = account, .id = rows[i].id, .row = &rows[i]};
-            segset one = set;
-            one.need_lists = false; /* the scan read them already */
-            rc = sync_one(tx, &one, &f, &scratch, delta);
+            rc = sync_one(tx, &set, &f, &scratch, delta);
             arena_release(&scratch);
         }
         if (rc != STORE_OK || n < 1000)

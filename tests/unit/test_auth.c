@@ -87,6 +87,22 @@ static void test_header_forms(void)
     CHECK_INT(check_key(NULL, "Bearer ", key, "x x", &who), AUTH_INVALID);
 }
 
+/* The header's token alone, as the admin API reads its token. */
+static void test_bearer(void)
+{
+    size_t len = 99;
+    CHECK(auth_bearer(NULL, &len) == NULL);
+    CHECK(auth_bearer("", &len) == NULL);
+    CHECK(auth_bearer("Bearer", &len) == NULL);
+    CHECK(auth_bearer("Bearer   ", &len) == NULL);
+    CHECK(auth_bearer("Basic abc", &len) == NULL);
+    CHECK(auth_bearer("Bearertok", &len) == NULL);
+    const char *h = "  bearer   tok en  ";
+    const char *t = auth_bearer(h, &len);
+    CHECK(t == h + 11);
+    CHECK_INT(len, 6); /* "tok en": only the spaces around are dropped */
+}
+
 static void test_identity_and_scopes(void)
 {
     char full[APIKEY_TEXT_MAX + 1], read[APIKEY_TEXT_MAX + 1], other[APIKEY_TEXT_MAX + 1];
@@ -209,6 +225,7 @@ int main(void)
     REQUIRE(account_a != account_b);
 
     RUN(test_header_forms);
+    RUN(test_bearer);
     RUN(test_identity_and_scopes);
     RUN(test_wrong_secret_unknown_revoked);
     RUN(test_cache);
