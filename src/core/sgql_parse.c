@@ -36,6 +36,16 @@ static int node_over(parser *p, node_op op, kind k, int sub, int a, int b)
     return i;
 }
 
+/* rule at the current token, one nesting level deeper (SGQL_MAX_DEPTH); its node or -1. */
+static int nested(parser *p, int (*rule)(parser *))
+{
+    if (!sgql_depth_push(p))
+        return -1;
+    int v = rule(p);
+    p->depth--;
+    return v;
+}
+
 static int time_literal(parser *p, int64_t t)
 {
     int i = sgql_node_new(p, N_LIT, K_TIME);
@@ -181,13 +191,8 @@ static int text_argument(parser *p, const char *fname)
 {
     sgql_lex(p); /* the name */
     sgql_lex(p); /* '(' */
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_value(p);
-    if (v < 0)
-        return -1;
-    p->depth--;
-    if (!sgql_expect(p, T_RP, "')'"))
+    int v = nested(p, parse_value);
+    if (v < 0 || !sgql_expect(p, T_RP, "')'"))
         return -1;
     node *n = nd(p, v);
     if (n->kind == K_NUM && n->literal)
@@ -460,12 +465,9 @@ static int parse_value(parser *p)
 static int parse_group_value(parser *p)
 {
     sgql_lex(p);
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_value(p);
+    int v = nested(p, parse_value);
     if (v < 0 || !sgql_expect(p, T_RP, "')'"))
         return -1;
-    p->depth--;
     return v;
 }
 
@@ -474,12 +476,9 @@ static int parse_negation(parser *p)
 {
     size_t at = p->tok.start;
     sgql_lex(p);
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_unary(p);
+    int v = nested(p, parse_unary);
     if (v < 0)
         return -1;
-    p->depth--;
     node *n = nd(p, v);
     if (n->kind == K_STR && n->literal && !sgql_coerce(p, v, K_NUM, v))
         return -1;
@@ -763,23 +762,13 @@ static int parse_not(parser *p)
 {
     if (sgql_is_kw(p, "NOT")) {
         sgql_lex(p);
-        if (!sgql_depth_push(p))
-            return -1;
-        int a = parse_not(p);
-        if (a < 0)
-            return -1;
-        p->depth--;
-        return node_over(p, N_NOT, K_BOOL, 0, a, -1);
+        int a = nested(p, parse_not);
+        return a < 0 ? -1 : node_over(p, N_NOT, K_BOOL, 0, a, -1);
     }
     if (p->tok.type == T_LP && !group_is_value(p)) {
         sgql_lex(p);
-        if (!sgql_depth_push(p))
-            return -1;
-        int e = sgql_parse_or(p);
-        if (e < 0)
-            return -1;
-        p->depth--;
-        if (!sgql_expect(p, T_RP, "')'"))
+        int e = nested(p, sgql_parse_or);
+        if (e < 0 || !sgql_expect(p, T_RP, "')'"))
             return -1;
         return e;
     }
