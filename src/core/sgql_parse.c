@@ -214,8 +214,8 @@ static int parse_fold(parser *p, int fold)
     return node_over(p, N_FOLD, K_STR, fold, v, -1);
 }
 
-/* A value without trailing INTERVAL arithmetic. */
-static int parse_value_primary(parser *p)
+/* unary := - unary | atom (the grammar's two rules in one: a value without arithmetic). */
+static int parse_unary(parser *p)
 {
     int i;
     size_t at = p->tok.start;
@@ -417,11 +417,6 @@ static int next_operand(parser *p, int (*next)(parser *), int *pushed)
         return -1;
     (*pushed)++;
     return next(p);
-}
-
-static int parse_unary(parser *p)
-{
-    return parse_value_primary(p);
 }
 
 /* term := unary ((* | / | %) unary)* */
