@@ -51,8 +51,9 @@ bool e164_valid(const char *s, size_t len);
 
 /*
  * Validate and normalise one identifier value of type t: emails are normalised, a phone
- * number of digits alone gets its '+', the other types are kept verbatim. On success *out is a NUL-terminated copy in arena a and 0 is
- * returned; otherwise -1 with *why set to a short static reason ("is not a valid ...").
+ * number of digits alone gets its '+', the other types are kept verbatim. On success *out
+ * is a NUL-terminated copy in arena a and 0 is returned; otherwise -1 with *why set to a
+ * short static reason ("is not a valid ...").
  */
 int identifier_normalize(id_type t, const char *in, size_t len, arena *a, const char **out,
                          const char **why);

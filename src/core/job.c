@@ -36,8 +36,7 @@ const char *job_kind_name(job_kind k)
 
 bool job_kind_valid(int k)
 {
-    return k == JOB_UPSERT || k == JOB_DELETE_IDENTIFIER || k == JOB_DELETE_CONTACTS ||
-           k == JOB_LIST_REMOVE || k == JOB_IMPORT || k == JOB_EXPORT || k == JOB_SEGMENT_EVAL;
+    return k >= JOB_UPSERT && k <= JOB_KIND_MAX;
 }
 
 bool job_status_terminal(job_status s)

@@ -27,6 +27,9 @@ typedef enum job_kind {
     JOB_EXPORT = 6,       /* POST /contacts/exports */
     JOB_SEGMENT_EVAL = 7, /* a segment evaluated over its account (Segments 2.0) */
 } job_kind;
+/* The last kind: kinds are 1..JOB_KIND_MAX (job_kind_valid), and metrics arrays are sized
+ * by it. A new kind goes at the end and moves this. */
+#define JOB_KIND_MAX JOB_SEGMENT_EVAL
 
 typedef enum job_status {
     JOB_PENDING = 0,
@@ -34,6 +37,7 @@ typedef enum job_status {
     JOB_ERRORED = 2,
     JOB_FAILED = 3,
 } job_status;
+#define JOB_STATUS_MAX JOB_FAILED /* the last status */
 
 /* A URL secret: 24 random bytes in base64url (192 bits). */
 #define JOB_TOKEN_LEN 32
@@ -62,7 +66,6 @@ const char *job_kind_type_name(job_kind k);
 /* The kind's own name: "upsert", "delete_identifier", "delete_contacts", "list_remove",
  * "import" or "export" (logs, metrics, the admin API). */
 const char *job_kind_name(job_kind k);
-#define JOB_KIND_MAX JOB_SEGMENT_EVAL /* the last kind: metrics arrays are sized by it */
 bool job_kind_valid(int k);
 bool job_status_terminal(job_status s);
 bool job_status_transition_allowed(job_status from, job_status to);

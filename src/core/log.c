@@ -1,7 +1,6 @@
 /* log: structured log lines on stderr (see log.h). */
 #include "core/log.h"
 
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/timeutil.h"
+#include "core/utf8.h"
 
 static atomic_int g_format = LOG_FORMAT_TEXT;
 
@@ -59,61 +59,71 @@ static void text_value(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void write_text(FILE *f, const char *ts, const char *event, const log_field *fields, size_t n)
+/* s as a JSON string in ASCII (non-ASCII as \u escapes). When s is not valid UTF-8 (a
+ * path is bytes), every byte from 0x80 up becomes '?'. */
+static void json_value(FILE *f, const char *s)
 {
-    fprintf(f, "%s %s", ts, event);
+    size_t n = strlen(s);
+    bool valid = utf8_valid(s);
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 && !valid) {
+            fputc('?', f);
+            i++;
+        } else if (c >= 0x80) {
+            int32_t cp = utf8_next(s, n, &i);
+            if (cp >= 0x10000)
+                fprintf(f, "\\u%04x\\u%04x", (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+                        (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+            else
+                fprintf(f, "\\u%04x", (unsigned)cp);
+        } else {
+            if (c == '"' || c == '\\')
+                fprintf(f, "\\%c", c);
+            else if (c < 0x20)
+                fprintf(f, "\\u%04x", c);
+            else
+                fputc(c, f);
+            i++;
+        }
+    }
+    fputc('"', f);
+}
+
+/* One line, text or JSON, written straight to f: nothing is built in between. */
+static void write_line(FILE *f, bool json, const char *ts, const char *event,
+                       const log_field *fields, size_t n)
+{
+    if (json) {
+        fputs("{\"time\":", f);
+        json_value(f, ts);
+        fputs(",\"event\":", f);
+        json_value(f, event);
+    } else {
+        fprintf(f, "%s %s", ts, event);
+    }
     for (size_t i = 0; i < n; i++) {
         const log_field *fl = &fields[i];
         if (fl->type == LOG_STR && !fl->s)
             continue;
-        fprintf(f, " %s=", fl->key);
+        if (json) {
+            fputc(',', f);
+            json_value(f, fl->key);
+            fputc(':', f);
+        } else {
+            fprintf(f, " %s=", fl->key);
+        }
         if (fl->type == LOG_STR)
-            text_value(f, fl->s);
+            (json ? json_value : text_value)(f, fl->s);
         else if (fl->type == LOG_INT)
             fprintf(f, "%lld", (long long)fl->i);
+        else if (json) /* milliseconds to the microsecond, cut (not rounded) */
+            fprintf(f, "%.3f", (double)(int64_t)(fl->ms * 1000.0) / 1000.0);
         else
             fprintf(f, "%.3f", fl->ms);
     }
-    fputc('\n', f);
-}
-
-/* A JSON string of s; bytes that are not valid UTF-8 (a path is bytes) become '?'. */
-static json_t *json_text(const char *s)
-{
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    v = json_string(copy);
-    free(copy);
-    return v;
-}
-
-static void write_json(FILE *f, const char *ts, const char *event, const log_field *fields, size_t n)
-{
-    json_t *o = json_pack("{s:s, s:s}", "time", ts, "event", event);
-    for (size_t i = 0; o && i < n; i++) {
-        const log_field *fl = &fields[i];
-        json_t *v = fl->type == LOG_STR   ? (fl->s ? json_text(fl->s) : NULL)
-                    : fl->type == LOG_INT ? json_integer(fl->i)
-                                          : json_real((double)(int64_t)(fl->ms * 1000.0) / 1000.0);
-        if (v)
-            json_object_set_new(o, fl->key, v);
-    }
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
-                                       JSON_REAL_PRECISION(12))
-                   : NULL;
-    json_decref(o);
-    if (text) {
-        fputs(text, f);
-        fputc('\n', f);
-    }
-    free(text);
+    fputs(json ? "}\n" : "\n", f);
 }
 
 void log_event(const char *event, const log_field *fields, size_t n)
@@ -125,10 +135,7 @@ void log_event(const char *event, const log_field *fields, size_t n)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return;
-    if (atomic_load(&g_format) == LOG_FORMAT_JSON)
-        write_json(f, ts, event, fields, n);
-    else
-        write_text(f, ts, event, fields, n);
+    write_line(f, atomic_load(&g_format) == LOG_FORMAT_JSON, ts, event, fields, n);
     if (fclose(f) == 0 && len > 0) {
         /* One write per line: lines from several threads do not interleave. */
         ssize_t w = write(STDERR_FILENO, buf, len);

@@ -25,7 +25,7 @@ typedef struct route_metrics {
 static route_metrics g_routes[METRICS_MAX_ROUTES + 1];
 static atomic_uint_fast64_t g_connections_open, g_connections_total, g_rate_limited, g_db_errors;
 static atomic_uint_fast64_t g_jobs_accepted[JOB_KIND_MAX + 1];
-static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][4]; /* by job_status */
+static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][JOB_STATUS_MAX + 1];
 static atomic_uint_fast64_t g_records_applied, g_commits, g_commit_jobs;
 
 #define INC(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
@@ -170,7 +170,7 @@ static void render_jobs(FILE *f)
           "# TYPE contactd_jobs_finished_total counter\n",
           f);
     for (int k = 1; k <= JOB_KIND_MAX; k++)
-        for (int s = JOB_COMPLETED; s <= JOB_FAILED; s++)
+        for (int s = JOB_COMPLETED; s <= JOB_STATUS_MAX; s++)
             fprintf(f, "contactd_jobs_finished_total{kind=\"%s\",status=\"%s\"} %llu\n",
                     job_kind_name((job_kind)k), job_status_name((job_status)s),
                     GET(g_jobs_finished[k][s]));

@@ -1,7 +1,8 @@
 /*
  * segment_query: splits a Segments 2.0 query_dsl into its SELECT wrapper and its SGQL
  * condition (see segment_query.h). A hand-written scanner: the wrapper is a fixed shape,
- * so a grammar would be more code than the shape itself.
+ * so a grammar would be more code than the shape itself. Where text may hold strings (the
+ * select list, the condition), words are found by SGQL's lexer (sgql_next_word).
  */
 #include "core/segment_query.h"
 
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "core/sgql.h"
 
 typedef struct scan {
     const char *s;
@@ -83,57 +86,27 @@ static int expect_column(scan *sc, const char *name)
     return 0;
 }
 
-/* The end of the quoted string starting at i (the index after its closing quote). */
-static size_t skip_string(const char *s, size_t i, size_t n)
-{
-    char q = s[i++];
-    while (i < n) {
-        if (s[i] == '\\' && i + 1 < n) {
-            i += 2;
-        } else if (s[i] == q) {
-            if (i + 1 < n && s[i + 1] == q)
-                i += 2; /* a doubled quote */
-            else
-                return i + 1;
-        } else {
-            i++;
-        }
-    }
-    return n;
-}
-
-/* Blank "alias." and "contact_data." before names outside strings; note clock words. */
+/* Blank "alias." and "contact_data." before names; note clock words. Words are found by
+ * SGQL's own lexer, so strings and `quoted names` are skipped exactly as the compiler
+ * skips them. */
 static void rewrite_condition(char *c, size_t from, size_t n, const char *alias, size_t alias_len,
                               bool *clock)
 {
     static const char *const clock_words[] = {"now", "current_date", "current_timestamp",
                                               "interval"};
-    size_t i = from;
-    while (i < n) {
-        if (c[i] == '\'' || c[i] == '"') {
-            i = skip_string(c, i, n);
-            continue;
-        }
-        if (!ident_char(c[i]) || (i > 0 && ident_char(c[i - 1]))) {
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < n && ident_char(c[j]))
-            j++;
+    size_t at = from, i, j;
+    while (sgql_next_word(c, n, &at, &i, &j)) {
         size_t len = j - i;
-        bool qualifier = j < n && c[j] == '.' && j + 1 < n && ident_char(c[j + 1]) &&
+        bool qualifier = j + 1 < n && c[j] == '.' && ident_char(c[j + 1]) &&
                          ((alias_len && len == alias_len && strncasecmp(c + i, alias, len) == 0) ||
                           (len == 12 && strncasecmp(c + i, "contact_data", 12) == 0));
         if (qualifier) {
             memset(c + i, ' ', len + 1);
-            i = j + 1;
             continue;
         }
         for (size_t k = 0; k < sizeof clock_words / sizeof clock_words[0]; k++)
             if (len == strlen(clock_words[k]) && strncasecmp(c + i, clock_words[k], len) == 0)
                 *clock = true;
-        i = j;
     }
 }
 
@@ -158,18 +131,11 @@ int segment_query_parse(const char *text, segment_query *out, char *err, size_t 
     /* Engagement queries may select more (MAX(...) AS ...): find FROM first. */
     size_t select_at = sc.i;
     size_t from_at = sc.n;
-    for (size_t i = sc.i; i < sc.n;) {
-        if (sc.s[i] == '\'' || sc.s[i] == '"') {
-            i = skip_string(sc.s, i, sc.n);
-            continue;
-        }
-        size_t len =
-            ident_char(sc.s[i]) && (i == 0 || !ident_char(sc.s[i - 1])) ? ident_len(&sc, i) : 0;
-        if (len && word_is(&sc, i, len, "from")) {
-            from_at = i;
+    for (size_t at = sc.i, w, wend; sgql_next_word(sc.s, sc.n, &at, &w, &wend);) {
+        if (word_is(&sc, w, wend - w, "from")) {
+            from_at = w;
             break;
         }
-        i += len ? len : 1;
     }
     if (from_at == sc.n)
         return fail(&sc, "expected FROM contact_data");

@@ -96,4 +96,10 @@ bool sgql_match(const sgql_query *q, const contact *c);
 bool sgql_uses_lists(const sgql_query *q);
 void sgql_free(sgql_query *q);
 
+/* The next word (an identifier: keyword, function or field name) of text at or after *pos,
+ * as the compiler reads words: quoted strings and `quoted names` are passed over whole.
+ * Sets [*start, *end) to its span and *pos past it; false at the end of text. For code that
+ * reads around a query (core/segment_query.h) and must agree with it on what is a word. */
+bool sgql_next_word(const char *text, size_t len, size_t *pos, size_t *start, size_t *end);
+
 #endif

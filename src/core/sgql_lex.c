@@ -168,6 +168,18 @@ void sgql_lex(parser *p)
     p->pos = i;
 }
 
+bool sgql_next_word(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+    parser p = {.text = text, .len = len, .pos = *pos};
+    do
+        sgql_lex(&p);
+    while (p.tok.type != T_EOF && p.tok.type != T_IDENT);
+    *pos = p.pos;
+    *start = p.tok.start;
+    *end = p.tok.end;
+    return p.tok.type == T_IDENT;
+}
+
 /* The type of the token after the current one, without consuming anything. */
 tok_type sgql_peek_next(parser *p)
 {

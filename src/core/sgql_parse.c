@@ -23,6 +23,29 @@ static int parse_negation(parser *p);
 static int parse_length(parser *p);
 static int parse_concat(parser *p);
 
+/* A new node over operands a and b (-1 for none), with sub; its index, or -1 (failed). */
+static int node_over(parser *p, node_op op, kind k, int sub, int a, int b)
+{
+    int i = sgql_node_new(p, op, k);
+    if (i >= 0) {
+        node *n = nd(p, i);
+        n->sub = (unsigned char)sub;
+        n->a = a;
+        n->b = b;
+    }
+    return i;
+}
+
+/* rule at the current token, one nesting level deeper (SGQL_MAX_DEPTH); its node or -1. */
+static int nested(parser *p, int (*rule)(parser *))
+{
+    if (!sgql_depth_push(p))
+        return -1;
+    int v = rule(p);
+    p->depth--;
+    return v;
+}
+
 static int time_literal(parser *p, int64_t t)
 {
     int i = sgql_node_new(p, N_LIT, K_TIME);
@@ -154,12 +177,11 @@ static int apply_interval(parser *p, int v, bool minus)
     }
     if (!sgql_depth_push(p))
         return -1;
-    int i = sgql_node_new(p, N_INTERVAL, K_TIME);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = v;
-    nd(p, i)->months = months;
-    nd(p, i)->t = ms;
+    int i = node_over(p, N_INTERVAL, K_TIME, 0, v, -1);
+    if (i >= 0) {
+        nd(p, i)->months = months;
+        nd(p, i)->t = ms;
+    }
     return i;
 }
 
@@ -169,13 +191,8 @@ static int text_argument(parser *p, const char *fname)
 {
     sgql_lex(p); /* the name */
     sgql_lex(p); /* '(' */
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_value(p);
-    if (v < 0)
-        return -1;
-    p->depth--;
-    if (!sgql_expect(p, T_RP, "')'"))
+    int v = nested(p, parse_value);
+    if (v < 0 || !sgql_expect(p, T_RP, "')'"))
         return -1;
     node *n = nd(p, v);
     if (n->kind == K_NUM && n->literal)
@@ -194,16 +211,11 @@ static int parse_fold(parser *p, int fold)
     int v = text_argument(p, fold == FOLD_LOWER ? "lower" : "upper");
     if (v < 0 || nd(p, v)->kind == K_NULL)
         return v;
-    int i = sgql_node_new(p, N_FOLD, K_STR);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = v;
-    nd(p, i)->sub = (unsigned char)fold;
-    return i;
+    return node_over(p, N_FOLD, K_STR, fold, v, -1);
 }
 
-/* A value without trailing INTERVAL arithmetic. */
-static int parse_value_primary(parser *p)
+/* unary := - unary | atom (the grammar's two rules in one: a value without arithmetic). */
+static int parse_unary(parser *p)
 {
     int i;
     size_t at = p->tok.start;
@@ -356,13 +368,7 @@ static int arith(parser *p, char op, int a, int b, size_t at)
         lit->literal = false;
         return a;
     }
-    int i = sgql_node_new(p, N_ARITH, K_NUM);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = a;
-    nd(p, i)->b = b;
-    nd(p, i)->sub = (unsigned char)op;
-    return i;
+    return node_over(p, N_ARITH, K_NUM, op, a, b);
 }
 
 /* Text a then Text b; a number written in the query counts as its text. */
@@ -391,12 +397,7 @@ static int concat(parser *p, int a, int b)
         x->n += y->n;
         return a;
     }
-    int i = sgql_node_new(p, N_CONCAT, K_STR);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = a;
-    nd(p, i)->b = b;
-    return i;
+    return node_over(p, N_CONCAT, K_STR, 0, a, b);
 }
 
 /* a + b: numbers add, and Text joins Text (String + String, SendGrid's reference). */
@@ -416,11 +417,6 @@ static int next_operand(parser *p, int (*next)(parser *), int *pushed)
         return -1;
     (*pushed)++;
     return next(p);
-}
-
-static int parse_unary(parser *p)
-{
-    return parse_value_primary(p);
 }
 
 /* term := unary ((* | / | %) unary)* */
@@ -464,12 +460,9 @@ static int parse_value(parser *p)
 static int parse_group_value(parser *p)
 {
     sgql_lex(p);
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_value(p);
+    int v = nested(p, parse_value);
     if (v < 0 || !sgql_expect(p, T_RP, "')'"))
         return -1;
-    p->depth--;
     return v;
 }
 
@@ -478,12 +471,9 @@ static int parse_negation(parser *p)
 {
     size_t at = p->tok.start;
     sgql_lex(p);
-    if (!sgql_depth_push(p))
-        return -1;
-    int v = parse_unary(p);
+    int v = nested(p, parse_unary);
     if (v < 0)
         return -1;
-    p->depth--;
     node *n = nd(p, v);
     if (n->kind == K_STR && n->literal && !sgql_coerce(p, v, K_NUM, v))
         return -1;
@@ -501,12 +491,7 @@ static int parse_negation(parser *p)
         n->literal = false;
         return v;
     }
-    int i = sgql_node_new(p, N_ARITH, K_NUM);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = v;
-    nd(p, i)->sub = 'n';
-    return i;
+    return node_over(p, N_ARITH, K_NUM, 'n', v, -1);
 }
 
 /* LENGTH(text): its number of characters. */
@@ -515,10 +500,7 @@ static int parse_length(parser *p)
     int v = text_argument(p, "length");
     if (v < 0 || nd(p, v)->kind == K_NULL)
         return v;
-    int i = sgql_node_new(p, N_LENGTH, K_NUM);
-    if (i >= 0)
-        nd(p, i)->a = v;
-    return i;
+    return node_over(p, N_LENGTH, K_NUM, 0, v, -1);
 }
 
 /* CONCAT(text, text, ...): the values joined. */
@@ -578,14 +560,12 @@ static int parse_like(parser *p, int v, bool neg)
         }
     }
     sgql_lex(p);
-    int i = sgql_node_new(p, N_LIKE, K_BOOL);
-    if (i < 0)
-        return -1;
-    node *like = nd(p, i);
-    like->a = v;
-    like->neg = neg;
-    like->pat = pat;
-    like->patn = m;
+    int i = node_over(p, N_LIKE, K_BOOL, 0, v, -1);
+    if (i >= 0) {
+        nd(p, i)->neg = neg;
+        nd(p, i)->pat = pat;
+        nd(p, i)->patn = m;
+    }
     return i;
 }
 
@@ -593,10 +573,9 @@ static int parse_in(parser *p, int v, bool neg)
 {
     if (!sgql_expect(p, T_LP, "'(' after IN"))
         return -1;
-    int i = sgql_node_new(p, N_IN, K_BOOL);
+    int i = node_over(p, N_IN, K_BOOL, 0, v, -1);
     if (i < 0)
         return -1;
-    nd(p, i)->a = v;
     nd(p, i)->neg = neg;
     int last = -1;
     for (;;) {
@@ -658,12 +637,7 @@ static int parse_contains(parser *p)
     lit->kind = lit->kind == K_NULL ? K_NULL : K_STR;
     if (!sgql_expect(p, T_RP, "')'"))
         return -1;
-    int i = sgql_node_new(p, N_CONTAINS, K_BOOL);
-    if (i < 0)
-        return -1;
-    nd(p, i)->a = f;
-    nd(p, i)->b = v;
-    return i;
+    return node_over(p, N_CONTAINS, K_BOOL, 0, f, v);
 }
 
 static int parse_predicate(parser *p)
@@ -681,13 +655,7 @@ static int parse_predicate(parser *p)
         int w = parse_value(p);
         if (w < 0 || !sgql_unify(p, v, w))
             return -1;
-        int i = sgql_node_new(p, N_CMP, K_BOOL);
-        if (i < 0)
-            return -1;
-        nd(p, i)->a = v;
-        nd(p, i)->b = w;
-        nd(p, i)->sub = (unsigned char)c;
-        return i;
+        return node_over(p, N_CMP, K_BOOL, c, v, w);
     }
     bool neg = false;
     if (sgql_is_kw(p, "NOT")) {
@@ -719,13 +687,11 @@ static int parse_predicate(parser *p)
         int hi = parse_value(p);
         if (hi < 0 || !sgql_unify(p, v, hi))
             return -1;
-        int i = sgql_node_new(p, N_BETWEEN, K_BOOL);
-        if (i < 0)
-            return -1;
-        nd(p, i)->a = v;
-        nd(p, i)->b = lo;
-        nd(p, i)->c = hi;
-        nd(p, i)->neg = neg;
+        int i = node_over(p, N_BETWEEN, K_BOOL, 0, v, lo);
+        if (i >= 0) {
+            nd(p, i)->c = hi;
+            nd(p, i)->neg = neg;
+        }
         return i;
     }
     if (sgql_is_kw(p, "IS")) {
@@ -739,11 +705,9 @@ static int parse_predicate(parser *p)
             return -1;
         }
         sgql_lex(p);
-        int i = sgql_node_new(p, N_ISNULL, K_BOOL);
-        if (i < 0)
-            return -1;
-        nd(p, i)->a = v;
-        nd(p, i)->neg = neg;
+        int i = node_over(p, N_ISNULL, K_BOOL, 0, v, -1);
+        if (i >= 0)
+            nd(p, i)->neg = neg;
         return i;
     }
     if (nd(p, v)->kind == K_ARRAY) {
@@ -793,26 +757,13 @@ static int parse_not(parser *p)
 {
     if (sgql_is_kw(p, "NOT")) {
         sgql_lex(p);
-        if (!sgql_depth_push(p))
-            return -1;
-        int a = parse_not(p);
-        if (a < 0)
-            return -1;
-        p->depth--;
-        int i = sgql_node_new(p, N_NOT, K_BOOL);
-        if (i >= 0)
-            nd(p, i)->a = a;
-        return i;
+        int a = nested(p, parse_not);
+        return a < 0 ? -1 : node_over(p, N_NOT, K_BOOL, 0, a, -1);
     }
     if (p->tok.type == T_LP && !group_is_value(p)) {
         sgql_lex(p);
-        if (!sgql_depth_push(p))
-            return -1;
-        int e = sgql_parse_or(p);
-        if (e < 0)
-            return -1;
-        p->depth--;
-        if (!sgql_expect(p, T_RP, "')'"))
+        int e = nested(p, sgql_parse_or);
+        if (e < 0 || !sgql_expect(p, T_RP, "')'"))
             return -1;
         return e;
     }
@@ -826,10 +777,9 @@ static int parse_chain(parser *p, node_op op, const char *kw, int (*operand)(par
     int first = operand(p);
     if (first < 0 || !sgql_is_kw(p, kw))
         return first;
-    int i = sgql_node_new(p, op, K_BOOL);
+    int i = node_over(p, op, K_BOOL, 0, first, -1);
     if (i < 0)
         return -1;
-    nd(p, i)->a = first;
     int last = first;
     while (sgql_is_kw(p, kw)) {
         sgql_lex(p);

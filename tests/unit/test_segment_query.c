@@ -116,6 +116,22 @@ static void test_clock(void)
               0);
     CHECK(!q.clock);
     segment_query_free(&q);
+    /* a `quoted name` is a field name, never a clock word or an alias */
+    CHECK_INT(parse_ok("SELECT c.contact_id, c.updated_at FROM contact_data c WHERE "
+                       "`now` = 'x' AND `c.x` = 'y'",
+                       &q),
+              0);
+    CHECK(!q.clock);
+    CHECK(strstr(q.condition, "`c.x`") != NULL);
+    segment_query_free(&q);
+}
+
+/* FROM is found as SGQL reads words: not inside a string or a quoted name. */
+static void test_from_outside_strings(void)
+{
+    segment_query q;
+    CHECK_INT(parse_ok("SELECT contact_id, 'from' AS `from`, updated_at FROM event_data", &q), 0);
+    CHECK(q.engagement);
 }
 
 static void test_errors(void)
@@ -154,6 +170,7 @@ int main(void)
     RUN(test_alias_inside_strings_kept);
     RUN(test_no_where_and_engagement);
     RUN(test_clock);
+    RUN(test_from_outside_strings);
     RUN(test_errors);
     return check_summary("test_segment_query");
 }
