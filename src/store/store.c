@@ -17,12 +17,18 @@
 
 /* What the transaction changed (store_tx_touched_take): notes in `mem`, and the arena
  * `taken_mem` keeps the last batch handed out alive until the next take. */
+/* Savepoints a touch log follows (the backends nest at most this deep). */
+#define TOUCH_SAVEPOINTS 16
+
 typedef struct touch_log {
     arena mem, taken_mem;
     store_touched *items;
     size_t count, cap;
     int64_t *accounts;
     size_t naccounts, acap;
+    /* counts at each open savepoint: a rollback forgets what was noted since */
+    size_t sp_count[TOUCH_SAVEPOINTS], sp_naccounts[TOUCH_SAVEPOINTS];
+    int sp_depth;
 } touch_log;
 
 struct store_tx {
@@ -83,6 +89,7 @@ static void touch_reset(touch_log *l)
     l->items = NULL;
     l->accounts = NULL;
     l->count = l->cap = l->naccounts = l->acap = 0;
+    l->sp_depth = 0;
 }
 
 static void touch_note(store_tx *tx, int64_t account, const char *id, store_touch what,
@@ -425,19 +432,38 @@ int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, con
     return rc;
 }
 
+/* The touch log follows the savepoints: what a rolled-back operation noted never happened,
+ * and segment membership must not be matched against it. */
 int store_tx_savepoint(store_tx *tx)
 {
-    return tx->be->tx_savepoint(tx->impl);
+    touch_log *l = &tx->log;
+    if (l->sp_depth >= TOUCH_SAVEPOINTS)
+        return STORE_ERROR;
+    int rc = tx->be->tx_savepoint(tx->impl);
+    if (rc == STORE_OK) {
+        l->sp_count[l->sp_depth] = l->count;
+        l->sp_naccounts[l->sp_depth++] = l->naccounts;
+    }
+    return rc;
 }
 
 int store_tx_savepoint_release(store_tx *tx)
 {
-    return tx->be->tx_savepoint_release(tx->impl);
+    int rc = tx->be->tx_savepoint_release(tx->impl);
+    if (tx->log.sp_depth > 0)
+        tx->log.sp_depth--;
+    return rc;
 }
 
 void store_tx_savepoint_rollback(store_tx *tx)
 {
+    touch_log *l = &tx->log;
     tx->be->tx_savepoint_rollback(tx->impl);
+    if (l->sp_depth > 0) {
+        l->sp_depth--;
+        l->count = l->sp_count[l->sp_depth];
+        l->naccounts = l->sp_naccounts[l->sp_depth];
+    }
 }
 
 int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,

@@ -411,7 +411,8 @@ typedef struct store_touched {
 
 /* Take the notes (touched contacts, in order, duplicates possible; accounts whose fields
  * changed) and start afresh. The memory stays valid until the next take or the end of
- * the transaction. */
+ * the transaction. Notes made inside a savepoint that is rolled back are forgotten; take
+ * them outside any savepoint. */
 void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
                            int64_t **accounts, size_t *naccounts);
 

@@ -145,6 +145,15 @@ test('seeded segments keep their ids and count exactly once the jobs are done', 
   assert.deepEqual(all.contacts_sample.map((c) => c.email).sort(), ['ada@example.com', 'cy@example.com']);
   // the state shows them as it was given, sorted by id
   assert.deepEqual((await getState(a.name)).segments, seededState().segments);
+  // a PUT refused while being applied (two contacts with one email) changes nothing, and
+  // the contacts it had written before the refusal never count as members
+  const clash = seededState();
+  for (let i = 0; i < 2; i++) clash.contacts.push({ id: crypto.randomUUID(), email: 'dee@example.com', list_ids: [] });
+  const refused = await A.admin(s, 'PUT', `/accounts/${a.name}/state`, clash);
+  assert.equal(refused.status, 400, refused.text);
+  await jobsDone(a.name);
+  assert.equal((await seg(SEG_ALL)).contacts_count, 2);
+  assert.equal((await getState(a.name)).contacts.length, seededState().contacts.length);
   // a second PUT replaces them: a state without segments leaves none
   const bare = seededState();
   delete bare.segments;
