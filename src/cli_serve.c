@@ -161,8 +161,9 @@ static int from_env(serve_options *o)
     return rc;
 }
 
-static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
+static int from_flag(void *ctx, int opt, const char *flag, const char *v)
 {
+    serve_options *o = ctx;
     switch (opt) {
     case OPT_LISTEN: o->listen = v; return cli_check_listen(CMD, flag, v);
     case OPT_DB: o->db = v; return 0;
@@ -183,47 +184,17 @@ static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
     return 2;
 }
 
-/* The flag as the user wrote it, without "=value", for messages. */
-static const char *flag_name(char **argv, int at, char *buf, size_t size)
-{
-    snprintf(buf, size, "%.*s", (int)strcspn(argv[at], "="), argv[at]);
-    return buf;
-}
-
 /* ---- the whole command line ------------------------------------------------------- */
 
 static int parse(int argc, char **argv, serve_options *o, bool *help)
 {
-    int rc = from_env(o);
-    if (rc)
+    int first, rc = from_env(o);
+    if (rc == 0)
+        rc = cli_getopt(CMD, argc, argv, LONG_OPTS, from_flag, o, help, &first);
+    if (rc != 0 || *help)
         return rc;
-    optind = 0;
-    opterr = 0;
-    int opt, index;
-    char flag[64];
-    while ((opt = getopt_long(argc, argv, "+:h", LONG_OPTS, &index)) != -1) {
-        if (opt == 'h') {
-            *help = true;
-            return 0;
-        }
-        if (opt == '?') {
-            if (optopt && optopt < 256)
-                return cli_usage_error(CMD, "unknown option '-%c'", optopt);
-            if (optopt) /* a known long option given a value it does not take */
-                return cli_usage_error(CMD, "option '%s' takes no value",
-                                       flag_name(argv, optind - 1, flag, sizeof flag));
-            return cli_usage_error(CMD, "unknown option '%s'",
-                                   flag_name(argv, optind - 1, flag, sizeof flag));
-        }
-        if (opt == ':')
-            return cli_usage_error(CMD, "option '%s' needs a value",
-                                   flag_name(argv, optind - 1, flag, sizeof flag));
-        snprintf(flag, sizeof flag, "--%s", LONG_OPTS[index].name);
-        if ((rc = from_flag(o, opt, flag, optarg)) != 0)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[first]);
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(CMD, "--tls-cert and --tls-key go together");
     return 0;
