@@ -244,6 +244,60 @@ static void print_listening(const char *listen, unsigned port, bool tls)
     fflush(stdout);
 }
 
+/* Listen, create the first key of a new database, and serve until SIGTERM or SIGINT (in
+ * set). 0 or 1 once it has listened (then stopped); -1 when it could not listen. */
+static int serve(const serve_options *o, api_ctx *app, const sigset_t *set)
+{
+    http_config cfg = {
+        .listen = o->listen,
+        .threads = (unsigned)o->threads,
+        .max_connections = 4096,
+        .max_per_ip = 2048,
+        .idle_timeout_s = 30,
+        .header_limit = 32 * 1024,
+        .routes = api_routes,
+        .nroutes = api_route_count,
+        .app = app,
+        .store = app->store,
+        .access_log = o->access_log,
+        .rate_limit = o->rate_limit,
+        .rate_window_s = o->rate_window_s,
+        .body_timeout_s = 120,
+        .public_url = o->public_url,
+        .trust_proxy = o->trust_proxy,
+        .tls_cert_pem = o->cert_pem,
+        .tls_key_pem = o->key_pem,
+        .admin_token = o->admin_token,
+        .faults = app->faults,
+        .journal = app->journal,
+    };
+    char err[512];
+    http_server *srv = http_server_start(&cfg, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return -1;
+    }
+    print_database(o->db);
+    if (o->admin_token)
+        printf("admin API on /_contactd/ (token required)\n");
+    if (o->rate_limit)
+        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
+    if (o->public_url)
+        printf("public URL %s\n", o->public_url);
+    print_listening(o->listen, http_server_port(srv), o->cert_pem != NULL);
+
+    int code = 0;
+    int sig = 0;
+    if (cli_bootstrap_first_key(app->store) != 0) {
+        code = 1; /* stop as if signalled: the message says why */
+    } else {
+        sigwait(set, &sig);
+        fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    http_server_stop(srv, SHUTDOWN_GRACE_MS);
+    return code;
+}
+
 static int run(serve_options *o)
 {
     /* Signals are taken synchronously by this thread; every thread started below
@@ -270,68 +324,18 @@ static int run(serve_options *o)
                    .metrics_token = o->metrics_token,
                    .faults = faults_new(),
                    .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
+    int code = -1;
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
-        faults_free(app.faults);
-        journal_free(app.journal);
-        store_close(s);
-        return 1;
-    }
-    http_config cfg = {
-        .listen = o->listen,
-        .threads = (unsigned)o->threads,
-        .max_connections = 4096,
-        .max_per_ip = 2048,
-        .idle_timeout_s = 30,
-        .header_limit = 32 * 1024,
-        .routes = api_routes,
-        .nroutes = api_route_count,
-        .app = &app,
-        .store = s,
-        .access_log = o->access_log,
-        .rate_limit = o->rate_limit,
-        .rate_window_s = o->rate_window_s,
-        .body_timeout_s = 120,
-        .public_url = o->public_url,
-        .trust_proxy = o->trust_proxy,
-        .tls_cert_pem = o->cert_pem,
-        .tls_key_pem = o->key_pem,
-        .admin_token = o->admin_token,
-        .faults = app.faults,
-        .journal = app.journal,
-    };
-    char err[512];
-    http_server *srv = http_server_start(&cfg, err, sizeof err);
-    if (!srv) {
-        fprintf(stderr, "contactd: %s\n", err);
-        jobs_stop(app.jobs);
-        faults_free(app.faults);
-        journal_free(app.journal);
-        store_close(s);
-        return 1;
-    }
-    print_database(o->db);
-    if (o->admin_token)
-        printf("admin API on /_contactd/ (token required)\n");
-    if (o->rate_limit)
-        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
-    if (o->public_url)
-        printf("public URL %s\n", o->public_url);
-    print_listening(o->listen, http_server_port(srv), o->cert_pem != NULL);
-
-    int code = 0;
-    int sig = 0;
-    if (cli_bootstrap_first_key(s) != 0) {
-        code = 1; /* stop as if signalled: the message says why */
     } else {
-        sigwait(&set, &sig);
-        fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        code = serve(o, &app, &set);
+        jobs_stop(app.jobs);
     }
-    http_server_stop(srv, SHUTDOWN_GRACE_MS);
-    jobs_stop(app.jobs);
     faults_free(app.faults);
     journal_free(app.journal);
     store_close(s);
+    if (code < 0)
+        return 1;
     fprintf(stderr, "contactd: stopped\n");
     return code;
 }
