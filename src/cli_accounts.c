@@ -108,16 +108,21 @@ static int create(store *s, arena *ar, const char *name, const char *parent)
     return 0;
 }
 
-static int by_name(store *s, arena *ar, const char *name, cli_tx_fn fn)
+/* fn (delete_tx, reset_tx) on the account id: 0, or 1 with a message. */
+static int change(store *s, int64_t id, cli_tx_fn fn)
 {
-    account_args a = {.name = name};
-    if (find(s, name, ar, &a.id) != 0)
-        return 1;
+    account_args a = {.id = id};
     if (cli_in_tx(s, fn, &a) != STORE_OK) {
         fprintf(stderr, "contactd: the database refused the change\n");
         return 1;
     }
     return 0;
+}
+
+static int by_name(store *s, arena *ar, const char *name, cli_tx_fn fn)
+{
+    int64_t id;
+    return find(s, name, ar, &id) != 0 ? 1 : change(s, id, fn);
 }
 
 /* ---- the command lines ------------------------------------------------------------- */
@@ -358,7 +363,7 @@ int cli_state_main(int argc, char **argv)
     } else if (code == 0 && strcmp(a.action, "put") == 0) {
         code = state_put(s, &ar, account, a.file);
     } else if (code == 0) {
-        code = by_name(s, &ar, a.name, reset_tx);
+        code = change(s, account, reset_tx); /* reset: the account is found already */
     }
     arena_release(&ar);
     store_close(s);
