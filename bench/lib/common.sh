@@ -1,6 +1,6 @@
-# common.sh: the shell helpers bench/run, bench/backends and bench/features share. Sourced
-# (never run) after the caller has set BENCH_DIR, REPO, BUILD, BIN and WORK; the functions
-# set the globals their comments name. Callers keep `set -euo pipefail`.
+# common.sh: the shell helpers bench/run, bench/backends, bench/features and bench/segments
+# share. Sourced (never run) after the caller has set BENCH_DIR, REPO, BUILD, BIN and WORK;
+# the functions set the globals their comments name. Callers keep `set -euo pipefail`.
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the globals set here are read by the callers
 
@@ -107,6 +107,29 @@ spawn_contactd() { # db out err
     env -u CONTACTD_RATE_LIMIT CONTACTD_API_KEY="$API_KEY" "$BIN" serve --listen 127.0.0.1:0 --db "$1" \
         --threads "$SERVER_THREADS" --no-access-log >"$2" 2>"$3" &
     STARTED_PID=$!
+}
+
+# Starts contactd on DB (created if missing); LABEL names its output files
+# $WORK/server-LABEL.out and .err. Sets SERVER_PID, SERVER_LABEL, PORT and BASE; returns 1
+# (after logging why) when it does not become ready, stopping it with the caller's
+# stop_server if it still runs.
+start_server() { # db label
+    local db=$1 label=$2 out="$WORK/server-$2.out" err="$WORK/server-$2.err"
+    SERVER_LABEL=$label
+    spawn_contactd "$db" "$out" "$err"
+    SERVER_PID=$STARTED_PID
+    if ! PORT=$(wait_listening "$SERVER_PID" "$out" "$err" "$label"); then
+        PORT=""
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            stop_server
+        else
+            wait "$SERVER_PID" 2>/dev/null || true
+            SERVER_PID=""
+        fi
+        return 1
+    fi
+    BASE="http://127.0.0.1:$PORT"
+    log "contactd ($label) pid $SERVER_PID at $BASE"
 }
 
 # ---- a throwaway PostgreSQL cluster (scripts/pg-test-cluster) -------------------------------
