@@ -1,8 +1,9 @@
 /*
- * cli: the commands of the contactd binary (serve, key, healthcheck, help, version), the
- * first-start bootstrap that `serve` runs, and what they share: option and environment
- * checking with messages that name the bad flag or variable, and every command's help
- * text (one place: `--help`, `contactd help CMD` and the man page's test read it).
+ * cli: the commands of the contactd binary (serve, key, account, state, healthcheck, help,
+ * version), the first-start bootstrap that `serve` runs, and what they share: option and
+ * environment checking with messages that name the bad flag or variable, one transaction
+ * runner, and every command's help text (one place: `--help`, `contactd help CMD` and the
+ * man page's test read it).
  *
  * Exit codes: 0 done, 1 failed (database, network), 2 bad usage (a flag, a value, an
  * environment variable). Only `serve` and `key create` may create a database.
@@ -56,7 +57,7 @@ int cli_getopt(const char *command, int argc, char **argv, const struct option *
 /* getenv, with "" read as unset. */
 const char *cli_env(const char *name);
 
-/* The database of a command without its own default: CONTACTD_DB, or ./contactd.db. */
+/* The database unless --db names one: CONTACTD_DB, or ./contactd.db. */
 const char *cli_db(void);
 
 /* Open the store at db; unless may_create, a SQLite file that does not exist is an error

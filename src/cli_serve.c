@@ -133,8 +133,6 @@ static int from_env(serve_options *o)
     int rc = 0;
     if ((v = cli_env("CONTACTD_LISTEN")) && (rc = cli_check_listen(CMD, "CONTACTD_LISTEN", v)) == 0)
         o->listen = v;
-    if (!rc && (v = cli_env("CONTACTD_DB")))
-        o->db = v;
     if (!rc && (v = cli_env("CONTACTD_THREADS")))
         rc = cli_parse_uint(CMD, "CONTACTD_THREADS", v, 1, 256, &o->threads);
     if (!rc && (v = cli_env("CONTACTD_RATE_LIMIT")))
@@ -344,7 +342,7 @@ int cli_serve_main(int argc, char **argv)
 {
     serve_options o = {
         .listen = CLI_DEFAULT_LISTEN,
-        .db = CLI_DEFAULT_DB,
+        .db = cli_db(),
         .access_log = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
         .job_delay_ms = -1,
