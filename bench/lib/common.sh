@@ -225,7 +225,7 @@ show_server_errors() { # err-file...
     for err in "$@"; do
         if [[ -s "$err" ]] && grep -qv -e 'received, stopping' -e 'contactd: stopped' "$err"; then
             log "contactd wrote to stderr (${err#"$WORK"/}):"
-            grep -v -e 'received, stopping' -e 'contactd: stopped' "$err" | head -n 20 >&2
+            grep -v -m 20 -e 'received, stopping' -e 'contactd: stopped' "$err" >&2
         fi
     done
 }
