@@ -2,7 +2,7 @@
 // identifier, deletion, the chart) and one contact's page (every field, identifiers,
 // lists, segments, custom fields; edit as an upsert job; remove one identifier).
 import { api, allLists, paths } from './api.js';
-import { h, card, table, dl, field, button, errorLine, fmtTime, clear, say } from './dom.js';
+import { h, card, table, dl, field, button, errorLine, fmtTime, clear, say, onSubmit } from './dom.js';
 import { track, watchJob } from './jobs.js';
 import { createdPerDay } from './chart.js';
 
@@ -92,20 +92,15 @@ function searchForms(results, heading, selected) {
   const findError = h('div');
   const find = h('form', { class: 'row', 'aria-label': 'Find by identifier' }, field('Identifier', type), field('Value', value),
     h('button', { type: 'submit' }, 'Find'), findError);
-  find.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clear(findError);
+  onSubmit(find, findError, async () => {
     const v = value.value.trim();
-    try {
-      const r = type.value === 'email'
-        ? await api('POST', `${paths.contacts}/search/emails`, { emails: [v] })
-        : await api('POST', `${paths.contacts}/search/identifiers/${type.value}`, { identifiers: [v] });
-      const found = Object.values(r.result || {}).map((x) => x.contact).filter(Boolean);
-      heading.textContent = `Found ${found.length}`;
-      clear(results).append(contactsTable(found, selected));
-    } catch (e) {
-      findError.append(errorLine(e.status === 404 ? 'No contact has that value.' : e));
-    }
+    const r = await (type.value === 'email'
+      ? api('POST', `${paths.contacts}/search/emails`, { emails: [v] })
+      : api('POST', `${paths.contacts}/search/identifiers/${type.value}`, { identifiers: [v] }))
+      .catch((e) => { throw e.status === 404 ? 'No contact has that value.' : e; });
+    const found = Object.values(r.result || {}).map((x) => x.contact).filter(Boolean);
+    heading.textContent = `Found ${found.length}`;
+    clear(results).append(contactsTable(found, selected));
   });
   return [sgql, find];
 }

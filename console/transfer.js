@@ -2,7 +2,7 @@
 // row, choose lists, PUT /imports, upload to upload_uri, follow the job) and exports
 // (start, follow, download).
 import { api, allLists, allSegments, follow, localPath, paths } from './api.js';
-import { h, card, table, field, errorLine, clear, fmtTime } from './dom.js';
+import { h, card, table, field, errorLine, clear, fmtTime, onSubmit } from './dom.js';
 import { track, watchJob } from './jobs.js';
 
 // The header row of a CSV text: cells split on commas outside double quotes.
@@ -73,9 +73,7 @@ export async function importsPage(page) {
   });
   const form = h('form', { 'aria-label': 'Import a CSV file' }, field('CSV file', file), mapping, lc.set,
     h('div', { class: 'row' }, start));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clear(out);
+  onSubmit(form, out, async () => {
     start.disabled = true;
     try {
       const job = await api('PUT', `${paths.contacts}/imports`, {
@@ -90,8 +88,6 @@ export async function importsPage(page) {
       }
       track(job.job_id, `import ${file.files[0].name}`);
       await watchJob(job.job_id, `import ${file.files[0].name}`, out, { errorsAsTable: true });
-    } catch (e) {
-      out.append(errorLine(e));
     } finally {
       start.disabled = false;
     }
@@ -119,22 +115,18 @@ export async function exportsPage(page) {
   const out = h('div', { id: 'export-progress' });
   const form = h('form', { 'aria-label': 'Start an export' }, lc.set, sc ? sc.set : null,
     h('div', { class: 'row' }, field('File type', type), field('Max file size (MB)', size), h('button', { type: 'submit' }, 'Start export')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clear(out);
-    try {
-      const body = { file_type: type.value, max_file_size: Number(size.value) };
-      if (lc.chosen().length) body.list_ids = lc.chosen();
-      if (sc && sc.chosen().length) body.segment_ids = sc.chosen();
-      const r = await api('POST', paths.exports, body);
-      const status = h('p', {}, 'Export: pending');
-      out.append(status);
-      const x = await follow(paths.export(r.id), (e) => e.status !== 'pending', (e) => {
-        status.textContent = `Export: ${e.status}${e.contact_count !== undefined ? ` (${e.contact_count} contacts)` : ''}`;
-      });
-      if (x.status === 'ready') out.append(h('p', { class: 'row' }, exportLinks(x)));
-      else out.append(errorLine(x.message || 'the export failed'));
-    } catch (e) { out.append(errorLine(e)); }
+  onSubmit(form, out, async () => {
+    const body = { file_type: type.value, max_file_size: Number(size.value) };
+    if (lc.chosen().length) body.list_ids = lc.chosen();
+    if (sc && sc.chosen().length) body.segment_ids = sc.chosen();
+    const r = await api('POST', paths.exports, body);
+    const status = h('p', {}, 'Export: pending');
+    out.append(status);
+    const x = await follow(paths.export(r.id), (e) => e.status !== 'pending', (e) => {
+      status.textContent = `Export: ${e.status}${e.contact_count !== undefined ? ` (${e.contact_count} contacts)` : ''}`;
+    });
+    if (x.status === 'ready') out.append(h('p', { class: 'row' }, exportLinks(x)));
+    else out.append(errorLine(x.message || 'the export failed'));
   });
   page.append(card('Export contacts', form, out), card('Recent exports', (past.result || []).length ? table([
     { title: 'Started', cell: (x) => fmtTime(x.created_at) },

@@ -1,8 +1,9 @@
 /*
- * cli: the commands of the contactd binary (serve, key, healthcheck, help, version), the
- * first-start bootstrap that `serve` runs, and what they share: option and environment
- * checking with messages that name the bad flag or variable, and every command's help
- * text (one place: `--help`, `contactd help CMD` and the man page's test read it).
+ * cli: the commands of the contactd binary (serve, key, account, state, healthcheck, help,
+ * version), the first-start bootstrap that `serve` runs, and what they share: option and
+ * environment checking with messages that name the bad flag or variable, one transaction
+ * runner, and every command's help text (one place: `--help`, `contactd help CMD` and the
+ * man page's test read it).
  *
  * Exit codes: 0 done, 1 failed (database, network), 2 bad usage (a flag, a value, an
  * environment variable). Only `serve` and `key create` may create a database.
@@ -56,9 +57,19 @@ int cli_getopt(const char *command, int argc, char **argv, const struct option *
 /* getenv, with "" read as unset. */
 const char *cli_env(const char *name);
 
+/* The database unless --db names one: CONTACTD_DB, or ./contactd.db. */
+const char *cli_db(void);
+
 /* Open the store at db; unless may_create, a SQLite file that does not exist is an error
  * (a typo in --db must not leave an empty database behind). NULL after printing why. */
 store *cli_store_open(const char *command, const char *db, bool may_create);
+
+/* Run fn(tx, ctx) in one transaction, committed only when it returns STORE_OK: fn's code,
+ * or the commit's. */
+typedef int (*cli_tx_fn)(store_tx *tx, void *ctx);
+int cli_in_tx(store *s, cli_tx_fn fn, void *ctx);
+/* Inside tx: store key k (the hash of its secret) in the account, with these scopes. */
+int cli_tx_key_add(store_tx *tx, int64_t account, const apikey *k, const char *scopes);
 
 /* `contactd account create|list|delete|reset ...`: the same store functions as the admin
  * API's /_contactd/accounts (cli_accounts.c). */

@@ -12,22 +12,6 @@
 #include "core/timeutil.h"
 #include "http/auth.h"
 
-typedef int (*tx_fn)(store_tx *tx, void *ctx);
-
-/* Run fn in one transaction: its code (committed only when STORE_OK). */
-static int in_tx(store *s, tx_fn fn, void *ctx)
-{
-    store_tx *tx;
-    if (store_tx_begin(s, &tx) != STORE_OK)
-        return STORE_ERROR;
-    int rc = fn(tx, ctx);
-    if (rc != STORE_OK) {
-        store_tx_rollback(tx);
-        return rc;
-    }
-    return store_tx_commit(tx);
-}
-
 typedef struct account_args {
     const char *name;
     int64_t id, parent;
@@ -39,11 +23,7 @@ static int create_tx(store_tx *tx, void *ctx)
 {
     account_args *a = ctx;
     int rc = store_tx_account_create(tx, a->name, a->parent, &a->id);
-    if (rc != STORE_OK)
-        return rc;
-    uint8_t hash[APIKEY_HASH_LEN];
-    apikey_hash(a->key.secret, hash);
-    return store_tx_key_add(tx, a->id, a->key.id, hash, SCOPE_FULL);
+    return rc == STORE_OK ? cli_tx_key_add(tx, a->id, &a->key, SCOPE_FULL) : rc;
 }
 
 static int delete_tx(store_tx *tx, void *ctx)
@@ -70,7 +50,7 @@ static int delay_tx(store_tx *tx, void *ctx)
 int cli_set_job_delay(store *s, int64_t ms)
 {
     account_args a = {.delay_ms = ms};
-    if (in_tx(s, delay_tx, &a) != STORE_OK) {
+    if (cli_in_tx(s, delay_tx, &a) != STORE_OK) {
         fprintf(stderr, "contactd: cannot store the job delay\n");
         return -1;
     }
@@ -115,7 +95,7 @@ static int create(store *s, arena *ar, const char *name, const char *parent)
         return 1;
     if (apikey_generate(&a.key) != 0)
         return 1;
-    int rc = in_tx(s, create_tx, &a);
+    int rc = cli_in_tx(s, create_tx, &a);
     if (rc != STORE_OK) {
         fprintf(stderr, "contactd: %s\n",
                 rc == STORE_CONFLICT ? "an account of that name exists already"
@@ -128,16 +108,21 @@ static int create(store *s, arena *ar, const char *name, const char *parent)
     return 0;
 }
 
-static int by_name(store *s, arena *ar, const char *name, tx_fn fn)
+/* fn (delete_tx, reset_tx) on the account id: 0, or 1 with a message. */
+static int change(store *s, int64_t id, cli_tx_fn fn)
 {
-    account_args a = {.name = name};
-    if (find(s, name, ar, &a.id) != 0)
-        return 1;
-    if (in_tx(s, fn, &a) != STORE_OK) {
+    account_args a = {.id = id};
+    if (cli_in_tx(s, fn, &a) != STORE_OK) {
         fprintf(stderr, "contactd: the database refused the change\n");
         return 1;
     }
     return 0;
+}
+
+static int by_name(store *s, arena *ar, const char *name, cli_tx_fn fn)
+{
+    int64_t id;
+    return find(s, name, ar, &id) != 0 ? 1 : change(s, id, fn);
 }
 
 /* ---- the command lines ------------------------------------------------------------- */
@@ -175,7 +160,7 @@ static int on_option(void *ctx, int opt, const char *flag, const char *value)
 static int parse_cmd(const char *cmd, int argc, char **argv, const char *const *actions,
                      const int *arity, cmd_args *a)
 {
-    a->db = cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
+    a->db = cli_db();
     int first, rc = cli_getopt(cmd, argc, argv, LONG_OPTS, on_option, a, &a->help, &first);
     if (rc != 0 || a->help)
         return rc;
@@ -225,7 +210,7 @@ int cli_account_main(int argc, char **argv)
     else if (strcmp(a.action, "delete") == 0)
         code = by_name(s, &ar, a.name, delete_tx);
     else if (a.all)
-        code = in_tx(s, reset_all_tx, NULL) == STORE_OK ? 0 : 1;
+        code = cli_in_tx(s, reset_all_tx, NULL) == STORE_OK ? 0 : 1;
     else
         code = by_name(s, &ar, a.name, reset_tx);
     arena_release(&ar);
@@ -290,7 +275,7 @@ int cli_seed(store *s, const char *path)
             c.docs[c.count++] = d;
         }
     }
-    int rc = errs.count ? STORE_ERROR : in_tx(s, seed_tx, &c);
+    int rc = errs.count ? STORE_ERROR : cli_in_tx(s, seed_tx, &c);
     if (errs.count)
         print_errors(&errs);
     else if (rc == STORE_CONFLICT)
@@ -341,7 +326,7 @@ static int state_put(store *s, arena *ar, int64_t account, const char *file)
         print_errors(&errs);
         return 1;
     }
-    int rc = in_tx(s, state_put_tx, &a);
+    int rc = cli_in_tx(s, state_put_tx, &a);
     state_free(a.doc);
     if (rc == STORE_CONFLICT)
         fprintf(stderr,
@@ -378,7 +363,7 @@ int cli_state_main(int argc, char **argv)
     } else if (code == 0 && strcmp(a.action, "put") == 0) {
         code = state_put(s, &ar, account, a.file);
     } else if (code == 0) {
-        code = by_name(s, &ar, a.name, reset_tx);
+        code = change(s, account, reset_tx); /* reset: the account is found already */
     }
     arena_release(&ar);
     store_close(s);

@@ -77,6 +77,31 @@ int cli_check_listen(const char *command, const char *what, const char *value)
     return 0;
 }
 
+const char *cli_db(void)
+{
+    return cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
+}
+
+int cli_in_tx(store *s, cli_tx_fn fn, void *ctx)
+{
+    store_tx *tx;
+    if (store_tx_begin(s, &tx) != STORE_OK)
+        return STORE_ERROR;
+    int rc = fn(tx, ctx);
+    if (rc != STORE_OK) {
+        store_tx_rollback(tx);
+        return rc;
+    }
+    return store_tx_commit(tx);
+}
+
+int cli_tx_key_add(store_tx *tx, int64_t account, const apikey *k, const char *scopes)
+{
+    uint8_t hash[APIKEY_HASH_LEN];
+    apikey_hash(k->secret, hash);
+    return store_tx_key_add(tx, account, k->id, hash, scopes);
+}
+
 store *cli_store_open(const char *command, const char *db, bool may_create)
 {
     struct stat st;
@@ -116,7 +141,9 @@ int cli_getopt(const char *command, int argc, char **argv, const struct option *
         if (opt == ':')
             return flag_error(command, argv, "option", " needs a value");
         if (opt == '?') {
-            if (optopt && optopt < 256)
+            /* optopt: the letter of an unknown short option; the val of a long option given
+             * a value it does not take ('h' for --help=x); 0 for an unknown long option. */
+            if (optopt && optopt < 256 && optopt != 'h')
                 return cli_usage_error(command, "unknown option '-%c'", optopt);
             return optopt ? flag_error(command, argv, "option", " takes no value")
                           : flag_error(command, argv, "unknown option", "");

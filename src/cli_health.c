@@ -50,9 +50,7 @@ static int parse_url(const char *url, target *t)
         return cli_usage_error(CMD, "--url: '%s' is not http://HOST[:PORT][/PATH]", url);
     memcpy(t->host, h, hl);
     t->host[hl] = '\0';
-    snprintf(t->port, sizeof t->port, "%.*s", (int)pl, port ? port : "80");
-    if (!port || pl == 0)
-        snprintf(t->port, sizeof t->port, "80");
+    snprintf(t->port, sizeof t->port, "%.*s", (int)(pl ? pl : 2), pl ? port : "80");
     snprintf(t->path, sizeof t->path, "%s", *end ? end : "/");
     return 0;
 }
@@ -134,44 +132,47 @@ static int check(const target *t, int timeout_s)
     return status >= 200 && status < 300 ? 0 : 1;
 }
 
+enum { OPT_URL = 256, OPT_TIMEOUT };
+
+static const struct option LONG_OPTS[] = {
+    {"url", required_argument, NULL, OPT_URL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct health_args {
+    char url[1400];
+    unsigned long timeout_s;
+    bool url_given, help;
+} health_args;
+
+static int on_option(void *ctx, int opt, const char *flag, const char *value)
+{
+    health_args *a = ctx;
+    if (opt == OPT_TIMEOUT)
+        return cli_parse_uint(CMD, flag, value, 1, 300, &a->timeout_s);
+    snprintf(a->url, sizeof a->url, "%s", value);
+    a->url_given = true;
+    return 0;
+}
+
 int cli_healthcheck_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"url", required_argument, NULL, 'u'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    char url[1400] = "";
-    bool url_given = false;
-    unsigned long timeout_s = 5;
-    optind = 0;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-        const char *arg = argv[optind - 1];
-        int len = (int)strcspn(arg, "=");
-        if (opt == 'h') {
-            fputs(cli_help_text(CMD), stdout);
-            return 0;
-        } else if (opt == 'u') {
-            snprintf(url, sizeof url, "%s", optarg);
-            url_given = true;
-        } else if (opt == 't') {
-            if (cli_parse_uint(CMD, "--timeout", optarg, 1, 300, &timeout_s) != 0)
-                return 2;
-        } else if (opt == ':') {
-            return cli_usage_error(CMD, "option '%.*s' needs a value", len, arg);
-        } else {
-            return cli_usage_error(CMD, "unknown option '%.*s'", len, arg);
-        }
+    health_args a = {.timeout_s = 5};
+    int first, rc = cli_getopt(CMD, argc, argv, LONG_OPTS, on_option, &a, &a.help, &first);
+    if (rc != 0)
+        return rc;
+    if (a.help) {
+        fputs(cli_help_text(CMD), stdout);
+        return 0;
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!url_given && default_url(url, sizeof url) != 0)
+    if (first < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[first]);
+    if (!a.url_given && default_url(a.url, sizeof a.url) != 0)
         return 2;
     target t;
-    if (parse_url(url, &t) != 0)
+    if (parse_url(a.url, &t) != 0)
         return 2;
-    return check(&t, (int)timeout_s);
+    return check(&t, (int)a.timeout_s);
 }

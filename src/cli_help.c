@@ -7,6 +7,12 @@
 
 #include "cli.h"
 
+/* The last options of key, account and state. */
+#define DB_AND_HELP_OPTIONS                                                    \
+    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n" \
+    "                          (default " CLI_DEFAULT_DB ")\n"                 \
+    "  -h, --help              this help\n"
+
 static const char OVERVIEW[] =
     "usage: contactd COMMAND [OPTIONS]\n"
     "\n"
@@ -33,9 +39,9 @@ static const char SERVE[] =
     "\n"
     "options (environment variable in brackets):\n"
     "  --listen HOST:PORT      address to listen on, port 1-65535 or 0 for any free port\n"
-    "                          [CONTACTD_LISTEN] (default 127.0.0.1:3000)\n"
+    "                          [CONTACTD_LISTEN] (default " CLI_DEFAULT_LISTEN ")\n"
     "  --db PATH|URL           SQLite file, or a postgres:// URL shared by several nodes\n"
-    "                          [CONTACTD_DB] (default ./contactd.db)\n"
+    "                          [CONTACTD_DB] (default " CLI_DEFAULT_DB ")\n"
     "  --threads N             request threads, 1-256 [CONTACTD_THREADS] (default: one per core)\n"
     "  --rate-limit N/SECONDS  requests per API key per window, e.g. 600/60\n"
     "                          [CONTACTD_RATE_LIMIT] (default: none)\n"
@@ -81,10 +87,7 @@ static const char KEY[] =
     "\n"
     "options (environment variable in brackets):\n"
     "  --account NAME          the key's account, created when new (key create)\n"
-    "  --scopes full|read      full: read and write; read: read-only (default full)\n"
-    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
-    "                          (default ./contactd.db)\n"
-    "  -h, --help              this help\n";
+    "  --scopes full|read      full: read and write; read: read-only (default full)\n" DB_AND_HELP_OPTIONS;
 
 static const char ACCOUNT[] =
     "usage: contactd account create NAME [--parent NAME] [--db PATH|URL]\n"
@@ -100,10 +103,7 @@ static const char ACCOUNT[] =
     "\n"
     "options (environment variable in brackets):\n"
     "  --parent NAME           the parent account (account create)\n"
-    "  --all                   every account (account reset)\n"
-    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
-    "                          (default ./contactd.db)\n"
-    "  -h, --help              this help\n";
+    "  --all                   every account (account reset)\n" DB_AND_HELP_OPTIONS;
 
 static const char STATE[] =
     "usage: contactd state get NAME [--db PATH|URL]\n"
@@ -115,10 +115,7 @@ static const char STATE[] =
     "account's data with FILE (- for standard input) after validating all of it, reset\n"
     "removes the data and keeps the keys. Never creates a database.\n"
     "\n"
-    "options (environment variable in brackets):\n"
-    "  --db PATH|URL           SQLite file or postgres:// URL [CONTACTD_DB]\n"
-    "                          (default ./contactd.db)\n"
-    "  -h, --help              this help\n";
+    "options (environment variable in brackets):\n" DB_AND_HELP_OPTIONS;
 
 static const char HEALTHCHECK[] =
     "usage: contactd healthcheck [--url URL] [--timeout SECONDS]\n"
@@ -129,7 +126,7 @@ static const char HEALTHCHECK[] =
     "options (environment variable in brackets):\n"
     "  --url URL               what to ask (default: http://<listen address>/readyz, with\n"
     "                          0.0.0.0 and [::] asked on the loopback; the listen address\n"
-    "                          is [CONTACTD_LISTEN], default 127.0.0.1:3000)\n"
+    "                          is [CONTACTD_LISTEN], default " CLI_DEFAULT_LISTEN ")\n"
     "  --timeout SECONDS       give up after this long, 1-300 (default 5)\n"
     "  -h, --help              this help\n";
 

@@ -12,23 +12,24 @@
 #define DEFAULT_ACCOUNT "default"
 #define DEFAULT_SCOPES SCOPE_FULL
 
+typedef struct key_add {
+    const char *account, *scopes;
+    const apikey *key;
+} key_add;
+
+static int add_key_tx(store_tx *tx, void *ctx)
+{
+    const key_add *c = ctx;
+    int64_t account_id;
+    int rc = store_tx_account_ensure(tx, c->account, &account_id);
+    return rc == STORE_OK ? cli_tx_key_add(tx, account_id, c->key, c->scopes) : rc;
+}
+
 /* Store key k under the account name; STORE_CONFLICT when its id is taken. */
 static int add_key(store *s, const char *account, const apikey *k, const char *scopes)
 {
-    uint8_t hash[APIKEY_HASH_LEN];
-    apikey_hash(k->secret, hash);
-    store_tx *tx;
-    if (store_tx_begin(s, &tx) != STORE_OK)
-        return STORE_ERROR;
-    int64_t account_id;
-    int rc = store_tx_account_ensure(tx, account, &account_id);
-    if (rc == STORE_OK)
-        rc = store_tx_key_add(tx, account_id, k->id, hash, scopes);
-    if (rc != STORE_OK) {
-        store_tx_rollback(tx);
-        return rc;
-    }
-    return store_tx_commit(tx);
+    key_add c = {.account = account, .scopes = scopes, .key = k};
+    return cli_in_tx(s, add_key_tx, &c);
 }
 
 /* The key of CONTACTD_API_KEY in the default account; retried when another node
@@ -146,7 +147,7 @@ static int key_option(void *ctx, int opt, const char *flag, const char *value)
 /* Flags may come before or after the action and its KEY_ID (getopt permutes). */
 static int parse(int argc, char **argv, key_args *a)
 {
-    a->db = cli_env("CONTACTD_DB") ? cli_env("CONTACTD_DB") : CLI_DEFAULT_DB;
+    a->db = cli_db();
     int first, rc = cli_getopt(CMD, argc, argv, LONG_OPTS, key_option, a, &a->help, &first);
     if (rc != 0 || a->help)
         return rc;
@@ -189,17 +190,15 @@ static int key_create(store *s, const key_args *a)
     return 0;
 }
 
-static int key_revoke(store *s, const char *key_id)
+static int revoke_tx(store_tx *tx, void *ctx)
 {
-    store_tx *tx;
-    int rc = store_tx_begin(s, &tx);
-    if (rc == STORE_OK) {
-        rc = store_tx_key_revoke(tx, key_id);
-        if (rc == STORE_OK)
-            rc = store_tx_commit(tx);
-        else
-            store_tx_rollback(tx);
-    }
+    return store_tx_key_revoke(tx, ((const key_args *)ctx)->key_id);
+}
+
+static int key_revoke(store *s, key_args *a)
+{
+    const char *key_id = a->key_id;
+    int rc = cli_in_tx(s, revoke_tx, a);
     if (rc == STORE_NOT_FOUND) {
         fprintf(stderr, "contactd: key: no active key with id %s\n", key_id);
         return 1;
@@ -233,7 +232,7 @@ int cli_key_main(int argc, char **argv)
         if (store_key_list(s, print_key_row, NULL) != STORE_OK)
             code = 1;
     } else {
-        code = key_revoke(s, a.key_id);
+        code = key_revoke(s, &a);
     }
     store_close(s);
     return code;

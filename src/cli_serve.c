@@ -133,8 +133,6 @@ static int from_env(serve_options *o)
     int rc = 0;
     if ((v = cli_env("CONTACTD_LISTEN")) && (rc = cli_check_listen(CMD, "CONTACTD_LISTEN", v)) == 0)
         o->listen = v;
-    if (!rc && (v = cli_env("CONTACTD_DB")))
-        o->db = v;
     if (!rc && (v = cli_env("CONTACTD_THREADS")))
         rc = cli_parse_uint(CMD, "CONTACTD_THREADS", v, 1, 256, &o->threads);
     if (!rc && (v = cli_env("CONTACTD_RATE_LIMIT")))
@@ -161,8 +159,9 @@ static int from_env(serve_options *o)
     return rc;
 }
 
-static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
+static int from_flag(void *ctx, int opt, const char *flag, const char *v)
 {
+    serve_options *o = ctx;
     switch (opt) {
     case OPT_LISTEN: o->listen = v; return cli_check_listen(CMD, flag, v);
     case OPT_DB: o->db = v; return 0;
@@ -183,47 +182,17 @@ static int from_flag(serve_options *o, int opt, const char *flag, const char *v)
     return 2;
 }
 
-/* The flag as the user wrote it, without "=value", for messages. */
-static const char *flag_name(char **argv, int at, char *buf, size_t size)
-{
-    snprintf(buf, size, "%.*s", (int)strcspn(argv[at], "="), argv[at]);
-    return buf;
-}
-
 /* ---- the whole command line ------------------------------------------------------- */
 
 static int parse(int argc, char **argv, serve_options *o, bool *help)
 {
-    int rc = from_env(o);
-    if (rc)
+    int first, rc = from_env(o);
+    if (rc == 0)
+        rc = cli_getopt(CMD, argc, argv, LONG_OPTS, from_flag, o, help, &first);
+    if (rc != 0 || *help)
         return rc;
-    optind = 0;
-    opterr = 0;
-    int opt, index;
-    char flag[64];
-    while ((opt = getopt_long(argc, argv, "+:h", LONG_OPTS, &index)) != -1) {
-        if (opt == 'h') {
-            *help = true;
-            return 0;
-        }
-        if (opt == '?') {
-            if (optopt && optopt < 256)
-                return cli_usage_error(CMD, "unknown option '-%c'", optopt);
-            if (optopt) /* a known long option given a value it does not take */
-                return cli_usage_error(CMD, "option '%s' takes no value",
-                                       flag_name(argv, optind - 1, flag, sizeof flag));
-            return cli_usage_error(CMD, "unknown option '%s'",
-                                   flag_name(argv, optind - 1, flag, sizeof flag));
-        }
-        if (opt == ':')
-            return cli_usage_error(CMD, "option '%s' needs a value",
-                                   flag_name(argv, optind - 1, flag, sizeof flag));
-        snprintf(flag, sizeof flag, "--%s", LONG_OPTS[index].name);
-        if ((rc = from_flag(o, opt, flag, optarg)) != 0)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[first]);
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(CMD, "--tls-cert and --tls-key go together");
     return 0;
@@ -273,6 +242,60 @@ static void print_listening(const char *listen, unsigned port, bool tls)
     fflush(stdout);
 }
 
+/* Listen, create the first key of a new database, and serve until SIGTERM or SIGINT (in
+ * set). 0 or 1 once it has listened (then stopped); -1 when it could not listen. */
+static int serve(const serve_options *o, api_ctx *app, const sigset_t *set)
+{
+    http_config cfg = {
+        .listen = o->listen,
+        .threads = (unsigned)o->threads,
+        .max_connections = 4096,
+        .max_per_ip = 2048,
+        .idle_timeout_s = 30,
+        .header_limit = 32 * 1024,
+        .routes = api_routes,
+        .nroutes = api_route_count,
+        .app = app,
+        .store = app->store,
+        .access_log = o->access_log,
+        .rate_limit = o->rate_limit,
+        .rate_window_s = o->rate_window_s,
+        .body_timeout_s = 120,
+        .public_url = o->public_url,
+        .trust_proxy = o->trust_proxy,
+        .tls_cert_pem = o->cert_pem,
+        .tls_key_pem = o->key_pem,
+        .admin_token = o->admin_token,
+        .faults = app->faults,
+        .journal = app->journal,
+    };
+    char err[512];
+    http_server *srv = http_server_start(&cfg, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "contactd: %s\n", err);
+        return -1;
+    }
+    print_database(o->db);
+    if (o->admin_token)
+        printf("admin API on /_contactd/ (token required)\n");
+    if (o->rate_limit)
+        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
+    if (o->public_url)
+        printf("public URL %s\n", o->public_url);
+    print_listening(o->listen, http_server_port(srv), o->cert_pem != NULL);
+
+    int code = 0;
+    int sig = 0;
+    if (cli_bootstrap_first_key(app->store) != 0) {
+        code = 1; /* stop as if signalled: the message says why */
+    } else {
+        sigwait(set, &sig);
+        fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    http_server_stop(srv, SHUTDOWN_GRACE_MS);
+    return code;
+}
+
 static int run(serve_options *o)
 {
     /* Signals are taken synchronously by this thread; every thread started below
@@ -299,68 +322,18 @@ static int run(serve_options *o)
                    .metrics_token = o->metrics_token,
                    .faults = faults_new(),
                    .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
+    int code = -1;
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
-        faults_free(app.faults);
-        journal_free(app.journal);
-        store_close(s);
-        return 1;
-    }
-    http_config cfg = {
-        .listen = o->listen,
-        .threads = (unsigned)o->threads,
-        .max_connections = 4096,
-        .max_per_ip = 2048,
-        .idle_timeout_s = 30,
-        .header_limit = 32 * 1024,
-        .routes = api_routes,
-        .nroutes = api_route_count,
-        .app = &app,
-        .store = s,
-        .access_log = o->access_log,
-        .rate_limit = o->rate_limit,
-        .rate_window_s = o->rate_window_s,
-        .body_timeout_s = 120,
-        .public_url = o->public_url,
-        .trust_proxy = o->trust_proxy,
-        .tls_cert_pem = o->cert_pem,
-        .tls_key_pem = o->key_pem,
-        .admin_token = o->admin_token,
-        .faults = app.faults,
-        .journal = app.journal,
-    };
-    char err[512];
-    http_server *srv = http_server_start(&cfg, err, sizeof err);
-    if (!srv) {
-        fprintf(stderr, "contactd: %s\n", err);
-        jobs_stop(app.jobs);
-        faults_free(app.faults);
-        journal_free(app.journal);
-        store_close(s);
-        return 1;
-    }
-    print_database(o->db);
-    if (o->admin_token)
-        printf("admin API on /_contactd/ (token required)\n");
-    if (o->rate_limit)
-        printf("rate limit: %u requests per key per %u s\n", o->rate_limit, o->rate_window_s);
-    if (o->public_url)
-        printf("public URL %s\n", o->public_url);
-    print_listening(o->listen, http_server_port(srv), o->cert_pem != NULL);
-
-    int code = 0;
-    int sig = 0;
-    if (cli_bootstrap_first_key(s) != 0) {
-        code = 1; /* stop as if signalled: the message says why */
     } else {
-        sigwait(&set, &sig);
-        fprintf(stderr, "contactd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        code = serve(o, &app, &set);
+        jobs_stop(app.jobs);
     }
-    http_server_stop(srv, SHUTDOWN_GRACE_MS);
-    jobs_stop(app.jobs);
     faults_free(app.faults);
     journal_free(app.journal);
     store_close(s);
+    if (code < 0)
+        return 1;
     fprintf(stderr, "contactd: stopped\n");
     return code;
 }
@@ -369,7 +342,7 @@ int cli_serve_main(int argc, char **argv)
 {
     serve_options o = {
         .listen = CLI_DEFAULT_LISTEN,
-        .db = CLI_DEFAULT_DB,
+        .db = cli_db(),
         .access_log = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
         .job_delay_ms = -1,

@@ -1,6 +1,6 @@
-# common.sh: the shell helpers bench/run, bench/backends and bench/features share. Sourced
-# (never run) after the caller has set BENCH_DIR, REPO, BUILD, BIN and WORK; the functions
-# set the globals their comments name. Callers keep `set -euo pipefail`.
+# common.sh: the shell helpers bench/run, bench/backends, bench/features and bench/segments
+# share. Sourced (never run) after the caller has set BENCH_DIR, REPO, BUILD, BIN and WORK;
+# the functions set the globals their comments name. Callers keep `set -euo pipefail`.
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the globals set here are read by the callers
 
@@ -109,6 +109,29 @@ spawn_contactd() { # db out err
     STARTED_PID=$!
 }
 
+# Starts contactd on DB (created if missing); LABEL names its output files
+# $WORK/server-LABEL.out and .err. Sets SERVER_PID, SERVER_LABEL, PORT and BASE; returns 1
+# (after logging why) when it does not become ready, stopping it with the caller's
+# stop_server if it still runs.
+start_server() { # db label
+    local db=$1 label=$2 out="$WORK/server-$2.out" err="$WORK/server-$2.err"
+    SERVER_LABEL=$label
+    spawn_contactd "$db" "$out" "$err"
+    SERVER_PID=$STARTED_PID
+    if ! PORT=$(wait_listening "$SERVER_PID" "$out" "$err" "$label"); then
+        PORT=""
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            stop_server
+        else
+            wait "$SERVER_PID" 2>/dev/null || true
+            SERVER_PID=""
+        fi
+        return 1
+    fi
+    BASE="http://127.0.0.1:$PORT"
+    log "contactd ($label) pid $SERVER_PID at $BASE"
+}
+
 # ---- a throwaway PostgreSQL cluster (scripts/pg-test-cluster) -------------------------------
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 PG_TIMEOUT_S=${PG_TIMEOUT_S:-120}   # cluster start, restart, stop
@@ -202,7 +225,7 @@ show_server_errors() { # err-file...
     for err in "$@"; do
         if [[ -s "$err" ]] && grep -qv -e 'received, stopping' -e 'contactd: stopped' "$err"; then
             log "contactd wrote to stderr (${err#"$WORK"/}):"
-            grep -v -e 'received, stopping' -e 'contactd: stopped' "$err" | head -n 20 >&2
+            grep -v -m 20 -e 'received, stopping' -e 'contactd: stopped' "$err" >&2
         fi
     done
 }

@@ -52,7 +52,10 @@ test('the whole console flow: contacts, search, identifiers, lists, import, expo
   await page.getByText(/Search: 1 match/).waitFor();
   assert.equal(await page.locator('#contacts-table tbody tr').count(), 1);
 
-  // Find by email (any case), then open the contact.
+  // Find by email: an unknown one says so; any case finds; then open the contact.
+  await page.getByLabel('Value').fill('nobody@example.com');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('alert').filter({ hasText: 'No contact has that value.' }).waitFor();
   await page.getByLabel('Value').fill('ADA@example.com');
   await page.getByRole('button', { name: 'Find' }).click();
   await page.getByText('Found 1').waitFor();

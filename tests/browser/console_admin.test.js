@@ -1,27 +1,16 @@
 // The console with an admin token (issue 12's admin API): switch accounts through a key
 // made for the chosen account, and see that account's job list.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const { test, upsertOk } = require('../api/lib/server.js');
+const { ADMIN_TOKEN: TOKEN, createAccount } = require('../api/lib/admin.js');
 const { openPage, screenshot, signIn, serverAndBrowser } = require('./lib.js');
-
-const TOKEN = `admin-${crypto.randomBytes(12).toString('hex')}`;
 
 const env = serverAndBrowser({ serverOpts: { extraArgs: ['--admin-token', TOKEN] } });
 
-async function adminCall(method, path, body) {
-  const res = await fetch(`${env.server.url}${path}`, {
-    method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
-
 test('an admin token switches accounts and shows the account\'s jobs', async () => {
   const name = `other-${process.pid}`;
-  const made = await adminCall('POST', '/_contactd/accounts', { name });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  await upsertOk(env.server.clientFor(made.body.key), [{ email: 'other@example.com', first_name: 'Other' }]);
+  const made = await createAccount(env.server, name);
+  await upsertOk(made.client, [{ email: 'other@example.com', first_name: 'Other' }]);
 
   const { page, problems } = await openPage(env.browser.context);
   await page.goto(`${env.server.url}/console/`);

@@ -552,13 +552,11 @@ class ContactdServer {
     return r;
   }
 
-  // contactd key create --account NAME --db <db>; returns the full key.
+  // contactd key create --account NAME --db <db> (keyCreate); returns the full key.
   createKey(account) {
-    const out = execFileSync(this.bin, ['key', 'create', '--account', account, '--db', this.dbPath],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const m = KEY_RE.exec(out);
-    assert.ok(m, `key create printed no key: ${JSON.stringify(out)}`);
-    return m[0];
+    const r = keyCreate(this, account);
+    assert.ok(r.key, `key create printed no key (exit ${r.code}): ${JSON.stringify(r.stdout)} ${r.stderr}`);
+    return r.key;
   }
 
   listKeys() {
@@ -841,12 +839,11 @@ function keyCreate(srv, account, scopes) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, key: m ? m[0] : null };
 }
 
-// Upsert and wait; returns {job, ids} with ids keyed by email.
+// Upsert over raw HTTP (request() above) and wait; returns the terminal job.
 async function seedContacts(url, key, contacts, extra = {}) {
   const r = await must(url, { method: 'PUT', path: '/v3/marketing/contacts', key, body: { ...extra, contacts } });
   assert.equal(r.status, 202, `seed upsert: ${r.status} ${r.text}`);
-  const job = await waitJob(url, key, r.body.job_id);
-  return job;
+  return waitJob(url, key, r.body.job_id);
 }
 
 async function waitJob(url, key, jobId, timeoutMs = 20000) {
