@@ -4,6 +4,7 @@
  * routes names their handlers' file in api/ (the naming rule: DESIGN.md).
  */
 #include "api/api.h"
+#include "core/metrics.h"
 #include "core/contact_decode.h"
 #include "core/sgql.h"
 
@@ -114,3 +115,7 @@ const http_route api_routes[] = {
 };
 
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];
+/* /metrics counts requests per route in a table of METRICS_MAX_ROUTES (core/metrics.h); a
+ * route past it would be counted as unmatched, so the build refuses it. */
+_Static_assert(sizeof api_routes / sizeof api_routes[0] <= METRICS_MAX_ROUTES,
+               "raise METRICS_MAX_ROUTES in core/metrics.h");
