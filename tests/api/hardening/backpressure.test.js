@@ -116,3 +116,38 @@ H.test('the default --max-backlog leaves ordinary bursts alone', async () => {
     await s.stop();
   }
 });
+
+const PG = process.env.CONTACTD_TEST_PG;
+
+H.test('two PostgreSQL nodes: a backlog accepted through one is refused by the other once its poll has counted the shared queue', {
+  skip: PG ? false : 'needs PostgreSQL: set CONTACTD_TEST_PG=<postgres:// URL of a test cluster>',
+  timeout: 120000,
+}, async () => {
+  const key = H.makeTestKey();
+  const n1 = await A.startAdminServer({ key, extraArgs: ['--max-backlog', '2'] });
+  let n2;
+  try {
+    n2 = await A.startAdminServer({ key, db: n1.dbPath, extraArgs: ['--max-backlog', '2'] });
+    const put = (s, email) => H.must(s.url, { method: 'PUT', path: C, key, body: { contacts: [{ email }, { email: `b.${email}` }] } });
+    assert.equal((await A.admin(n1, 'PUT', '/settings', { job_delay_ms: HOLD_MS })).status, 200);
+    const held = await put(n1, 'n1@bp.test');
+    assert.equal(held.status, 202, held.text);
+    // Node 2 accepted nothing itself: only its recount of the shared queue can tell it.
+    let m;
+    const deadline = Date.now() + 20000;
+    while ((m = await metrics(n2)).records !== 2) {
+      assert.ok(Date.now() < deadline, `node 2 never counted node 1's job: ${JSON.stringify(m)}`);
+      await H.sleep(20);
+    }
+    assertTooMany(await put(n2, 'n2@bp.test'), 'a write to node 2');
+    assert.equal((await H.waitJob(n1.url, key, held.body.job_id, 60000)).status, 'completed');
+    while ((m = await metrics(n2)).records !== 0) {
+      assert.ok(Date.now() < deadline + 60000, `node 2's backlog stays ${JSON.stringify(m)}`);
+      await H.sleep(20);
+    }
+    const again = await put(n2, 'n2@bp.test');
+    assert.equal(again.status, 202, again.text);
+  } finally {
+    await H.stopAll([n1, n2]);
+  }
+});
