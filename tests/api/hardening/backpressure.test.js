@@ -14,7 +14,7 @@ const H = require('../lib/server.js');
 const A = require('../lib/admin.js');
 
 const C = '/v3/marketing/contacts';
-const HOLD_MS = 8000;
+const HOLD_MS = 12000;
 
 async function metrics(s) {
   const r = await H.must(s.url, { path: '/metrics' });
