@@ -85,6 +85,19 @@ static void drop_if_idle(fair_queue *q, account_line *a)
     free(a);
 }
 
+/* Counted with the running one: whether a worker has taken the account's first request
+ * yet must not decide whether its second is refused. */
+static bool line_full(const fair_queue *q, const account_line *a)
+{
+    return a->waiting + (a->running ? 1u : 0u) > q->depth;
+}
+
+bool fair_queue_full(fair_queue *q, int64_t account)
+{
+    account_line *a = *slot(q, account);
+    return a && line_full(q, a); /* an account with nothing queued always has room */
+}
+
 bool fair_queue_push(fair_queue *q, int64_t account, void *item)
 {
     account_line **pp = slot(q, account);
@@ -96,9 +109,7 @@ bool fair_queue_push(fair_queue *q, int64_t account, void *item)
         a->account = account;
         *pp = a;
     }
-    /* Counted with the running one: whether a worker has taken the account's first
-     * request yet must not decide whether its second is refused. */
-    if (a->waiting + (a->running ? 1u : 0u) > q->depth) {
+    if (line_full(q, a)) {
         drop_if_idle(q, a);
         return false;
     }

@@ -32,6 +32,9 @@ void fair_queue_free(fair_queue *q);
 /* Queue item for account; false (nothing queued) when the account has depth + 1 items
  * waiting or running already. */
 bool fair_queue_push(fair_queue *q, int64_t account, void *item);
+/* Whether fair_queue_push would refuse an item of account now (a request can be refused
+ * before its body is read; the push still decides). */
+bool fair_queue_full(fair_queue *q, int64_t account);
 /* The next item to run, its account marked running; NULL when every account with
  * waiting work has one running already (or nothing waits). */
 void *fair_queue_pop(fair_queue *q, int64_t *account);

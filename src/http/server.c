@@ -611,6 +611,20 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+/* Whether the request will run on the slow pool (see offload below). */
+static bool goes_slow(const http_request *req)
+{
+    return (req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms);
+}
+
+static bool slow_queue_full(http_server *srv, int64_t account)
+{
+    pthread_mutex_lock(&srv->slow.lock);
+    bool full = fair_queue_full(srv->slow.fair, account);
+    pthread_mutex_unlock(&srv->slow.lock);
+    return full;
+}
+
 /* Headers are in: route, authenticate, check the declared size. */
 /* ---- who is asking ----------------------------------------------------------------- */
 
@@ -776,6 +790,13 @@ static void request_begin(http_request *req, const char *method, const char *url
         return;
     if (strncmp(url, "/v3/", 4) == 0)
         req->faulted = faults_match(srv->cfg.faults, method, url, req->account, &req->fault);
+    if (goes_slow(req) && slow_queue_full(srv, req->account)) {
+        /* Refused before the body (an upload's may be 128 MiB) is read for nothing; the
+         * queue may still refuse it once the body is in (offload). */
+        metrics_slow_refused();
+        http_reply_too_many(req, 1);
+        req->refuse_body = true;
+    }
 }
 
 static bool expects_body(struct MHD_Connection *conn)
@@ -979,8 +1000,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (req->suspended) /* resumed: the reply is set */
         return queue_reply(req);
     /* A delayed request sleeps on the slow pool, never on an event loop. */
-    if (!req->has_reply &&
-        ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
+    if (!req->has_reply && goes_slow(req)) {
         if (offload(&srv->slow, req))
             return MHD_YES;
         http_reply_too_many(req, 1); /* the account's queue is full */

@@ -72,7 +72,10 @@ static void test_depth(void)
     /* depth 2: three in all, whether or not a worker took the first one yet. */
     CHECK(fair_queue_push(q, 5, &items[0]));
     CHECK(fair_queue_push(q, 5, &items[1]));
+    CHECK(!fair_queue_full(q, 5));
     CHECK(fair_queue_push(q, 5, &items[2]));
+    CHECK(fair_queue_full(q, 5)); /* what the push below will say, asked beforehand */
+    CHECK(!fair_queue_full(q, 6));
     CHECK(!fair_queue_push(q, 5, &items[3]));
     CHECK_INT(pop(q, &acc), 0);
     CHECK(!fair_queue_push(q, 5, &items[3])); /* running counts */
