@@ -137,3 +137,38 @@ H.test('--search-timeout runs from arrival: a search whose deadline passed while
     await s.stop();
   }
 });
+
+H.test('an import upload (no API key) is scheduled by the account that reserved it: --slow-queue 0 lets each account upload one file at a time', { timeout: 120000 }, async () => {
+  const s = await A.startAdminServer({ extraArgs: ['--slow-queue', '0'] });
+  try {
+    const a = await A.createAccount(s, A.uniqueName('uploader'));
+    const b = await A.createAccount(s, A.uniqueName('neighbour'));
+    const reserve = async (acct) => {
+      const r = await H.must(s.url, { method: 'PUT', path: '/v3/marketing/contacts/imports', key: acct.key, body: { file_type: 'csv', field_mappings: ['_rf2_T'] } });
+      assert.equal(r.status, 200, r.text);
+      return new URL(r.body.upload_uri);
+    };
+    const upload = (u, email) => H.must(s.url, { method: 'PUT', path: u.pathname + u.search, headers: { 'Content-Type': 'text/csv' }, body: `email\n${email}\n`, timeoutMs: 60000 });
+    const [a1, a2, b1] = [await reserve(a), await reserve(a), await reserve(b)];
+    // A delay on A's uploads only: it fires only if the upload is known to be A's.
+    const f = await A.admin(s, 'POST', '/faults', { method: 'PUT', path: '/v3/marketing/contacts/imports/*', delay_ms: 3000, account: a.name, times: 1 });
+    assert.equal(f.status, 201, f.text);
+    const held = upload(a1, 'a1@up.test');
+    await (async () => {
+      const deadline = Date.now() + 20000;
+      while (!((await A.admin(s, 'GET', '/faults')).body.result || []).some((x) => x.fired === 1)) {
+        assert.ok(Date.now() < deadline, "the delay on A's uploads never fired");
+        await H.sleep(10);
+      }
+    })();
+    assertTooMany(await upload(a2, 'a2@up.test'), "A's second upload while its first runs");
+    const rb = await upload(b1, 'b1@up.test');
+    assert.equal(rb.status, 200, `B's upload: ${rb.text}`);
+    assert.equal((await held).status, 200);
+    // The refused upload kept its reservation: it can be sent again.
+    const again = await upload(a2, 'a2@up.test');
+    assert.equal(again.status, 200, again.text);
+  } finally {
+    await s.stop();
+  }
+});
