@@ -35,6 +35,7 @@
 #include "core/apikey.h"
 #include "http/auth.h"
 #include "http/faults.h"
+#include "http/framing.h"
 #include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -103,6 +104,7 @@ struct http_request {
     const char *static_type;
     struct extra_header *headers; /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
+    bool must_close;         /* answer at once and close: nothing after it may be read */
     bool flat_errors;        /* http_errors_flat */
     http_request *work_next; /* the offload queue */
 };
@@ -325,7 +327,7 @@ static enum MHD_Result queue_reply(http_request *req)
     }
     for (const extra_header *h = req->headers; h; h = h->next)
         MHD_add_response_header(r, h->name, h->value);
-    if (atomic_load(&req->srv->stopping))
+    if (req->must_close || atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(r, "X-Request-Id", req->id);
     if (req->rate.limit) {
@@ -690,6 +692,14 @@ static void request_begin(http_request *req, const char *method, const char *url
         early_error(req, 400, "NUL characters are not allowed in headers");
         return;
     }
+    /* Ambiguous framing: answered before the body, and the connection closed, so that
+     * the bytes after the headers can never run as a request of their own. */
+    const char *framing = framing_problem(req->conn);
+    if (framing) {
+        early_error(req, 400, framing);
+        req->must_close = true;
+        return;
+    }
     const char *te =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (te && strcasecmp(te, "chunked") != 0) {
@@ -887,8 +897,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             early_error(req, 503, "the server is shutting down; try again");
         else
             request_begin(req, method, url);
-        /* Refusing a body we have not read: answer now and let MHD close. */
-        if (req->has_reply && expects_body(conn))
+        /* Refusing a body we have not read, or framing we do not trust: answer now and
+         * let MHD close (a reply queued before the body makes MHD discard the rest of the
+         * connection's input). */
+        if (req->has_reply && (req->must_close || expects_body(conn)))
             return queue_reply(req);
         return MHD_YES;
     }
