@@ -870,6 +870,20 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The timeout of a connection until its first request's headers are in. libmicrohttpd
+ * reads a request line until a line feed, however long the client takes; bytes that can
+ * never become one (a TLS ClientHello sent to the plain-HTTP port, binary) would hold the
+ * connection for the whole idle timeout. MHD offers no hook on those bytes before a line
+ * ends, so they cannot be refused at once: the daemon's timeout is this short one, and the
+ * first call of on_access raises the connection's own to the idle timeout. */
+static unsigned first_timeout(const http_config *cfg)
+{
+    if (cfg->header_timeout_s &&
+        (!cfg->idle_timeout_s || cfg->header_timeout_s < cfg->idle_timeout_s))
+        return cfg->header_timeout_s;
+    return cfg->idle_timeout_s;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -890,6 +904,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
+        /* The headers are in: from now on the connection gets the idle timeout, not the
+         * short one it started with (see first_timeout). */
+        if (first_timeout(&srv->cfg) != srv->cfg.idle_timeout_s)
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg.idle_timeout_s);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
          * must not suspend, because the daemon may not stop with suspended connections,
          * and a request counted in in_flight before the flag was set is waited for. */
@@ -1108,7 +1126,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
+        first_timeout(cfg), MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
