@@ -36,6 +36,7 @@
 #include "http/auth.h"
 #include "http/faults.h"
 #include "http/framing.h"
+#include "http/host.h"
 #include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -44,6 +45,7 @@
 #define OFFLOAD_BODY_BYTES (256u * 1024u)
 #define OFFLOAD_THREADS 2
 #define ADMIN_PREFIX "/_contactd/"
+#define LISTEN_HOST_MAX 255
 
 /* A pool of worker threads that run handlers off the MHD threads. */
 typedef struct offload_pool {
@@ -67,6 +69,7 @@ struct http_server {
     atomic_int in_flight; /* requests between their first call and completion */
     atomic_bool stopping; /* http_server_stop has begun */
     unsigned port;
+    char fallback_host[LISTEN_HOST_MAX + 16]; /* host:port of URLs when Host is unusable */
 };
 
 struct http_request {
@@ -407,12 +410,6 @@ static bool chars_ok(const char *s, size_t max, const char *extra)
     return true;
 }
 
-/* Host header characters we are willing to echo into URLs. */
-static bool host_ok(const char *h)
-{
-    return chars_ok(h, 255, ".-:[]_");
-}
-
 /* The first entry of a proxy header's comma-separated list, or NULL. */
 static const char *first_forwarded(http_request *req, const char *header)
 {
@@ -443,13 +440,13 @@ const char *http_base_url(http_request *req)
         const char *fhost = first_forwarded(req, "X-Forwarded-Host");
         if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0))
             scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
-        if (host_ok(fhost))
+        if (http_host_valid(fhost))
             host = fhost;
     }
-    if (host_ok(host))
+    if (http_host_valid(host))
         req->base_url = arena_printf(&req->arena, "%s://%s", scheme, host);
     else
-        req->base_url = arena_printf(&req->arena, "%s://localhost:%u", scheme, req->srv->port);
+        req->base_url = arena_printf(&req->arena, "%s://%s", scheme, req->srv->fallback_host);
     return req->base_url;
 }
 
@@ -1025,20 +1022,22 @@ bool http_tls_supported(void)
     return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t err_size)
+/* HOST:PORT or [HOST]:PORT resolved into ss; host (at least LISTEN_HOST_MAX + 1 bytes)
+ * gets HOST as written. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *host, char *err,
+                        size_t err_size)
 {
-    char host[256];
     const char *port;
     if (listen[0] == '[') {
         const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof host)
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen + 1, (size_t)(close - listen - 1));
         host[close - listen - 1] = '\0';
         port = close + 2;
     } else {
         const char *colon = strrchr(listen, ':');
-        if (!colon || (size_t)(colon - listen) >= sizeof host)
+        if (!colon || (size_t)(colon - listen) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
@@ -1058,6 +1057,17 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
 bad:
     snprintf(err, err_size, "listen address '%s' is not HOST:PORT", listen);
     return -1;
+}
+
+/* The listen address as URLs show it when a request's Host cannot be echoed: its host
+ * unless that is a wildcard (or not fit for a URL), then localhost. */
+static void set_fallback_host(http_server *srv, const char *host)
+{
+    char literal[LISTEN_HOST_MAX + 3];
+    snprintf(literal, sizeof literal, strchr(host, ':') ? "[%s]" : "%s", host);
+    bool wildcard = !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    snprintf(srv->fallback_host, sizeof srv->fallback_host, "%s:%u",
+             wildcard || !http_host_valid(literal) ? "localhost" : literal, srv->port);
 }
 
 static void pool_start(offload_pool *pool)
@@ -1091,7 +1101,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    if (parse_listen(cfg->listen, &ss, err, err_size) != 0)
+    char listen_host[LISTEN_HOST_MAX + 1];
+    if (parse_listen(cfg->listen, &ss, listen_host, err, err_size) != 0)
         return NULL;
     http_server *srv = calloc(1, sizeof *srv);
     if (!srv)
@@ -1142,6 +1153,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
+    set_fallback_host(srv, listen_host);
     return srv;
 }
 
