@@ -280,6 +280,7 @@ static int serve(const serve_options *o, api_ctx *app, const sigset_t *set)
         .max_connections = 4096,
         .max_per_ip = 2048,
         .idle_timeout_s = 30,
+        .header_timeout_s = 5,
         .header_limit = 32 * 1024,
         .routes = api_routes,
         .nroutes = api_route_count,

@@ -36,6 +36,8 @@
 #include "http/auth.h"
 #include "http/fair_queue.h"
 #include "http/faults.h"
+#include "http/framing.h"
+#include "http/host.h"
 #include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -44,6 +46,7 @@
 #define OFFLOAD_BODY_BYTES (256u * 1024u)
 #define OFFLOAD_THREADS 2
 #define ADMIN_PREFIX "/_contactd/"
+#define LISTEN_HOST_MAX 255
 
 /* SendGrid's message for every 429 (the rate limiter's, a full slow queue's, a backlog's). */
 #define TOO_MANY "too many requests"
@@ -72,6 +75,7 @@ struct http_server {
     atomic_int in_flight; /* requests between their first call and completion */
     atomic_bool stopping; /* http_server_stop has begun */
     unsigned port;
+    char fallback_host[LISTEN_HOST_MAX + 16]; /* host:port of URLs when Host is unusable */
 };
 
 struct http_request {
@@ -109,6 +113,7 @@ struct http_request {
     const char *static_type;
     struct extra_header *headers; /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
+    bool must_close;         /* answer at once and close: nothing after it may be read */
     bool flat_errors;        /* http_errors_flat */
     http_request *work_next; /* the offload queue */
 };
@@ -339,7 +344,7 @@ static enum MHD_Result queue_reply(http_request *req)
     }
     for (const extra_header *h = req->headers; h; h = h->next)
         MHD_add_response_header(r, h->name, h->value);
-    if (atomic_load(&req->srv->stopping))
+    if (req->must_close || atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(r, "X-Request-Id", req->id);
     if (req->rate.limit) {
@@ -427,12 +432,6 @@ static bool chars_ok(const char *s, size_t max, const char *extra)
     return true;
 }
 
-/* Host header characters we are willing to echo into URLs. */
-static bool host_ok(const char *h)
-{
-    return chars_ok(h, 255, ".-:[]_");
-}
-
 /* The first entry of a proxy header's comma-separated list, or NULL. */
 static const char *first_forwarded(http_request *req, const char *header)
 {
@@ -463,13 +462,13 @@ const char *http_base_url(http_request *req)
         const char *fhost = first_forwarded(req, "X-Forwarded-Host");
         if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0))
             scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
-        if (host_ok(fhost))
+        if (http_host_valid(fhost))
             host = fhost;
     }
-    if (host_ok(host))
+    if (http_host_valid(host))
         req->base_url = arena_printf(&req->arena, "%s://%s", scheme, host);
     else
-        req->base_url = arena_printf(&req->arena, "%s://localhost:%u", scheme, req->srv->port);
+        req->base_url = arena_printf(&req->arena, "%s://%s", scheme, req->srv->fallback_host);
     return req->base_url;
 }
 
@@ -724,6 +723,14 @@ static void request_begin(http_request *req, const char *method, const char *url
         early_error(req, 400, "NUL characters are not allowed in headers");
         return;
     }
+    /* Ambiguous framing: answered before the body, and the connection closed, so that
+     * the bytes after the headers can never run as a request of their own. */
+    const char *framing = framing_problem(req->conn);
+    if (framing) {
+        early_error(req, 400, framing);
+        req->must_close = true;
+        return;
+    }
     const char *te =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (te && strcasecmp(te, "chunked") != 0) {
@@ -942,6 +949,20 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The timeout of a connection until its first request's headers are in. libmicrohttpd
+ * reads a request line until a line feed, however long the client takes; bytes that can
+ * never become one (a TLS ClientHello sent to the plain-HTTP port, binary) would hold the
+ * connection for the whole idle timeout. MHD offers no hook on those bytes before a line
+ * ends, so they cannot be refused at once: the daemon's timeout is this short one, and the
+ * first call of on_access raises the connection's own to the idle timeout. */
+static unsigned first_timeout(const http_config *cfg)
+{
+    if (cfg->header_timeout_s &&
+        (!cfg->idle_timeout_s || cfg->header_timeout_s < cfg->idle_timeout_s))
+        return cfg->header_timeout_s;
+    return cfg->idle_timeout_s;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -962,6 +983,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
+        /* The headers are in: from now on the connection gets the idle timeout, not the
+         * short one it started with (see first_timeout). */
+        if (first_timeout(&srv->cfg) != srv->cfg.idle_timeout_s)
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg.idle_timeout_s);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
          * must not suspend, because the daemon may not stop with suspended connections,
          * and a request counted in in_flight before the flag was set is waited for. */
@@ -969,8 +994,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             early_error(req, 503, "the server is shutting down; try again");
         else
             request_begin(req, method, url);
-        /* Refusing a body we have not read: answer now and let MHD close. */
-        if (req->has_reply && expects_body(conn))
+        /* Refusing a body we have not read, or framing we do not trust: answer now and
+         * let MHD close (a reply queued before the body makes MHD discard the rest of the
+         * connection's input). */
+        if (req->has_reply && (req->must_close || expects_body(conn)))
             return queue_reply(req);
         return MHD_YES;
     }
@@ -1078,20 +1105,22 @@ bool http_tls_supported(void)
     return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t err_size)
+/* HOST:PORT or [HOST]:PORT resolved into ss; host (at least LISTEN_HOST_MAX + 1 bytes)
+ * gets HOST as written. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *host, char *err,
+                        size_t err_size)
 {
-    char host[256];
     const char *port;
     if (listen[0] == '[') {
         const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof host)
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen + 1, (size_t)(close - listen - 1));
         host[close - listen - 1] = '\0';
         port = close + 2;
     } else {
         const char *colon = strrchr(listen, ':');
-        if (!colon || (size_t)(colon - listen) >= sizeof host)
+        if (!colon || (size_t)(colon - listen) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
@@ -1111,6 +1140,17 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
 bad:
     snprintf(err, err_size, "listen address '%s' is not HOST:PORT", listen);
     return -1;
+}
+
+/* The listen address as URLs show it when a request's Host cannot be echoed: its host
+ * unless that is a wildcard (or not fit for a URL), then localhost. */
+static void set_fallback_host(http_server *srv, const char *host)
+{
+    char literal[LISTEN_HOST_MAX + 3];
+    snprintf(literal, sizeof literal, strchr(host, ':') ? "[%s]" : "%s", host);
+    bool wildcard = !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    snprintf(srv->fallback_host, sizeof srv->fallback_host, "%s:%u",
+             wildcard || !http_host_valid(literal) ? "localhost" : literal, srv->port);
 }
 
 /* fair: NULL for first come, first served. */
@@ -1147,7 +1187,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    if (parse_listen(cfg->listen, &ss, err, err_size) != 0)
+    char listen_host[LISTEN_HOST_MAX + 1];
+    if (parse_listen(cfg->listen, &ss, listen_host, err, err_size) != 0)
         return NULL;
     http_server *srv = calloc(1, sizeof *srv);
     if (!srv)
@@ -1182,7 +1223,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
+        first_timeout(cfg), MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
@@ -1198,6 +1239,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
+    set_fallback_host(srv, listen_host);
     return srv;
 }
 
