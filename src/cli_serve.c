@@ -36,6 +36,7 @@ typedef struct serve_options {
     unsigned long threads, export_ttl_s;
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
+    bool db_check; /* PRAGMA quick_check before serving (SQLite) */
     log_format log_format;
     char *public_url_owned, *cert_pem, *key_pem;
 } serve_options;
@@ -55,7 +56,8 @@ enum {
     OPT_NO_ACCESS_LOG,
     OPT_ADMIN_TOKEN,
     OPT_JOB_DELAY,
-    OPT_SEED
+    OPT_SEED,
+    OPT_NO_DB_CHECK
 };
 
 static const struct option LONG_OPTS[] = {
@@ -74,6 +76,7 @@ static const struct option LONG_OPTS[] = {
     {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
     {"job-delay", required_argument, NULL, OPT_JOB_DELAY},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"no-db-check", no_argument, NULL, OPT_NO_DB_CHECK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -145,6 +148,8 @@ static int from_env(serve_options *o)
         rc = cli_parse_bool(CMD, "CONTACTD_TRUST_PROXY", v, &o->trust_proxy);
     if (!rc && (v = cli_env("CONTACTD_ACCESS_LOG")))
         rc = cli_parse_bool(CMD, "CONTACTD_ACCESS_LOG", v, &o->access_log);
+    if (!rc && (v = cli_env("CONTACTD_DB_CHECK")))
+        rc = cli_parse_bool(CMD, "CONTACTD_DB_CHECK", v, &o->db_check);
     if (!rc && (v = cli_env("CONTACTD_LOG_FORMAT")))
         rc = set_log_format(o, "CONTACTD_LOG_FORMAT", v);
     if (!rc) {
@@ -178,6 +183,7 @@ static int from_flag(void *ctx, int opt, const char *flag, const char *v)
     case OPT_ADMIN_TOKEN: o->admin_token = v; return 0;
     case OPT_JOB_DELAY: return set_job_delay(o, flag, v);
     case OPT_SEED: o->seed = v; return 0;
+    case OPT_NO_DB_CHECK: o->db_check = false; return 0;
     }
     return 2;
 }
@@ -310,6 +316,12 @@ static int run(serve_options *o)
     store *s = cli_store_open(CMD, o->db, true);
     if (!s)
         return 1;
+    char err[600];
+    if (o->db_check && store_check(s, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "contactd: serve: %s\n", err);
+        store_close(s);
+        return 1;
+    }
     if (cli_bootstrap_env_key(s, cli_env("CONTACTD_API_KEY")) != 0 ||
         (o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) ||
         (o->seed && cli_seed(s, o->seed) != 0)) {
@@ -344,6 +356,7 @@ int cli_serve_main(int argc, char **argv)
         .listen = CLI_DEFAULT_LISTEN,
         .db = cli_db(),
         .access_log = true,
+        .db_check = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
         .job_delay_ms = -1,
     };

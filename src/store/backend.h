@@ -26,6 +26,9 @@ typedef struct store_backend {
     int (*tx_begin)(store_impl *s, store_tx_impl **out);
     int (*tx_commit)(store_tx_impl *tx);
     void (*tx_rollback)(store_tx_impl *tx);
+    /* Optional (NULL: never a problem, nothing to check): store_write_problem, store_check. */
+    const char *(*write_problem)(store_impl *s);
+    int (*check)(store_impl *s, char *err, size_t err_size);
 
     int (*key_find)(store_impl *s, const char *key_id, store_key *out);
     int (*key_list)(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);

@@ -24,6 +24,7 @@
 
 #include "core/metrics.h"
 #include "core/timeutil.h"
+#include "store/sqlite_file.h"
 #include "store/sqlite_schema.h"
 
 /* ---- statements ------------------------------------------------------------------ */
@@ -154,6 +155,7 @@ struct store_impl {
     bool ckpt_started, ckpt_stop;
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_wake;
+    sqlite_file_watch file; /* the file removed or replaced under us (sqlite_file.h) */
 };
 
 /* SELECT list of a contact row: id, the reserved fields, alternate_emails,
@@ -704,6 +706,11 @@ static void *checkpointer_main(void *arg)
         if (s->ckpt_stop)
             break;
         pthread_mutex_unlock(&s->ckpt_lock);
+        /* Notice a lost file while idle too, so that /readyz fails before any write. */
+        if (sqlite_file_lost(&s->file)) {
+            pthread_mutex_lock(&s->ckpt_lock);
+            continue;
+        }
         int log_frames = checkpoint(s, "PRAGMA wal_checkpoint(PASSIVE)");
         /* Under a steady stream of commits a passive checkpoint never quite catches up,
          * and the WAL can only start over once one has: past CKPT_RESTART_FRAMES, make
@@ -790,6 +797,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         sqlite_close(s);
         return NULL;
     }
+    sqlite_file_watch_init(&s->file, s->path); /* the file exists by now */
     if (checkpointer_start(s, err, err_size) != STORE_OK) {
         sqlite_close(s);
         return NULL;
@@ -850,7 +858,8 @@ static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 static int sqlite_tx_commit(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_COMMIT);
+    /* Never acknowledge a commit into a file that no longer has the database's name. */
+    sqlite3_stmt *st = sqlite_file_lost(&s->file) ? NULL : stmt(s, s->writer, ST_COMMIT);
     int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
     if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
         exec(s->writer->db, "ROLLBACK");
@@ -867,6 +876,20 @@ static void sqlite_tx_rollback(store_tx_impl *tx)
             step_done(s->writer->db, st);
     }
     pthread_mutex_unlock(&s->write_lock);
+}
+
+static const char *sqlite_write_problem(store_impl *s)
+{
+    return sqlite_file_lost(&s->file) ? "the database file was removed or replaced; restart contactd"
+                                      : NULL;
+}
+
+static int sqlite_check(store_impl *s, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sqlite_file_check(s->writer->db, s->path, err, err_size);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc == 0 ? STORE_OK : STORE_ERROR;
 }
 
 /* ---- binding helpers ------------------------------------------------------------- */
@@ -2610,6 +2633,8 @@ const store_backend sqlite_backend = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
+    .write_problem = sqlite_write_problem,
+    .check = sqlite_check,
     .key_find = sqlite_key_find,
     .key_list = sqlite_key_list,
     .account_count = sqlite_account_count,

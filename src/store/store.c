@@ -164,6 +164,16 @@ void store_tx_rollback(store_tx *tx)
     tx->be->tx_rollback(tx->impl);
 }
 
+const char *store_write_problem(store *s)
+{
+    return s->be->write_problem ? s->be->write_problem(s->impl) : NULL;
+}
+
+int store_check(store *s, char *err, size_t err_size)
+{
+    return s->be->check ? s->be->check(s->impl, err, err_size) : STORE_OK;
+}
+
 int store_key_find(store *s, const char *key_id, store_key *out)
 {
     return s->be->key_find(s->impl, key_id, out);

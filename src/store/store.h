@@ -48,6 +48,14 @@ void store_close(store *s);
 /* True when other contactd processes may share the database (PostgreSQL): jobs may then
  * be left pending by another node, so the job writer polls for them. */
 bool store_is_shared(const store *s);
+/* Why no write can be committed now, or NULL. SQLite: the database file was removed or
+ * replaced under the running process (every commit then fails, for good: a restart is
+ * needed); PostgreSQL: always NULL (an outage shows as failing statements instead). */
+const char *store_write_problem(store *s);
+/* Check the database's pages (SQLite: PRAGMA quick_check; PostgreSQL: nothing to do):
+ * STORE_OK, or STORE_ERROR with what is wrong in err. Reads the whole file: seconds on a
+ * database of gigabytes. */
+int store_check(store *s, char *err, size_t err_size);
 
 /* ---- accounts and API keys ------------------------------------------------------- */
 
