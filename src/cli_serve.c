@@ -27,6 +27,12 @@
 #define SHUTDOWN_GRACE_MS 30000
 #define DEFAULT_EXPORT_TTL_S (72 * 3600) /* SendGrid's export files last 72 hours */
 #define PEM_MAX (1024 * 1024)
+/* Export quotas per account (see api/contacts_exports.c): exports that have not expired,
+ * and the MB their files keep. GET /exports lists 100, hence the count's ceiling. */
+#define DEFAULT_MAX_EXPORTS 20
+#define MAX_MAX_EXPORTS 100
+#define DEFAULT_MAX_EXPORT_MB 1024
+#define MAX_MAX_EXPORT_MB (1024UL * 1024)
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
@@ -34,6 +40,7 @@ typedef struct serve_options {
     const char *seed;        /* a state file loaded at start, or NULL */
     long job_delay_ms;       /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
+    unsigned long max_exports, max_export_mb; /* 0: no quota */
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
     bool db_check; /* PRAGMA quick_check before serving (SQLite) */
@@ -57,7 +64,9 @@ enum {
     OPT_ADMIN_TOKEN,
     OPT_JOB_DELAY,
     OPT_SEED,
-    OPT_NO_DB_CHECK
+    OPT_NO_DB_CHECK,
+    OPT_MAX_EXPORTS,
+    OPT_MAX_EXPORT_MB
 };
 
 static const struct option LONG_OPTS[] = {
@@ -77,6 +86,8 @@ static const struct option LONG_OPTS[] = {
     {"job-delay", required_argument, NULL, OPT_JOB_DELAY},
     {"seed", required_argument, NULL, OPT_SEED},
     {"no-db-check", no_argument, NULL, OPT_NO_DB_CHECK},
+    {"max-exports", required_argument, NULL, OPT_MAX_EXPORTS},
+    {"max-export-mb", required_argument, NULL, OPT_MAX_EXPORT_MB},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -142,6 +153,11 @@ static int from_env(serve_options *o)
         rc = set_rate(o, "CONTACTD_RATE_LIMIT", v);
     if (!rc && (v = cli_env("CONTACTD_EXPORT_TTL")))
         rc = cli_parse_uint(CMD, "CONTACTD_EXPORT_TTL", v, 1, 365UL * 24 * 3600, &o->export_ttl_s);
+    if (!rc && (v = cli_env("CONTACTD_MAX_EXPORTS")))
+        rc = cli_parse_uint(CMD, "CONTACTD_MAX_EXPORTS", v, 0, MAX_MAX_EXPORTS, &o->max_exports);
+    if (!rc && (v = cli_env("CONTACTD_MAX_EXPORT_MB")))
+        rc = cli_parse_uint(CMD, "CONTACTD_MAX_EXPORT_MB", v, 0, MAX_MAX_EXPORT_MB,
+                            &o->max_export_mb);
     if (!rc && (v = cli_env("CONTACTD_PUBLIC_URL")))
         rc = set_public_url(o, "CONTACTD_PUBLIC_URL", v);
     if (!rc && (v = cli_env("CONTACTD_TRUST_PROXY")))
@@ -184,6 +200,9 @@ static int from_flag(void *ctx, int opt, const char *flag, const char *v)
     case OPT_JOB_DELAY: return set_job_delay(o, flag, v);
     case OPT_SEED: o->seed = v; return 0;
     case OPT_NO_DB_CHECK: o->db_check = false; return 0;
+    case OPT_MAX_EXPORTS: return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORTS, &o->max_exports);
+    case OPT_MAX_EXPORT_MB:
+        return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORT_MB, &o->max_export_mb);
     }
     return 2;
 }
@@ -331,6 +350,8 @@ static int run(serve_options *o)
     api_ctx app = {.store = s,
                    .jobs = jobs_start(s),
                    .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
+                   .max_exports = (int64_t)o->max_exports,
+                   .max_export_bytes = (int64_t)o->max_export_mb << 20,
                    .metrics_token = o->metrics_token,
                    .faults = faults_new(),
                    .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
@@ -358,6 +379,8 @@ int cli_serve_main(int argc, char **argv)
         .access_log = true,
         .db_check = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
+        .max_exports = DEFAULT_MAX_EXPORTS,
+        .max_export_mb = DEFAULT_MAX_EXPORT_MB,
         .job_delay_ms = -1,
     };
     bool help = false;

@@ -25,6 +25,8 @@ typedef struct api_ctx {
     store *store;
     jobs *jobs;
     int64_t export_ttl_ms;     /* how long export files stay downloadable */
+    int64_t max_exports;       /* per account, not expired (0: no limit) */
+    int64_t max_export_bytes;  /* per account, kept by exports not expired (0: no limit) */
     const char *metrics_token; /* GET /metrics needs "Bearer <it>"; NULL: open */
     http_faults *faults;       /* this node's injected faults (admin API) */
     http_journal *journal;     /* this node's recent requests (admin API) */

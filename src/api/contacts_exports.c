@@ -36,6 +36,88 @@
  * the live ones; a payload holds the field snapshot (up to 500 fields), hence a bound. */
 #define EXPORT_LIST_SCAN 200
 
+/* An export that has not expired: its job and its request. */
+typedef struct live_export {
+    job_info job;
+    export_request r;
+} live_export;
+
+/* The account's exports that have not expired, newest first (in the request's arena). */
+static int live_exports(http_request *req, live_export **out, size_t *count)
+{
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    job_listing *rows;
+    size_t n;
+    int rc =
+        store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_SCAN, a, &rows, &n);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t now = time_now_ms();
+    live_export *live = arena_calloc(a, n ? n : 1, sizeof *live);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        live[k].job = rows[i].info;
+        if (export_payload_parse(rows[i].payload, rows[i].payload_len, a, &live[k].r) == 0 &&
+            live[k].r.expires_at > now)
+            k++;
+    }
+    *out = live;
+    *count = k;
+    return STORE_OK;
+}
+
+/* ---- quotas ------------------------------------------------------------------------
+ * Per account: at most max_exports exports that may still hold files (pending or ready,
+ * not expired; a failed one holds none), and no new export while those already keep
+ * max_export_bytes or more. Checked when an export is requested, so one export may pass
+ * the byte quota by its own size, and two requests at the same moment may both pass the
+ * count. Past a quota: 429 as the rate limiter answers, with X-RateLimit-Reset at the
+ * moment the oldest live export expires (when retrying can succeed). */
+
+/* false after answering 429 (or 503) when a new export would pass a quota. */
+static bool within_quota(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    if (!app->max_exports && !app->max_export_bytes)
+        return true;
+    live_export *live;
+    size_t n;
+    store_usage *usage;
+    size_t nu;
+    if (live_exports(req, &live, &n) != STORE_OK ||
+        store_usage_list(app->store, http_account(req), time_now_ms(), http_arena(req), &usage,
+                         &nu) != STORE_OK) {
+        api_reply_store_error(req);
+        return false;
+    }
+    int64_t holding = 0, first_expiry = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (live[i].job.status != JOB_PENDING && live[i].job.status != JOB_COMPLETED)
+            continue;
+        holding++;
+        if (live[i].r.expires_at < first_expiry)
+            first_expiry = live[i].r.expires_at;
+    }
+    int64_t bytes = nu ? usage[0].export_bytes : 0;
+    int64_t reset = holding ? first_expiry / 1000 + 1 : time_now_ms() / 1000 + 1;
+    if (app->max_exports && holding >= app->max_exports) {
+        http_reply_too_many(req, (unsigned)app->max_exports, reset, NULL,
+                            "too many exports: this account has %lld that have not expired, the "
+                            "most it may have; request another once one expires",
+                            (long long)holding);
+        return false;
+    }
+    if (app->max_export_bytes && bytes >= app->max_export_bytes) {
+        http_reply_too_many(req, (unsigned)app->max_exports, reset, NULL,
+                            "export storage quota reached: this account's exports keep %lld bytes "
+                            "of the %lld it may keep; request another once one expires",
+                            (long long)bytes, (long long)app->max_export_bytes);
+        return false;
+    }
+    return true;
+}
+
 /* ---- POST ------------------------------------------------------------------------ */
 
 static json_t *export_accepted(http_request *req, const char *job_id)
@@ -125,6 +207,8 @@ void api_export_create(http_request *req)
             uniq[r.list_count++] = lists[i];
     }
     r.list_ids = uniq;
+    if (!within_quota(req))
+        return;
     char token[64];
     if (random_base64url(token, sizeof token, 24) != 0) {
         http_reply_error(req, 500, NULL, "internal error: no randomness");
@@ -273,22 +357,15 @@ void api_export_get(http_request *req)
 
 void api_exports_all(http_request *req)
 {
-    api_ctx *app = http_app(req);
-    job_listing *rows;
+    live_export *rows;
     size_t n;
-    if (store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_SCAN, http_arena(req),
-                       &rows, &n) != STORE_OK) {
+    if (live_exports(req, &rows, &n) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
-    int64_t now = time_now_ms();
     json_t *result = json_array();
     for (size_t i = 0; i < n && json_array_size(result) < EXPORT_LIST_MAX; i++) {
-        export_request r;
-        if (export_payload_parse(rows[i].payload, rows[i].payload_len, http_arena(req), &r) != 0 ||
-            r.expires_at <= now)
-            continue;
-        json_t *o = export_json(req, &rows[i].info, &r);
+        json_t *o = export_json(req, &rows[i].job, &rows[i].r);
         if (!o) {
             json_decref(result);
             return;

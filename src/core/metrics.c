@@ -216,6 +216,41 @@ static void render_gauges(FILE *f, const metrics_gauges *g)
             rss_bytes());
 }
 
+/* A label value as the text format wants it: backslash, quote and newline escaped. */
+static void label_value(FILE *f, const char *v)
+{
+    for (; v && *v; v++) {
+        if (*v == '\\' || *v == '"')
+            fputc('\\', f);
+        if (*v == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*v, f);
+    }
+}
+
+static void render_usage(FILE *f, const metrics_gauges *g)
+{
+    if (!g->usage)
+        return;
+    fputs("# HELP contactd_account_export_bytes Bytes of export files an account keeps until "
+          "they expire (all nodes).\n# TYPE contactd_account_export_bytes gauge\n",
+          f);
+    for (size_t i = 0; i < g->nusage; i++) {
+        fputs("contactd_account_export_bytes{account=\"", f);
+        label_value(f, g->usage[i].account);
+        fprintf(f, "\"} %lld\n", (long long)g->usage[i].export_bytes);
+    }
+    fputs("# HELP contactd_account_job_payload_bytes Bytes of request bodies an account's "
+          "pending jobs keep (all nodes).\n# TYPE contactd_account_job_payload_bytes gauge\n",
+          f);
+    for (size_t i = 0; i < g->nusage; i++) {
+        fputs("contactd_account_job_payload_bytes{account=\"", f);
+        label_value(f, g->usage[i].account);
+        fprintf(f, "\"} %lld\n", (long long)g->usage[i].payload_bytes);
+    }
+}
+
 char *metrics_render(const metrics_gauges *g)
 {
     char *buf = NULL;
@@ -226,6 +261,7 @@ char *metrics_render(const metrics_gauges *g)
     render_requests(f);
     render_jobs(f);
     render_gauges(f, g);
+    render_usage(f, g);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -36,10 +36,18 @@ void metrics_records_applied(uint64_t n);
 /* A group commit of the job writer that carried `size` submissions (0: job work only). */
 void metrics_group_commit(uint64_t size);
 
-/* Values read at scrape time by the caller (the store's queue, the process). */
+/* What one account keeps on disk beyond its contacts (read from the store at scrape time). */
+typedef struct metrics_account_usage {
+    const char *account; /* the account's name: the label */
+    int64_t export_bytes, payload_bytes;
+} metrics_account_usage;
+
+/* Values read at scrape time by the caller (the store's queue and disk use, the process). */
 typedef struct metrics_gauges {
-    int64_t queue_depth;     /* pending jobs; -1 when the store could not say */
-    double oldest_pending_s; /* age of the oldest pending job, 0 when none */
+    int64_t queue_depth;                /* pending jobs; -1 when the store could not say */
+    double oldest_pending_s;            /* age of the oldest pending job, 0 when none */
+    const metrics_account_usage *usage; /* the accounts that keep any; NULL: unknown */
+    size_t nusage;
 } metrics_gauges;
 
 /* The whole exposition, malloc'd (the caller frees it); NULL when out of memory. */

@@ -667,15 +667,35 @@ static bool key_check(http_request *req)
     return false;
 }
 
+/* The rate-limit headers of a 429: nothing left of limit until reset (Unix seconds). */
+static void rate_exhausted(http_request *req, unsigned limit, int64_t reset_s)
+{
+    req->rate.allowed = false;
+    req->rate.limit = limit ? limit : 1;
+    req->rate.remaining = 0;
+    req->rate.reset = reset_s;
+}
+
+void http_reply_too_many(http_request *req, unsigned limit, int64_t reset_s, const char *field,
+                         const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    metrics_rate_limited();
+    rate_exhausted(req, limit, reset_s);
+    http_reply_error(req, 429, field, "%s", msg);
+}
+
 /* An injected fault's own answer: SendGrid's body for the status, and for 429 the
  * rate-limit headers a client backs off by. */
 static void fault_reply(http_request *req)
 {
-    if (req->fault.status == 429) {
-        req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
-        req->rate.remaining = 0;
-        req->rate.reset = time_now_ms() / 1000 + 1;
-    }
+    if (req->fault.status == 429)
+        rate_exhausted(req, req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600,
+                       time_now_ms() / 1000 + 1);
     http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
 }
 

@@ -65,6 +65,7 @@ enum stmt_id {
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_LIST,
+    ST_USAGE_LIST,
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
     ST_CONTACT_GET,
@@ -272,6 +273,16 @@ static void build_sql(store_impl *s)
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=$1");
     s->sql[ST_ACCOUNT_LIST] =
         xasprintf(ACCOUNT_SELECT " WHERE $1::bigint=0 OR a.parent_id=$1 ORDER BY a.name");
+    /* $1 account (0: all that keep any), $2 now, $3 JOB_EXPORT. length(bytea) reads the
+     * TOAST header only. */
+    s->sql[ST_USAGE_LIST] = xasprintf(
+        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+        "  WHERE j.account_id=a.id AND j.kind=$3 AND c.expires_at>$2),0)::bigint AS e,"
+        " COALESCE((SELECT sum(length(j.payload)) FROM jobs j"
+        "  WHERE j.account_id=a.id AND j.status=0),0)::bigint AS p"
+        " FROM accounts a WHERE $1::bigint=0 OR a.id=$1) t"
+        " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
         " RETURNING id");
@@ -2369,6 +2380,33 @@ static int pgs_account_list(store_impl *s, int64_t parent_id, arena *a, store_ac
     return accounts_read(s, ST_ACCOUNT_LIST, &p, a, rows, count);
 }
 
+static int pgs_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
+                          store_usage **rows, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, now_ms);
+    p_int(&p, JOB_EXPORT);
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc;
+    PGresult *r = run(s, c, ST_USAGE_LIST, &p, &rc);
+    reader_release(s, c);
+    size_t n = r ? (size_t)PQntuples(r) : 0;
+    store_usage *out = arena_calloc(a, n ? n : 1, sizeof *out);
+    for (int i = 0; i < (int)n; i++) {
+        out[i].account = get_int(r, i, 0);
+        out[i].name = get_text(r, i, 1, a);
+        out[i].export_bytes = get_int(r, i, 2);
+        out[i].payload_bytes = get_int(r, i, 3);
+    }
+    PQclear(r);
+    *rows = out;
+    *count = n;
+    return rc;
+}
+
 static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)
 {
     params p = {0};
@@ -2741,6 +2779,7 @@ const store_backend postgres_backend = {
     .key_list = pgs_key_list,
     .account_count = pgs_account_count,
     .job_pending_stats = pgs_job_pending_stats,
+    .usage_list = pgs_usage_list,
     .tx_account_ensure = pgs_tx_account_ensure,
     .tx_key_add = pgs_tx_key_add,
     .tx_key_revoke = pgs_tx_key_revoke,

@@ -40,6 +40,7 @@ enum stmt_id {
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_LIST,
+    ST_USAGE_LIST,
     ST_CONTACT_GET,
     ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
@@ -248,6 +249,15 @@ static void build_sql(store_impl *s)
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
     s->sql[ST_ACCOUNT_LIST] =
         xasprintf(ACCOUNT_SELECT " WHERE ?1=0 OR a.parent_id=?1 ORDER BY a.name");
+    /* ?1 account (0: all that keep any), ?2 now, ?3 JOB_EXPORT. length() of a blob reads
+     * no overflow page; both sums go through jobs_by_kind and jobs_pending_by_account. */
+    s->sql[ST_USAGE_LIST] = xasprintf(
+        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+        "  WHERE j.account_id=a.id AND j.kind=?3 AND c.expires_at>?2),0) AS e,"
+        " COALESCE((SELECT sum(length(p.payload)) FROM jobs j JOIN job_payloads p"
+        "  ON p.job_seq=j.seq WHERE j.account_id=a.id AND j.status=0),0) AS p"
+        " FROM accounts a WHERE ?1=0 OR a.id=?1) WHERE ?1<>0 OR e>0 OR p>0 ORDER BY id");
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -670,6 +680,11 @@ static int migrate(store_impl *s)
  * stays as large as the busiest interval needed. */
 #define CKPT_INTERVAL_MS 100
 #define CKPT_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+/* A WAL that a burst made larger is cut back to this size when the writer starts it over
+ * after a checkpoint (journal_size_limit); without it the file keeps its largest size
+ * forever (a 526 MB WAL was seen after 50 exports). Twice the restart point, so the steady
+ * state never pays for truncating and growing the file again. */
+#define WAL_SIZE_LIMIT "67108864"
 
 /* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
  * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
@@ -729,7 +744,7 @@ static int checkpointer_start(store_impl *s, char *err, size_t err_size)
     if (exec(s->writer->db, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
         return STORE_ERROR;
     s->ckpt = conn_open(s, false, err, err_size);
-    if (!s->ckpt)
+    if (!s->ckpt || exec(s->ckpt->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK)
         return STORE_ERROR;
     pthread_mutex_init(&s->ckpt_lock, NULL);
     pthread_cond_init(&s->ckpt_wake, NULL);
@@ -790,6 +805,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         return NULL;
     }
     if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
+        exec(s->writer->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK ||
         exec(s->writer->db, "PRAGMA synchronous=FULL") != STORE_OK ||
         exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK || migrate(s) != STORE_OK) {
         snprintf(err, err_size, "cannot prepare the database %s: %s", path,
@@ -2276,6 +2292,32 @@ static int sqlite_account_list(store_impl *s, int64_t parent_id, arena *a, store
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
+static int sqlite_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
+                             store_usage **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_USAGE_LIST, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, JOB_EXPORT);
+    size_t cap = 0;
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        store_usage *u = &(*rows)[(*count)++];
+        u->account = sqlite3_column_int64(st, 0);
+        u->name = col_text(st, 1, a);
+        u->export_bytes = sqlite3_column_int64(st, 2);
+        u->payload_bytes = sqlite3_column_int64(st, 3);
+    }
+    reader_done(s, c, st);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
 static int sqlite_account_find(store_impl *s, const char *name, arena *a, store_account *out)
 {
     conn *c;
@@ -2639,6 +2681,7 @@ const store_backend sqlite_backend = {
     .key_list = sqlite_key_list,
     .account_count = sqlite_account_count,
     .job_pending_stats = sqlite_job_pending_stats,
+    .usage_list = sqlite_usage_list,
     .tx_account_ensure = sqlite_tx_account_ensure,
     .tx_key_add = sqlite_tx_key_add,
     .tx_key_revoke = sqlite_tx_key_revoke,

@@ -194,6 +194,12 @@ int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_a
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
 }
 
+int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                     size_t *count)
+{
+    return s->be->usage_list(s->impl, account, now_ms, a, rows, count);
+}
+
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
 {
     return tx->be->tx_account_ensure(tx->impl, name, account_id);

@@ -315,6 +315,19 @@ typedef struct store_account {
     int64_t created_at; /* ms */
 } store_account;
 
+/* What an account keeps on disk beyond its contacts: the export quotas and GET /metrics. */
+typedef struct store_usage {
+    int64_t account;
+    const char *name;
+    int64_t export_bytes;  /* export files not expired at now_ms */
+    int64_t payload_bytes; /* bodies of pending jobs */
+} store_usage;
+
+/* The usage of one account (account > 0: one row, zeros included), or of every account
+ * that keeps any (account 0), by id. Bytes as stored, before the database's overhead. */
+int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                     size_t *count);
+
 /* Accounts by name: every one (parent_id 0), or the subusers of parent_id. */
 int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count);
 int store_account_find(store *s, const char *name, arena *a, store_account *out);
