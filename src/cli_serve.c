@@ -33,6 +33,10 @@
 #define MAX_MAX_EXPORTS 100
 #define DEFAULT_MAX_EXPORT_MB 1024
 #define MAX_MAX_EXPORT_MB (1024UL * 1024)
+/* Memory that export downloads in progress may hold together (api/contacts_exports.c):
+ * about 1.4 MB each, so some 180 at once by default. */
+#define DEFAULT_DOWNLOAD_MEMORY_MB 256
+#define MAX_DOWNLOAD_MEMORY_MB (1024UL * 1024)
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
@@ -41,6 +45,7 @@ typedef struct serve_options {
     long job_delay_ms;       /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
     unsigned long max_exports, max_export_mb; /* 0: no quota */
+    unsigned long download_memory_mb;         /* 0: no budget */
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
     bool db_check; /* PRAGMA quick_check before serving (SQLite) */
@@ -66,7 +71,8 @@ enum {
     OPT_SEED,
     OPT_NO_DB_CHECK,
     OPT_MAX_EXPORTS,
-    OPT_MAX_EXPORT_MB
+    OPT_MAX_EXPORT_MB,
+    OPT_DOWNLOAD_MEMORY_MB
 };
 
 static const struct option LONG_OPTS[] = {
@@ -88,6 +94,7 @@ static const struct option LONG_OPTS[] = {
     {"no-db-check", no_argument, NULL, OPT_NO_DB_CHECK},
     {"max-exports", required_argument, NULL, OPT_MAX_EXPORTS},
     {"max-export-mb", required_argument, NULL, OPT_MAX_EXPORT_MB},
+    {"download-memory-mb", required_argument, NULL, OPT_DOWNLOAD_MEMORY_MB},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -158,6 +165,9 @@ static int from_env(serve_options *o)
     if (!rc && (v = cli_env("CONTACTD_MAX_EXPORT_MB")))
         rc = cli_parse_uint(CMD, "CONTACTD_MAX_EXPORT_MB", v, 0, MAX_MAX_EXPORT_MB,
                             &o->max_export_mb);
+    if (!rc && (v = cli_env("CONTACTD_DOWNLOAD_MEMORY_MB")))
+        rc = cli_parse_uint(CMD, "CONTACTD_DOWNLOAD_MEMORY_MB", v, 0, MAX_DOWNLOAD_MEMORY_MB,
+                            &o->download_memory_mb);
     if (!rc && (v = cli_env("CONTACTD_PUBLIC_URL")))
         rc = set_public_url(o, "CONTACTD_PUBLIC_URL", v);
     if (!rc && (v = cli_env("CONTACTD_TRUST_PROXY")))
@@ -203,6 +213,8 @@ static int from_flag(void *ctx, int opt, const char *flag, const char *v)
     case OPT_MAX_EXPORTS: return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORTS, &o->max_exports);
     case OPT_MAX_EXPORT_MB:
         return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORT_MB, &o->max_export_mb);
+    case OPT_DOWNLOAD_MEMORY_MB:
+        return cli_parse_uint(CMD, flag, v, 0, MAX_DOWNLOAD_MEMORY_MB, &o->download_memory_mb);
     }
     return 2;
 }
@@ -347,7 +359,10 @@ static int run(serve_options *o)
         store_close(s);
         return 1;
     }
+    membudget downloads;
+    membudget_init(&downloads, (int64_t)o->download_memory_mb << 20);
     api_ctx app = {.store = s,
+                   .downloads = &downloads,
                    .jobs = jobs_start(s),
                    .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
                    .max_exports = (int64_t)o->max_exports,
@@ -381,6 +396,7 @@ int cli_serve_main(int argc, char **argv)
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
         .max_exports = DEFAULT_MAX_EXPORTS,
         .max_export_mb = DEFAULT_MAX_EXPORT_MB,
+        .download_memory_mb = DEFAULT_DOWNLOAD_MEMORY_MB,
         .job_delay_ms = -1,
     };
     bool help = false;

@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "api/api.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "jobs/kinds.h"
 
@@ -381,8 +382,21 @@ void api_exports_all(http_request *req)
 
 /* Chunks read per query while streaming a file: one chunk holds a slice of the scan (250
  * contacts, or far fewer for a list export), and a query per chunk made PostgreSQL
- * downloads crawl. */
+ * downloads crawl. The store also stops at STORE_EXPORT_READ_BYTES: counting chunks alone,
+ * 32 slices of 2 MB contacts made one read of ~1 GB.
+ *
+ * Memory: a download holds one piece (STORE_EXPORT_READ_BYTES, or one chunk when a chunk
+ * is larger), MHD's 64 KiB response buffer, and for .gz names zlib's deflate state (level
+ * 1, 15-bit window, memLevel 8: about 268 KiB). MHD asks for more only as the client's
+ * socket drains, so a slow reader holds its piece and no more: that is the back-pressure.
+ * Every download in progress accounts for what it holds in app->downloads
+ * (--download-memory-mb); a new one that does not fit is answered 503 with Retry-After,
+ * and a piece larger than its reservation is charged past the budget for as long as it is
+ * held, which holds new downloads back meanwhile. */
 #define DOWNLOAD_CHUNKS 32
+#define DOWNLOAD_BASE_BYTES ((int64_t)STORE_EXPORT_READ_BYTES + 64 * 1024)
+#define DOWNLOAD_GZIP_BYTES ((int64_t)268 * 1024)
+#define DOWNLOAD_RETRY_AFTER_S "1"
 
 typedef struct download {
     store *store;
@@ -396,7 +410,24 @@ typedef struct download {
     bool gzip; /* served compressed (the .gz names) */
     bool at_end, z_done;
     z_stream z;
+    membudget *budget; /* NULL: not accounted */
+    int64_t reserved;  /* taken from budget when the download began */
+    int64_t charged;   /* more, for a piece larger than STORE_EXPORT_READ_BYTES */
 } download;
+
+/* Account for the piece now held: what it needs beyond the reservation is charged. */
+static void piece_held(download *d, size_t len)
+{
+    if (!d->budget)
+        return;
+    int64_t extra =
+        (int64_t)len > STORE_EXPORT_READ_BYTES ? (int64_t)len - STORE_EXPORT_READ_BYTES : 0;
+    if (extra > d->charged)
+        membudget_charge(d->budget, extra - d->charged);
+    else
+        membudget_give(d->budget, d->charged - extra);
+    d->charged = extra;
+}
 
 /* Read the file's next chunk into d->data: 1, 0 at the end of the file, -1 on failure. */
 static int next_chunk(download *d)
@@ -405,6 +436,7 @@ static int next_chunk(download *d)
     d->off = d->len = 0;
     int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
                                      DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data, &d->len);
+    piece_held(d, rc == STORE_OK ? d->len : 0);
     /* No chunk left: the end of the file, unless the export expired meanwhile and its
      * chunks are being deleted; then the file may be cut, and a clean end would let the
      * client take it for whole. */
@@ -463,7 +495,24 @@ static void download_free(void *ctx)
     if (d->gzip)
         deflateEnd(&d->z);
     arena_release(&d->arena);
+    if (d->budget)
+        membudget_give(d->budget, d->reserved + d->charged);
     free(d);
+}
+
+/* Reserve a new download's memory; false after answering 503 when it does not fit. */
+static bool download_admit(http_request *req, bool gzip, int64_t *reserved)
+{
+    api_ctx *app = http_app(req);
+    *reserved = DOWNLOAD_BASE_BYTES + (gzip ? DOWNLOAD_GZIP_BYTES : 0);
+    if (!app->downloads || membudget_take(app->downloads, *reserved))
+        return true;
+    metrics_download_refused();
+    http_add_header(req, "Retry-After", DOWNLOAD_RETRY_AFTER_S);
+    http_reply_error(req, 503, NULL,
+                     "too many export downloads in progress on this server; try again in a "
+                     "second");
+    return false;
 }
 
 /* name is "<n>.<type>.gz" or "<n>.<type>" (plain, contactd's extension): the file number,
@@ -516,9 +565,14 @@ void api_export_download(http_request *req)
     }
     if (file_no > files)
         goto not_found;
+    int64_t reserved;
+    if (!download_admit(req, gzip, &reserved))
+        return;
     download *d = calloc(1, sizeof *d);
     if (!d)
         abort();
+    d->budget = app->downloads;
+    d->reserved = reserved;
     d->store = app->store;
     d->account = account;
     snprintf(d->id, sizeof d->id, "%s", id);

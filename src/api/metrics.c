@@ -23,7 +23,8 @@ void api_metrics(http_request *req)
         http_reply_error(req, 401, NULL, "authorization required: Bearer <metrics token>");
         return;
     }
-    metrics_gauges g = {.queue_depth = -1};
+    metrics_gauges g = {.queue_depth = -1,
+                        .download_bytes = app->downloads ? membudget_used(app->downloads) : 0};
     int64_t oldest = 0;
     if (store_job_pending_stats(app->store, &g.queue_depth, &oldest) != STORE_OK)
         g.queue_depth = -1;

@@ -24,6 +24,7 @@ typedef struct route_metrics {
 
 static route_metrics g_routes[METRICS_MAX_ROUTES + 1];
 static atomic_uint_fast64_t g_connections_open, g_connections_total, g_rate_limited, g_db_errors;
+static atomic_uint_fast64_t g_downloads_refused;
 static atomic_uint_fast64_t g_jobs_accepted[JOB_KIND_MAX + 1];
 static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][JOB_STATUS_MAX + 1];
 static atomic_uint_fast64_t g_records_applied, g_commits, g_commit_jobs;
@@ -66,6 +67,10 @@ void metrics_connection_closed(void)
 void metrics_rate_limited(void)
 {
     INC(g_rate_limited, 1);
+}
+void metrics_download_refused(void)
+{
+    INC(g_downloads_refused, 1);
 }
 void metrics_db_error(void)
 {
@@ -209,6 +214,16 @@ static void render_gauges(FILE *f, const metrics_gauges *g)
                 "# TYPE contactd_job_oldest_pending_seconds gauge\n"
                 "contactd_job_oldest_pending_seconds %.3f\n",
                 (long long)g->queue_depth, g->oldest_pending_s);
+    fprintf(f,
+            "# HELP contactd_download_memory_bytes Memory held by export downloads in progress "
+            "(their budget, --download-memory-mb).\n"
+            "# TYPE contactd_download_memory_bytes gauge\n"
+            "contactd_download_memory_bytes %lld\n"
+            "# HELP contactd_downloads_refused_total Export downloads answered 503 because "
+            "downloads in progress held the budget.\n"
+            "# TYPE contactd_downloads_refused_total counter\n"
+            "contactd_downloads_refused_total %llu\n",
+            (long long)g->download_bytes, GET(g_downloads_refused));
     fprintf(f,
             "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
             "# TYPE process_resident_memory_bytes gauge\n"

@@ -28,6 +28,8 @@ void metrics_request(int route, unsigned status, double ms);
 void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_rate_limited(void);
+/* An export download refused because downloads in progress hold the memory budget. */
+void metrics_download_refused(void);
 void metrics_db_error(void);
 
 void metrics_job_accepted(job_kind k);
@@ -48,6 +50,7 @@ typedef struct metrics_gauges {
     double oldest_pending_s;            /* age of the oldest pending job, 0 when none */
     const metrics_account_usage *usage; /* the accounts that keep any; NULL: unknown */
     size_t nusage;
+    int64_t download_bytes; /* held by export downloads in progress (their budget) */
 } metrics_gauges;
 
 /* The whole exposition, malloc'd (the caller frees it); NULL when out of memory. */

@@ -460,10 +460,17 @@ static void build_sql(store_impl *s)
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2");
     /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
+    /* $6 STORE_EXPORT_READ_BYTES: the chunks whose bytes before them are fewer (the first
+     * always); the running sum reads the bytes column only, and data is fetched for the
+     * rows kept. */
     s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                  " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
-                  " ORDER BY c.chunk_no LIMIT $5");
+        xasprintf("SELECT w.chunk_no, c.data FROM (SELECT x.job_seq, x.chunk_no,"
+                  " sum(x.bytes) OVER (ORDER BY x.chunk_no) - x.bytes AS before"
+                  " FROM export_chunks x JOIN jobs j ON j.seq=x.job_seq"
+                  " WHERE j.id=$1 AND j.account_id=$2 AND x.file_no=$3 AND x.chunk_no>$4"
+                  " ORDER BY x.chunk_no LIMIT $5) w"
+                  " JOIN export_chunks c ON c.job_seq=w.job_seq AND c.chunk_no=w.chunk_no"
+                  " WHERE w.before<$6 ORDER BY w.chunk_no");
     s->sql[ST_UPLOAD_CREATE] =
         xasprintf("INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
                   " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
@@ -2235,6 +2242,7 @@ static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job
     p_int(&p, file_no);
     p_int(&p, after_chunk);
     p_int(&p, max_chunks);
+    p_int(&p, STORE_EXPORT_READ_BYTES);
     int rc;
     PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
     int rows = r ? PQntuples(r) : 0;

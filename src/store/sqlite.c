@@ -2140,15 +2140,16 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
     sqlite3_bind_int64(st, 3, file_no);
     sqlite3_bind_int64(st, 4, after_chunk);
     sqlite3_bind_int64(st, 5, max_chunks);
-    /* Appended into one growing arena block (the old block stays until the arena goes). */
+    /* Appended into one growing arena block (the old block stays until the arena goes);
+     * the first block fits the first chunk exactly, the common case of one large chunk. */
     char *buf = NULL;
     size_t used = 0, cap = 0;
-    int rc, rows = 0;
-    while ((rc = step_row(st)) == STORE_OK) {
+    int rc = STORE_OK, rows = 0;
+    while (used < STORE_EXPORT_READ_BYTES && (rc = step_row(st)) == STORE_OK) {
         size_t n = (size_t)sqlite3_column_bytes(st, 1);
         const void *p = sqlite3_column_blob(st, 1);
         if (used + n + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
+            size_t ncap = cap ? cap * 2 : n + 1 > 64 * 1024 ? n + 1 : 64 * 1024;
             while (ncap < used + n + 1)
                 ncap *= 2;
             char *nb = arena_alloc(a, ncap);
@@ -2164,10 +2165,8 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
         rows++;
     }
     reader_done(s, c, st);
-    if (rc != STORE_NOT_FOUND)
-        return rc;
-    if (rows == 0)
-        return STORE_NOT_FOUND;
+    if (rows == 0 || (rc != STORE_NOT_FOUND && rc != STORE_OK))
+        return rc; /* past the last chunk (STORE_NOT_FOUND), or a failure */
     buf[used] = '\0';
     *data = buf;
     *len = used;

@@ -275,9 +275,11 @@ int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, in
 int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted);
 /* The number of files an export has (0 before its first chunk). */
 int store_export_file_count(store *s, int64_t account, const char *job_id, int64_t *files);
-/* The chunks of file file_no numbered above after_chunk, at most max_chunks of them, as
- * one piece of the file (a copy in a); *chunk_no is the last one read. STORE_NOT_FOUND
- * past the last chunk. */
+/* The chunks of file file_no numbered above after_chunk, at most max_chunks of them and
+ * none past the first that brings the piece to STORE_EXPORT_READ_BYTES, as one piece of the
+ * file (a copy in a); *chunk_no is the last one read. STORE_NOT_FOUND past the last chunk.
+ * The bound is in bytes because a chunk is a slice of contacts, whose size varies 1000-fold. */
+#define STORE_EXPORT_READ_BYTES (1024 * 1024)
 int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
                             const char **data, size_t *len);

@@ -1005,6 +1005,30 @@ static void test_export_chunks(void)
     }
     CHECK(seen_acc && !seen_other);
 
+    /* a read stops at the chunk that brings it to STORE_EXPORT_READ_BYTES: three chunks of
+     * 0.6 of it come as two reads, 2 + 1 */
+    size_t big = STORE_EXPORT_READ_BYTES * 6 / 10;
+    char *blob = malloc(big);
+    REQUIRE(blob != NULL);
+    memset(blob, 'b', big);
+    job_new j2;
+    make_job(&j2, other, JOB_EXPORT, "{}", 0);
+    int64_t seq2 = 0;
+    tx = begin(s);
+    CHECK_INT(store_tx_job_insert(tx, &j2, &seq2), STORE_OK);
+    for (int k = 1; k <= 3; k++)
+        CHECK_INT(store_tx_export_chunk_add(tx, seq2, 1, k, "z", blob, big, 9000), STORE_OK);
+    commit(tx);
+    free(blob);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 0, 32, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 2);
+    CHECK_INT(len, 2 * big);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 2, 32, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 3);
+    CHECK_INT(len, big);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 3, 32, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+
     /* purge: only what expired before now */
     tx = begin(s);
     int64_t deleted = -1;
