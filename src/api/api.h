@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/contact.h"
+#include "core/membudget.h"
 #include "http/faults.h"
 #include "http/journal.h"
 #include "http/request.h"
@@ -26,6 +27,9 @@ typedef struct api_ctx {
     jobs *jobs;
     int64_t export_ttl_ms;     /* how long export files stay downloadable */
     unsigned search_timeout_s; /* an SGQL search's deadline, from its arrival */
+    int64_t max_exports;       /* per account, not expired (0: no limit) */
+    int64_t max_export_bytes;  /* per account, kept by exports not expired (0: no limit) */
+    membudget *downloads;      /* memory of export downloads in progress; NULL: unbounded */
     const char *metrics_token; /* GET /metrics needs "Bearer <it>"; NULL: open */
     http_faults *faults;       /* this node's injected faults (admin API) */
     http_journal *journal;     /* this node's recent requests (admin API) */

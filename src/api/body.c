@@ -269,7 +269,7 @@ bool api_backlog_full(http_request *req)
     if (!jobs_backlog_full(app->jobs))
         return false;
     metrics_backlog_refused();
-    http_reply_too_many(req, 1);
+    http_reply_too_many(req, 0, 0, NULL, "too many requests");
     return true;
 }
 

@@ -236,14 +236,6 @@ void http_reply_static(http_request *req, unsigned status, const char *content_t
     req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
 }
 
-void http_reply_too_many(http_request *req, unsigned retry_s)
-{
-    req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
-    req->rate.remaining = 0;
-    req->rate.reset = time_now_ms() / 1000 + (retry_s ? retry_s : 1);
-    http_reply_error(req, 429, NULL, TOO_MANY);
-}
-
 void http_add_header(http_request *req, const char *name, const char *value)
 {
     extra_header *h = arena_alloc(&req->arena, sizeof *h);
@@ -702,14 +694,38 @@ static bool key_check(http_request *req)
     return false;
 }
 
+/* The rate-limit headers of a 429: nothing left of limit until reset (Unix seconds). */
+static void rate_exhausted(http_request *req, unsigned limit, int64_t reset_s)
+{
+    req->rate.allowed = false;
+    req->rate.limit = limit ? limit : 1;
+    req->rate.remaining = 0;
+    req->rate.reset = reset_s;
+}
+
+void http_reply_too_many(http_request *req, unsigned limit, int64_t reset_s, const char *field,
+                         const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    metrics_rate_limited();
+    if (!limit)
+        limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
+    rate_exhausted(req, limit, reset_s ? reset_s : time_now_ms() / 1000 + 1);
+    http_reply_error(req, 429, field, "%s", msg);
+}
+
 /* An injected fault's own answer: SendGrid's body for the status, and for 429 the
  * rate-limit headers a client backs off by. */
 static void fault_reply(http_request *req)
 {
     if (req->fault.status == 429)
-        http_reply_too_many(req, 1);
-    else
-        http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
+        rate_exhausted(req, req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600,
+                       time_now_ms() / 1000 + 1);
+    http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
 }
 
 static void request_begin(http_request *req, const char *method, const char *url)
@@ -801,7 +817,7 @@ static void request_begin(http_request *req, const char *method, const char *url
         /* Refused before the body (an upload's may be 128 MiB) is read for nothing; the
          * queue may still refuse it once the body is in (offload). */
         metrics_slow_refused();
-        http_reply_too_many(req, 1);
+        http_reply_too_many(req, 0, 0, NULL, TOO_MANY);
         req->refuse_body = true;
     }
 }
@@ -1030,7 +1046,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!req->has_reply && goes_slow(req)) {
         if (offload(&srv->slow, req))
             return MHD_YES;
-        http_reply_too_many(req, 1); /* the account's queue is full */
+        http_reply_too_many(req, 0, 0, NULL, TOO_MANY); /* the account's queue is full */
         return queue_reply(req);
     }
     if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {

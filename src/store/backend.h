@@ -26,12 +26,17 @@ typedef struct store_backend {
     int (*tx_begin)(store_impl *s, store_tx_impl **out);
     int (*tx_commit)(store_tx_impl *tx);
     void (*tx_rollback)(store_tx_impl *tx);
+    /* Optional (NULL: never a problem, nothing to check): store_write_problem, store_check. */
+    const char *(*write_problem)(store_impl *s);
+    int (*check)(store_impl *s, char *err, size_t err_size);
 
     int (*key_find)(store_impl *s, const char *key_id, store_key *out);
     int (*key_list)(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
     int (*account_count)(store_impl *s, int64_t *out);
     int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
                              int64_t *records);
+    int (*usage_list)(store_impl *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                      size_t *count);
     int (*tx_account_ensure)(store_tx_impl *tx, const char *name, int64_t *account_id);
     int (*tx_key_add)(store_tx_impl *tx, int64_t account_id, const char *key_id,
                       const uint8_t hash[APIKEY_HASH_LEN], const char *scopes);

@@ -68,6 +68,7 @@ enum stmt_id {
     ST_ACCOUNT_FIND,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_LIST,
+    ST_USAGE_LIST,
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
     ST_CONTACT_GET,
@@ -276,6 +277,16 @@ static void build_sql(store_impl *s)
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=$1");
     s->sql[ST_ACCOUNT_LIST] =
         xasprintf(ACCOUNT_SELECT " WHERE $1::bigint=0 OR a.parent_id=$1 ORDER BY a.name");
+    /* $1 account (0: all that keep any), $2 now, $3 JOB_EXPORT. length(bytea) reads the
+     * TOAST header only. */
+    s->sql[ST_USAGE_LIST] = xasprintf(
+        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+        "  WHERE j.account_id=a.id AND j.kind=$3 AND c.expires_at>$2),0)::bigint AS e,"
+        " COALESCE((SELECT sum(length(j.payload)) FROM jobs j"
+        "  WHERE j.account_id=a.id AND j.status=0),0)::bigint AS p"
+        " FROM accounts a WHERE $1::bigint=0 OR a.id=$1) t"
+        " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf(
         "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
         " RETURNING id");
@@ -453,10 +464,17 @@ static void build_sql(store_impl *s)
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=$1 AND j.account_id=$2");
     /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
+    /* $6 STORE_EXPORT_READ_BYTES: the chunks whose bytes before them are fewer (the first
+     * always); the running sum reads the bytes column only, and data is fetched for the
+     * rows kept. */
     s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                  " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
-                  " ORDER BY c.chunk_no LIMIT $5");
+        xasprintf("SELECT w.chunk_no, c.data FROM (SELECT x.job_seq, x.chunk_no,"
+                  " sum(x.bytes) OVER (ORDER BY x.chunk_no) - x.bytes AS before"
+                  " FROM export_chunks x JOIN jobs j ON j.seq=x.job_seq"
+                  " WHERE j.id=$1 AND j.account_id=$2 AND x.file_no=$3 AND x.chunk_no>$4"
+                  " ORDER BY x.chunk_no LIMIT $5) w"
+                  " JOIN export_chunks c ON c.job_seq=w.job_seq AND c.chunk_no=w.chunk_no"
+                  " WHERE w.before<$6 ORDER BY w.chunk_no");
     s->sql[ST_UPLOAD_CREATE] =
         xasprintf("INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
                   " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
@@ -2252,6 +2270,7 @@ static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job
     p_int(&p, file_no);
     p_int(&p, after_chunk);
     p_int(&p, max_chunks);
+    p_int(&p, STORE_EXPORT_READ_BYTES);
     int rc;
     PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
     int rows = r ? PQntuples(r) : 0;
@@ -2395,6 +2414,33 @@ static int pgs_account_list(store_impl *s, int64_t parent_id, arena *a, store_ac
     params p = {0};
     p_int(&p, parent_id);
     return accounts_read(s, ST_ACCOUNT_LIST, &p, a, rows, count);
+}
+
+static int pgs_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
+                          store_usage **rows, size_t *count)
+{
+    params p = {0};
+    p_int(&p, account);
+    p_int(&p, now_ms);
+    p_int(&p, JOB_EXPORT);
+    conn *c = reader_acquire(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc;
+    PGresult *r = run(s, c, ST_USAGE_LIST, &p, &rc);
+    reader_release(s, c);
+    size_t n = r ? (size_t)PQntuples(r) : 0;
+    store_usage *out = arena_calloc(a, n ? n : 1, sizeof *out);
+    for (int i = 0; i < (int)n; i++) {
+        out[i].account = get_int(r, i, 0);
+        out[i].name = get_text(r, i, 1, a);
+        out[i].export_bytes = get_int(r, i, 2);
+        out[i].payload_bytes = get_int(r, i, 3);
+    }
+    PQclear(r);
+    *rows = out;
+    *count = n;
+    return rc;
 }
 
 static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)
@@ -2769,6 +2815,7 @@ const store_backend postgres_backend = {
     .key_list = pgs_key_list,
     .account_count = pgs_account_count,
     .job_pending_stats = pgs_job_pending_stats,
+    .usage_list = pgs_usage_list,
     .tx_account_ensure = pgs_tx_account_ensure,
     .tx_key_add = pgs_tx_key_add,
     .tx_key_revoke = pgs_tx_key_revoke,

@@ -24,6 +24,7 @@
 
 #include "core/metrics.h"
 #include "core/timeutil.h"
+#include "store/sqlite_file.h"
 #include "store/sqlite_schema.h"
 
 /* ---- statements ------------------------------------------------------------------ */
@@ -39,6 +40,7 @@ enum stmt_id {
     ST_ACCOUNT_INSERT,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_LIST,
+    ST_USAGE_LIST,
     ST_CONTACT_GET,
     ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
@@ -154,6 +156,7 @@ struct store_impl {
     bool ckpt_started, ckpt_stop;
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_wake;
+    sqlite_file_watch file; /* the file removed or replaced under us (sqlite_file.h) */
 };
 
 /* SELECT list of a contact row: id, the reserved fields, alternate_emails,
@@ -247,6 +250,15 @@ static void build_sql(store_impl *s)
     s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
     s->sql[ST_ACCOUNT_LIST] =
         xasprintf(ACCOUNT_SELECT " WHERE ?1=0 OR a.parent_id=?1 ORDER BY a.name");
+    /* ?1 account (0: all that keep any), ?2 now, ?3 JOB_EXPORT. length() of a blob reads
+     * no overflow page; both sums go through jobs_by_kind and jobs_pending_by_account. */
+    s->sql[ST_USAGE_LIST] = xasprintf(
+        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+        "  WHERE j.account_id=a.id AND j.kind=?3 AND c.expires_at>?2),0) AS e,"
+        " COALESCE((SELECT sum(length(p.payload)) FROM jobs j JOIN job_payloads p"
+        "  ON p.job_seq=j.seq WHERE j.account_id=a.id AND j.status=0),0) AS p"
+        " FROM accounts a WHERE ?1=0 OR a.id=?1) WHERE ?1<>0 OR e>0 OR p>0 ORDER BY id");
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -669,6 +681,11 @@ static int migrate(store_impl *s)
  * stays as large as the busiest interval needed. */
 #define CKPT_INTERVAL_MS 100
 #define CKPT_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+/* A WAL that a burst made larger is cut back to this size when the writer starts it over
+ * after a checkpoint (journal_size_limit); without it the file keeps its largest size
+ * forever (a 526 MB WAL was seen after 50 exports). Twice the restart point, so the steady
+ * state never pays for truncating and growing the file again. */
+#define WAL_SIZE_LIMIT "67108864"
 
 /* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
  * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
@@ -705,6 +722,11 @@ static void *checkpointer_main(void *arg)
         if (s->ckpt_stop)
             break;
         pthread_mutex_unlock(&s->ckpt_lock);
+        /* Notice a lost file while idle too, so that /readyz fails before any write. */
+        if (sqlite_file_lost(&s->file)) {
+            pthread_mutex_lock(&s->ckpt_lock);
+            continue;
+        }
         int log_frames = checkpoint(s, "PRAGMA wal_checkpoint(PASSIVE)");
         /* Under a steady stream of commits a passive checkpoint never quite catches up,
          * and the WAL can only start over once one has: past CKPT_RESTART_FRAMES, make
@@ -723,7 +745,7 @@ static int checkpointer_start(store_impl *s, char *err, size_t err_size)
     if (exec(s->writer->db, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
         return STORE_ERROR;
     s->ckpt = conn_open(s, false, err, err_size);
-    if (!s->ckpt)
+    if (!s->ckpt || exec(s->ckpt->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK)
         return STORE_ERROR;
     pthread_mutex_init(&s->ckpt_lock, NULL);
     pthread_cond_init(&s->ckpt_wake, NULL);
@@ -784,6 +806,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         return NULL;
     }
     if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
+        exec(s->writer->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK ||
         exec(s->writer->db, "PRAGMA synchronous=FULL") != STORE_OK ||
         exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK || migrate(s) != STORE_OK) {
         snprintf(err, err_size, "cannot prepare the database %s: %s", path,
@@ -791,6 +814,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         sqlite_close(s);
         return NULL;
     }
+    sqlite_file_watch_init(&s->file, s->path); /* the file exists by now */
     if (checkpointer_start(s, err, err_size) != STORE_OK) {
         sqlite_close(s);
         return NULL;
@@ -851,7 +875,8 @@ static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 static int sqlite_tx_commit(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_COMMIT);
+    /* Never acknowledge a commit into a file that no longer has the database's name. */
+    sqlite3_stmt *st = sqlite_file_lost(&s->file) ? NULL : stmt(s, s->writer, ST_COMMIT);
     int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
     if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
         exec(s->writer->db, "ROLLBACK");
@@ -868,6 +893,20 @@ static void sqlite_tx_rollback(store_tx_impl *tx)
             step_done(s->writer->db, st);
     }
     pthread_mutex_unlock(&s->write_lock);
+}
+
+static const char *sqlite_write_problem(store_impl *s)
+{
+    return sqlite_file_lost(&s->file) ? "the database file was removed or replaced; restart contactd"
+                                      : NULL;
+}
+
+static int sqlite_check(store_impl *s, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sqlite_file_check(s->writer->db, s->path, err, err_size);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc == 0 ? STORE_OK : STORE_ERROR;
 }
 
 /* ---- binding helpers ------------------------------------------------------------- */
@@ -2104,15 +2143,16 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
     sqlite3_bind_int64(st, 3, file_no);
     sqlite3_bind_int64(st, 4, after_chunk);
     sqlite3_bind_int64(st, 5, max_chunks);
-    /* Appended into one growing arena block (the old block stays until the arena goes). */
+    /* Appended into one growing arena block (the old block stays until the arena goes);
+     * the first block fits the first chunk exactly, the common case of one large chunk. */
     char *buf = NULL;
     size_t used = 0, cap = 0;
-    int rc, rows = 0;
-    while ((rc = step_row(st)) == STORE_OK) {
+    int rc = STORE_OK, rows = 0;
+    while (used < STORE_EXPORT_READ_BYTES && (rc = step_row(st)) == STORE_OK) {
         size_t n = (size_t)sqlite3_column_bytes(st, 1);
         const void *p = sqlite3_column_blob(st, 1);
         if (used + n + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
+            size_t ncap = cap ? cap * 2 : n + 1 > 64 * 1024 ? n + 1 : 64 * 1024;
             while (ncap < used + n + 1)
                 ncap *= 2;
             char *nb = arena_alloc(a, ncap);
@@ -2128,10 +2168,8 @@ static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *
         rows++;
     }
     reader_done(s, c, st);
-    if (rc != STORE_NOT_FOUND)
-        return rc;
-    if (rows == 0)
-        return STORE_NOT_FOUND;
+    if (rows == 0 || (rc != STORE_NOT_FOUND && rc != STORE_OK))
+        return rc; /* past the last chunk (STORE_NOT_FOUND), or a failure */
     buf[used] = '\0';
     *data = buf;
     *len = used;
@@ -2251,6 +2289,32 @@ static int sqlite_account_list(store_impl *s, int64_t parent_id, arena *a, store
     while ((rc = step_row(st)) == STORE_OK) {
         *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
         read_account(st, a, &(*rows)[(*count)++]);
+    }
+    reader_done(s, c, st);
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+static int sqlite_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
+                             store_usage **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    conn *c;
+    sqlite3_stmt *st = reader_stmt(s, ST_USAGE_LIST, &c);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, account);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, JOB_EXPORT);
+    size_t cap = 0;
+    int rc;
+    while ((rc = step_row(st)) == STORE_OK) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        store_usage *u = &(*rows)[(*count)++];
+        u->account = sqlite3_column_int64(st, 0);
+        u->name = col_text(st, 1, a);
+        u->export_bytes = sqlite3_column_int64(st, 2);
+        u->payload_bytes = sqlite3_column_int64(st, 3);
     }
     reader_done(s, c, st);
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
@@ -2613,10 +2677,13 @@ const store_backend sqlite_backend = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
+    .write_problem = sqlite_write_problem,
+    .check = sqlite_check,
     .key_find = sqlite_key_find,
     .key_list = sqlite_key_list,
     .account_count = sqlite_account_count,
     .job_pending_stats = sqlite_job_pending_stats,
+    .usage_list = sqlite_usage_list,
     .tx_account_ensure = sqlite_tx_account_ensure,
     .tx_key_add = sqlite_tx_key_add,
     .tx_key_revoke = sqlite_tx_key_revoke,

@@ -164,6 +164,16 @@ void store_tx_rollback(store_tx *tx)
     tx->be->tx_rollback(tx->impl);
 }
 
+const char *store_write_problem(store *s)
+{
+    return s->be->write_problem ? s->be->write_problem(s->impl) : NULL;
+}
+
+int store_check(store *s, char *err, size_t err_size)
+{
+    return s->be->check ? s->be->check(s->impl, err, err_size) : STORE_OK;
+}
+
 int store_key_find(store *s, const char *key_id, store_key *out)
 {
     return s->be->key_find(s->impl, key_id, out);
@@ -182,6 +192,12 @@ int store_account_count(store *s, int64_t *out)
 int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
 {
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);
+}
+
+int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                     size_t *count)
+{
+    return s->be->usage_list(s->impl, account, now_ms, a, rows, count);
 }
 
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
