@@ -1,8 +1,10 @@
 /* contact_json: see contact_json.h. */
 #include "core/contact_json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/json_recode.h"
 #include "core/timeutil.h"
 
 static json_t *stored_json(const char *text, json_t *fallback)
@@ -70,4 +72,87 @@ json_t *contact_export_json(const contact *c, const field_catalog *fields)
             json_object_del(o, key);
     }
     return o;
+}
+
+/* ---- the same, written straight to a json_writer --------------------------------------- */
+
+/* ,"key":"value" (the whole member left out when value is not well-formed UTF-8). */
+static void write_string_member(json_writer *w, const char *key, const char *value, bool first)
+{
+    size_t mark = w->len;
+    if (!first)
+        json_writer_char(w, ',');
+    json_writer_key(w, key);
+    if (!json_writer_cstr(w, value))
+        json_writer_truncate(w, mark);
+}
+
+/* Stored JSON text as it is shown (any JSON value json_loads accepts), else fallback. */
+static void write_stored(json_writer *w, const char *text, const char *fallback)
+{
+    if (!text || !json_recode(w, text, strlen(text)))
+        json_writer_cstr_raw(w, fallback);
+}
+
+void contact_json_write_head(json_writer *w, const contact *c)
+{
+    json_writer_char(w, '{');
+    size_t empty = w->len;
+    write_string_member(w, "id", c->id, true);
+    for (int i = 0; i < CF_COUNT; i++)
+        write_string_member(w, contact_fields[i].name, c->field[i] ? c->field[i] : "",
+                            w->len == empty);
+    if (w->len != empty)
+        json_writer_char(w, ',');
+    json_writer_key(w, "alternate_emails");
+    write_stored(w, c->alternate_emails, "[]");
+}
+
+void json_writer_string_array(json_writer *w, const char *const *ids, size_t n)
+{
+    json_writer_char(w, '[');
+    size_t empty = w->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = w->len;
+        if (w->len != empty)
+            json_writer_char(w, ',');
+        if (!json_writer_cstr(w, ids[i]))
+            json_writer_truncate(w, mark);
+    }
+    json_writer_char(w, ']');
+}
+
+static const char *field_name_of(void *fields, const char *id)
+{
+    const field_def *d = field_catalog_find_id(fields, id);
+    return d ? d->name : NULL;
+}
+
+static void write_custom_fields(json_writer *w, const char *stored, const field_catalog *fields)
+{
+    if (!stored || !fields || strcmp(stored, "{}") == 0) {
+        json_writer_cstr_raw(w, "{}");
+        return;
+    }
+    int rc = json_recode_members(w, stored, strlen(stored), field_name_of, (void *)fields);
+    if (rc == RECODE_INVALID) {
+        json_writer_cstr_raw(w, "{}");
+    } else if (rc == RECODE_DUPLICATE) { /* no encoder of ours stores one: jansson decides */
+        json_t *o = custom_fields_by_name(stored, fields);
+        char *text = json_dumps(o, JSON_COMPACT);
+        json_writer_cstr_raw(w, text ? text : "{}");
+        free(text);
+        json_decref(o);
+    }
+}
+
+void contact_json_write_tail(json_writer *w, const contact *c, const field_catalog *fields)
+{
+    json_writer_cstr_raw(w, ",\"custom_fields\":");
+    write_custom_fields(w, c->custom_fields, fields);
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(c->created_at, ts);
+    write_string_member(w, "created_at", ts, false);
+    time_iso8601(c->updated_at, ts);
+    write_string_member(w, "updated_at", ts, false);
 }
