@@ -7,7 +7,6 @@
 
 #include "api/api.h"
 #include "core/contact_json.h"
-#include "core/json_recode.h"
 
 typedef int (*ids_read_fn)(store *s, int64_t account, const char *contact_id, arena *a,
                            const char ***ids, size_t *count);
@@ -18,11 +17,8 @@ static bool write_ids(contact_renderer *r, json_writer *w, const char *key, cons
 {
     json_writer_char(w, ',');
     json_writer_key(w, key);
-    if (stored) {
-        stored += strspn(stored, " \t\n\r");
-        if (*stored == '[' && json_recode(w, stored, strlen(stored)))
-            return true;
-    }
+    if (contact_json_write_stored_ids(w, stored))
+        return true;
     api_ctx *app = http_app(r->req);
     const char **ids;
     size_t n;

@@ -108,6 +108,14 @@ void contact_json_write_head(json_writer *w, const contact *c)
     write_stored(w, c->alternate_emails, "[]");
 }
 
+bool contact_json_write_stored_ids(json_writer *w, const char *stored)
+{
+    if (!stored)
+        return false;
+    stored += strspn(stored, " \t\n\r");
+    return *stored == '[' && json_recode(w, stored, strlen(stored));
+}
+
 void json_writer_string_array(json_writer *w, const char *const *ids, size_t n)
 {
     json_writer_char(w, '[');

@@ -36,6 +36,10 @@ json_t *contact_to_json(const contact *c, const field_catalog *fields, json_t *l
  * with their arrays (json_writer_string_array or json_recode). */
 void contact_json_write_head(json_writer *w, const contact *c);
 void contact_json_write_tail(json_writer *w, const contact *c, const field_catalog *fields);
+/* The list_ids or segment_ids array text a row brought (contact.list_ids, .segment_ids)
+ * when it is an array json_loads accepts; false, nothing written, when the caller must
+ * read the ids (and write them with json_writer_string_array). */
+bool contact_json_write_stored_ids(json_writer *w, const char *stored);
 /* ["ids[0]",...]: an id that is not well-formed UTF-8 is left out, as json_array_append_new
  * of jansson's NULL string leaves it out. */
 void json_writer_string_array(json_writer *w, const char *const *ids, size_t n);

@@ -141,7 +141,7 @@ bool json_writer_string(json_writer *w, const char *s, size_t n)
         json_writer_raw(w, s + run, i - run);
         int32_t cp;
         size_t len = utf8_decode(s + i, n - i, &cp);
-        if (len == 0 || cp == 0) {
+        if (len == 0) {
             json_writer_truncate(w, mark);
             return false;
         }

@@ -47,7 +47,7 @@ void json_writer_truncate(json_writer *w, size_t len);
 void json_writer_raw(json_writer *w, const char *s, size_t n);
 void json_writer_cstr_raw(json_writer *w, const char *s); /* s: NUL-terminated, written as is */
 void json_writer_char(json_writer *w, char c);
-/* "s" escaped; false (nothing written) when s[0..n) is not well-formed UTF-8 or holds NUL. */
+/* "s" escaped; false (nothing written) when s[0..n) is not well-formed UTF-8. */
 bool json_writer_string(json_writer *w, const char *s, size_t n);
 bool json_writer_cstr(json_writer *w, const char *s);
 /* One code point (0 < cp <= 0x10FFFF, not a surrogate) as it appears inside a string. */
