@@ -241,9 +241,7 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
             api_reply_store_error(req);
             return;
         }
-        size_t mark = w->len;
-        if (w->len != empty)
-            json_writer_char(w, ',');
+        size_t mark = json_writer_next(w, empty);
         bool keyed = json_writer_key(w, values[i]);
         if (rc == STORE_NOT_FOUND) {
             json_writer_cstr_raw(w, "{\"error\":\"contact not found\"}");

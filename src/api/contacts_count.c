@@ -27,9 +27,7 @@ static int write_breakdown(http_request *req, json_writer *w)
     json_writer_cstr_raw(w, ",\"breakdown\":{");
     size_t empty = w->len;
     for (size_t i = 0; i < n; i++) {
-        size_t mark = w->len;
-        if (w->len != empty)
-            json_writer_char(w, ',');
+        size_t mark = json_writer_next(w, empty);
         if (json_writer_key(w, rows[i].name)) /* a name jansson refuses is left out */
             json_writer_int(w, counts[i]);
         else

@@ -1,6 +1,7 @@
 /* contact_json: see contact_json.h. */
 #include "core/contact_json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,12 +77,11 @@ json_t *contact_export_json(const contact *c, const field_catalog *fields)
 
 /* ---- the same, written straight to a json_writer --------------------------------------- */
 
-/* ,"key":"value" (the whole member left out when value is not well-formed UTF-8). */
-static void write_string_member(json_writer *w, const char *key, const char *value, bool first)
+/* "key":"value" after the object's members so far (the first would begin at empty); the
+ * whole member left out when value is not well-formed UTF-8. */
+static void write_string_member(json_writer *w, size_t empty, const char *key, const char *value)
 {
-    size_t mark = w->len;
-    if (!first)
-        json_writer_char(w, ',');
+    size_t mark = json_writer_next(w, empty);
     json_writer_key(w, key);
     if (!json_writer_cstr(w, value))
         json_writer_truncate(w, mark);
@@ -98,12 +98,10 @@ void contact_json_write_head(json_writer *w, const contact *c)
 {
     json_writer_char(w, '{');
     size_t empty = w->len;
-    write_string_member(w, "id", c->id, true);
+    write_string_member(w, empty, "id", c->id);
     for (int i = 0; i < CF_COUNT; i++)
-        write_string_member(w, contact_fields[i].name, c->field[i] ? c->field[i] : "",
-                            w->len == empty);
-    if (w->len != empty)
-        json_writer_char(w, ',');
+        write_string_member(w, empty, contact_fields[i].name, c->field[i] ? c->field[i] : "");
+    json_writer_next(w, empty);
     json_writer_key(w, "alternate_emails");
     write_stored(w, c->alternate_emails, "[]");
 }
@@ -121,9 +119,7 @@ void json_writer_string_array(json_writer *w, const char *const *ids, size_t n)
     json_writer_char(w, '[');
     size_t empty = w->len;
     for (size_t i = 0; i < n; i++) {
-        size_t mark = w->len;
-        if (w->len != empty)
-            json_writer_char(w, ',');
+        size_t mark = json_writer_next(w, empty);
         if (!json_writer_cstr(w, ids[i]))
             json_writer_truncate(w, mark);
     }
@@ -160,7 +156,7 @@ void contact_json_write_tail(json_writer *w, const contact *c, const field_catal
     write_custom_fields(w, c->custom_fields, fields);
     char ts[ISO8601_LEN + 1];
     time_iso8601(c->created_at, ts);
-    write_string_member(w, "created_at", ts, false);
+    write_string_member(w, SIZE_MAX, "created_at", ts); /* never the first */
     time_iso8601(c->updated_at, ts);
-    write_string_member(w, "updated_at", ts, false);
+    write_string_member(w, SIZE_MAX, "updated_at", ts);
 }

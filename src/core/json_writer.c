@@ -53,6 +53,14 @@ void json_writer_truncate(json_writer *w, size_t len)
         w->buf[len] = '\0';
 }
 
+size_t json_writer_next(json_writer *w, size_t empty)
+{
+    size_t mark = w->len;
+    if (w->len != empty)
+        json_writer_char(w, ',');
+    return mark;
+}
+
 void json_writer_raw(json_writer *w, const char *s, size_t n)
 {
     reserve(w, n);

@@ -42,6 +42,10 @@ typedef struct json_writer {
 json_writer *json_writer_thread(void);
 void json_writer_free(json_writer *w);
 
+/* Before an element or member of a container whose first would begin at empty (the
+ * length just after its bracket): ',' unless it is the first. Returns the length before
+ * the ',', to truncate back to when the element is left out after all. */
+size_t json_writer_next(json_writer *w, size_t empty);
 /* Back to len bytes (len <= w->len): what was written after is dropped. */
 void json_writer_truncate(json_writer *w, size_t len);
 void json_writer_raw(json_writer *w, const char *s, size_t n);
