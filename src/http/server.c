@@ -34,6 +34,7 @@
 #include "core/timeutil.h"
 #include "core/apikey.h"
 #include "http/auth.h"
+#include "http/fair_queue.h"
 #include "http/faults.h"
 #include "http/journal.h"
 #include "http/ratelimit.h"
@@ -44,12 +45,17 @@
 #define OFFLOAD_THREADS 2
 #define ADMIN_PREFIX "/_contactd/"
 
-/* A pool of worker threads that run handlers off the MHD threads. */
+/* SendGrid's message for every 429 (the rate limiter's, a full slow queue's, a backlog's). */
+#define TOO_MANY "too many requests"
+
+/* A pool of worker threads that run handlers off the MHD threads: first come, first
+ * served (head/tail), or with `fair` set, one request per account at a time. */
 typedef struct offload_pool {
     pthread_t workers[OFFLOAD_THREADS];
     pthread_mutex_t lock;
     pthread_cond_t ready;
     http_request *head, *tail;
+    fair_queue *fair;
     bool stop;
 } offload_pool;
 
@@ -241,6 +247,14 @@ void http_reply_static(http_request *req, unsigned status, const char *content_t
     req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
 }
 
+void http_reply_too_many(http_request *req, unsigned retry_s)
+{
+    req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
+    req->rate.remaining = 0;
+    req->rate.reset = time_now_ms() / 1000 + (retry_s ? retry_s : 1);
+    http_reply_error(req, 429, NULL, TOO_MANY);
+}
+
 void http_add_header(http_request *req, const char *name, const char *value)
 {
     extra_header *h = arena_alloc(&req->arena, sizeof *h);
@@ -390,6 +404,14 @@ const char *http_path(const http_request *req)
 int64_t http_account(const http_request *req)
 {
     return req->account;
+}
+void http_set_account(http_request *req, int64_t account)
+{
+    req->account = account;
+}
+double http_arrived_ms(const http_request *req)
+{
+    return req->started_ms;
 }
 const char *http_request_id(const http_request *req)
 {
@@ -605,6 +627,20 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+/* Whether the request will run on the slow pool (see offload below). */
+static bool goes_slow(const http_request *req)
+{
+    return (req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms);
+}
+
+static bool slow_queue_full(http_server *srv, int64_t account)
+{
+    pthread_mutex_lock(&srv->slow.lock);
+    bool full = fair_queue_full(srv->slow.fair, account);
+    pthread_mutex_unlock(&srv->slow.lock);
+    return full;
+}
+
 /* Headers are in: route, authenticate, check the declared size. */
 /* ---- who is asking ----------------------------------------------------------------- */
 
@@ -663,7 +699,7 @@ static bool key_check(http_request *req)
             ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
             if (!req->rate.allowed) {
                 metrics_rate_limited();
-                early_error(req, 429, "too many requests");
+                early_error(req, 429, TOO_MANY);
                 return false;
             }
         }
@@ -687,12 +723,10 @@ static bool key_check(http_request *req)
  * rate-limit headers a client backs off by. */
 static void fault_reply(http_request *req)
 {
-    if (req->fault.status == 429) {
-        req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
-        req->rate.remaining = 0;
-        req->rate.reset = time_now_ms() / 1000 + 1;
-    }
-    http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
+    if (req->fault.status == 429)
+        http_reply_too_many(req, 1);
+    else
+        http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
 }
 
 static void request_begin(http_request *req, const char *method, const char *url)
@@ -772,6 +806,13 @@ static void request_begin(http_request *req, const char *method, const char *url
         return;
     if (strncmp(url, "/v3/", 4) == 0)
         req->faulted = faults_match(srv->cfg.faults, method, url, req->account, &req->fault);
+    if (goes_slow(req) && slow_queue_full(srv, req->account)) {
+        /* Refused before the body (an upload's may be 128 MiB) is read for nothing; the
+         * queue may still refuse it once the body is in (offload). */
+        metrics_slow_refused();
+        http_reply_too_many(req, 1);
+        req->refuse_body = true;
+    }
 }
 
 static bool expects_body(struct MHD_Connection *conn)
@@ -814,21 +855,61 @@ static bool body_append(http_request *req, const char *data, size_t n)
  * nine times its text). A handler that replies is resumed by the worker; one that hands
  * the request on (http_suspend, e.g. to the job writer) is resumed by whoever took it.
  * Routes marked ROUTE_SLOW (an SGQL search scans a whole account for up to 20 s; an
- * import upload may inflate and check 128 MiB) run on a second pool of the same size, so
- * that they never hold up large upserts, nor these them. */
+ * import upload may inflate and check 128 MiB), and requests an injected fault delays,
+ * run on a second pool of the same size, so that they never hold up large upserts, nor
+ * these them. That pool is scheduled per account (http/fair_queue.h): at most one request
+ * of an account runs at a time and accounts with waiting work take turns, so one
+ * account's burst of heavy searches cannot make another's wait for the whole burst; an
+ * account with slow_queue_depth requests waiting already gets 429 (SendGrid's answer to a
+ * client that asks too much). Waiting counts against a search's deadline, which runs from
+ * arrival (http_arrived_ms). */
 
-static void offload(offload_pool *pool, http_request *req)
+/* Queue req for the pool's workers; false when its account's queue is full (the request
+ * is then neither queued nor suspended). */
+static bool offload(offload_pool *pool, http_request *req)
 {
-    req->suspended = true;
-    MHD_suspend_connection(req->conn);
     pthread_mutex_lock(&pool->lock);
-    if (pool->tail)
-        pool->tail->work_next = req;
-    else
-        pool->head = req;
-    pool->tail = req;
-    pthread_cond_signal(&pool->ready);
+    bool queued = true;
+    if (pool->fair) {
+        queued = fair_queue_push(pool->fair, req->account, req);
+    } else {
+        if (pool->tail)
+            pool->tail->work_next = req;
+        else
+            pool->head = req;
+        pool->tail = req;
+    }
+    if (queued) {
+        /* Suspended before a worker can see it: a worker resumes it when done. */
+        req->suspended = true;
+        MHD_suspend_connection(req->conn);
+        pthread_cond_signal(&pool->ready);
+    }
     pthread_mutex_unlock(&pool->lock);
+    if (pool->fair && queued)
+        metrics_slow_waiting(1);
+    else if (pool->fair)
+        metrics_slow_refused();
+    return queued;
+}
+
+/* The next request the pool may run (NULL: none may run now), under the pool's lock. */
+static http_request *next_work(offload_pool *pool)
+{
+    if (pool->fair) {
+        int64_t account;
+        http_request *req = fair_queue_pop(pool->fair, &account);
+        if (req)
+            metrics_slow_waiting(-1);
+        return req;
+    }
+    http_request *req = pool->head;
+    if (req) {
+        pool->head = req->work_next;
+        if (!pool->head)
+            pool->tail = NULL;
+    }
+    return req;
 }
 
 /* Run the route's handler, unless an injected fault answers instead. A fault's delay
@@ -852,14 +933,13 @@ static void *worker_main(void *arg)
     tl_on_worker = true;
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!pool->head && !pool->stop)
+        http_request *req;
+        while (!(req = next_work(pool)) && !pool->stop)
             pthread_cond_wait(&pool->ready, &pool->lock);
-        if (!pool->head)
+        if (!req)
             break;
-        http_request *req = pool->head;
-        pool->head = req->work_next;
-        if (!pool->head)
-            pool->tail = NULL;
+        /* Read before running: once answered, req may be freed at any moment. */
+        int64_t account = req->account;
         pthread_mutex_unlock(&pool->lock);
 
         tl_handed_on = false;
@@ -871,6 +951,8 @@ static void *worker_main(void *arg)
             MHD_resume_connection(req->conn);
         }
         pthread_mutex_lock(&pool->lock);
+        if (pool->fair)
+            fair_queue_done(pool->fair, account); /* this worker takes the next turn */
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -934,10 +1016,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (req->suspended) /* resumed: the reply is set */
         return queue_reply(req);
     /* A delayed request sleeps on the slow pool, never on an event loop. */
-    if (!req->has_reply &&
-        ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
-        offload(&srv->slow, req);
-        return MHD_YES;
+    if (!req->has_reply && goes_slow(req)) {
+        if (offload(&srv->slow, req))
+            return MHD_YES;
+        http_reply_too_many(req, 1); /* the account's queue is full */
+        return queue_reply(req);
     }
     if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {
         offload(&srv->bodies, req);
@@ -1046,8 +1129,10 @@ bad:
     return -1;
 }
 
-static void pool_start(offload_pool *pool)
+/* fair: NULL for first come, first served. */
+static void pool_start(offload_pool *pool, fair_queue *fair)
 {
+    pool->fair = fair;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->ready, NULL);
     for (int i = 0; i < OFFLOAD_THREADS; i++)
@@ -1065,6 +1150,7 @@ static void pool_stop(offload_pool *pool)
         pthread_join(pool->workers[i], NULL);
     pthread_cond_destroy(&pool->ready);
     pthread_mutex_destroy(&pool->lock);
+    fair_queue_free(pool->fair);
 }
 
 static void stop_workers(http_server *srv)
@@ -1092,8 +1178,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         srv->admin_on = true;
         apikey_hash(cfg->admin_token, srv->admin_hash);
     }
-    pool_start(&srv->bodies);
-    pool_start(&srv->slow);
+    pool_start(&srv->bodies, NULL);
+    pool_start(&srv->slow, fair_queue_new(cfg->slow_queue_depth));
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -44,6 +44,9 @@ typedef struct http_config {
     /* The admin API (routes flagged ROUTE_ADMIN under /_contactd/): NULL or "" turns it off,
      * and the whole prefix answers 404. Only its SHA-256 is kept. */
     const char *admin_token;
+    /* Slow requests (ROUTE_SLOW, delayed by a fault) one account may have waiting besides
+     * the one it runs; past it, 429. */
+    unsigned slow_queue_depth;
     http_faults *faults;   /* injected faults checked on /v3/ requests; may be NULL */
     http_journal *journal; /* where finished requests are recorded; may be NULL */
 } http_config;

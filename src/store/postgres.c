@@ -263,7 +263,8 @@ static void build_sql(store_impl *s)
         xasprintf("UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
+                  " COALESCE(sum(GREATEST(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
     /* the columns accounts_read reads */
 #define ACCOUNT_SELECT                                                                   \
@@ -1157,7 +1158,8 @@ static int pgs_account_count(store_impl *s, int64_t *out)
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
 
-static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                                 int64_t *records)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1167,6 +1169,7 @@ static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_
     if (r && PQntuples(r) == 1) {
         *count = get_int(r, 0, 0);
         *oldest_accepted_at = get_int(r, 0, 1);
+        *records = get_int(r, 0, 2);
     } else if (r) {
         rc = STORE_ERROR;
     }
