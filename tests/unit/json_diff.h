@@ -16,6 +16,16 @@
 #include "core/json_recode.h"
 #include "core/json_writer.h"
 
+/* A catalog with a field of each type (e4_T deleted: values stored under it are not shown). */
+static const field_def diff_defs[] = {
+    {"e1_T", "nickname", FIELD_TEXT},
+    {"e2_N", "score", FIELD_NUMBER},
+    {"e3_D", "birthday", FIELD_DATE},
+    {"e5_T", "note_2", FIELD_TEXT},
+};
+static const field_catalog diff_catalog = {(field_def *)diff_defs,
+                                           sizeof diff_defs / sizeof diff_defs[0]};
+
 static inline char *diff_take(json_writer *w, bool ok)
 {
     char *out = ok ? strdup(w->buf ? w->buf : "") : NULL;
