@@ -77,6 +77,8 @@ arena *http_arena(http_request *req);
 void *http_app(const http_request *req);
 
 void http_reply_json(http_request *req, unsigned status, json_t *body);
+/* A JSON body already encoded (core/json_writer): text[0..len) is copied. */
+void http_reply_json_text(http_request *req, unsigned status, const char *text, size_t len);
 /* A body that is not JSON (GET /metrics): text is copied. */
 void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text);
 /* {"errors":[{"field": field, "message": ..., "help": null}]}; field may be NULL. */

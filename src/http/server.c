@@ -184,15 +184,31 @@ void http_reply_json(http_request *req, unsigned status, json_t *body)
     set_reply(req, status, body);
 }
 
-void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text)
+/* A reply of text[0..len) copied, sent as content_type (NULL: application/json). */
+static void set_reply_text(http_request *req, unsigned status, const char *content_type,
+                           const char *text, size_t len)
 {
-    set_reply(req, status, NULL);
+    req->static_data = NULL;
     free(req->reply);
-    req->reply = strdup(text);
+    req->reply = malloc(len + 1);
     if (!req->reply)
         abort();
-    req->reply_len = strlen(text);
-    req->reply_type = arena_strdup(&req->arena, content_type);
+    memcpy(req->reply, text, len);
+    req->reply[len] = '\0';
+    req->reply_len = len;
+    req->reply_type = content_type ? arena_strdup(&req->arena, content_type) : NULL;
+    req->status = status;
+    req->has_reply = true;
+}
+
+void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text)
+{
+    set_reply_text(req, status, content_type, text, strlen(text));
+}
+
+void http_reply_json_text(http_request *req, unsigned status, const char *text, size_t len)
+{
+    set_reply_text(req, status, NULL, text, len);
 }
 
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
