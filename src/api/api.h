@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/contact.h"
+#include "core/csv.h"
 #include "http/faults.h"
 #include "http/journal.h"
 #include "http/request.h"
@@ -96,6 +97,20 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
  */
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
+
+/*
+ * A JSON answer whose size depends on stored data, streamed (stream.c): page(ctx, out)
+ * appends the next part of the document's text to out and returns 1 while more follows,
+ * 0 once out holds the end, -1 when the store fails (the connection is then closed, so a
+ * client never takes a cut document for a whole one). page runs on a server thread after
+ * the handler returned, one bounded store read per call; ctx must not live in the
+ * request's arena. free_ctx (may be NULL) releases ctx once the answer is done.
+ */
+typedef int (*api_page_fn)(void *ctx, csv_buf *out);
+void api_reply_pages(http_request *req, unsigned status, api_page_fn page, void *ctx,
+                     void (*free_ctx)(void *ctx));
+/* Append value's compact text to out, after a comma when comma; takes value. */
+void api_page_json(csv_buf *out, json_t *value, bool comma);
 
 /* True when a URL's token (NULL when absent) is the stored secret, compared in constant
  * time: the check behind every URL that needs no API key. */

@@ -282,9 +282,10 @@ static long fail(store_tx *tx, const job_row *job, job_counts *counts, bool *fin
                  const char *message)
 {
     counts->requested = 1;
-    counts->errored = 1;
+    counts->errored = 0; /* job_record_error counts the one failure */
     *finished = true;
-    return job_record_error(tx, job, 0, json_object(), message) == STORE_OK ? 1 : STORE_ERROR;
+    return job_record_error(tx, job, counts, 0, json_object(), message) == STORE_OK ? 1
+                                                                                    : STORE_ERROR;
 }
 
 /* Store buf as the next chunk of file file_no; at, when given, is where the scan stands

@@ -226,8 +226,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         if (n != j->columns) {
             snprintf(msg, sizeof msg, "line %lld: the row has %zu fields; the header has %zu",
                      (long long)line, n, j->columns);
-            counts->errored++;
-            if (job_record_error(tx, job, index, row_identifiers(j, cells, n), msg) != STORE_OK) {
+            if (job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg) !=
+                STORE_OK) {
                 applied = STORE_ERROR;
                 goto out;
             }
@@ -246,8 +246,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             else
                 snprintf(msg, sizeof msg, "line %lld: custom field %.100s was deleted",
                          (long long)line, b->unknown_custom_fields[0]);
-            counts->errored++;
-            out_rc = job_record_error(tx, job, index, row_identifiers(j, cells, n), msg);
+            out_rc = job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg);
         } else {
             out_rc = upsert_apply_record(tx, job, &b->contacts[0], index, &live, &scratch, counts);
         }

@@ -9,7 +9,7 @@
  * free: releases what decode returned (or what a handler decoded and handed over with
  *   job_submit.decoded).
  * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
- *   their outcome to *counts, writes per-record errors (job_record_error), and sets
+ *   their outcome to *counts, counts and writes per-record errors (job_record_error), and sets
  *   *finished when the job has no record left. Returns the number of records applied, or
  *   STORE_ERROR (the caller rolls back; nothing is half-applied).
  *
@@ -39,8 +39,17 @@ extern const job_kind_ops job_import_ops;
 extern const job_kind_ops job_export_ops;
 extern const job_kind_ops job_segment_eval_ops;
 
-/* Write one per-record error; takes ownership of identifiers (a JSON object). */
-int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
-                     const char *message);
+/* Stored job errors are bounded: a job keeps the details (index, identifiers, message) of
+ * its first JOB_ERRORS_DETAILED errored records only; past them it keeps counting
+ * (errored_count stays exact) and the errors document says how many have no entry
+ * (errors_omitted). A million-row import of bad rows stores 10,000 rows, not a million. */
+#define JOB_ERRORS_DETAILED 10000
+
+/* Count one errored record (counts->errored) and, while the job has stored fewer than
+ * JOB_ERRORS_DETAILED errors, write its error. Takes ownership of identifiers (a JSON
+ * object). Every errored record goes through here, so errored_count minus the stored
+ * errors is the number left out. */
+int job_record_error(store_tx *tx, const job_row *job, job_counts *counts, int64_t index,
+                     json_t *identifiers, const char *message);
 
 #endif

@@ -1,0 +1,89 @@
+'use strict';
+// Bounded memory per request and bounded storage per job: a job stores the details of its
+// first 10,000 errored records only (the counts stay exact, the errors document says how
+// many it leaves out), and the errors document is streamed from the store a page at a
+// time, so serving a large one costs a page of memory, not the whole document.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const zlib = require('node:zlib');
+const { before, after } = require('node:test');
+const H = require('../lib/server.js');
+
+const C = '/v3/marketing/contacts';
+const ERRORS_DETAILED = 10000; // jobs/kind.h: JOB_ERRORS_DETAILED
+const MiB = 1024 * 1024;
+
+let srv;
+before(async () => { srv = await H.startServer(); });
+after(async () => { if (srv) await srv.stop(); });
+
+// Peak resident memory of the server so far (kB), from /proc.
+function vmHwmKb(server) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'));
+  assert.ok(m, 'VmHWM in /proc/<pid>/status');
+  return Number(m[1]);
+}
+
+// Reserve an import of the mapped columns, upload the CSV gzip-compressed, wait for the job.
+async function importCsv(client, fieldMappings, csv) {
+  const r = await H.call(client, { method: 'PUT', url: `${C}/imports`, body: { file_type: 'csv', field_mappings: fieldMappings } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const u = new URL(r.body.upload_uri);
+  const up = await H.raw(srv.url, {
+    method: 'PUT', path: u.pathname + u.search, body: zlib.gzipSync(csv), headers: { 'Content-Type': 'text/csv' }, timeoutMs: 60000,
+  });
+  assert.equal(up.status, 200, `upload: ${up.status} ${up.text}`);
+  return H.pollJob(client, r.body.job_id, { timeoutMs: 120000 });
+}
+
+// GET an errors_url with plain HTTP (it needs no key); the document and its size in bytes.
+async function errorsDoc(job) {
+  const u = new URL(job.results.errors_url);
+  const r = await H.raw(srv.url, { path: u.pathname + u.search, timeoutMs: 60000 });
+  assert.equal(r.status, 200, `errors_url: ${r.status}`);
+  assert.match(r.headers['content-type'] || '', /^application\/json/);
+  return { doc: r.body, bytes: Buffer.byteLength(r.text) };
+}
+
+H.test('a job stores the first 10,000 errors in detail and counts the rest; the errors document is streamed', async () => {
+  const key = srv.createKey(`bounded-${process.pid}`);
+  let c = srv.clientFor(key);
+  // Every row has one cell too many (an errored record whose error carries its four
+  // identifier cells, 2 KB): 10,500 of them in a gzip file of a few hundred KB.
+  const bad = 10500;
+  const cell = (ch) => ch.repeat(500);
+  const row = `${cell('e')},${cell('p')},${cell('x')},${cell('a')},extra\n`;
+  const csv = 'email,phone,ext,anon\n' + row.repeat(bad);
+  const job = await importCsv(c, ['_rf2_T', '_rf24_T', '_rf25_T', '_rf26_T'], csv);
+  H.assertJob(job, { status: 'failed', results: { requested_count: bad, created_count: 0, errored_count: bad } });
+
+  // Stored: the cap, not one row per bad row.
+  const jobErrors = H.sqlite(srv.dbPath, `SELECT COUNT(*) FROM job_errors e JOIN jobs j ON j.seq = e.job_seq WHERE j.id = '${job.id}'`);
+  assert.equal(Number(jobErrors), ERRORS_DETAILED);
+
+  // The document after a restart, so that the process's peak memory (VmHWM) is what serving
+  // it costs, not what the import cost.
+  await srv.restart();
+  const before = vmHwmKb(srv);
+  const { doc, bytes } = await errorsDoc(job);
+  const grew = vmHwmKb(srv) - before;
+  console.log(`errors document: ${bytes} bytes, peak RSS ${before} kB -> +${grew} kB`);
+  assert.deepEqual(Object.keys(doc), ['job_id', 'errors', 'errors_omitted']);
+  assert.equal(doc.job_id, job.id);
+  assert.equal(doc.errors.length, ERRORS_DETAILED);
+  assert.equal(doc.errors_omitted, bad - ERRORS_DETAILED);
+  assert.deepEqual(doc.errors.map((e) => e.index), [...Array(ERRORS_DETAILED).keys()], 'the first ones, in order');
+  assert.deepEqual(doc.errors[9999].identifiers, { email: cell('e'), phone_number_id: cell('p'), external_id: cell('x'), anonymous_id: cell('a') });
+  assert.match(doc.errors[0].message, /^line 2: the row has 5 fields; the header has 4$/);
+  // Built whole, a 20 MB document costs its tree and its text (well over twice its size);
+  // streamed, a page of 500 errors (about 1 MB).
+  assert.ok(bytes > 20 * MiB, `the document is ${bytes} bytes`);
+  assert.ok(grew * 1024 < bytes / 2, `serving a ${bytes}-byte errors document raised the peak RSS by ${grew} kB`);
+
+  // The job status keeps its exact counts and its errors_url.
+  c = srv.clientFor(key);
+  const again = await H.pollJob(c, job.id);
+  H.assertJob(again, { status: 'failed', results: { requested_count: bad, errored_count: bad } });
+  assert.equal(new URL(again.results.errors_url).search, new URL(job.results.errors_url).search);
+});
