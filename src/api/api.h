@@ -93,7 +93,8 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
                            contact *out);
 /*
  * Answer a search by values in SendGrid's shape: 200 {"result": {value: {"contact": ...} |
- * {"error": "contact not found"}}} when any value matches, else 404 naming field.
+ * {"error": "contact not found"}}} when any value matches, else 404 naming field. The
+ * answer is streamed a contact at a time (api_reply_contacts).
  */
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
@@ -111,6 +112,33 @@ void api_reply_pages(http_request *req, unsigned status, api_page_fn page, void 
                      void (*free_ctx)(void *ctx));
 /* Append value's compact text to out, after a comma when comma; takes value. */
 void api_page_json(csv_buf *out, json_t *value, bool comma);
+
+/*
+ * Contacts answered one per page (stream.c), so that an answer of 100 contacts of 2 MB
+ * holds one of them at a time: the text head, then one entry per ref, then tail (both in
+ * memory that outlives the answer: the request's arena does). An entry is the contact's
+ * ContactDetails3 when ref->key is NULL (a contact gone since the lookup is left out),
+ * else "key": {"contact": ...} or "key": {"error": "contact not found"}. The contact is
+ * ref->row when the lookup kept it, else read again by ref->id (NULL: not found). Status
+ * 200; a store failure midway closes the connection.
+ */
+typedef struct api_contact_ref {
+    const char *key;
+    const char *id;
+    const contact *row;
+} api_contact_ref;
+void api_reply_contacts(http_request *req, const char *head, const api_contact_ref *refs, size_t n,
+                        const char *tail);
+/* A contact is read again for the answer unless the lookups kept less than this. */
+#define API_KEEP_CONTACT_BYTES (1u << 20)
+
+/* Scans of an account (SGQL search, the state document) read pages sized by bytes, not
+ * rows: the next page's row count from this one's (rows, and the bytes they took), halved
+ * above API_SCAN_PAGE_BYTES and doubled below a quarter of it, within MIN and MAX. */
+#define API_SCAN_PAGE_MIN 1
+#define API_SCAN_PAGE_MAX 1000
+#define API_SCAN_PAGE_BYTES (2u << 20)
+size_t api_scan_page(size_t rows, size_t bytes);
 
 /* True when a URL's token (NULL when absent) is the stored secret, compared in constant
  * time: the check behind every URL that needs no API key. */

@@ -189,32 +189,42 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
                       api_find_fn find, void *ctx)
 {
     api_ctx *app = http_app(req);
-    json_t *result = json_object();
-    contact_renderer r = {.req = req};
-    size_t found = 0;
+    arena *a = http_arena(req);
+    api_contact_ref *refs = arena_calloc(a, n ? n : 1, sizeof *refs);
+    size_t nrefs = 0, found = 0;
+    /* The lookups keep what they found (in the request's arena, which outlives the
+     * answer) until the kept contacts pass API_KEEP_CONTACT_BYTES; the rest are read again
+     * one at a time as they are sent. */
+    size_t base = a->total;
     for (size_t i = 0; i < n; i++) {
-        if (json_object_get(result, values[i]))
-            continue; /* a value searched twice is answered once */
-        contact c;
-        int rc = find(ctx, app->store, http_account(req), values[i], http_arena(req), &c);
-        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
-        if (body) {
-            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
+        bool seen = false;
+        for (size_t k = 0; k < nrefs && !seen; k++)
+            seen = strcmp(refs[k].key, values[i]) == 0; /* answered once */
+        if (seen)
+            continue;
+        api_contact_ref *ref = &refs[nrefs++];
+        ref->key = values[i];
+        arena scratch = ARENA_INIT;
+        bool keeping = a->total - base < API_KEEP_CONTACT_BYTES;
+        arena *into = keeping ? a : &scratch;
+        contact *c = arena_alloc(into, sizeof *c);
+        int rc = find(ctx, app->store, http_account(req), values[i], into, c);
+        if (rc == STORE_OK) {
+            ref->id = arena_strdup(a, c->id);
+            ref->row = keeping ? c : NULL;
             found++;
-        } else if (rc == STORE_NOT_FOUND) {
-            json_object_set_new(result, values[i], json_pack("{s:s}", "error", "contact not found"));
-        } else {
-            json_decref(result);
+        }
+        arena_release(&scratch);
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
             api_reply_store_error(req);
             return;
         }
     }
     if (found == 0) {
-        json_decref(result);
         http_reply_error(req, 404, field, "no contact matches the given %s", field);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:o}", "result", result));
+    api_reply_contacts(req, "{\"result\":{", refs, nrefs, "}}");
 }
 
 #define STORE_UNAVAILABLE "the database is unavailable; try again"

@@ -15,13 +15,16 @@
  * By SGQL {"query": "<SGQL>"}: the query is compiled once against the account's custom
  * fields (core/sgql.h: a syntax error or an unknown field is a 400 naming the position or
  * the field), then every contact of the account is read in creation order, a page at a
- * time, and matched (list ids are read only when the query uses them). The answer holds
- * the first SEARCH_MAX_RESULTS matches in that order and contact_count, the number of all
- * matches. A search still running after SEARCH_DEADLINE_MS answers 408, as SendGrid's does
+ * time (pages sized by bytes: api_scan_page), and matched (list ids are read only when the
+ * query uses them). The answer holds the first SEARCH_MAX_RESULTS matches in that order and
+ * contact_count, the number of all matches; the scan keeps only their ids, and the answer
+ * reads and sends them one at a time (api_reply_contacts), so memory stays at one page
+ * and one contact however large the contacts are. A search still running after SEARCH_DEADLINE_MS answers 408, as SendGrid's does
  * after 20 seconds. The route runs on the server's pool for slow routes (ROUTE_SLOW), so a
  * long scan never stalls other requests.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -116,7 +119,6 @@ void api_search_identifiers(http_request *req)
 /* ---- by SGQL ---------------------------------------------------------------------- */
 
 #define SEARCH_MAX_RESULTS 50
-#define SEARCH_PAGE 1000
 #define SEARCH_DEADLINE_MS 20000.0
 
 void api_search_sgql(http_request *req)
@@ -141,22 +143,22 @@ void api_search_sgql(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    contact_renderer r = {.req = req};
-    if (store_fields_list(app->store, account, a, &r.fields) != STORE_OK) {
+    field_catalog fields;
+    if (store_fields_list(app->store, account, a, &fields) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
-    r.fields_loaded = true;
     char why[256];
-    sgql_query *q = sgql_compile(text, &r.fields, time_now_ms(), why, sizeof why);
+    sgql_query *q = sgql_compile(text, &fields, time_now_ms(), why, sizeof why);
     if (!q) {
         http_reply_error(req, 400, "query", "%s", why);
         return;
     }
 
     double started = time_mono_ms();
-    json_t *result = json_array();
+    api_contact_ref *refs = arena_calloc(a, SEARCH_MAX_RESULTS, sizeof *refs);
     int64_t count = 0;
+    size_t page_rows = API_SCAN_PAGE_MIN;
     scan_cursor after, *at = NULL;
     bool lists = sgql_uses_lists(q);
     arena page = ARENA_INIT;
@@ -164,7 +166,8 @@ void api_search_sgql(http_request *req)
     for (;;) {
         contact *rows;
         size_t n;
-        rc = store_contact_scan(app->store, account, at, SEARCH_PAGE, lists, &page, &rows, &n);
+        rc = store_contact_scan(app->store, account, at, (int64_t)page_rows, lists, &page, &rows,
+                                &n);
         if (rc != STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
@@ -176,19 +179,14 @@ void api_search_sgql(http_request *req)
             }
             if (!sgql_match(q, &rows[i]))
                 continue;
-            if (++count <= SEARCH_MAX_RESULTS) {
-                json_t *o = contact_render(&r, &rows[i]);
-                if (!o) {
-                    rc = STORE_ERROR;
-                    break;
-                }
-                json_array_append_new(result, o);
-            }
+            if (++count <= SEARCH_MAX_RESULTS)
+                refs[count - 1].id = arena_strdup(a, rows[i].id);
         }
-        if (rc != STORE_OK || n < (size_t)SEARCH_PAGE)
+        if (rc != STORE_OK || n < page_rows)
             break;
         scan_cursor_of(&rows[n - 1], &after);
         at = &after;
+        page_rows = api_scan_page(page_rows, page.total);
         arena_release(&page);
         if (time_mono_ms() - started > SEARCH_DEADLINE_MS) {
             rc = STORE_DEADLINE;
@@ -198,7 +196,6 @@ void api_search_sgql(http_request *req)
     arena_release(&page);
     sgql_free(q);
     if (rc != STORE_OK) {
-        json_decref(result);
         if (rc == STORE_DEADLINE)
             http_reply_error(req, 408, NULL,
                              "the search took longer than 20 seconds; narrow the query");
@@ -206,9 +203,16 @@ void api_search_sgql(http_request *req)
             api_reply_store_error(req);
         return;
     }
+    /* the rest of the document after the results: ],"contact_count":...} */
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts/search", http_base_url(req)));
-    http_reply_json(req, 200,
-                    json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
-                              (json_int_t)count, "_metadata", meta));
+    json_t *tail = json_pack("{s:I, s:o}", "contact_count", (json_int_t)count, "_metadata", meta);
+    char *text_tail = json_dumps(tail, JSON_COMPACT);
+    json_decref(tail);
+    if (!text_tail)
+        abort();
+    const char *rest = arena_printf(a, "],%s", text_tail + 1); /* the object's members */
+    free(text_tail);
+    api_reply_contacts(req, "{\"result\":[", refs,
+                       (size_t)(count < SEARCH_MAX_RESULTS ? count : SEARCH_MAX_RESULTS), rest);
 }

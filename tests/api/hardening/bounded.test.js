@@ -9,13 +9,14 @@ const fs = require('node:fs');
 const zlib = require('node:zlib');
 const { before, after } = require('node:test');
 const H = require('../lib/server.js');
+const A = require('../lib/admin.js');
 
 const C = '/v3/marketing/contacts';
 const ERRORS_DETAILED = 10000; // jobs/kind.h: JOB_ERRORS_DETAILED
 const MiB = 1024 * 1024;
 
 let srv;
-before(async () => { srv = await H.startServer(); });
+before(async () => { srv = await A.startAdminServer(); });
 after(async () => { if (srv) await srv.stop(); });
 
 // Peak resident memory of the server so far (kB), from /proc.
@@ -86,4 +87,67 @@ H.test('a job stores the first 10,000 errors in detail and counts the rest; the 
   const again = await H.pollJob(c, job.id);
   H.assertJob(again, { status: 'failed', results: { requested_count: bad, errored_count: bad } });
   assert.equal(new URL(again.results.errors_url).search, new URL(job.results.errors_url).search);
+});
+
+// ---- answers of big contacts: batch, searches and the state document
+
+// An account whose `count` contacts are each about 500 KB (125 text fields of 1,000
+// four-byte characters), the key's client, the contacts' ids and emails.
+async function bigContacts(count) {
+  const name = `big-${process.pid}`;
+  const key = srv.createKey(name);
+  const c = srv.clientFor(key);
+  const ids = [];
+  for (let f = 0; f < 125; f++) ids.push((await H.createField(c, `f${f}`, 'Text')).id);
+  const value = '\u{1F600}'.repeat(1000);
+  const emails = [...Array(count).keys()].map((i) => `big${i}@bounded.test`);
+  for (let i = 0; i < count; i += 10) {
+    const contacts = emails.slice(i, i + 10).map((email) => ({ email, custom_fields: Object.fromEntries(ids.map((id) => [id, value])) }));
+    await H.upsertOk(c, contacts);
+  }
+  const found = await H.call(c, { method: 'POST', url: `${C}/search/emails`, body: { emails } });
+  assert.equal(found.status, 200);
+  return { name, key, emails, contactIds: emails.map((e) => found.body.result[e].contact.id) };
+}
+
+// Restart (so that the peak RSS is the next request's), send the request, and return the
+// answer with how much it raised the server's peak RSS.
+async function peakOf(label, send) {
+  await srv.restart();
+  const before = vmHwmKb(srv);
+  const r = await send();
+  const grew = vmHwmKb(srv) - before;
+  const bytes = Buffer.byteLength(r.text);
+  console.log(`${label}: ${r.status}, ${bytes} bytes, peak RSS ${before} kB -> +${grew} kB`);
+  assert.ok(bytes > 15 * MiB, `${label}: the answer is ${bytes} bytes`);
+  assert.ok(grew * 1024 < bytes / 2, `${label}: a ${bytes}-byte answer raised the peak RSS by ${grew} kB`);
+  return r;
+}
+
+H.test('answers of many big contacts are sent one contact at a time: batch, searches, state', async () => {
+  const n = 40; // 20 MB of contacts
+  const big = await bigContacts(n);
+  const post = (path, body) => () => H.request(srv.url, { method: 'POST', path, key: big.key, body, timeoutMs: 60000 });
+
+  const batch = await peakOf('batch', post(`${C}/batch`, { ids: big.contactIds }));
+  assert.equal(batch.status, 200);
+  assert.deepEqual(batch.body.result.map((x) => x.id), big.contactIds);
+  assert.equal(Object.keys(batch.body.result[n - 1].custom_fields).length, 125);
+
+  const emails = await peakOf('search/emails', post(`${C}/search/emails`, { emails: big.emails }));
+  assert.equal(emails.status, 200);
+  assert.deepEqual(Object.keys(emails.body.result), big.emails);
+  assert.equal(emails.body.result[big.emails[n - 1]].contact.id, big.contactIds[n - 1]);
+
+  const sgql = await peakOf('SGQL search', post(`${C}/search`, { query: "email LIKE 'big%'" }));
+  assert.equal(sgql.status, 200);
+  assert.equal(sgql.body.contact_count, n);
+  assert.deepEqual(sgql.body.result.map((x) => x.id).sort(), [...big.contactIds].sort());
+  assert.equal(typeof sgql.body._metadata.self, 'string');
+
+  const state = await peakOf('state', () => A.admin(srv, 'GET', `/accounts/${big.name}/state`));
+  assert.equal(state.status, 200);
+  assert.deepEqual(Object.keys(state.body), ['lists', 'custom_fields', 'contacts', 'segments']);
+  assert.equal(state.body.custom_fields.length, 125);
+  assert.deepEqual(state.body.contacts.map((x) => x.id).sort(), [...big.contactIds].sort());
 });
