@@ -132,14 +132,6 @@ void api_reply_contacts(http_request *req, const char *head, const api_contact_r
 /* A contact is read again for the answer unless the lookups kept less than this. */
 #define API_KEEP_CONTACT_BYTES (1u << 20)
 
-/* Scans of an account (SGQL search, the state document) read pages sized by bytes, not
- * rows: the next page's row count from this one's (rows, and the bytes they took), halved
- * above API_SCAN_PAGE_BYTES and doubled below a quarter of it, within MIN and MAX. */
-#define API_SCAN_PAGE_MIN 1
-#define API_SCAN_PAGE_MAX 1000
-#define API_SCAN_PAGE_BYTES (2u << 20)
-size_t api_scan_page(size_t rows, size_t bytes);
-
 /* True when a URL's token (NULL when absent) is the stored secret, compared in constant
  * time: the check behind every URL that needs no API key. */
 bool api_token_equal(const char *given, const char *secret);

@@ -15,7 +15,7 @@
  * By SGQL {"query": "<SGQL>"}: the query is compiled once against the account's custom
  * fields (core/sgql.h: a syntax error or an unknown field is a 400 naming the position or
  * the field), then every contact of the account is read in creation order, a page at a
- * time (pages sized by bytes: api_scan_page), and matched (list ids are read only when the
+ * time (pages sized by bytes: core/paging.h), and matched (list ids are read only when the
  * query uses them). The answer holds the first SEARCH_MAX_RESULTS matches in that order and
  * contact_count, the number of all matches; the scan keeps only their ids, and the answer
  * reads and sends them one at a time (api_reply_contacts), so memory stays at one page
@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/paging.h"
 #include "core/sgql.h"
 #include "core/timeutil.h"
 
@@ -158,7 +159,7 @@ void api_search_sgql(http_request *req)
     double started = time_mono_ms();
     api_contact_ref *refs = arena_calloc(a, SEARCH_MAX_RESULTS, sizeof *refs);
     int64_t count = 0;
-    size_t page_rows = API_SCAN_PAGE_MIN;
+    size_t page_rows = scan_page_rows(0, 0);
     scan_cursor after, *at = NULL;
     bool lists = sgql_uses_lists(q);
     arena page = ARENA_INIT;
@@ -186,7 +187,7 @@ void api_search_sgql(http_request *req)
             break;
         scan_cursor_of(&rows[n - 1], &after);
         at = &after;
-        page_rows = api_scan_page(page_rows, page.total);
+        page_rows = scan_page_rows(page_rows, page.total);
         arena_release(&page);
         if (time_mono_ms() - started > SEARCH_DEADLINE_MS) {
             rc = STORE_DEADLINE;

@@ -9,6 +9,7 @@
 #include "core/contact_decode.h"
 #include "core/contact_json.h"
 #include "core/fields.h"
+#include "core/paging.h"
 #include "core/segment_query.h"
 #include "core/timeutil.h"
 #include "jobs/segments.h"
@@ -510,7 +511,7 @@ static json_t *state_head(store *s, int64_t account, arena *a, field_catalog *fi
 typedef struct contact_walk {
     scan_cursor after;
     bool begun, done;
-    size_t rows; /* the next page's size (api_scan_page) */
+    size_t rows; /* the next page's size (core/paging.h); 0 before the first */
 } contact_walk;
 
 /* Append the next page of contacts to arr (page's memory in a); STORE_OK, with w->done at
@@ -518,8 +519,7 @@ typedef struct contact_walk {
 static int contacts_page(store *s, int64_t account, const field_catalog *fields, contact_walk *w,
                          arena *a, json_t *arr)
 {
-    if (!w->rows)
-        w->rows = API_SCAN_PAGE_MIN;
+    w->rows = w->rows ? w->rows : scan_page_rows(0, 0);
     size_t before = a->total;
     contact *rows;
     size_t n;
@@ -532,7 +532,7 @@ static int contacts_page(store *s, int64_t account, const field_catalog *fields,
     if (n)
         scan_cursor_of(&rows[n - 1], &w->after);
     w->begun = true;
-    w->rows = api_scan_page(w->rows, a->total - before);
+    w->rows = scan_page_rows(w->rows, a->total - before);
     return STORE_OK;
 }
 

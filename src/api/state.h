@@ -41,7 +41,7 @@ int state_apply(store_tx *tx, int64_t account, const state_doc *d, size_t *bad);
 /* The account's state, or NULL when the store cannot be read. */
 json_t *state_export(store *s, int64_t account, arena *a);
 /* The same document streamed (api_reply_pages): a page of contacts at a time (pages sized
- * by bytes, api_scan_page), so an account of any size costs one page of memory.
+ * by bytes, core/paging.h), so an account of any size costs one page of memory.
  * state_stream_page is an api_page_fn, state_stream_free its free_ctx. */
 typedef struct state_stream state_stream;
 state_stream *state_stream_new(store *s, int64_t account);

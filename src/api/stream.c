@@ -147,12 +147,3 @@ void api_reply_contacts(http_request *req, const char *head, const api_contact_r
     s->n = n;
     api_reply_pages(req, 200, contact_page, s, free);
 }
-
-size_t api_scan_page(size_t rows, size_t bytes)
-{
-    if (bytes > API_SCAN_PAGE_BYTES && rows > API_SCAN_PAGE_MIN)
-        return rows / 2;
-    if (bytes < API_SCAN_PAGE_BYTES / 4 && rows < API_SCAN_PAGE_MAX)
-        return rows * 2;
-    return rows;
-}

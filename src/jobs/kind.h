@@ -11,7 +11,10 @@
  * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
  *   their outcome to *counts, counts and writes per-record errors (job_record_error), and sets
  *   *finished when the job has no record left. Returns the number of records applied, or
- *   STORE_ERROR (the caller rolls back; nothing is half-applied).
+ *   STORE_ERROR (the caller rolls back; nothing is half-applied). A kind whose records
+ *   can be large (an export's contacts, an import's rows, a segment's scan) also ends the
+ *   slice early once job_slice_over says so, after at least one record: the writer's
+ *   turn is bounded in bytes and time, not only in records.
  *
  * Adding a kind: DESIGN.md, "Adding a job kind".
  */
@@ -38,6 +41,15 @@ extern const job_kind_ops job_list_remove_ops;
 extern const job_kind_ops job_import_ops;
 extern const job_kind_ops job_export_ops;
 extern const job_kind_ops job_segment_eval_ops;
+
+/* A slice of apply ends after JOB_SLICE_BYTES (written or read) or JOB_SLICE_MS, whichever
+ * comes first: a JSON export of 2 MB contacts would otherwise hold the writer for seconds
+ * per slice of 250, and every account's 202 with it. */
+#define JOB_SLICE_BYTES ((size_t)1 << 20)
+#define JOB_SLICE_MS 20.0
+/* True when a slice that began at started_ms (time_mono_ms) and has moved bytes bytes
+ * should end. */
+bool job_slice_over(double started_ms, size_t bytes);
 
 /* Stored job errors are bounded: a job keeps the details (index, identifiers, message) of
  * its first JOB_ERRORS_DETAILED errored records only; past them it keeps counting

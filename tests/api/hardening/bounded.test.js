@@ -93,8 +93,9 @@ H.test('a job stores the first 10,000 errors in detail and counts the rest; the 
 
 // An account whose `count` contacts are each about 500 KB (125 text fields of 1,000
 // four-byte characters), the key's client, the contacts' ids and emails.
+let bigSeq = 0;
 async function bigContacts(count) {
-  const name = `big-${process.pid}`;
+  const name = `big-${process.pid}-${++bigSeq}`;
   const key = srv.createKey(name);
   const c = srv.clientFor(key);
   const ids = [];
@@ -150,4 +151,33 @@ H.test('answers of many big contacts are sent one contact at a time: batch, sear
   assert.deepEqual(Object.keys(state.body), ['lists', 'custom_fields', 'contacts', 'segments']);
   assert.equal(state.body.custom_fields.length, 125);
   assert.deepEqual(state.body.contacts.map((x) => x.id).sort(), [...big.contactIds].sort());
+});
+
+// ---- the writer's turn, bounded in bytes: an export of big contacts runs in many slices
+
+H.test('an export of big contacts is written in slices of about a megabyte, not 250 contacts', async () => {
+  const n = 12; // about 6 MB of JSON lines
+  const big = await bigContacts(n);
+  const c = srv.clientFor(big.key);
+  const post = await H.call(c, { method: 'POST', url: `${C}/exports`, body: { file_type: 'json' } });
+  assert.equal(post.status, 202, JSON.stringify(post.body));
+  let e;
+  for (const deadline = Date.now() + 60000; ;) {
+    e = (await H.call(c, { method: 'GET', url: `${C}/exports/${post.body.id}` })).body;
+    if (e.status !== 'pending' || Date.now() > deadline) break;
+    await H.sleep(50);
+  }
+  assert.equal(e.status, 'ready', JSON.stringify(e));
+  // One stored chunk per slice: a slice ends once it has written ~1 MB (jobs/kind.h:
+  // JOB_SLICE_BYTES), so 500 KB contacts take a slice per two or three of them.
+  const chunks = Number(H.sqlite(srv.dbPath,
+    `SELECT COUNT(*) FROM export_chunks x JOIN jobs j ON j.seq = x.job_seq WHERE j.id = '${post.body.id}'`));
+  assert.ok(chunks >= n / 3, `${n} contacts of 500 KB were written in ${chunks} slices`);
+  // and the file is whole: every contact once
+  const u = new URL(e.urls[0].replace(/\.gz\?/, '?'));
+  const file = await H.raw(srv.url, { path: u.pathname + u.search, timeoutMs: 60000 });
+  assert.equal(file.status, 200);
+  const lines = file.text.split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.contact_id).sort(), [...big.contactIds].sort());
+  assert.equal(Object.keys(lines[n - 1].custom_fields).length, 125);
 });
