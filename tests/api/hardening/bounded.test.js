@@ -14,6 +14,10 @@ const A = require('../lib/admin.js');
 const C = '/v3/marketing/contacts';
 const ERRORS_DETAILED = 10000; // jobs/kind.h: JOB_ERRORS_DETAILED
 const MiB = 1024 * 1024;
+// Under AddressSanitizer freed memory sits in its quarantine (hundreds of MB), so peak RSS
+// says nothing about what a request holds: the memory bounds are checked on the plain
+// builds only (scripts/test runs this file on both).
+const SANITIZED = fs.readFileSync(H.BIN).includes('AddressSanitizer');
 
 let srv;
 before(async () => { srv = await A.startAdminServer(); });
@@ -80,7 +84,7 @@ H.test('a job stores the first 10,000 errors in detail and counts the rest; the 
   // Built whole, a 20 MB document costs its tree and its text (well over twice its size);
   // streamed, a page of 500 errors (about 1 MB).
   assert.ok(bytes > 20 * MiB, `the document is ${bytes} bytes`);
-  assert.ok(grew * 1024 < bytes / 2, `serving a ${bytes}-byte errors document raised the peak RSS by ${grew} kB`);
+  if (!SANITIZED) assert.ok(grew * 1024 < bytes / 2, `serving a ${bytes}-byte errors document raised the peak RSS by ${grew} kB`);
 
   // The job status keeps its exact counts and its errors_url.
   c = srv.clientFor(key);
@@ -121,7 +125,7 @@ async function peakOf(label, send) {
   const bytes = Buffer.byteLength(r.text);
   console.log(`${label}: ${r.status}, ${bytes} bytes, peak RSS ${before} kB -> +${grew} kB`);
   assert.ok(bytes > 15 * MiB, `${label}: the answer is ${bytes} bytes`);
-  assert.ok(grew * 1024 < bytes / 2, `${label}: a ${bytes}-byte answer raised the peak RSS by ${grew} kB`);
+  if (!SANITIZED) assert.ok(grew * 1024 < bytes / 2, `${label}: a ${bytes}-byte answer raised the peak RSS by ${grew} kB`);
   return r;
 }
 
