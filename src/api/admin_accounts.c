@@ -292,11 +292,8 @@ void api_admin_account_state_get(http_request *req)
     store_account a;
     if (api_admin_account(req, http_param(req, 0), &a) != STORE_OK)
         return;
-    json_t *state = state_export(app->store, a.id, http_arena(req));
-    if (!state)
-        api_reply_store_error(req);
-    else
-        http_reply_json(req, 200, state);
+    api_reply_pages(req, 200, state_stream_page, state_stream_new(app->store, a.id),
+                    state_stream_free);
 }
 
 /* A state PUT in flight: malloc'd with an arena of its own (a state may be large), so it

@@ -16,6 +16,7 @@
 #include "core/contact.h"
 #include "core/membudget.h"
 #include "core/json_writer.h"
+#include "core/csv.h"
 #include "http/faults.h"
 #include "http/journal.h"
 #include "http/request.h"
@@ -105,10 +106,46 @@ typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *val
                            contact *out);
 /*
  * Answer a search by values in SendGrid's shape: 200 {"result": {value: {"contact": ...} |
- * {"error": "contact not found"}}} when any value matches, else 404 naming field.
+ * {"error": "contact not found"}}} when any value matches, else 404 naming field. The
+ * answer is streamed a contact at a time (api_reply_contacts).
  */
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx);
+
+/*
+ * A JSON answer whose size depends on stored data, streamed (stream.c): page(ctx, out)
+ * appends the next part of the document's text to out and returns 1 while more follows,
+ * 0 once out holds the end, -1 when the store fails (the connection is then closed, so a
+ * client never takes a cut document for a whole one). page runs on a server thread after
+ * the handler returned, one bounded store read per call; ctx must not live in the
+ * request's arena. free_ctx (may be NULL) releases ctx once the answer is done.
+ */
+typedef int (*api_page_fn)(void *ctx, csv_buf *out);
+void api_reply_pages(http_request *req, unsigned status, api_page_fn page, void *ctx,
+                     void (*free_ctx)(void *ctx));
+/* Append value's compact text to out, after a comma when comma; takes value. */
+void api_page_json(csv_buf *out, json_t *value, bool comma);
+
+/*
+ * Contacts answered one per page (stream.c), so that an answer of 100 contacts of 2 MB
+ * holds one of them at a time: the text head, then one entry per ref, then tail (both in
+ * memory that outlives the answer: the request's arena does). An entry is the contact's
+ * ContactDetails3 when ref->key is NULL (a contact gone since the lookup is left out),
+ * else "key": {"contact": ...} or "key": {"error": "contact not found"}. The contact is
+ * ref->row when the lookup kept it, else read again by ref->id (NULL: not found). When
+ * every contact was kept, the answer is written whole (json_writer, no stream): the
+ * common small answer costs no allocation. Status 200; a store failure midway through a
+ * streamed answer closes the connection.
+ */
+typedef struct api_contact_ref {
+    const char *key;
+    const char *id;
+    const contact *row;
+} api_contact_ref;
+void api_reply_contacts(http_request *req, const char *head, const api_contact_ref *refs, size_t n,
+                        const char *tail);
+/* A contact is read again for the answer unless the lookups kept less than this. */
+#define API_KEEP_CONTACT_BYTES (1u << 20)
 
 /* True when a URL's token (NULL when absent) is the stored secret, compared in constant
  * time: the check behind every URL that needs no API key. */

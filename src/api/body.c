@@ -228,42 +228,39 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
                       api_find_fn find, void *ctx)
 {
     api_ctx *app = http_app(req);
-    json_writer *w = json_writer_thread();
-    json_writer_cstr_raw(w, "{\"result\":{");
-    size_t empty = w->len;
-    contact_renderer r = {.req = req};
-    size_t found = 0;
+    arena *a = http_arena(req);
+    api_contact_ref *refs = arena_calloc(a, n ? n : 1, sizeof *refs);
+    size_t nrefs = 0, found = 0;
+    /* The lookups keep what they found (in the request's arena, which outlives the
+     * answer) until the kept contacts pass API_KEEP_CONTACT_BYTES; the rest are read again
+     * one at a time as they are sent. */
+    size_t base = a->total;
     for (size_t i = 0; i < n; i++) {
-        if (searched_before(values, i))
+        if (searched_before(values, i)) /* answered once */
             continue;
-        contact c;
-        int rc = find(ctx, app->store, http_account(req), values[i], http_arena(req), &c);
+        api_contact_ref *ref = &refs[nrefs++];
+        ref->key = values[i];
+        arena scratch = ARENA_INIT;
+        bool keeping = a->total - base < API_KEEP_CONTACT_BYTES;
+        arena *into = keeping ? a : &scratch;
+        contact *c = arena_alloc(into, sizeof *c);
+        int rc = find(ctx, app->store, http_account(req), values[i], into, c);
+        if (rc == STORE_OK) {
+            ref->id = arena_strdup(a, c->id);
+            ref->row = keeping ? c : NULL;
+            found++;
+        }
+        arena_release(&scratch);
         if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
             api_reply_store_error(req);
             return;
         }
-        size_t mark = json_writer_next(w, empty);
-        bool keyed = json_writer_key(w, values[i]);
-        if (rc == STORE_NOT_FOUND) {
-            json_writer_cstr_raw(w, "{\"error\":\"contact not found\"}");
-        } else {
-            json_writer_cstr_raw(w, "{\"contact\":");
-            if (!contact_render_write(&r, w, &c)) {
-                api_reply_store_error(req);
-                return;
-            }
-            json_writer_char(w, '}');
-            found++;
-        }
-        if (!keyed) /* not well-formed UTF-8: left out, as jansson's object would */
-            json_writer_truncate(w, mark);
     }
     if (found == 0) {
         http_reply_error(req, 404, field, "no contact matches the given %s", field);
         return;
     }
-    json_writer_cstr_raw(w, "}}");
-    http_reply_json_text(req, 200, w->buf, w->len);
+    api_reply_contacts(req, "{\"result\":{", refs, nrefs, "}}");
 }
 
 #define STORE_UNAVAILABLE "the database is unavailable; try again"

@@ -301,7 +301,8 @@ static json_t *export_json(http_request *req, const job_info *job, const export_
     } else if (job->status != JOB_PENDING) {
         job_error_row *rows;
         size_t n;
-        if (store_job_errors(app->store, account, job->id, http_arena(req), &rows, &n) == STORE_OK &&
+        if (store_job_errors(app->store, account, job->id, -1, 1, http_arena(req), &rows, &n) ==
+                STORE_OK &&
             n)
             json_object_set_new(o, "message", json_string(rows[0].message));
         else

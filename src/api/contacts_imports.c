@@ -531,6 +531,55 @@ void api_import_get(http_request *req)
     http_reply_json_text(req, 200, w->buf, w->len);
 }
 
+/* The errors document, streamed ERRORS_PAGE errors at a time: {"job_id": ..., "errors":
+ * [...], "errors_omitted": n}, n being the errored records past the job's stored errors
+ * (jobs/kind.h: JOB_ERRORS_DETAILED). */
+#define ERRORS_PAGE 500
+
+typedef struct errors_doc {
+    store *store;
+    int64_t account;
+    char id[UUID_STR_LEN + 1];
+    int64_t errored; /* the job's errored_count */
+    int64_t after;   /* the index of the last error written; -1 before the first */
+    int64_t written;
+    bool begun;
+} errors_doc;
+
+static int errors_page(void *ctx, csv_buf *out)
+{
+    errors_doc *d = ctx;
+    if (!d->begun) {
+        d->begun = true;
+        char head[64 + UUID_STR_LEN]; /* a UUID needs no escaping */
+        int len = snprintf(head, sizeof head, "{\"job_id\":\"%s\",\"errors\":[", d->id);
+        csv_buf_raw(out, head, (size_t)len);
+        return 1;
+    }
+    arena a = ARENA_INIT;
+    job_error_row *rows;
+    size_t n;
+    int rc = store_job_errors(d->store, d->account, d->id, d->after, ERRORS_PAGE, &a, &rows, &n);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        json_t *ids = json_loads(rows[i].identifiers, 0, NULL);
+        api_page_json(out,
+                      json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index, "identifiers",
+                                ids ? ids : json_object(), "message", rows[i].message),
+                      d->written++ > 0);
+        d->after = rows[i].index;
+    }
+    arena_release(&a);
+    if (rc != STORE_OK)
+        return -1;
+    if (n == ERRORS_PAGE)
+        return 1;
+    char tail[64];
+    int64_t omitted = d->errored > d->written ? d->errored - d->written : 0;
+    int len = snprintf(tail, sizeof tail, "],\"errors_omitted\":%lld}", (long long)omitted);
+    csv_buf_raw(out, tail, (size_t)len);
+    return 0;
+}
+
 void api_import_errors(http_request *req)
 {
     api_ctx *app = http_app(req);
@@ -550,18 +599,13 @@ void api_import_errors(http_request *req)
         http_reply_error(req, 404, NULL, "errors not found (or expired)");
         return;
     }
-    job_error_row *rows;
-    size_t n;
-    if (store_job_errors(app->store, account, job.id, http_arena(req), &rows, &n) != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *ids = json_loads(rows[i].identifiers, 0, NULL);
-        json_array_append_new(arr, json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index,
-                                             "identifiers", ids ? ids : json_object(), "message",
-                                             rows[i].message));
-    }
-    http_reply_json(req, 200, json_pack("{s:s, s:o}", "job_id", job.id, "errors", arr));
+    errors_doc *d = calloc(1, sizeof *d);
+    if (!d)
+        abort();
+    d->store = app->store;
+    d->account = account;
+    memcpy(d->id, job.id, sizeof d->id);
+    d->errored = job.counts.errored;
+    d->after = -1;
+    api_reply_pages(req, 200, errors_page, d, free);
 }

@@ -15,17 +15,22 @@
  * By SGQL {"query": "<SGQL>"}: the query is compiled once against the account's custom
  * fields (core/sgql.h: a syntax error or an unknown field is a 400 naming the position or
  * the field), then every contact of the account is read in creation order, a page at a
- * time, and matched (list ids are read only when the query uses them). The answer holds
- * the first SEARCH_MAX_RESULTS matches in that order and contact_count, the number of all
- * matches. A search not done --search-timeout seconds (20 by default, as SendGrid's) after
- * it arrived answers 408; one whose time ran out while it waited for the slow pool
- * answers so without running. The route runs on the server's pool for slow routes
- * (ROUTE_SLOW, scheduled per account), so a long scan never stalls other requests.
+ * time (pages sized by bytes: core/paging.h), and matched (list ids are read only when the
+ * query uses them). The answer holds the first SEARCH_MAX_RESULTS matches in that order and
+ * contact_count, the number of all matches; the scan keeps only their ids, and the answer
+ * reads and sends them one at a time (api_reply_contacts), so memory stays at one page
+ * and one contact however large the contacts are. A search not done --search-timeout
+ * seconds (20 by default, as SendGrid's) after it arrived answers 408; one whose time ran
+ * out while it waited for the slow pool answers so without running. The route runs on the
+ * server's pool for slow routes (ROUTE_SLOW, scheduled per account), so a long scan never
+ * stalls other requests.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/paging.h"
 #include "core/sgql.h"
 #include "core/timeutil.h"
 
@@ -117,8 +122,6 @@ void api_search_identifiers(http_request *req)
 /* ---- by SGQL ---------------------------------------------------------------------- */
 
 #define SEARCH_MAX_RESULTS 50
-#define SEARCH_PAGE 1000
-
 /* SendGrid's answer to a search that ran out of time. */
 static void reply_timeout(http_request *req, const api_ctx *app)
 {
@@ -158,21 +161,21 @@ void api_search_sgql(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    contact_renderer r = {.req = req};
-    if (store_fields_list(app->store, account, a, &r.fields) != STORE_OK) {
+    field_catalog fields;
+    if (store_fields_list(app->store, account, a, &fields) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
-    r.fields_loaded = true;
     char why[256];
-    sgql_query *q = sgql_compile(text, &r.fields, time_now_ms(), why, sizeof why);
+    sgql_query *q = sgql_compile(text, &fields, time_now_ms(), why, sizeof why);
     if (!q) {
         http_reply_error(req, 400, "query", "%s", why);
         return;
     }
 
-    json_t *result = json_array();
+    api_contact_ref *refs = arena_calloc(a, SEARCH_MAX_RESULTS, sizeof *refs);
     int64_t count = 0;
+    size_t page_rows = scan_page_rows(0, 0);
     scan_cursor after, *at = NULL;
     bool lists = sgql_uses_lists(q);
     arena page = ARENA_INIT;
@@ -180,7 +183,8 @@ void api_search_sgql(http_request *req)
     for (;;) {
         contact *rows;
         size_t n;
-        rc = store_contact_scan(app->store, account, at, SEARCH_PAGE, lists, &page, &rows, &n);
+        rc = store_contact_scan(app->store, account, at, (int64_t)page_rows, lists, &page, &rows,
+                                &n);
         if (rc != STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
@@ -192,19 +196,14 @@ void api_search_sgql(http_request *req)
             }
             if (!sgql_match(q, &rows[i]))
                 continue;
-            if (++count <= SEARCH_MAX_RESULTS) {
-                json_t *o = contact_render(&r, &rows[i]);
-                if (!o) {
-                    rc = STORE_ERROR;
-                    break;
-                }
-                json_array_append_new(result, o);
-            }
+            if (++count <= SEARCH_MAX_RESULTS)
+                refs[count - 1].id = arena_strdup(a, rows[i].id);
         }
-        if (rc != STORE_OK || n < (size_t)SEARCH_PAGE)
+        if (rc != STORE_OK || n < page_rows)
             break;
         scan_cursor_of(&rows[n - 1], &after);
         at = &after;
+        page_rows = scan_page_rows(page_rows, page.total);
         arena_release(&page);
         if (past_deadline(req, app)) {
             rc = STORE_DEADLINE;
@@ -214,16 +213,22 @@ void api_search_sgql(http_request *req)
     arena_release(&page);
     sgql_free(q);
     if (rc != STORE_OK) {
-        json_decref(result);
         if (rc == STORE_DEADLINE)
             reply_timeout(req, app);
         else
             api_reply_store_error(req);
         return;
     }
+    /* the rest of the document after the results: ],"contact_count":...} */
     json_t *meta = json_pack("{s:o}", "self",
                              json_sprintf("%s/v3/marketing/contacts/search", http_base_url(req)));
-    http_reply_json(req, 200,
-                    json_pack("{s:o, s:I, s:o}", "result", result, "contact_count",
-                              (json_int_t)count, "_metadata", meta));
+    json_t *tail = json_pack("{s:I, s:o}", "contact_count", (json_int_t)count, "_metadata", meta);
+    char *text_tail = json_dumps(tail, JSON_COMPACT);
+    json_decref(tail);
+    if (!text_tail)
+        abort();
+    const char *rest = arena_printf(a, "],%s", text_tail + 1); /* the object's members */
+    free(text_tail);
+    api_reply_contacts(req, "{\"result\":[", refs,
+                       (size_t)(count < SEARCH_MAX_RESULTS ? count : SEARCH_MAX_RESULTS), rest);
 }

@@ -9,6 +9,7 @@
 #include "core/contact_decode.h"
 #include "core/contact_json.h"
 #include "core/fields.h"
+#include "core/paging.h"
 #include "core/segment_query.h"
 #include "core/timeutil.h"
 #include "jobs/segments.h"
@@ -480,48 +481,149 @@ static json_t *segments_export(store *s, int64_t account, arena *a)
     return out;
 }
 
-json_t *state_export(store *s, int64_t account, arena *a)
+/* The document up to its contacts: {"lists": [...], "custom_fields": [...], "contacts": []}
+ * (the array filled by contacts_page), with the account's field catalog in *fields; NULL
+ * on a store error. */
+static json_t *state_head(store *s, int64_t account, arena *a, field_catalog *fields)
 {
     list_info *lists;
     size_t nl;
     int64_t total;
-    field_catalog fields;
     if (store_list_page(s, account, 0, STATE_MAX_LISTS, a, &lists, &nl, &total) != STORE_OK ||
-        store_fields_list(s, account, a, &fields) != STORE_OK)
+        store_fields_list(s, account, a, fields) != STORE_OK)
         return NULL;
     /* Lists by id: their creation times are not part of a state, so their creation order
      * would not survive a round trip. */
     qsort(lists, nl, sizeof *lists, list_cmp);
-    json_t *segments = segments_export(s, account, a);
-    if (!segments)
-        return NULL;
-    json_t *out = json_pack("{s:[], s:[], s:[], s:o}", "lists", "custom_fields", "contacts",
-                            "segments", segments);
+    json_t *out = json_pack("{s:[], s:[], s:[]}", "lists", "custom_fields", "contacts");
     for (size_t i = 0; i < nl; i++)
         json_array_append_new(json_object_get(out, "lists"),
                               json_pack("{s:s, s:s}", "id", lists[i].id, "name", lists[i].name));
-    for (size_t i = 0; i < fields.count; i++)
+    for (size_t i = 0; i < fields->count; i++)
         json_array_append_new(json_object_get(out, "custom_fields"),
-                              json_pack("{s:s, s:s, s:s}", "id", fields.defs[i].id, "name",
-                                        fields.defs[i].name, "field_type",
-                                        field_type_name(fields.defs[i].type)));
-    json_t *contacts = json_object_get(out, "contacts");
+                              json_pack("{s:s, s:s, s:s}", "id", fields->defs[i].id, "name",
+                                        fields->defs[i].name, "field_type",
+                                        field_type_name(fields->defs[i].type)));
+    return out;
+}
+
+/* Where a walk of the account's contacts stands, a page at a time in creation order. */
+typedef struct contact_walk {
     scan_cursor after;
-    bool first = true;
-    for (;;) {
-        contact *rows;
-        size_t n;
-        if (store_contact_scan(s, account, first ? NULL : &after, 1000, true, a, &rows, &n) !=
-            STORE_OK) {
+    bool begun, done;
+    size_t rows; /* the next page's size (core/paging.h); 0 before the first */
+} contact_walk;
+
+/* Append the next page of contacts to arr (page's memory in a); STORE_OK, with w->done at
+ * the end. */
+static int contacts_page(store *s, int64_t account, const field_catalog *fields, contact_walk *w,
+                         arena *a, json_t *arr)
+{
+    w->rows = w->rows ? w->rows : scan_page_rows(0, 0);
+    size_t before = a->total;
+    contact *rows;
+    size_t n;
+    if (store_contact_scan(s, account, w->begun ? &w->after : NULL, (int64_t)w->rows, true, a,
+                           &rows, &n) != STORE_OK)
+        return STORE_ERROR;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, contact_export(&rows[i], fields));
+    w->done = n < w->rows;
+    if (n)
+        scan_cursor_of(&rows[n - 1], &w->after);
+    w->begun = true;
+    w->rows = scan_page_rows(w->rows, a->total - before);
+    return STORE_OK;
+}
+
+json_t *state_export(store *s, int64_t account, arena *a)
+{
+    field_catalog fields;
+    json_t *out = state_head(s, account, a, &fields);
+    json_t *segments = out ? segments_export(s, account, a) : NULL;
+    if (!segments) {
+        json_decref(out);
+        return NULL;
+    }
+    json_object_set_new(out, "segments", segments);
+    contact_walk w = {0};
+    while (!w.done)
+        if (contacts_page(s, account, &fields, &w, a, json_object_get(out, "contacts")) != STORE_OK) {
             json_decref(out);
             return NULL;
         }
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(contacts, contact_export(&rows[i], &fields));
-        if (n < 1000)
-            break;
-        scan_cursor_of(&rows[n - 1], &after);
-        first = false;
-    }
     return out;
+}
+
+/* ---- streamed (GET /_contactd/accounts/{name}/state) ---------------------------------- */
+
+struct state_stream {
+    store *store;
+    int64_t account;
+    arena arena; /* the head's: lists and the field catalog */
+    field_catalog fields;
+    contact_walk walk;
+    size_t written; /* contacts */
+    bool begun;
+};
+
+state_stream *state_stream_new(store *s, int64_t account)
+{
+    state_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    st->store = s;
+    st->account = account;
+    return st;
+}
+
+void state_stream_free(void *ctx)
+{
+    state_stream *st = ctx;
+    arena_release(&st->arena);
+    free(st);
+}
+
+/* The head's text without its closing "]}" (the contacts array stays open). */
+static int stream_head(state_stream *st, csv_buf *out)
+{
+    json_t *head = state_head(st->store, st->account, &st->arena, &st->fields);
+    if (!head)
+        return -1;
+    api_page_json(out, head, false);
+    out->len -= 2;
+    return 1;
+}
+
+/* The end: the contacts array closed, the segments, the document closed. */
+static int stream_tail(state_stream *st, csv_buf *out)
+{
+    arena a = ARENA_INIT;
+    json_t *segments = segments_export(st->store, st->account, &a);
+    arena_release(&a);
+    if (!segments)
+        return -1;
+    csv_buf_raw(out, "],\"segments\":", 13);
+    api_page_json(out, segments, false);
+    csv_buf_raw(out, "}", 1);
+    return 0;
+}
+
+int state_stream_page(void *ctx, csv_buf *out)
+{
+    state_stream *st = ctx;
+    if (!st->begun) {
+        st->begun = true;
+        return stream_head(st, out);
+    }
+    if (st->walk.done)
+        return stream_tail(st, out);
+    arena a = ARENA_INIT;
+    json_t *arr = json_array();
+    int rc = contacts_page(st->store, st->account, &st->fields, &st->walk, &a, arr);
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(arr); i++)
+        api_page_json(out, json_incref(json_array_get(arr, i)), st->written++ > 0);
+    json_decref(arr);
+    arena_release(&a);
+    return rc == STORE_OK ? 1 : -1;
 }

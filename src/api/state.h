@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/csv.h"
 #include "core/errlist.h"
 #include "store/store.h"
 
@@ -39,5 +40,12 @@ void state_free(state_doc *d);
 int state_apply(store_tx *tx, int64_t account, const state_doc *d, size_t *bad);
 /* The account's state, or NULL when the store cannot be read. */
 json_t *state_export(store *s, int64_t account, arena *a);
+/* The same document streamed (api_reply_pages): a page of contacts at a time (pages sized
+ * by bytes, core/paging.h), so an account of any size costs one page of memory.
+ * state_stream_page is an api_page_fn, state_stream_free its free_ctx. */
+typedef struct state_stream state_stream;
+state_stream *state_stream_new(store *s, int64_t account);
+int state_stream_page(void *ctx, csv_buf *out);
+void state_stream_free(void *ctx);
 
 #endif

@@ -104,10 +104,9 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         if (rc == STORE_OK) {
             counts->deleted++;
         } else if (rc == STORE_NOT_FOUND) {
-            counts->errored++;
             char msg[120];
             snprintf(msg, sizeof msg, "contact %.40s does not exist", r->ids.ids[i]);
-            if (job_record_error(tx, job, (int64_t)i,
+            if (job_record_error(tx, job, counts, (int64_t)i,
                                  json_pack("{s:s}", "contact_id", r->ids.ids[i]), msg) != STORE_OK)
                 return STORE_ERROR;
         } else {

@@ -99,8 +99,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     arena_release(&scratch);
     json_t *ids =
         json_pack("{s:s, s:s}", "contact_id", r->contact_id, id_type_field(r->type), r->value);
-    counts->errored++;
-    return job_record_error(tx, job, 0, ids, msg) == STORE_OK ? 1 : STORE_ERROR;
+    return job_record_error(tx, job, counts, 0, ids, msg) == STORE_OK ? 1 : STORE_ERROR;
 }
 
 const job_kind_ops job_delete_identifier_ops = {

@@ -6,8 +6,10 @@
  * one, however long it takes, and on PostgreSQL any node may run it. It walks the
  * account's contacts in creation order one slice at a time (store_tx_contact_scan), keeps
  * those in at least one of the requested lists (all of them when none is given), and
- * stores what it wrote as one chunk per slice. The last chunk records where the scan
- * stands ("<created_at>/<id>" of the last contact read), so a restarted export resumes
+ * stores what it wrote as one chunk per slice. A slice reads a page sized by bytes
+ * (core/paging.h) and ends early once it has written JOB_SLICE_BYTES or run JOB_SLICE_MS
+ * (job_slice_over), so 2 MB contacts hold the writer for one contact or so a slice, not
+ * 250. The last chunk records where the scan stands ("<created_at>/<id>" of the last contact read), so a restarted export resumes
  * after it and no contact is written twice.
  *
  * Files: CSV with a header row (reserved fields in SendGrid's upper-case export names,
@@ -31,6 +33,7 @@
 
 #include "core/contact_json.h"
 #include "core/csv.h"
+#include "core/paging.h"
 #include "core/timeutil.h"
 #include "jobs/kind.h"
 #include "jobs/kinds.h"
@@ -38,7 +41,8 @@
 typedef struct export_job {
     arena arena; /* the request's strings and the field catalog */
     export_request req;
-    csv_buf header; /* CSV header line; empty for JSON */
+    csv_buf header;   /* CSV header line; empty for JSON */
+    size_t page_rows; /* the next scan page's size (core/paging.h); 0 before the first */
 } export_job;
 
 /* ---- payload ------------------------------------------------------------------------ */
@@ -282,9 +286,10 @@ static long fail(store_tx *tx, const job_row *job, job_counts *counts, bool *fin
                  const char *message)
 {
     counts->requested = 1;
-    counts->errored = 1;
+    counts->errored = 0; /* job_record_error counts the one failure */
     *finished = true;
-    return job_record_error(tx, job, 0, json_object(), message) == STORE_OK ? 1 : STORE_ERROR;
+    return job_record_error(tx, job, counts, 0, json_object(), message) == STORE_OK ? 1
+                                                                                    : STORE_ERROR;
 }
 
 /* Store buf as the next chunk of file file_no; at, when given, is where the scan stands
@@ -340,10 +345,15 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         }
         at = &from;
     }
+    double started = time_mono_ms();
+    size_t want = e->page_rows ? e->page_rows : scan_page_rows(0, 0);
+    want = want < budget ? want : budget;
+    size_t before = a.total;
     contact *rows;
     size_t n;
-    if (store_tx_contact_scan(tx, job->account, at, (int64_t)budget, true, &a, &rows, &n) != STORE_OK)
+    if (store_tx_contact_scan(tx, job->account, at, (int64_t)want, true, &a, &rows, &n) != STORE_OK)
         goto out;
+    e->page_rows = scan_page_rows(want, a.total - before);
     int64_t max_bytes = e->req.max_file_size_mb * 1024 * 1024;
     int64_t file_bytes = first ? 0 : t.file_bytes;
     /* Segment ids are read per contact, and only when they are shown or chosen by, and
@@ -356,7 +366,9 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             goto out;
         need_segments = nsegments > 0;
     }
-    for (size_t i = 0; i < n; i++) {
+    size_t used = 0; /* rows read by this slice: the page, or less when the slice is over */
+    while (used < n && !(used > 0 && job_slice_over(started, buf.len))) {
+        size_t i = used++;
         const char **segs = NULL;
         size_t nsegs = 0;
         if (need_segments && store_tx_contact_segment_ids(tx, job->account, rows[i].id, &a, &segs,
@@ -384,12 +396,12 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     }
     /* Always written, even empty: it records how far the export has read. */
     scan_cursor last;
-    if (n)
-        scan_cursor_of(&rows[n - 1], &last);
-    if (put_chunk(tx, job, e, &t, t.file_no, n ? &last : at, &buf) != STORE_OK)
+    if (used)
+        scan_cursor_of(&rows[used - 1], &last);
+    if (put_chunk(tx, job, e, &t, t.file_no, used ? &last : at, &buf) != STORE_OK)
         goto out;
-    *finished = n < budget;
-    result = n > 0 ? (long)n : 1;
+    *finished = used == n && n < want;
+    result = used > 0 ? (long)used : 1;
 out:
     csv_buf_free(&buf);
     csv_buf_free(&line);

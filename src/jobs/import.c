@@ -15,7 +15,9 @@
  * from 0; the message names its line in the file); the other rows are applied.
  *
  * The decoded form keeps the payload and a reader positioned at the next row, so a job
- * applied in many slices reads the file once; a retry or a restart repositions it.
+ * applied in many slices reads the file once; a retry or a restart repositions it. A
+ * slice ends early once it has read JOB_SLICE_BYTES of the file or run JOB_SLICE_MS
+ * (job_slice_over), so rows of megabytes do not hold the writer for a slice of 250.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #include "core/contact_decode.h"
 #include "core/csv.h"
+#include "core/timeutil.h"
 #include "jobs/kind.h"
 #include "jobs/kinds.h"
 
@@ -208,7 +211,10 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         goto out;
     }
     *finished = false;
-    while ((size_t)applied < budget) {
+    double started = time_mono_ms();
+    const char *from = j->reader.p;
+    while ((size_t)applied < budget &&
+           !(applied > 0 && job_slice_over(started, (size_t)(j->reader.p - from)))) {
         const char **cells;
         size_t n;
         const char *why;
@@ -226,8 +232,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         if (n != j->columns) {
             snprintf(msg, sizeof msg, "line %lld: the row has %zu fields; the header has %zu",
                      (long long)line, n, j->columns);
-            counts->errored++;
-            if (job_record_error(tx, job, index, row_identifiers(j, cells, n), msg) != STORE_OK) {
+            if (job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg) !=
+                STORE_OK) {
                 applied = STORE_ERROR;
                 goto out;
             }
@@ -246,8 +252,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
             else
                 snprintf(msg, sizeof msg, "line %lld: custom field %.100s was deleted",
                          (long long)line, b->unknown_custom_fields[0]);
-            counts->errored++;
-            out_rc = job_record_error(tx, job, index, row_identifiers(j, cells, n), msg);
+            out_rc = job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg);
         } else {
             out_rc = upsert_apply_record(tx, job, &b->contacts[0], index, &live, &scratch, counts);
         }

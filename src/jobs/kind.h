@@ -9,9 +9,12 @@
  * free: releases what decode returned (or what a handler decoded and handed over with
  *   job_submit.decoded).
  * apply: applies records from job->cursor on, at most budget of them, inside tx; adds
- *   their outcome to *counts, writes per-record errors (job_record_error), and sets
+ *   their outcome to *counts, counts and writes per-record errors (job_record_error), and sets
  *   *finished when the job has no record left. Returns the number of records applied, or
- *   STORE_ERROR (the caller rolls back; nothing is half-applied).
+ *   STORE_ERROR (the caller rolls back; nothing is half-applied). A kind whose records
+ *   can be large (an export's contacts, an import's rows, a segment's scan) also ends the
+ *   slice early once job_slice_over says so, after at least one record: the writer's
+ *   turn is bounded in bytes and time, not only in records.
  *
  * Adding a kind: DESIGN.md, "Adding a job kind".
  */
@@ -39,8 +42,26 @@ extern const job_kind_ops job_import_ops;
 extern const job_kind_ops job_export_ops;
 extern const job_kind_ops job_segment_eval_ops;
 
-/* Write one per-record error; takes ownership of identifiers (a JSON object). */
-int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
-                     const char *message);
+/* A slice of apply ends after JOB_SLICE_BYTES (written or read) or JOB_SLICE_MS, whichever
+ * comes first: a JSON export of 2 MB contacts would otherwise hold the writer for seconds
+ * per slice of 250, and every account's 202 with it. */
+#define JOB_SLICE_BYTES ((size_t)1 << 20)
+#define JOB_SLICE_MS 20.0
+/* True when a slice that began at started_ms (time_mono_ms) and has moved bytes bytes
+ * should end. */
+bool job_slice_over(double started_ms, size_t bytes);
+
+/* Stored job errors are bounded: a job keeps the details (index, identifiers, message) of
+ * its first JOB_ERRORS_DETAILED errored records only; past them it keeps counting
+ * (errored_count stays exact) and the errors document says how many have no entry
+ * (errors_omitted). A million-row import of bad rows stores 10,000 rows, not a million. */
+#define JOB_ERRORS_DETAILED 10000
+
+/* Count one errored record (counts->errored) and, while the job has stored fewer than
+ * JOB_ERRORS_DETAILED errors, write its error. Takes ownership of identifiers (a JSON
+ * object). Every errored record goes through here, so errored_count minus the stored
+ * errors is the number left out. */
+int job_record_error(store_tx *tx, const job_row *job, job_counts *counts, int64_t index,
+                     json_t *identifiers, const char *message);
 
 #endif

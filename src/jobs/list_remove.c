@@ -75,14 +75,13 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         if (rc == STORE_OK) {
             counts->deleted++;
         } else if (rc == STORE_NOT_FOUND) {
-            counts->errored++;
             char msg[160];
             if (lrc == STORE_NOT_FOUND)
                 snprintf(msg, sizeof msg, "list %s does not exist", r->list_id);
             else
                 snprintf(msg, sizeof msg, "contact %.40s is not in list %s", r->ids.ids[i],
                          r->list_id);
-            if (job_record_error(tx, job, (int64_t)i,
+            if (job_record_error(tx, job, counts, (int64_t)i,
                                  json_pack("{s:s}", "contact_id", r->ids.ids[i]), msg) != STORE_OK)
                 return STORE_ERROR;
         } else {

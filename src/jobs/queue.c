@@ -70,6 +70,7 @@ struct jobs {
     bool work_pending;   /* pending jobs may exist in the store */
     bool busy;           /* the writer is in a turn */
     atomic_bool waiting; /* submissions are queued: the runner should yield */
+    bool answering;      /* this turn carries submissions: they wait for its commit too */
     double purged_ms;    /* when expired export files were last deleted */
     bool trim;           /* work was done since memory was last trimmed */
     double trimmed_ms;   /* when (monotonic): at most one trim a second */
@@ -169,7 +170,7 @@ int jobs_tx_insert(store_tx *tx, const job_submit *sub, char id[UUID_STR_LEN + 1
 static bool submissions_waiting(void *ctx)
 {
     jobs *j = ctx;
-    return atomic_load_explicit(&j->waiting, memory_order_relaxed);
+    return j->answering || atomic_load_explicit(&j->waiting, memory_order_relaxed);
 }
 
 /* Insert the batch's jobs and run its ops, each op in a savepoint of its own. */
@@ -342,6 +343,7 @@ static int turn(jobs *j, submission *batch, bool run)
      * own small jobs fit in it), not the full budget, so that a 202 never waits behind
      * thousands of records of an earlier big upsert. */
     size_t budget = batch ? RUNNER_SLICE : RUN_BUDGET;
+    j->answering = batch != NULL; /* and one slice of time: the runner yields after it */
     /* Expired export files and import reservations go in the next turn after a minute
      * has passed: the API refuses them from the moment they expire, this only gives back
      * the space. */

@@ -76,14 +76,32 @@ static void note_event(runner_state *st, const job_row *job, bool finished, job_
     e->accepted_at = job->info.accepted_at;
 }
 
-int job_record_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
-                     const char *message)
+bool job_slice_over(double started_ms, size_t bytes)
+{
+    return bytes >= JOB_SLICE_BYTES || time_mono_ms() - started_ms >= JOB_SLICE_MS;
+}
+
+/* Write one error row; takes ownership of identifiers. */
+static int store_error(store_tx *tx, const job_row *job, int64_t index, json_t *identifiers,
+                       const char *message)
 {
     char *ids = json_dumps(identifiers, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(identifiers);
     int rc = store_tx_job_error_add(tx, job->seq, index, ids ? ids : "{}", message);
     free(ids);
     return rc;
+}
+
+int job_record_error(store_tx *tx, const job_row *job, job_counts *counts, int64_t index,
+                     json_t *identifiers, const char *message)
+{
+    /* counts->errored is committed with the job's cursor, so after a restart it still
+     * says how many errors this job has stored (one per errored record, up to the cap) */
+    if (++counts->errored > JOB_ERRORS_DETAILED) {
+        json_decref(identifiers);
+        return STORE_OK;
+    }
+    return store_error(tx, job, index, identifiers, message);
 }
 
 /* Make st hold the decoded payload of job; NULL when the payload cannot be decoded. */
@@ -125,9 +143,10 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
                 runner_yield_fn should_yield, void *ctx)
 {
     /* Records applied in this step. A step always does at least one slice of work
-     * before it yields: yielding after every small job would let a steady stream of
-     * requests outrun the jobs they create. */
+     * (RUNNER_SLICE records or RUNNER_SLICE_MS) before it yields: yielding after every
+     * small job would let a steady stream of requests outrun the jobs they create. */
     size_t done = 0;
+    double started = time_mono_ms();
     while (budget > 0) {
         job_row job;
         int rc = store_tx_job_next(tx, &job);
@@ -144,8 +163,7 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
              * block every job behind it. */
             counts.errored = counts.requested > 0 ? counts.requested : 1;
             json_t *none = json_object();
-            if (job_record_error(tx, &job, 0, none, "the stored job could not be decoded") !=
-                    STORE_OK ||
+            if (store_error(tx, &job, 0, none, "the stored job could not be decoded") != STORE_OK ||
                 store_tx_job_finish(tx, job.seq, JOB_FAILED, &counts, time_now_ms()) != STORE_OK)
                 return STORE_ERROR;
             note_event(st, &job, true, JOB_FAILED, &counts);
@@ -169,7 +187,8 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
             size_t cost = (size_t)(applied > 0 ? applied : 1);
             budget -= cost < budget ? cost : budget;
             done += cost;
-            yielded = done >= RUNNER_SLICE && should_yield && should_yield(ctx);
+            yielded = (done >= RUNNER_SLICE || time_mono_ms() - started >= RUNNER_SLICE_MS) &&
+                      should_yield && should_yield(ctx);
         } while (!finished && budget > 0 && !yielded);
         if (finished) {
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,

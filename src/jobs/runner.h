@@ -47,9 +47,11 @@ typedef struct runner_state {
 } runner_state;
 
 /* True when the caller wants the transaction back soon (requests are waiting): once the
- * step has applied RUNNER_SLICE records, the runner stops after the current slice. */
+ * step has applied RUNNER_SLICE records or run RUNNER_SLICE_MS, the runner stops after the
+ * current slice (which kinds end early by bytes and time: kind.h, JOB_SLICE_BYTES). */
 typedef bool (*runner_yield_fn)(void *ctx);
 #define RUNNER_SLICE 250
+#define RUNNER_SLICE_MS 20.0
 
 /* Returns 1 when pending jobs remain, 0 when none does, STORE_ERROR on a database
  * failure (the caller must roll back; runner_state stays valid). take and should_yield

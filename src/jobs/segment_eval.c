@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/paging.h"
 #include "core/segment_query.h"
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
@@ -29,6 +30,7 @@ typedef struct eval_req {
     bool fresh;
     bool started;
     scan_cursor after;
+    size_t page_rows; /* the next scan page's size (core/paging.h); 0 before the first */
 } eval_req;
 
 static char *eval_payload(const char *segment_id, int64_t version, bool fresh, size_t *len)
@@ -109,11 +111,16 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     contact *rows;
     size_t n;
     long applied = STORE_ERROR;
-    if (store_tx_contact_scan(tx, job->account, r->started ? &r->after : NULL, (int64_t)budget,
+    double started = time_mono_ms();
+    size_t want = r->page_rows ? r->page_rows : scan_page_rows(0, 0);
+    want = want < budget ? want : budget;
+    if (store_tx_contact_scan(tx, job->account, r->started ? &r->after : NULL, (int64_t)want,
                               set.need_lists, &page, &rows, &n) == STORE_OK) {
+        r->page_rows = scan_page_rows(want, page.total);
         applied = 0;
         int64_t delta = 0;
-        for (size_t i = 0; i < n; i++, applied++) {
+        /* the page, or less once the slice has run JOB_SLICE_MS */
+        for (size_t i = 0; i < n && !(i > 0 && job_slice_over(started, 0)); i++, applied++) {
             bool in = segcompiled_match(seg, &rows[i]);
             if (!in && r->fresh)
                 continue;
@@ -127,14 +134,13 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         if (applied >= 0 &&
             store_tx_segment_count_add(tx, job->account, seg->row.id, delta) != STORE_OK)
             applied = STORE_ERROR;
-        if (applied >= 0 && n > 0 &&
-            store_tx_segments_changed(tx, job->account, seg->row.id) != STORE_OK)
+        if (applied > 0 && store_tx_segments_changed(tx, job->account, seg->row.id) != STORE_OK)
             applied = STORE_ERROR;
-        if (applied >= 0 && n > 0) {
-            scan_cursor_of(&rows[n - 1], &r->after);
+        if (applied > 0) {
+            scan_cursor_of(&rows[applied - 1], &r->after);
             r->started = true;
         }
-        if (applied >= 0 && n < budget) {
+        if (applied >= 0 && (size_t)applied == n && n < want) {
             *finished = true;
             if (finish(tx, job->account, r, seg) != STORE_OK)
                 applied = STORE_ERROR;

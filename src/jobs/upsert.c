@@ -102,8 +102,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                      "the record's identifiers belong to different contacts (%s and %s); "
                      "contacts are never merged",
                      found[owner].id, found[t].id);
-            counts->errored++;
-            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK
+            return job_record_error(tx, job, counts, index, record_identifiers(in), msg) == STORE_OK
                        ? 1
                        : STORE_ERROR;
         }
@@ -137,8 +136,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                      "contact %s has %s '%s', which this record does not carry; to update a "
                      "contact, all of its existing identifiers must be present",
                      c->id, id_type_field((id_type)t), have);
-            counts->errored++;
-            return job_record_error(tx, job, index, record_identifiers(in), msg) == STORE_OK
+            return job_record_error(tx, job, counts, index, record_identifiers(in), msg) == STORE_OK
                        ? 1
                        : STORE_ERROR;
         }

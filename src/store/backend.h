@@ -51,8 +51,8 @@ typedef struct store_backend {
     int (*tx_contact_insert)(store_tx_impl *tx, int64_t account, const contact *c);
     int (*tx_contact_update)(store_tx_impl *tx, int64_t account, const contact *c);
     int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
-    int (*job_errors)(store_impl *s, int64_t account, const char *id, arena *a,
-                      job_error_row **rows, size_t *count);
+    int (*job_errors)(store_impl *s, int64_t account, const char *id, int64_t after, size_t limit,
+                      arena *a, job_error_row **rows, size_t *count);
     int (*tx_job_insert)(store_tx_impl *tx, const job_new *j, const char *errors_token,
                          int64_t *seq);
     int (*tx_job_next)(store_tx_impl *tx, job_row *out);

@@ -317,7 +317,7 @@ static void build_sql(store_impl *s)
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
     s->sql[ST_JOB_ERRORS] = xasprintf(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
-        " WHERE j.id=$1 AND j.account_id=$2 ORDER BY e.idx");
+        " WHERE j.id=$1 AND j.account_id=$2 AND e.idx>$3 ORDER BY e.idx LIMIT $4");
     s->sql[ST_JOB_INSERT] = xasprintf(
         "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
         " errors_token) VALUES($1,$2,$3,$4,$5,$6,$6::bigint+COALESCE((SELECT job_delay_ms"
@@ -1416,8 +1416,8 @@ static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info 
     return rc;
 }
 
-static int pgs_job_errors(store_impl *s, int64_t account, const char *id, arena *a,
-                          job_error_row **rows, size_t *count)
+static int pgs_job_errors(store_impl *s, int64_t account, const char *id, int64_t after,
+                          size_t limit, arena *a, job_error_row **rows, size_t *count)
 {
     *rows = NULL;
     *count = 0;
@@ -1427,6 +1427,8 @@ static int pgs_job_errors(store_impl *s, int64_t account, const char *id, arena 
     params p = {0};
     p_text(&p, id);
     p_int(&p, account);
+    p_int(&p, after);
+    p_int(&p, (int64_t)limit);
     int rc;
     PGresult *r = run(s, c, ST_JOB_ERRORS, &p, &rc);
     if (r) {

@@ -280,7 +280,7 @@ static void build_sql(store_impl *s)
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
     s->sql[ST_JOB_ERRORS] = xasprintf(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
-        " WHERE j.id=? AND j.account_id=? ORDER BY e.idx");
+        " WHERE j.id=? AND j.account_id=? AND e.idx>? ORDER BY e.idx LIMIT ?");
     /* The job delay is read by the insert itself (store.h, settings). */
     s->sql[ST_JOB_INSERT] = xasprintf(
         "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
@@ -1255,8 +1255,8 @@ static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_in
     return rc;
 }
 
-static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, arena *a,
-                             job_error_row **rows, size_t *count)
+static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, int64_t after,
+                             size_t limit, arena *a, job_error_row **rows, size_t *count)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -1268,6 +1268,8 @@ static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, are
     if (st) {
         bind_text(st, 1, id);
         sqlite3_bind_int64(st, 2, account);
+        sqlite3_bind_int64(st, 3, after);
+        sqlite3_bind_int64(st, 4, (int64_t)limit);
         for (;;) {
             int r = sqlite3_step(st);
             if (r != SQLITE_ROW) {

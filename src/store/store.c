@@ -259,10 +259,10 @@ int store_job_get(store *s, int64_t account, const char *id, job_info *out)
     return s->be->job_get(s->impl, account, id, out);
 }
 
-int store_job_errors(store *s, int64_t account, const char *id, arena *a, job_error_row **rows,
-                     size_t *count)
+int store_job_errors(store *s, int64_t account, const char *id, int64_t after, size_t limit,
+                     arena *a, job_error_row **rows, size_t *count)
 {
-    return s->be->job_errors(s->impl, account, id, a, rows, count);
+    return s->be->job_errors(s->impl, account, id, after, limit, a, rows, count);
 }
 
 int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)

@@ -129,9 +129,10 @@ typedef struct job_error_row {
 } job_error_row;
 
 int store_job_get(store *s, int64_t account, const char *id, job_info *out);
-/* All per-record errors of a job, in record order. */
-int store_job_errors(store *s, int64_t account, const char *id, arena *a, job_error_row **rows,
-                     size_t *count);
+/* Up to limit of a job's per-record errors whose index is above after (-1: from the
+ * first), in record order: a page of the errors document, read a page at a time. */
+int store_job_errors(store *s, int64_t account, const char *id, int64_t after, size_t limit,
+                     arena *a, job_error_row **rows, size_t *count);
 
 /* Insert an accepted job with a fresh random errors token (job_info.errors_token); *seq
  * receives its place in the queue. */

@@ -200,7 +200,7 @@ static int count_errors(int64_t account, const char *job_id, arena *a, job_error
 {
     size_t n = 0;
     *rows = NULL;
-    if (store_job_errors(S, account, job_id, a, rows, &n) != STORE_OK)
+    if (store_job_errors(S, account, job_id, -1, 1000000, a, rows, &n) != STORE_OK)
         return -1;
     return (int)n;
 }

@@ -95,12 +95,16 @@ int main(void)
     runner_state st;
     memset(&st, 0, sizeof st);
 
+    /* one slice: RUNNER_SLICE records, or fewer once it has run RUNNER_SLICE_MS (a slow
+     * machine may get there first) */
     check_case_name = "a step asked to yield still applies one slice of small jobs";
     insert_jobs(s, account, 600, 0, "y");
     CHECK_INT(step(s, 5000, always, &st), 1);
-    CHECK_INT(count_contacts(s, account), RUNNER_SLICE);
+    int64_t first = count_contacts(s, account);
+    CHECK(first >= 1 && first <= RUNNER_SLICE);
     CHECK_INT(step(s, 5000, always, &st), 1);
-    CHECK_INT(count_contacts(s, account), 2 * RUNNER_SLICE);
+    int64_t second = count_contacts(s, account);
+    CHECK(second > first && second <= first + RUNNER_SLICE);
 
     check_case_name = "a step not asked to yield goes on until no job is pending";
     CHECK_INT(step(s, 5000, never, &st), 0);

@@ -566,7 +566,7 @@ static void test_jobs(void)
     /* errors, in record order */
     job_error_row *rows = NULL;
     size_t n = 99;
-    CHECK_INT(store_job_errors(s, a1, j1.id, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_job_errors(s, a1, j1.id, -1, 100, &a, &rows, &n), STORE_OK);
     if (CHECK_INT(n, 2)) {
         CHECK_INT(rows[0].index, 0);
         CHECK_STR(rows[0].identifiers, "{\"email\":\"a@b.co\"}");
@@ -576,10 +576,10 @@ static void test_jobs(void)
         CHECK_STR(rows[1].message, "second record failed");
     }
     n = 99;
-    CHECK_INT(store_job_errors(s, a2, j1.id, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_job_errors(s, a2, j1.id, -1, 100, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
     n = 99;
-    CHECK_INT(store_job_errors(s, a2, j2.id, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_job_errors(s, a2, j2.id, -1, 100, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
 
     /* many errors: more than one growth of the row array */
@@ -596,7 +596,7 @@ static void test_jobs(void)
     job_counts c4 = {.requested = 40, .errored = 40};
     CHECK_INT(store_tx_job_finish(tx, seq3, JOB_FAILED, &c4, 1650000020000), STORE_OK);
     commit(tx);
-    CHECK_INT(store_job_errors(s, a1, j3.id, &a, &rows, &n), STORE_OK);
+    CHECK_INT(store_job_errors(s, a1, j3.id, -1, 100, &a, &rows, &n), STORE_OK);
     if (CHECK_INT(n, 40)) {
         bool ordered = true;
         for (size_t i = 0; i < n; i++) {
@@ -607,6 +607,16 @@ static void test_jobs(void)
         }
         CHECK(ordered);
     }
+    /* pages: after an index, at most limit rows, and nothing past the last */
+    CHECK_INT(store_job_errors(s, a1, j3.id, 9, 5, &a, &rows, &n), STORE_OK);
+    if (CHECK_INT(n, 5)) {
+        CHECK_INT(rows[0].index, 10);
+        CHECK_INT(rows[4].index, 14);
+    }
+    CHECK_INT(store_job_errors(s, a1, j3.id, 37, 5, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 2);
+    CHECK_INT(store_job_errors(s, a1, j3.id, 39, 5, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 0);
     CHECK_INT(store_job_get(s, a1, j3.id, &info), STORE_OK);
     CHECK_INT(info.status, JOB_FAILED);
 

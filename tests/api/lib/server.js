@@ -390,6 +390,8 @@ async function fetchJobErrors(client, job, baseUrl) {
   assert.equal(res.status, 200, `GET errors_url answered ${res.status}: ${JSON.stringify(res.body)}`);
   assert.equal(res.body.job_id, job.id);
   assert.ok(Array.isArray(res.body.errors), `errors[] expected: ${JSON.stringify(res.body)}`);
+  assert.deepEqual(Object.keys(res.body), ['job_id', 'errors', 'errors_omitted']);
+  assert.equal(res.body.errors_omitted, 0, `no error is left out below the cap: ${JSON.stringify(res.body)}`);
   assert.equal(res.body.errors.length, job.results.errored_count, `one error per errored record: ${JSON.stringify(res.body)}`);
   for (const e of res.body.errors) {
     assert.equal(typeof e.index, 'number');
