@@ -262,10 +262,11 @@ upsert_batch *upsert_decode_text(const char *body, size_t len, const field_catal
     st.ctx = (decode_ctx){.b = b, .errs = &list_errs, .fields = fields};
     root_parts rp = {.contacts_type = JP_NONE};
     errlist_init(&rp.contact_errs, errs->arena);
-    if (jp_peek(&st.jp) == JP_OBJECT) {
+    jp_type root = jp_peek(&st.jp);
+    if (root == JP_OBJECT) {
         *status = stream_root(&st, &rp) == 0 ? UPSERT_TEXT_OK : UPSERT_TEXT_INVALID_JSON;
-    } else {
-        bool valid = jp_skip(&st.jp) == 0 && jp_finish(&st.jp) == 0;
+    } else { /* jansson takes an array for a root, never a scalar (no JSON_DECODE_ANY) */
+        bool valid = root == JP_ARRAY && jp_skip(&st.jp) == 0 && jp_finish(&st.jp) == 0;
         *status = valid ? UPSERT_TEXT_NOT_OBJECT : UPSERT_TEXT_INVALID_JSON;
     }
     if (*status == UPSERT_TEXT_OK) {

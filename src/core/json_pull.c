@@ -215,6 +215,14 @@ static const char *digits(const char *p, const char *end)
     return p;
 }
 
+/* jansson reads one byte past a number or a literal and puts it back; a NUL byte put back
+ * is lost (its buffer takes NUL for "empty"), so "[0\0]" parses. Its verdict rules. */
+static void swallow_lookahead_nul(json_pull *jp)
+{
+    if (jp->p < jp->end && *jp->p == '\0')
+        jp->p++;
+}
+
 int jp_number(json_pull *jp, bool *is_real, json_int_t *i, double *d)
 {
     if (jp_peek(jp) != JP_NUMBER)
@@ -262,6 +270,7 @@ int jp_number(json_pull *jp, bool *is_real, json_int_t *i, double *d)
             return fail(jp);
     }
     jp->p = p;
+    swallow_lookahead_nul(jp);
     return 0;
 }
 
@@ -275,6 +284,7 @@ int jp_literal(json_pull *jp)
     if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, words[t], n) != 0)
         return fail(jp);
     jp->p += n;
+    swallow_lookahead_nul(jp);
     return 0;
 }
 

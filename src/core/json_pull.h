@@ -5,7 +5,8 @@
  * Contract: it accepts exactly the documents jansson's json_loadb accepts with
  * CONTACTD_JSON_FLAGS (RFC 8259 syntax, UTF-8 checked everywhere, no \u0000, surrogates
  * paired, integers within json_int_t, reals within double, no duplicate key in any object,
- * at most JSON_PULL_MAX_DEPTH nested values, nothing but white space after the root). The
+ * at most JSON_PULL_MAX_DEPTH nested values, nothing but white space after the root; the
+ * caller refuses a scalar root, as jansson does without JSON_DECODE_ANY). The
  * first violation sets jp->failed and every later call fails: callers stop and answer
  * "invalid JSON", as they would had jansson refused the text. tests/unit/test_json_pull.c
  * and fuzz/fuzz_json_pull.c compare verdicts with jansson's.
