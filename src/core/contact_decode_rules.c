@@ -127,16 +127,19 @@ void decode_reserved_type(decode_ctx *c, size_t idx, int f, jp_type t)
 
 void decode_reserved(decode_ctx *c, contact_input *in, size_t idx, int f, const char *s, size_t len)
 {
-    char path[96];
+    char path[96]; /* made only for an error: this runs for every field of every contact */
     const char *key = contact_fields[f].name;
-    field_path(path, sizeof path, idx, key);
     if (f < ID_TYPE_COUNT) {
         const char *why;
-        if (identifier_normalize((id_type)f, s, len, &c->b->arena, &in->field[f], &why) != 0)
+        if (identifier_normalize((id_type)f, s, len, &c->b->arena, &in->field[f], &why) != 0) {
+            field_path(path, sizeof path, idx, key);
             errlist_add(c->errs, path, "%s '%.*s' %s", key, echo_len(len), s, why);
+        }
     } else if (memchr(s, '\0', len)) {
+        field_path(path, sizeof path, idx, key);
         errlist_add(c->errs, path, "%s must not contain NUL characters", key);
     } else if (utf8_length(s, len) > contact_fields[f].max_len) {
+        field_path(path, sizeof path, idx, key);
         errlist_add(c->errs, path, "%s is longer than %u characters", key,
                     contact_fields[f].max_len);
     } else {

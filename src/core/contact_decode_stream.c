@@ -142,12 +142,18 @@ static int stream_contact(stream *st, contact_input *in, size_t idx)
     return r;
 }
 
-/* The contacts array into a heap vector (its length is unknown until its end). */
-static int stream_contacts(stream *st, contact_input **out, size_t *n)
+/* The contacts array, in blocks of the scratch arena (its length is unknown until its end,
+ * and growing one array would copy it over and over). */
+#define BLOCK_CONTACTS 1024
+typedef struct contact_block {
+    struct contact_block *next;
+    contact_input items[BLOCK_CONTACTS];
+} contact_block;
+
+static int stream_contacts(stream *st, contact_block **first, size_t *n)
 {
     json_pull *jp = &st->jp;
-    size_t cap = 0;
-    *out = NULL;
+    contact_block **tail = first, *block = NULL;
     *n = 0;
     int r = jp_array_begin(jp);
     while (r == 0 && (r = jp_array_next(jp)) == 1) {
@@ -156,14 +162,12 @@ static int stream_contacts(stream *st, contact_input **out, size_t *n)
             (*n)++;
             continue;
         }
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            *out = realloc(*out, cap * sizeof **out);
-            if (!*out)
-                abort();
+        if (*n % BLOCK_CONTACTS == 0) {
+            block = arena_calloc(&st->scratch, 1, sizeof *block);
+            *tail = block;
+            tail = &block->next;
         }
-        (*out)[*n] = (contact_input){0};
-        r = stream_contact(st, &(*out)[*n], *n);
+        r = stream_contact(st, &block->items[*n % BLOCK_CONTACTS], *n);
         (*n)++;
     }
     return r;
@@ -173,7 +177,7 @@ static int stream_contacts(stream *st, contact_input **out, size_t *n)
 typedef struct root_parts {
     bool lists_seen, contacts_seen;
     jp_type contacts_type;
-    contact_input *contacts;
+    contact_block *contacts;
     size_t count;
     errlist contact_errs;
 } root_parts;
@@ -244,7 +248,12 @@ static void finish_contacts(stream *st, root_parts *rp)
         return;
     }
     b->contacts = arena_alloc(&b->arena, rp->count * sizeof *b->contacts);
-    memcpy(b->contacts, rp->contacts, rp->count * sizeof *b->contacts);
+    size_t done = 0;
+    for (contact_block *k = rp->contacts; done < rp->count; k = k->next) {
+        size_t m = rp->count - done < BLOCK_CONTACTS ? rp->count - done : BLOCK_CONTACTS;
+        memcpy(b->contacts + done, k->items, m * sizeof *b->contacts);
+        done += m;
+    }
     b->count = rp->count;
     append_errs(st->ctx.errs, &rp->contact_errs);
 }
@@ -277,7 +286,6 @@ upsert_batch *upsert_decode_text(const char *body, size_t len, const field_catal
         upsert_batch_free(b);
         b = NULL;
     }
-    free(rp.contacts);
     keyset_free(&st.contact_keys);
     keyset_free(&st.custom_keys);
     arena_release(&st.scratch);
