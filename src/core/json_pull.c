@@ -22,7 +22,12 @@ static int fail(json_pull *jp)
 
 void jp_init(json_pull *jp, const char *text, size_t len, arena *scratch)
 {
-    *jp = (json_pull){.p = text, .end = text + (text ? len : 0), .scratch = scratch};
+    static const char empty[1] = "";
+    if (!text) { /* no body: an empty text, refused as JSON */
+        text = empty;
+        len = 0;
+    }
+    *jp = (json_pull){.p = text, .end = text + len, .scratch = scratch};
 }
 
 static void skip_ws(json_pull *jp)

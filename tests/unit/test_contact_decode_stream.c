@@ -24,19 +24,19 @@ static const field_catalog CAT = {cat_defs, sizeof cat_defs / sizeof cat_defs[0]
 
 static const char *const seeds[] = {
     "{\"contacts\":[{\"email\":\"a@b.co\"}]}",
-    "{\"list_ids\":[\"L1\",\"L2\",\"L1\"],\"contacts\":[{\"email\":\" MiXeD@Example.com\","
-    "\"first_name\":\"M\",\"alternate_emails\":[\"ALT@Example.com\",\"b@c.de\"]},"
-    "{\"external_id\":\"e-2\",\"custom_fields\":{\"score\":7,\"gone\":1,\"e1_T\":\"x\","
-    "\"birthday\":\"2021-03-04\"}},{\"phone_number_id\":\"+14155552671\"},"
-    "{\"anonymous_id\":\"an\",\"city\":\"\\u00e9t\\u00e9 \\ud83d\\ude00\"}]}",
-    "{\"contacts\":[{\"email\":\"bad\"},{},{\"first_name\":1},{\"email\":null},[],\"x\","
-    "{\"alternate_emails\":\"a\"},{\"alternate_emails\":[1,\"bad\",{}]},"
-    "{\"alternate_emails\":[\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\"]},"
-    "{\"custom_fields\":[],\"email\":\"x@y.z\"},{\"custom_fields\":{\"score\":\"abc\","
-    "\"birthday\":12,\"nickname\":[1,{\"a\":2}]},\"external_id\":\"q\"}],"
-    "\"list_ids\":[1,\"L\",null]}",
-    "{\"contacts\":[{\"email\":\"a@b.co\",\"id\":\"ignored\",\"list_ids\":[\"x\"],"
-    "\"created_at\":{\"deep\":[[[{}]]]}}],\"other\":{\"k\":[true,false,null,-0,1.5e-3,2E+2]}}",
+    ("{\"list_ids\":[\"L1\",\"L2\",\"L1\"],\"contacts\":[{\"email\":\" MiXeD@Example.com\","
+     "\"first_name\":\"M\",\"alternate_emails\":[\"ALT@Example.com\",\"b@c.de\"]},"
+     "{\"external_id\":\"e-2\",\"custom_fields\":{\"score\":7,\"gone\":1,\"e1_T\":\"x\","
+     "\"birthday\":\"2021-03-04\"}},{\"phone_number_id\":\"+14155552671\"},"
+     "{\"anonymous_id\":\"an\",\"city\":\"\\u00e9t\\u00e9 \\ud83d\\ude00\"}]}"),
+    ("{\"contacts\":[{\"email\":\"bad\"},{},{\"first_name\":1},{\"email\":null},[],\"x\","
+     "{\"alternate_emails\":\"a\"},{\"alternate_emails\":[1,\"bad\",{}]},"
+     "{\"alternate_emails\":[\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\",\"a@b.co\"]},"
+     "{\"custom_fields\":[],\"email\":\"x@y.z\"},{\"custom_fields\":{\"score\":\"abc\","
+     "\"birthday\":12,\"nickname\":[1,{\"a\":2}]},\"external_id\":\"q\"}],"
+     "\"list_ids\":[1,\"L\",null]}"),
+    ("{\"contacts\":[{\"email\":\"a@b.co\",\"id\":\"ignored\",\"list_ids\":[\"x\"],"
+     "\"created_at\":{\"deep\":[[[{}]]]}}],\"other\":{\"k\":[true,false,null,-0,1.5e-3,2E+2]}}"),
     "{\"list_ids\":\"L\"}",
     "{\"contacts\":{}}",
     "{\"contacts\":[]}",
