@@ -66,8 +66,9 @@ upsert_batch *upsert_decode_text(const char *body, size_t len, const field_catal
                                  errlist *errs, upsert_text_status *status);
 
 /*
- * Decode a jansson tree (CSV import rows, state documents) into a new batch. Returns the batch (never NULL); when errs gained entries
- * the batch is incomplete and should only be freed.
+ * Decode a jansson tree (CSV import rows, state documents) into a new batch. Returns the
+ * batch (never NULL); when errs gained entries the batch is incomplete and should only be
+ * freed.
  */
 upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fields, errlist *errs);
 /* The same with no custom field defined. */
