@@ -30,7 +30,8 @@ typedef struct store_backend {
     int (*key_find)(store_impl *s, const char *key_id, store_key *out);
     int (*key_list)(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
     int (*account_count)(store_impl *s, int64_t *out);
-    int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at);
+    int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                             int64_t *records);
     int (*tx_account_ensure)(store_tx_impl *tx, const char *name, int64_t *account_id);
     int (*tx_key_add)(store_tx_impl *tx, int64_t account_id, const char *key_id,
                       const uint8_t hash[APIKEY_HASH_LEN], const char *scopes);

@@ -236,7 +236,8 @@ static void build_sql(store_impl *s)
         xasprintf("UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
     s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
+                  " COALESCE(sum(max(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
     s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
     s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
     /* read_account's columns */
@@ -978,13 +979,15 @@ static int sqlite_account_count(store_impl *s, int64_t *out)
     return reader_ints(s, ST_ACCOUNT_COUNT, out, 1);
 }
 
-static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                                    int64_t *records)
 {
-    int64_t v[2];
-    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 2);
+    int64_t v[3];
+    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 3);
     if (rc == STORE_OK) {
         *count = v[0];
         *oldest_accepted_at = v[1];
+        *records = v[2];
     }
     return rc;
 }

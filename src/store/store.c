@@ -179,9 +179,9 @@ int store_account_count(store *s, int64_t *out)
     return s->be->account_count(s->impl, out);
 }
 
-int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at)
+int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
 {
-    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
+    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);
 }
 
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
