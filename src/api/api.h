@@ -47,6 +47,8 @@ extern const size_t api_route_count;
 
 /* Parse the body as a JSON object. On failure replies 400 and returns NULL. */
 json_t *api_body_object(http_request *req);
+/* The 400 of a body that is not a JSON object: parsed says whether it was JSON at all. */
+void api_reply_body_status(http_request *req, bool parsed);
 /* The same, with errs made ready (in the request's arena) for the body's checks: the
  * start of every handler that validates a JSON body. */
 json_t *api_body_begin(http_request *req, errlist *errs);

@@ -12,19 +12,23 @@
 #include "core/timeutil.h"
 #include "core/utf8.h"
 
+void api_reply_body_status(http_request *req, bool parsed)
+{
+    if (parsed)
+        http_reply_error(req, 400, NULL, "the request body must be a JSON object");
+    else
+        http_reply_error(req, 400, NULL, "invalid JSON");
+}
+
 json_t *api_body_object(http_request *req)
 {
     size_t len;
     const char *body = http_body(req, &len);
     json_error_t jerr;
     json_t *root = body ? json_loadb(body, len, CONTACTD_JSON_FLAGS, &jerr) : NULL;
-    if (!root) {
-        http_reply_error(req, 400, NULL, "invalid JSON");
-        return NULL;
-    }
-    if (!json_is_object(root)) {
+    if (!root || !json_is_object(root)) {
+        api_reply_body_status(req, root != NULL);
         json_decref(root);
-        http_reply_error(req, 400, NULL, "the request body must be a JSON object");
         return NULL;
     }
     return root;

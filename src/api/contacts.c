@@ -24,21 +24,23 @@ void api_contacts_upsert(http_request *req)
 {
     if (api_backlog_full(req))
         return;
-    json_t *root = api_body_object(req);
-    if (!root)
-        return;
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
     field_catalog fields;
     if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
-        json_decref(root);
         api_reply_store_error(req);
         return;
     }
+    size_t len;
+    const char *body = http_body(req, &len);
     errlist errs;
     errlist_init(&errs, a);
-    upsert_batch *b = upsert_decode_fields(root, &fields, &errs);
-    json_decref(root);
+    upsert_text_status status;
+    upsert_batch *b = upsert_decode_text(body, len, &fields, &errs, &status);
+    if (!b) {
+        api_reply_body_status(req, status == UPSERT_TEXT_NOT_OBJECT);
+        return;
+    }
     if (b->unknown_custom_field_count)
         errlist_add(&errs, "custom_fields", "invalid custom field ids supplied - %.400s",
                     api_join(a, b->unknown_custom_fields, b->unknown_custom_field_count));
@@ -58,8 +60,6 @@ void api_contacts_upsert(http_request *req)
         http_reply_errlist(req, 400, &errs);
         return;
     }
-    size_t len;
-    const char *body = http_body(req, &len);
     char *payload = malloc(len);
     if (!payload)
         abort();

@@ -17,7 +17,12 @@
  * was deleted after the job was accepted and its values went with it).
  *
  * Ownership: the batch owns an arena holding every string and array it points to;
- * upsert_batch_free() releases it. The JSON tree is not referenced after decoding.
+ * upsert_batch_free() releases it. Neither the JSON tree nor the text is referenced after
+ * decoding.
+ *
+ * Two walkers apply one set of rules (contact_decode_internal.h): over a jansson tree,
+ * for callers that build one (CSV rows, state documents), and over the text in one pass,
+ * for request bodies of up to 6 MB, where building a tree was most of the time to the 202.
  */
 #ifndef CONTACTD_CORE_CONTACT_DECODE_H
 #define CONTACTD_CORE_CONTACT_DECODE_H
@@ -44,15 +49,32 @@ typedef struct upsert_batch {
     size_t unknown_custom_field_count;
 } upsert_batch;
 
+typedef enum upsert_text_status {
+    UPSERT_TEXT_OK,           /* decoded: errs says whether the batch is valid */
+    UPSERT_TEXT_INVALID_JSON, /* jansson would refuse the text */
+    UPSERT_TEXT_NOT_OBJECT,   /* valid JSON, but not an object */
+} upsert_text_status;
+
 /*
- * Decode root into a new batch. Returns the batch (never NULL); when errs gained entries
- * the batch is incomplete and should only be freed.
+ * Decode the text of a body (PUT /v3/marketing/contacts, a stored upsert job) in one pass,
+ * without a tree: the same batch and the same errors as json_loadb + upsert_decode_fields,
+ * and jansson's verdict on the text. Returns the batch when *status is UPSERT_TEXT_OK (errs
+ * then holds every problem; with entries the batch should only be freed), else NULL with
+ * errs untouched.
+ */
+upsert_batch *upsert_decode_text(const char *body, size_t len, const field_catalog *fields,
+                                 errlist *errs, upsert_text_status *status);
+
+/*
+ * Decode a jansson tree (CSV import rows, state documents) into a new batch. Returns the
+ * batch (never NULL); when errs gained entries the batch is incomplete and should only be
+ * freed.
  */
 upsert_batch *upsert_decode_fields(const json_t *root, const field_catalog *fields, errlist *errs);
 /* The same with no custom field defined. */
 upsert_batch *upsert_decode(const json_t *root, errlist *errs);
-/* Parse and decode a stored payload against the catalog as it is now; NULL when it no
- * longer decodes cleanly. fields may be NULL (no custom field defined). */
+/* Decode a stored payload (upsert_decode_text) against the catalog as it is now; NULL when
+ * it no longer decodes cleanly. fields may be NULL (no custom field defined). */
 upsert_batch *upsert_decode_payload(const char *body, size_t len, const field_catalog *fields);
 void upsert_batch_free(upsert_batch *b);
 

@@ -143,3 +143,40 @@ void log_event(const char *event, const log_field *fields, size_t n)
     }
     free(buf);
 }
+
+static void write_all(const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    ssize_t w = write(STDERR_FILENO, p, n);
+    (void)w;
+}
+
+void log_batch_event(log_batch *b, const char *event, const log_field *fields, size_t n)
+{
+    if (!b->stream && !(b->stream = open_memstream(&b->buf, &b->len)))
+        return;
+    FILE *f = b->stream;
+    fflush(f);
+    size_t mark = b->len; /* where this line starts */
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(time_now_ms(), ts);
+    write_line(f, atomic_load(&g_format) == LOG_FORMAT_JSON, ts, event, fields, n);
+    fflush(f);
+    /* Whole lines only: what came before this line goes out once this one would make the
+     * write too large. */
+    if (b->len - b->sent > LOG_BATCH_WRITE && mark > b->sent) {
+        write_all(b->buf + b->sent, mark - b->sent);
+        b->sent = mark;
+    }
+}
+
+void log_batch_flush(log_batch *b)
+{
+    if (!b->stream)
+        return;
+    if (fclose(b->stream) == 0)
+        write_all(b->buf + b->sent, b->len - b->sent);
+    free(b->buf);
+    *b = (log_batch)LOG_BATCH_INIT;
+}

@@ -210,12 +210,13 @@ static int commit_batch_only(jobs *j, submission *batch)
 /* After a commit: one log line and the metrics for each job started or finished in it. */
 static void report_events(runner_state *st)
 {
+    log_batch lines = LOG_BATCH_INIT; /* one write for many lines, not two a job */
     for (size_t i = 0; i < st->nevents; i++) {
         const runner_event *e = &st->events[i];
         if (!e->finished) {
             log_field f[] = {LOG_S("job", e->job_id), LOG_S("kind", job_kind_name(e->kind)),
                              LOG_I("requested", e->counts.requested)};
-            log_event("job_start", f, sizeof f / sizeof f[0]);
+            log_batch_event(&lines, "job_start", f, sizeof f / sizeof f[0]);
             continue;
         }
         metrics_job_finished(e->kind, e->status);
@@ -230,8 +231,9 @@ static void report_events(runner_state *st)
             LOG_I("errored", e->counts.errored),
             LOG_D("duration_ms", (double)(time_now_ms() - e->accepted_at)),
         };
-        log_event("job_end", f, sizeof f / sizeof f[0]);
+        log_batch_event(&lines, "job_end", f, sizeof f / sizeof f[0]);
     }
+    log_batch_flush(&lines);
     metrics_records_applied(st->applied);
     runner_events_reset(st);
 }

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "core/contact_decode.h"
+#include "upsert_diff.h"
 
 /* One decode: the batch, its errors and the arena that holds them. */
 typedef struct decoded {
@@ -46,6 +47,10 @@ static void decode_text(decoded *d, const char *text)
     }
     decode_json(d, root);
     json_decref(root);
+    /* the walker over text must agree on every body of this file */
+    const char *why = upsert_diff(text, strlen(text), &CAT);
+    if (!CHECK(why == NULL))
+        fprintf(stderr, "    text walker: %s on %s\n", why, text);
 }
 
 static void decoded_free(decoded *d)
