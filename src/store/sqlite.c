@@ -29,16 +29,7 @@
 /* ---- statements ------------------------------------------------------------------ */
 
 enum stmt_id {
-    ST_KEY_FIND,
-    ST_KEY_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_REVOKE,
-    ST_ACCOUNT_COUNT,
     ST_JOB_PENDING_STATS,
-    ST_ACCOUNT_FIND,
-    ST_ACCOUNT_INSERT,
-    ST_ACCOUNT_GET,
-    ST_ACCOUNT_LIST,
     ST_CONTACT_GET,
     ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
     ST_CONTACT_FIND_1,
@@ -127,11 +118,22 @@ enum stmt_id {
     ST_COUNT
 };
 
+/* A driver.h statement: the prepared form of one db_query on one connection. */
+typedef struct lite_stmt {
+    db_stmt base;
+    sqlite3_stmt *st;
+    sqlite3 *db;
+} lite_stmt;
+
 typedef struct conn {
+    db_conn base; /* first: driver.h's handle */
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
-    struct conn *next; /* free list of the reader pool */
+    lite_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
+    struct conn *next;      /* free list of the reader pool */
 } conn;
+
+extern const store_driver sqlite_driver;
 
 struct store_tx_impl {
     store_impl *s;
@@ -224,28 +226,8 @@ static void build_sql(store_impl *s)
     }
     strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
 
-    s->sql[ST_KEY_FIND] =
-        xasprintf("SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
-                  " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?");
-    s->sql[ST_KEY_LIST] = xasprintf(
-        "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
-        " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
-    s->sql[ST_KEY_INSERT] = xasprintf(
-        "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_KEY_REVOKE] =
-        xasprintf("UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
-    s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
-    s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
-    s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
-    /* read_account's columns */
-#define ACCOUNT_SELECT                                                                   \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
-    " LEFT JOIN accounts p ON p.id=a.parent_id"
-    s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
-    s->sql[ST_ACCOUNT_LIST] =
-        xasprintf(ACCOUNT_SELECT " WHERE ?1=0 OR a.parent_id=?1 ORDER BY a.name");
     s->sql[ST_CONTACT_GET] = xasprintf(
         "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
     for (int t = 0; t < ID_TYPE_COUNT; t++)
@@ -509,6 +491,7 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
         free(c);
         return NULL;
     }
+    c->base.drv = &sqlite_driver;
     /* A CLI command writing at the same time as the server waits instead of failing. */
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
@@ -521,6 +504,11 @@ static void conn_close(conn *c)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < DB_SLOTS; i++) {
+        if (c->q[i])
+            sqlite3_finalize(c->q[i]->st);
+        free(c->q[i]);
+    }
     sqlite3_close(c->db);
     free(c);
 }
@@ -890,70 +878,6 @@ static const char *col_text(sqlite3_stmt *st, int i, arena *a)
 
 /* ---- accounts and keys ----------------------------------------------------------- */
 
-static int sqlite_key_find(store_impl *s, const char *key_id, store_key *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_KEY_FIND);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, key_id);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            out->account_id = sqlite3_column_int64(st, 0);
-            memset(out->secret_hash, 0, sizeof out->secret_hash);
-            int n = sqlite3_column_bytes(st, 1);
-            const void *h = sqlite3_column_blob(st, 1);
-            if (h && n == APIKEY_HASH_LEN)
-                memcpy(out->secret_hash, h, APIKEY_HASH_LEN);
-            out->revoked = sqlite3_column_int(st, 2) != 0;
-            const unsigned char *sc = sqlite3_column_text(st, 3);
-            snprintf(out->scopes, sizeof out->scopes, "%s", sc ? (const char *)sc : "");
-            const unsigned char *name = sqlite3_column_text(st, 4);
-            snprintf(out->account, sizeof out->account, "%s", name ? (const char *)name : "");
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            log_sqlite(c->db, "key lookup");
-        }
-        done(st);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row),
-                           void *ctx)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_KEY_LIST);
-    int rc = st ? STORE_OK : STORE_ERROR;
-    while (st) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        store_key_row row = {
-            .key_id = (const char *)sqlite3_column_text(st, 0),
-            .account = (const char *)sqlite3_column_text(st, 1),
-            .scopes = (const char *)sqlite3_column_text(st, 2),
-            .created_at = sqlite3_column_int64(st, 3),
-            .revoked_at = sqlite3_column_int64(st, 4),
-        };
-        each(ctx, &row);
-    }
-    if (st)
-        done(st);
-    reader_release(s, c);
-    return rc;
-}
-
 /* The first n integer columns of a parameterless one-row query, on a read connection. */
 static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
 {
@@ -973,11 +897,6 @@ static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
     return rc;
 }
 
-static int sqlite_account_count(store_impl *s, int64_t *out)
-{
-    return reader_ints(s, ST_ACCOUNT_COUNT, out, 1);
-}
-
 static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
 {
     int64_t v[2];
@@ -986,62 +905,6 @@ static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *olde
         *count = v[0];
         *oldest_accepted_at = v[1];
     }
-    return rc;
-}
-
-static int sqlite_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_ACCOUNT_FIND);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        *account_id = sqlite3_column_int64(st, 0);
-        done(st);
-        return STORE_OK;
-    }
-    done(st);
-    if (r != SQLITE_DONE)
-        return STORE_ERROR;
-    st = stmt(s, s->writer, ST_ACCOUNT_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, time_now_ms());
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK)
-        *account_id = sqlite3_last_insert_rowid(s->writer->db);
-    return rc;
-}
-
-static int sqlite_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
-                             const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, key_id);
-    sqlite3_bind_int64(st, 2, account_id);
-    sqlite3_bind_blob(st, 3, hash, APIKEY_HASH_LEN, SQLITE_STATIC);
-    bind_text(st, 4, scopes);
-    sqlite3_bind_int64(st, 5, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_key_revoke(store_tx_impl *tx, const char *key_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_REVOKE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, time_now_ms());
-    bind_text(st, 2, key_id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
     return rc;
 }
 
@@ -2224,164 +2087,6 @@ static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b)
     return rc;
 }
 
-static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
-{
-    out->id = sqlite3_column_int64(st, 0);
-    out->name = col_text(st, 1, a);
-    out->parent = col_text(st, 2, a);
-    out->parent_id = sqlite3_column_int64(st, 3);
-    out->created_at = sqlite3_column_int64(st, 4);
-}
-
-static int sqlite_account_list(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
-                               size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, parent_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        read_account(st, a, &(*rows)[(*count)++]);
-    }
-    reader_done(s, c, st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_account_find(store_impl *s, const char *name, arena *a, store_account *out)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        read_account(st, a, out);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id,
-                                    int64_t *id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = adhoc(s->writer, "INSERT INTO accounts(name, parent_id, created_at)"
-                                        " VALUES(?,NULLIF(?,0),?)");
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, parent_id);
-    sqlite3_bind_int64(st, 3, time_now_ms());
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    if (rc == STORE_OK)
-        *id = sqlite3_last_insert_rowid(s->writer->db);
-    return rc;
-}
-
-/* Everything an account owns, child rows first. */
-static const char *const purge_data_sql[] = {
-    "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM job_payloads WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM jobs WHERE account_id=?1",
-    "DELETE FROM import_uploads WHERE account_id=?1",
-    "DELETE FROM segment_members WHERE account_id=?1",
-    "DELETE FROM segments WHERE account_id=?1",
-    "DELETE FROM list_members WHERE account_id=?1",
-    "DELETE FROM lists WHERE account_id=?1",
-    "DELETE FROM field_definitions WHERE account_id=?1",
-    "DELETE FROM field_counters WHERE account_id=?1",
-    "DELETE FROM contact_alternate_emails WHERE account_id=?1",
-    "DELETE FROM contacts WHERE account_id=?1",
-    "DELETE FROM billing_deletions WHERE account_id=?1", /* a reset account bills anew */
-};
-static const char *const purge_account_sql[] = {
-    "DELETE FROM api_keys WHERE account_id=?1",
-    "DELETE FROM settings WHERE account_id=?1",
-    "UPDATE accounts SET parent_id=NULL WHERE parent_id=?1",
-    "DELETE FROM accounts WHERE id=?1",
-};
-
-static int sqlite_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
-{
-    for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
-        if (adhoc_write(tx->s, purge_data_sql[i], account, 0) != STORE_OK)
-            return STORE_ERROR;
-    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
-         i++)
-        if (adhoc_write(tx->s, purge_account_sql[i], account, 0) != STORE_OK)
-            return STORE_ERROR;
-    return STORE_OK;
-}
-
-static int sqlite_tx_account_ids(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count)
-{
-    *ids = NULL;
-    *count = 0;
-    sqlite3_stmt *st = adhoc(tx->s->writer, "SELECT id FROM accounts ORDER BY id");
-    if (!st)
-        return STORE_ERROR;
-    size_t cap = 0;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        *ids = arena_grow(a, *ids, *count, &cap, sizeof **ids);
-        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = adhoc(s->writer, "DELETE FROM api_keys WHERE account_id=? AND key_id=?");
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, key_id);
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-static int sqlite_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(c, "SELECT job_delay_ms FROM settings WHERE account_id=?");
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        rc = step_row(st);
-        *ms = rc == STORE_OK ? sqlite3_column_int64(st, 0) : -1;
-        if (rc == STORE_NOT_FOUND)
-            rc = STORE_OK;
-    }
-    sqlite3_finalize(st);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
-{
-    if (ms < 0)
-        return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0);
-    return adhoc_write(tx->s,
-                       "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
-                       " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
-                       account, ms);
-}
-
 static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
                                   const char *name, field_type type)
 {
@@ -2600,6 +2305,136 @@ static int sqlite_segment_sample(store_impl *s, int64_t account, const char *seg
     return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
 }
 
+/* ---- the driver (driver.h) ---------------------------------------------------------- */
+
+static db_stmt *lite_prepare(db_conn *dc, db_query *q)
+{
+    conn *c = (conn *)dc;
+    int slot = db_query_slot(q);
+    if (!c->q[slot]) {
+        lite_stmt *ls = calloc(1, sizeof *ls);
+        if (!ls)
+            abort();
+        if (sqlite3_prepare_v3(c->db, q->sql, -1, SQLITE_PREPARE_PERSISTENT, &ls->st, NULL) !=
+            SQLITE_OK) {
+            log_sqlite(c->db, q->sql);
+            free(ls);
+            return NULL;
+        }
+        ls->base.drv = &sqlite_driver;
+        ls->db = c->db;
+        c->q[slot] = ls;
+    }
+    return &c->q[slot]->base;
+}
+
+static sqlite3_stmt *lite(db_stmt *st)
+{
+    return ((lite_stmt *)st)->st;
+}
+
+static void lite_bind_int(db_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(lite(st), i, v);
+}
+
+static void lite_bind_text(db_stmt *st, int i, const char *v)
+{
+    bind_text(lite(st), i, v);
+}
+
+static void lite_bind_blob(db_stmt *st, int i, const void *v, size_t len)
+{
+    sqlite3_bind_blob(lite(st), i, v ? v : "", (int)len, SQLITE_STATIC);
+}
+
+static int lite_step(db_stmt *dst)
+{
+    sqlite3_stmt *st = lite(dst);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+        return STORE_CONFLICT;
+    log_sqlite(((lite_stmt *)dst)->db, sqlite3_sql(st));
+    return STORE_ERROR;
+}
+
+static bool lite_col_null(db_stmt *st, int i)
+{
+    return sqlite3_column_type(lite(st), i) == SQLITE_NULL;
+}
+
+static int64_t lite_col_int(db_stmt *st, int i)
+{
+    return sqlite3_column_int64(lite(st), i);
+}
+
+static const char *lite_col_text(db_stmt *st, int i, size_t *len)
+{
+    const unsigned char *t = sqlite3_column_text(lite(st), i);
+    if (len)
+        *len = (size_t)sqlite3_column_bytes(lite(st), i);
+    return (const char *)t;
+}
+
+static const void *lite_col_blob(db_stmt *st, int i, size_t *len)
+{
+    const void *p = sqlite3_column_blob(lite(st), i);
+    *len = (size_t)sqlite3_column_bytes(lite(st), i);
+    return p ? p : "";
+}
+
+static int64_t lite_changes(db_stmt *st)
+{
+    return sqlite3_changes(((lite_stmt *)st)->db);
+}
+
+static void lite_done(db_stmt *st)
+{
+    done(lite(st));
+}
+
+static int lite_lock_account(db_conn *writer, int64_t account)
+{
+    (void)writer;
+    (void)account;
+    return STORE_OK; /* one writer: nothing to serialise */
+}
+
+const store_driver sqlite_driver = {
+    .prepare = lite_prepare,
+    .bind_int = lite_bind_int,
+    .bind_text = lite_bind_text,
+    .bind_blob = lite_bind_blob,
+    .step = lite_step,
+    .col_null = lite_col_null,
+    .col_int = lite_col_int,
+    .col_text = lite_col_text,
+    .col_blob = lite_col_blob,
+    .changes = lite_changes,
+    .done = lite_done,
+    .lock_account = lite_lock_account,
+};
+
+static db_conn *sqlite_read(store_impl *s)
+{
+    conn *c = reader_acquire(s);
+    return c ? &c->base : NULL;
+}
+
+static void sqlite_read_done(store_impl *s, db_conn *c)
+{
+    reader_release(s, (conn *)c);
+}
+
+static db_conn *sqlite_tx_conn(store_tx_impl *tx)
+{
+    return &tx->s->writer->base;
+}
+
 /* ---- the backend table ------------------------------------------------------------- */
 
 const store_backend sqlite_backend = {
@@ -2610,13 +2445,10 @@ const store_backend sqlite_backend = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
-    .key_find = sqlite_key_find,
-    .key_list = sqlite_key_list,
-    .account_count = sqlite_account_count,
+    .read = sqlite_read,
+    .read_done = sqlite_read_done,
+    .tx_conn = sqlite_tx_conn,
     .job_pending_stats = sqlite_job_pending_stats,
-    .tx_account_ensure = sqlite_tx_account_ensure,
-    .tx_key_add = sqlite_tx_key_add,
-    .tx_key_revoke = sqlite_tx_key_revoke,
     .contact_get = sqlite_contact_get,
     .contact_find = sqlite_contact_find,
     .tx_contact_get = sqlite_tx_contact_get,
@@ -2683,14 +2515,6 @@ const store_backend sqlite_backend = {
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
-    .account_list = sqlite_account_list,
-    .account_find = sqlite_account_find,
-    .tx_account_create = sqlite_tx_account_create,
-    .tx_account_purge = sqlite_tx_account_purge,
-    .tx_account_ids = sqlite_tx_account_ids,
-    .tx_key_delete = sqlite_tx_key_delete,
-    .setting_job_delay = sqlite_setting_job_delay,
-    .tx_setting_job_delay = sqlite_tx_setting_job_delay,
     .tx_job_next_due = sqlite_tx_job_next_due,
     .job_list_all = sqlite_job_list_all,
     .tx_field_insert = sqlite_tx_field_insert,

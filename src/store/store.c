@@ -3,8 +3,10 @@
  *
  * store_open picks the backend from the path: a postgres:// or postgresql:// URL (or a
  * libpq keyword string such as "host=db dbname=contacts") opens PostgreSQL, anything
- * else (a file name, ":memory:") opens SQLite. Every other function forwards to the
- * backend's table with one indirect call.
+ * else (a file name, ":memory:") opens SQLite. The operations already written once over
+ * the driver (driver.h; the query files accounts.c, keys.c, ...) are not here; every
+ * other function forwards to the backend's table with one indirect call. db_read, db_tx
+ * hand the query files the backend's connections.
  */
 #include "store/store.h"
 
@@ -139,6 +141,21 @@ void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncont
     l->taken_mem = handed;
 }
 
+db_conn *db_read(store *s)
+{
+    return s->be->read(s->impl);
+}
+
+void db_read_done(store *s, db_conn *c)
+{
+    s->be->read_done(s->impl, c);
+}
+
+db_conn *db_tx(store_tx *tx)
+{
+    return tx->be->tx_conn(tx->impl);
+}
+
 int store_tx_begin(store *s, store_tx **out)
 {
     store_tx_impl *impl;
@@ -164,40 +181,9 @@ void store_tx_rollback(store_tx *tx)
     tx->be->tx_rollback(tx->impl);
 }
 
-int store_key_find(store *s, const char *key_id, store_key *out)
-{
-    return s->be->key_find(s->impl, key_id, out);
-}
-
-int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
-{
-    return s->be->key_list(s->impl, each, ctx);
-}
-
-int store_account_count(store *s, int64_t *out)
-{
-    return s->be->account_count(s->impl, out);
-}
-
 int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at)
 {
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
-}
-
-int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
-{
-    return tx->be->tx_account_ensure(tx->impl, name, account_id);
-}
-
-int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
-                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
-{
-    return tx->be->tx_key_add(tx->impl, account_id, key_id, hash, scopes);
-}
-
-int store_tx_key_revoke(store_tx *tx, const char *key_id)
-{
-    return tx->be->tx_key_revoke(tx->impl, key_id);
 }
 
 int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
@@ -548,53 +534,6 @@ int store_tx_upload_purge(store_tx *tx, int64_t created_before)
 }
 
 /* ---- administration ------------------------------------------------------------------ */
-
-int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count)
-{
-    return s->be->account_list(s->impl, parent_id, a, rows, count);
-}
-
-int store_account_find(store *s, const char *name, arena *a, store_account *out)
-{
-    return s->be->account_find(s->impl, name, a, out);
-}
-
-int store_tx_account_create(store_tx *tx, const char *name, int64_t parent_id, int64_t *id)
-{
-    return tx->be->tx_account_create(tx->impl, name, parent_id, id);
-}
-
-int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account)
-{
-    return tx->be->tx_account_purge(tx->impl, account, with_account);
-}
-
-int store_tx_account_purge_all(store_tx *tx)
-{
-    arena a = ARENA_INIT;
-    int64_t *ids;
-    size_t n;
-    int rc = tx->be->tx_account_ids(tx->impl, &a, &ids, &n);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        rc = tx->be->tx_account_purge(tx->impl, ids[i], false);
-    arena_release(&a);
-    return rc;
-}
-
-int store_tx_key_delete(store_tx *tx, int64_t account, const char *key_id)
-{
-    return tx->be->tx_key_delete(tx->impl, account, key_id);
-}
-
-int store_setting_job_delay(store *s, int64_t account, int64_t *ms)
-{
-    return s->be->setting_job_delay(s->impl, account, ms);
-}
-
-int store_tx_setting_job_delay(store_tx *tx, int64_t account, int64_t ms)
-{
-    return tx->be->tx_setting_job_delay(tx->impl, account, ms);
-}
 
 int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at)
 {
