@@ -39,15 +39,6 @@ typedef struct store_backend {
     db_conn *(*tx_conn)(store_tx_impl *tx);
 
     int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at);
-    int (*contact_get)(store_impl *s, int64_t account, const char *id, arena *a, contact *out);
-    int (*contact_find)(store_impl *s, int64_t account, id_type type, const char *value, arena *a,
-                        contact *out);
-    int (*tx_contact_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                          contact *out);
-    int (*tx_contact_find)(store_tx_impl *tx, int64_t account, id_type type, const char *value,
-                           arena *a, contact *out);
-    int (*tx_contact_insert)(store_tx_impl *tx, int64_t account, const contact *c);
-    int (*tx_contact_update)(store_tx_impl *tx, int64_t account, const contact *c);
     int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
     int (*job_errors)(store_impl *s, int64_t account, const char *id, arena *a,
                       job_error_row **rows, size_t *count);
@@ -61,45 +52,6 @@ typedef struct store_backend {
                          int64_t finished_at);
     int (*tx_job_error_add)(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
                             const char *message);
-    int (*contact_count)(store_impl *s, int64_t account, int64_t *out);
-    /* month: YYYYMM (time_month_utc) */
-    int (*billable_count)(store_impl *s, int64_t account, int64_t month, int64_t *out);
-    int (*contact_recent)(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                          size_t *count);
-    int (*contact_find_email)(store_impl *s, int64_t account, const char *email, arena *a,
-                              contact *out);
-    int (*contact_list_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                            const char ***ids, size_t *count);
-    int (*tx_contact_delete)(store_tx_impl *tx, int64_t account, const char *id, int64_t month);
-    int (*tx_contact_ids)(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                          const char ***ids, size_t *count);
-    int (*tx_contact_set_alternates)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                     const char *emails_json);
-    int (*fields_list)(store_impl *s, int64_t account, arena *a, field_catalog *out);
-    int (*tx_fields_list)(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out);
-    int (*tx_field_create)(store_tx_impl *tx, int64_t account, const char *name, field_type type,
-                           char id_out[FIELD_ID_MAX]);
-    int (*tx_field_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_field_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*list_get)(store_impl *s, int64_t account, const char *id, arena *a, list_info *out);
-    int (*list_page)(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                     list_info **rows, size_t *count, int64_t *total);
-    int (*list_sample)(store_impl *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                       contact **rows, size_t *count);
-    int (*tx_list_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a, list_info *out);
-    int (*tx_list_create)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_list_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_list_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*tx_list_member_ids)(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
-                              const char ***ids, size_t *count);
-    int (*tx_list_add)(store_tx_impl *tx, int64_t account, const char *list_id,
-                       const char *contact_id);
-    int (*tx_list_remove)(store_tx_impl *tx, int64_t account, const char *list_id,
-                          const char *contact_id);
-    int (*contact_scan)(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
-                        bool with_lists, arena *a, contact **rows, size_t *count);
-    int (*tx_contact_scan)(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                           int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count);
     int (*job_list)(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                     job_listing **rows, size_t *count);
     int (*job_payload_get)(store_impl *s, int64_t account, const char *id, arena *a,
@@ -142,8 +94,6 @@ typedef struct store_backend {
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);
     int (*tx_job_next_due)(store_tx_impl *tx, int64_t now_ms, int64_t *at);
-    int (*tx_field_insert)(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                           const char *name, field_type type);
     int (*job_list_all)(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                         job_info **rows, size_t *count);
 } store_backend;

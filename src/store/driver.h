@@ -9,9 +9,9 @@
  * statement; it knows nothing of contacts or jobs.
  *
  * Statements. A db_query holds the SQLite text with numbered placeholders (?1, ?2, ...)
- * and, only where the dialects differ, the PostgreSQL text; without one, PostgreSQL
- * runs the SQLite text with ?N rewritten to $N. Each query gets a slot on first use
- * (db_query_slot), and each connection keeps the prepared form of every slot it has
+ * and, only where the dialects differ, the PostgreSQL text; PostgreSQL runs its own
+ * text, or else the SQLite one, with ?N rewritten to $N. Each query gets a slot on first
+ * use (db_query_slot), and each connection keeps the prepared form of every slot it has
  * run, so a statement is prepared once per connection and reused: adding an operation
  * needs no enum, table or driver change.
  *
@@ -93,6 +93,9 @@ struct store_driver {
     /* Hold the account's lock until the write transaction ends (PostgreSQL: an advisory
      * lock that serialises nodes; SQLite has one writer and does nothing). */
     int (*lock_account)(db_conn *writer, int64_t account);
+    /* The open write transaction inserted rows contacts (PostgreSQL refreshes the
+     * planner's statistics after growth, see analyze_if_grown; SQLite does nothing). */
+    void (*note_inserted)(db_conn *writer, int64_t rows);
 };
 
 /* The slot of q in every connection's statement cache, assigned on first use. */
@@ -151,6 +154,11 @@ static inline void db_done(db_stmt *st)
 static inline int db_lock_account(db_conn *writer, int64_t account)
 {
     return writer->drv->lock_account(writer, account);
+}
+
+static inline void db_note_inserted(db_conn *writer, int64_t rows)
+{
+    writer->drv->note_inserted(writer, rows);
 }
 
 /* ---- shared helpers (driver.c) ------------------------------------------------------ */

@@ -58,18 +58,6 @@
 enum stmt_id {
     ST_JOB_PENDING_STATS,
     ST_ACCOUNT_LOCK,
-    ST_CONTACT_GET,
-    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
-    ST_CONTACT_FIND_1,
-    ST_CONTACT_FIND_2,
-    ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
-    ST_TX_CONTACT_FIND_0,
-    ST_TX_CONTACT_FIND_1,
-    ST_TX_CONTACT_FIND_2,
-    ST_TX_CONTACT_FIND_3,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
     ST_JOB_GET,
     ST_JOB_ERRORS,
     ST_JOB_INSERT,
@@ -80,35 +68,6 @@ enum stmt_id {
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
-    ST_CONTACT_COUNT,
-    ST_BILLABLE_COUNT,
-    ST_BILLING_DELETION,
-    ST_CONTACT_RECENT,
-    ST_ALT_FIND,
-    ST_ALT_CLEAR,
-    ST_ALT_SET,
-    ST_CONTACT_LISTS,
-    ST_CONTACT_DELETE,
-    ST_CONTACT_MEMBERS_DELETE,
-    ST_CONTACT_IDS,
-    ST_FIELDS_LIST,
-    ST_FIELD_NEXT,
-    ST_FIELD_INSERT,
-    ST_FIELD_RENAME,
-    ST_FIELD_DELETE,
-    ST_LIST_GET,
-    ST_LIST_PAGE,
-    ST_LIST_COUNT,
-    ST_LIST_SAMPLE,
-    ST_LIST_INSERT,
-    ST_LIST_RENAME,
-    ST_LIST_DELETE,
-    ST_LIST_MEMBERS_DELETE,
-    ST_LIST_MEMBER_IDS,
-    ST_MEMBER_ADD,
-    ST_MEMBER_REMOVE,
-    ST_CONTACT_SCAN,
-    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
@@ -128,7 +87,6 @@ enum stmt_id {
     ST_SEGMENT_MEMBERS_DELETE,
     ST_SEGMENT_MEMBER_ADD,
     ST_SEGMENT_COUNT_ADD,
-    ST_CONTACT_SEGMENTS_LEAVE,
     ST_SEGMENTS_CHANGED,
     ST_SEGMENT_MEMBER_REMOVE,
     ST_CONTACT_SEGMENTS,
@@ -235,62 +193,14 @@ static char *contact_columns(const char *prefix)
     return s;
 }
 
-/* "$first,$first+1,...": count placeholders. */
-static char *placeholders(int first, int count)
-{
-    char *s = xasprintf("$%d", first);
-    for (int i = 1; i < count; i++) {
-        char *grown = xasprintf("%s,$%d", s, first + i);
-        free(s);
-        s = grown;
-    }
-    return s;
-}
-
 static void build_sql(store_impl *s)
 {
-    char *cols = contact_columns("");
-    const int ncols = CF_COUNT + 5; /* id, fields, alternates, custom, two times */
-    char *marks = placeholders(2, ncols);
-    /* "email=$1,...,updated_at=$N" for the update, then account and id */
-    char *set = xasprintf("%s", "");
-    int p = 1;
-    for (int i = 0; i < CF_COUNT; i++) {
-        char *grown = xasprintf("%s%s=$%d,", set, contact_fields[i].name, p++);
-        free(set);
-        set = grown;
-    }
-    char *grown = xasprintf("%salternate_emails=$%d,custom_fields=$%d,created_at=$%d,"
-                            "updated_at=$%d",
-                            set, p, p + 1, p + 2, p + 3);
-    free(set);
-    set = grown;
-    p += 4;
-
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
     /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
      * account, which only serialises the two. */
     s->sql[ST_ACCOUNT_LOCK] =
         xasprintf("SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
-    s->sql[ST_CONTACT_GET] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND id=$2", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND %s=$2",
-            cols, id_type_field((id_type)t));
-    /* Jobs never need a contact's lists, and the list-ids subquery was most of the
-     * planning time of every lookup an upsert makes (plans are custom, see conn_setup). */
-    s->sql[ST_TX_CONTACT_GET] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND id=$2", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] =
-            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND %s=$2", cols,
-                      id_type_field((id_type)t));
-    s->sql[ST_CONTACT_INSERT] = xasprintf(
-        "INSERT INTO contacts(account_id,%s) VALUES($1,%s) ON CONFLICT DO NOTHING", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] =
-        xasprintf("UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
@@ -336,89 +246,7 @@ static void build_sql(store_impl *s)
         xasprintf("INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
                   " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
                   " message=EXCLUDED.message");
-    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=$1");
-    s->sql[ST_BILLABLE_COUNT] = xasprintf(
-        "SELECT (SELECT count(*) FROM contacts WHERE account_id=$1)"
-        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=$1 AND month=$2),0)");
-    s->sql[ST_BILLING_DELETION] = xasprintf(
-        "INSERT INTO billing_deletions(account_id, month, deleted) VALUES($1,$2,1)"
-        " ON CONFLICT(account_id, month) DO UPDATE SET deleted=billing_deletions.deleted+1");
-    s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "r") " FROM (SELECT * FROM contacts WHERE account_id=$1"
-                 " ORDER BY updated_at DESC, id LIMIT $2) r ORDER BY email IS NULL, email, id",
-        cols);
-    s->sql[ST_ALT_FIND] =
-        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=$1 AND email=$2"
-                  " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] =
-        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_ALT_SET] =
-        xasprintf("INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
-                  " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
-                  " ON CONFLICT DO NOTHING");
-    s->sql[ST_CONTACT_LISTS] = xasprintf(
-        "SELECT list_id FROM list_members WHERE account_id=$1 AND contact_id=$2 ORDER BY list_id");
-    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=$1 AND id=$2");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=$1 LIMIT $2");
-    s->sql[ST_FIELDS_LIST] = xasprintf(
-        "SELECT id, name, field_type FROM field_definitions WHERE account_id=$1 ORDER BY seq");
-    s->sql[ST_FIELD_NEXT] = xasprintf(
-        "INSERT INTO field_counters(account_id, last) VALUES($1, 1) ON CONFLICT (account_id)"
-        " DO UPDATE SET last = field_counters.last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] =
-        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-                  " VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING");
-    s->sql[ST_FIELD_RENAME] =
-        xasprintf("UPDATE field_definitions SET name=$1 WHERE account_id=$2 AND id=$3");
-    s->sql[ST_FIELD_DELETE] =
-        xasprintf("DELETE FROM field_definitions WHERE account_id=$1 AND id=$2");
-    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
-                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 AND l.id=$2", list_cols);
-    s->sql[ST_LIST_PAGE] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 ORDER BY l.created_at, l.id"
-                  " LIMIT $2 OFFSET $3",
-                  list_cols);
-    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=$1");
     char *prefixed = contact_columns("c.");
-    s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") " FROM list_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
-                 " ORDER BY m.added_at DESC, c.id LIMIT $3",
-        prefixed);
-    s->sql[ST_LIST_INSERT] = xasprintf(
-        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES($1,$2,$3,$4,$5)"
-        " ON CONFLICT DO NOTHING");
-    s->sql[ST_LIST_RENAME] =
-        xasprintf("UPDATE lists SET name=$1, updated_at=$2 WHERE account_id=$3 AND id=$4");
-    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=$1 AND id=$2");
-    s->sql[ST_LIST_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2");
-    s->sql[ST_LIST_MEMBER_IDS] =
-        xasprintf("SELECT contact_id FROM list_members WHERE account_id=$1 AND list_id=$2"
-                  " ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] =
-        xasprintf("INSERT INTO list_members(account_id, list_id, contact_id, added_at)"
-                  " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
-    s->sql[ST_MEMBER_REMOVE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
-    /* Creation order, on contacts_by_created: rows were written in about that order, so
-     * the heap is read in sequence. contacts.id is COLLATE "C": ties order by bytes, as
-     * on SQLite. */
-    s->sql[ST_CONTACT_SCAN] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND (created_at,id)>($2,$3)"
-                  " ORDER BY created_at, id LIMIT $4",
-                  cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] =
-        xasprintf("SELECT %s," LIST_IDS_OF(
-                      "contacts") " FROM contacts WHERE account_id=$1"
-                                  " AND (created_at,id)>($2,$3) ORDER BY created_at, id LIMIT $4",
-                  cols);
     /* Read with binary results (for the payload): the integers are cast to BIGINT so
      * that each arrives as 8 bytes. */
     s->sql[ST_JOB_LIST] = xasprintf(
@@ -479,10 +307,6 @@ static void build_sql(store_impl *s)
     s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
     /* A deleted contact leaves its segments: their rows and counts, in one round trip. */
-    s->sql[ST_CONTACT_SEGMENTS_LEAVE] =
-        xasprintf("WITH gone AS (DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2"
-                  " RETURNING segment_id) UPDATE segments SET contacts_count=contacts_count-1"
-                  " WHERE account_id=$1 AND id IN (SELECT segment_id FROM gone)");
     s->sql[ST_SEGMENT_MEMBER_ADD] =
         xasprintf("INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
                   " ON CONFLICT DO NOTHING");
@@ -504,9 +328,6 @@ static void build_sql(store_impl *s)
                  " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3",
         prefixed);
     free(prefixed);
-    free(cols);
-    free(marks);
-    free(set);
 }
 
 /* ---- parameters -------------------------------------------------------------------- */
@@ -1118,99 +939,6 @@ static void read_contact(const PGresult *r, int row, arena *a, contact *out)
         out->segment_ids = get_text(r, row, CF_COUNT + 6, a);
 }
 
-/* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                         const char *value, arena *a, contact *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, value);
-    int rc;
-    PGresult *r = run(s, c, id, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_contact(r, 0, a, out);
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
-                            arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                              contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
-}
-
-static int pgs_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type, const char *value,
-                               arena *a, contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
-                         value, a, out);
-}
-
-/* The contact columns in SELECT order after id. Identifiers that are empty are stored
- * as NULL so the unique indexes ignore them. */
-static void bind_contact(params *p, const contact *c)
-{
-    for (int i = 0; i < CF_COUNT; i++) {
-        const char *v = c->field[i];
-        if (i < ID_TYPE_COUNT && v && !v[0])
-            v = NULL;
-        p_text(p, v);
-    }
-    p_text(p, c->alternate_emails);
-    p_text(p, c->custom_fields);
-    p_int(p, c->created_at);
-    p_int(p, c->updated_at);
-}
-
-static int pgs_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, c->id);
-    bind_contact(&p, c);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_CONTACT_INSERT, &p, &changes);
-    if (rc == STORE_OK && changes > 0)
-        s->inserted_open++;
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    bind_contact(&p, c);
-    p_int(&p, account);
-    p_text(&p, c->id);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_CONTACT_UPDATE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
 /* ---- jobs ------------------------------------------------------------------------ */
 
 /* A job_info from text columns id, kind, status, requested, created, updated, deleted,
@@ -1455,68 +1183,6 @@ static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const param
 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
-/* One count read on a reader connection (an aggregate always has a row). */
-static int read_count(store_impl *s, enum stmt_id id, const params *p, int64_t *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = single_int(s, c, id, p, out);
-    reader_release(s, c);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
-static int pgs_contact_count(store_impl *s, int64_t account, int64_t *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    return read_count(s, ST_CONTACT_COUNT, &p, out);
-}
-
-static int pgs_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, month);
-    return read_count(s, ST_BILLABLE_COUNT, &p, out);
-}
-
-static int pgs_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
-                              contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, limit);
-    int rc = collect_contacts(s, c, ST_CONTACT_RECENT, &p, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
-                                  contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc =
-        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
-    if (rc == STORE_NOT_FOUND) {
-        params p = {0};
-        p_int(&p, account);
-        p_text(&p, email);
-        const char **ids;
-        size_t n = 0;
-        rc = collect_strings(s, c, ST_ALT_FIND, &p, a, &ids, &n);
-        if (rc == STORE_OK)
-            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
-    }
-    reader_release(s, c);
-    return rc;
-}
-
 /* The ids of statement id (bound to account and contact_id) on connection c: a contact's
  * lists or segments. */
 static int contact_ids_of(store_impl *s, conn *c, enum stmt_id id, int64_t account,
@@ -1526,17 +1192,6 @@ static int contact_ids_of(store_impl *s, conn *c, enum stmt_id id, int64_t accou
     p_int(&p, account);
     p_text(&p, contact_id);
     return collect_strings(s, c, id, &p, a, ids, count);
-}
-
-static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                const char ***ids, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_ids_of(s, c, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
-    reader_release(s, c);
-    return rc;
 }
 
 /* Run a writer statement bound to (account, text). */
@@ -1549,224 +1204,9 @@ static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, c
     return run_cmd(s, s->writer, id, &p, changes);
 }
 
-static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id, int64_t month)
-{
-    store_impl *s = tx->s;
-    int64_t changes = 0;
-    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id, &changes);
-    if (rc != STORE_OK)
-        return rc;
-    if (changes == 0)
-        return STORE_NOT_FOUND;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, month);
-    rc = run_cmd(s, s->writer, ST_BILLING_DELETION, &p, NULL);
-    if (rc != STORE_OK)
-        return rc;
-    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENTS_LEAVE, account, id, NULL);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
-    return rc;
-}
-
-static int pgs_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                              const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, limit);
-    return collect_strings(s, s->writer, ST_CONTACT_IDS, &p, a, ids, count);
-}
-
-static int pgs_tx_contact_set_alternates(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                         const char *emails_json)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id, NULL);
-    if (rc != STORE_OK || !emails_json)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    p_text(&p, emails_json);
-    return run_cmd(s, s->writer, ST_ALT_SET, &p, NULL);
-}
-
 /* ---- custom field definitions ------------------------------------------------------ */
 
-static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    int rc;
-    PGresult *r = run(s, c, ST_FIELDS_LIST, &p, &rc);
-    out->defs = NULL;
-    out->count = 0;
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        field_def *defs = arena_alloc(a, (n ? n : 1) * sizeof *defs);
-        for (size_t i = 0; i < n; i++) {
-            defs[i].id = get_text(r, (int)i, 0, a);
-            defs[i].name = get_text(r, (int)i, 1, a);
-            defs[i].type = (field_type)get_int(r, (int)i, 2);
-        }
-        out->defs = defs;
-        out->count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = fields_list(s, c, account, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
-{
-    int rc = lock_account(tx->s, account);
-    return rc == STORE_OK ? fields_list(tx->s, tx->s->writer, account, a, out) : rc;
-}
-
-/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
-static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
-                            const char *name, field_type type)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    p_int(&p, seq);
-    p_text(&p, name);
-    p_int(&p, (int64_t)type);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
-                               field_type type, char id_out[FIELD_ID_MAX])
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    int64_t seq = 0;
-    if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
-        return STORE_ERROR;
-    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    return field_row_insert(s, account, id_out, seq, name, type);
-}
-
-static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_text(&p, name);
-    p_int(&p, account);
-    p_text(&p, id);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_FIELD_RENAME, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-static int pgs_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t changes = 0;
-    rc = write_account_text(s, ST_FIELD_DELETE, account, id, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
 /* ---- lists ------------------------------------------------------------------------- */
-
-static void read_list(const PGresult *r, int row, arena *a, list_info *out)
-{
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    out->name = get_text(r, row, 1, a);
-    out->contact_count = get_int(r, row, 2);
-}
-
-static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
-                    list_info *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    int rc;
-    PGresult *r = run(s, c, ST_LIST_GET, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_list(r, 0, a, out);
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = list_get(s, c, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                           list_info *out)
-{
-    int rc = lock_account(tx->s, account);
-    return rc == STORE_OK ? list_get(tx->s, tx->s->writer, account, id, a, out) : rc;
-}
-
-static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                         list_info **rows, size_t *count, int64_t *total)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    int rc = single_int(s, c, ST_LIST_COUNT, &p, total);
-    if (rc == STORE_OK) {
-        p_int(&p, limit);
-        p_int(&p, offset);
-        PGresult *r = run(s, c, ST_LIST_PAGE, &p, &rc);
-        if (r) {
-            size_t n = (size_t)PQntuples(r);
-            list_info *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
-            for (size_t i = 0; i < n; i++)
-                read_list(r, (int)i, a, &out[i]);
-            *rows = out;
-            *count = n;
-        }
-        PQclear(r);
-    } else if (rc == STORE_NOT_FOUND) {
-        rc = STORE_ERROR;
-    }
-    reader_release(s, c);
-    return rc;
-}
 
 /* Up to limit contacts of a list or segment (statement id, bound to account, owner and
  * limit) on a reader. */
@@ -1783,46 +1223,6 @@ static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const 
     int rc = collect_contacts(s, c, id, &p, a, rows, count);
     reader_release(s, c);
     return rc;
-}
-
-static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                           arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
-}
-
-static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t now = time_now_ms();
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    p_text(&p, name);
-    p_int(&p, now);
-    p_int(&p, now);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_LIST_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_text(&p, name);
-    p_int(&p, time_now_ms());
-    p_int(&p, account);
-    p_text(&p, id);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_LIST_RENAME, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
 /* Under the account's lock, delete the row (statement del) of a list or segment, then its
@@ -1842,83 +1242,7 @@ static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id mem
     return write_account_text(s, members, account, id, NULL);
 }
 
-static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
-}
-
-static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
-                                  const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    return collect_strings(s, s->writer, ST_LIST_MEMBER_IDS, &p, a, ids, count);
-}
-
-static int pgs_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
-                           const char *contact_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    p_text(&p, contact_id);
-    p_int(&p, time_now_ms());
-    return run_cmd(s, s->writer, ST_MEMBER_ADD, &p, NULL);
-}
-
-static int pgs_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
-                              const char *contact_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    p_text(&p, contact_id);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_MEMBER_REMOVE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
 /* ---- scans ------------------------------------------------------------------------- */
-
-static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
-                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    /* (INT64_MIN, "") sorts before every contact: from the first */
-    p_int(&p, after ? after->created_at : INT64_MIN);
-    p_text(&p, after ? after->id : "");
-    p_int(&p, limit);
-    return collect_contacts(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN, &p, a, rows,
-                            count);
-}
-
-static int pgs_contact_scan(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
-                            bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                               int64_t limit, bool with_lists, arena *a, contact **rows,
-                               size_t *count)
-{
-    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
-}
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
@@ -2207,17 +1531,6 @@ static PGresult *adhoc_read(store_impl *s, const char *sql, const params *p, int
     return r;
 }
 
-/* A statement without rows on the writer; *changes (may be NULL) gets the rows hit. */
-static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *changes)
-{
-    int rc;
-    PGresult *r = adhoc(s->writer, sql, p, &rc);
-    if (r && changes)
-        *changes = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return rc;
-}
-
 static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
 {
     params p = {0};
@@ -2230,25 +1543,6 @@ static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
         *at = get_int(r, 0, 0);
     PQclear(r);
     return rc;
-}
-
-static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                               const char *name, field_type type)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc == STORE_OK)
-        rc = field_row_insert(s, account, id, seq, name, type);
-    if (rc != STORE_OK)
-        return rc;
-    params q = {0};
-    p_int(&q, account);
-    p_int(&q, seq);
-    return adhoc_cmd(s,
-                     "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
-                     " ON CONFLICT (account_id) DO UPDATE SET"
-                     " last=GREATEST(field_counters.last, EXCLUDED.last)",
-                     &q, NULL);
 }
 
 static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
@@ -2452,13 +1746,11 @@ static int pgs_segment_sample(store_impl *s, int64_t account, const char *segmen
 
 /* ---- the driver (driver.h) ---------------------------------------------------------- */
 
-/* The PostgreSQL form of a query: its own text, or the SQLite text with ?N as $N (outside
+/* The PostgreSQL form of a query: its own text or the SQLite text, with ?N as $N (outside
  * quoted strings and identifiers). */
 static char *pg_text(const db_query *q)
 {
-    if (q->pg)
-        return strdup(q->pg);
-    const char *in = q->sql;
+    const char *in = q->pg ? q->pg : q->sql;
     char *out = malloc(strlen(in) + 1);
     if (!out)
         abort();
@@ -2630,6 +1922,11 @@ static int pgd_lock_account(db_conn *writer, int64_t account)
     return lock_account(((conn *)writer)->s, account);
 }
 
+static void pgd_note_inserted(db_conn *writer, int64_t rows)
+{
+    ((conn *)writer)->s->inserted_open += rows;
+}
+
 const store_driver postgres_driver = {
     .prepare = pgd_prepare,
     .bind_int = pgd_bind_int,
@@ -2643,6 +1940,7 @@ const store_driver postgres_driver = {
     .changes = pgd_changes,
     .done = pgd_done,
     .lock_account = pgd_lock_account,
+    .note_inserted = pgd_note_inserted,
 };
 
 static db_conn *pgs_read(store_impl *s)
@@ -2673,12 +1971,6 @@ const store_backend postgres_backend = {
     .read_done = pgs_read_done,
     .tx_conn = pgs_tx_conn,
     .job_pending_stats = pgs_job_pending_stats,
-    .contact_get = pgs_contact_get,
-    .contact_find = pgs_contact_find,
-    .tx_contact_get = pgs_tx_contact_get,
-    .tx_contact_find = pgs_tx_contact_find,
-    .tx_contact_insert = pgs_tx_contact_insert,
-    .tx_contact_update = pgs_tx_contact_update,
     .job_get = pgs_job_get,
     .job_errors = pgs_job_errors,
     .tx_job_insert = pgs_tx_job_insert,
@@ -2687,31 +1979,6 @@ const store_backend postgres_backend = {
     .tx_job_progress = pgs_tx_job_progress,
     .tx_job_finish = pgs_tx_job_finish,
     .tx_job_error_add = pgs_tx_job_error_add,
-    .contact_count = pgs_contact_count,
-    .billable_count = pgs_billable_count,
-    .contact_recent = pgs_contact_recent,
-    .contact_find_email = pgs_contact_find_email,
-    .contact_list_ids = pgs_contact_list_ids,
-    .tx_contact_delete = pgs_tx_contact_delete,
-    .tx_contact_ids = pgs_tx_contact_ids,
-    .tx_contact_set_alternates = pgs_tx_contact_set_alternates,
-    .fields_list = pgs_fields_list,
-    .tx_fields_list = pgs_tx_fields_list,
-    .tx_field_create = pgs_tx_field_create,
-    .tx_field_rename = pgs_tx_field_rename,
-    .tx_field_delete = pgs_tx_field_delete,
-    .list_get = pgs_list_get,
-    .tx_list_get = pgs_tx_list_get,
-    .list_page = pgs_list_page,
-    .list_sample = pgs_list_sample,
-    .tx_list_create = pgs_tx_list_create,
-    .tx_list_rename = pgs_tx_list_rename,
-    .tx_list_delete = pgs_tx_list_delete,
-    .tx_list_member_ids = pgs_tx_list_member_ids,
-    .tx_list_add = pgs_tx_list_add,
-    .tx_list_remove = pgs_tx_list_remove,
-    .contact_scan = pgs_contact_scan,
-    .tx_contact_scan = pgs_tx_contact_scan,
     .job_list = pgs_job_list,
     .job_payload_get = pgs_job_payload_get,
     .job_account = pgs_job_account,
@@ -2741,5 +2008,4 @@ const store_backend postgres_backend = {
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,
     .tx_job_next_due = pgs_tx_job_next_due,
     .job_list_all = pgs_job_list_all,
-    .tx_field_insert = pgs_tx_field_insert,
 };

@@ -30,18 +30,6 @@
 
 enum stmt_id {
     ST_JOB_PENDING_STATS,
-    ST_CONTACT_GET,
-    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
-    ST_CONTACT_FIND_1,
-    ST_CONTACT_FIND_2,
-    ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
-    ST_TX_CONTACT_FIND_0,
-    ST_TX_CONTACT_FIND_1,
-    ST_TX_CONTACT_FIND_2,
-    ST_TX_CONTACT_FIND_3,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
     ST_JOB_GET,
     ST_JOB_ERRORS,
     ST_JOB_INSERT,
@@ -54,35 +42,6 @@ enum stmt_id {
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
-    ST_CONTACT_COUNT,
-    ST_BILLABLE_COUNT,
-    ST_BILLING_DELETION,
-    ST_CONTACT_RECENT,
-    ST_ALT_FIND,
-    ST_ALT_CLEAR,
-    ST_ALT_SET,
-    ST_CONTACT_LISTS,
-    ST_CONTACT_DELETE,
-    ST_CONTACT_MEMBERS_DELETE,
-    ST_CONTACT_IDS,
-    ST_FIELDS_LIST,
-    ST_FIELD_NEXT,
-    ST_FIELD_INSERT,
-    ST_FIELD_RENAME,
-    ST_FIELD_DELETE,
-    ST_LIST_GET,
-    ST_LIST_PAGE,
-    ST_LIST_COUNT,
-    ST_LIST_SAMPLE,
-    ST_LIST_INSERT,
-    ST_LIST_RENAME,
-    ST_LIST_DELETE,
-    ST_LIST_MEMBERS_DELETE,
-    ST_LIST_MEMBER_IDS,
-    ST_MEMBER_ADD,
-    ST_MEMBER_REMOVE,
-    ST_CONTACT_SCAN,
-    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
@@ -102,11 +61,9 @@ enum stmt_id {
     ST_SEGMENT_MEMBERS_DELETE,
     ST_SEGMENT_MEMBER_ADD,
     ST_SEGMENT_COUNT_ADD,
-    ST_CONTACT_SEGMENT_COUNTS,
     ST_SEGMENTS_CHANGED,
     ST_SEGMENT_MEMBER_REMOVE,
     ST_CONTACT_SEGMENTS,
-    ST_CONTACT_SEGMENT_ROWS_DELETE,
     ST_CONTACT_LISTS_JSON,
     ST_SEGMENT_SAMPLE,
     ST_SAVEPOINT,
@@ -201,49 +158,8 @@ static char *xasprintf(const char *fmt, ...)
 
 static void build_sql(store_impl *s)
 {
-    char *cols = contact_columns("");
-    /* "?,?,...": one placeholder per contact column */
-    size_t ncols = CF_COUNT + 5;
-    char *marks = malloc(ncols * 2);
-    if (!marks)
-        abort();
-    for (size_t i = 0; i < ncols; i++) {
-        marks[2 * i] = '?';
-        marks[2 * i + 1] = i + 1 < ncols ? ',' : '\0';
-    }
-    /* "email=?,...,updated_at=?" for the update */
-    size_t setcap = 64;
-    for (int i = 0; i < CF_COUNT; i++)
-        setcap += strlen(contact_fields[i].name) + 4;
-    setcap += 64;
-    char *set = malloc(setcap);
-    if (!set)
-        abort();
-    set[0] = '\0';
-    for (int i = 0; i < CF_COUNT; i++) {
-        strcat(set, contact_fields[i].name);
-        strcat(set, "=?,");
-    }
-    strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
-
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
-    s->sql[ST_CONTACT_GET] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND %s=?", cols,
-            id_type_field((id_type)t));
-    /* Jobs never need a contact's lists: the writer's lookups skip the subquery. */
-    s->sql[ST_TX_CONTACT_GET] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND id=?", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] =
-            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND %s=?", cols,
-                      id_type_field((id_type)t));
-    s->sql[ST_CONTACT_INSERT] =
-        xasprintf("INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] = xasprintf("UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
@@ -288,84 +204,7 @@ static void build_sql(store_impl *s)
         " finished_at=?, cursor=requested WHERE seq=? AND status=0");
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
-    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
-    s->sql[ST_BILLABLE_COUNT] = xasprintf(
-        "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
-        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    s->sql[ST_BILLING_DELETION] =
-        xasprintf("INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?,?,1)"
-                  " ON CONFLICT(account_id, month) DO UPDATE SET deleted=deleted+1");
-    s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "r") " FROM (SELECT * FROM contacts WHERE account_id=?"
-                 " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id",
-        cols);
-    s->sql[ST_ALT_FIND] =
-        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
-                  " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] =
-        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=? AND contact_id=?");
-    s->sql[ST_ALT_SET] =
-        xasprintf("INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
-                  " SELECT ?1, value, ?2 FROM json_each(?3)");
-    s->sql[ST_CONTACT_LISTS] = xasprintf(
-        "SELECT list_id FROM list_members WHERE account_id=? AND contact_id=? ORDER BY list_id");
-    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=? AND id=?");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=? LIMIT ?");
-    s->sql[ST_FIELDS_LIST] = xasprintf(
-        "SELECT id, name, field_type FROM field_definitions WHERE account_id=? ORDER BY seq");
-    s->sql[ST_FIELD_NEXT] =
-        xasprintf("INSERT INTO field_counters(account_id, last) VALUES(?, 1)"
-                  " ON CONFLICT(account_id) DO UPDATE SET last = last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] =
-        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-                  " VALUES(?,?,?,?,?,?)");
-    s->sql[ST_FIELD_RENAME] =
-        xasprintf("UPDATE field_definitions SET name=? WHERE account_id=? AND id=?");
-    s->sql[ST_FIELD_DELETE] = xasprintf("DELETE FROM field_definitions WHERE account_id=? AND id=?");
-    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
-                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=? AND l.id=?", list_cols);
-    s->sql[ST_LIST_PAGE] = xasprintf(
-        "SELECT %s FROM lists l WHERE l.account_id=? ORDER BY l.created_at, l.id LIMIT ? OFFSET ?",
-        list_cols);
-    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=?");
     char *prefixed = contact_columns("c.");
-    s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") " FROM list_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND"
-                 " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
-                 " LIMIT ?",
-        prefixed);
-    s->sql[ST_LIST_INSERT] = xasprintf(
-        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_LIST_RENAME] =
-        xasprintf("UPDATE lists SET name=?, updated_at=? WHERE account_id=? AND id=?");
-    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=? AND id=?");
-    s->sql[ST_LIST_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=?");
-    s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
-        "SELECT contact_id FROM list_members WHERE account_id=? AND list_id=? ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] =
-        xasprintf("INSERT OR IGNORE INTO list_members(account_id, list_id, contact_id, added_at)"
-                  " VALUES(?,?,?,?)");
-    s->sql[ST_MEMBER_REMOVE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
-    /* Creation order walks contacts_by_created, whose order is close to the rows' order
-     * on disk; id order (random UUIDs) made every row a random read. */
-    s->sql[ST_CONTACT_SCAN] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=?1 AND (created_at,id)>(?2,?3)"
-                  " ORDER BY created_at, id LIMIT ?4",
-                  cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] =
-        xasprintf("SELECT %s," LIST_IDS_OF(
-                      "contacts") " FROM contacts WHERE account_id=?1"
-                                  " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4",
-                  cols);
     s->sql[ST_JOB_LIST] = xasprintf(
         "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
         " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
@@ -419,9 +258,6 @@ static void build_sql(store_impl *s)
                                             " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
     s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
         "UPDATE segments SET contacts_count=contacts_count+?3 WHERE account_id=?1 AND id=?2");
-    s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=?1 AND id IN"
-        " (SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2)");
     s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
         "INSERT OR IGNORE INTO segment_members(account_id, segment_id, contact_id) VALUES(?,?,?)");
     s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
@@ -429,8 +265,6 @@ static void build_sql(store_impl *s)
     s->sql[ST_CONTACT_SEGMENTS] =
         xasprintf("SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
                   " ORDER BY segment_id");
-    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=? AND contact_id=?");
     s->sql[ST_CONTACT_LISTS_JSON] =
         xasprintf("SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
                   " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
@@ -450,9 +284,6 @@ static void build_sql(store_impl *s)
     s->sql[ST_BEGIN] = xasprintf("BEGIN IMMEDIATE");
     s->sql[ST_COMMIT] = xasprintf("COMMIT");
     s->sql[ST_ROLLBACK] = xasprintf("ROLLBACK");
-    free(cols);
-    free(marks);
-    free(set);
 }
 
 /* ---- connections ----------------------------------------------------------------- */
@@ -926,109 +757,6 @@ static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
         out->segment_ids = col_text(st, CF_COUNT + 6, a);
 }
 
-/* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                         const char *value, arena *a, contact *out)
-{
-    sqlite3_stmt *st = stmt(s, c, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, value);
-    int r = sqlite3_step(st);
-    int rc;
-    if (r == SQLITE_ROW) {
-        read_contact(st, a, out);
-        rc = STORE_OK;
-    } else if (r == SQLITE_DONE) {
-        rc = STORE_NOT_FOUND;
-    } else {
-        log_sqlite(c->db, "contact lookup");
-        rc = STORE_ERROR;
-    }
-    done(st);
-    return rc;
-}
-
-static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
-                               arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                                 contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
-}
-
-static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
-                                  const char *value, arena *a, contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
-                         value, a, out);
-}
-
-/* Bind the contact columns in SELECT order starting at parameter first. Identifiers that
- * are empty are stored as NULL so the unique indexes ignore them. */
-static int bind_contact(sqlite3_stmt *st, int first, const contact *c)
-{
-    int p = first;
-    for (int i = 0; i < CF_COUNT; i++) {
-        const char *v = c->field[i];
-        if (i < ID_TYPE_COUNT && v && !v[0])
-            v = NULL;
-        bind_text(st, p++, v);
-    }
-    bind_text(st, p++, c->alternate_emails);
-    bind_text(st, p++, c->custom_fields);
-    sqlite3_bind_int64(st, p++, c->created_at);
-    sqlite3_bind_int64(st, p++, c->updated_at);
-    return p;
-}
-
-static int sqlite_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, c->id);
-    bind_contact(st, 3, c);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_UPDATE);
-    if (!st)
-        return STORE_ERROR;
-    int p = bind_contact(st, 1, c);
-    sqlite3_bind_int64(st, p++, account);
-    bind_text(st, p, c->id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
 /* ---- jobs ------------------------------------------------------------------------ */
 
 /* A job_info from columns id, kind, status, requested, created, updated, deleted,
@@ -1331,76 +1059,6 @@ static int single_int(sqlite3_stmt *st, int64_t *out)
 
 /* ---- more contact reads and writes ------------------------------------------------ */
 
-/* A count by account (and, with month != 0, a billing month) on a reader connection. */
-static int read_count(store_impl *s, enum stmt_id id, int64_t account, int64_t month, int64_t *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, id);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        if (month)
-            sqlite3_bind_int64(st, 2, month);
-        rc = single_int(st, out);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
-{
-    return read_count(s, ST_CONTACT_COUNT, account, 0, out);
-}
-
-static int sqlite_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
-{
-    return read_count(s, ST_BILLABLE_COUNT, account, month, out);
-}
-
-static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
-                                 contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_RECENT);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int64(st, 2, limit);
-        rc = collect_contacts(st, a, rows, count);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
-                                     contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc =
-        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
-    if (rc == STORE_NOT_FOUND) {
-        sqlite3_stmt *st = stmt(s, c, ST_ALT_FIND);
-        const char **ids;
-        size_t n = 0;
-        rc = STORE_ERROR;
-        if (st) {
-            sqlite3_bind_int64(st, 1, account);
-            bind_text(st, 2, email);
-            rc = collect_strings(st, a, &ids, &n);
-        }
-        if (rc == STORE_OK)
-            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
-    }
-    reader_release(s, c);
-    return rc;
-}
-
 /* The ids of statement id (bound to account and contact_id) on a reader: a contact's
  * lists or segments. */
 static int contact_ids_of(store_impl *s, enum stmt_id id, int64_t account, const char *contact_id,
@@ -1417,12 +1075,6 @@ static int contact_ids_of(store_impl *s, enum stmt_id id, int64_t account, const
     return rc;
 }
 
-static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                   const char ***ids, size_t *count)
-{
-    return contact_ids_of(s, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
-}
-
 /* Run a writer statement bound to (account, text). */
 static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text)
 {
@@ -1434,238 +1086,9 @@ static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, c
     return step_done(s->writer->db, st);
 }
 
-static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id,
-                                    int64_t month)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_BILLING_DELETION);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, month);
-    rc = step_done(s->writer->db, st);
-    if (rc != STORE_OK)
-        return rc;
-    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_COUNTS, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_ROWS_DELETE, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_ALT_CLEAR, account, id);
-    return rc;
-}
-
-static int sqlite_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                                 const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_IDS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, limit);
-    return collect_strings(st, a, ids, count);
-}
-
-static int sqlite_tx_contact_set_alternates(store_tx_impl *tx, int64_t account,
-                                            const char *contact_id, const char *emails_json)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id);
-    if (rc != STORE_OK || !emails_json)
-        return rc;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_ALT_SET);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    bind_text(st, 3, emails_json);
-    return step_done(s->writer->db, st);
-}
-
 /* ---- custom field definitions ------------------------------------------------------ */
 
-static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
-{
-    sqlite3_stmt *st = stmt(s, c, ST_FIELDS_LIST);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    size_t n = 0, cap = 0;
-    field_def *defs = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        defs = arena_grow(a, defs, n, &cap, sizeof *defs);
-        defs[n].id = col_text(st, 0, a);
-        defs[n].name = col_text(st, 1, a);
-        defs[n].type = (field_type)sqlite3_column_int(st, 2);
-        n++;
-    }
-    done(st);
-    out->defs = defs;
-    out->count = n;
-    return rc;
-}
-
-static int sqlite_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = fields_list(s, c, account, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
-{
-    return fields_list(tx->s, tx->s->writer, account, a, out);
-}
-
-/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
-static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
-                            const char *name, field_type type)
-{
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    sqlite3_bind_int64(st, 3, seq);
-    bind_text(st, 4, name);
-    sqlite3_bind_int(st, 5, (int)type);
-    sqlite3_bind_int64(st, 6, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
-                                  field_type type, char id_out[FIELD_ID_MAX])
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_NEXT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int64_t seq;
-    if (single_int(st, &seq) != STORE_OK)
-        return STORE_ERROR;
-    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    return field_row_insert(s, account, id_out, seq, name, type);
-}
-
-static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
-                                  const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_RENAME);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, account);
-    bind_text(st, 3, id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-static int sqlite_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_FIELD_DELETE, account, id);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
 /* ---- lists ------------------------------------------------------------------------- */
-
-static void read_list(sqlite3_stmt *st, arena *a, list_info *out)
-{
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    out->name = col_text(st, 1, a);
-    out->contact_count = sqlite3_column_int64(st, 2);
-}
-
-static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
-                    list_info *out)
-{
-    sqlite3_stmt *st = stmt(s, c, ST_LIST_GET);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    int r = sqlite3_step(st);
-    int rc = r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-    if (r == SQLITE_ROW)
-        read_list(st, a, out);
-    done(st);
-    return rc;
-}
-
-static int sqlite_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = list_get(s, c, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                              list_info *out)
-{
-    return list_get(tx->s, tx->s->writer, account, id, a, out);
-}
-
-static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                            list_info **rows, size_t *count, int64_t *total)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_LIST_COUNT);
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        rc = single_int(st, total);
-    }
-    st = rc == STORE_OK ? stmt(s, c, ST_LIST_PAGE) : NULL;
-    size_t n = 0;
-    list_info *out = NULL;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int64(st, 2, limit);
-        sqlite3_bind_int64(st, 3, offset);
-        out = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof *out);
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW && (int64_t)n < limit)
-            read_list(st, a, &out[n++]);
-        if (r != SQLITE_ROW && r != SQLITE_DONE)
-            rc = STORE_ERROR;
-        done(st);
-    } else {
-        rc = STORE_ERROR;
-    }
-    reader_release(s, c);
-    *rows = out;
-    *count = n;
-    return rc;
-}
 
 /* Up to limit contacts of a list or segment (statement id, bound to account, owner and
  * limit) on a reader. */
@@ -1684,45 +1107,6 @@ static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const 
     return rc;
 }
 
-static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                              arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
-}
-
-static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
-                                 const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    int64_t now = time_now_ms();
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    bind_text(st, 3, name);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_int64(st, 5, now);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id,
-                                 const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_RENAME);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, time_now_ms());
-    sqlite3_bind_int64(st, 3, account);
-    bind_text(st, 4, id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
 /* Delete the row (statement del) of a list or segment, then its member rows (members);
  * STORE_NOT_FOUND when there was no such row. */
 static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
@@ -1736,53 +1120,6 @@ static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id mem
     return write_account_text(s, members, account, id);
 }
 
-static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
-}
-
-static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
-                                     arena *a, const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_MEMBER_IDS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, list_id);
-    return collect_strings(st, a, ids, count);
-}
-
-static int member_write(store_tx_impl *tx, enum stmt_id id, int64_t account, const char *list_id,
-                        const char *contact_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, list_id);
-    bind_text(st, 3, contact_id);
-    if (id == ST_MEMBER_ADD)
-        sqlite3_bind_int64(st, 4, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
-                              const char *contact_id)
-{
-    return member_write(tx, ST_MEMBER_ADD, account, list_id, contact_id);
-}
-
-static int sqlite_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
-                                 const char *contact_id)
-{
-    int rc = member_write(tx, ST_MEMBER_REMOVE, account, list_id, contact_id);
-    if (rc == STORE_OK && sqlite3_changes(tx->s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
 /* ---- savepoints ---------------------------------------------------------------------- */
 
 static int simple(store_tx_impl *tx, enum stmt_id id)
@@ -1792,38 +1129,6 @@ static int simple(store_tx_impl *tx, enum stmt_id id)
 }
 
 /* ---- scans ------------------------------------------------------------------------- */
-
-static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
-                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    sqlite3_stmt *st = stmt(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, after ? after->created_at : INT64_MIN);
-    bind_text(st, 3, after ? after->id : "");
-    sqlite3_bind_int64(st, 4, limit);
-    return collect_contacts(st, a, rows, count);
-}
-
-static int sqlite_contact_scan(store_impl *s, int64_t account, const scan_cursor *after,
-                               int64_t limit, bool with_lists, arena *a, contact **rows,
-                               size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                                  int64_t limit, bool with_lists, arena *a, contact **rows,
-                                  size_t *count)
-{
-    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
-}
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
@@ -2072,32 +1377,6 @@ static sqlite3_stmt *adhoc(conn *c, const char *sql)
         return NULL;
     }
     return st;
-}
-
-/* Run sql (no rows) on the writer with ?1 = a, ?2 = b. */
-static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b)
-{
-    sqlite3_stmt *st = adhoc(s->writer, sql);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                                  const char *name, field_type type)
-{
-    store_impl *s = tx->s;
-    int rc = field_row_insert(s, account, id, seq, name, type);
-    if (rc != STORE_OK)
-        return rc;
-    return adhoc_write(s,
-                       "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
-                       " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
-                       account, seq);
 }
 
 static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
@@ -2404,6 +1683,12 @@ static int lite_lock_account(db_conn *writer, int64_t account)
     return STORE_OK; /* one writer: nothing to serialise */
 }
 
+static void lite_note_inserted(db_conn *writer, int64_t rows)
+{
+    (void)writer;
+    (void)rows; /* SQLite's planner needs no fresh statistics here */
+}
+
 const store_driver sqlite_driver = {
     .prepare = lite_prepare,
     .bind_int = lite_bind_int,
@@ -2417,6 +1702,7 @@ const store_driver sqlite_driver = {
     .changes = lite_changes,
     .done = lite_done,
     .lock_account = lite_lock_account,
+    .note_inserted = lite_note_inserted,
 };
 
 static db_conn *sqlite_read(store_impl *s)
@@ -2449,12 +1735,6 @@ const store_backend sqlite_backend = {
     .read_done = sqlite_read_done,
     .tx_conn = sqlite_tx_conn,
     .job_pending_stats = sqlite_job_pending_stats,
-    .contact_get = sqlite_contact_get,
-    .contact_find = sqlite_contact_find,
-    .tx_contact_get = sqlite_tx_contact_get,
-    .tx_contact_find = sqlite_tx_contact_find,
-    .tx_contact_insert = sqlite_tx_contact_insert,
-    .tx_contact_update = sqlite_tx_contact_update,
     .job_get = sqlite_job_get,
     .job_errors = sqlite_job_errors,
     .tx_job_insert = sqlite_tx_job_insert,
@@ -2463,31 +1743,6 @@ const store_backend sqlite_backend = {
     .tx_job_progress = sqlite_tx_job_progress,
     .tx_job_finish = sqlite_tx_job_finish,
     .tx_job_error_add = sqlite_tx_job_error_add,
-    .contact_count = sqlite_contact_count,
-    .billable_count = sqlite_billable_count,
-    .contact_recent = sqlite_contact_recent,
-    .contact_find_email = sqlite_contact_find_email,
-    .contact_list_ids = sqlite_contact_list_ids,
-    .tx_contact_delete = sqlite_tx_contact_delete,
-    .tx_contact_ids = sqlite_tx_contact_ids,
-    .tx_contact_set_alternates = sqlite_tx_contact_set_alternates,
-    .fields_list = sqlite_fields_list,
-    .tx_fields_list = sqlite_tx_fields_list,
-    .tx_field_create = sqlite_tx_field_create,
-    .tx_field_rename = sqlite_tx_field_rename,
-    .tx_field_delete = sqlite_tx_field_delete,
-    .list_get = sqlite_list_get,
-    .tx_list_get = sqlite_tx_list_get,
-    .list_page = sqlite_list_page,
-    .list_sample = sqlite_list_sample,
-    .tx_list_create = sqlite_tx_list_create,
-    .tx_list_rename = sqlite_tx_list_rename,
-    .tx_list_delete = sqlite_tx_list_delete,
-    .tx_list_member_ids = sqlite_tx_list_member_ids,
-    .tx_list_add = sqlite_tx_list_add,
-    .tx_list_remove = sqlite_tx_list_remove,
-    .contact_scan = sqlite_contact_scan,
-    .tx_contact_scan = sqlite_tx_contact_scan,
     .job_list = sqlite_job_list,
     .job_payload_get = sqlite_job_payload_get,
     .job_account = sqlite_job_account,
@@ -2517,5 +1772,4 @@ const store_backend sqlite_backend = {
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
     .tx_job_next_due = sqlite_tx_job_next_due,
     .job_list_all = sqlite_job_list_all,
-    .tx_field_insert = sqlite_tx_field_insert,
 };

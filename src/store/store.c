@@ -16,6 +16,7 @@
 
 #include "core/timeutil.h"
 #include "store/backend.h"
+#include "store/touch.h"
 
 /* What the transaction changed (store_tx_touched_take): notes in `mem`, and the arena
  * `taken_mem` keeps the last batch handed out alive until the next take. */
@@ -127,6 +128,17 @@ static void touch_account(store_tx *tx, int64_t account)
     l->accounts[l->naccounts++] = account;
 }
 
+void store_tx_touch_contact(store_tx *tx, int64_t account, const char *id, store_touch what,
+                            const contact *row)
+{
+    touch_note(tx, account, id, what, row);
+}
+
+void store_tx_touch_account(store_tx *tx, int64_t account)
+{
+    touch_account(tx, account);
+}
+
 void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
                            int64_t **accounts, size_t *naccounts)
 {
@@ -186,44 +198,6 @@ int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_a
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
 }
 
-int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    return s->be->contact_get(s->impl, account, id, a, out);
-}
-
-int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
-                       contact *out)
-{
-    return s->be->contact_find(s->impl, account, type, value, a, out);
-}
-
-int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
-{
-    return tx->be->tx_contact_get(tx->impl, account, id, a, out);
-}
-
-int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
-                          contact *out)
-{
-    return tx->be->tx_contact_find(tx->impl, account, type, value, a, out);
-}
-
-int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
-{
-    int rc = tx->be->tx_contact_insert(tx->impl, account, c);
-    if (rc == STORE_OK)
-        touch_note(tx, account, c->id, TOUCH_INSERT, c);
-    return rc;
-}
-
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
-{
-    int rc = tx->be->tx_contact_update(tx->impl, account, c);
-    if (rc == STORE_OK)
-        touch_note(tx, account, c->id, TOUCH_UPDATE, c);
-    return rc;
-}
-
 int store_job_get(store *s, int64_t account, const char *id, job_info *out)
 {
     return s->be->job_get(s->impl, account, id, out);
@@ -270,154 +244,6 @@ int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char 
     return tx->be->tx_job_error_add(tx->impl, seq, index, identifiers, message);
 }
 
-int store_contact_count(store *s, int64_t account, int64_t *out)
-{
-    return s->be->contact_count(s->impl, account, out);
-}
-
-int store_billable_count(store *s, int64_t account, int64_t *out)
-{
-    return s->be->billable_count(s->impl, account, time_month_utc(time_now_ms()), out);
-}
-
-int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                         size_t *count)
-{
-    return s->be->contact_recent(s->impl, account, limit, a, rows, count);
-}
-
-int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
-{
-    return s->be->contact_find_email(s->impl, account, email, a, out);
-}
-
-int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
-                           const char ***ids, size_t *count)
-{
-    return s->be->contact_list_ids(s->impl, account, contact_id, a, ids, count);
-}
-
-int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
-{
-    int rc = tx->be->tx_contact_delete(tx->impl, account, id, time_month_utc(time_now_ms()));
-    if (rc == STORE_OK)
-        touch_note(tx, account, id, TOUCH_DELETE, NULL);
-    return rc;
-}
-
-int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
-                         size_t *count)
-{
-    return tx->be->tx_contact_ids(tx->impl, account, limit, a, ids, count);
-}
-
-int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
-                                    const char *emails_json)
-{
-    return tx->be->tx_contact_set_alternates(tx->impl, account, contact_id, emails_json);
-}
-
-int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
-{
-    return s->be->fields_list(s->impl, account, a, out);
-}
-
-int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
-{
-    return tx->be->tx_fields_list(tx->impl, account, a, out);
-}
-
-int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
-                          char id_out[FIELD_ID_MAX])
-{
-    return tx->be->tx_field_create(tx->impl, account, name, type, id_out);
-}
-
-int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    int rc = tx->be->tx_field_rename(tx->impl, account, id, name);
-    if (rc == STORE_OK)
-        touch_account(tx, account);
-    return rc;
-}
-
-int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
-{
-    int rc = tx->be->tx_field_delete(tx->impl, account, id);
-    if (rc == STORE_OK)
-        touch_account(tx, account);
-    return rc;
-}
-
-int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    return s->be->list_get(s->impl, account, id, a, out);
-}
-
-int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                    list_info **rows, size_t *count, int64_t *total)
-{
-    return s->be->list_page(s->impl, account, offset, limit, a, rows, count, total);
-}
-
-int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                      contact **rows, size_t *count)
-{
-    return s->be->list_sample(s->impl, account, list_id, limit, a, rows, count);
-}
-
-int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out)
-{
-    return tx->be->tx_list_get(tx->impl, account, id, a, out);
-}
-
-int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    return tx->be->tx_list_create(tx->impl, account, id, name);
-}
-
-int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    return tx->be->tx_list_rename(tx->impl, account, id, name);
-}
-
-int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
-{
-    /* Its members leave the list: note them before they are gone. */
-    arena a = ARENA_INIT;
-    const char **ids = NULL;
-    size_t n = 0;
-    int rc = tx->be->tx_list_member_ids(tx->impl, account, id, &a, &ids, &n);
-    if (rc == STORE_OK)
-        rc = tx->be->tx_list_delete(tx->impl, account, id);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        touch_note(tx, account, ids[i], TOUCH_LISTS, NULL);
-    arena_release(&a);
-    return rc;
-}
-
-int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
-                             const char ***ids, size_t *count)
-{
-    return tx->be->tx_list_member_ids(tx->impl, account, list_id, a, ids, count);
-}
-
-int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
-{
-    int rc = tx->be->tx_list_add(tx->impl, account, list_id, contact_id);
-    if (rc == STORE_OK)
-        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
-    return rc;
-}
-
-int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
-{
-    int rc = tx->be->tx_list_remove(tx->impl, account, list_id, contact_id);
-    if (rc == STORE_OK)
-        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
-    return rc;
-}
-
 /* The touch log follows the savepoints: what a rolled-back operation noted never happened,
  * and segment membership must not be matched against it. */
 int store_tx_savepoint(store_tx *tx)
@@ -450,18 +276,6 @@ void store_tx_savepoint_rollback(store_tx *tx)
         l->count = l->sp_count[l->sp_depth];
         l->naccounts = l->sp_naccounts[l->sp_depth];
     }
-}
-
-int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,
-                       bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    return s->be->contact_scan(s->impl, account, after, limit, with_lists, a, rows, count);
-}
-
-int store_tx_contact_scan(store_tx *tx, int64_t account, const scan_cursor *after, int64_t limit,
-                          bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    return tx->be->tx_contact_scan(tx->impl, account, after, limit, with_lists, a, rows, count);
 }
 
 void scan_cursor_of(const contact *c, scan_cursor *out)
@@ -544,12 +358,6 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
                        job_info **rows, size_t *count)
 {
     return s->be->job_list_all(s->impl, account, status, limit, a, rows, count);
-}
-
-int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
-                          const char *name, field_type type)
-{
-    return tx->be->tx_field_insert(tx->impl, account, id, seq, name, type);
 }
 
 /* ---- segments ---------------------------------------------------------------------- */
