@@ -57,39 +57,6 @@ typedef struct store_backend {
     int (*job_payload_get)(store_impl *s, int64_t account, const char *id, arena *a,
                            const char **payload, size_t *len);
     int (*job_account)(store_impl *s, const char *id, int64_t *account);
-    int (*tx_export_tail)(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out);
-    int (*tx_export_chunk_add)(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                               int64_t chunk_no, const char *last_id, const void *data, size_t len,
-                               int64_t expires_at);
-    int (*tx_export_purge)(store_tx_impl *tx, int64_t now_ms, int64_t *deleted);
-    int (*export_file_count)(store_impl *s, int64_t account, const char *job_id, int64_t *files);
-    int (*export_chunk_next)(store_impl *s, int64_t account, const char *job_id, int64_t file_no,
-                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
-                             const char **data, size_t *len);
-    int (*tx_upload_create)(store_tx_impl *tx, int64_t account, const char *job_id,
-                            const char *token, const char *spec, int64_t created_at);
-    int (*upload_get)(store_impl *s, const char *job_id, arena *a, import_upload *out);
-    int (*segment_get)(store_impl *s, int64_t account, const char *id, arena *a, segment_row *out);
-    int (*segment_list)(store_impl *s, int64_t account, arena *a, segment_row **rows, size_t *count);
-    int (*tx_segment_list)(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                           size_t *count);
-    int (*tx_segment_all)(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count);
-    int (*tx_segment_put)(store_tx_impl *tx, int64_t account, const segment_row *seg);
-    int (*tx_segment_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*tx_segments_changed)(store_tx_impl *tx, int64_t account, const char *segment_id);
-    int (*tx_segment_count_add)(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                int64_t delta);
-    int (*tx_segment_member_set)(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                 const char *contact_id, bool in);
-    int (*contact_segment_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                               const char ***ids, size_t *count);
-    int (*tx_contact_segment_ids)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                  arena *a, const char ***ids, size_t *count);
-    int (*tx_contact_list_json)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                arena *a, const char **json);
-    int (*segment_sample)(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
-                          arena *a, contact **rows, size_t *count);
-    int (*tx_upload_purge)(store_tx_impl *tx, int64_t created_before);
     int (*tx_savepoint)(store_tx_impl *tx);
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);

@@ -174,18 +174,6 @@ int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
     return rc;
 }
 
-/* Run q with ?1 = account, ?2 = text on c to its end: db_exec_found's answers. */
-static int run_account_text(db_conn *c, db_query *q, int64_t account, const char *text)
-{
-    db_stmt *st = db_prepare(c, q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, text);
-    int rc = db_exec_found(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
 static db_query alt_clear =
     DB_SQL("DELETE FROM contact_alternate_emails WHERE account_id=?1 AND contact_id=?2");
 
@@ -206,8 +194,11 @@ static int contact_remnants_delete(db_conn *c, int64_t account, const char *id)
         DB_SQLITE_ONLY("DELETE FROM segment_members WHERE account_id=?1 AND contact_id=?2");
     db_query *steps[] = {&members, &segment_counts, &segment_rows, &alt_clear};
     int rc = STORE_OK;
-    for (size_t i = 0; rc == STORE_OK && i < sizeof steps / sizeof steps[0]; i++)
-        rc = run_account_text(c, steps[i], account, id);
+    for (size_t i = 0; rc == STORE_OK && i < sizeof steps / sizeof steps[0]; i++) {
+        rc = db_exec_account_text(c, steps[i], account, id);
+        if (rc == STORE_NOT_FOUND) /* nothing of that kind to delete */
+            rc = STORE_OK;
+    }
     return rc;
 }
 
@@ -249,7 +240,8 @@ int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *c
                 " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
                 " ON CONFLICT DO NOTHING");
     db_conn *c = db_tx(tx);
-    int rc = run_account_text(c, &alt_clear, account, contact_id);
+    int rc = db_exec_account_text(c, &alt_clear, account, contact_id);
+    rc = rc == STORE_NOT_FOUND ? STORE_OK : rc;
     if (rc != STORE_OK || !emails_json)
         return rc;
     db_stmt *st = db_prepare(c, &set);

@@ -70,6 +70,27 @@ int db_row_ints(db_stmt *st, int64_t *out, int n)
     return rc;
 }
 
+int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *text)
+{
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, text);
+    return db_exec_found(st);
+}
+
+db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc)
+{
+    db_conn *c = db_tx(tx);
+    *rc = db_lock_account(c, account);
+    if (*rc != STORE_OK)
+        return NULL;
+    db_stmt *st = db_prepare(c, q);
+    *rc = st ? STORE_OK : STORE_ERROR;
+    return st;
+}
+
 int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n)
 {
     db_conn *c = db_read(s);

@@ -39,11 +39,12 @@
 /* How many distinct statements the program may have (slots of the per-connection cache). */
 #define DB_SLOTS 256
 /* Parameters of one statement, at most. */
-#define DB_PARAMS 48
+#define DB_PARAMS 32
 
 typedef struct db_query {
     const char *sql; /* SQLite, placeholders ?1, ?2, ... */
     const char *pg;  /* PostgreSQL where it differs, else NULL */
+    bool binary;     /* PostgreSQL sends the results in binary form (see DB_SQL_BINARY) */
     int slot;        /* 1 + the slot, once assigned */
 } db_query;
 
@@ -55,6 +56,12 @@ typedef struct db_query {
 #define DB_SQL2(lite, postgres)         \
     {                                   \
         .sql = (lite), .pg = (postgres) \
+    }
+/* Results that carry large blobs: PostgreSQL sends them as they are rather than as hex
+ * text. Its integer columns must then be SMALLINT, INTEGER or BIGINT (cast them). */
+#define DB_SQL_BINARY(text)           \
+    {                                 \
+        .sql = (text), .binary = true \
     }
 /* A statement only SQLite needs (a table PostgreSQL does not have): a no-op there. */
 #define DB_SQLITE_ONLY(text)    \
@@ -173,6 +180,11 @@ int db_exec_found(db_stmt *st);
 /* The integer columns of the one row st answers (st is reset): STORE_NOT_FOUND without
  * a row. */
 int db_row_ints(db_stmt *st, int64_t *out, int n);
+/* Run q with ?1 = account and ?2 = text on c to its end: db_exec_found's answers. */
+int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *text);
+/* q prepared on the write transaction after taking the account's lock (db_lock_account);
+ * NULL with *rc set when either failed. */
+db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc);
 /* db_row_ints on a pooled read connection, with ?1 bound to arg unless has_arg is false. */
 int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n);
 

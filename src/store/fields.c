@@ -117,13 +117,10 @@ int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t
 int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
 {
     static db_query q = DB_SQL("UPDATE field_definitions SET name=?1 WHERE account_id=?2 AND id=?3");
-    db_conn *c = db_tx(tx);
-    int rc = db_lock_account(c, account);
-    if (rc != STORE_OK)
-        return rc;
-    db_stmt *st = db_prepare(c, &q);
+    int rc;
+    db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
-        return STORE_ERROR;
+        return rc;
     db_bind_text(st, 1, name);
     db_bind_int(st, 2, account);
     db_bind_text(st, 3, id);
@@ -136,13 +133,10 @@ int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const c
 int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
 {
     static db_query q = DB_SQL("DELETE FROM field_definitions WHERE account_id=?1 AND id=?2");
-    db_conn *c = db_tx(tx);
-    int rc = db_lock_account(c, account);
-    if (rc != STORE_OK)
-        return rc;
-    db_stmt *st = db_prepare(c, &q);
+    int rc;
+    db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
-        return STORE_ERROR;
+        return rc;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, id);
     rc = db_exec_found(st);

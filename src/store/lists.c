@@ -131,13 +131,10 @@ int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const ch
 {
     static db_query q = DB_SQL("INSERT INTO lists(account_id, id, name, created_at, updated_at)"
                                " VALUES(?1,?2,?3,?4,?4) ON CONFLICT DO NOTHING");
-    db_conn *c = db_tx(tx);
-    int rc = db_lock_account(c, account);
-    if (rc != STORE_OK)
-        return rc;
-    db_stmt *st = db_prepare(c, &q);
+    int rc;
+    db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
-        return STORE_ERROR;
+        return rc;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, id);
     db_bind_text(st, 3, name);
@@ -150,28 +147,14 @@ int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const ch
 {
     static db_query q =
         DB_SQL("UPDATE lists SET name=?1, updated_at=?2 WHERE account_id=?3 AND id=?4");
-    db_conn *c = db_tx(tx);
-    int rc = db_lock_account(c, account);
-    if (rc != STORE_OK)
-        return rc;
-    db_stmt *st = db_prepare(c, &q);
+    int rc;
+    db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
-        return STORE_ERROR;
+        return rc;
     db_bind_text(st, 1, name);
     db_bind_int(st, 2, time_now_ms());
     db_bind_int(st, 3, account);
     db_bind_text(st, 4, id);
-    return db_exec_found(st);
-}
-
-/* Run q with ?1 = account, ?2 = text on c, to its end (db_exec_found's answers). */
-static int run_account_text(db_conn *c, db_query *q, int64_t account, const char *text)
-{
-    db_stmt *st = db_prepare(c, q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, text);
     return db_exec_found(st);
 }
 
@@ -212,9 +195,9 @@ int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
     size_t n = 0;
     rc = member_ids(c, account, id, &a, &ids, &n);
     if (rc == STORE_OK)
-        rc = run_account_text(c, &del, account, id);
+        rc = db_exec_account_text(c, &del, account, id);
     if (rc == STORE_OK) {
-        rc = run_account_text(c, &members, account, id);
+        rc = db_exec_account_text(c, &members, account, id);
         rc = rc == STORE_NOT_FOUND ? STORE_OK : rc; /* an empty list */
     }
     for (size_t i = 0; rc == STORE_OK && i < n; i++)

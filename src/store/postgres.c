@@ -71,27 +71,6 @@ enum stmt_id {
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
-    ST_EXPORT_TAIL,
-    ST_EXPORT_CHUNK_ADD,
-    ST_EXPORT_PURGE,
-    ST_EXPORT_FILES,
-    ST_EXPORT_CHUNK_NEXT,
-    ST_UPLOAD_CREATE,
-    ST_UPLOAD_GET,
-    ST_UPLOAD_PURGE,
-    ST_SEGMENT_GET,
-    ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_PUT,
-    ST_SEGMENT_DELETE,
-    ST_SEGMENT_MEMBERS_DELETE,
-    ST_SEGMENT_MEMBER_ADD,
-    ST_SEGMENT_COUNT_ADD,
-    ST_SEGMENTS_CHANGED,
-    ST_SEGMENT_MEMBER_REMOVE,
-    ST_CONTACT_SEGMENTS,
-    ST_CONTACT_LISTS_JSON,
-    ST_SEGMENT_SAMPLE,
     ST_COUNT
 };
 
@@ -106,6 +85,7 @@ typedef struct pg_stmt {
     bool prepared; /* on the current session */
     bool ran;      /* executed since the last done */
     bool bad_text; /* a bound text is not UTF-8: no row can match */
+    int binary;    /* results in binary form (db_query.binary) */
     int n;         /* parameters bound (the highest index) */
     const char *value[DB_PARAMS];
     int length[DB_PARAMS];
@@ -171,28 +151,6 @@ static char *xasprintf(const char *fmt, ...)
     return out;
 }
 
-/* SELECT list of a contact row, as in sqlite.c: id, the reserved fields,
- * alternate_emails, custom_fields, created_at, updated_at; each name after prefix. */
-/* The sorted list ids of the contact row of table t as a JSON array, read with the row so
- * that showing a contact is one round trip (as on SQLite). */
-#define LIST_IDS_OF(t)                                                       \
-    "(SELECT COALESCE(json_agg(lm.list_id ORDER BY lm.list_id), '[]')::text" \
-    " FROM list_members lm WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id)"
-
-static char *contact_columns(const char *prefix)
-{
-    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
-                                       "updated_at"};
-    char *s = xasprintf("%sid", prefix);
-    for (int i = 0; i < CF_COUNT + 4; i++) {
-        const char *name = i < CF_COUNT ? contact_fields[i].name : tail[i - CF_COUNT];
-        char *grown = xasprintf("%s,%s%s", s, prefix, name);
-        free(s);
-        s = grown;
-    }
-    return s;
-}
-
 static void build_sql(store_impl *s)
 {
     s->sql[ST_JOB_PENDING_STATS] =
@@ -246,7 +204,6 @@ static void build_sql(store_impl *s)
         xasprintf("INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
                   " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
                   " message=EXCLUDED.message");
-    char *prefixed = contact_columns("c.");
     /* Read with binary results (for the payload): the integers are cast to BIGINT so
      * that each arrives as 8 bytes. */
     s->sql[ST_JOB_LIST] = xasprintf(
@@ -259,75 +216,6 @@ static void build_sql(store_impl *s)
         xasprintf("SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
                   (int)JOB_EXPORT);
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=$1");
-    s->sql[ST_EXPORT_TAIL] =
-        xasprintf("SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes)::bigint FROM"
-                  " export_chunks x WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no)"
-                  " FROM export_chunks c WHERE c.job_seq=$1 ORDER BY c.chunk_no DESC LIMIT 1");
-    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
-        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
-        " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING");
-    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<$1");
-    s->sql[ST_EXPORT_FILES] = xasprintf(
-        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=$1 AND j.account_id=$2");
-    /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
-    s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                  " WHERE j.id=$1 AND j.account_id=$2 AND c.file_no=$3 AND c.chunk_no>$4"
-                  " ORDER BY c.chunk_no LIMIT $5");
-    s->sql[ST_UPLOAD_CREATE] =
-        xasprintf("INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
-                  " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
-    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
-    s->sql[ST_UPLOAD_GET] =
-        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
-    /* read_segment's columns */
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
-                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
-                           " s.contacts_count";
-    s->sql[ST_SEGMENT_GET] =
-        xasprintf("SELECT %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_ALL] =
-        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
-    s->sql[ST_SEGMENT_PUT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-        " ON CONFLICT (account_id, id) DO UPDATE SET"
-        " members_version=segments.members_version+1, name=EXCLUDED.name,"
-        " query_dsl=EXCLUDED.query_dsl, parent_list_id=EXCLUDED.parent_list_id,"
-        " updated_at=EXCLUDED.updated_at, evaluated_at=EXCLUDED.evaluated_at, error=EXCLUDED.error");
-    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=$1 AND id=$2");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
-                                            " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
-    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
-    /* A deleted contact leaves its segments: their rows and counts, in one round trip. */
-    s->sql[ST_SEGMENT_MEMBER_ADD] =
-        xasprintf("INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
-                  " ON CONFLICT DO NOTHING");
-    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2 AND contact_id=$3");
-    s->sql[ST_CONTACT_SEGMENTS] =
-        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
-                  " ORDER BY segment_id");
-    s->sql[ST_CONTACT_LISTS_JSON] =
-        xasprintf("SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
-                  " WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") ","
-                 " (SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
-                 " FROM segment_members sm WHERE sm.account_id=c.account_id AND sm.contact_id=c.id)"
-                 " FROM segment_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id"
-                 " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3",
-        prefixed);
-    free(prefixed);
 }
 
 /* ---- parameters -------------------------------------------------------------------- */
@@ -902,8 +790,6 @@ static int lock_account(store_impl *s, int64_t account)
     return rc;
 }
 
-/* ---- accounts and keys ----------------------------------------------------------- */
-
 static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
 {
     conn *c = reader_acquire(s);
@@ -920,23 +806,6 @@ static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_
     PQclear(r);
     reader_release(s, c);
     return rc;
-}
-
-/* ---- contacts -------------------------------------------------------------------- */
-
-static void read_contact(const PGresult *r, int row, arena *a, contact *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    for (int i = 0; i < CF_COUNT; i++)
-        out->field[i] = get_text(r, row, 1 + i, a);
-    out->alternate_emails = get_text(r, row, CF_COUNT + 1, a);
-    out->custom_fields = get_text(r, row, CF_COUNT + 2, a);
-    out->created_at = get_int(r, row, CF_COUNT + 3);
-    out->updated_at = get_int(r, row, CF_COUNT + 4);
-    out->list_ids = get_text(r, row, CF_COUNT + 5, a);
-    if (PQnfields(r) > CF_COUNT + 6)
-        out->segment_ids = get_text(r, row, CF_COUNT + 6, a);
 }
 
 /* ---- jobs ------------------------------------------------------------------------ */
@@ -1140,110 +1009,6 @@ static int pgs_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
     return run_cmd(s, s->writer, ST_JOB_ERROR_ADD, &p, NULL);
 }
 
-/* ---- row collectors -------------------------------------------------------------- */
-
-/* Column 0 of every row of statement id bound to p. */
-static int collect_strings(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
-                           const char ***out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        const char **rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            rows[i] = get_text(r, (int)i, 0, a);
-        *out = rows;
-        *count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
-                            contact **out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        contact *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            read_contact(r, (int)i, a, &rows[i]);
-        *out = rows;
-        *count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-/* ---- more contact reads and writes ------------------------------------------------ */
-
-/* The ids of statement id (bound to account and contact_id) on connection c: a contact's
- * lists or segments. */
-static int contact_ids_of(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                          const char *contact_id, arena *a, const char ***ids, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    return collect_strings(s, c, id, &p, a, ids, count);
-}
-
-/* Run a writer statement bound to (account, text). */
-static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text,
-                              int64_t *changes)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, text);
-    return run_cmd(s, s->writer, id, &p, changes);
-}
-
-/* ---- custom field definitions ------------------------------------------------------ */
-
-/* ---- lists ------------------------------------------------------------------------- */
-
-/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
- * limit) on a reader. */
-static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
-                         int64_t limit, arena *a, contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, owner);
-    p_int(&p, limit);
-    int rc = collect_contacts(s, c, id, &p, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-/* Under the account's lock, delete the row (statement del) of a list or segment, then its
- * member rows (members); STORE_NOT_FOUND when there was no such row. */
-static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
-                               int64_t account, const char *id)
-{
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t changes = 0;
-    rc = write_account_text(s, del, account, id, &changes);
-    if (rc != STORE_OK)
-        return rc;
-    if (changes == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, members, account, id, NULL);
-}
-
-/* ---- scans ------------------------------------------------------------------------- */
-
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
 /* An integer column of a binary-format result: big-endian two's complement of 2, 4 or 8
@@ -1347,163 +1112,6 @@ static int pgs_job_account(store_impl *s, const char *id, int64_t *account)
     return rc;
 }
 
-/* ---- export files ---------------------------------------------------------------- */
-
-static int pgs_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
-{
-    store_impl *s = tx->s;
-    memset(out, 0, sizeof *out);
-    params p = {0};
-    p_int(&p, job_seq);
-    int rc;
-    PGresult *r = run(s, s->writer, ST_EXPORT_TAIL, &p, &rc);
-    if (r && PQntuples(r) > 0) {
-        out->file_no = get_int(r, 0, 0);
-        out->chunk_no = get_int(r, 0, 1);
-        out->last_id = get_text(r, 0, 2, a);
-        out->file_bytes = get_int(r, 0, 3);
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                                   int64_t chunk_no, const char *last_id, const void *data,
-                                   size_t len, int64_t expires_at)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, job_seq);
-    p_int(&p, chunk_no);
-    p_int(&p, file_no);
-    p_text(&p, last_id);
-    p_int(&p, (int64_t)len);
-    p_bytes(&p, data, len);
-    p_int(&p, expires_at);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_EXPORT_CHUNK_ADD, &p, &changes);
-    /* a chunk of that number exists already (ON CONFLICT kept the transaction usable) */
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, now_ms);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_EXPORT_PURGE, &p, &changes);
-    if (rc == STORE_OK && deleted)
-        *deleted = changes;
-    return rc;
-}
-
-static int pgs_export_file_count(store_impl *s, int64_t account, const char *job_id, int64_t *files)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    int rc = single_int(s, c, ST_EXPORT_FILES, &p, files);
-    reader_release(s, c);
-    /* The aggregate always has a row, except for an id that is not UTF-8, which
-     * names no job: no files, as SQLite answers. */
-    if (rc == STORE_NOT_FOUND) {
-        *files = 0;
-        rc = STORE_OK;
-    }
-    return rc;
-}
-
-static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                 int64_t file_no, int64_t after_chunk, int64_t max_chunks, arena *a,
-                                 int64_t *chunk_no, const char **data, size_t *len)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    p_int(&p, file_no);
-    p_int(&p, after_chunk);
-    p_int(&p, max_chunks);
-    int rc;
-    PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
-    int rows = r ? PQntuples(r) : 0;
-    if (r && rows == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        size_t total = 0;
-        for (int i = 0; i < rows; i++)
-            total += PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
-        char *buf = arena_alloc(a, total + 1);
-        size_t used = 0;
-        for (int i = 0; i < rows; i++) {
-            size_t n = PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
-            if (n)
-                memcpy(buf + used, PQgetvalue(r, i, 1), n);
-            used += n;
-        }
-        buf[used] = '\0';
-        *chunk_no = get_int_bin(r, rows - 1, 0);
-        *data = buf;
-        *len = used;
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-/* ---- import uploads ---------------------------------------------------------------- */
-
-static int pgs_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
-                                const char *token, const char *spec, int64_t created_at)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    p_text(&p, token);
-    p_text(&p, spec);
-    p_int(&p, created_at);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_UPLOAD_CREATE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, created_before);
-    return run_cmd(s, s->writer, ST_UPLOAD_PURGE, &p, NULL);
-}
-
-static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    int rc;
-    PGresult *r = run(s, c, ST_UPLOAD_GET, &p, &rc);
-    if (r && PQntuples(r) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        out->account = get_int(r, 0, 0);
-        out->token = get_text(r, 0, 1, a);
-        out->spec = get_text(r, 0, 2, a);
-        out->created_at = get_int(r, 0, 3);
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
 /* ---- administration ------------------------------------------------------------------
  * Rare calls (the admin API, the CLI): unprepared statements with out-of-line
  * parameters. The account reads, which requests make too (On-Behalf-Of, the count's
@@ -1569,181 +1177,6 @@ static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t 
     return rc;
 }
 
-/* ---- the backend table ------------------------------------------------------------- */
-
-/* ---- segments ------------------------------------------------------------------------ */
-
-static void read_segment(const PGresult *r, int row, arena *a, segment_row *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    out->name = get_text(r, row, 1, a);
-    out->query_dsl = get_text(r, row, 2, a);
-    out->parent_list_id = get_text(r, row, 3, a);
-    out->created_at = get_int(r, row, 4);
-    out->updated_at = get_int(r, row, 5);
-    out->evaluated_at = get_int(r, row, 6);
-    out->error = get_text(r, row, 7, a);
-    out->account = get_int(r, row, 8);
-    out->members_version = get_int(r, row, 9);
-    out->contacts_count = get_int(r, row, 10);
-}
-
-/* account < 0: the statement takes no parameter (every account). */
-static int collect_segments(store_impl *s, conn *c, enum stmt_id id, int64_t account, arena *a,
-                            segment_row **out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    params p = {0};
-    if (account >= 0)
-        p_int(&p, account);
-    int rc;
-    PGresult *r = run(s, c, id, &p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        segment_row *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            read_segment(r, (int)i, a, &rows[i]);
-        *out = rows;
-        *count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
-                           segment_row *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    int rc;
-    PGresult *r = run(s, c, ST_SEGMENT_GET, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_segment(r, 0, a, out);
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
-                            size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = collect_segments(s, c, ST_SEGMENT_LIST, account, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                               size_t *count)
-{
-    return collect_segments(tx->s, tx->s->writer, ST_SEGMENT_LIST, account, a, rows, count);
-}
-
-/* Segments are written under the account's lock, like lists and fields, so that a node's
- * job never matches contacts against a half-written set of segments. */
-static int pgs_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
-{
-    return collect_segments(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL, -1, a, rows, count);
-}
-
-static int pgs_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, seg->id);
-    p_text(&p, seg->name);
-    p_text(&p, seg->query_dsl);
-    p_text(&p, seg->parent_list_id);
-    p_int(&p, seg->created_at);
-    p_int(&p, seg->updated_at);
-    p_int(&p, seg->evaluated_at);
-    p_text(&p, seg->error);
-    return run_cmd(s, s->writer, ST_SEGMENT_PUT, &p, NULL);
-}
-
-static int pgs_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
-}
-
-static int pgs_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
-{
-    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id, NULL);
-}
-
-static int pgs_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                     const char *contact_id, bool in)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, segment_id);
-    p_text(&p, contact_id);
-    int64_t changes = 0;
-    int rc = run_cmd(tx->s, tx->s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE,
-                     &p, &changes);
-    return rc == STORE_OK ? changes > 0 : rc;
-}
-
-static int pgs_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                    int64_t delta)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, segment_id);
-    p_int(&p, delta);
-    return run_cmd(tx->s, tx->s->writer, ST_SEGMENT_COUNT_ADD, &p, NULL);
-}
-
-static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                   const char ***ids, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_ids_of(s, c, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                      arena *a, const char ***ids, size_t *count)
-{
-    return contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS, account, contact_id, a, ids,
-                          count);
-}
-
-static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                    arena *a, const char **json)
-{
-    const char **rows;
-    size_t n;
-    int rc = contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON, account, contact_id, a,
-                            &rows, &n);
-    if (rc == STORE_OK)
-        *json = n ? rows[0] : "[]";
-    return rc;
-}
-
-static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
-                              arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
-}
-
 /* ---- the driver (driver.h) ---------------------------------------------------------- */
 
 /* The PostgreSQL form of a query: its own text or the SQLite text, with ?N as $N (outside
@@ -1782,6 +1215,7 @@ static db_stmt *pgd_prepare(db_conn *dc, db_query *q)
         ps->base.drv = &postgres_driver;
         ps->c = c;
         ps->sql = pg_text(q);
+        ps->binary = q->binary;
         snprintf(ps->name, sizeof ps->name, "q%d", slot);
         c->q[slot] = ps;
     }
@@ -1846,8 +1280,8 @@ static int pgd_step(db_stmt *st)
         if (ps->bad_text || !ps->sql[0])
             return STORE_OK; /* nothing stored can equal a value that is not UTF-8 */
         int rc;
-        PGresult *r =
-            PQexecPrepared(ps->c->pg, ps->name, ps->n, ps->value, ps->length, ps->format, 0);
+        PGresult *r = PQexecPrepared(ps->c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
+                                     ps->binary);
         ps->r = result_of(ps->c, ps->sql, r, &rc);
         if (rc != STORE_OK)
             return rc;
@@ -1867,6 +1301,8 @@ static int64_t pgd_col_int(db_stmt *st, int i)
     pg_stmt *ps = pgd(st);
     if (PQgetisnull(ps->r, ps->row, i))
         return 0;
+    if (ps->binary)
+        return get_int_bin(ps->r, ps->row, i);
     const char *v = PQgetvalue(ps->r, ps->row, i);
     if (v[0] == 't' || v[0] == 'f') /* a boolean */
         return v[0] == 't';
@@ -1894,6 +1330,10 @@ static const void *pgd_col_blob(db_stmt *st, int i, size_t *len)
     ps->blob = NULL;
     if (PQgetisnull(ps->r, ps->row, i))
         return "";
+    if (ps->binary) {
+        *len = (size_t)PQgetlength(ps->r, ps->row, i);
+        return PQgetvalue(ps->r, ps->row, i);
+    }
     ps->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(ps->r, ps->row, i), len);
     if (!ps->blob)
         abort();
@@ -1982,27 +1422,6 @@ const store_backend postgres_backend = {
     .job_list = pgs_job_list,
     .job_payload_get = pgs_job_payload_get,
     .job_account = pgs_job_account,
-    .tx_export_tail = pgs_tx_export_tail,
-    .tx_export_chunk_add = pgs_tx_export_chunk_add,
-    .tx_export_purge = pgs_tx_export_purge,
-    .export_file_count = pgs_export_file_count,
-    .export_chunk_next = pgs_export_chunk_next,
-    .tx_upload_create = pgs_tx_upload_create,
-    .upload_get = pgs_upload_get,
-    .tx_upload_purge = pgs_tx_upload_purge,
-    .segment_get = pgs_segment_get,
-    .segment_list = pgs_segment_list,
-    .tx_segment_list = pgs_tx_segment_list,
-    .tx_segment_all = pgs_tx_segment_all,
-    .tx_segment_put = pgs_tx_segment_put,
-    .tx_segment_delete = pgs_tx_segment_delete,
-    .tx_segments_changed = pgs_tx_segments_changed,
-    .tx_segment_count_add = pgs_tx_segment_count_add,
-    .tx_segment_member_set = pgs_tx_segment_member_set,
-    .contact_segment_ids = pgs_contact_segment_ids,
-    .tx_contact_segment_ids = pgs_tx_contact_segment_ids,
-    .tx_contact_list_json = pgs_tx_contact_list_json,
-    .segment_sample = pgs_segment_sample,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,

@@ -45,27 +45,6 @@ enum stmt_id {
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
-    ST_EXPORT_TAIL,
-    ST_EXPORT_CHUNK_ADD,
-    ST_EXPORT_PURGE,
-    ST_EXPORT_FILES,
-    ST_EXPORT_CHUNK_NEXT,
-    ST_UPLOAD_CREATE,
-    ST_UPLOAD_GET,
-    ST_UPLOAD_PURGE,
-    ST_SEGMENT_GET,
-    ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_PUT,
-    ST_SEGMENT_DELETE,
-    ST_SEGMENT_MEMBERS_DELETE,
-    ST_SEGMENT_MEMBER_ADD,
-    ST_SEGMENT_COUNT_ADD,
-    ST_SEGMENTS_CHANGED,
-    ST_SEGMENT_MEMBER_REMOVE,
-    ST_CONTACT_SEGMENTS,
-    ST_CONTACT_LISTS_JSON,
-    ST_SEGMENT_SAMPLE,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -114,35 +93,6 @@ struct store_impl {
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_wake;
 };
-
-/* SELECT list of a contact row: id, the reserved fields, alternate_emails,
- * custom_fields, created_at, updated_at; each column name preceded by prefix ("" or
- * "c."). */
-static char *contact_columns(const char *prefix)
-{
-    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
-                                       "updated_at"};
-    size_t cap = 8 + strlen(prefix);
-    for (int i = 0; i < CF_COUNT; i++)
-        cap += strlen(contact_fields[i].name) + strlen(prefix) + 1;
-    for (size_t i = 0; i < 4; i++)
-        cap += strlen(tail[i]) + strlen(prefix) + 1;
-    char *s = malloc(cap);
-    if (!s)
-        abort();
-    size_t n = (size_t)sprintf(s, "%sid", prefix);
-    for (int i = 0; i < CF_COUNT; i++)
-        n += (size_t)sprintf(s + n, ",%s%s", prefix, contact_fields[i].name);
-    for (size_t i = 0; i < 4; i++)
-        n += (size_t)sprintf(s + n, ",%s%s", prefix, tail[i]);
-    return s;
-}
-
-/* The sorted list ids of the contact row of table t, as a JSON array: read with the row,
- * so that showing a contact costs one query. */
-#define LIST_IDS_OF(t)                                                               \
-    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm" \
-    " WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id ORDER BY lm.list_id))"
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
@@ -204,7 +154,6 @@ static void build_sql(store_impl *s)
         " finished_at=?, cursor=requested WHERE seq=? AND status=0");
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
-    char *prefixed = contact_columns("c.");
     s->sql[ST_JOB_LIST] = xasprintf(
         "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
         " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
@@ -214,70 +163,6 @@ static void build_sql(store_impl *s)
         xasprintf("SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
                   " WHERE j.id=? AND j.account_id=?");
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=?");
-    s->sql[ST_EXPORT_TAIL] = xasprintf(
-        "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes) FROM export_chunks x"
-        " WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no) FROM export_chunks c"
-        " WHERE c.job_seq=? ORDER BY c.chunk_no DESC LIMIT 1");
-    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
-        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
-        " VALUES(?,?,?,?,?,?,?)");
-    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<?");
-    s->sql[ST_EXPORT_FILES] = xasprintf(
-        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=? AND j.account_id=?");
-    s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                  " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
-                  " ORDER BY c.chunk_no LIMIT ?");
-    s->sql[ST_UPLOAD_CREATE] = xasprintf(
-        "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
-    s->sql[ST_UPLOAD_GET] =
-        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
-    /* read_segment's columns */
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
-                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
-                           " s.contacts_count";
-    s->sql[ST_SEGMENT_GET] =
-        xasprintf("SELECT %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_ALL] =
-        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
-    s->sql[ST_SEGMENT_PUT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-        " ON CONFLICT(account_id, id) DO UPDATE SET members_version=members_version+1,"
-        " name=excluded.name, query_dsl=excluded.query_dsl, parent_list_id=excluded.parent_list_id,"
-        " updated_at=excluded.updated_at, evaluated_at=excluded.evaluated_at, error=excluded.error");
-    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=? AND id=?");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
-                                            " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
-    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count+?3 WHERE account_id=?1 AND id=?2");
-    s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
-        "INSERT OR IGNORE INTO segment_members(account_id, segment_id, contact_id) VALUES(?,?,?)");
-    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=? AND segment_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_SEGMENTS] =
-        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
-                  " ORDER BY segment_id");
-    s->sql[ST_CONTACT_LISTS_JSON] =
-        xasprintf("SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
-                  " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
-    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") ","
-                 " (SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id FROM segment_members sm"
-                 " WHERE sm.account_id=c.account_id AND sm.contact_id=c.id ORDER BY sm.segment_id))"
-                 " FROM segment_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id"
-                 " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?",
-        prefixed);
-    free(prefixed);
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
     s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
@@ -707,8 +592,6 @@ static const char *col_text(sqlite3_stmt *st, int i, arena *a)
     return arena_strndup(a, (const char *)t, (size_t)n);
 }
 
-/* ---- accounts and keys ----------------------------------------------------------- */
-
 /* The first n integer columns of a parameterless one-row query, on a read connection. */
 static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
 {
@@ -737,24 +620,6 @@ static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *olde
         *oldest_accepted_at = v[1];
     }
     return rc;
-}
-
-/* ---- contacts -------------------------------------------------------------------- */
-
-static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
-{
-    memset(out, 0, sizeof *out);
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    for (int i = 0; i < CF_COUNT; i++)
-        out->field[i] = col_text(st, 1 + i, a);
-    out->alternate_emails = col_text(st, CF_COUNT + 1, a);
-    out->custom_fields = col_text(st, CF_COUNT + 2, a);
-    out->created_at = sqlite3_column_int64(st, CF_COUNT + 3);
-    out->updated_at = sqlite3_column_int64(st, CF_COUNT + 4);
-    out->list_ids = col_text(st, CF_COUNT + 5, a);
-    if (sqlite3_column_count(st) > CF_COUNT + 6)
-        out->segment_ids = col_text(st, CF_COUNT + 6, a);
 }
 
 /* ---- jobs ------------------------------------------------------------------------ */
@@ -1000,126 +865,6 @@ static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index
     return step_done(s->writer->db, st);
 }
 
-/* ---- row collectors -------------------------------------------------------------- */
-
-/* Step st to the end, copying column 0 of every row. */
-static int collect_strings(sqlite3_stmt *st, arena *a, const char ***out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    const char **rows = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        rows = (const char **)arena_grow(a, (void *)rows, n, &cap, sizeof *rows);
-        rows[n++] = col_text(st, 0, a);
-    }
-    done(st);
-    *out = rows;
-    *count = n;
-    return rc;
-}
-
-static int collect_contacts(sqlite3_stmt *st, arena *a, contact **out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    contact *rows = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        read_contact(st, a, &rows[n++]);
-    }
-    done(st);
-    *out = rows;
-    *count = n;
-    return rc;
-}
-
-static int single_int(sqlite3_stmt *st, int64_t *out)
-{
-    int r = sqlite3_step(st);
-    int rc = STORE_ERROR;
-    if (r == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = STORE_OK;
-    }
-    done(st);
-    return rc;
-}
-
-/* ---- more contact reads and writes ------------------------------------------------ */
-
-/* The ids of statement id (bound to account and contact_id) on a reader: a contact's
- * lists or segments. */
-static int contact_ids_of(store_impl *s, enum stmt_id id, int64_t account, const char *contact_id,
-                          arena *a, const char ***ids, size_t *count)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, id, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    int rc = collect_strings(st, a, ids, count);
-    reader_release(s, c);
-    return rc;
-}
-
-/* Run a writer statement bound to (account, text). */
-static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text)
-{
-    sqlite3_stmt *st = stmt(s, s->writer, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, text);
-    return step_done(s->writer->db, st);
-}
-
-/* ---- custom field definitions ------------------------------------------------------ */
-
-/* ---- lists ------------------------------------------------------------------------- */
-
-/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
- * limit) on a reader. */
-static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
-                         int64_t limit, arena *a, contact **rows, size_t *count)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, id, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, owner);
-    sqlite3_bind_int64(st, 3, limit);
-    int rc = collect_contacts(st, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-/* Delete the row (statement del) of a list or segment, then its member rows (members);
- * STORE_NOT_FOUND when there was no such row. */
-static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
-                               int64_t account, const char *id)
-{
-    int rc = write_account_text(s, del, account, id);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, members, account, id);
-}
-
 /* ---- savepoints ---------------------------------------------------------------------- */
 
 static int simple(store_tx_impl *tx, enum stmt_id id)
@@ -1127,8 +872,6 @@ static int simple(store_tx_impl *tx, enum stmt_id id)
     sqlite3_stmt *st = stmt(tx->s, tx->s->writer, id);
     return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
 }
-
-/* ---- scans ------------------------------------------------------------------------- */
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
@@ -1190,164 +933,6 @@ static int sqlite_job_account(store_impl *s, const char *id, int64_t *account)
     return rc;
 }
 
-/* ---- export files ---------------------------------------------------------------- */
-
-static int sqlite_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_TAIL);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, job_seq);
-    memset(out, 0, sizeof *out);
-    int rc = step_row(st);
-    if (rc == STORE_OK) {
-        out->file_no = sqlite3_column_int64(st, 0);
-        out->chunk_no = sqlite3_column_int64(st, 1);
-        out->last_id = col_text(st, 2, a);
-        out->file_bytes = sqlite3_column_int64(st, 3);
-    }
-    done(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* no chunk yet: the zeroed tail */
-}
-
-static int sqlite_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                                      int64_t chunk_no, const char *last_id, const void *data,
-                                      size_t len, int64_t expires_at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_CHUNK_ADD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, job_seq);
-    sqlite3_bind_int64(st, 2, chunk_no);
-    sqlite3_bind_int64(st, 3, file_no);
-    bind_text(st, 4, last_id);
-    sqlite3_bind_int64(st, 5, (int64_t)len);
-    sqlite3_bind_blob64(st, 6, len ? data : "", len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, expires_at);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_PURGE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, now_ms);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && deleted)
-        *deleted = sqlite3_changes(s->writer->db);
-    return rc;
-}
-
-static int sqlite_export_file_count(store_impl *s, int64_t account, const char *job_id,
-                                    int64_t *files)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_FILES, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    int rc = single_int(st, files); /* resets st */
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                    int64_t file_no, int64_t after_chunk, int64_t max_chunks,
-                                    arena *a, int64_t *chunk_no, const char **data, size_t *len)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_CHUNK_NEXT, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    sqlite3_bind_int64(st, 3, file_no);
-    sqlite3_bind_int64(st, 4, after_chunk);
-    sqlite3_bind_int64(st, 5, max_chunks);
-    /* Appended into one growing arena block (the old block stays until the arena goes). */
-    char *buf = NULL;
-    size_t used = 0, cap = 0;
-    int rc, rows = 0;
-    while ((rc = step_row(st)) == STORE_OK) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        const void *p = sqlite3_column_blob(st, 1);
-        if (used + n + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
-            while (ncap < used + n + 1)
-                ncap *= 2;
-            char *nb = arena_alloc(a, ncap);
-            if (used)
-                memcpy(nb, buf, used);
-            buf = nb;
-            cap = ncap;
-        }
-        if (n)
-            memcpy(buf + used, p, n);
-        used += n;
-        *chunk_no = sqlite3_column_int64(st, 0);
-        rows++;
-    }
-    reader_done(s, c, st);
-    if (rc != STORE_NOT_FOUND)
-        return rc;
-    if (rows == 0)
-        return STORE_NOT_FOUND;
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
-    return STORE_OK;
-}
-
-/* ---- import uploads ---------------------------------------------------------------- */
-
-static int sqlite_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
-                                   const char *token, const char *spec, int64_t created_at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_CREATE);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    bind_text(st, 3, token);
-    bind_text(st, 4, spec);
-    sqlite3_bind_int64(st, 5, created_at);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_PURGE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, created_before);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_UPLOAD_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    int rc = step_row(st);
-    if (rc == STORE_OK) {
-        out->account = sqlite3_column_int64(st, 0);
-        out->token = col_text(st, 1, a);
-        out->spec = col_text(st, 2, a);
-        out->created_at = sqlite3_column_int64(st, 3);
-    }
-    reader_done(s, c, st);
-    return rc;
-}
-
 static int sqlite_tx_savepoint(store_tx_impl *tx)
 {
     return simple(tx, ST_SAVEPOINT);
@@ -1405,183 +990,6 @@ static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64
     sqlite3_finalize(st);
     reader_release(s, c);
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-/* ---- segments ------------------------------------------------------------------------ */
-
-static void read_segment(sqlite3_stmt *st, arena *a, segment_row *out)
-{
-    memset(out, 0, sizeof *out);
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    out->name = col_text(st, 1, a);
-    out->query_dsl = col_text(st, 2, a);
-    out->parent_list_id = col_text(st, 3, a);
-    out->created_at = sqlite3_column_int64(st, 4);
-    out->updated_at = sqlite3_column_int64(st, 5);
-    out->evaluated_at = sqlite3_column_int64(st, 6);
-    out->error = col_text(st, 7, a);
-    out->account = sqlite3_column_int64(st, 8);
-    out->members_version = sqlite3_column_int64(st, 9);
-    out->contacts_count = sqlite3_column_int64(st, 10);
-}
-
-static int collect_segments(sqlite3_stmt *st, arena *a, segment_row **out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    segment_row *rows = NULL;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        read_segment(st, a, &rows[n++]);
-    }
-    *out = rows;
-    *count = n;
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
-                              segment_row *out)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        read_segment(st, a, out);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
-                               size_t *count)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int rc = collect_segments(st, a, rows, count);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                                  size_t *count)
-{
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_SEGMENT_LIST);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int rc = collect_segments(st, a, rows, count);
-    done(st);
-    return rc;
-}
-
-static int sqlite_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
-{
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL);
-    if (!st)
-        return STORE_ERROR;
-    int rc = collect_segments(st, a, rows, count);
-    done(st);
-    return rc;
-}
-
-static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_PUT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, seg->id);
-    bind_text(st, 3, seg->name);
-    bind_text(st, 4, seg->query_dsl);
-    bind_text(st, 5, seg->parent_list_id);
-    sqlite3_bind_int64(st, 6, seg->created_at);
-    sqlite3_bind_int64(st, 7, seg->updated_at);
-    sqlite3_bind_int64(st, 8, seg->evaluated_at);
-    bind_text(st, 9, seg->error);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
-}
-
-static int sqlite_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
-{
-    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id);
-}
-
-static int sqlite_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                        const char *contact_id, bool in)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, segment_id);
-    bind_text(st, 3, contact_id);
-    int rc = step_done(s->writer->db, st);
-    return rc == STORE_OK ? sqlite3_changes(s->writer->db) > 0 : rc;
-}
-
-static int sqlite_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                       int64_t delta)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_COUNT_ADD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, segment_id);
-    sqlite3_bind_int64(st, 3, delta);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
-                                      arena *a, const char ***ids, size_t *count)
-{
-    return contact_ids_of(s, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
-}
-
-static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                         arena *a, const char ***ids, size_t *count)
-{
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    return collect_strings(st, a, ids, count);
-}
-
-static int sqlite_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                       arena *a, const char **json)
-{
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        *json = col_text(st, 0, a);
-    done(st);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
-static int sqlite_segment_sample(store_impl *s, int64_t account, const char *segment_id,
-                                 int64_t limit, arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
 }
 
 /* ---- the driver (driver.h) ---------------------------------------------------------- */
@@ -1746,27 +1154,6 @@ const store_backend sqlite_backend = {
     .job_list = sqlite_job_list,
     .job_payload_get = sqlite_job_payload_get,
     .job_account = sqlite_job_account,
-    .tx_export_tail = sqlite_tx_export_tail,
-    .tx_export_chunk_add = sqlite_tx_export_chunk_add,
-    .tx_export_purge = sqlite_tx_export_purge,
-    .export_file_count = sqlite_export_file_count,
-    .export_chunk_next = sqlite_export_chunk_next,
-    .tx_upload_create = sqlite_tx_upload_create,
-    .upload_get = sqlite_upload_get,
-    .tx_upload_purge = sqlite_tx_upload_purge,
-    .segment_get = sqlite_segment_get,
-    .segment_list = sqlite_segment_list,
-    .tx_segment_list = sqlite_tx_segment_list,
-    .tx_segment_all = sqlite_tx_segment_all,
-    .tx_segment_put = sqlite_tx_segment_put,
-    .tx_segment_delete = sqlite_tx_segment_delete,
-    .tx_segments_changed = sqlite_tx_segments_changed,
-    .tx_segment_count_add = sqlite_tx_segment_count_add,
-    .tx_segment_member_set = sqlite_tx_segment_member_set,
-    .contact_segment_ids = sqlite_contact_segment_ids,
-    .tx_contact_segment_ids = sqlite_tx_contact_segment_ids,
-    .tx_contact_list_json = sqlite_tx_contact_list_json,
-    .segment_sample = sqlite_segment_sample,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
