@@ -37,6 +37,26 @@ int contact_rows_collect(db_stmt *st, bool with_segments, arena *a, contact **ro
     return rc;
 }
 
+int contact_rows_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
+                        bool with_segments, arena *a, contact **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, q);
+    int rc = STORE_ERROR;
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_text(st, 2, owner);
+        db_bind_int(st, 3, limit);
+        rc = contact_rows_collect(st, with_segments, a, rows, count);
+    }
+    db_read_done(s, c);
+    return rc;
+}
+
 int db_collect_strings(db_stmt *st, arena *a, const char ***rows, size_t *count)
 {
     *rows = NULL;

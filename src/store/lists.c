@@ -110,21 +110,7 @@ int store_list_sample(store *s, int64_t account, const char *list_id, int64_t li
               " ORDER BY m.added_at DESC, c.id LIMIT ?3"
     static db_query q =
         DB_SQL2(LIST_SAMPLE(LITE_LIST_IDS_OF("c")), LIST_SAMPLE(PG_LIST_IDS_OF("c")));
-    *rows = NULL;
-    *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
-        return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, list_id);
-        db_bind_int(st, 3, limit);
-        rc = contact_rows_collect(st, false, a, rows, count);
-    }
-    db_read_done(s, c);
-    return rc;
+    return contact_rows_sample(s, &q, account, list_id, limit, false, a, rows, count);
 }
 
 int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)

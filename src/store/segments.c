@@ -262,19 +262,5 @@ int store_segment_sample(store *s, int64_t account, const char *segment_id, int6
                        "(SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
                        " FROM segment_members sm WHERE sm.account_id=c.account_id"
                        " AND sm.contact_id=c.id)"));
-    *rows = NULL;
-    *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
-        return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, segment_id);
-        db_bind_int(st, 3, limit);
-        rc = contact_rows_collect(st, true, a, rows, count);
-    }
-    db_read_done(s, c);
-    return rc;
+    return contact_rows_sample(s, &q, account, segment_id, limit, true, a, rows, count);
 }
