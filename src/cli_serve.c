@@ -27,6 +27,9 @@
 #define SHUTDOWN_GRACE_MS 30000
 #define DEFAULT_EXPORT_TTL_S (72 * 3600) /* SendGrid's export files last 72 hours */
 #define PEM_MAX (1024 * 1024)
+#define DEFAULT_SEARCH_TIMEOUT_S 20 /* SendGrid's */
+#define DEFAULT_SLOW_QUEUE 8
+#define DEFAULT_MAX_BACKLOG 1000000 /* records: ~30 s of applying on SQLite */
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
@@ -34,6 +37,7 @@ typedef struct serve_options {
     const char *seed;        /* a state file loaded at start, or NULL */
     long job_delay_ms;       /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
+    unsigned long search_timeout_s, slow_queue, max_backlog;
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
     log_format log_format;
@@ -55,7 +59,10 @@ enum {
     OPT_NO_ACCESS_LOG,
     OPT_ADMIN_TOKEN,
     OPT_JOB_DELAY,
-    OPT_SEED
+    OPT_SEED,
+    OPT_SEARCH_TIMEOUT,
+    OPT_SLOW_QUEUE,
+    OPT_MAX_BACKLOG
 };
 
 static const struct option LONG_OPTS[] = {
@@ -74,6 +81,9 @@ static const struct option LONG_OPTS[] = {
     {"admin-token", required_argument, NULL, OPT_ADMIN_TOKEN},
     {"job-delay", required_argument, NULL, OPT_JOB_DELAY},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"search-timeout", required_argument, NULL, OPT_SEARCH_TIMEOUT},
+    {"slow-queue", required_argument, NULL, OPT_SLOW_QUEUE},
+    {"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -126,6 +136,13 @@ static int set_job_delay(serve_options *o, const char *what, const char *v)
     return rc;
 }
 
+/* The limits that bound what a client can make the server hold (cli_parse_uint's ranges):
+ * a search's seconds, an account's waiting slow requests, the job backlog's records
+ * (0: no limit). */
+#define SEARCH_TIMEOUT_RANGE 1, 3600
+#define SLOW_QUEUE_RANGE 0, 10000
+#define MAX_BACKLOG_RANGE 0, 1000000000UL
+
 /* The options the environment sets; 0 or 2. */
 static int from_env(serve_options *o)
 {
@@ -156,6 +173,13 @@ static int from_env(serve_options *o)
     }
     if (!rc && (v = cli_env("CONTACTD_JOB_DELAY")))
         rc = set_job_delay(o, "CONTACTD_JOB_DELAY", v);
+    if (!rc && (v = cli_env("CONTACTD_SEARCH_TIMEOUT")))
+        rc = cli_parse_uint(CMD, "CONTACTD_SEARCH_TIMEOUT", v, SEARCH_TIMEOUT_RANGE,
+                            &o->search_timeout_s);
+    if (!rc && (v = cli_env("CONTACTD_SLOW_QUEUE")))
+        rc = cli_parse_uint(CMD, "CONTACTD_SLOW_QUEUE", v, SLOW_QUEUE_RANGE, &o->slow_queue);
+    if (!rc && (v = cli_env("CONTACTD_MAX_BACKLOG")))
+        rc = cli_parse_uint(CMD, "CONTACTD_MAX_BACKLOG", v, MAX_BACKLOG_RANGE, &o->max_backlog);
     return rc;
 }
 
@@ -178,6 +202,10 @@ static int from_flag(void *ctx, int opt, const char *flag, const char *v)
     case OPT_ADMIN_TOKEN: o->admin_token = v; return 0;
     case OPT_JOB_DELAY: return set_job_delay(o, flag, v);
     case OPT_SEED: o->seed = v; return 0;
+    case OPT_SEARCH_TIMEOUT:
+        return cli_parse_uint(CMD, flag, v, SEARCH_TIMEOUT_RANGE, &o->search_timeout_s);
+    case OPT_SLOW_QUEUE: return cli_parse_uint(CMD, flag, v, SLOW_QUEUE_RANGE, &o->slow_queue);
+    case OPT_MAX_BACKLOG: return cli_parse_uint(CMD, flag, v, MAX_BACKLOG_RANGE, &o->max_backlog);
     }
     return 2;
 }
@@ -252,6 +280,7 @@ static int serve(const serve_options *o, api_ctx *app, const sigset_t *set)
         .max_connections = 4096,
         .max_per_ip = 2048,
         .idle_timeout_s = 30,
+        .header_timeout_s = 5,
         .header_limit = 32 * 1024,
         .routes = api_routes,
         .nroutes = api_route_count,
@@ -266,6 +295,7 @@ static int serve(const serve_options *o, api_ctx *app, const sigset_t *set)
         .tls_cert_pem = o->cert_pem,
         .tls_key_pem = o->key_pem,
         .admin_token = o->admin_token,
+        .slow_queue_depth = (unsigned)o->slow_queue,
         .faults = app->faults,
         .journal = app->journal,
     };
@@ -319,6 +349,7 @@ static int run(serve_options *o)
     api_ctx app = {.store = s,
                    .jobs = jobs_start(s),
                    .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
+                   .search_timeout_s = (unsigned)o->search_timeout_s,
                    .metrics_token = o->metrics_token,
                    .faults = faults_new(),
                    .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
@@ -326,6 +357,7 @@ static int run(serve_options *o)
     if (!app.jobs) {
         fprintf(stderr, "contactd: cannot start the job writer\n");
     } else {
+        jobs_limit_backlog(app.jobs, (int64_t)o->max_backlog);
         code = serve(o, &app, &set);
         jobs_stop(app.jobs);
     }
@@ -346,6 +378,9 @@ int cli_serve_main(int argc, char **argv)
         .access_log = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
         .job_delay_ms = -1,
+        .search_timeout_s = DEFAULT_SEARCH_TIMEOUT_S,
+        .slow_queue = DEFAULT_SLOW_QUEUE,
+        .max_backlog = DEFAULT_MAX_BACKLOG,
     };
     bool help = false;
     int code = parse(argc, argv, &o, &help);

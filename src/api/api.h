@@ -25,6 +25,7 @@ typedef struct api_ctx {
     store *store;
     jobs *jobs;
     int64_t export_ttl_ms;     /* how long export files stay downloadable */
+    unsigned search_timeout_s; /* an SGQL search's deadline, from its arrival */
     const char *metrics_token; /* GET /metrics needs "Bearer <it>"; NULL: open */
     http_faults *faults;       /* this node's injected faults (admin API) */
     http_journal *journal;     /* this node's recent requests (admin API) */
@@ -113,6 +114,10 @@ void api_resume_store_error(http_request *req);
  * STORE_NOT_FOUND, 503 for any other error, and return false; true (no reply) for
  * STORE_OK. */
 bool api_found(http_request *req, int rc, const char *field, const char *what);
+/* True after answering 429 (SendGrid's body and rate-limit headers) when the job backlog
+ * is past --max-backlog (jobs_backlog_full): the first check of every handler that
+ * submits a job, before it decodes anything. */
+bool api_backlog_full(http_request *req);
 /* Submit a job and suspend the request; the 202 {"job_id"} follows the commit.
  * Takes ownership of sub's payload and decoded. */
 void api_submit_job(http_request *req, const job_submit *sub);

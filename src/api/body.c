@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "core/contact_decode.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
 
@@ -260,6 +261,16 @@ static void job_accepted(void *ctx, int rc, const char *job_id)
     else
         http_resume_json(c->req, 503,
                          http_error_body(NULL, "the job could not be stored; try again"));
+}
+
+bool api_backlog_full(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    if (!jobs_backlog_full(app->jobs))
+        return false;
+    metrics_backlog_refused();
+    http_reply_too_many(req, 1);
+    return true;
 }
 
 void api_submit_job_with(http_request *req, const job_submit *sub, api_accept_fn accept)

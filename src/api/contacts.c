@@ -22,6 +22,8 @@
 
 void api_contacts_upsert(http_request *req)
 {
+    if (api_backlog_full(req))
+        return;
     json_t *root = api_body_object(req);
     if (!root)
         return;
@@ -107,6 +109,8 @@ void api_contacts_sample(http_request *req)
 
 void api_contacts_delete(http_request *req)
 {
+    if (api_backlog_full(req))
+        return;
     const char *ids_arg = http_query(req, "ids");
     bool all;
     if (api_query_bool(req, "delete_all_contacts", false, &all) != 0)

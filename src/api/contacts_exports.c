@@ -46,6 +46,8 @@ static json_t *export_accepted(http_request *req, const char *job_id)
 
 void api_export_create(http_request *req)
 {
+    if (api_backlog_full(req))
+        return;
     json_t *root = api_body_object_optional(req);
     if (!root)
         return;

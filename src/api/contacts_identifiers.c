@@ -13,6 +13,8 @@
 
 void api_identifier_delete(http_request *req)
 {
+    if (api_backlog_full(req))
+        return;
     api_ctx *app = http_app(req);
     errlist errs;
     json_t *root = api_body_begin(req, &errs);

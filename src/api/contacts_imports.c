@@ -159,6 +159,8 @@ static json_t *check_mappings(const json_t *maps, const field_catalog *fields, a
 
 void api_import_create(http_request *req)
 {
+    if (api_backlog_full(req))
+        return;
     errlist errs;
     json_t *root = api_body_begin(req, &errs);
     if (!root)
@@ -399,7 +401,10 @@ static bool load_upload(http_request *req, import_upload *up)
 void api_import_upload_admit(http_request *req)
 {
     import_upload up;
-    load_upload(req, &up);
+    /* The upload acts for the account that reserved it: the slow pool takes turns by it.
+     * Its job is refused here, before the file is read, when the backlog is full. */
+    if (load_upload(req, &up) && !api_backlog_full(req))
+        http_set_account(req, up.account);
 }
 
 void api_import_upload(http_request *req)

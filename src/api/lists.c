@@ -293,6 +293,8 @@ void api_list_delete(http_request *req)
     bool with_contacts;
     if (api_query_bool(req, "delete_contacts", false, &with_contacts) != 0)
         return;
+    if (with_contacts && api_backlog_full(req)) /* only then is a job submitted */
+        return;
     const char *id = http_param(req, 0);
     if (!uuid_valid(id)) {
         http_reply_error(req, 404, "id", "list not found");

@@ -23,6 +23,8 @@ void api_list_contact_count(http_request *req)
 void api_list_remove_contacts(http_request *req)
 {
     http_errors_flat(req); /* the document's 400 is a flat Error */
+    if (api_backlog_full(req))
+        return;
     const char *arg = http_query(req, "contact_ids");
     if (!arg || !*arg) {
         http_reply_error(req, 400, "contact_ids", "contact_ids must list at least one contact id");

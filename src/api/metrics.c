@@ -24,8 +24,8 @@ void api_metrics(http_request *req)
         return;
     }
     metrics_gauges g = {.queue_depth = -1};
-    int64_t oldest = 0;
-    if (store_job_pending_stats(app->store, &g.queue_depth, &oldest) != STORE_OK)
+    int64_t oldest = 0, records = 0;
+    if (store_job_pending_stats(app->store, &g.queue_depth, &oldest, &records) != STORE_OK)
         g.queue_depth = -1;
     else if (oldest > 0)
         g.oldest_pending_s = (double)(time_now_ms() - oldest) / 1000.0;

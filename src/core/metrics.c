@@ -27,6 +27,8 @@ static atomic_uint_fast64_t g_connections_open, g_connections_total, g_rate_limi
 static atomic_uint_fast64_t g_jobs_accepted[JOB_KIND_MAX + 1];
 static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][JOB_STATUS_MAX + 1];
 static atomic_uint_fast64_t g_records_applied, g_commits, g_commit_jobs;
+static atomic_int_fast64_t g_slow_waiting, g_backlog_jobs, g_backlog_records;
+static atomic_uint_fast64_t g_slow_refused, g_backlog_refused;
 
 #define INC(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
 #define GET(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -67,6 +69,29 @@ void metrics_rate_limited(void)
 {
     INC(g_rate_limited, 1);
 }
+void metrics_slow_waiting(int delta)
+{
+    INC(g_slow_waiting, delta);
+}
+
+void metrics_slow_refused(void)
+{
+    INC(g_slow_refused, 1);
+    INC(g_rate_limited, 1);
+}
+
+void metrics_backlog(int64_t jobs, int64_t records)
+{
+    atomic_store_explicit(&g_backlog_jobs, jobs, memory_order_relaxed);
+    atomic_store_explicit(&g_backlog_records, records, memory_order_relaxed);
+}
+
+void metrics_backlog_refused(void)
+{
+    INC(g_backlog_refused, 1);
+    INC(g_rate_limited, 1);
+}
+
 void metrics_db_error(void)
 {
     INC(g_db_errors, 1);
@@ -176,6 +201,37 @@ static void render_jobs(FILE *f)
                     GET(g_jobs_finished[k][s]));
 }
 
+/* What the server holds back: slow requests waiting their account's turn, the job
+ * backlog, and the 429s each caused. */
+static void render_pressure(FILE *f)
+{
+    fprintf(f,
+            "# HELP contactd_slow_requests_waiting Slow requests (SGQL searches, import uploads) "
+            "waiting for their account's turn.\n"
+            "# TYPE contactd_slow_requests_waiting gauge\n"
+            "contactd_slow_requests_waiting %lld\n"
+            "# HELP contactd_slow_refused_total Slow requests refused with 429: their account's "
+            "queue was full.\n"
+            "# TYPE contactd_slow_refused_total counter\n"
+            "contactd_slow_refused_total %llu\n"
+            "# HELP contactd_job_backlog_jobs Pending jobs, as the job writer last counted them.\n"
+            "# TYPE contactd_job_backlog_jobs gauge\n"
+            "contactd_job_backlog_jobs %lld\n"
+            "# HELP contactd_job_backlog_records Records of pending jobs still to apply (at least "
+            "one per job), as the job writer last counted them.\n"
+            "# TYPE contactd_job_backlog_records gauge\n"
+            "contactd_job_backlog_records %lld\n"
+            "# HELP contactd_backlog_refused_total Writes refused with 429: the job backlog was "
+            "past --max-backlog.\n"
+            "# TYPE contactd_backlog_refused_total counter\n"
+            "contactd_backlog_refused_total %llu\n",
+            (long long)atomic_load_explicit(&g_slow_waiting, memory_order_relaxed),
+            GET(g_slow_refused),
+            (long long)atomic_load_explicit(&g_backlog_jobs, memory_order_relaxed),
+            (long long)atomic_load_explicit(&g_backlog_records, memory_order_relaxed),
+            GET(g_backlog_refused));
+}
+
 static void render_gauges(FILE *f, const metrics_gauges *g)
 {
     fprintf(f,
@@ -200,6 +256,7 @@ static void render_gauges(FILE *f, const metrics_gauges *g)
             "contactd_http_connections_total %llu\n",
             GET(g_records_applied), GET(g_commit_jobs), GET(g_commits), GET(g_db_errors),
             GET(g_rate_limited), GET(g_connections_open), GET(g_connections_total));
+    render_pressure(f);
     if (g->queue_depth >= 0)
         fprintf(f,
                 "# HELP contactd_job_queue_depth Pending jobs in the database (all nodes).\n"

@@ -28,6 +28,14 @@ void metrics_request(int route, unsigned status, double ms);
 void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_rate_limited(void);
+/* A request joined (+1) or left (-1) the slow pool's waiting room (http/fair_queue.h). */
+void metrics_slow_waiting(int delta);
+/* A 429 because the account's slow queue was full; counted in rate_limited too. */
+void metrics_slow_refused(void);
+/* The job backlog as the writer last measured it (jobs/jobs.h), and a write refused
+ * with 429 because of it (counted in rate_limited too). */
+void metrics_backlog(int64_t jobs, int64_t records);
+void metrics_backlog_refused(void);
 void metrics_db_error(void);
 
 void metrics_job_accepted(job_kind k);

@@ -49,28 +49,35 @@ static cache_slot *slot_for(auth_cache *c, const char *key_id)
     return &c->slot[h % CACHE_SLOTS];
 }
 
-/* The key's row from the cache when fresh, else from the store (and cached). */
-static int key_row(store *s, auth_cache *c, const char *key_id, store_key *out)
+/* The key's row from the cache when fresh: true on a hit. */
+static bool cached_row(auth_cache *c, const char *key_id, store_key *out)
+{
+    if (!c)
+        return false;
+    double now = time_mono_ms();
+    cache_slot *sl = slot_for(c, key_id);
+    pthread_mutex_lock(&c->lock);
+    bool hit = sl->fetched_ms > 0 && now - sl->fetched_ms < AUTH_CACHE_TTL_MS &&
+               strcmp(sl->key_id, key_id) == 0;
+    if (hit)
+        *out = sl->row;
+    pthread_mutex_unlock(&c->lock);
+    return hit;
+}
+
+/* The key's row from the store, into the cache: found, or noted as missing (so that a
+ * miss does the same work as a hit; a missing entry is never served). */
+static int fetched_row(store *s, auth_cache *c, const char *key_id, store_key *out)
 {
     double now = time_mono_ms();
-    if (c) {
-        cache_slot *sl = slot_for(c, key_id);
-        pthread_mutex_lock(&c->lock);
-        bool hit = sl->fetched_ms > 0 && now - sl->fetched_ms < AUTH_CACHE_TTL_MS &&
-                   strcmp(sl->key_id, key_id) == 0;
-        if (hit)
-            *out = sl->row;
-        pthread_mutex_unlock(&c->lock);
-        if (hit)
-            return STORE_OK;
-    }
     int rc = store_key_find(s, key_id, out);
-    if (rc == STORE_OK && c) {
+    if (rc != STORE_ERROR && c) {
         cache_slot *sl = slot_for(c, key_id);
         pthread_mutex_lock(&c->lock);
         memcpy(sl->key_id, key_id, sizeof sl->key_id);
-        sl->row = *out;
-        sl->fetched_ms = now;
+        if (rc == STORE_OK)
+            sl->row = *out;
+        sl->fetched_ms = rc == STORE_OK ? now : 0;
         pthread_mutex_unlock(&c->lock);
     }
     return rc;
@@ -110,19 +117,25 @@ auth_result auth_check(store *s, auth_cache *cache, const char *authorization, a
     apikey key;
     if (apikey_parse(token, len, &key) != 0)
         return AUTH_INVALID;
-    store_key row;
-    int rc = key_row(s, cache, key.id, &row);
-    if (rc == STORE_ERROR)
-        return AUTH_UNAVAILABLE;
+    /* Only a cached row that the secret matches skips the store. Every failure -- an
+     * unknown id, a known id with a wrong secret, a revoked key -- costs the same: the
+     * hash, one comparison against the cache's row or a dummy, one store read (which also
+     * refreshes a stale cached row), and one comparison against the stored hash or the
+     * dummy. So the time of a refusal does not tell whether the id exists. */
+    static const uint8_t dummy[APIKEY_HASH_LEN];
     uint8_t hash[APIKEY_HASH_LEN];
     apikey_hash(key.secret, hash);
-    if (rc == STORE_NOT_FOUND) {
-        static const uint8_t dummy[APIKEY_HASH_LEN];
-        (void)apikey_hash_equal(hash, dummy);
-        return AUTH_INVALID;
+    store_key row;
+    bool hit = cached_row(cache, key.id, &row);
+    bool same = apikey_hash_equal(hash, hit ? row.secret_hash : dummy);
+    if (!(hit && same && !row.revoked)) {
+        int rc = fetched_row(s, cache, key.id, &row);
+        if (rc == STORE_ERROR)
+            return AUTH_UNAVAILABLE;
+        same = apikey_hash_equal(hash, rc == STORE_OK ? row.secret_hash : dummy);
+        if (rc != STORE_OK || !same || row.revoked)
+            return AUTH_INVALID;
     }
-    if (!apikey_hash_equal(hash, row.secret_hash) || row.revoked)
-        return AUTH_INVALID;
     out->account = row.account_id;
     memcpy(out->account_name, row.account, sizeof out->account_name);
     memcpy(out->key_id, key.id, sizeof out->key_id);

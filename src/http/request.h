@@ -57,8 +57,15 @@ const char *http_query(http_request *req, const char *name);
 const char *http_body(const http_request *req, size_t *len);
 /* The request's path, percent-decoded, without the query. */
 const char *http_path(const http_request *req);
-/* The account the API key belongs to (0 on public routes). */
+/* The account the API key belongs to (0 on public routes, unless their admit hook set
+ * it). */
 int64_t http_account(const http_request *req);
+/* For a public route's admit hook: the account the request acts for (its URL's token
+ * names it), which the slow pool schedules it by. */
+void http_set_account(http_request *req, int64_t account);
+/* When the request's headers arrived (time_mono_ms's clock): deadlines run from here, so
+ * time spent waiting for a worker counts. */
+double http_arrived_ms(const http_request *req);
 /* The request's id: its X-Request-Id when sane (1-128 of [A-Za-z0-9._:-]), else a new
  * UUID; also sent back as X-Request-Id. Never NULL. */
 const char *http_request_id(const http_request *req);
@@ -76,6 +83,9 @@ void http_reply_text(http_request *req, unsigned status, const char *content_typ
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs);
+/* 429 as the rate limiter answers it: SendGrid's body ("too many requests") and the
+ * X-RateLimit-* headers, nothing remaining until retry_s seconds from now. */
+void http_reply_too_many(http_request *req, unsigned retry_s);
 /* From now on this request's error replies (the two above) also carry the first error's
  * "message" and "field" at the top level: for the endpoints whose document defines a flat
  * error body, so that code written for either shape reads them. */

@@ -34,7 +34,10 @@
 #include "core/timeutil.h"
 #include "core/apikey.h"
 #include "http/auth.h"
+#include "http/fair_queue.h"
 #include "http/faults.h"
+#include "http/framing.h"
+#include "http/host.h"
 #include "http/journal.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -43,13 +46,19 @@
 #define OFFLOAD_BODY_BYTES (256u * 1024u)
 #define OFFLOAD_THREADS 2
 #define ADMIN_PREFIX "/_contactd/"
+#define LISTEN_HOST_MAX 255
 
-/* A pool of worker threads that run handlers off the MHD threads. */
+/* SendGrid's message for every 429 (the rate limiter's, a full slow queue's, a backlog's). */
+#define TOO_MANY "too many requests"
+
+/* A pool of worker threads that run handlers off the MHD threads: first come, first
+ * served (head/tail), or with `fair` set, one request per account at a time. */
 typedef struct offload_pool {
     pthread_t workers[OFFLOAD_THREADS];
     pthread_mutex_t lock;
     pthread_cond_t ready;
     http_request *head, *tail;
+    fair_queue *fair;
     bool stop;
 } offload_pool;
 
@@ -66,6 +75,7 @@ struct http_server {
     atomic_int in_flight; /* requests between their first call and completion */
     atomic_bool stopping; /* http_server_stop has begun */
     unsigned port;
+    char fallback_host[LISTEN_HOST_MAX + 16]; /* host:port of URLs when Host is unusable */
 };
 
 struct http_request {
@@ -103,6 +113,7 @@ struct http_request {
     const char *static_type;
     struct extra_header *headers; /* http_add_header, in the arena */
     bool has_reply, queued, suspended, refuse_body;
+    bool must_close;         /* answer at once and close: nothing after it may be read */
     bool flat_errors;        /* http_errors_flat */
     http_request *work_next; /* the offload queue */
 };
@@ -225,6 +236,14 @@ void http_reply_static(http_request *req, unsigned status, const char *content_t
     req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
 }
 
+void http_reply_too_many(http_request *req, unsigned retry_s)
+{
+    req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
+    req->rate.remaining = 0;
+    req->rate.reset = time_now_ms() / 1000 + (retry_s ? retry_s : 1);
+    http_reply_error(req, 429, NULL, TOO_MANY);
+}
+
 void http_add_header(http_request *req, const char *name, const char *value)
 {
     extra_header *h = arena_alloc(&req->arena, sizeof *h);
@@ -325,7 +344,7 @@ static enum MHD_Result queue_reply(http_request *req)
     }
     for (const extra_header *h = req->headers; h; h = h->next)
         MHD_add_response_header(r, h->name, h->value);
-    if (atomic_load(&req->srv->stopping))
+    if (req->must_close || atomic_load(&req->srv->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(r, "X-Request-Id", req->id);
     if (req->rate.limit) {
@@ -375,6 +394,14 @@ int64_t http_account(const http_request *req)
 {
     return req->account;
 }
+void http_set_account(http_request *req, int64_t account)
+{
+    req->account = account;
+}
+double http_arrived_ms(const http_request *req)
+{
+    return req->started_ms;
+}
 const char *http_request_id(const http_request *req)
 {
     return req->id;
@@ -403,12 +430,6 @@ static bool chars_ok(const char *s, size_t max, const char *extra)
         if (!is_alnum((unsigned char)*p) && !strchr(extra, *p))
             return false;
     return true;
-}
-
-/* Host header characters we are willing to echo into URLs. */
-static bool host_ok(const char *h)
-{
-    return chars_ok(h, 255, ".-:[]_");
 }
 
 /* The first entry of a proxy header's comma-separated list, or NULL. */
@@ -441,13 +462,13 @@ const char *http_base_url(http_request *req)
         const char *fhost = first_forwarded(req, "X-Forwarded-Host");
         if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0))
             scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
-        if (host_ok(fhost))
+        if (http_host_valid(fhost))
             host = fhost;
     }
-    if (host_ok(host))
+    if (http_host_valid(host))
         req->base_url = arena_printf(&req->arena, "%s://%s", scheme, host);
     else
-        req->base_url = arena_printf(&req->arena, "%s://localhost:%u", scheme, req->srv->port);
+        req->base_url = arena_printf(&req->arena, "%s://%s", scheme, req->srv->fallback_host);
     return req->base_url;
 }
 
@@ -589,6 +610,20 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+/* Whether the request will run on the slow pool (see offload below). */
+static bool goes_slow(const http_request *req)
+{
+    return (req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms);
+}
+
+static bool slow_queue_full(http_server *srv, int64_t account)
+{
+    pthread_mutex_lock(&srv->slow.lock);
+    bool full = fair_queue_full(srv->slow.fair, account);
+    pthread_mutex_unlock(&srv->slow.lock);
+    return full;
+}
+
 /* Headers are in: route, authenticate, check the declared size. */
 /* ---- who is asking ----------------------------------------------------------------- */
 
@@ -647,7 +682,7 @@ static bool key_check(http_request *req)
             ratelimit_take(srv->ratelimit, who.key_id, time_now_ms() / 1000, &req->rate);
             if (!req->rate.allowed) {
                 metrics_rate_limited();
-                early_error(req, 429, "too many requests");
+                early_error(req, 429, TOO_MANY);
                 return false;
             }
         }
@@ -671,12 +706,10 @@ static bool key_check(http_request *req)
  * rate-limit headers a client backs off by. */
 static void fault_reply(http_request *req)
 {
-    if (req->fault.status == 429) {
-        req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
-        req->rate.remaining = 0;
-        req->rate.reset = time_now_ms() / 1000 + 1;
-    }
-    http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
+    if (req->fault.status == 429)
+        http_reply_too_many(req, 1);
+    else
+        http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
 }
 
 static void request_begin(http_request *req, const char *method, const char *url)
@@ -688,6 +721,14 @@ static void request_begin(http_request *req, const char *method, const char *url
     MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, find_nul, &nul);
     if (nul) {
         early_error(req, 400, "NUL characters are not allowed in headers");
+        return;
+    }
+    /* Ambiguous framing: answered before the body, and the connection closed, so that
+     * the bytes after the headers can never run as a request of their own. */
+    const char *framing = framing_problem(req->conn);
+    if (framing) {
+        early_error(req, 400, framing);
+        req->must_close = true;
         return;
     }
     const char *te =
@@ -756,6 +797,13 @@ static void request_begin(http_request *req, const char *method, const char *url
         return;
     if (strncmp(url, "/v3/", 4) == 0)
         req->faulted = faults_match(srv->cfg.faults, method, url, req->account, &req->fault);
+    if (goes_slow(req) && slow_queue_full(srv, req->account)) {
+        /* Refused before the body (an upload's may be 128 MiB) is read for nothing; the
+         * queue may still refuse it once the body is in (offload). */
+        metrics_slow_refused();
+        http_reply_too_many(req, 1);
+        req->refuse_body = true;
+    }
 }
 
 static bool expects_body(struct MHD_Connection *conn)
@@ -798,21 +846,61 @@ static bool body_append(http_request *req, const char *data, size_t n)
  * nine times its text). A handler that replies is resumed by the worker; one that hands
  * the request on (http_suspend, e.g. to the job writer) is resumed by whoever took it.
  * Routes marked ROUTE_SLOW (an SGQL search scans a whole account for up to 20 s; an
- * import upload may inflate and check 128 MiB) run on a second pool of the same size, so
- * that they never hold up large upserts, nor these them. */
+ * import upload may inflate and check 128 MiB), and requests an injected fault delays,
+ * run on a second pool of the same size, so that they never hold up large upserts, nor
+ * these them. That pool is scheduled per account (http/fair_queue.h): at most one request
+ * of an account runs at a time and accounts with waiting work take turns, so one
+ * account's burst of heavy searches cannot make another's wait for the whole burst; an
+ * account with slow_queue_depth requests waiting already gets 429 (SendGrid's answer to a
+ * client that asks too much). Waiting counts against a search's deadline, which runs from
+ * arrival (http_arrived_ms). */
 
-static void offload(offload_pool *pool, http_request *req)
+/* Queue req for the pool's workers; false when its account's queue is full (the request
+ * is then neither queued nor suspended). */
+static bool offload(offload_pool *pool, http_request *req)
 {
-    req->suspended = true;
-    MHD_suspend_connection(req->conn);
     pthread_mutex_lock(&pool->lock);
-    if (pool->tail)
-        pool->tail->work_next = req;
-    else
-        pool->head = req;
-    pool->tail = req;
-    pthread_cond_signal(&pool->ready);
+    bool queued = true;
+    if (pool->fair) {
+        queued = fair_queue_push(pool->fair, req->account, req);
+    } else {
+        if (pool->tail)
+            pool->tail->work_next = req;
+        else
+            pool->head = req;
+        pool->tail = req;
+    }
+    if (queued) {
+        /* Suspended before a worker can see it: a worker resumes it when done. */
+        req->suspended = true;
+        MHD_suspend_connection(req->conn);
+        pthread_cond_signal(&pool->ready);
+    }
     pthread_mutex_unlock(&pool->lock);
+    if (pool->fair && queued)
+        metrics_slow_waiting(1);
+    else if (pool->fair)
+        metrics_slow_refused();
+    return queued;
+}
+
+/* The next request the pool may run (NULL: none may run now), under the pool's lock. */
+static http_request *next_work(offload_pool *pool)
+{
+    if (pool->fair) {
+        int64_t account;
+        http_request *req = fair_queue_pop(pool->fair, &account);
+        if (req)
+            metrics_slow_waiting(-1);
+        return req;
+    }
+    http_request *req = pool->head;
+    if (req) {
+        pool->head = req->work_next;
+        if (!pool->head)
+            pool->tail = NULL;
+    }
+    return req;
 }
 
 /* Run the route's handler, unless an injected fault answers instead. A fault's delay
@@ -836,14 +924,13 @@ static void *worker_main(void *arg)
     tl_on_worker = true;
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!pool->head && !pool->stop)
+        http_request *req;
+        while (!(req = next_work(pool)) && !pool->stop)
             pthread_cond_wait(&pool->ready, &pool->lock);
-        if (!pool->head)
+        if (!req)
             break;
-        http_request *req = pool->head;
-        pool->head = req->work_next;
-        if (!pool->head)
-            pool->tail = NULL;
+        /* Read before running: once answered, req may be freed at any moment. */
+        int64_t account = req->account;
         pthread_mutex_unlock(&pool->lock);
 
         tl_handed_on = false;
@@ -855,9 +942,25 @@ static void *worker_main(void *arg)
             MHD_resume_connection(req->conn);
         }
         pthread_mutex_lock(&pool->lock);
+        if (pool->fair)
+            fair_queue_done(pool->fair, account); /* this worker takes the next turn */
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
+}
+
+/* The timeout of a connection until its first request's headers are in. libmicrohttpd
+ * reads a request line until a line feed, however long the client takes; bytes that can
+ * never become one (a TLS ClientHello sent to the plain-HTTP port, binary) would hold the
+ * connection for the whole idle timeout. MHD offers no hook on those bytes before a line
+ * ends, so they cannot be refused at once: the daemon's timeout is this short one, and the
+ * first call of on_access raises the connection's own to the idle timeout. */
+static unsigned first_timeout(const http_config *cfg)
+{
+    if (cfg->header_timeout_s &&
+        (!cfg->idle_timeout_s || cfg->header_timeout_s < cfg->idle_timeout_s))
+        return cfg->header_timeout_s;
+    return cfg->idle_timeout_s;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -880,6 +983,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             capture_query(req);
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
+        /* The headers are in: from now on the connection gets the idle timeout, not the
+         * short one it started with (see first_timeout). */
+        if (first_timeout(&srv->cfg) != srv->cfg.idle_timeout_s)
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg.idle_timeout_s);
         /* Once stopping, a new request (on a kept-alive connection) is refused at once: it
          * must not suspend, because the daemon may not stop with suspended connections,
          * and a request counted in in_flight before the flag was set is waited for. */
@@ -887,8 +994,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             early_error(req, 503, "the server is shutting down; try again");
         else
             request_begin(req, method, url);
-        /* Refusing a body we have not read: answer now and let MHD close. */
-        if (req->has_reply && expects_body(conn))
+        /* Refusing a body we have not read, or framing we do not trust: answer now and
+         * let MHD close (a reply queued before the body makes MHD discard the rest of the
+         * connection's input). */
+        if (req->has_reply && (req->must_close || expects_body(conn)))
             return queue_reply(req);
         return MHD_YES;
     }
@@ -918,10 +1027,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (req->suspended) /* resumed: the reply is set */
         return queue_reply(req);
     /* A delayed request sleeps on the slow pool, never on an event loop. */
-    if (!req->has_reply &&
-        ((req->route->flags & ROUTE_SLOW) || (req->faulted && req->fault.delay_ms))) {
-        offload(&srv->slow, req);
-        return MHD_YES;
+    if (!req->has_reply && goes_slow(req)) {
+        if (offload(&srv->slow, req))
+            return MHD_YES;
+        http_reply_too_many(req, 1); /* the account's queue is full */
+        return queue_reply(req);
     }
     if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {
         offload(&srv->bodies, req);
@@ -995,20 +1105,22 @@ bool http_tls_supported(void)
     return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t err_size)
+/* HOST:PORT or [HOST]:PORT resolved into ss; host (at least LISTEN_HOST_MAX + 1 bytes)
+ * gets HOST as written. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *host, char *err,
+                        size_t err_size)
 {
-    char host[256];
     const char *port;
     if (listen[0] == '[') {
         const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof host)
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen + 1, (size_t)(close - listen - 1));
         host[close - listen - 1] = '\0';
         port = close + 2;
     } else {
         const char *colon = strrchr(listen, ':');
-        if (!colon || (size_t)(colon - listen) >= sizeof host)
+        if (!colon || (size_t)(colon - listen) > LISTEN_HOST_MAX)
             goto bad;
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
@@ -1030,8 +1142,21 @@ bad:
     return -1;
 }
 
-static void pool_start(offload_pool *pool)
+/* The listen address as URLs show it when a request's Host cannot be echoed: its host
+ * unless that is a wildcard (or not fit for a URL), then localhost. */
+static void set_fallback_host(http_server *srv, const char *host)
 {
+    char literal[LISTEN_HOST_MAX + 3];
+    snprintf(literal, sizeof literal, strchr(host, ':') ? "[%s]" : "%s", host);
+    bool wildcard = !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    snprintf(srv->fallback_host, sizeof srv->fallback_host, "%s:%u",
+             wildcard || !http_host_valid(literal) ? "localhost" : literal, srv->port);
+}
+
+/* fair: NULL for first come, first served. */
+static void pool_start(offload_pool *pool, fair_queue *fair)
+{
+    pool->fair = fair;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->ready, NULL);
     for (int i = 0; i < OFFLOAD_THREADS; i++)
@@ -1049,6 +1174,7 @@ static void pool_stop(offload_pool *pool)
         pthread_join(pool->workers[i], NULL);
     pthread_cond_destroy(&pool->ready);
     pthread_mutex_destroy(&pool->lock);
+    fair_queue_free(pool->fair);
 }
 
 static void stop_workers(http_server *srv)
@@ -1061,7 +1187,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    if (parse_listen(cfg->listen, &ss, err, err_size) != 0)
+    char listen_host[LISTEN_HOST_MAX + 1];
+    if (parse_listen(cfg->listen, &ss, listen_host, err, err_size) != 0)
         return NULL;
     http_server *srv = calloc(1, sizeof *srv);
     if (!srv)
@@ -1076,8 +1203,8 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         srv->admin_on = true;
         apikey_hash(cfg->admin_token, srv->admin_hash);
     }
-    pool_start(&srv->bodies);
-    pool_start(&srv->slow);
+    pool_start(&srv->bodies, NULL);
+    pool_start(&srv->slow, fair_queue_new(cfg->slow_queue_depth));
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1096,7 +1223,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
+        first_timeout(cfg), MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_limit,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
@@ -1112,6 +1239,7 @@ http_server *http_server_start(const http_config *cfg, char *err, size_t err_siz
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
+    set_fallback_host(srv, listen_host);
     return srv;
 }
 

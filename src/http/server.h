@@ -28,7 +28,11 @@ typedef struct http_config {
     unsigned max_connections; /* open connections in all */
     unsigned max_per_ip;      /* open connections from one address */
     unsigned idle_timeout_s;  /* a connection silent this long is closed */
-    size_t header_limit;      /* bytes of request line + headers per connection */
+    /* A new connection silent this long before its first request's headers are in is
+     * closed (bytes that never make a request line, e.g. a TLS ClientHello); 0, or more
+     * than idle_timeout_s: idle_timeout_s. */
+    unsigned header_timeout_s;
+    size_t header_limit; /* bytes of request line + headers per connection */
     const http_route *routes;
     size_t nroutes;
     void *app;           /* handed to handlers through http_app() */
@@ -44,6 +48,9 @@ typedef struct http_config {
     /* The admin API (routes flagged ROUTE_ADMIN under /_contactd/): NULL or "" turns it off,
      * and the whole prefix answers 404. Only its SHA-256 is kept. */
     const char *admin_token;
+    /* Slow requests (ROUTE_SLOW, delayed by a fault) one account may have waiting besides
+     * the one it runs; past it, 429. */
+    unsigned slow_queue_depth;
     http_faults *faults;   /* injected faults checked on /v3/ requests; may be NULL */
     http_journal *journal; /* where finished requests are recorded; may be NULL */
 } http_config;

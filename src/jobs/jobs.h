@@ -19,6 +19,7 @@
 #ifndef CONTACTD_JOBS_JOBS_H
 #define CONTACTD_JOBS_JOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,24 @@ int jobs_tx_insert(store_tx *tx, const job_submit *sub, char id[UUID_STR_LEN + 1
 /* How long an import's upload URL (PUT /contacts/imports) stays valid. The writer drops
  * older reservations when it deletes expired export files (about once a minute). */
 #define IMPORT_UPLOAD_TTL_MS (24LL * 3600 * 1000)
+
+/*
+ * Backpressure. The backlog is the pending jobs and the records they still have to apply
+ * (at least one a job). The writer measures it in the store (store_job_pending_stats)
+ * after a turn that left no due work and otherwise at most every JOBS_BACKLOG_MEASURE_MS
+ * while it works, and adds each job it accepts (its requested records, at least 1) at
+ * once, so a burst is seen before the next measure. With a shared store the measure is
+ * the shared queue's, every node's work included, taken on the writer's poll. It is
+ * shown on /metrics (core/metrics.h) and logged when it crosses half of the limit and
+ * the limit.
+ *
+ * jobs_limit_backlog sets the limit in records (0: none, the default); past it
+ * jobs_backlog_full is true and the write endpoints answer 429 instead of accepting
+ * work that would wait for minutes. Both are thread-safe.
+ */
+#define JOBS_BACKLOG_MEASURE_MS 250
+void jobs_limit_backlog(jobs *j, int64_t max_records);
+bool jobs_backlog_full(jobs *j);
 
 /* NULL while the writer thread runs and commits; otherwise why not (for GET /readyz). */
 const char *jobs_health(jobs *j);

@@ -76,6 +76,10 @@ struct jobs {
     bool poll;           /* shared store: wake every POLL_MS to look for work */
     atomic_int failing;  /* consecutive turns that failed on a database error */
     atomic_bool running; /* the writer thread is in its loop */
+    /* the backlog (jobs.h): written by the writer thread, read by request threads */
+    atomic_int_fast64_t backlog_jobs, backlog_records, max_backlog;
+    double measured_ms; /* when the backlog was last measured (monotonic) */
+    int backlog_level;  /* writer only: 0 below half the limit, 1 past half, 2 full */
     /* owned by the writer thread alone */
     cached *cache;
     size_t cache_bytes;
@@ -231,6 +235,68 @@ static void report_events(runner_state *st)
     runner_events_reset(st);
 }
 
+/* ---- the backlog (jobs.h) ---------------------------------------------------------- */
+
+static const char *const BACKLOG_LEVEL[] = {"normal", "high", "full"};
+
+/* Record the backlog, and log when it crosses half of the limit or the limit. */
+static void backlog_set(jobs *j, int64_t njobs, int64_t records)
+{
+    atomic_store(&j->backlog_jobs, njobs);
+    atomic_store(&j->backlog_records, records);
+    metrics_backlog(njobs, records);
+    int64_t max = atomic_load(&j->max_backlog);
+    int level = max <= 0 ? 0 : records >= max ? 2 : records * 2 >= max ? 1 : 0;
+    if (level == j->backlog_level)
+        return;
+    j->backlog_level = level;
+    log_field f[] = {
+        LOG_S("level", BACKLOG_LEVEL[level]),
+        LOG_I("jobs", njobs),
+        LOG_I("records", records),
+        LOG_I("max_backlog", max),
+        LOG_S("note", level == 2   ? "write endpoints answer 429 until the writer catches up"
+                      : level == 1 ? "jobs are accepted faster than they are applied"
+                                   : NULL),
+    };
+    log_event("backlog", f, sizeof f / sizeof f[0]);
+}
+
+/* Count the pending jobs in the store (their records too); on failure keep the last. */
+static void backlog_measure(jobs *j)
+{
+    int64_t njobs, oldest, records;
+    j->measured_ms = time_mono_ms();
+    if (store_job_pending_stats(j->store, &njobs, &oldest, &records) == STORE_OK)
+        backlog_set(j, njobs, records);
+}
+
+/* Jobs just committed join the backlog at once: a burst is seen before the next measure. */
+static void backlog_add(jobs *j, const submission *batch)
+{
+    int64_t njobs = 0, records = 0;
+    for (const submission *s = batch; s; s = s->next) {
+        if (s->op)
+            continue;
+        njobs++;
+        records += s->sub.requested > 0 ? s->sub.requested : 1;
+    }
+    if (njobs)
+        backlog_set(j, atomic_load(&j->backlog_jobs) + njobs,
+                    atomic_load(&j->backlog_records) + records);
+}
+
+void jobs_limit_backlog(jobs *j, int64_t max_records)
+{
+    atomic_store(&j->max_backlog, max_records);
+}
+
+bool jobs_backlog_full(jobs *j)
+{
+    int64_t max = atomic_load(&j->max_backlog);
+    return max > 0 && atomic_load(&j->backlog_records) >= max;
+}
+
 static void answer(jobs *j, submission *batch, int rc)
 {
     if (rc == STORE_OK) {
@@ -239,6 +305,7 @@ static void answer(jobs *j, submission *batch, int rc)
             if (!s->op)
                 metrics_job_accepted(s->sub.kind);
         metrics_group_commit(n);
+        backlog_add(j, batch); /* before any 202 leaves: the next request sees it */
     }
     while (batch) {
         submission *next = batch->next;
@@ -376,6 +443,11 @@ static void *writer_main(void *arg)
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
+
+        /* Measured when the due work ran out (so a drained queue reads 0 at once), and
+         * while working, at most every JOBS_BACKLOG_MEASURE_MS. */
+        if (more == 0 || time_mono_ms() - j->measured_ms >= JOBS_BACKLOG_MEASURE_MS)
+            backlog_measure(j);
 
         pthread_mutex_lock(&j->lock);
         j->busy = false;

@@ -38,7 +38,8 @@ typedef struct store_backend {
     void (*read_done)(store_impl *s, db_conn *c);
     db_conn *(*tx_conn)(store_tx_impl *tx);
 
-    int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at);
+    int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                             int64_t *records);
     int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
     int (*job_errors)(store_impl *s, int64_t account, const char *id, arena *a,
                       job_error_row **rows, size_t *count);

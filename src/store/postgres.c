@@ -9,7 +9,9 @@
  * with out-of-line parameters; values are never spliced into SQL. A connection found
  * broken (the database restarted, the network dropped) is reset on its next use, so a
  * node recovers by itself when the database returns; meanwhile calls fail with
- * STORE_ERROR.
+ * STORE_ERROR. "Found broken" includes a pooled connection that libpq still calls fine
+ * but whose server said goodbye while it sat idle (idle_conn_alive), so no request fails
+ * on a stale connection once the database is back.
  *
  * Errors. PostgreSQL aborts the whole transaction on any failed statement, where SQLite
  * fails only the statement. So inserts that may hit a unique index use ON CONFLICT DO
@@ -32,6 +34,7 @@
 #include "store/backend.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,7 +157,8 @@ static char *xasprintf(const char *fmt, ...)
 static void build_sql(store_impl *s)
 {
     s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
+                  " COALESCE(sum(GREATEST(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
     /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
      * account, which only serialises the two. */
     s->sql[ST_ACCOUNT_LOCK] =
@@ -384,11 +388,33 @@ static void conn_close(conn *c)
     free(c);
 }
 
+/* Whether an idle connection that libpq still calls CONNECTION_OK is really alive. libpq
+ * learns that the server went away only when it next reads: a pooled connection idle
+ * through a database restart looked fine and failed its first statement (a 503 after the
+ * database was back). A server that ends a session (a restart, an administrator's
+ * termination) sends an error and closes the socket, so an idle socket with anything to
+ * read is consumed here; one poll with no wait, nothing sent. */
+static bool idle_conn_alive(conn *c)
+{
+    /* The server's goodbye comes in two reads: its FATAL message (which libpq, idle,
+     * takes as a notice), then the end of the stream, seen only by the next read. */
+    for (int reads = 0; reads < 4; reads++) {
+        struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+        if (pfd.fd < 0)
+            return false;
+        if (poll(&pfd, 1, 0) <= 0)
+            return true; /* nothing pending: as good as libpq can know without a round trip */
+        if (PQconsumeInput(c->pg) != 1 || PQstatus(c->pg) != CONNECTION_OK)
+            return false;
+    }
+    return false; /* an idle session that keeps talking is not one to trust */
+}
+
 /* Make c usable: a connection that broke (the server restarted or went away) is reset
  * here, on its next use. STORE_ERROR while the database cannot be reached. */
 static int conn_check(conn *c)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK)
+    if (PQstatus(c->pg) == CONNECTION_OK && idle_conn_alive(c))
         return STORE_OK;
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -790,7 +816,8 @@ static int lock_account(store_impl *s, int64_t account)
     return rc;
 }
 
-static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                                 int64_t *records)
 {
     conn *c = reader_acquire(s);
     if (!c)
@@ -800,6 +827,7 @@ static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_
     if (r && PQntuples(r) == 1) {
         *count = get_int(r, 0, 0);
         *oldest_accepted_at = get_int(r, 0, 1);
+        *records = get_int(r, 0, 2);
     } else if (r) {
         rc = STORE_ERROR;
     }

@@ -109,7 +109,8 @@ static char *xasprintf(const char *fmt, ...)
 static void build_sql(store_impl *s)
 {
     s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0) FROM jobs WHERE status = 0");
+        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
+                  " COALESCE(sum(max(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
@@ -611,13 +612,15 @@ static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
     return rc;
 }
 
-static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at)
+static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
+                                    int64_t *records)
 {
-    int64_t v[2];
-    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 2);
+    int64_t v[3];
+    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 3);
     if (rc == STORE_OK) {
         *count = v[0];
         *oldest_accepted_at = v[1];
+        *records = v[2];
     }
     return rc;
 }

@@ -193,9 +193,9 @@ void store_tx_rollback(store_tx *tx)
     tx->be->tx_rollback(tx->impl);
 }
 
-int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at)
+int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
 {
-    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at);
+    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);
 }
 
 int store_job_get(store *s, int64_t account, const char *id, job_info *out)

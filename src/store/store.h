@@ -67,9 +67,10 @@ typedef struct store_key_row {
 int store_key_find(store *s, const char *key_id, store_key *out);
 int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
 int store_account_count(store *s, int64_t *out);
-/* Pending jobs across all accounts, and when the oldest was accepted (ms; 0 when none):
- * the queue gauges of GET /metrics. */
-int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at);
+/* Pending jobs across all accounts, when the oldest was accepted (ms; 0 when none), and
+ * the records they have still to apply (requested minus cursor, at least 1 a job): the
+ * queue gauges of GET /metrics and the job backlog (jobs.h). */
+int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records);
 
 int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id);
 /* STORE_CONFLICT when key_id exists already. */

@@ -247,7 +247,7 @@ test('without --trust-proxy X-Forwarded-* is ignored; with it, it makes the base
   const plain = await raw(srv.url, { path: C, headers: { ...fwd, Authorization: `Bearer ${srv.key}` } });
   assert.equal(plain.body._metadata.self, `${srv.url}${C}`);
   const badHost = await raw(srv.url, { path: C, headers: { Host: 'evil"host', Authorization: `Bearer ${srv.key}` } });
-  if (badHost.status === 200) assert.match(badHost.body._metadata.self, /^http:\/\/localhost:\d+\/v3\//);
+  if (badHost.status === 200) assert.equal(badHost.body._metadata.self, `${srv.url}${C}`);
   const s = await startServer({ extraArgs: ['--trust-proxy'] });
   try {
     const r = await raw(s.url, { path: C, headers: { ...fwd, Authorization: `Bearer ${s.key}` } });

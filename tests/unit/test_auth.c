@@ -192,6 +192,23 @@ static void test_cache(void)
     auth_cache_free(NULL);
 }
 
+/* A refusal always reads the store (so that an unknown id and a wrong secret cost the
+ * same): a failed attempt on a cached key refreshes its row, and a revocation made since
+ * is seen at once rather than after the cache's second. */
+static void test_failure_reads_store(void)
+{
+    auth_cache *c = auth_cache_new();
+    char key[APIKEY_TEXT_MAX + 1], bad[APIKEY_TEXT_MAX + 1];
+    add_key(account_a, SCOPE_FULL, key);
+    auth_identity who;
+    CHECK_INT(check_key(c, "Bearer ", key, "", &who), AUTH_OK); /* cached now */
+    revoke(key);
+    CHECK_INT(check_key(c, "Bearer ", key, "", &who), AUTH_OK); /* the cache's second */
+    CHECK_INT(check_key(c, "Bearer ", one_off(bad, key, strlen(key) - 1), "", &who), AUTH_INVALID);
+    CHECK_INT(check_key(c, "Bearer ", key, "", &who), AUTH_INVALID); /* refreshed by it */
+    auth_cache_free(c);
+}
+
 /* The comparison auth relies on: equal only when all 32 bytes are, wherever a
  * difference lies (it reads every byte, so its time does not depend on where). */
 static void test_hash_compare(void)
@@ -229,6 +246,7 @@ int main(void)
     RUN(test_identity_and_scopes);
     RUN(test_wrong_secret_unknown_revoked);
     RUN(test_cache);
+    RUN(test_failure_reads_store);
     RUN(test_hash_compare);
     store_close(st);
     return check_summary("test_auth");

@@ -453,6 +453,9 @@ static void make_job(job_new *j, int64_t account, job_kind kind, const char *pay
 static void test_jobs(void)
 {
     store *s = open_store();
+    /* The backlog (pending jobs, records still to apply) before this test's jobs. */
+    int64_t pending0 = -1, oldest = 0, records0 = -1;
+    CHECK_INT(store_job_pending_stats(s, &pending0, &oldest, &records0), STORE_OK);
     store_tx *tx = begin(s);
     int64_t a1 = 0, a2 = 0;
     CHECK_INT(store_tx_account_ensure(tx, "j-one", &a1), STORE_OK);
@@ -509,6 +512,13 @@ static void test_jobs(void)
     CHECK_INT(row.info.counts.created, 1);
     CHECK_INT(row.info.counts.errored, 1);
     commit(tx);
+    /* j1 has 3 - 2 records left, j2 its 1: the backlog grew by 2 jobs and 2 records. */
+    int64_t pending = -1, records = -1;
+    CHECK_INT(store_job_pending_stats(s, &pending, &oldest, &records), STORE_OK);
+    CHECK_INT(pending, pending0 + 2);
+    CHECK_INT(records, records0 + 2);
+    if (pending0 == 0)
+        CHECK_INT(oldest, 1650000000000);
 
     job_info info;
     memset(&info, 0, sizeof info);
