@@ -30,6 +30,16 @@
 #define DEFAULT_SEARCH_TIMEOUT_S 20 /* SendGrid's */
 #define DEFAULT_SLOW_QUEUE 8
 #define DEFAULT_MAX_BACKLOG 1000000 /* records: ~30 s of applying on SQLite */
+/* Export quotas per account (see api/contacts_exports.c): exports that have not expired,
+ * and the MB their files keep. GET /exports lists 100, hence the count's ceiling. */
+#define DEFAULT_MAX_EXPORTS 20
+#define MAX_MAX_EXPORTS 100
+#define DEFAULT_MAX_EXPORT_MB 1024
+#define MAX_MAX_EXPORT_MB (1024UL * 1024)
+/* Memory that export downloads in progress may hold together (api/contacts_exports.c):
+ * about 1.4 MB each, so some 180 at once by default. */
+#define DEFAULT_DOWNLOAD_MEMORY_MB 256
+#define MAX_DOWNLOAD_MEMORY_MB (1024UL * 1024)
 
 typedef struct serve_options {
     const char *listen, *db, *public_url, *tls_cert, *tls_key, *metrics_token;
@@ -38,8 +48,11 @@ typedef struct serve_options {
     long job_delay_ms;       /* -1: leave the stored setting as it is */
     unsigned long threads, export_ttl_s;
     unsigned long search_timeout_s, slow_queue, max_backlog;
+    unsigned long max_exports, max_export_mb; /* 0: no quota */
+    unsigned long download_memory_mb;         /* 0: no budget */
     unsigned rate_limit, rate_window_s;
     bool access_log, trust_proxy;
+    bool db_check; /* PRAGMA quick_check before serving (SQLite) */
     log_format log_format;
     char *public_url_owned, *cert_pem, *key_pem;
 } serve_options;
@@ -62,7 +75,11 @@ enum {
     OPT_SEED,
     OPT_SEARCH_TIMEOUT,
     OPT_SLOW_QUEUE,
-    OPT_MAX_BACKLOG
+    OPT_MAX_BACKLOG,
+    OPT_NO_DB_CHECK,
+    OPT_MAX_EXPORTS,
+    OPT_MAX_EXPORT_MB,
+    OPT_DOWNLOAD_MEMORY_MB
 };
 
 static const struct option LONG_OPTS[] = {
@@ -84,6 +101,10 @@ static const struct option LONG_OPTS[] = {
     {"search-timeout", required_argument, NULL, OPT_SEARCH_TIMEOUT},
     {"slow-queue", required_argument, NULL, OPT_SLOW_QUEUE},
     {"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
+    {"no-db-check", no_argument, NULL, OPT_NO_DB_CHECK},
+    {"max-exports", required_argument, NULL, OPT_MAX_EXPORTS},
+    {"max-export-mb", required_argument, NULL, OPT_MAX_EXPORT_MB},
+    {"download-memory-mb", required_argument, NULL, OPT_DOWNLOAD_MEMORY_MB},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -156,12 +177,22 @@ static int from_env(serve_options *o)
         rc = set_rate(o, "CONTACTD_RATE_LIMIT", v);
     if (!rc && (v = cli_env("CONTACTD_EXPORT_TTL")))
         rc = cli_parse_uint(CMD, "CONTACTD_EXPORT_TTL", v, 1, 365UL * 24 * 3600, &o->export_ttl_s);
+    if (!rc && (v = cli_env("CONTACTD_MAX_EXPORTS")))
+        rc = cli_parse_uint(CMD, "CONTACTD_MAX_EXPORTS", v, 0, MAX_MAX_EXPORTS, &o->max_exports);
+    if (!rc && (v = cli_env("CONTACTD_MAX_EXPORT_MB")))
+        rc = cli_parse_uint(CMD, "CONTACTD_MAX_EXPORT_MB", v, 0, MAX_MAX_EXPORT_MB,
+                            &o->max_export_mb);
+    if (!rc && (v = cli_env("CONTACTD_DOWNLOAD_MEMORY_MB")))
+        rc = cli_parse_uint(CMD, "CONTACTD_DOWNLOAD_MEMORY_MB", v, 0, MAX_DOWNLOAD_MEMORY_MB,
+                            &o->download_memory_mb);
     if (!rc && (v = cli_env("CONTACTD_PUBLIC_URL")))
         rc = set_public_url(o, "CONTACTD_PUBLIC_URL", v);
     if (!rc && (v = cli_env("CONTACTD_TRUST_PROXY")))
         rc = cli_parse_bool(CMD, "CONTACTD_TRUST_PROXY", v, &o->trust_proxy);
     if (!rc && (v = cli_env("CONTACTD_ACCESS_LOG")))
         rc = cli_parse_bool(CMD, "CONTACTD_ACCESS_LOG", v, &o->access_log);
+    if (!rc && (v = cli_env("CONTACTD_DB_CHECK")))
+        rc = cli_parse_bool(CMD, "CONTACTD_DB_CHECK", v, &o->db_check);
     if (!rc && (v = cli_env("CONTACTD_LOG_FORMAT")))
         rc = set_log_format(o, "CONTACTD_LOG_FORMAT", v);
     if (!rc) {
@@ -206,6 +237,12 @@ static int from_flag(void *ctx, int opt, const char *flag, const char *v)
         return cli_parse_uint(CMD, flag, v, SEARCH_TIMEOUT_RANGE, &o->search_timeout_s);
     case OPT_SLOW_QUEUE: return cli_parse_uint(CMD, flag, v, SLOW_QUEUE_RANGE, &o->slow_queue);
     case OPT_MAX_BACKLOG: return cli_parse_uint(CMD, flag, v, MAX_BACKLOG_RANGE, &o->max_backlog);
+    case OPT_NO_DB_CHECK: o->db_check = false; return 0;
+    case OPT_MAX_EXPORTS: return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORTS, &o->max_exports);
+    case OPT_MAX_EXPORT_MB:
+        return cli_parse_uint(CMD, flag, v, 0, MAX_MAX_EXPORT_MB, &o->max_export_mb);
+    case OPT_DOWNLOAD_MEMORY_MB:
+        return cli_parse_uint(CMD, flag, v, 0, MAX_DOWNLOAD_MEMORY_MB, &o->download_memory_mb);
     }
     return 2;
 }
@@ -340,16 +377,27 @@ static int run(serve_options *o)
     store *s = cli_store_open(CMD, o->db, true);
     if (!s)
         return 1;
+    char err[600];
+    if (o->db_check && store_check(s, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "contactd: serve: %s\n", err);
+        store_close(s);
+        return 1;
+    }
     if (cli_bootstrap_env_key(s, cli_env("CONTACTD_API_KEY")) != 0 ||
         (o->job_delay_ms >= 0 && cli_set_job_delay(s, o->job_delay_ms) != 0) ||
         (o->seed && cli_seed(s, o->seed) != 0)) {
         store_close(s);
         return 1;
     }
+    membudget downloads;
+    membudget_init(&downloads, (int64_t)o->download_memory_mb << 20);
     api_ctx app = {.store = s,
+                   .downloads = &downloads,
                    .jobs = jobs_start(s),
                    .export_ttl_ms = (int64_t)o->export_ttl_s * 1000,
                    .search_timeout_s = (unsigned)o->search_timeout_s,
+                   .max_exports = (int64_t)o->max_exports,
+                   .max_export_bytes = (int64_t)o->max_export_mb << 20,
                    .metrics_token = o->metrics_token,
                    .faults = faults_new(),
                    .journal = journal_new(JOURNAL_DEFAULT_SIZE)};
@@ -376,7 +424,11 @@ int cli_serve_main(int argc, char **argv)
         .listen = CLI_DEFAULT_LISTEN,
         .db = cli_db(),
         .access_log = true,
+        .db_check = true,
         .export_ttl_s = DEFAULT_EXPORT_TTL_S,
+        .max_exports = DEFAULT_MAX_EXPORTS,
+        .max_export_mb = DEFAULT_MAX_EXPORT_MB,
+        .download_memory_mb = DEFAULT_DOWNLOAD_MEMORY_MB,
         .job_delay_ms = -1,
         .search_timeout_s = DEFAULT_SEARCH_TIMEOUT_S,
         .slow_queue = DEFAULT_SLOW_QUEUE,

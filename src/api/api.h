@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "core/contact.h"
+#include "core/membudget.h"
+#include "core/json_writer.h"
 #include "http/faults.h"
 #include "http/journal.h"
 #include "http/request.h"
@@ -26,6 +28,9 @@ typedef struct api_ctx {
     jobs *jobs;
     int64_t export_ttl_ms;     /* how long export files stay downloadable */
     unsigned search_timeout_s; /* an SGQL search's deadline, from its arrival */
+    int64_t max_exports;       /* per account, not expired (0: no limit) */
+    int64_t max_export_bytes;  /* per account, kept by exports not expired (0: no limit) */
+    membudget *downloads;      /* memory of export downloads in progress; NULL: unbounded */
     const char *metrics_token; /* GET /metrics needs "Bearer <it>"; NULL: open */
     http_faults *faults;       /* this node's injected faults (admin API) */
     http_journal *journal;     /* this node's recent requests (admin API) */
@@ -87,6 +92,13 @@ int api_missing_lists(http_request *req, const char *const *ids, size_t n, const
 json_t *api_render_contacts(http_request *req, const contact *rows, size_t n);
 /* An ISO 8601 UTC time as SendGrid shows it, or null for 0 (not yet). */
 json_t *api_time_json(int64_t ms);
+/* The same, written to w. */
+void api_write_time(json_writer *w, int64_t ms);
+/* The printf-formatted text written to w as a JSON string; false, nothing written, when it
+ * is not well-formed UTF-8 (where json_sprintf returns NULL). The text goes through the
+ * request's arena. */
+bool api_write_printf(http_request *req, json_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Look a contact up by one searched value (store_contact_find_email, ...). */
 typedef int (*api_find_fn)(void *ctx, store *s, int64_t account, const char *value, arena *a,
@@ -138,15 +150,19 @@ int api_parse_id_list(http_request *req, const char *name, const char *value, si
                       const char ***ids, size_t *count);
 
 /*
- * ContactDetails3 for c (contact_render.c): list ids and custom field names are read from
- * the store; the account's field definitions are read once per renderer. Returns NULL
- * when the store cannot be read (reply api_reply_store_error then).
+ * ContactDetails3 for c with its _metadata (contact_render.c): list and segment ids are
+ * read from the store when the row did not bring them; the account's field definitions
+ * once per renderer (from the store's cache). contact_render_write appends the object to
+ * w (core/json_writer: no tree, the hot answers' way) and returns false, w unchanged,
+ * when the store cannot be read (reply api_reply_store_error then); contact_render returns
+ * the same object as a jansson tree, or NULL, for the answers that still build one.
  */
 typedef struct contact_renderer {
     http_request *req;
     field_catalog fields;
     bool fields_loaded;
 } contact_renderer;
+bool contact_render_write(contact_renderer *r, json_writer *w, const contact *c);
 json_t *contact_render(contact_renderer *r, const contact *c);
 
 /* Reply 404 unless the path's list ({} capture 0) exists; fills *out (lists.c). */

@@ -1,5 +1,6 @@
 /* body: request decoding and the replies every handler shares (see api.h). */
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,36 +187,83 @@ json_t *api_time_json(int64_t ms)
     return json_string(ts);
 }
 
+/* True when values[i] came before it (a value searched twice is answered once). */
+static bool searched_before(const char *const *values, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(values[k], values[i]) == 0)
+            return true;
+    return false;
+}
+
+void api_write_time(json_writer *w, int64_t ms)
+{
+    if (!ms) {
+        json_writer_cstr_raw(w, "null");
+        return;
+    }
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(ms, ts);
+    json_writer_cstr(w, ts);
+}
+
+bool api_write_printf(http_request *req, json_writer *w, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    char local[512];
+    int n = vsnprintf(local, sizeof local, fmt, ap);
+    va_end(ap);
+    char *text = local;
+    if (n >= (int)sizeof local) {
+        text = arena_alloc(http_arena(req), (size_t)n + 1);
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    return n >= 0 && json_writer_string(w, text, (size_t)n);
+}
+
 void api_reply_search(http_request *req, const char *const *values, size_t n, const char *field,
                       api_find_fn find, void *ctx)
 {
     api_ctx *app = http_app(req);
-    json_t *result = json_object();
+    json_writer *w = json_writer_thread();
+    json_writer_cstr_raw(w, "{\"result\":{");
+    size_t empty = w->len;
     contact_renderer r = {.req = req};
     size_t found = 0;
     for (size_t i = 0; i < n; i++) {
-        if (json_object_get(result, values[i]))
-            continue; /* a value searched twice is answered once */
+        if (searched_before(values, i))
+            continue;
         contact c;
         int rc = find(ctx, app->store, http_account(req), values[i], http_arena(req), &c);
-        json_t *body = rc == STORE_OK ? contact_render(&r, &c) : NULL;
-        if (body) {
-            json_object_set_new(result, values[i], json_pack("{s:o}", "contact", body));
-            found++;
-        } else if (rc == STORE_NOT_FOUND) {
-            json_object_set_new(result, values[i], json_pack("{s:s}", "error", "contact not found"));
-        } else {
-            json_decref(result);
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
             api_reply_store_error(req);
             return;
         }
+        size_t mark = json_writer_next(w, empty);
+        bool keyed = json_writer_key(w, values[i]);
+        if (rc == STORE_NOT_FOUND) {
+            json_writer_cstr_raw(w, "{\"error\":\"contact not found\"}");
+        } else {
+            json_writer_cstr_raw(w, "{\"contact\":");
+            if (!contact_render_write(&r, w, &c)) {
+                api_reply_store_error(req);
+                return;
+            }
+            json_writer_char(w, '}');
+            found++;
+        }
+        if (!keyed) /* not well-formed UTF-8: left out, as jansson's object would */
+            json_writer_truncate(w, mark);
     }
     if (found == 0) {
-        json_decref(result);
         http_reply_error(req, 404, field, "no contact matches the given %s", field);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:o}", "result", result));
+    json_writer_cstr_raw(w, "}}");
+    http_reply_json_text(req, 200, w->buf, w->len);
 }
 
 #define STORE_UNAVAILABLE "the database is unavailable; try again"
@@ -269,7 +317,7 @@ bool api_backlog_full(http_request *req)
     if (!jobs_backlog_full(app->jobs))
         return false;
     metrics_backlog_refused();
-    http_reply_too_many(req, 1);
+    http_reply_too_many(req, 0, 0, NULL, "too many requests");
     return true;
 }
 

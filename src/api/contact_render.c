@@ -1,55 +1,74 @@
 /*
  * contact_render: a stored contact as an API response shows it: core/contact_json's
- * ContactDetails3 plus the store reads it needs (list ids, segment ids, field names) and
- * _metadata.
+ * ContactDetails3, written straight into a json_writer, plus the store reads it needs
+ * (list ids, segment ids, field names) and _metadata.
  */
 #include <string.h>
 
 #include "api/api.h"
 #include "core/contact_json.h"
 
-json_t *contact_render(contact_renderer *r, const contact *c)
+typedef int (*ids_read_fn)(store *s, int64_t account, const char *contact_id, arena *a,
+                           const char ***ids, size_t *count);
+
+/* ,"key":[...] from the JSON array text the row brought, else from the store. */
+static bool write_ids(contact_renderer *r, json_writer *w, const char *key, const char *stored,
+                      ids_read_fn read, const contact *c)
 {
+    json_writer_char(w, ',');
+    json_writer_key(w, key);
+    if (contact_json_write_stored_ids(w, stored))
+        return true;
     api_ctx *app = http_app(r->req);
-    arena *a = http_arena(r->req);
-    int64_t account = http_account(r->req);
-    const char **list_ids = NULL;
-    size_t nlists = 0;
-    json_t *lists = c->list_ids ? json_loads(c->list_ids, 0, NULL) : NULL;
-    if (!json_is_array(lists)) {
-        json_decref(lists);
-        lists = NULL;
-        if (store_contact_list_ids(app->store, account, c->id, a, &list_ids, &nlists) != STORE_OK)
-            return NULL;
-    }
+    const char **ids;
+    size_t n;
+    if (read(app->store, http_account(r->req), c->id, http_arena(r->req), &ids, &n) != STORE_OK)
+        return false;
+    json_writer_string_array(w, ids, n);
+    return true;
+}
+
+/* ,"_metadata":{"self":"<base URL>/v3/marketing/contacts/<id>"} (left out, as jansson
+ * would, if that is not well-formed UTF-8). */
+static void write_metadata(contact_renderer *r, json_writer *w, const contact *c)
+{
+    size_t mark = w->len;
+    json_writer_cstr_raw(w, ",\"_metadata\":{\"self\":");
+    if (api_write_printf(r->req, w, "%s/v3/marketing/contacts/%s", http_base_url(r->req), c->id))
+        json_writer_char(w, '}');
+    else
+        json_writer_truncate(w, mark);
+}
+
+bool contact_render_write(contact_renderer *r, json_writer *w, const contact *c)
+{
+    size_t mark = w->len;
     bool has_custom = c->custom_fields && strcmp(c->custom_fields, "{}") != 0;
+    contact_json_write_head(w, c);
+    if (!write_ids(r, w, "list_ids", c->list_ids, store_contact_list_ids, c))
+        goto fail;
     if (has_custom && !r->fields_loaded) {
-        if (store_fields_list(app->store, account, a, &r->fields) != STORE_OK)
-            return NULL;
+        api_ctx *app = http_app(r->req);
+        if (store_fields_list(app->store, http_account(r->req), http_arena(r->req), &r->fields) !=
+            STORE_OK)
+            goto fail;
         r->fields_loaded = true;
     }
+    if (!write_ids(r, w, "segment_ids", c->segment_ids, store_contact_segment_ids, c))
+        goto fail;
+    contact_json_write_tail(w, c, has_custom ? &r->fields : NULL);
+    write_metadata(r, w, c);
+    json_writer_char(w, '}');
+    return true;
+fail:
+    json_writer_truncate(w, mark);
+    return false;
+}
 
-    if (!lists) {
-        lists = json_array();
-        for (size_t i = 0; i < nlists; i++)
-            json_array_append_new(lists, json_string(list_ids[i]));
-    }
-    json_t *segments = c->segment_ids ? json_loads(c->segment_ids, 0, NULL) : NULL;
-    if (!json_is_array(segments)) {
-        json_decref(segments);
-        const char **segs;
-        size_t nsegs;
-        if (store_contact_segment_ids(app->store, account, c->id, a, &segs, &nsegs) != STORE_OK) {
-            json_decref(lists);
-            return NULL;
-        }
-        segments = json_array();
-        for (size_t i = 0; i < nsegs; i++)
-            json_array_append_new(segments, json_string(segs[i]));
-    }
-    json_t *o = contact_to_json(c, has_custom ? &r->fields : NULL, lists);
-    json_object_set_new(o, "segment_ids", segments);
-    json_t *self = json_sprintf("%s/v3/marketing/contacts/%s", http_base_url(r->req), c->id);
-    json_object_set_new(o, "_metadata", json_pack("{s:o}", "self", self));
-    return o;
+json_t *contact_render(contact_renderer *r, const contact *c)
+{
+    json_writer *w = json_writer_thread();
+    if (!contact_render_write(r, w, c))
+        return NULL;
+    return json_loadb(w->buf, w->len, 0, NULL);
 }

@@ -167,10 +167,10 @@ void api_contact_get(http_request *req)
     if (!api_found(req, rc, "id", "contact"))
         return;
     contact_renderer r = {.req = req};
-    json_t *body = contact_render(&r, &c);
-    if (!body) {
+    json_writer *w = json_writer_thread();
+    if (!contact_render_write(&r, w, &c)) {
         api_reply_store_error(req);
         return;
     }
-    http_reply_json(req, 200, body);
+    http_reply_json_text(req, 200, w->buf, w->len);
 }

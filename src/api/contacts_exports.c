@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "api/api.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "jobs/kinds.h"
 
@@ -35,6 +36,91 @@
  * the order they were made (unless --export-ttl was lowered since), so the newest are
  * the live ones; a payload holds the field snapshot (up to 500 fields), hence a bound. */
 #define EXPORT_LIST_SCAN 200
+
+/* An export that has not expired: its job and its request. */
+typedef struct live_export {
+    job_info job;
+    export_request r;
+} live_export;
+
+/* The account's exports that have not expired, newest first (in the request's arena). */
+static int live_exports(http_request *req, live_export **out, size_t *count)
+{
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    job_listing *rows;
+    size_t n;
+    int rc =
+        store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_SCAN, a, &rows, &n);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t now = time_now_ms();
+    live_export *live = arena_calloc(a, n ? n : 1, sizeof *live);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        live[k].job = rows[i].info;
+        if (export_payload_parse(rows[i].payload, rows[i].payload_len, a, &live[k].r) == 0 &&
+            live[k].r.expires_at > now)
+            k++;
+    }
+    *out = live;
+    *count = k;
+    return STORE_OK;
+}
+
+/* ---- quotas ------------------------------------------------------------------------
+ * Per account: at most max_exports exports that may still hold files (pending or ready,
+ * not expired; a failed one holds none), and no new export while those already keep
+ * max_export_bytes or more. Checked when an export is requested, so one export may pass
+ * the byte quota by its own size, and two requests at the same moment may both pass the
+ * count. Past a quota: 429 as the rate limiter answers, with X-RateLimit-Reset at the
+ * moment the oldest live export expires (when retrying can succeed). */
+
+/* false after answering 429 (or 503) when a new export would pass a quota. */
+static bool within_quota(http_request *req)
+{
+    api_ctx *app = http_app(req);
+    if (!app->max_exports && !app->max_export_bytes)
+        return true;
+    live_export *live;
+    size_t n;
+    store_usage *usage;
+    size_t nu;
+    if (live_exports(req, &live, &n) != STORE_OK ||
+        store_usage_list(app->store, http_account(req), time_now_ms(), http_arena(req), &usage,
+                         &nu) != STORE_OK) {
+        api_reply_store_error(req);
+        return false;
+    }
+    int64_t holding = 0, first_expiry = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (live[i].job.status != JOB_PENDING && live[i].job.status != JOB_COMPLETED)
+            continue;
+        holding++;
+        if (live[i].r.expires_at < first_expiry)
+            first_expiry = live[i].r.expires_at;
+    }
+    int64_t bytes = nu ? usage[0].export_bytes : 0;
+    int64_t reset = holding ? first_expiry / 1000 + 1 : time_now_ms() / 1000 + 1;
+    if (app->max_exports && holding >= app->max_exports) {
+        http_reply_too_many(req, (unsigned)app->max_exports, reset, NULL,
+                            "too many exports: this account has %lld that have not expired, the "
+                            "most it may have; request another once one expires",
+                            (long long)holding);
+        return false;
+    }
+    if (app->max_export_bytes && bytes >= app->max_export_bytes) {
+        /* X-RateLimit-Limit: the exports the quota lets it keep now, those it holds. */
+        unsigned limit =
+            app->max_exports ? (unsigned)app->max_exports : (unsigned)(holding > 0 ? holding : 1);
+        http_reply_too_many(req, limit, reset, NULL,
+                            "export storage quota reached: this account's exports keep %lld bytes "
+                            "of the %lld it may keep; request another once one expires",
+                            (long long)bytes, (long long)app->max_export_bytes);
+        return false;
+    }
+    return true;
+}
 
 /* ---- POST ------------------------------------------------------------------------ */
 
@@ -127,6 +213,8 @@ void api_export_create(http_request *req)
             uniq[r.list_count++] = lists[i];
     }
     r.list_ids = uniq;
+    if (!within_quota(req))
+        return;
     char token[64];
     if (random_base64url(token, sizeof token, 24) != 0) {
         http_reply_error(req, 500, NULL, "internal error: no randomness");
@@ -275,22 +363,15 @@ void api_export_get(http_request *req)
 
 void api_exports_all(http_request *req)
 {
-    api_ctx *app = http_app(req);
-    job_listing *rows;
+    live_export *rows;
     size_t n;
-    if (store_job_list(app->store, http_account(req), JOB_EXPORT, EXPORT_LIST_SCAN, http_arena(req),
-                       &rows, &n) != STORE_OK) {
+    if (live_exports(req, &rows, &n) != STORE_OK) {
         api_reply_store_error(req);
         return;
     }
-    int64_t now = time_now_ms();
     json_t *result = json_array();
     for (size_t i = 0; i < n && json_array_size(result) < EXPORT_LIST_MAX; i++) {
-        export_request r;
-        if (export_payload_parse(rows[i].payload, rows[i].payload_len, http_arena(req), &r) != 0 ||
-            r.expires_at <= now)
-            continue;
-        json_t *o = export_json(req, &rows[i].info, &r);
+        json_t *o = export_json(req, &rows[i].job, &rows[i].r);
         if (!o) {
             json_decref(result);
             return;
@@ -306,8 +387,21 @@ void api_exports_all(http_request *req)
 
 /* Chunks read per query while streaming a file: one chunk holds a slice of the scan (250
  * contacts, or far fewer for a list export), and a query per chunk made PostgreSQL
- * downloads crawl. */
+ * downloads crawl. The store also stops at STORE_EXPORT_READ_BYTES: counting chunks alone,
+ * 32 slices of 2 MB contacts made one read of ~1 GB.
+ *
+ * Memory: a download holds one piece (STORE_EXPORT_READ_BYTES, or one chunk when a chunk
+ * is larger), MHD's 64 KiB response buffer, and for .gz names zlib's deflate state (level
+ * 1, 15-bit window, memLevel 8: about 268 KiB). MHD asks for more only as the client's
+ * socket drains, so a slow reader holds its piece and no more: that is the back-pressure.
+ * Every download in progress accounts for what it holds in app->downloads
+ * (--download-memory-mb); a new one that does not fit is answered 503 with Retry-After,
+ * and a piece larger than its reservation is charged past the budget for as long as it is
+ * held, which holds new downloads back meanwhile. */
 #define DOWNLOAD_CHUNKS 32
+#define DOWNLOAD_BASE_BYTES ((int64_t)STORE_EXPORT_READ_BYTES + 64 * 1024)
+#define DOWNLOAD_GZIP_BYTES ((int64_t)268 * 1024)
+#define DOWNLOAD_RETRY_AFTER_S "1"
 
 typedef struct download {
     store *store;
@@ -321,7 +415,24 @@ typedef struct download {
     bool gzip; /* served compressed (the .gz names) */
     bool at_end, z_done;
     z_stream z;
+    membudget *budget; /* NULL: not accounted */
+    int64_t reserved;  /* taken from budget when the download began */
+    int64_t charged;   /* more, for a piece larger than STORE_EXPORT_READ_BYTES */
 } download;
+
+/* Account for the piece now held: what it needs beyond the reservation is charged. */
+static void piece_held(download *d, size_t len)
+{
+    if (!d->budget)
+        return;
+    int64_t extra =
+        (int64_t)len > STORE_EXPORT_READ_BYTES ? (int64_t)len - STORE_EXPORT_READ_BYTES : 0;
+    if (extra > d->charged)
+        membudget_charge(d->budget, extra - d->charged);
+    else
+        membudget_give(d->budget, d->charged - extra);
+    d->charged = extra;
+}
 
 /* Read the file's next chunk into d->data: 1, 0 at the end of the file, -1 on failure. */
 static int next_chunk(download *d)
@@ -330,6 +441,7 @@ static int next_chunk(download *d)
     d->off = d->len = 0;
     int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
                                      DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data, &d->len);
+    piece_held(d, rc == STORE_OK ? d->len : 0);
     /* No chunk left: the end of the file, unless the export expired meanwhile and its
      * chunks are being deleted; then the file may be cut, and a clean end would let the
      * client take it for whole. */
@@ -388,7 +500,24 @@ static void download_free(void *ctx)
     if (d->gzip)
         deflateEnd(&d->z);
     arena_release(&d->arena);
+    if (d->budget)
+        membudget_give(d->budget, d->reserved + d->charged);
     free(d);
+}
+
+/* Reserve a new download's memory; false after answering 503 when it does not fit. */
+static bool download_admit(http_request *req, bool gzip, int64_t *reserved)
+{
+    api_ctx *app = http_app(req);
+    *reserved = DOWNLOAD_BASE_BYTES + (gzip ? DOWNLOAD_GZIP_BYTES : 0);
+    if (!app->downloads || membudget_take(app->downloads, *reserved))
+        return true;
+    metrics_download_refused();
+    http_add_header(req, "Retry-After", DOWNLOAD_RETRY_AFTER_S);
+    http_reply_error(req, 503, NULL,
+                     "too many export downloads in progress on this server; try again in a "
+                     "second");
+    return false;
 }
 
 /* name is "<n>.<type>.gz" or "<n>.<type>" (plain, contactd's extension): the file number,
@@ -441,9 +570,14 @@ void api_export_download(http_request *req)
     }
     if (file_no > files)
         goto not_found;
+    int64_t reserved;
+    if (!download_admit(req, gzip, &reserved))
+        return;
     download *d = calloc(1, sizeof *d);
     if (!d)
         abort();
+    d->budget = app->downloads;
+    d->reserved = reserved;
     d->store = app->store;
     d->account = account;
     snprintf(d->id, sizeof d->id, "%s", id);

@@ -497,22 +497,38 @@ void api_import_get(http_request *req)
     job_info job;
     if (!load_job(req, &job))
         return;
-    json_t *results =
-        json_pack("{s:I, s:I, s:I, s:I, s:I}", "requested_count", (json_int_t)job.counts.requested,
-                  "created_count", (json_int_t)job.counts.created, "updated_count",
-                  (json_int_t)job.counts.updated, "deleted_count", (json_int_t)job.counts.deleted,
-                  "errored_count", (json_int_t)job.counts.errored);
-    if (job.counts.errored > 0 && errors_url_live(req, &job))
-        json_object_set_new(results, "errors_url",
-                            json_sprintf("%s/v3/marketing/contacts/imports/%s/errors?token=%s",
-                                         http_base_url(req), job.id, job.errors_token));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", job.id, "status",
-                          job_status_name(job.status), "job_type", job_kind_type_name(job.kind),
-                          "results", results, "started_at", api_time_json(job.accepted_at));
+    json_writer *w = json_writer_thread();
+    json_writer_cstr_raw(w, "{\"id\":");
+    json_writer_cstr(w, job.id);
+    json_writer_cstr_raw(w, ",\"status\":");
+    json_writer_cstr(w, job_status_name(job.status));
+    json_writer_cstr_raw(w, ",\"job_type\":");
+    json_writer_cstr(w, job_kind_type_name(job.kind));
+    const char *names[] = {"requested_count", "created_count", "updated_count", "deleted_count",
+                           "errored_count"};
+    int64_t counts[] = {job.counts.requested, job.counts.created, job.counts.updated,
+                        job.counts.deleted, job.counts.errored};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        json_writer_cstr_raw(w, i ? "," : ",\"results\":{");
+        json_writer_key(w, names[i]);
+        json_writer_int(w, counts[i]);
+    }
+    if (job.counts.errored > 0 && errors_url_live(req, &job)) {
+        size_t mark = w->len;
+        json_writer_cstr_raw(w, ",\"errors_url\":");
+        if (!api_write_printf(req, w, "%s/v3/marketing/contacts/imports/%s/errors?token=%s",
+                              http_base_url(req), job.id, job.errors_token))
+            json_writer_truncate(w, mark);
+    }
+    json_writer_cstr_raw(w, "},\"started_at\":");
+    api_write_time(w, job.accepted_at);
     /* a string in SendGrid's document: left out while the job is pending */
-    if (job.finished_at)
-        json_object_set_new(o, "finished_at", api_time_json(job.finished_at));
-    http_reply_json(req, 200, o);
+    if (job.finished_at) {
+        json_writer_cstr_raw(w, ",\"finished_at\":");
+        api_write_time(w, job.finished_at);
+    }
+    json_writer_char(w, '}');
+    http_reply_json_text(req, 200, w->buf, w->len);
 }
 
 void api_import_errors(http_request *req)

@@ -1,6 +1,6 @@
 /*
  * metrics: GET /metrics, the Prometheus text exposition (format 0.0.4) of core/metrics.h
- * plus the gauges read at scrape time (the job queue). Off the /v3/ API keys: open, or
+ * plus the gauges read at scrape time (the job queue, each account's disk use). Off the /v3/ API keys: open, or
  * with --metrics-token, "Authorization: Bearer <token>" (compared in constant time).
  */
 #include <stdlib.h>
@@ -23,7 +23,8 @@ void api_metrics(http_request *req)
         http_reply_error(req, 401, NULL, "authorization required: Bearer <metrics token>");
         return;
     }
-    metrics_gauges g = {.queue_depth = -1};
+    metrics_gauges g = {.queue_depth = -1,
+                        .download_bytes = app->downloads ? membudget_used(app->downloads) : 0};
     int64_t oldest = 0, records = 0;
     if (store_job_pending_stats(app->store, &g.queue_depth, &oldest, &records) != STORE_OK)
         g.queue_depth = -1;
@@ -31,6 +32,16 @@ void api_metrics(http_request *req)
         g.oldest_pending_s = (double)(time_now_ms() - oldest) / 1000.0;
     if (g.oldest_pending_s < 0)
         g.oldest_pending_s = 0;
+    store_usage *rows;
+    size_t n;
+    if (store_usage_list(app->store, 0, time_now_ms(), http_arena(req), &rows, &n) == STORE_OK) {
+        metrics_account_usage *u = arena_calloc(http_arena(req), n ? n : 1, sizeof *u);
+        for (size_t i = 0; i < n; i++)
+            u[i] =
+                (metrics_account_usage){rows[i].name, rows[i].export_bytes, rows[i].payload_bytes};
+        g.usage = u;
+        g.nusage = n;
+    }
     char *text = metrics_render(&g);
     if (!text) {
         http_reply_error(req, 500, NULL, "internal error: out of memory");

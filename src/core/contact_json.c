@@ -1,8 +1,11 @@
 /* contact_json: see contact_json.h. */
 #include "core/contact_json.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/json_recode.h"
 #include "core/timeutil.h"
 
 static json_t *stored_json(const char *text, json_t *fallback)
@@ -70,4 +73,90 @@ json_t *contact_export_json(const contact *c, const field_catalog *fields)
             json_object_del(o, key);
     }
     return o;
+}
+
+/* ---- the same, written straight to a json_writer --------------------------------------- */
+
+/* "key":"value" after the object's members so far (the first would begin at empty); the
+ * whole member left out when value is not well-formed UTF-8. */
+static void write_string_member(json_writer *w, size_t empty, const char *key, const char *value)
+{
+    size_t mark = json_writer_next(w, empty);
+    json_writer_key(w, key);
+    if (!json_writer_cstr(w, value))
+        json_writer_truncate(w, mark);
+}
+
+/* Stored JSON text as it is shown (any JSON value json_loads accepts), else fallback. */
+static void write_stored(json_writer *w, const char *text, const char *fallback)
+{
+    if (!text || !json_recode(w, text, strlen(text)))
+        json_writer_cstr_raw(w, fallback);
+}
+
+void contact_json_write_head(json_writer *w, const contact *c)
+{
+    json_writer_char(w, '{');
+    size_t empty = w->len;
+    write_string_member(w, empty, "id", c->id);
+    for (int i = 0; i < CF_COUNT; i++)
+        write_string_member(w, empty, contact_fields[i].name, c->field[i] ? c->field[i] : "");
+    json_writer_next(w, empty);
+    json_writer_key(w, "alternate_emails");
+    write_stored(w, c->alternate_emails, "[]");
+}
+
+bool contact_json_write_stored_ids(json_writer *w, const char *stored)
+{
+    if (!stored)
+        return false;
+    stored += strspn(stored, " \t\n\r");
+    return *stored == '[' && json_recode(w, stored, strlen(stored));
+}
+
+void json_writer_string_array(json_writer *w, const char *const *ids, size_t n)
+{
+    json_writer_char(w, '[');
+    size_t empty = w->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t mark = json_writer_next(w, empty);
+        if (!json_writer_cstr(w, ids[i]))
+            json_writer_truncate(w, mark);
+    }
+    json_writer_char(w, ']');
+}
+
+static const char *field_name_of(void *fields, const char *id)
+{
+    const field_def *d = field_catalog_find_id(fields, id);
+    return d ? d->name : NULL;
+}
+
+static void write_custom_fields(json_writer *w, const char *stored, const field_catalog *fields)
+{
+    if (!stored || !fields || strcmp(stored, "{}") == 0) {
+        json_writer_cstr_raw(w, "{}");
+        return;
+    }
+    int rc = json_recode_members(w, stored, strlen(stored), field_name_of, (void *)fields);
+    if (rc == RECODE_INVALID) {
+        json_writer_cstr_raw(w, "{}");
+    } else if (rc == RECODE_DUPLICATE) { /* no encoder of ours stores one: jansson decides */
+        json_t *o = custom_fields_by_name(stored, fields);
+        char *text = json_dumps(o, JSON_COMPACT);
+        json_writer_cstr_raw(w, text ? text : "{}");
+        free(text);
+        json_decref(o);
+    }
+}
+
+void contact_json_write_tail(json_writer *w, const contact *c, const field_catalog *fields)
+{
+    json_writer_cstr_raw(w, ",\"custom_fields\":");
+    write_custom_fields(w, c->custom_fields, fields);
+    char ts[ISO8601_LEN + 1];
+    time_iso8601(c->created_at, ts);
+    write_string_member(w, SIZE_MAX, "created_at", ts); /* never the first */
+    time_iso8601(c->updated_at, ts);
+    write_string_member(w, SIZE_MAX, "updated_at", ts);
 }

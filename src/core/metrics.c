@@ -24,6 +24,7 @@ typedef struct route_metrics {
 
 static route_metrics g_routes[METRICS_MAX_ROUTES + 1];
 static atomic_uint_fast64_t g_connections_open, g_connections_total, g_rate_limited, g_db_errors;
+static atomic_uint_fast64_t g_downloads_refused;
 static atomic_uint_fast64_t g_jobs_accepted[JOB_KIND_MAX + 1];
 static atomic_uint_fast64_t g_jobs_finished[JOB_KIND_MAX + 1][JOB_STATUS_MAX + 1];
 static atomic_uint_fast64_t g_records_applied, g_commits, g_commit_jobs;
@@ -77,7 +78,6 @@ void metrics_slow_waiting(int delta)
 void metrics_slow_refused(void)
 {
     INC(g_slow_refused, 1);
-    INC(g_rate_limited, 1);
 }
 
 void metrics_backlog(int64_t jobs, int64_t records)
@@ -89,9 +89,12 @@ void metrics_backlog(int64_t jobs, int64_t records)
 void metrics_backlog_refused(void)
 {
     INC(g_backlog_refused, 1);
-    INC(g_rate_limited, 1);
 }
 
+void metrics_download_refused(void)
+{
+    INC(g_downloads_refused, 1);
+}
 void metrics_db_error(void)
 {
     INC(g_db_errors, 1);
@@ -267,10 +270,55 @@ static void render_gauges(FILE *f, const metrics_gauges *g)
                 "contactd_job_oldest_pending_seconds %.3f\n",
                 (long long)g->queue_depth, g->oldest_pending_s);
     fprintf(f,
+            "# HELP contactd_download_memory_bytes Memory held by export downloads in progress "
+            "(their budget, --download-memory-mb).\n"
+            "# TYPE contactd_download_memory_bytes gauge\n"
+            "contactd_download_memory_bytes %lld\n"
+            "# HELP contactd_downloads_refused_total Export downloads answered 503 because "
+            "downloads in progress held the budget.\n"
+            "# TYPE contactd_downloads_refused_total counter\n"
+            "contactd_downloads_refused_total %llu\n",
+            (long long)g->download_bytes, GET(g_downloads_refused));
+    fprintf(f,
             "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
             "# TYPE process_resident_memory_bytes gauge\n"
             "process_resident_memory_bytes %llu\n",
             rss_bytes());
+}
+
+/* A label value as the text format wants it: backslash, quote and newline escaped. */
+static void label_value(FILE *f, const char *v)
+{
+    for (; v && *v; v++) {
+        if (*v == '\\' || *v == '"')
+            fputc('\\', f);
+        if (*v == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*v, f);
+    }
+}
+
+static void render_usage(FILE *f, const metrics_gauges *g)
+{
+    if (!g->usage)
+        return;
+    fputs("# HELP contactd_account_export_bytes Bytes of export files an account keeps until "
+          "they expire (all nodes).\n# TYPE contactd_account_export_bytes gauge\n",
+          f);
+    for (size_t i = 0; i < g->nusage; i++) {
+        fputs("contactd_account_export_bytes{account=\"", f);
+        label_value(f, g->usage[i].account);
+        fprintf(f, "\"} %lld\n", (long long)g->usage[i].export_bytes);
+    }
+    fputs("# HELP contactd_account_job_payload_bytes Bytes of request bodies an account's "
+          "pending jobs keep (all nodes).\n# TYPE contactd_account_job_payload_bytes gauge\n",
+          f);
+    for (size_t i = 0; i < g->nusage; i++) {
+        fputs("contactd_account_job_payload_bytes{account=\"", f);
+        label_value(f, g->usage[i].account);
+        fprintf(f, "\"} %lld\n", (long long)g->usage[i].payload_bytes);
+    }
 }
 
 char *metrics_render(const metrics_gauges *g)
@@ -283,6 +331,7 @@ char *metrics_render(const metrics_gauges *g)
     render_requests(f);
     render_jobs(f);
     render_gauges(f, g);
+    render_usage(f, g);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -36,6 +36,8 @@ void metrics_slow_refused(void);
  * with 429 because of it (counted in rate_limited too). */
 void metrics_backlog(int64_t jobs, int64_t records);
 void metrics_backlog_refused(void);
+/* An export download refused because downloads in progress hold the memory budget. */
+void metrics_download_refused(void);
 void metrics_db_error(void);
 
 void metrics_job_accepted(job_kind k);
@@ -44,10 +46,19 @@ void metrics_records_applied(uint64_t n);
 /* A group commit of the job writer that carried `size` submissions (0: job work only). */
 void metrics_group_commit(uint64_t size);
 
-/* Values read at scrape time by the caller (the store's queue, the process). */
+/* What one account keeps on disk beyond its contacts (read from the store at scrape time). */
+typedef struct metrics_account_usage {
+    const char *account; /* the account's name: the label */
+    int64_t export_bytes, payload_bytes;
+} metrics_account_usage;
+
+/* Values read at scrape time by the caller (the store's queue and disk use, the process). */
 typedef struct metrics_gauges {
-    int64_t queue_depth;     /* pending jobs; -1 when the store could not say */
-    double oldest_pending_s; /* age of the oldest pending job, 0 when none */
+    int64_t queue_depth;                /* pending jobs; -1 when the store could not say */
+    double oldest_pending_s;            /* age of the oldest pending job, 0 when none */
+    const metrics_account_usage *usage; /* the accounts that keep any; NULL: unknown */
+    size_t nusage;
+    int64_t download_bytes; /* held by export downloads in progress (their budget) */
 } metrics_gauges;
 
 /* The whole exposition, malloc'd (the caller frees it); NULL when out of memory. */

@@ -77,15 +77,20 @@ arena *http_arena(http_request *req);
 void *http_app(const http_request *req);
 
 void http_reply_json(http_request *req, unsigned status, json_t *body);
+/* A JSON body already encoded (core/json_writer): text[0..len) is copied. */
+void http_reply_json_text(http_request *req, unsigned status, const char *text, size_t len);
 /* A body that is not JSON (GET /metrics): text is copied. */
 void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text);
 /* {"errors":[{"field": field, "message": ..., "help": null}]}; field may be NULL. */
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void http_reply_errlist(http_request *req, unsigned status, const errlist *errs);
-/* 429 as the rate limiter answers it: SendGrid's body ("too many requests") and the
- * X-RateLimit-* headers, nothing remaining until retry_s seconds from now. */
-void http_reply_too_many(http_request *req, unsigned retry_s);
+/* 429 as the rate limiter answers it (http/ratelimit.h): SendGrid's error body with the
+ * message, and X-RateLimit-Limit: limit (0: the configured rate limit), -Remaining: 0,
+ * -Reset: reset_s (Unix seconds, when trying again can succeed; 0: a second from now);
+ * counted in contactd_rate_limited_total. */
+void http_reply_too_many(http_request *req, unsigned limit, int64_t reset_s, const char *field,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* From now on this request's error replies (the two above) also carry the first error's
  * "message" and "field" at the top level: for the endpoints whose document defines a flat
  * error body, so that code written for either shape reads them. */

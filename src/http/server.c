@@ -184,15 +184,31 @@ void http_reply_json(http_request *req, unsigned status, json_t *body)
     set_reply(req, status, body);
 }
 
-void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text)
+/* A reply of text[0..len) copied, sent as content_type (NULL: application/json). */
+static void set_reply_text(http_request *req, unsigned status, const char *content_type,
+                           const char *text, size_t len)
 {
-    set_reply(req, status, NULL);
+    req->static_data = NULL;
     free(req->reply);
-    req->reply = strdup(text);
+    req->reply = malloc(len + 1);
     if (!req->reply)
         abort();
-    req->reply_len = strlen(text);
-    req->reply_type = arena_strdup(&req->arena, content_type);
+    memcpy(req->reply, text, len);
+    req->reply[len] = '\0';
+    req->reply_len = len;
+    req->reply_type = content_type ? arena_strdup(&req->arena, content_type) : NULL;
+    req->status = status;
+    req->has_reply = true;
+}
+
+void http_reply_text(http_request *req, unsigned status, const char *content_type, const char *text)
+{
+    set_reply_text(req, status, content_type, text, strlen(text));
+}
+
+void http_reply_json_text(http_request *req, unsigned status, const char *text, size_t len)
+{
+    set_reply_text(req, status, NULL, text, len);
 }
 
 void http_reply_error(http_request *req, unsigned status, const char *field, const char *fmt, ...)
@@ -234,14 +250,6 @@ void http_reply_static(http_request *req, unsigned status, const char *content_t
     req->static_data = len ? data : "";
     req->static_len = len;
     req->static_type = len ? arena_strdup(&req->arena, content_type) : NULL;
-}
-
-void http_reply_too_many(http_request *req, unsigned retry_s)
-{
-    req->rate.limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
-    req->rate.remaining = 0;
-    req->rate.reset = time_now_ms() / 1000 + (retry_s ? retry_s : 1);
-    http_reply_error(req, 429, NULL, TOO_MANY);
 }
 
 void http_add_header(http_request *req, const char *name, const char *value)
@@ -702,14 +710,38 @@ static bool key_check(http_request *req)
     return false;
 }
 
+/* The rate-limit headers of a 429: nothing left of limit until reset (Unix seconds). */
+static void rate_exhausted(http_request *req, unsigned limit, int64_t reset_s)
+{
+    req->rate.allowed = false;
+    req->rate.limit = limit ? limit : 1;
+    req->rate.remaining = 0;
+    req->rate.reset = reset_s;
+}
+
+void http_reply_too_many(http_request *req, unsigned limit, int64_t reset_s, const char *field,
+                         const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    metrics_rate_limited();
+    if (!limit)
+        limit = req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600;
+    rate_exhausted(req, limit, reset_s ? reset_s : time_now_ms() / 1000 + 1);
+    http_reply_error(req, 429, field, "%s", msg);
+}
+
 /* An injected fault's own answer: SendGrid's body for the status, and for 429 the
  * rate-limit headers a client backs off by. */
 static void fault_reply(http_request *req)
 {
     if (req->fault.status == 429)
-        http_reply_too_many(req, 1);
-    else
-        http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
+        rate_exhausted(req, req->srv->cfg.rate_limit ? req->srv->cfg.rate_limit : 600,
+                       time_now_ms() / 1000 + 1);
+    http_reply_error(req, req->fault.status, NULL, "%s", faults_message(req->fault.status));
 }
 
 static void request_begin(http_request *req, const char *method, const char *url)
@@ -801,7 +833,7 @@ static void request_begin(http_request *req, const char *method, const char *url
         /* Refused before the body (an upload's may be 128 MiB) is read for nothing; the
          * queue may still refuse it once the body is in (offload). */
         metrics_slow_refused();
-        http_reply_too_many(req, 1);
+        http_reply_too_many(req, 0, 0, NULL, TOO_MANY);
         req->refuse_body = true;
     }
 }
@@ -1030,7 +1062,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!req->has_reply && goes_slow(req)) {
         if (offload(&srv->slow, req))
             return MHD_YES;
-        http_reply_too_many(req, 1); /* the account's queue is full */
+        http_reply_too_many(req, 0, 0, NULL, TOO_MANY); /* the account's queue is full */
         return queue_reply(req);
     }
     if (!req->has_reply && req->body_len >= OFFLOAD_BODY_BYTES) {

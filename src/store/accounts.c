@@ -192,6 +192,52 @@ int store_tx_account_purge_all(store_tx *tx)
     return rc;
 }
 
+int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                     size_t *count)
+{
+    /* ?1 account (0: all that keep any), ?2 now, ?3 JOB_EXPORT. length() of a blob reads no
+     * overflow page (SQLite) or the TOAST header only (PostgreSQL). SQLite keeps payloads
+     * apart (job_payloads); both sums go through jobs_by_kind and jobs_pending_by_account. */
+    static db_query q =
+        DB_SQL2("SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+                " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+                "  WHERE j.account_id=a.id AND j.kind=?3 AND c.expires_at>?2),0) AS e,"
+                " COALESCE((SELECT sum(length(p.payload)) FROM jobs j JOIN job_payloads p"
+                "  ON p.job_seq=j.seq WHERE j.account_id=a.id AND j.status=0),0) AS p"
+                " FROM accounts a WHERE ?1=0 OR a.id=?1) WHERE ?1<>0 OR e>0 OR p>0 ORDER BY id",
+                "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
+                " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
+                "  WHERE j.account_id=a.id AND j.kind=$3 AND c.expires_at>$2),0)::bigint AS e,"
+                " COALESCE((SELECT sum(length(j.payload)) FROM jobs j"
+                "  WHERE j.account_id=a.id AND j.status=0),0)::bigint AS p"
+                " FROM accounts a WHERE $1::bigint=0 OR a.id=$1) t"
+                " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
+    *rows = NULL;
+    *count = 0;
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, &q);
+    int rc = STORE_ERROR;
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_int(st, 2, now_ms);
+        db_bind_int(st, 3, JOB_EXPORT);
+        size_t cap = 0;
+        while ((rc = db_step(st)) == DB_ROW) {
+            *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+            store_usage *u = &(*rows)[(*count)++];
+            u->account = db_col_int(st, 0);
+            u->name = db_col_text_dup(st, 1, a);
+            u->export_bytes = db_col_int(st, 2);
+            u->payload_bytes = db_col_int(st, 3);
+        }
+        db_done(st);
+    }
+    db_read_done(s, c);
+    return rc;
+}
+
 int store_setting_job_delay(store *s, int64_t account, int64_t *ms)
 {
     static db_query q = DB_SQL("SELECT job_delay_ms FROM settings WHERE account_id=?1");

@@ -37,6 +37,9 @@ typedef struct store_backend {
     db_conn *(*read)(store_impl *s);
     void (*read_done)(store_impl *s, db_conn *c);
     db_conn *(*tx_conn)(store_tx_impl *tx);
+    /* Optional (NULL: never a problem, nothing to check): store_write_problem, store_check. */
+    const char *(*write_problem)(store_impl *s);
+    int (*check)(store_impl *s, char *err, size_t err_size);
 
     int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
                              int64_t *records);

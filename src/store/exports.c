@@ -97,7 +97,8 @@ int store_export_file_count(store *s, int64_t account, const char *job_id, int64
 static void buf_append(arena *a, char **buf, size_t *used, size_t *cap, const void *p, size_t n)
 {
     if (*used + n + 1 > *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64 * 1024;
+        /* the first block fits the first chunk exactly, the common case of one large chunk */
+        size_t ncap = *cap ? *cap * 2 : n + 1 > 64 * 1024 ? n + 1 : 64 * 1024;
         while (ncap < *used + n + 1)
             ncap *= 2;
         char *nb = arena_alloc(a, ncap);
@@ -115,11 +116,17 @@ int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64
                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
                             const char **data, size_t *len)
 {
-    /* chunk_no is a BIGINT: binary results on PostgreSQL */
+    /* ?6 STORE_EXPORT_READ_BYTES: the chunks whose bytes before them are fewer (the first
+     * always); the running sum reads the bytes column only, and data is fetched for the
+     * rows kept. chunk_no is a BIGINT: binary results on PostgreSQL. */
     static db_query q =
-        DB_SQL_BINARY("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                      " WHERE j.id=?1 AND j.account_id=?2 AND c.file_no=?3 AND c.chunk_no>?4"
-                      " ORDER BY c.chunk_no LIMIT ?5");
+        DB_SQL_BINARY("SELECT w.chunk_no, c.data FROM (SELECT x.job_seq, x.chunk_no,"
+                      " sum(x.bytes) OVER (ORDER BY x.chunk_no) - x.bytes AS before"
+                      " FROM export_chunks x JOIN jobs j ON j.seq=x.job_seq"
+                      " WHERE j.id=?1 AND j.account_id=?2 AND x.file_no=?3 AND x.chunk_no>?4"
+                      " ORDER BY x.chunk_no LIMIT ?5) w"
+                      " JOIN export_chunks c ON c.job_seq=w.job_seq AND c.chunk_no=w.chunk_no"
+                      " WHERE w.before<?6 ORDER BY w.chunk_no");
     db_conn *c = db_read(s);
     if (!c)
         return STORE_ERROR;
@@ -133,10 +140,11 @@ int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64
     db_bind_int(st, 3, file_no);
     db_bind_int(st, 4, after_chunk);
     db_bind_int(st, 5, max_chunks);
+    db_bind_int(st, 6, STORE_EXPORT_READ_BYTES);
     char *buf = NULL;
     size_t used = 0, cap = 0;
     int rc, rows = 0;
-    while ((rc = db_step(st)) == DB_ROW) {
+    while (used < STORE_EXPORT_READ_BYTES && (rc = db_step(st)) == DB_ROW) {
         size_t n;
         const void *p = db_col_blob(st, 1, &n);
         buf_append(a, &buf, &used, &cap, p, n);
@@ -145,7 +153,7 @@ int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64
     }
     db_done(st);
     db_read_done(s, c);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK && rc != DB_ROW) /* DB_ROW: the byte bound stopped the loop */
         return rc;
     if (rows == 0)
         return STORE_NOT_FOUND;

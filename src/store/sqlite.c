@@ -24,6 +24,7 @@
 
 #include "core/metrics.h"
 #include "core/timeutil.h"
+#include "store/sqlite_file.h"
 #include "store/sqlite_schema.h"
 
 /* ---- statements ------------------------------------------------------------------ */
@@ -92,6 +93,7 @@ struct store_impl {
     bool ckpt_started, ckpt_stop;
     pthread_mutex_t ckpt_lock;
     pthread_cond_t ckpt_wake;
+    sqlite_file_watch file; /* the file removed or replaced under us (sqlite_file.h) */
 };
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -373,6 +375,11 @@ static int migrate(store_impl *s)
  * stays as large as the busiest interval needed. */
 #define CKPT_INTERVAL_MS 100
 #define CKPT_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+/* A WAL that a burst made larger is cut back to this size when the writer starts it over
+ * after a checkpoint (journal_size_limit); without it the file keeps its largest size
+ * forever (a 526 MB WAL was seen after 50 exports). Twice the restart point, so the steady
+ * state never pays for truncating and growing the file again. */
+#define WAL_SIZE_LIMIT "67108864"
 
 /* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
  * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
@@ -409,6 +416,11 @@ static void *checkpointer_main(void *arg)
         if (s->ckpt_stop)
             break;
         pthread_mutex_unlock(&s->ckpt_lock);
+        /* Notice a lost file while idle too, so that /readyz fails before any write. */
+        if (sqlite_file_lost(&s->file)) {
+            pthread_mutex_lock(&s->ckpt_lock);
+            continue;
+        }
         int log_frames = checkpoint(s, "PRAGMA wal_checkpoint(PASSIVE)");
         /* Under a steady stream of commits a passive checkpoint never quite catches up,
          * and the WAL can only start over once one has: past CKPT_RESTART_FRAMES, make
@@ -427,7 +439,7 @@ static int checkpointer_start(store_impl *s, char *err, size_t err_size)
     if (exec(s->writer->db, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
         return STORE_ERROR;
     s->ckpt = conn_open(s, false, err, err_size);
-    if (!s->ckpt)
+    if (!s->ckpt || exec(s->ckpt->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK)
         return STORE_ERROR;
     pthread_mutex_init(&s->ckpt_lock, NULL);
     pthread_cond_init(&s->ckpt_wake, NULL);
@@ -488,6 +500,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         return NULL;
     }
     if (exec(s->writer->db, "PRAGMA journal_mode=WAL") != STORE_OK ||
+        exec(s->writer->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK ||
         exec(s->writer->db, "PRAGMA synchronous=FULL") != STORE_OK ||
         exec(s->writer->db, "PRAGMA cache_size=-32768") != STORE_OK || migrate(s) != STORE_OK) {
         snprintf(err, err_size, "cannot prepare the database %s: %s", path,
@@ -495,6 +508,7 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
         sqlite_close(s);
         return NULL;
     }
+    sqlite_file_watch_init(&s->file, s->path); /* the file exists by now */
     if (checkpointer_start(s, err, err_size) != STORE_OK) {
         sqlite_close(s);
         return NULL;
@@ -555,7 +569,8 @@ static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 static int sqlite_tx_commit(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_COMMIT);
+    /* Never acknowledge a commit into a file that no longer has the database's name. */
+    sqlite3_stmt *st = sqlite_file_lost(&s->file) ? NULL : stmt(s, s->writer, ST_COMMIT);
     int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
     if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
         exec(s->writer->db, "ROLLBACK");
@@ -572,6 +587,20 @@ static void sqlite_tx_rollback(store_tx_impl *tx)
             step_done(s->writer->db, st);
     }
     pthread_mutex_unlock(&s->write_lock);
+}
+
+static const char *sqlite_write_problem(store_impl *s)
+{
+    return sqlite_file_lost(&s->file) ? "the database file was removed or replaced; restart contactd"
+                                      : NULL;
+}
+
+static int sqlite_check(store_impl *s, char *err, size_t err_size)
+{
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sqlite_file_check(s->writer->db, s->path, err, err_size);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc == 0 ? STORE_OK : STORE_ERROR;
 }
 
 /* ---- binding helpers ------------------------------------------------------------- */
@@ -1145,6 +1174,8 @@ const store_backend sqlite_backend = {
     .read = sqlite_read,
     .read_done = sqlite_read_done,
     .tx_conn = sqlite_tx_conn,
+    .write_problem = sqlite_write_problem,
+    .check = sqlite_check,
     .job_pending_stats = sqlite_job_pending_stats,
     .job_get = sqlite_job_get,
     .job_errors = sqlite_job_errors,

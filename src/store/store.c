@@ -193,6 +193,16 @@ void store_tx_rollback(store_tx *tx)
     tx->be->tx_rollback(tx->impl);
 }
 
+const char *store_write_problem(store *s)
+{
+    return s->be->write_problem ? s->be->write_problem(s->impl) : NULL;
+}
+
+int store_check(store *s, char *err, size_t err_size)
+{
+    return s->be->check ? s->be->check(s->impl, err, err_size) : STORE_OK;
+}
+
 int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
 {
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);

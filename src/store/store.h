@@ -48,6 +48,14 @@ void store_close(store *s);
 /* True when other contactd processes may share the database (PostgreSQL): jobs may then
  * be left pending by another node, so the job writer polls for them. */
 bool store_is_shared(const store *s);
+/* Why no write can be committed now, or NULL. SQLite: the database file was removed or
+ * replaced under the running process (every commit then fails, for good: a restart is
+ * needed); PostgreSQL: always NULL (an outage shows as failing statements instead). */
+const char *store_write_problem(store *s);
+/* Check the database's pages (SQLite: PRAGMA quick_check; PostgreSQL: nothing to do):
+ * STORE_OK, or STORE_ERROR with what is wrong in err. Reads the whole file: seconds on a
+ * database of gigabytes. */
+int store_check(store *s, char *err, size_t err_size);
 
 /* ---- accounts and API keys ------------------------------------------------------- */
 
@@ -268,9 +276,11 @@ int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, in
 int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted);
 /* The number of files an export has (0 before its first chunk). */
 int store_export_file_count(store *s, int64_t account, const char *job_id, int64_t *files);
-/* The chunks of file file_no numbered above after_chunk, at most max_chunks of them, as
- * one piece of the file (a copy in a); *chunk_no is the last one read. STORE_NOT_FOUND
- * past the last chunk. */
+/* The chunks of file file_no numbered above after_chunk, at most max_chunks of them and
+ * none past the first that brings the piece to STORE_EXPORT_READ_BYTES, as one piece of the
+ * file (a copy in a); *chunk_no is the last one read. STORE_NOT_FOUND past the last chunk.
+ * The bound is in bytes because a chunk is a slice of contacts, whose size varies 1000-fold. */
+#define STORE_EXPORT_READ_BYTES (1024 * 1024)
 int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
                             const char **data, size_t *len);
@@ -307,6 +317,19 @@ typedef struct store_account {
     int64_t parent_id;  /* 0: no parent */
     int64_t created_at; /* ms */
 } store_account;
+
+/* What an account keeps on disk beyond its contacts: the export quotas and GET /metrics. */
+typedef struct store_usage {
+    int64_t account;
+    const char *name;
+    int64_t export_bytes;  /* export files not expired at now_ms */
+    int64_t payload_bytes; /* bodies of pending jobs */
+} store_usage;
+
+/* The usage of one account (account > 0: one row, zeros included), or of every account
+ * that keeps any (account 0), by id. Bytes as stored, before the database's overhead. */
+int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
+                     size_t *count);
 
 /* Accounts by name: every one (parent_id 0), or the subusers of parent_id. */
 int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -1002,6 +1003,54 @@ static void test_export_chunks(void)
     }
     CHECK_INT(data[len], '\0');
 
+    /* disk use: the files that have not expired at now, and the pending job's body */
+    store_usage *u;
+    size_t nu;
+    CHECK_INT(store_usage_list(s, acc, 0, &a, &u, &nu), STORE_OK);
+    if (CHECK_INT(nu, 1)) {
+        CHECK_INT(u[0].account, acc);
+        CHECK_STR(u[0].name, "ex-one");
+        CHECK_INT(u[0].export_bytes, (int64_t)(sizeof d1 + strlen(d2) + strlen(d3)));
+        CHECK_INT(u[0].payload_bytes, (int64_t)strlen("{\"file_type\":\"csv\"}"));
+    }
+    CHECK_INT(store_usage_list(s, acc, 5000, &a, &u, &nu), STORE_OK);
+    if (CHECK_INT(nu, 1))
+        CHECK_INT(u[0].export_bytes, (int64_t)strlen(d3));
+    CHECK_INT(store_usage_list(s, other, 0, &a, &u, &nu), STORE_OK);
+    if (CHECK_INT(nu, 1)) /* one row for the account asked about, zeros included */
+        CHECK(u[0].account == other && u[0].export_bytes == 0 && u[0].payload_bytes == 0);
+    CHECK_INT(store_usage_list(s, 0, 0, &a, &u, &nu), STORE_OK);
+    bool seen_acc = false, seen_other = false;
+    for (size_t i = 0; i < nu; i++) {
+        seen_acc |= u[i].account == acc;
+        seen_other |= u[i].account == other; /* keeps nothing: not listed */
+    }
+    CHECK(seen_acc && !seen_other);
+
+    /* a read stops at the chunk that brings it to STORE_EXPORT_READ_BYTES: three chunks of
+     * 0.6 of it come as two reads, 2 + 1 */
+    size_t big = STORE_EXPORT_READ_BYTES * 6 / 10;
+    char *blob = malloc(big);
+    REQUIRE(blob != NULL);
+    memset(blob, 'b', big);
+    job_new j2;
+    make_job(&j2, other, JOB_EXPORT, "{}", 0);
+    int64_t seq2 = 0;
+    tx = begin(s);
+    CHECK_INT(store_tx_job_insert(tx, &j2, &seq2), STORE_OK);
+    for (int k = 1; k <= 3; k++)
+        CHECK_INT(store_tx_export_chunk_add(tx, seq2, 1, k, "z", blob, big, 9000), STORE_OK);
+    commit(tx);
+    free(blob);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 0, 32, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 2);
+    CHECK_INT(len, 2 * big);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 2, 32, &a, &chunk, &data, &len), STORE_OK);
+    CHECK_INT(chunk, 3);
+    CHECK_INT(len, big);
+    CHECK_INT(store_export_chunk_next(s, other, j2.id, 1, 3, 32, &a, &chunk, &data, &len),
+              STORE_NOT_FOUND);
+
     /* purge: only what expired before now */
     tx = begin(s);
     int64_t deleted = -1;
@@ -1440,6 +1489,88 @@ static void pg_drop_database(const char *url, const char *name)
     PQfinish(pg);
 }
 
+/* ---- the SQLite file: WAL size, identity, pages ----------------------------------- */
+
+static void remove_db_files(void);
+
+static long long file_size(const char *suffix)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s%s", dbpath, suffix);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A burst that grows the WAL past journal_size_limit (64 MiB) leaves it cut back to the
+ * limit once a checkpoint caught up and the writer started the WAL over. */
+static void test_wal_bounded(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, seq = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "wal", &acc), STORE_OK);
+    job_new j;
+    make_job(&j, acc, JOB_EXPORT, "{}", 0);
+    CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+    size_t len = 4u << 20;
+    char *blob = malloc(len);
+    REQUIRE(blob != NULL);
+    for (size_t i = 0; i < len; i++)
+        blob[i] = (char)(i * 2654435761u >> 24); /* no page repeats: a real 80 MB */
+    for (int c = 1; c <= 20; c++)
+        CHECK_INT(store_tx_export_chunk_add(tx, seq, 1, c, "x", blob, len, 1), STORE_OK);
+    commit(tx);
+    free(blob);
+    CHECK(file_size("-wal") > 80LL << 20);
+    /* The checkpointer runs every 100 ms; the first write (one that writes a page) after
+     * it caught up starts the WAL over. Bounded: 200 rounds of 50 ms. */
+    for (int round = 0; round < 200 && file_size("-wal") > 64LL << 20; round++) {
+        usleep(50 * 1000);
+        char name[32];
+        snprintf(name, sizeof name, "wal-%d", round);
+        tx = begin(s);
+        CHECK_INT(store_tx_account_ensure(tx, name, &acc), STORE_OK);
+        commit(tx);
+    }
+    CHECK(file_size("-wal") <= 64LL << 20);
+    store_close(s);
+}
+
+/* The database file unlinked, or replaced, under an open store: every commit fails from
+ * then on and store_write_problem says why; a sound file passes store_check. */
+static void test_file_lost(void)
+{
+    char err[600] = "";
+    for (int replace = 0; replace <= 1; replace++) {
+        remove_db_files();
+        store *s = open_store();
+        CHECK_NULL(store_write_problem(s));
+        CHECK_INT(store_check(s, err, sizeof err), STORE_OK);
+        int64_t acc = 0;
+        store_tx *tx = begin(s);
+        CHECK_INT(store_tx_account_ensure(tx, "before", &acc), STORE_OK);
+        commit(tx);
+        if (replace) {
+            char other[400];
+            snprintf(other, sizeof other, "%s/other.db", tmpdir);
+            FILE *f = fopen(other, "w");
+            REQUIRE(f != NULL);
+            fclose(f);
+            REQUIRE(rename(other, dbpath) == 0);
+        } else {
+            REQUIRE(unlink(dbpath) == 0);
+        }
+        CHECK(store_write_problem(s) != NULL);
+        tx = begin(s);
+        CHECK_INT(store_tx_account_ensure(tx, "after", &acc), STORE_OK);
+        CHECK_INT(store_tx_commit(tx), STORE_ERROR);
+        tx = begin(s); /* still refused, and the writer is free again */
+        CHECK_INT(store_tx_commit(tx), STORE_ERROR);
+        store_close(s);
+    }
+    remove_db_files();
+}
+
 static void remove_db_files(void)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
@@ -1634,6 +1765,9 @@ int main(void)
     remove_db_files();
     RUN(test_reopen_write);
     RUN(test_reopen_read);
+    remove_db_files();
+    RUN(test_wal_bounded);
+    RUN(test_file_lost);
 
     remove_db_files();
     rmdir(tmpdir);
