@@ -5,11 +5,17 @@
  * backend's table with the backend's own handle, so each call costs one indirect jump.
  * Each backend file defines struct store_impl and struct store_tx_impl for itself; the
  * rest of the program never sees them. The functions mean exactly what their namesakes
- * in store.h mean (store_key_find -> key_find, store_tx_list_add -> tx_list_add, ...).
+ * in store.h mean (store_contact_get -> contact_get, store_tx_list_add -> tx_list_add, ...).
+ *
+ * The table is on its way out (issue 15): each entity group moves, one at a time, into a
+ * query file written once over driver.h, and its entries leave this table and both
+ * backends. What stays is the engine: open/close, transactions, savepoints and the
+ * driver's connections (read, read_done, tx_conn).
  */
 #ifndef CONTACTD_STORE_BACKEND_H
 #define CONTACTD_STORE_BACKEND_H
 
+#include "store/driver.h"
 #include "store/store.h"
 
 typedef struct store_impl store_impl;
@@ -26,30 +32,17 @@ typedef struct store_backend {
     int (*tx_begin)(store_impl *s, store_tx_impl **out);
     int (*tx_commit)(store_tx_impl *tx);
     void (*tx_rollback)(store_tx_impl *tx);
+    /* The driver's connections (driver.h): a pooled reader (NULL when none can be had)
+     * and the write transaction's. */
+    db_conn *(*read)(store_impl *s);
+    void (*read_done)(store_impl *s, db_conn *c);
+    db_conn *(*tx_conn)(store_tx_impl *tx);
     /* Optional (NULL: never a problem, nothing to check): store_write_problem, store_check. */
     const char *(*write_problem)(store_impl *s);
     int (*check)(store_impl *s, char *err, size_t err_size);
 
-    int (*key_find)(store_impl *s, const char *key_id, store_key *out);
-    int (*key_list)(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx);
-    int (*account_count)(store_impl *s, int64_t *out);
     int (*job_pending_stats)(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
                              int64_t *records);
-    int (*usage_list)(store_impl *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
-                      size_t *count);
-    int (*tx_account_ensure)(store_tx_impl *tx, const char *name, int64_t *account_id);
-    int (*tx_key_add)(store_tx_impl *tx, int64_t account_id, const char *key_id,
-                      const uint8_t hash[APIKEY_HASH_LEN], const char *scopes);
-    int (*tx_key_revoke)(store_tx_impl *tx, const char *key_id);
-    int (*contact_get)(store_impl *s, int64_t account, const char *id, arena *a, contact *out);
-    int (*contact_find)(store_impl *s, int64_t account, id_type type, const char *value, arena *a,
-                        contact *out);
-    int (*tx_contact_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                          contact *out);
-    int (*tx_contact_find)(store_tx_impl *tx, int64_t account, id_type type, const char *value,
-                           arena *a, contact *out);
-    int (*tx_contact_insert)(store_tx_impl *tx, int64_t account, const contact *c);
-    int (*tx_contact_update)(store_tx_impl *tx, int64_t account, const contact *c);
     int (*job_get)(store_impl *s, int64_t account, const char *id, job_info *out);
     int (*job_errors)(store_impl *s, int64_t account, const char *id, int64_t after, size_t limit,
                       arena *a, job_error_row **rows, size_t *count);
@@ -63,98 +56,15 @@ typedef struct store_backend {
                          int64_t finished_at);
     int (*tx_job_error_add)(store_tx_impl *tx, int64_t seq, int64_t index, const char *identifiers,
                             const char *message);
-    int (*contact_count)(store_impl *s, int64_t account, int64_t *out);
-    /* month: YYYYMM (time_month_utc) */
-    int (*billable_count)(store_impl *s, int64_t account, int64_t month, int64_t *out);
-    int (*contact_recent)(store_impl *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                          size_t *count);
-    int (*contact_find_email)(store_impl *s, int64_t account, const char *email, arena *a,
-                              contact *out);
-    int (*contact_list_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                            const char ***ids, size_t *count);
-    int (*tx_contact_delete)(store_tx_impl *tx, int64_t account, const char *id, int64_t month);
-    int (*tx_contact_ids)(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                          const char ***ids, size_t *count);
-    int (*tx_contact_set_alternates)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                     const char *emails_json);
-    int (*fields_list)(store_impl *s, int64_t account, arena *a, field_catalog *out);
-    int (*tx_fields_list)(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out);
-    int (*tx_field_create)(store_tx_impl *tx, int64_t account, const char *name, field_type type,
-                           char id_out[FIELD_ID_MAX]);
-    int (*tx_field_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_field_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*list_get)(store_impl *s, int64_t account, const char *id, arena *a, list_info *out);
-    int (*list_page)(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                     list_info **rows, size_t *count, int64_t *total);
-    int (*list_sample)(store_impl *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                       contact **rows, size_t *count);
-    int (*tx_list_get)(store_tx_impl *tx, int64_t account, const char *id, arena *a, list_info *out);
-    int (*tx_list_create)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_list_rename)(store_tx_impl *tx, int64_t account, const char *id, const char *name);
-    int (*tx_list_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*tx_list_member_ids)(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
-                              const char ***ids, size_t *count);
-    int (*tx_list_add)(store_tx_impl *tx, int64_t account, const char *list_id,
-                       const char *contact_id);
-    int (*tx_list_remove)(store_tx_impl *tx, int64_t account, const char *list_id,
-                          const char *contact_id);
-    int (*contact_scan)(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
-                        bool with_lists, arena *a, contact **rows, size_t *count);
-    int (*tx_contact_scan)(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                           int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count);
     int (*job_list)(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
                     job_listing **rows, size_t *count);
     int (*job_payload_get)(store_impl *s, int64_t account, const char *id, arena *a,
                            const char **payload, size_t *len);
     int (*job_account)(store_impl *s, const char *id, int64_t *account);
-    int (*tx_export_tail)(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out);
-    int (*tx_export_chunk_add)(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                               int64_t chunk_no, const char *last_id, const void *data, size_t len,
-                               int64_t expires_at);
-    int (*tx_export_purge)(store_tx_impl *tx, int64_t now_ms, int64_t *deleted);
-    int (*export_file_count)(store_impl *s, int64_t account, const char *job_id, int64_t *files);
-    int (*export_chunk_next)(store_impl *s, int64_t account, const char *job_id, int64_t file_no,
-                             int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
-                             const char **data, size_t *len);
-    int (*tx_upload_create)(store_tx_impl *tx, int64_t account, const char *job_id,
-                            const char *token, const char *spec, int64_t created_at);
-    int (*upload_get)(store_impl *s, const char *job_id, arena *a, import_upload *out);
-    int (*segment_get)(store_impl *s, int64_t account, const char *id, arena *a, segment_row *out);
-    int (*segment_list)(store_impl *s, int64_t account, arena *a, segment_row **rows, size_t *count);
-    int (*tx_segment_list)(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                           size_t *count);
-    int (*tx_segment_all)(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count);
-    int (*tx_segment_put)(store_tx_impl *tx, int64_t account, const segment_row *seg);
-    int (*tx_segment_delete)(store_tx_impl *tx, int64_t account, const char *id);
-    int (*tx_segments_changed)(store_tx_impl *tx, int64_t account, const char *segment_id);
-    int (*tx_segment_count_add)(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                int64_t delta);
-    int (*tx_segment_member_set)(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                 const char *contact_id, bool in);
-    int (*contact_segment_ids)(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                               const char ***ids, size_t *count);
-    int (*tx_contact_segment_ids)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                  arena *a, const char ***ids, size_t *count);
-    int (*tx_contact_list_json)(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                arena *a, const char **json);
-    int (*segment_sample)(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
-                          arena *a, contact **rows, size_t *count);
-    int (*tx_upload_purge)(store_tx_impl *tx, int64_t created_before);
     int (*tx_savepoint)(store_tx_impl *tx);
     int (*tx_savepoint_release)(store_tx_impl *tx);
     void (*tx_savepoint_rollback)(store_tx_impl *tx);
-    int (*account_list)(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
-                        size_t *count);
-    int (*account_find)(store_impl *s, const char *name, arena *a, store_account *out);
-    int (*tx_account_create)(store_tx_impl *tx, const char *name, int64_t parent_id, int64_t *id);
-    int (*tx_account_purge)(store_tx_impl *tx, int64_t account, bool with_account);
-    int (*tx_account_ids)(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count);
-    int (*tx_key_delete)(store_tx_impl *tx, int64_t account, const char *key_id);
-    int (*setting_job_delay)(store_impl *s, int64_t account, int64_t *ms);
-    int (*tx_setting_job_delay)(store_tx_impl *tx, int64_t account, int64_t ms);
     int (*tx_job_next_due)(store_tx_impl *tx, int64_t now_ms, int64_t *at);
-    int (*tx_field_insert)(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                           const char *name, field_type type);
     int (*job_list_all)(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                         job_info **rows, size_t *count);
 } store_backend;

@@ -59,30 +59,8 @@
 /* ---- statements ------------------------------------------------------------------ */
 
 enum stmt_id {
-    ST_KEY_FIND,
-    ST_KEY_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_REVOKE,
-    ST_ACCOUNT_COUNT,
     ST_JOB_PENDING_STATS,
-    ST_ACCOUNT_FIND,
-    ST_ACCOUNT_GET,
-    ST_ACCOUNT_LIST,
-    ST_USAGE_LIST,
-    ST_ACCOUNT_INSERT,
     ST_ACCOUNT_LOCK,
-    ST_CONTACT_GET,
-    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
-    ST_CONTACT_FIND_1,
-    ST_CONTACT_FIND_2,
-    ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
-    ST_TX_CONTACT_FIND_0,
-    ST_TX_CONTACT_FIND_1,
-    ST_TX_CONTACT_FIND_2,
-    ST_TX_CONTACT_FIND_3,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
     ST_JOB_GET,
     ST_JOB_ERRORS,
     ST_JOB_INSERT,
@@ -93,69 +71,45 @@ enum stmt_id {
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
-    ST_CONTACT_COUNT,
-    ST_BILLABLE_COUNT,
-    ST_BILLING_DELETION,
-    ST_CONTACT_RECENT,
-    ST_ALT_FIND,
-    ST_ALT_CLEAR,
-    ST_ALT_SET,
-    ST_CONTACT_LISTS,
-    ST_CONTACT_DELETE,
-    ST_CONTACT_MEMBERS_DELETE,
-    ST_CONTACT_IDS,
-    ST_FIELDS_LIST,
-    ST_FIELD_NEXT,
-    ST_FIELD_INSERT,
-    ST_FIELD_RENAME,
-    ST_FIELD_DELETE,
-    ST_LIST_GET,
-    ST_LIST_PAGE,
-    ST_LIST_COUNT,
-    ST_LIST_SAMPLE,
-    ST_LIST_INSERT,
-    ST_LIST_RENAME,
-    ST_LIST_DELETE,
-    ST_LIST_MEMBERS_DELETE,
-    ST_LIST_MEMBER_IDS,
-    ST_MEMBER_ADD,
-    ST_MEMBER_REMOVE,
-    ST_CONTACT_SCAN,
-    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
-    ST_EXPORT_TAIL,
-    ST_EXPORT_CHUNK_ADD,
-    ST_EXPORT_PURGE,
-    ST_EXPORT_FILES,
-    ST_EXPORT_CHUNK_NEXT,
-    ST_UPLOAD_CREATE,
-    ST_UPLOAD_GET,
-    ST_UPLOAD_PURGE,
-    ST_SEGMENT_GET,
-    ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_PUT,
-    ST_SEGMENT_DELETE,
-    ST_SEGMENT_MEMBERS_DELETE,
-    ST_SEGMENT_MEMBER_ADD,
-    ST_SEGMENT_COUNT_ADD,
-    ST_CONTACT_SEGMENTS_LEAVE,
-    ST_SEGMENTS_CHANGED,
-    ST_SEGMENT_MEMBER_REMOVE,
-    ST_CONTACT_SEGMENTS,
-    ST_CONTACT_LISTS_JSON,
-    ST_SEGMENT_SAMPLE,
     ST_COUNT
 };
 
-typedef struct conn {
+typedef struct conn conn;
+
+/* A driver.h statement: one db_query on one connection, its parameters and its result. */
+typedef struct pg_stmt {
+    db_stmt base;
+    conn *c;
+    char *sql; /* the PostgreSQL text (?N rewritten to $N) */
+    char name[16];
+    bool prepared; /* on the current session */
+    bool ran;      /* executed since the last done */
+    bool bad_text; /* a bound text is not UTF-8: no row can match */
+    int binary;    /* results in binary form (db_query.binary) */
+    int n;         /* parameters bound (the highest index) */
+    const char *value[DB_PARAMS];
+    int length[DB_PARAMS];
+    int format[DB_PARAMS];
+    char num[DB_PARAMS][24];
+    PGresult *r;
+    int row;
+    unsigned char *blob; /* the last BYTEA column read (PQunescapeBytea) */
+} pg_stmt;
+
+struct conn {
+    db_conn base; /* first: driver.h's handle */
     PGconn *pg;
+    store_impl *s;
     bool prepared[ST_COUNT]; /* statements prepared on this session */
     bool readonly;
-    struct conn *next; /* free list of the reader pool */
-} conn;
+    pg_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
+    struct conn *next;    /* free list of the reader pool */
+};
+
+extern const store_driver postgres_driver;
 
 struct store_tx_impl {
     store_impl *s;
@@ -200,118 +154,15 @@ static char *xasprintf(const char *fmt, ...)
     return out;
 }
 
-/* SELECT list of a contact row, as in sqlite.c: id, the reserved fields,
- * alternate_emails, custom_fields, created_at, updated_at; each name after prefix. */
-/* The sorted list ids of the contact row of table t as a JSON array, read with the row so
- * that showing a contact is one round trip (as on SQLite). */
-#define LIST_IDS_OF(t)                                                       \
-    "(SELECT COALESCE(json_agg(lm.list_id ORDER BY lm.list_id), '[]')::text" \
-    " FROM list_members lm WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id)"
-
-static char *contact_columns(const char *prefix)
-{
-    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
-                                       "updated_at"};
-    char *s = xasprintf("%sid", prefix);
-    for (int i = 0; i < CF_COUNT + 4; i++) {
-        const char *name = i < CF_COUNT ? contact_fields[i].name : tail[i - CF_COUNT];
-        char *grown = xasprintf("%s,%s%s", s, prefix, name);
-        free(s);
-        s = grown;
-    }
-    return s;
-}
-
-/* "$first,$first+1,...": count placeholders. */
-static char *placeholders(int first, int count)
-{
-    char *s = xasprintf("$%d", first);
-    for (int i = 1; i < count; i++) {
-        char *grown = xasprintf("%s,$%d", s, first + i);
-        free(s);
-        s = grown;
-    }
-    return s;
-}
-
 static void build_sql(store_impl *s)
 {
-    char *cols = contact_columns("");
-    const int ncols = CF_COUNT + 5; /* id, fields, alternates, custom, two times */
-    char *marks = placeholders(2, ncols);
-    /* "email=$1,...,updated_at=$N" for the update, then account and id */
-    char *set = xasprintf("%s", "");
-    int p = 1;
-    for (int i = 0; i < CF_COUNT; i++) {
-        char *grown = xasprintf("%s%s=$%d,", set, contact_fields[i].name, p++);
-        free(set);
-        set = grown;
-    }
-    char *grown = xasprintf("%salternate_emails=$%d,custom_fields=$%d,created_at=$%d,"
-                            "updated_at=$%d",
-                            set, p, p + 1, p + 2, p + 3);
-    free(set);
-    set = grown;
-    p += 4;
-
-    s->sql[ST_KEY_FIND] =
-        xasprintf("SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
-                  " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=$1");
-    s->sql[ST_KEY_LIST] = xasprintf(
-        "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
-        " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
-    s->sql[ST_KEY_INSERT] =
-        xasprintf("INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at)"
-                  " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
-    s->sql[ST_KEY_REVOKE] =
-        xasprintf("UPDATE api_keys SET revoked_at=$1 WHERE key_id=$2 AND revoked_at IS NULL");
-    s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
                   " COALESCE(sum(GREATEST(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
-    s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=$1");
-    /* the columns accounts_read reads */
-#define ACCOUNT_SELECT                                                                   \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
-    " LEFT JOIN accounts p ON p.id=a.parent_id"
-    s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=$1");
-    s->sql[ST_ACCOUNT_LIST] =
-        xasprintf(ACCOUNT_SELECT " WHERE $1::bigint=0 OR a.parent_id=$1 ORDER BY a.name");
-    /* $1 account (0: all that keep any), $2 now, $3 JOB_EXPORT. length(bytea) reads the
-     * TOAST header only. */
-    s->sql[ST_USAGE_LIST] = xasprintf(
-        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
-        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
-        "  WHERE j.account_id=a.id AND j.kind=$3 AND c.expires_at>$2),0)::bigint AS e,"
-        " COALESCE((SELECT sum(length(j.payload)) FROM jobs j"
-        "  WHERE j.account_id=a.id AND j.status=0),0)::bigint AS p"
-        " FROM accounts a WHERE $1::bigint=0 OR a.id=$1) t"
-        " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
-    s->sql[ST_ACCOUNT_INSERT] = xasprintf(
-        "INSERT INTO accounts(name, created_at) VALUES($1,$2) ON CONFLICT (name) DO NOTHING"
-        " RETURNING id");
     /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
      * account, which only serialises the two. */
     s->sql[ST_ACCOUNT_LOCK] =
         xasprintf("SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
-    s->sql[ST_CONTACT_GET] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND id=$2", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=$1 AND %s=$2",
-            cols, id_type_field((id_type)t));
-    /* Jobs never need a contact's lists, and the list-ids subquery was most of the
-     * planning time of every lookup an upsert makes (plans are custom, see conn_setup). */
-    s->sql[ST_TX_CONTACT_GET] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND id=$2", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] =
-            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND %s=$2", cols,
-                      id_type_field((id_type)t));
-    s->sql[ST_CONTACT_INSERT] = xasprintf(
-        "INSERT INTO contacts(account_id,%s) VALUES($1,%s) ON CONFLICT DO NOTHING", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] =
-        xasprintf("UPDATE contacts SET %s WHERE account_id=$%d AND id=$%d", set, p, p + 1);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
@@ -357,89 +208,6 @@ static void build_sql(store_impl *s)
         xasprintf("INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
                   " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
                   " message=EXCLUDED.message");
-    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=$1");
-    s->sql[ST_BILLABLE_COUNT] = xasprintf(
-        "SELECT (SELECT count(*) FROM contacts WHERE account_id=$1)"
-        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=$1 AND month=$2),0)");
-    s->sql[ST_BILLING_DELETION] = xasprintf(
-        "INSERT INTO billing_deletions(account_id, month, deleted) VALUES($1,$2,1)"
-        " ON CONFLICT(account_id, month) DO UPDATE SET deleted=billing_deletions.deleted+1");
-    s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "r") " FROM (SELECT * FROM contacts WHERE account_id=$1"
-                 " ORDER BY updated_at DESC, id LIMIT $2) r ORDER BY email IS NULL, email, id",
-        cols);
-    s->sql[ST_ALT_FIND] =
-        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=$1 AND email=$2"
-                  " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] =
-        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_ALT_SET] =
-        xasprintf("INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
-                  " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
-                  " ON CONFLICT DO NOTHING");
-    s->sql[ST_CONTACT_LISTS] = xasprintf(
-        "SELECT list_id FROM list_members WHERE account_id=$1 AND contact_id=$2 ORDER BY list_id");
-    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=$1 AND id=$2");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=$1 LIMIT $2");
-    s->sql[ST_FIELDS_LIST] = xasprintf(
-        "SELECT id, name, field_type FROM field_definitions WHERE account_id=$1 ORDER BY seq");
-    s->sql[ST_FIELD_NEXT] = xasprintf(
-        "INSERT INTO field_counters(account_id, last) VALUES($1, 1) ON CONFLICT (account_id)"
-        " DO UPDATE SET last = field_counters.last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] =
-        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-                  " VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING");
-    s->sql[ST_FIELD_RENAME] =
-        xasprintf("UPDATE field_definitions SET name=$1 WHERE account_id=$2 AND id=$3");
-    s->sql[ST_FIELD_DELETE] =
-        xasprintf("DELETE FROM field_definitions WHERE account_id=$1 AND id=$2");
-    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
-                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 AND l.id=$2", list_cols);
-    s->sql[ST_LIST_PAGE] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=$1 ORDER BY l.created_at, l.id"
-                  " LIMIT $2 OFFSET $3",
-                  list_cols);
-    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=$1");
-    char *prefixed = contact_columns("c.");
-    s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") " FROM list_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=$1 AND m.list_id=$2"
-                 " ORDER BY m.added_at DESC, c.id LIMIT $3",
-        prefixed);
-    s->sql[ST_LIST_INSERT] = xasprintf(
-        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES($1,$2,$3,$4,$5)"
-        " ON CONFLICT DO NOTHING");
-    s->sql[ST_LIST_RENAME] =
-        xasprintf("UPDATE lists SET name=$1, updated_at=$2 WHERE account_id=$3 AND id=$4");
-    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=$1 AND id=$2");
-    s->sql[ST_LIST_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2");
-    s->sql[ST_LIST_MEMBER_IDS] =
-        xasprintf("SELECT contact_id FROM list_members WHERE account_id=$1 AND list_id=$2"
-                  " ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] =
-        xasprintf("INSERT INTO list_members(account_id, list_id, contact_id, added_at)"
-                  " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING");
-    s->sql[ST_MEMBER_REMOVE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=$1 AND list_id=$2 AND contact_id=$3");
-    /* Creation order, on contacts_by_created: rows were written in about that order, so
-     * the heap is read in sequence. contacts.id is COLLATE "C": ties order by bytes, as
-     * on SQLite. */
-    s->sql[ST_CONTACT_SCAN] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=$1 AND (created_at,id)>($2,$3)"
-                  " ORDER BY created_at, id LIMIT $4",
-                  cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] =
-        xasprintf("SELECT %s," LIST_IDS_OF(
-                      "contacts") " FROM contacts WHERE account_id=$1"
-                                  " AND (created_at,id)>($2,$3) ORDER BY created_at, id LIMIT $4",
-                  cols);
     /* Read with binary results (for the payload): the integers are cast to BIGINT so
      * that each arrives as 8 bytes. */
     s->sql[ST_JOB_LIST] = xasprintf(
@@ -452,89 +220,6 @@ static void build_sql(store_impl *s)
         xasprintf("SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
                   (int)JOB_EXPORT);
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=$1");
-    s->sql[ST_EXPORT_TAIL] =
-        xasprintf("SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes)::bigint FROM"
-                  " export_chunks x WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no)"
-                  " FROM export_chunks c WHERE c.job_seq=$1 ORDER BY c.chunk_no DESC LIMIT 1");
-    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
-        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
-        " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING");
-    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<$1");
-    s->sql[ST_EXPORT_FILES] = xasprintf(
-        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=$1 AND j.account_id=$2");
-    /* Binary results (for the data): chunk_no is a BIGINT, 8 bytes. */
-    /* $6 STORE_EXPORT_READ_BYTES: the chunks whose bytes before them are fewer (the first
-     * always); the running sum reads the bytes column only, and data is fetched for the
-     * rows kept. */
-    s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT w.chunk_no, c.data FROM (SELECT x.job_seq, x.chunk_no,"
-                  " sum(x.bytes) OVER (ORDER BY x.chunk_no) - x.bytes AS before"
-                  " FROM export_chunks x JOIN jobs j ON j.seq=x.job_seq"
-                  " WHERE j.id=$1 AND j.account_id=$2 AND x.file_no=$3 AND x.chunk_no>$4"
-                  " ORDER BY x.chunk_no LIMIT $5) w"
-                  " JOIN export_chunks c ON c.job_seq=w.job_seq AND c.chunk_no=w.chunk_no"
-                  " WHERE w.before<$6 ORDER BY w.chunk_no");
-    s->sql[ST_UPLOAD_CREATE] =
-        xasprintf("INSERT INTO import_uploads(job_id, account_id, token, spec, created_at)"
-                  " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING");
-    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<$1");
-    s->sql[ST_UPLOAD_GET] =
-        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=$1");
-    /* read_segment's columns */
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
-                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
-                           " s.contacts_count";
-    s->sql[ST_SEGMENT_GET] =
-        xasprintf("SELECT %s FROM segments s WHERE s.account_id=$1 AND s.id=$2", seg_cols);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s FROM segments s WHERE s.account_id=$1 ORDER BY s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_ALL] =
-        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
-    s->sql[ST_SEGMENT_PUT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-        " ON CONFLICT (account_id, id) DO UPDATE SET"
-        " members_version=segments.members_version+1, name=EXCLUDED.name,"
-        " query_dsl=EXCLUDED.query_dsl, parent_list_id=EXCLUDED.parent_list_id,"
-        " updated_at=EXCLUDED.updated_at, evaluated_at=EXCLUDED.evaluated_at, error=EXCLUDED.error");
-    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=$1 AND id=$2");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
-                                            " WHERE account_id=$1 AND ($2::text IS NULL OR id=$2)");
-    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count+$3 WHERE account_id=$1 AND id=$2");
-    /* A deleted contact leaves its segments: their rows and counts, in one round trip. */
-    s->sql[ST_CONTACT_SEGMENTS_LEAVE] =
-        xasprintf("WITH gone AS (DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2"
-                  " RETURNING segment_id) UPDATE segments SET contacts_count=contacts_count-1"
-                  " WHERE account_id=$1 AND id IN (SELECT segment_id FROM gone)");
-    s->sql[ST_SEGMENT_MEMBER_ADD] =
-        xasprintf("INSERT INTO segment_members(account_id, segment_id, contact_id) VALUES($1,$2,$3)"
-                  " ON CONFLICT DO NOTHING");
-    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=$1 AND segment_id=$2 AND contact_id=$3");
-    s->sql[ST_CONTACT_SEGMENTS] =
-        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=$1 AND contact_id=$2"
-                  " ORDER BY segment_id");
-    s->sql[ST_CONTACT_LISTS_JSON] =
-        xasprintf("SELECT COALESCE(json_agg(list_id ORDER BY list_id), '[]')::text FROM list_members"
-                  " WHERE account_id=$1 AND contact_id=$2");
-    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") ","
-                 " (SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
-                 " FROM segment_members sm WHERE sm.account_id=c.account_id AND sm.contact_id=c.id)"
-                 " FROM segment_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id"
-                 " WHERE m.account_id=$1 AND m.segment_id=$2 ORDER BY m.contact_id LIMIT $3",
-        prefixed);
-    free(prefixed);
-    free(cols);
-    free(marks);
-    free(set);
 }
 
 /* ---- parameters -------------------------------------------------------------------- */
@@ -640,6 +325,9 @@ static int exec_simple(conn *c, const char *sql)
 static int conn_setup(conn *c)
 {
     memset(c->prepared, 0, sizeof c->prepared);
+    for (int i = 0; i < DB_SLOTS; i++)
+        if (c->q[i])
+            c->q[i]->prepared = false;
     if (c->readonly)
         return exec_simple(c, "SET default_transaction_read_only = on;"
                               " SET plan_cache_mode = force_custom_plan");
@@ -653,6 +341,8 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
     if (!c)
         abort();
     c->readonly = readonly;
+    c->base.drv = &postgres_driver;
+    c->s = s;
     c->pg = pg_connect(s->conninfo);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
@@ -686,6 +376,14 @@ static void conn_close(conn *c)
 {
     if (!c)
         return;
+    for (int i = 0; i < DB_SLOTS; i++) {
+        if (c->q[i]) {
+            PQclear(c->q[i]->r);
+            PQfreemem(c->q[i]->blob);
+            free(c->q[i]->sql);
+        }
+        free(c->q[i]);
+    }
     PQfinish(c->pg);
     free(c);
 }
@@ -1118,89 +816,6 @@ static int lock_account(store_impl *s, int64_t account)
     return rc;
 }
 
-/* ---- accounts and keys ----------------------------------------------------------- */
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* BYTEA in text form ("\x" and hex digits) into out; false unless exactly len bytes. */
-static bool bytea_decode(const char *text, uint8_t *out, size_t len)
-{
-    if (text[0] != '\\' || text[1] != 'x' || strlen(text + 2) != 2 * len)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static int pgs_key_find(store_impl *s, const char *key_id, store_key *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, key_id);
-    int rc;
-    PGresult *r = run(s, c, ST_KEY_FIND, &p, &rc);
-    if (r && PQntuples(r) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        out->account_id = get_int(r, 0, 0);
-        memset(out->secret_hash, 0, sizeof out->secret_hash);
-        bytea_decode(PQgetvalue(r, 0, 1), out->secret_hash, APIKEY_HASH_LEN);
-        out->revoked = PQgetvalue(r, 0, 2)[0] == 't';
-        snprintf(out->scopes, sizeof out->scopes, "%s", PQgetvalue(r, 0, 3));
-        snprintf(out->account, sizeof out->account, "%s", PQgetvalue(r, 0, 4));
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc;
-    PGresult *r = run(s, c, ST_KEY_LIST, NULL, &rc);
-    for (int i = 0; r && i < PQntuples(r); i++) {
-        store_key_row row = {
-            .key_id = PQgetvalue(r, i, 0),
-            .account = PQgetvalue(r, i, 1),
-            .scopes = PQgetvalue(r, i, 2),
-            .created_at = get_int(r, i, 3),
-            .revoked_at = get_int(r, i, 4),
-        };
-        each(ctx, &row);
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_account_count(store_impl *s, int64_t *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = single_int(s, c, ST_ACCOUNT_COUNT, NULL, out);
-    reader_release(s, c);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
 static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
                                  int64_t *records)
 {
@@ -1219,160 +834,6 @@ static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_
     PQclear(r);
     reader_release(s, c);
     return rc;
-}
-
-static int pgs_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, name);
-    int rc = single_int(s, s->writer, ST_ACCOUNT_FIND, &p, account_id);
-    if (rc != STORE_NOT_FOUND)
-        return rc;
-    p_int(&p, time_now_ms());
-    rc = single_int(s, s->writer, ST_ACCOUNT_INSERT, &p, account_id);
-    if (rc != STORE_NOT_FOUND)
-        return rc;
-    /* Another process created it meanwhile (the insert waited for its commit). */
-    p.n = 1;
-    rc = single_int(s, s->writer, ST_ACCOUNT_FIND, &p, account_id);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
-static int pgs_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
-                          const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, key_id);
-    p_int(&p, account_id);
-    p_bytes(&p, hash, APIKEY_HASH_LEN);
-    p_text(&p, scopes);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_KEY_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_key_revoke(store_tx_impl *tx, const char *key_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, time_now_ms());
-    p_text(&p, key_id);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_KEY_REVOKE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-/* ---- contacts -------------------------------------------------------------------- */
-
-static void read_contact(const PGresult *r, int row, arena *a, contact *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    for (int i = 0; i < CF_COUNT; i++)
-        out->field[i] = get_text(r, row, 1 + i, a);
-    out->alternate_emails = get_text(r, row, CF_COUNT + 1, a);
-    out->custom_fields = get_text(r, row, CF_COUNT + 2, a);
-    out->created_at = get_int(r, row, CF_COUNT + 3);
-    out->updated_at = get_int(r, row, CF_COUNT + 4);
-    out->list_ids = get_text(r, row, CF_COUNT + 5, a);
-    if (PQnfields(r) > CF_COUNT + 6)
-        out->segment_ids = get_text(r, row, CF_COUNT + 6, a);
-}
-
-/* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                         const char *value, arena *a, contact *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, value);
-    int rc;
-    PGresult *r = run(s, c, id, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_contact(r, 0, a, out);
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
-                            arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                              contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
-}
-
-static int pgs_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type, const char *value,
-                               arena *a, contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
-                         value, a, out);
-}
-
-/* The contact columns in SELECT order after id. Identifiers that are empty are stored
- * as NULL so the unique indexes ignore them. */
-static void bind_contact(params *p, const contact *c)
-{
-    for (int i = 0; i < CF_COUNT; i++) {
-        const char *v = c->field[i];
-        if (i < ID_TYPE_COUNT && v && !v[0])
-            v = NULL;
-        p_text(p, v);
-    }
-    p_text(p, c->alternate_emails);
-    p_text(p, c->custom_fields);
-    p_int(p, c->created_at);
-    p_int(p, c->updated_at);
-}
-
-static int pgs_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, c->id);
-    bind_contact(&p, c);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_CONTACT_INSERT, &p, &changes);
-    if (rc == STORE_OK && changes > 0)
-        s->inserted_open++;
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    bind_contact(&p, c);
-    p_int(&p, account);
-    p_text(&p, c->id);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_CONTACT_UPDATE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
 /* ---- jobs ------------------------------------------------------------------------ */
@@ -1578,514 +1039,6 @@ static int pgs_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
     return run_cmd(s, s->writer, ST_JOB_ERROR_ADD, &p, NULL);
 }
 
-/* ---- row collectors -------------------------------------------------------------- */
-
-/* Column 0 of every row of statement id bound to p. */
-static int collect_strings(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
-                           const char ***out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        const char **rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            rows[i] = get_text(r, (int)i, 0, a);
-        *out = rows;
-        *count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int collect_contacts(store_impl *s, conn *c, enum stmt_id id, const params *p, arena *a,
-                            contact **out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        contact *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            read_contact(r, (int)i, a, &rows[i]);
-        *out = rows;
-        *count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-/* ---- more contact reads and writes ------------------------------------------------ */
-
-/* One count read on a reader connection (an aggregate always has a row). */
-static int read_count(store_impl *s, enum stmt_id id, const params *p, int64_t *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = single_int(s, c, id, p, out);
-    reader_release(s, c);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
-static int pgs_contact_count(store_impl *s, int64_t account, int64_t *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    return read_count(s, ST_CONTACT_COUNT, &p, out);
-}
-
-static int pgs_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, month);
-    return read_count(s, ST_BILLABLE_COUNT, &p, out);
-}
-
-static int pgs_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
-                              contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, limit);
-    int rc = collect_contacts(s, c, ST_CONTACT_RECENT, &p, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
-                                  contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc =
-        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
-    if (rc == STORE_NOT_FOUND) {
-        params p = {0};
-        p_int(&p, account);
-        p_text(&p, email);
-        const char **ids;
-        size_t n = 0;
-        rc = collect_strings(s, c, ST_ALT_FIND, &p, a, &ids, &n);
-        if (rc == STORE_OK)
-            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-/* The ids of statement id (bound to account and contact_id) on connection c: a contact's
- * lists or segments. */
-static int contact_ids_of(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                          const char *contact_id, arena *a, const char ***ids, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    return collect_strings(s, c, id, &p, a, ids, count);
-}
-
-static int pgs_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                const char ***ids, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_ids_of(s, c, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
-    reader_release(s, c);
-    return rc;
-}
-
-/* Run a writer statement bound to (account, text). */
-static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text,
-                              int64_t *changes)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, text);
-    return run_cmd(s, s->writer, id, &p, changes);
-}
-
-static int pgs_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id, int64_t month)
-{
-    store_impl *s = tx->s;
-    int64_t changes = 0;
-    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id, &changes);
-    if (rc != STORE_OK)
-        return rc;
-    if (changes == 0)
-        return STORE_NOT_FOUND;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, month);
-    rc = run_cmd(s, s->writer, ST_BILLING_DELETION, &p, NULL);
-    if (rc != STORE_OK)
-        return rc;
-    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id, NULL);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENTS_LEAVE, account, id, NULL);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_ALT_CLEAR, account, id, NULL);
-    return rc;
-}
-
-static int pgs_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                              const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, limit);
-    return collect_strings(s, s->writer, ST_CONTACT_IDS, &p, a, ids, count);
-}
-
-static int pgs_tx_contact_set_alternates(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                         const char *emails_json)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id, NULL);
-    if (rc != STORE_OK || !emails_json)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, contact_id);
-    p_text(&p, emails_json);
-    return run_cmd(s, s->writer, ST_ALT_SET, &p, NULL);
-}
-
-/* ---- custom field definitions ------------------------------------------------------ */
-
-static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    int rc;
-    PGresult *r = run(s, c, ST_FIELDS_LIST, &p, &rc);
-    out->defs = NULL;
-    out->count = 0;
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        field_def *defs = arena_alloc(a, (n ? n : 1) * sizeof *defs);
-        for (size_t i = 0; i < n; i++) {
-            defs[i].id = get_text(r, (int)i, 0, a);
-            defs[i].name = get_text(r, (int)i, 1, a);
-            defs[i].type = (field_type)get_int(r, (int)i, 2);
-        }
-        out->defs = defs;
-        out->count = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = fields_list(s, c, account, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
-{
-    int rc = lock_account(tx->s, account);
-    return rc == STORE_OK ? fields_list(tx->s, tx->s->writer, account, a, out) : rc;
-}
-
-/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
-static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
-                            const char *name, field_type type)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    p_int(&p, seq);
-    p_text(&p, name);
-    p_int(&p, (int64_t)type);
-    p_int(&p, time_now_ms());
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_FIELD_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
-                               field_type type, char id_out[FIELD_ID_MAX])
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    int64_t seq = 0;
-    if (single_int(s, s->writer, ST_FIELD_NEXT, &p, &seq) != STORE_OK)
-        return STORE_ERROR;
-    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    return field_row_insert(s, account, id_out, seq, name, type);
-}
-
-static int pgs_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_text(&p, name);
-    p_int(&p, account);
-    p_text(&p, id);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_FIELD_RENAME, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-static int pgs_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t changes = 0;
-    rc = write_account_text(s, ST_FIELD_DELETE, account, id, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-/* ---- lists ------------------------------------------------------------------------- */
-
-static void read_list(const PGresult *r, int row, arena *a, list_info *out)
-{
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    out->name = get_text(r, row, 1, a);
-    out->contact_count = get_int(r, row, 2);
-}
-
-static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
-                    list_info *out)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    int rc;
-    PGresult *r = run(s, c, ST_LIST_GET, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_list(r, 0, a, out);
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = list_get(s, c, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                           list_info *out)
-{
-    int rc = lock_account(tx->s, account);
-    return rc == STORE_OK ? list_get(tx->s, tx->s->writer, account, id, a, out) : rc;
-}
-
-static int pgs_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                         list_info **rows, size_t *count, int64_t *total)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    int rc = single_int(s, c, ST_LIST_COUNT, &p, total);
-    if (rc == STORE_OK) {
-        p_int(&p, limit);
-        p_int(&p, offset);
-        PGresult *r = run(s, c, ST_LIST_PAGE, &p, &rc);
-        if (r) {
-            size_t n = (size_t)PQntuples(r);
-            list_info *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
-            for (size_t i = 0; i < n; i++)
-                read_list(r, (int)i, a, &out[i]);
-            *rows = out;
-            *count = n;
-        }
-        PQclear(r);
-    } else if (rc == STORE_NOT_FOUND) {
-        rc = STORE_ERROR;
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
- * limit) on a reader. */
-static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
-                         int64_t limit, arena *a, contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, owner);
-    p_int(&p, limit);
-    int rc = collect_contacts(s, c, id, &p, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                           arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
-}
-
-static int pgs_tx_list_create(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t now = time_now_ms();
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    p_text(&p, name);
-    p_int(&p, now);
-    p_int(&p, now);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_LIST_INSERT, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id, const char *name)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_text(&p, name);
-    p_int(&p, time_now_ms());
-    p_int(&p, account);
-    p_text(&p, id);
-    int64_t changes = 0;
-    rc = run_cmd(s, s->writer, ST_LIST_RENAME, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-/* Under the account's lock, delete the row (statement del) of a list or segment, then its
- * member rows (members); STORE_NOT_FOUND when there was no such row. */
-static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
-                               int64_t account, const char *id)
-{
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    int64_t changes = 0;
-    rc = write_account_text(s, del, account, id, &changes);
-    if (rc != STORE_OK)
-        return rc;
-    if (changes == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, members, account, id, NULL);
-}
-
-static int pgs_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
-}
-
-static int pgs_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id, arena *a,
-                                  const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    return collect_strings(s, s->writer, ST_LIST_MEMBER_IDS, &p, a, ids, count);
-}
-
-static int pgs_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
-                           const char *contact_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    p_text(&p, contact_id);
-    p_int(&p, time_now_ms());
-    return run_cmd(s, s->writer, ST_MEMBER_ADD, &p, NULL);
-}
-
-static int pgs_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
-                              const char *contact_id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, list_id);
-    p_text(&p, contact_id);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_MEMBER_REMOVE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-/* ---- scans ------------------------------------------------------------------------- */
-
-static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
-                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    /* (INT64_MIN, "") sorts before every contact: from the first */
-    p_int(&p, after ? after->created_at : INT64_MIN);
-    p_text(&p, after ? after->id : "");
-    p_int(&p, limit);
-    return collect_contacts(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN, &p, a, rows,
-                            count);
-}
-
-static int pgs_contact_scan(store_impl *s, int64_t account, const scan_cursor *after, int64_t limit,
-                            bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                               int64_t limit, bool with_lists, arena *a, contact **rows,
-                               size_t *count)
-{
-    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
-}
-
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
 /* An integer column of a binary-format result: big-endian two's complement of 2, 4 or 8
@@ -2189,164 +1142,6 @@ static int pgs_job_account(store_impl *s, const char *id, int64_t *account)
     return rc;
 }
 
-/* ---- export files ---------------------------------------------------------------- */
-
-static int pgs_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
-{
-    store_impl *s = tx->s;
-    memset(out, 0, sizeof *out);
-    params p = {0};
-    p_int(&p, job_seq);
-    int rc;
-    PGresult *r = run(s, s->writer, ST_EXPORT_TAIL, &p, &rc);
-    if (r && PQntuples(r) > 0) {
-        out->file_no = get_int(r, 0, 0);
-        out->chunk_no = get_int(r, 0, 1);
-        out->last_id = get_text(r, 0, 2, a);
-        out->file_bytes = get_int(r, 0, 3);
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                                   int64_t chunk_no, const char *last_id, const void *data,
-                                   size_t len, int64_t expires_at)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, job_seq);
-    p_int(&p, chunk_no);
-    p_int(&p, file_no);
-    p_text(&p, last_id);
-    p_int(&p, (int64_t)len);
-    p_bytes(&p, data, len);
-    p_int(&p, expires_at);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_EXPORT_CHUNK_ADD, &p, &changes);
-    /* a chunk of that number exists already (ON CONFLICT kept the transaction usable) */
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, now_ms);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_EXPORT_PURGE, &p, &changes);
-    if (rc == STORE_OK && deleted)
-        *deleted = changes;
-    return rc;
-}
-
-static int pgs_export_file_count(store_impl *s, int64_t account, const char *job_id, int64_t *files)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    int rc = single_int(s, c, ST_EXPORT_FILES, &p, files);
-    reader_release(s, c);
-    /* The aggregate always has a row, except for an id that is not UTF-8, which
-     * names no job: no files, as SQLite answers. */
-    if (rc == STORE_NOT_FOUND) {
-        *files = 0;
-        rc = STORE_OK;
-    }
-    return rc;
-}
-
-static int pgs_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                 int64_t file_no, int64_t after_chunk, int64_t max_chunks, arena *a,
-                                 int64_t *chunk_no, const char **data, size_t *len)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    p_int(&p, file_no);
-    p_int(&p, after_chunk);
-    p_int(&p, max_chunks);
-    p_int(&p, STORE_EXPORT_READ_BYTES);
-    int rc;
-    PGresult *r = run_fmt(s, c, ST_EXPORT_CHUNK_NEXT, &p, 1, &rc);
-    int rows = r ? PQntuples(r) : 0;
-    if (r && rows == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        size_t total = 0;
-        for (int i = 0; i < rows; i++)
-            total += PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
-        char *buf = arena_alloc(a, total + 1);
-        size_t used = 0;
-        for (int i = 0; i < rows; i++) {
-            size_t n = PQgetisnull(r, i, 1) ? 0 : (size_t)PQgetlength(r, i, 1);
-            if (n)
-                memcpy(buf + used, PQgetvalue(r, i, 1), n);
-            used += n;
-        }
-        buf[used] = '\0';
-        *chunk_no = get_int_bin(r, rows - 1, 0);
-        *data = buf;
-        *len = used;
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-/* ---- import uploads ---------------------------------------------------------------- */
-
-static int pgs_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
-                                const char *token, const char *spec, int64_t created_at)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, job_id);
-    p_int(&p, account);
-    p_text(&p, token);
-    p_text(&p, spec);
-    p_int(&p, created_at);
-    int64_t changes = 0;
-    int rc = run_cmd(s, s->writer, ST_UPLOAD_CREATE, &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_CONFLICT : rc;
-}
-
-static int pgs_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, created_before);
-    return run_cmd(s, s->writer, ST_UPLOAD_PURGE, &p, NULL);
-}
-
-static int pgs_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, job_id);
-    int rc;
-    PGresult *r = run(s, c, ST_UPLOAD_GET, &p, &rc);
-    if (r && PQntuples(r) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        out->account = get_int(r, 0, 0);
-        out->token = get_text(r, 0, 1, a);
-        out->spec = get_text(r, 0, 2, a);
-        out->created_at = get_int(r, 0, 3);
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
 /* ---- administration ------------------------------------------------------------------
  * Rare calls (the admin API, the CLI): unprepared statements with out-of-line
  * parameters. The account reads, which requests make too (On-Behalf-Of, the count's
@@ -2374,205 +1169,6 @@ static PGresult *adhoc_read(store_impl *s, const char *sql, const params *p, int
     return r;
 }
 
-/* A statement without rows on the writer; *changes (may be NULL) gets the rows hit. */
-static int adhoc_cmd(store_impl *s, const char *sql, const params *p, int64_t *changes)
-{
-    int rc;
-    PGresult *r = adhoc(s->writer, sql, p, &rc);
-    if (r && changes)
-        *changes = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return rc;
-}
-
-/* The rows of ST_ACCOUNT_GET or ST_ACCOUNT_LIST on a reader. */
-static int accounts_read(store_impl *s, enum stmt_id id, const params *p, arena *a,
-                         store_account **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    reader_release(s, c);
-    size_t n = r ? (size_t)PQntuples(r) : 0;
-    store_account *out = arena_calloc(a, n ? n : 1, sizeof *out);
-    for (int i = 0; i < (int)n; i++) {
-        out[i].id = get_int(r, i, 0);
-        out[i].name = get_text(r, i, 1, a);
-        out[i].parent = get_text(r, i, 2, a);
-        out[i].parent_id = get_int(r, i, 3);
-        out[i].created_at = get_int(r, i, 4);
-    }
-    PQclear(r);
-    *rows = out;
-    *count = n;
-    return rc;
-}
-
-static int pgs_account_list(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
-                            size_t *count)
-{
-    params p = {0};
-    p_int(&p, parent_id);
-    return accounts_read(s, ST_ACCOUNT_LIST, &p, a, rows, count);
-}
-
-static int pgs_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
-                          store_usage **rows, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, now_ms);
-    p_int(&p, JOB_EXPORT);
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc;
-    PGresult *r = run(s, c, ST_USAGE_LIST, &p, &rc);
-    reader_release(s, c);
-    size_t n = r ? (size_t)PQntuples(r) : 0;
-    store_usage *out = arena_calloc(a, n ? n : 1, sizeof *out);
-    for (int i = 0; i < (int)n; i++) {
-        out[i].account = get_int(r, i, 0);
-        out[i].name = get_text(r, i, 1, a);
-        out[i].export_bytes = get_int(r, i, 2);
-        out[i].payload_bytes = get_int(r, i, 3);
-    }
-    PQclear(r);
-    *rows = out;
-    *count = n;
-    return rc;
-}
-
-static int pgs_account_find(store_impl *s, const char *name, arena *a, store_account *out)
-{
-    params p = {0};
-    p_text(&p, name);
-    store_account *rows;
-    size_t n;
-    int rc = accounts_read(s, ST_ACCOUNT_GET, &p, a, &rows, &n);
-    if (rc == STORE_OK && n == 0)
-        return STORE_NOT_FOUND;
-    if (rc == STORE_OK)
-        *out = rows[0];
-    return rc;
-}
-
-static int pgs_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id, int64_t *id)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, name);
-    p_int(&p, parent_id);
-    p_int(&p, time_now_ms());
-    int rc;
-    PGresult *r = adhoc(s->writer,
-                        "INSERT INTO accounts(name, parent_id, created_at)"
-                        " VALUES($1,NULLIF($2::bigint,0),$3) ON CONFLICT (name) DO NOTHING"
-                        " RETURNING id",
-                        &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_CONFLICT;
-    else if (r)
-        *id = get_int(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
-
-/* Everything an account owns, child rows first. */
-static const char *const purge_data_sql[] = {
-    "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
-    "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=$1)",
-    "DELETE FROM jobs WHERE account_id=$1",
-    "DELETE FROM import_uploads WHERE account_id=$1",
-    "DELETE FROM segment_members WHERE account_id=$1",
-    "DELETE FROM segments WHERE account_id=$1",
-    "DELETE FROM list_members WHERE account_id=$1",
-    "DELETE FROM lists WHERE account_id=$1",
-    "DELETE FROM field_definitions WHERE account_id=$1",
-    "DELETE FROM field_counters WHERE account_id=$1",
-    "DELETE FROM contact_alternate_emails WHERE account_id=$1",
-    "DELETE FROM contacts WHERE account_id=$1",
-    "DELETE FROM billing_deletions WHERE account_id=$1", /* a reset account bills anew */
-};
-static const char *const purge_account_sql[] = {
-    "DELETE FROM api_keys WHERE account_id=$1",
-    "DELETE FROM settings WHERE account_id=$1",
-    "UPDATE accounts SET parent_id=NULL WHERE parent_id=$1",
-    "DELETE FROM accounts WHERE id=$1",
-};
-
-static int pgs_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
-{
-    store_impl *s = tx->s;
-    /* Under the account's lock: a node applying one of its jobs finishes its slice (and
-     * commits) first, and no node claims one meanwhile. */
-    if (lock_account(s, account) != STORE_OK)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
-        if (adhoc_cmd(s, purge_data_sql[i], &p, NULL) != STORE_OK)
-            return STORE_ERROR;
-    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
-         i++)
-        if (adhoc_cmd(s, purge_account_sql[i], &p, NULL) != STORE_OK)
-            return STORE_ERROR;
-    return STORE_OK;
-}
-
-static int pgs_tx_account_ids(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count)
-{
-    int rc;
-    PGresult *r = adhoc(tx->s->writer, "SELECT id FROM accounts ORDER BY id", NULL, &rc);
-    size_t n = r ? (size_t)PQntuples(r) : 0;
-    *ids = arena_calloc(a, n ? n : 1, sizeof **ids);
-    for (int i = 0; i < (int)n; i++)
-        (*ids)[i] = get_int(r, i, 0);
-    *count = n;
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key_id)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, key_id);
-    if (p.bad_text)
-        return STORE_NOT_FOUND;
-    int64_t changes = 0;
-    int rc =
-        adhoc_cmd(tx->s, "DELETE FROM api_keys WHERE account_id=$1 AND key_id=$2", &p, &changes);
-    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
-}
-
-static int pgs_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
-{
-    params p = {0};
-    p_int(&p, account);
-    int rc;
-    PGresult *r = adhoc_read(s, "SELECT job_delay_ms FROM settings WHERE account_id=$1", &p, &rc);
-    if (r)
-        *ms = PQntuples(r) ? get_int(r, 0, 0) : -1;
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
-{
-    params p = {0};
-    p_int(&p, account);
-    if (ms < 0)
-        return adhoc_cmd(tx->s, "DELETE FROM settings WHERE account_id=$1", &p, NULL);
-    p_int(&p, ms);
-    return adhoc_cmd(tx->s,
-                     "INSERT INTO settings(account_id, job_delay_ms) VALUES($1,$2)"
-                     " ON CONFLICT (account_id) DO UPDATE SET job_delay_ms=$2",
-                     &p, NULL);
-}
-
 static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
 {
     params p = {0};
@@ -2585,25 +1181,6 @@ static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
         *at = get_int(r, 0, 0);
     PQclear(r);
     return rc;
-}
-
-static int pgs_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                               const char *name, field_type type)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc == STORE_OK)
-        rc = field_row_insert(s, account, id, seq, name, type);
-    if (rc != STORE_OK)
-        return rc;
-    params q = {0};
-    p_int(&q, account);
-    p_int(&q, seq);
-    return adhoc_cmd(s,
-                     "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
-                     " ON CONFLICT (account_id) DO UPDATE SET"
-                     " last=GREATEST(field_counters.last, EXCLUDED.last)",
-                     &q, NULL);
 }
 
 static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
@@ -2630,179 +1207,226 @@ static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t 
     return rc;
 }
 
-/* ---- the backend table ------------------------------------------------------------- */
+/* ---- the driver (driver.h) ---------------------------------------------------------- */
 
-/* ---- segments ------------------------------------------------------------------------ */
-
-static void read_segment(const PGresult *r, int row, arena *a, segment_row *out)
+/* The PostgreSQL form of a query: its own text or the SQLite text, with ?N as $N (outside
+ * quoted strings and identifiers). */
+static char *pg_text(const db_query *q)
 {
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    out->name = get_text(r, row, 1, a);
-    out->query_dsl = get_text(r, row, 2, a);
-    out->parent_list_id = get_text(r, row, 3, a);
-    out->created_at = get_int(r, row, 4);
-    out->updated_at = get_int(r, row, 5);
-    out->evaluated_at = get_int(r, row, 6);
-    out->error = get_text(r, row, 7, a);
-    out->account = get_int(r, row, 8);
-    out->members_version = get_int(r, row, 9);
-    out->contacts_count = get_int(r, row, 10);
-}
-
-/* account < 0: the statement takes no parameter (every account). */
-static int collect_segments(store_impl *s, conn *c, enum stmt_id id, int64_t account, arena *a,
-                            segment_row **out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    params p = {0};
-    if (account >= 0)
-        p_int(&p, account);
-    int rc;
-    PGresult *r = run(s, c, id, &p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        segment_row *rows = arena_alloc(a, (n ? n : 1) * sizeof *rows);
-        for (size_t i = 0; i < n; i++)
-            read_segment(r, (int)i, a, &rows[i]);
-        *out = rows;
-        *count = n;
+    const char *in = q->pg ? q->pg : q->sql;
+    char *out = malloc(strlen(in) + 1);
+    if (!out)
+        abort();
+    char *o = out, quote = 0;
+    for (; *in; in++) {
+        if (quote) {
+            quote = *in == quote ? 0 : quote;
+        } else if (*in == '\'' || *in == '"') {
+            quote = *in;
+        } else if (*in == '?' && in[1] >= '0' && in[1] <= '9') {
+            *o++ = '$';
+            continue;
+        }
+        *o++ = *in;
     }
-    PQclear(r);
-    return rc;
+    *o = '\0';
+    return out;
 }
 
-static int pgs_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
-                           segment_row *out)
+static db_stmt *pgd_prepare(db_conn *dc, db_query *q)
+{
+    conn *c = (conn *)dc;
+    int slot = db_query_slot(q);
+    pg_stmt *ps = c->q[slot];
+    if (!ps) {
+        ps = calloc(1, sizeof *ps);
+        if (!ps)
+            abort();
+        ps->base.drv = &postgres_driver;
+        ps->c = c;
+        ps->sql = pg_text(q);
+        ps->binary = q->binary;
+        snprintf(ps->name, sizeof ps->name, "q%d", slot);
+        c->q[slot] = ps;
+    }
+    if (!ps->prepared && ps->sql[0]) {
+        PGresult *r = PQprepare(c->pg, ps->name, ps->sql, 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            log_pg(ps->sql, PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return NULL;
+        ps->prepared = true;
+    }
+    return &ps->base;
+}
+
+static pg_stmt *pgd(db_stmt *st)
+{
+    return (pg_stmt *)st;
+}
+
+static void pgd_set(pg_stmt *ps, int i, const char *v, int len, int format)
+{
+    if (i < 1 || i > DB_PARAMS)
+        abort(); /* a query file's mistake, found by its first test */
+    ps->value[i - 1] = v;
+    ps->length[i - 1] = len;
+    ps->format[i - 1] = format;
+    if (i > ps->n)
+        ps->n = i;
+}
+
+static void pgd_bind_text(db_stmt *st, int i, const char *v)
+{
+    /* Stored text is UTF-8 (it came through the JSON decoder); a path segment or header
+     * need not be, and PostgreSQL would refuse the whole statement. */
+    if (v && !utf8_valid(v))
+        pgd(st)->bad_text = true;
+    pgd_set(pgd(st), i, v, 0, 0);
+}
+
+static void pgd_bind_int(db_stmt *st, int i, int64_t v)
+{
+    pg_stmt *ps = pgd(st);
+    if (i < 1 || i > DB_PARAMS)
+        abort();
+    snprintf(ps->num[i - 1], sizeof ps->num[i - 1], "%lld", (long long)v);
+    pgd_set(ps, i, ps->num[i - 1], 0, 0);
+}
+
+static void pgd_bind_blob(db_stmt *st, int i, const void *v, size_t len)
+{
+    pgd_set(pgd(st), i, v ? v : "", (int)len, 1);
+}
+
+static int pgd_step(db_stmt *st)
+{
+    pg_stmt *ps = pgd(st);
+    if (!ps->ran) {
+        ps->ran = true;
+        ps->row = 0;
+        if (ps->bad_text || !ps->sql[0])
+            return STORE_OK; /* nothing stored can equal a value that is not UTF-8 */
+        int rc;
+        PGresult *r = PQexecPrepared(ps->c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
+                                     ps->binary);
+        ps->r = result_of(ps->c, ps->sql, r, &rc);
+        if (rc != STORE_OK)
+            return rc;
+    } else {
+        ps->row++;
+    }
+    return ps->r && ps->row < PQntuples(ps->r) ? DB_ROW : STORE_OK;
+}
+
+static bool pgd_col_null(db_stmt *st, int i)
+{
+    return PQgetisnull(pgd(st)->r, pgd(st)->row, i);
+}
+
+static int64_t pgd_col_int(db_stmt *st, int i)
+{
+    pg_stmt *ps = pgd(st);
+    if (PQgetisnull(ps->r, ps->row, i))
+        return 0;
+    if (ps->binary)
+        return get_int_bin(ps->r, ps->row, i);
+    const char *v = PQgetvalue(ps->r, ps->row, i);
+    if (v[0] == 't' || v[0] == 'f') /* a boolean */
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
+}
+
+static const char *pgd_col_text(db_stmt *st, int i, size_t *len)
+{
+    pg_stmt *ps = pgd(st);
+    if (PQgetisnull(ps->r, ps->row, i)) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = (size_t)PQgetlength(ps->r, ps->row, i);
+    return PQgetvalue(ps->r, ps->row, i);
+}
+
+static const void *pgd_col_blob(db_stmt *st, int i, size_t *len)
+{
+    pg_stmt *ps = pgd(st);
+    *len = 0;
+    PQfreemem(ps->blob);
+    ps->blob = NULL;
+    if (PQgetisnull(ps->r, ps->row, i))
+        return "";
+    if (ps->binary) {
+        *len = (size_t)PQgetlength(ps->r, ps->row, i);
+        return PQgetvalue(ps->r, ps->row, i);
+    }
+    ps->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(ps->r, ps->row, i), len);
+    if (!ps->blob)
+        abort();
+    return ps->blob;
+}
+
+static int64_t pgd_changes(db_stmt *st)
+{
+    pg_stmt *ps = pgd(st);
+    return ps->r ? strtoll(PQcmdTuples(ps->r), NULL, 10) : 0;
+}
+
+static void pgd_done(db_stmt *st)
+{
+    pg_stmt *ps = pgd(st);
+    PQclear(ps->r);
+    PQfreemem(ps->blob);
+    ps->r = NULL;
+    ps->blob = NULL;
+    ps->ran = ps->bad_text = false;
+    ps->n = 0;
+}
+
+static int pgd_lock_account(db_conn *writer, int64_t account)
+{
+    return lock_account(((conn *)writer)->s, account);
+}
+
+static void pgd_note_inserted(db_conn *writer, int64_t rows)
+{
+    ((conn *)writer)->s->inserted_open += rows;
+}
+
+const store_driver postgres_driver = {
+    .prepare = pgd_prepare,
+    .bind_int = pgd_bind_int,
+    .bind_text = pgd_bind_text,
+    .bind_blob = pgd_bind_blob,
+    .step = pgd_step,
+    .col_null = pgd_col_null,
+    .col_int = pgd_col_int,
+    .col_text = pgd_col_text,
+    .col_blob = pgd_col_blob,
+    .changes = pgd_changes,
+    .done = pgd_done,
+    .lock_account = pgd_lock_account,
+    .note_inserted = pgd_note_inserted,
+};
+
+static db_conn *pgs_read(store_impl *s)
 {
     conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, id);
-    int rc;
-    PGresult *r = run(s, c, ST_SEGMENT_GET, &p, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        read_segment(r, 0, a, out);
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
+    return c ? &c->base : NULL;
 }
 
-static int pgs_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
-                            size_t *count)
+static void pgs_read_done(store_impl *s, db_conn *c)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = collect_segments(s, c, ST_SEGMENT_LIST, account, a, rows, count);
-    reader_release(s, c);
-    return rc;
+    reader_release(s, (conn *)c);
 }
 
-static int pgs_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                               size_t *count)
+static db_conn *pgs_tx_conn(store_tx_impl *tx)
 {
-    return collect_segments(tx->s, tx->s->writer, ST_SEGMENT_LIST, account, a, rows, count);
-}
-
-/* Segments are written under the account's lock, like lists and fields, so that a node's
- * job never matches contacts against a half-written set of segments. */
-static int pgs_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
-{
-    return collect_segments(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL, -1, a, rows, count);
-}
-
-static int pgs_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
-{
-    store_impl *s = tx->s;
-    int rc = lock_account(s, account);
-    if (rc != STORE_OK)
-        return rc;
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, seg->id);
-    p_text(&p, seg->name);
-    p_text(&p, seg->query_dsl);
-    p_text(&p, seg->parent_list_id);
-    p_int(&p, seg->created_at);
-    p_int(&p, seg->updated_at);
-    p_int(&p, seg->evaluated_at);
-    p_text(&p, seg->error);
-    return run_cmd(s, s->writer, ST_SEGMENT_PUT, &p, NULL);
-}
-
-static int pgs_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
-}
-
-static int pgs_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
-{
-    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id, NULL);
-}
-
-static int pgs_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                     const char *contact_id, bool in)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, segment_id);
-    p_text(&p, contact_id);
-    int64_t changes = 0;
-    int rc = run_cmd(tx->s, tx->s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE,
-                     &p, &changes);
-    return rc == STORE_OK ? changes > 0 : rc;
-}
-
-static int pgs_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                    int64_t delta)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_text(&p, segment_id);
-    p_int(&p, delta);
-    return run_cmd(tx->s, tx->s->writer, ST_SEGMENT_COUNT_ADD, &p, NULL);
-}
-
-static int pgs_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                   const char ***ids, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_ids_of(s, c, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                      arena *a, const char ***ids, size_t *count)
-{
-    return contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS, account, contact_id, a, ids,
-                          count);
-}
-
-static int pgs_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                    arena *a, const char **json)
-{
-    const char **rows;
-    size_t n;
-    int rc = contact_ids_of(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON, account, contact_id, a,
-                            &rows, &n);
-    if (rc == STORE_OK)
-        *json = n ? rows[0] : "[]";
-    return rc;
-}
-
-static int pgs_segment_sample(store_impl *s, int64_t account, const char *segment_id, int64_t limit,
-                              arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
+    return &tx->s->writer->base;
 }
 
 const store_backend postgres_backend = {
@@ -2813,20 +1437,10 @@ const store_backend postgres_backend = {
     .tx_begin = pgs_tx_begin,
     .tx_commit = pgs_tx_commit,
     .tx_rollback = pgs_tx_rollback,
-    .key_find = pgs_key_find,
-    .key_list = pgs_key_list,
-    .account_count = pgs_account_count,
+    .read = pgs_read,
+    .read_done = pgs_read_done,
+    .tx_conn = pgs_tx_conn,
     .job_pending_stats = pgs_job_pending_stats,
-    .usage_list = pgs_usage_list,
-    .tx_account_ensure = pgs_tx_account_ensure,
-    .tx_key_add = pgs_tx_key_add,
-    .tx_key_revoke = pgs_tx_key_revoke,
-    .contact_get = pgs_contact_get,
-    .contact_find = pgs_contact_find,
-    .tx_contact_get = pgs_tx_contact_get,
-    .tx_contact_find = pgs_tx_contact_find,
-    .tx_contact_insert = pgs_tx_contact_insert,
-    .tx_contact_update = pgs_tx_contact_update,
     .job_get = pgs_job_get,
     .job_errors = pgs_job_errors,
     .tx_job_insert = pgs_tx_job_insert,
@@ -2835,67 +1449,12 @@ const store_backend postgres_backend = {
     .tx_job_progress = pgs_tx_job_progress,
     .tx_job_finish = pgs_tx_job_finish,
     .tx_job_error_add = pgs_tx_job_error_add,
-    .contact_count = pgs_contact_count,
-    .billable_count = pgs_billable_count,
-    .contact_recent = pgs_contact_recent,
-    .contact_find_email = pgs_contact_find_email,
-    .contact_list_ids = pgs_contact_list_ids,
-    .tx_contact_delete = pgs_tx_contact_delete,
-    .tx_contact_ids = pgs_tx_contact_ids,
-    .tx_contact_set_alternates = pgs_tx_contact_set_alternates,
-    .fields_list = pgs_fields_list,
-    .tx_fields_list = pgs_tx_fields_list,
-    .tx_field_create = pgs_tx_field_create,
-    .tx_field_rename = pgs_tx_field_rename,
-    .tx_field_delete = pgs_tx_field_delete,
-    .list_get = pgs_list_get,
-    .tx_list_get = pgs_tx_list_get,
-    .list_page = pgs_list_page,
-    .list_sample = pgs_list_sample,
-    .tx_list_create = pgs_tx_list_create,
-    .tx_list_rename = pgs_tx_list_rename,
-    .tx_list_delete = pgs_tx_list_delete,
-    .tx_list_member_ids = pgs_tx_list_member_ids,
-    .tx_list_add = pgs_tx_list_add,
-    .tx_list_remove = pgs_tx_list_remove,
-    .contact_scan = pgs_contact_scan,
-    .tx_contact_scan = pgs_tx_contact_scan,
     .job_list = pgs_job_list,
     .job_payload_get = pgs_job_payload_get,
     .job_account = pgs_job_account,
-    .tx_export_tail = pgs_tx_export_tail,
-    .tx_export_chunk_add = pgs_tx_export_chunk_add,
-    .tx_export_purge = pgs_tx_export_purge,
-    .export_file_count = pgs_export_file_count,
-    .export_chunk_next = pgs_export_chunk_next,
-    .tx_upload_create = pgs_tx_upload_create,
-    .upload_get = pgs_upload_get,
-    .tx_upload_purge = pgs_tx_upload_purge,
-    .segment_get = pgs_segment_get,
-    .segment_list = pgs_segment_list,
-    .tx_segment_list = pgs_tx_segment_list,
-    .tx_segment_all = pgs_tx_segment_all,
-    .tx_segment_put = pgs_tx_segment_put,
-    .tx_segment_delete = pgs_tx_segment_delete,
-    .tx_segments_changed = pgs_tx_segments_changed,
-    .tx_segment_count_add = pgs_tx_segment_count_add,
-    .tx_segment_member_set = pgs_tx_segment_member_set,
-    .contact_segment_ids = pgs_contact_segment_ids,
-    .tx_contact_segment_ids = pgs_tx_contact_segment_ids,
-    .tx_contact_list_json = pgs_tx_contact_list_json,
-    .segment_sample = pgs_segment_sample,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,
-    .account_list = pgs_account_list,
-    .account_find = pgs_account_find,
-    .tx_account_create = pgs_tx_account_create,
-    .tx_account_purge = pgs_tx_account_purge,
-    .tx_account_ids = pgs_tx_account_ids,
-    .tx_key_delete = pgs_tx_key_delete,
-    .setting_job_delay = pgs_setting_job_delay,
-    .tx_setting_job_delay = pgs_tx_setting_job_delay,
     .tx_job_next_due = pgs_tx_job_next_due,
     .job_list_all = pgs_job_list_all,
-    .tx_field_insert = pgs_tx_field_insert,
 };

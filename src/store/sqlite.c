@@ -30,29 +30,7 @@
 /* ---- statements ------------------------------------------------------------------ */
 
 enum stmt_id {
-    ST_KEY_FIND,
-    ST_KEY_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_REVOKE,
-    ST_ACCOUNT_COUNT,
     ST_JOB_PENDING_STATS,
-    ST_ACCOUNT_FIND,
-    ST_ACCOUNT_INSERT,
-    ST_ACCOUNT_GET,
-    ST_ACCOUNT_LIST,
-    ST_USAGE_LIST,
-    ST_CONTACT_GET,
-    ST_CONTACT_FIND_0, /* one per id_type, in id_type order */
-    ST_CONTACT_FIND_1,
-    ST_CONTACT_FIND_2,
-    ST_CONTACT_FIND_3,
-    ST_TX_CONTACT_GET, /* the same without list ids, for the job writer */
-    ST_TX_CONTACT_FIND_0,
-    ST_TX_CONTACT_FIND_1,
-    ST_TX_CONTACT_FIND_2,
-    ST_TX_CONTACT_FIND_3,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
     ST_JOB_GET,
     ST_JOB_ERRORS,
     ST_JOB_INSERT,
@@ -65,61 +43,9 @@ enum stmt_id {
     ST_JOB_PROGRESS,
     ST_JOB_FINISH,
     ST_JOB_ERROR_ADD,
-    ST_CONTACT_COUNT,
-    ST_BILLABLE_COUNT,
-    ST_BILLING_DELETION,
-    ST_CONTACT_RECENT,
-    ST_ALT_FIND,
-    ST_ALT_CLEAR,
-    ST_ALT_SET,
-    ST_CONTACT_LISTS,
-    ST_CONTACT_DELETE,
-    ST_CONTACT_MEMBERS_DELETE,
-    ST_CONTACT_IDS,
-    ST_FIELDS_LIST,
-    ST_FIELD_NEXT,
-    ST_FIELD_INSERT,
-    ST_FIELD_RENAME,
-    ST_FIELD_DELETE,
-    ST_LIST_GET,
-    ST_LIST_PAGE,
-    ST_LIST_COUNT,
-    ST_LIST_SAMPLE,
-    ST_LIST_INSERT,
-    ST_LIST_RENAME,
-    ST_LIST_DELETE,
-    ST_LIST_MEMBERS_DELETE,
-    ST_LIST_MEMBER_IDS,
-    ST_MEMBER_ADD,
-    ST_MEMBER_REMOVE,
-    ST_CONTACT_SCAN,
-    ST_CONTACT_SCAN_LISTS,
     ST_JOB_LIST,
     ST_JOB_PAYLOAD_GET,
     ST_JOB_ACCOUNT,
-    ST_EXPORT_TAIL,
-    ST_EXPORT_CHUNK_ADD,
-    ST_EXPORT_PURGE,
-    ST_EXPORT_FILES,
-    ST_EXPORT_CHUNK_NEXT,
-    ST_UPLOAD_CREATE,
-    ST_UPLOAD_GET,
-    ST_UPLOAD_PURGE,
-    ST_SEGMENT_GET,
-    ST_SEGMENT_LIST,
-    ST_TX_SEGMENT_ALL,
-    ST_SEGMENT_PUT,
-    ST_SEGMENT_DELETE,
-    ST_SEGMENT_MEMBERS_DELETE,
-    ST_SEGMENT_MEMBER_ADD,
-    ST_SEGMENT_COUNT_ADD,
-    ST_CONTACT_SEGMENT_COUNTS,
-    ST_SEGMENTS_CHANGED,
-    ST_SEGMENT_MEMBER_REMOVE,
-    ST_CONTACT_SEGMENTS,
-    ST_CONTACT_SEGMENT_ROWS_DELETE,
-    ST_CONTACT_LISTS_JSON,
-    ST_SEGMENT_SAMPLE,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -129,11 +55,22 @@ enum stmt_id {
     ST_COUNT
 };
 
+/* A driver.h statement: the prepared form of one db_query on one connection. */
+typedef struct lite_stmt {
+    db_stmt base;
+    sqlite3_stmt *st;
+    sqlite3 *db;
+} lite_stmt;
+
 typedef struct conn {
+    db_conn base; /* first: driver.h's handle */
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
-    struct conn *next; /* free list of the reader pool */
+    lite_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
+    struct conn *next;      /* free list of the reader pool */
 } conn;
+
+extern const store_driver sqlite_driver;
 
 struct store_tx_impl {
     store_impl *s;
@@ -159,35 +96,6 @@ struct store_impl {
     sqlite_file_watch file; /* the file removed or replaced under us (sqlite_file.h) */
 };
 
-/* SELECT list of a contact row: id, the reserved fields, alternate_emails,
- * custom_fields, created_at, updated_at; each column name preceded by prefix ("" or
- * "c."). */
-static char *contact_columns(const char *prefix)
-{
-    static const char *const tail[] = {"alternate_emails", "custom_fields", "created_at",
-                                       "updated_at"};
-    size_t cap = 8 + strlen(prefix);
-    for (int i = 0; i < CF_COUNT; i++)
-        cap += strlen(contact_fields[i].name) + strlen(prefix) + 1;
-    for (size_t i = 0; i < 4; i++)
-        cap += strlen(tail[i]) + strlen(prefix) + 1;
-    char *s = malloc(cap);
-    if (!s)
-        abort();
-    size_t n = (size_t)sprintf(s, "%sid", prefix);
-    for (int i = 0; i < CF_COUNT; i++)
-        n += (size_t)sprintf(s + n, ",%s%s", prefix, contact_fields[i].name);
-    for (size_t i = 0; i < 4; i++)
-        n += (size_t)sprintf(s + n, ",%s%s", prefix, tail[i]);
-    return s;
-}
-
-/* The sorted list ids of the contact row of table t, as a JSON array: read with the row,
- * so that showing a contact costs one query. */
-#define LIST_IDS_OF(t)                                                               \
-    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm" \
-    " WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id ORDER BY lm.list_id))"
-
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
 {
@@ -202,79 +110,9 @@ static char *xasprintf(const char *fmt, ...)
 
 static void build_sql(store_impl *s)
 {
-    char *cols = contact_columns("");
-    /* "?,?,...": one placeholder per contact column */
-    size_t ncols = CF_COUNT + 5;
-    char *marks = malloc(ncols * 2);
-    if (!marks)
-        abort();
-    for (size_t i = 0; i < ncols; i++) {
-        marks[2 * i] = '?';
-        marks[2 * i + 1] = i + 1 < ncols ? ',' : '\0';
-    }
-    /* "email=?,...,updated_at=?" for the update */
-    size_t setcap = 64;
-    for (int i = 0; i < CF_COUNT; i++)
-        setcap += strlen(contact_fields[i].name) + 4;
-    setcap += 64;
-    char *set = malloc(setcap);
-    if (!set)
-        abort();
-    set[0] = '\0';
-    for (int i = 0; i < CF_COUNT; i++) {
-        strcat(set, contact_fields[i].name);
-        strcat(set, "=?,");
-    }
-    strcat(set, "alternate_emails=?,custom_fields=?,created_at=?,updated_at=?");
-
-    s->sql[ST_KEY_FIND] =
-        xasprintf("SELECT k.account_id, k.secret_sha256, k.revoked_at IS NOT NULL, k.scopes, a.name"
-                  " FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?");
-    s->sql[ST_KEY_LIST] = xasprintf(
-        "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
-        " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
-    s->sql[ST_KEY_INSERT] = xasprintf(
-        "INSERT INTO api_keys(key_id, account_id, secret_sha256, scopes, created_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_KEY_REVOKE] =
-        xasprintf("UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL");
-    s->sql[ST_ACCOUNT_COUNT] = xasprintf("SELECT count(*) FROM accounts");
     s->sql[ST_JOB_PENDING_STATS] =
         xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
                   " COALESCE(sum(max(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
-    s->sql[ST_ACCOUNT_FIND] = xasprintf("SELECT id FROM accounts WHERE name=?");
-    s->sql[ST_ACCOUNT_INSERT] = xasprintf("INSERT INTO accounts(name, created_at) VALUES(?,?)");
-    /* read_account's columns */
-#define ACCOUNT_SELECT                                                                   \
-    "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
-    " LEFT JOIN accounts p ON p.id=a.parent_id"
-    s->sql[ST_ACCOUNT_GET] = xasprintf(ACCOUNT_SELECT " WHERE a.name=?");
-    s->sql[ST_ACCOUNT_LIST] =
-        xasprintf(ACCOUNT_SELECT " WHERE ?1=0 OR a.parent_id=?1 ORDER BY a.name");
-    /* ?1 account (0: all that keep any), ?2 now, ?3 JOB_EXPORT. length() of a blob reads
-     * no overflow page; both sums go through jobs_by_kind and jobs_pending_by_account. */
-    s->sql[ST_USAGE_LIST] = xasprintf(
-        "SELECT id, name, e, p FROM (SELECT a.id, a.name,"
-        " COALESCE((SELECT sum(c.bytes) FROM jobs j JOIN export_chunks c ON c.job_seq=j.seq"
-        "  WHERE j.account_id=a.id AND j.kind=?3 AND c.expires_at>?2),0) AS e,"
-        " COALESCE((SELECT sum(length(p.payload)) FROM jobs j JOIN job_payloads p"
-        "  ON p.job_seq=j.seq WHERE j.account_id=a.id AND j.status=0),0) AS p"
-        " FROM accounts a WHERE ?1=0 OR a.id=?1) WHERE ?1<>0 OR e>0 OR p>0 ORDER BY id");
-    s->sql[ST_CONTACT_GET] = xasprintf(
-        "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND id=?", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_CONTACT_FIND_0 + t] = xasprintf(
-            "SELECT %s," LIST_IDS_OF("contacts") " FROM contacts WHERE account_id=? AND %s=?", cols,
-            id_type_field((id_type)t));
-    /* Jobs never need a contact's lists: the writer's lookups skip the subquery. */
-    s->sql[ST_TX_CONTACT_GET] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND id=?", cols);
-    for (int t = 0; t < ID_TYPE_COUNT; t++)
-        s->sql[ST_TX_CONTACT_FIND_0 + t] =
-            xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=? AND %s=?", cols,
-                      id_type_field((id_type)t));
-    s->sql[ST_CONTACT_INSERT] =
-        xasprintf("INSERT INTO contacts(account_id,%s) VALUES(?,%s)", cols, marks);
-    s->sql[ST_CONTACT_UPDATE] = xasprintf("UPDATE contacts SET %s WHERE account_id=? AND id=?", set);
     s->sql[ST_JOB_GET] = xasprintf(
         "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
         " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
@@ -319,84 +157,6 @@ static void build_sql(store_impl *s)
         " finished_at=?, cursor=requested WHERE seq=? AND status=0");
     s->sql[ST_JOB_ERROR_ADD] = xasprintf(
         "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
-    s->sql[ST_CONTACT_COUNT] = xasprintf("SELECT count(*) FROM contacts WHERE account_id=?");
-    s->sql[ST_BILLABLE_COUNT] = xasprintf(
-        "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
-        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    s->sql[ST_BILLING_DELETION] =
-        xasprintf("INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?,?,1)"
-                  " ON CONFLICT(account_id, month) DO UPDATE SET deleted=deleted+1");
-    s->sql[ST_CONTACT_RECENT] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "r") " FROM (SELECT * FROM contacts WHERE account_id=?"
-                 " ORDER BY updated_at DESC, id LIMIT ?) AS r ORDER BY email IS NULL, email, id",
-        cols);
-    s->sql[ST_ALT_FIND] =
-        xasprintf("SELECT contact_id FROM contact_alternate_emails WHERE account_id=? AND email=?"
-                  " ORDER BY contact_id LIMIT 1");
-    s->sql[ST_ALT_CLEAR] =
-        xasprintf("DELETE FROM contact_alternate_emails WHERE account_id=? AND contact_id=?");
-    s->sql[ST_ALT_SET] =
-        xasprintf("INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
-                  " SELECT ?1, value, ?2 FROM json_each(?3)");
-    s->sql[ST_CONTACT_LISTS] = xasprintf(
-        "SELECT list_id FROM list_members WHERE account_id=? AND contact_id=? ORDER BY list_id");
-    s->sql[ST_CONTACT_DELETE] = xasprintf("DELETE FROM contacts WHERE account_id=? AND id=?");
-    s->sql[ST_CONTACT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_IDS] = xasprintf("SELECT id FROM contacts WHERE account_id=? LIMIT ?");
-    s->sql[ST_FIELDS_LIST] = xasprintf(
-        "SELECT id, name, field_type FROM field_definitions WHERE account_id=? ORDER BY seq");
-    s->sql[ST_FIELD_NEXT] =
-        xasprintf("INSERT INTO field_counters(account_id, last) VALUES(?, 1)"
-                  " ON CONFLICT(account_id) DO UPDATE SET last = last + 1 RETURNING last");
-    s->sql[ST_FIELD_INSERT] =
-        xasprintf("INSERT INTO field_definitions(account_id, id, seq, name, field_type, created_at)"
-                  " VALUES(?,?,?,?,?,?)");
-    s->sql[ST_FIELD_RENAME] =
-        xasprintf("UPDATE field_definitions SET name=? WHERE account_id=? AND id=?");
-    s->sql[ST_FIELD_DELETE] = xasprintf("DELETE FROM field_definitions WHERE account_id=? AND id=?");
-    const char *list_cols = "l.id, l.name, (SELECT count(*) FROM list_members m"
-                            " WHERE m.account_id=l.account_id AND m.list_id=l.id)";
-    s->sql[ST_LIST_GET] =
-        xasprintf("SELECT %s FROM lists l WHERE l.account_id=? AND l.id=?", list_cols);
-    s->sql[ST_LIST_PAGE] = xasprintf(
-        "SELECT %s FROM lists l WHERE l.account_id=? ORDER BY l.created_at, l.id LIMIT ? OFFSET ?",
-        list_cols);
-    s->sql[ST_LIST_COUNT] = xasprintf("SELECT count(*) FROM lists WHERE account_id=?");
-    char *prefixed = contact_columns("c.");
-    s->sql[ST_LIST_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") " FROM list_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND"
-                 " c.id=m.contact_id WHERE m.account_id=? AND m.list_id=? ORDER BY m.added_at DESC, c.id"
-                 " LIMIT ?",
-        prefixed);
-    s->sql[ST_LIST_INSERT] = xasprintf(
-        "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_LIST_RENAME] =
-        xasprintf("UPDATE lists SET name=?, updated_at=? WHERE account_id=? AND id=?");
-    s->sql[ST_LIST_DELETE] = xasprintf("DELETE FROM lists WHERE account_id=? AND id=?");
-    s->sql[ST_LIST_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=?");
-    s->sql[ST_LIST_MEMBER_IDS] = xasprintf(
-        "SELECT contact_id FROM list_members WHERE account_id=? AND list_id=? ORDER BY contact_id");
-    s->sql[ST_MEMBER_ADD] =
-        xasprintf("INSERT OR IGNORE INTO list_members(account_id, list_id, contact_id, added_at)"
-                  " VALUES(?,?,?,?)");
-    s->sql[ST_MEMBER_REMOVE] =
-        xasprintf("DELETE FROM list_members WHERE account_id=? AND list_id=? AND contact_id=?");
-    /* Creation order walks contacts_by_created, whose order is close to the rows' order
-     * on disk; id order (random UUIDs) made every row a random read. */
-    s->sql[ST_CONTACT_SCAN] =
-        xasprintf("SELECT %s,NULL FROM contacts WHERE account_id=?1 AND (created_at,id)>(?2,?3)"
-                  " ORDER BY created_at, id LIMIT ?4",
-                  cols);
-    s->sql[ST_CONTACT_SCAN_LISTS] =
-        xasprintf("SELECT %s," LIST_IDS_OF(
-                      "contacts") " FROM contacts WHERE account_id=?1"
-                                  " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4",
-                  cols);
     s->sql[ST_JOB_LIST] = xasprintf(
         "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
         " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
@@ -406,84 +166,12 @@ static void build_sql(store_impl *s)
         xasprintf("SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
                   " WHERE j.id=? AND j.account_id=?");
     s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=?");
-    s->sql[ST_EXPORT_TAIL] = xasprintf(
-        "SELECT c.file_no, c.chunk_no, c.last_id, (SELECT sum(x.bytes) FROM export_chunks x"
-        " WHERE x.job_seq=c.job_seq AND x.file_no=c.file_no) FROM export_chunks c"
-        " WHERE c.job_seq=? ORDER BY c.chunk_no DESC LIMIT 1");
-    s->sql[ST_EXPORT_CHUNK_ADD] = xasprintf(
-        "INSERT INTO export_chunks(job_seq, chunk_no, file_no, last_id, bytes, data, expires_at)"
-        " VALUES(?,?,?,?,?,?,?)");
-    s->sql[ST_EXPORT_PURGE] = xasprintf("DELETE FROM export_chunks WHERE expires_at<?");
-    s->sql[ST_EXPORT_FILES] = xasprintf(
-        "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-        " WHERE j.id=? AND j.account_id=?");
-    s->sql[ST_EXPORT_CHUNK_NEXT] =
-        xasprintf("SELECT c.chunk_no, c.data FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
-                  " WHERE j.id=? AND j.account_id=? AND c.file_no=? AND c.chunk_no>?"
-                  " ORDER BY c.chunk_no LIMIT ?");
-    s->sql[ST_UPLOAD_CREATE] = xasprintf(
-        "INSERT INTO import_uploads(job_id, account_id, token, spec, created_at) VALUES(?,?,?,?,?)");
-    s->sql[ST_UPLOAD_PURGE] = xasprintf("DELETE FROM import_uploads WHERE created_at<?");
-    s->sql[ST_UPLOAD_GET] =
-        xasprintf("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?");
-    /* read_segment's columns */
-    const char *seg_cols = "s.id, s.name, s.query_dsl, s.parent_list_id, s.created_at, s.updated_at,"
-                           " s.evaluated_at, s.error, s.account_id, s.members_version,"
-                           " s.contacts_count";
-    s->sql[ST_SEGMENT_GET] =
-        xasprintf("SELECT %s FROM segments s WHERE s.account_id=? AND s.id=?", seg_cols);
-    s->sql[ST_SEGMENT_LIST] = xasprintf(
-        "SELECT %s FROM segments s WHERE s.account_id=? ORDER BY s.created_at, s.id", seg_cols);
-    s->sql[ST_TX_SEGMENT_ALL] =
-        xasprintf("SELECT %s FROM segments s ORDER BY s.account_id, s.created_at, s.id", seg_cols);
-    /* Insert, or rewrite every column but created_at (the name index may still refuse). */
-    s->sql[ST_SEGMENT_PUT] = xasprintf(
-        "INSERT INTO segments(account_id, id, name, query_dsl, parent_list_id, created_at,"
-        " updated_at, evaluated_at, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-        " ON CONFLICT(account_id, id) DO UPDATE SET members_version=members_version+1,"
-        " name=excluded.name, query_dsl=excluded.query_dsl, parent_list_id=excluded.parent_list_id,"
-        " updated_at=excluded.updated_at, evaluated_at=excluded.evaluated_at, error=excluded.error");
-    s->sql[ST_SEGMENT_DELETE] = xasprintf("DELETE FROM segments WHERE account_id=? AND id=?");
-    s->sql[ST_SEGMENT_MEMBERS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=? AND segment_id=?");
-    s->sql[ST_SEGMENTS_CHANGED] = xasprintf("UPDATE segments SET members_version=members_version+1"
-                                            " WHERE account_id=?1 AND (?2 IS NULL OR id=?2)");
-    s->sql[ST_SEGMENT_COUNT_ADD] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count+?3 WHERE account_id=?1 AND id=?2");
-    s->sql[ST_CONTACT_SEGMENT_COUNTS] = xasprintf(
-        "UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=?1 AND id IN"
-        " (SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2)");
-    s->sql[ST_SEGMENT_MEMBER_ADD] = xasprintf(
-        "INSERT OR IGNORE INTO segment_members(account_id, segment_id, contact_id) VALUES(?,?,?)");
-    s->sql[ST_SEGMENT_MEMBER_REMOVE] = xasprintf(
-        "DELETE FROM segment_members WHERE account_id=? AND segment_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_SEGMENTS] =
-        xasprintf("SELECT segment_id FROM segment_members WHERE account_id=? AND contact_id=?"
-                  " ORDER BY segment_id");
-    s->sql[ST_CONTACT_SEGMENT_ROWS_DELETE] =
-        xasprintf("DELETE FROM segment_members WHERE account_id=? AND contact_id=?");
-    s->sql[ST_CONTACT_LISTS_JSON] =
-        xasprintf("SELECT json_group_array(list_id) FROM (SELECT list_id FROM list_members"
-                  " WHERE account_id=? AND contact_id=? ORDER BY list_id)");
-    s->sql[ST_SEGMENT_SAMPLE] = xasprintf(
-        "SELECT %s," LIST_IDS_OF(
-            "c") ","
-                 " (SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id FROM segment_members sm"
-                 " WHERE sm.account_id=c.account_id AND sm.contact_id=c.id ORDER BY sm.segment_id))"
-                 " FROM segment_members m JOIN contacts c ON"
-                 " c.account_id=m.account_id AND c.id=m.contact_id"
-                 " WHERE m.account_id=? AND m.segment_id=? ORDER BY m.contact_id LIMIT ?",
-        prefixed);
-    free(prefixed);
     s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
     s->sql[ST_RELEASE] = xasprintf("RELEASE op");
     s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
     s->sql[ST_BEGIN] = xasprintf("BEGIN IMMEDIATE");
     s->sql[ST_COMMIT] = xasprintf("COMMIT");
     s->sql[ST_ROLLBACK] = xasprintf("ROLLBACK");
-    free(cols);
-    free(marks);
-    free(set);
 }
 
 /* ---- connections ----------------------------------------------------------------- */
@@ -522,6 +210,7 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
         free(c);
         return NULL;
     }
+    c->base.drv = &sqlite_driver;
     /* A CLI command writing at the same time as the server waits instead of failing. */
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
@@ -534,6 +223,11 @@ static void conn_close(conn *c)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < DB_SLOTS; i++) {
+        if (c->q[i])
+            sqlite3_finalize(c->q[i]->st);
+        free(c->q[i]);
+    }
     sqlite3_close(c->db);
     free(c);
 }
@@ -928,72 +622,6 @@ static const char *col_text(sqlite3_stmt *st, int i, arena *a)
     return arena_strndup(a, (const char *)t, (size_t)n);
 }
 
-/* ---- accounts and keys ----------------------------------------------------------- */
-
-static int sqlite_key_find(store_impl *s, const char *key_id, store_key *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_KEY_FIND);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, key_id);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            out->account_id = sqlite3_column_int64(st, 0);
-            memset(out->secret_hash, 0, sizeof out->secret_hash);
-            int n = sqlite3_column_bytes(st, 1);
-            const void *h = sqlite3_column_blob(st, 1);
-            if (h && n == APIKEY_HASH_LEN)
-                memcpy(out->secret_hash, h, APIKEY_HASH_LEN);
-            out->revoked = sqlite3_column_int(st, 2) != 0;
-            const unsigned char *sc = sqlite3_column_text(st, 3);
-            snprintf(out->scopes, sizeof out->scopes, "%s", sc ? (const char *)sc : "");
-            const unsigned char *name = sqlite3_column_text(st, 4);
-            snprintf(out->account, sizeof out->account, "%s", name ? (const char *)name : "");
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            log_sqlite(c->db, "key lookup");
-        }
-        done(st);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_key_list(store_impl *s, void (*each)(void *ctx, const store_key_row *row),
-                           void *ctx)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_KEY_LIST);
-    int rc = st ? STORE_OK : STORE_ERROR;
-    while (st) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        store_key_row row = {
-            .key_id = (const char *)sqlite3_column_text(st, 0),
-            .account = (const char *)sqlite3_column_text(st, 1),
-            .scopes = (const char *)sqlite3_column_text(st, 2),
-            .created_at = sqlite3_column_int64(st, 3),
-            .revoked_at = sqlite3_column_int64(st, 4),
-        };
-        each(ctx, &row);
-    }
-    if (st)
-        done(st);
-    reader_release(s, c);
-    return rc;
-}
-
 /* The first n integer columns of a parameterless one-row query, on a read connection. */
 static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
 {
@@ -1013,11 +641,6 @@ static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
     return rc;
 }
 
-static int sqlite_account_count(store_impl *s, int64_t *out)
-{
-    return reader_ints(s, ST_ACCOUNT_COUNT, out, 1);
-}
-
 static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
                                     int64_t *records)
 {
@@ -1028,183 +651,6 @@ static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *olde
         *oldest_accepted_at = v[1];
         *records = v[2];
     }
-    return rc;
-}
-
-static int sqlite_tx_account_ensure(store_tx_impl *tx, const char *name, int64_t *account_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_ACCOUNT_FIND);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        *account_id = sqlite3_column_int64(st, 0);
-        done(st);
-        return STORE_OK;
-    }
-    done(st);
-    if (r != SQLITE_DONE)
-        return STORE_ERROR;
-    st = stmt(s, s->writer, ST_ACCOUNT_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, time_now_ms());
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK)
-        *account_id = sqlite3_last_insert_rowid(s->writer->db);
-    return rc;
-}
-
-static int sqlite_tx_key_add(store_tx_impl *tx, int64_t account_id, const char *key_id,
-                             const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, key_id);
-    sqlite3_bind_int64(st, 2, account_id);
-    sqlite3_bind_blob(st, 3, hash, APIKEY_HASH_LEN, SQLITE_STATIC);
-    bind_text(st, 4, scopes);
-    sqlite3_bind_int64(st, 5, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_key_revoke(store_tx_impl *tx, const char *key_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_KEY_REVOKE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, time_now_ms());
-    bind_text(st, 2, key_id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-/* ---- contacts -------------------------------------------------------------------- */
-
-static void read_contact(sqlite3_stmt *st, arena *a, contact *out)
-{
-    memset(out, 0, sizeof *out);
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    for (int i = 0; i < CF_COUNT; i++)
-        out->field[i] = col_text(st, 1 + i, a);
-    out->alternate_emails = col_text(st, CF_COUNT + 1, a);
-    out->custom_fields = col_text(st, CF_COUNT + 2, a);
-    out->created_at = sqlite3_column_int64(st, CF_COUNT + 3);
-    out->updated_at = sqlite3_column_int64(st, CF_COUNT + 4);
-    out->list_ids = col_text(st, CF_COUNT + 5, a);
-    if (sqlite3_column_count(st) > CF_COUNT + 6)
-        out->segment_ids = col_text(st, CF_COUNT + 6, a);
-}
-
-/* Run a contact SELECT bound to (account, value) on connection c. */
-static int contact_query(store_impl *s, conn *c, enum stmt_id id, int64_t account,
-                         const char *value, arena *a, contact *out)
-{
-    sqlite3_stmt *st = stmt(s, c, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, value);
-    int r = sqlite3_step(st);
-    int rc;
-    if (r == SQLITE_ROW) {
-        read_contact(st, a, out);
-        rc = STORE_OK;
-    } else if (r == SQLITE_DONE) {
-        rc = STORE_NOT_FOUND;
-    } else {
-        log_sqlite(c->db, "contact lookup");
-        rc = STORE_ERROR;
-    }
-    done(st);
-    return rc;
-}
-
-static int sqlite_contact_get(store_impl *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, ST_CONTACT_GET, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_find(store_impl *s, int64_t account, id_type type, const char *value,
-                               arena *a, contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + type), account, value, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_contact_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                                 contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, ST_TX_CONTACT_GET, account, id, a, out);
-}
-
-static int sqlite_tx_contact_find(store_tx_impl *tx, int64_t account, id_type type,
-                                  const char *value, arena *a, contact *out)
-{
-    return contact_query(tx->s, tx->s->writer, (enum stmt_id)(ST_TX_CONTACT_FIND_0 + type), account,
-                         value, a, out);
-}
-
-/* Bind the contact columns in SELECT order starting at parameter first. Identifiers that
- * are empty are stored as NULL so the unique indexes ignore them. */
-static int bind_contact(sqlite3_stmt *st, int first, const contact *c)
-{
-    int p = first;
-    for (int i = 0; i < CF_COUNT; i++) {
-        const char *v = c->field[i];
-        if (i < ID_TYPE_COUNT && v && !v[0])
-            v = NULL;
-        bind_text(st, p++, v);
-    }
-    bind_text(st, p++, c->alternate_emails);
-    bind_text(st, p++, c->custom_fields);
-    sqlite3_bind_int64(st, p++, c->created_at);
-    sqlite3_bind_int64(st, p++, c->updated_at);
-    return p;
-}
-
-static int sqlite_tx_contact_insert(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, c->id);
-    bind_contact(st, 3, c);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_contact_update(store_tx_impl *tx, int64_t account, const contact *c)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_UPDATE);
-    if (!st)
-        return STORE_ERROR;
-    int p = bind_contact(st, 1, c);
-    sqlite3_bind_int64(st, p++, account);
-    bind_text(st, p, c->id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
     return rc;
 }
 
@@ -1453,557 +899,12 @@ static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index
     return step_done(s->writer->db, st);
 }
 
-/* ---- row collectors -------------------------------------------------------------- */
-
-/* Step st to the end, copying column 0 of every row. */
-static int collect_strings(sqlite3_stmt *st, arena *a, const char ***out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    const char **rows = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        rows = (const char **)arena_grow(a, (void *)rows, n, &cap, sizeof *rows);
-        rows[n++] = col_text(st, 0, a);
-    }
-    done(st);
-    *out = rows;
-    *count = n;
-    return rc;
-}
-
-static int collect_contacts(sqlite3_stmt *st, arena *a, contact **out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    contact *rows = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        read_contact(st, a, &rows[n++]);
-    }
-    done(st);
-    *out = rows;
-    *count = n;
-    return rc;
-}
-
-static int single_int(sqlite3_stmt *st, int64_t *out)
-{
-    int r = sqlite3_step(st);
-    int rc = STORE_ERROR;
-    if (r == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = STORE_OK;
-    }
-    done(st);
-    return rc;
-}
-
-/* ---- more contact reads and writes ------------------------------------------------ */
-
-/* A count by account (and, with month != 0, a billing month) on a reader connection. */
-static int read_count(store_impl *s, enum stmt_id id, int64_t account, int64_t month, int64_t *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, id);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        if (month)
-            sqlite3_bind_int64(st, 2, month);
-        rc = single_int(st, out);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_count(store_impl *s, int64_t account, int64_t *out)
-{
-    return read_count(s, ST_CONTACT_COUNT, account, 0, out);
-}
-
-static int sqlite_billable_count(store_impl *s, int64_t account, int64_t month, int64_t *out)
-{
-    return read_count(s, ST_BILLABLE_COUNT, account, month, out);
-}
-
-static int sqlite_contact_recent(store_impl *s, int64_t account, int64_t limit, arena *a,
-                                 contact **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_CONTACT_RECENT);
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int64(st, 2, limit);
-        rc = collect_contacts(st, a, rows, count);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_find_email(store_impl *s, int64_t account, const char *email, arena *a,
-                                     contact *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc =
-        contact_query(s, c, (enum stmt_id)(ST_CONTACT_FIND_0 + ID_EMAIL), account, email, a, out);
-    if (rc == STORE_NOT_FOUND) {
-        sqlite3_stmt *st = stmt(s, c, ST_ALT_FIND);
-        const char **ids;
-        size_t n = 0;
-        rc = STORE_ERROR;
-        if (st) {
-            sqlite3_bind_int64(st, 1, account);
-            bind_text(st, 2, email);
-            rc = collect_strings(st, a, &ids, &n);
-        }
-        if (rc == STORE_OK)
-            rc = n ? contact_query(s, c, ST_CONTACT_GET, account, ids[0], a, out) : STORE_NOT_FOUND;
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-/* The ids of statement id (bound to account and contact_id) on a reader: a contact's
- * lists or segments. */
-static int contact_ids_of(store_impl *s, enum stmt_id id, int64_t account, const char *contact_id,
-                          arena *a, const char ***ids, size_t *count)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, id, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    int rc = collect_strings(st, a, ids, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_contact_list_ids(store_impl *s, int64_t account, const char *contact_id, arena *a,
-                                   const char ***ids, size_t *count)
-{
-    return contact_ids_of(s, ST_CONTACT_LISTS, account, contact_id, a, ids, count);
-}
-
-/* Run a writer statement bound to (account, text). */
-static int write_account_text(store_impl *s, enum stmt_id id, int64_t account, const char *text)
-{
-    sqlite3_stmt *st = stmt(s, s->writer, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, text);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_contact_delete(store_tx_impl *tx, int64_t account, const char *id,
-                                    int64_t month)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_CONTACT_DELETE, account, id);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_BILLING_DELETION);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, month);
-    rc = step_done(s->writer->db, st);
-    if (rc != STORE_OK)
-        return rc;
-    rc = write_account_text(s, ST_CONTACT_MEMBERS_DELETE, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_COUNTS, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_CONTACT_SEGMENT_ROWS_DELETE, account, id);
-    if (rc == STORE_OK)
-        rc = write_account_text(s, ST_ALT_CLEAR, account, id);
-    return rc;
-}
-
-static int sqlite_tx_contact_ids(store_tx_impl *tx, int64_t account, int64_t limit, arena *a,
-                                 const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_CONTACT_IDS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, limit);
-    return collect_strings(st, a, ids, count);
-}
-
-static int sqlite_tx_contact_set_alternates(store_tx_impl *tx, int64_t account,
-                                            const char *contact_id, const char *emails_json)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_ALT_CLEAR, account, contact_id);
-    if (rc != STORE_OK || !emails_json)
-        return rc;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_ALT_SET);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    bind_text(st, 3, emails_json);
-    return step_done(s->writer->db, st);
-}
-
-/* ---- custom field definitions ------------------------------------------------------ */
-
-static int fields_list(store_impl *s, conn *c, int64_t account, arena *a, field_catalog *out)
-{
-    sqlite3_stmt *st = stmt(s, c, ST_FIELDS_LIST);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    size_t n = 0, cap = 0;
-    field_def *defs = NULL;
-    int rc = STORE_OK;
-    for (;;) {
-        int r = sqlite3_step(st);
-        if (r != SQLITE_ROW) {
-            if (r != SQLITE_DONE)
-                rc = STORE_ERROR;
-            break;
-        }
-        defs = arena_grow(a, defs, n, &cap, sizeof *defs);
-        defs[n].id = col_text(st, 0, a);
-        defs[n].name = col_text(st, 1, a);
-        defs[n].type = (field_type)sqlite3_column_int(st, 2);
-        n++;
-    }
-    done(st);
-    out->defs = defs;
-    out->count = n;
-    return rc;
-}
-
-static int sqlite_fields_list(store_impl *s, int64_t account, arena *a, field_catalog *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = fields_list(s, c, account, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_fields_list(store_tx_impl *tx, int64_t account, arena *a, field_catalog *out)
-{
-    return fields_list(tx->s, tx->s->writer, account, a, out);
-}
-
-/* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
-static int field_row_insert(store_impl *s, int64_t account, const char *id, int64_t seq,
-                            const char *name, field_type type)
-{
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    sqlite3_bind_int64(st, 3, seq);
-    bind_text(st, 4, name);
-    sqlite3_bind_int(st, 5, (int)type);
-    sqlite3_bind_int64(st, 6, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_field_create(store_tx_impl *tx, int64_t account, const char *name,
-                                  field_type type, char id_out[FIELD_ID_MAX])
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_NEXT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int64_t seq;
-    if (single_int(st, &seq) != STORE_OK)
-        return STORE_ERROR;
-    snprintf(id_out, FIELD_ID_MAX, "e%lld_%c", (long long)seq, field_type_letter(type));
-    return field_row_insert(s, account, id_out, seq, name, type);
-}
-
-static int sqlite_tx_field_rename(store_tx_impl *tx, int64_t account, const char *id,
-                                  const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_FIELD_RENAME);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, account);
-    bind_text(st, 3, id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-static int sqlite_tx_field_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    store_impl *s = tx->s;
-    int rc = write_account_text(s, ST_FIELD_DELETE, account, id);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-/* ---- lists ------------------------------------------------------------------------- */
-
-static void read_list(sqlite3_stmt *st, arena *a, list_info *out)
-{
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    out->name = col_text(st, 1, a);
-    out->contact_count = sqlite3_column_int64(st, 2);
-}
-
-static int list_get(store_impl *s, conn *c, int64_t account, const char *id, arena *a,
-                    list_info *out)
-{
-    sqlite3_stmt *st = stmt(s, c, ST_LIST_GET);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    int r = sqlite3_step(st);
-    int rc = r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-    if (r == SQLITE_ROW)
-        read_list(st, a, out);
-    done(st);
-    return rc;
-}
-
-static int sqlite_list_get(store_impl *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = list_get(s, c, account, id, a, out);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_list_get(store_tx_impl *tx, int64_t account, const char *id, arena *a,
-                              list_info *out)
-{
-    return list_get(tx->s, tx->s->writer, account, id, a, out);
-}
-
-static int sqlite_list_page(store_impl *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                            list_info **rows, size_t *count, int64_t *total)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_LIST_COUNT);
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        rc = single_int(st, total);
-    }
-    st = rc == STORE_OK ? stmt(s, c, ST_LIST_PAGE) : NULL;
-    size_t n = 0;
-    list_info *out = NULL;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int64(st, 2, limit);
-        sqlite3_bind_int64(st, 3, offset);
-        out = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof *out);
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW && (int64_t)n < limit)
-            read_list(st, a, &out[n++]);
-        if (r != SQLITE_ROW && r != SQLITE_DONE)
-            rc = STORE_ERROR;
-        done(st);
-    } else {
-        rc = STORE_ERROR;
-    }
-    reader_release(s, c);
-    *rows = out;
-    *count = n;
-    return rc;
-}
-
-/* Up to limit contacts of a list or segment (statement id, bound to account, owner and
- * limit) on a reader. */
-static int member_sample(store_impl *s, enum stmt_id id, int64_t account, const char *owner,
-                         int64_t limit, arena *a, contact **rows, size_t *count)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, id, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, owner);
-    sqlite3_bind_int64(st, 3, limit);
-    int rc = collect_contacts(st, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_list_sample(store_impl *s, int64_t account, const char *list_id, int64_t limit,
-                              arena *a, contact **rows, size_t *count)
-{
-    return member_sample(s, ST_LIST_SAMPLE, account, list_id, limit, a, rows, count);
-}
-
-static int sqlite_tx_list_create(store_tx_impl *tx, int64_t account, const char *id,
-                                 const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    int64_t now = time_now_ms();
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    bind_text(st, 3, name);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_int64(st, 5, now);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_list_rename(store_tx_impl *tx, int64_t account, const char *id,
-                                 const char *name)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_RENAME);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, time_now_ms());
-    sqlite3_bind_int64(st, 3, account);
-    bind_text(st, 4, id);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-/* Delete the row (statement del) of a list or segment, then its member rows (members);
- * STORE_NOT_FOUND when there was no such row. */
-static int delete_with_members(store_impl *s, enum stmt_id del, enum stmt_id members,
-                               int64_t account, const char *id)
-{
-    int rc = write_account_text(s, del, account, id);
-    if (rc != STORE_OK)
-        return rc;
-    if (sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return write_account_text(s, members, account, id);
-}
-
-static int sqlite_tx_list_delete(store_tx_impl *tx, int64_t account, const char *id)
-{
-    return delete_with_members(tx->s, ST_LIST_DELETE, ST_LIST_MEMBERS_DELETE, account, id);
-}
-
-static int sqlite_tx_list_member_ids(store_tx_impl *tx, int64_t account, const char *list_id,
-                                     arena *a, const char ***ids, size_t *count)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_LIST_MEMBER_IDS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, list_id);
-    return collect_strings(st, a, ids, count);
-}
-
-static int member_write(store_tx_impl *tx, enum stmt_id id, int64_t account, const char *list_id,
-                        const char *contact_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, id);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, list_id);
-    bind_text(st, 3, contact_id);
-    if (id == ST_MEMBER_ADD)
-        sqlite3_bind_int64(st, 4, time_now_ms());
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_list_add(store_tx_impl *tx, int64_t account, const char *list_id,
-                              const char *contact_id)
-{
-    return member_write(tx, ST_MEMBER_ADD, account, list_id, contact_id);
-}
-
-static int sqlite_tx_list_remove(store_tx_impl *tx, int64_t account, const char *list_id,
-                                 const char *contact_id)
-{
-    int rc = member_write(tx, ST_MEMBER_REMOVE, account, list_id, contact_id);
-    if (rc == STORE_OK && sqlite3_changes(tx->s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
 /* ---- savepoints ---------------------------------------------------------------------- */
 
 static int simple(store_tx_impl *tx, enum stmt_id id)
 {
     sqlite3_stmt *st = stmt(tx->s, tx->s->writer, id);
     return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
-}
-
-/* ---- scans ------------------------------------------------------------------------- */
-
-static int contact_scan(store_impl *s, conn *c, int64_t account, const scan_cursor *after,
-                        int64_t limit, bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    sqlite3_stmt *st = stmt(s, c, with_lists ? ST_CONTACT_SCAN_LISTS : ST_CONTACT_SCAN);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, after ? after->created_at : INT64_MIN);
-    bind_text(st, 3, after ? after->id : "");
-    sqlite3_bind_int64(st, 4, limit);
-    return collect_contacts(st, a, rows, count);
-}
-
-static int sqlite_contact_scan(store_impl *s, int64_t account, const scan_cursor *after,
-                               int64_t limit, bool with_lists, arena *a, contact **rows,
-                               size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc = contact_scan(s, c, account, after, limit, with_lists, a, rows, count);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_contact_scan(store_tx_impl *tx, int64_t account, const scan_cursor *after,
-                                  int64_t limit, bool with_lists, arena *a, contact **rows,
-                                  size_t *count)
-{
-    return contact_scan(tx->s, tx->s->writer, account, after, limit, with_lists, a, rows, count);
 }
 
 /* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
@@ -2066,163 +967,6 @@ static int sqlite_job_account(store_impl *s, const char *id, int64_t *account)
     return rc;
 }
 
-/* ---- export files ---------------------------------------------------------------- */
-
-static int sqlite_tx_export_tail(store_tx_impl *tx, int64_t job_seq, arena *a, export_tail *out)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_TAIL);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, job_seq);
-    memset(out, 0, sizeof *out);
-    int rc = step_row(st);
-    if (rc == STORE_OK) {
-        out->file_no = sqlite3_column_int64(st, 0);
-        out->chunk_no = sqlite3_column_int64(st, 1);
-        out->last_id = col_text(st, 2, a);
-        out->file_bytes = sqlite3_column_int64(st, 3);
-    }
-    done(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* no chunk yet: the zeroed tail */
-}
-
-static int sqlite_tx_export_chunk_add(store_tx_impl *tx, int64_t job_seq, int64_t file_no,
-                                      int64_t chunk_no, const char *last_id, const void *data,
-                                      size_t len, int64_t expires_at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_CHUNK_ADD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, job_seq);
-    sqlite3_bind_int64(st, 2, chunk_no);
-    sqlite3_bind_int64(st, 3, file_no);
-    bind_text(st, 4, last_id);
-    sqlite3_bind_int64(st, 5, (int64_t)len);
-    sqlite3_bind_blob64(st, 6, len ? data : "", len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, expires_at);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_export_purge(store_tx_impl *tx, int64_t now_ms, int64_t *deleted)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_EXPORT_PURGE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, now_ms);
-    int rc = step_done(s->writer->db, st);
-    if (rc == STORE_OK && deleted)
-        *deleted = sqlite3_changes(s->writer->db);
-    return rc;
-}
-
-static int sqlite_export_file_count(store_impl *s, int64_t account, const char *job_id,
-                                    int64_t *files)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_FILES, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    int rc = single_int(st, files); /* resets st */
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_export_chunk_next(store_impl *s, int64_t account, const char *job_id,
-                                    int64_t file_no, int64_t after_chunk, int64_t max_chunks,
-                                    arena *a, int64_t *chunk_no, const char **data, size_t *len)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_EXPORT_CHUNK_NEXT, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    sqlite3_bind_int64(st, 3, file_no);
-    sqlite3_bind_int64(st, 4, after_chunk);
-    sqlite3_bind_int64(st, 5, max_chunks);
-    /* Appended into one growing arena block (the old block stays until the arena goes);
-     * the first block fits the first chunk exactly, the common case of one large chunk. */
-    char *buf = NULL;
-    size_t used = 0, cap = 0;
-    int rc = STORE_OK, rows = 0;
-    while (used < STORE_EXPORT_READ_BYTES && (rc = step_row(st)) == STORE_OK) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        const void *p = sqlite3_column_blob(st, 1);
-        if (used + n + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : n + 1 > 64 * 1024 ? n + 1 : 64 * 1024;
-            while (ncap < used + n + 1)
-                ncap *= 2;
-            char *nb = arena_alloc(a, ncap);
-            if (used)
-                memcpy(nb, buf, used);
-            buf = nb;
-            cap = ncap;
-        }
-        if (n)
-            memcpy(buf + used, p, n);
-        used += n;
-        *chunk_no = sqlite3_column_int64(st, 0);
-        rows++;
-    }
-    reader_done(s, c, st);
-    if (rows == 0 || (rc != STORE_NOT_FOUND && rc != STORE_OK))
-        return rc; /* past the last chunk (STORE_NOT_FOUND), or a failure */
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
-    return STORE_OK;
-}
-
-/* ---- import uploads ---------------------------------------------------------------- */
-
-static int sqlite_tx_upload_create(store_tx_impl *tx, int64_t account, const char *job_id,
-                                   const char *token, const char *spec, int64_t created_at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_CREATE);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    sqlite3_bind_int64(st, 2, account);
-    bind_text(st, 3, token);
-    bind_text(st, 4, spec);
-    sqlite3_bind_int64(st, 5, created_at);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_upload_purge(store_tx_impl *tx, int64_t created_before)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_UPLOAD_PURGE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, created_before);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_upload_get(store_impl *s, const char *job_id, arena *a, import_upload *out)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_UPLOAD_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, job_id);
-    int rc = step_row(st);
-    if (rc == STORE_OK) {
-        out->account = sqlite3_column_int64(st, 0);
-        out->token = col_text(st, 1, a);
-        out->spec = col_text(st, 2, a);
-        out->created_at = sqlite3_column_int64(st, 3);
-    }
-    reader_done(s, c, st);
-    return rc;
-}
-
 static int sqlite_tx_savepoint(store_tx_impl *tx)
 {
     return simple(tx, ST_SAVEPOINT);
@@ -2254,216 +998,6 @@ static sqlite3_stmt *adhoc(conn *c, const char *sql)
     return st;
 }
 
-/* Run sql (no rows) on the writer with ?1 = a, ?2 = b. */
-static int adhoc_write(store_impl *s, const char *sql, int64_t a, int64_t b)
-{
-    sqlite3_stmt *st = adhoc(s->writer, sql);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static void read_account(sqlite3_stmt *st, arena *a, store_account *out)
-{
-    out->id = sqlite3_column_int64(st, 0);
-    out->name = col_text(st, 1, a);
-    out->parent = col_text(st, 2, a);
-    out->parent_id = sqlite3_column_int64(st, 3);
-    out->created_at = sqlite3_column_int64(st, 4);
-}
-
-static int sqlite_account_list(store_impl *s, int64_t parent_id, arena *a, store_account **rows,
-                               size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, parent_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        read_account(st, a, &(*rows)[(*count)++]);
-    }
-    reader_done(s, c, st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_usage_list(store_impl *s, int64_t account, int64_t now_ms, arena *a,
-                             store_usage **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_USAGE_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int64(st, 3, JOB_EXPORT);
-    size_t cap = 0;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        store_usage *u = &(*rows)[(*count)++];
-        u->account = sqlite3_column_int64(st, 0);
-        u->name = col_text(st, 1, a);
-        u->export_bytes = sqlite3_column_int64(st, 2);
-        u->payload_bytes = sqlite3_column_int64(st, 3);
-    }
-    reader_done(s, c, st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_account_find(store_impl *s, const char *name, arena *a, store_account *out)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_ACCOUNT_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        read_account(st, a, out);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_tx_account_create(store_tx_impl *tx, const char *name, int64_t parent_id,
-                                    int64_t *id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = adhoc(s->writer, "INSERT INTO accounts(name, parent_id, created_at)"
-                                        " VALUES(?,NULLIF(?,0),?)");
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, name);
-    sqlite3_bind_int64(st, 2, parent_id);
-    sqlite3_bind_int64(st, 3, time_now_ms());
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    if (rc == STORE_OK)
-        *id = sqlite3_last_insert_rowid(s->writer->db);
-    return rc;
-}
-
-/* Everything an account owns, child rows first. */
-static const char *const purge_data_sql[] = {
-    "DELETE FROM job_errors WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM job_payloads WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM export_chunks WHERE job_seq IN (SELECT seq FROM jobs WHERE account_id=?1)",
-    "DELETE FROM jobs WHERE account_id=?1",
-    "DELETE FROM import_uploads WHERE account_id=?1",
-    "DELETE FROM segment_members WHERE account_id=?1",
-    "DELETE FROM segments WHERE account_id=?1",
-    "DELETE FROM list_members WHERE account_id=?1",
-    "DELETE FROM lists WHERE account_id=?1",
-    "DELETE FROM field_definitions WHERE account_id=?1",
-    "DELETE FROM field_counters WHERE account_id=?1",
-    "DELETE FROM contact_alternate_emails WHERE account_id=?1",
-    "DELETE FROM contacts WHERE account_id=?1",
-    "DELETE FROM billing_deletions WHERE account_id=?1", /* a reset account bills anew */
-};
-static const char *const purge_account_sql[] = {
-    "DELETE FROM api_keys WHERE account_id=?1",
-    "DELETE FROM settings WHERE account_id=?1",
-    "UPDATE accounts SET parent_id=NULL WHERE parent_id=?1",
-    "DELETE FROM accounts WHERE id=?1",
-};
-
-static int sqlite_tx_account_purge(store_tx_impl *tx, int64_t account, bool with_account)
-{
-    for (size_t i = 0; i < sizeof purge_data_sql / sizeof purge_data_sql[0]; i++)
-        if (adhoc_write(tx->s, purge_data_sql[i], account, 0) != STORE_OK)
-            return STORE_ERROR;
-    for (size_t i = 0; with_account && i < sizeof purge_account_sql / sizeof purge_account_sql[0];
-         i++)
-        if (adhoc_write(tx->s, purge_account_sql[i], account, 0) != STORE_OK)
-            return STORE_ERROR;
-    return STORE_OK;
-}
-
-static int sqlite_tx_account_ids(store_tx_impl *tx, arena *a, int64_t **ids, size_t *count)
-{
-    *ids = NULL;
-    *count = 0;
-    sqlite3_stmt *st = adhoc(tx->s->writer, "SELECT id FROM accounts ORDER BY id");
-    if (!st)
-        return STORE_ERROR;
-    size_t cap = 0;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        *ids = arena_grow(a, *ids, *count, &cap, sizeof **ids);
-        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_tx_key_delete(store_tx_impl *tx, int64_t account, const char *key_id)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = adhoc(s->writer, "DELETE FROM api_keys WHERE account_id=? AND key_id=?");
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, key_id);
-    int rc = step_done(s->writer->db, st);
-    sqlite3_finalize(st);
-    if (rc == STORE_OK && sqlite3_changes(s->writer->db) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
-}
-
-static int sqlite_setting_job_delay(store_impl *s, int64_t account, int64_t *ms)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(c, "SELECT job_delay_ms FROM settings WHERE account_id=?");
-    int rc = STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        rc = step_row(st);
-        *ms = rc == STORE_OK ? sqlite3_column_int64(st, 0) : -1;
-        if (rc == STORE_NOT_FOUND)
-            rc = STORE_OK;
-    }
-    sqlite3_finalize(st);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_tx_setting_job_delay(store_tx_impl *tx, int64_t account, int64_t ms)
-{
-    if (ms < 0)
-        return adhoc_write(tx->s, "DELETE FROM settings WHERE account_id=?1", account, 0);
-    return adhoc_write(tx->s,
-                       "INSERT INTO settings(account_id, job_delay_ms) VALUES(?1,?2)"
-                       " ON CONFLICT(account_id) DO UPDATE SET job_delay_ms=?2",
-                       account, ms);
-}
-
-static int sqlite_tx_field_insert(store_tx_impl *tx, int64_t account, const char *id, int64_t seq,
-                                  const char *name, field_type type)
-{
-    store_impl *s = tx->s;
-    int rc = field_row_insert(s, account, id, seq, name, type);
-    if (rc != STORE_OK)
-        return rc;
-    return adhoc_write(s,
-                       "INSERT INTO field_counters(account_id, last) VALUES(?1,?2)"
-                       " ON CONFLICT(account_id) DO UPDATE SET last=max(last,?2)",
-                       account, seq);
-}
-
 static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
                                job_info **rows, size_t *count)
 {
@@ -2492,181 +1026,141 @@ static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64
     return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
-/* ---- segments ------------------------------------------------------------------------ */
+/* ---- the driver (driver.h) ---------------------------------------------------------- */
 
-static void read_segment(sqlite3_stmt *st, arena *a, segment_row *out)
+static db_stmt *lite_prepare(db_conn *dc, db_query *q)
 {
-    memset(out, 0, sizeof *out);
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
-    out->name = col_text(st, 1, a);
-    out->query_dsl = col_text(st, 2, a);
-    out->parent_list_id = col_text(st, 3, a);
-    out->created_at = sqlite3_column_int64(st, 4);
-    out->updated_at = sqlite3_column_int64(st, 5);
-    out->evaluated_at = sqlite3_column_int64(st, 6);
-    out->error = col_text(st, 7, a);
-    out->account = sqlite3_column_int64(st, 8);
-    out->members_version = sqlite3_column_int64(st, 9);
-    out->contacts_count = sqlite3_column_int64(st, 10);
-}
-
-static int collect_segments(sqlite3_stmt *st, arena *a, segment_row **out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    segment_row *rows = NULL;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        read_segment(st, a, &rows[n++]);
+    conn *c = (conn *)dc;
+    int slot = db_query_slot(q);
+    if (!c->q[slot]) {
+        lite_stmt *ls = calloc(1, sizeof *ls);
+        if (!ls)
+            abort();
+        if (sqlite3_prepare_v3(c->db, q->sql, -1, SQLITE_PREPARE_PERSISTENT, &ls->st, NULL) !=
+            SQLITE_OK) {
+            log_sqlite(c->db, q->sql);
+            free(ls);
+            return NULL;
+        }
+        ls->base.drv = &sqlite_driver;
+        ls->db = c->db;
+        c->q[slot] = ls;
     }
-    *out = rows;
-    *count = n;
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    return &c->q[slot]->base;
 }
 
-static int sqlite_segment_get(store_impl *s, int64_t account, const char *id, arena *a,
-                              segment_row *out)
+static sqlite3_stmt *lite(db_stmt *st)
 {
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, id);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        read_segment(st, a, out);
-    reader_done(s, c, st);
-    return rc;
+    return ((lite_stmt *)st)->st;
 }
 
-static int sqlite_segment_list(store_impl *s, int64_t account, arena *a, segment_row **rows,
-                               size_t *count)
+static void lite_bind_int(db_stmt *st, int i, int64_t v)
 {
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_SEGMENT_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int rc = collect_segments(st, a, rows, count);
-    reader_done(s, c, st);
-    return rc;
+    sqlite3_bind_int64(lite(st), i, v);
 }
 
-static int sqlite_tx_segment_list(store_tx_impl *tx, int64_t account, arena *a, segment_row **rows,
-                                  size_t *count)
+static void lite_bind_text(db_stmt *st, int i, const char *v)
 {
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_SEGMENT_LIST);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    int rc = collect_segments(st, a, rows, count);
-    done(st);
-    return rc;
+    bind_text(lite(st), i, v);
 }
 
-static int sqlite_tx_segment_all(store_tx_impl *tx, arena *a, segment_row **rows, size_t *count)
+static void lite_bind_blob(db_stmt *st, int i, const void *v, size_t len)
 {
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_TX_SEGMENT_ALL);
-    if (!st)
-        return STORE_ERROR;
-    int rc = collect_segments(st, a, rows, count);
-    done(st);
-    return rc;
+    sqlite3_bind_blob(lite(st), i, v ? v : "", (int)len, SQLITE_STATIC);
 }
 
-static int sqlite_tx_segment_put(store_tx_impl *tx, int64_t account, const segment_row *seg)
+static int lite_step(db_stmt *dst)
 {
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_PUT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, seg->id);
-    bind_text(st, 3, seg->name);
-    bind_text(st, 4, seg->query_dsl);
-    bind_text(st, 5, seg->parent_list_id);
-    sqlite3_bind_int64(st, 6, seg->created_at);
-    sqlite3_bind_int64(st, 7, seg->updated_at);
-    sqlite3_bind_int64(st, 8, seg->evaluated_at);
-    bind_text(st, 9, seg->error);
-    return step_done(s->writer->db, st);
+    sqlite3_stmt *st = lite(dst);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+        return STORE_CONFLICT;
+    log_sqlite(((lite_stmt *)dst)->db, sqlite3_sql(st));
+    return STORE_ERROR;
 }
 
-static int sqlite_tx_segment_delete(store_tx_impl *tx, int64_t account, const char *id)
+static bool lite_col_null(db_stmt *st, int i)
 {
-    return delete_with_members(tx->s, ST_SEGMENT_DELETE, ST_SEGMENT_MEMBERS_DELETE, account, id);
+    return sqlite3_column_type(lite(st), i) == SQLITE_NULL;
 }
 
-static int sqlite_tx_segments_changed(store_tx_impl *tx, int64_t account, const char *segment_id)
+static int64_t lite_col_int(db_stmt *st, int i)
 {
-    return write_account_text(tx->s, ST_SEGMENTS_CHANGED, account, segment_id);
+    return sqlite3_column_int64(lite(st), i);
 }
 
-static int sqlite_tx_segment_member_set(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                        const char *contact_id, bool in)
+static const char *lite_col_text(db_stmt *st, int i, size_t *len)
 {
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, in ? ST_SEGMENT_MEMBER_ADD : ST_SEGMENT_MEMBER_REMOVE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, segment_id);
-    bind_text(st, 3, contact_id);
-    int rc = step_done(s->writer->db, st);
-    return rc == STORE_OK ? sqlite3_changes(s->writer->db) > 0 : rc;
+    const unsigned char *t = sqlite3_column_text(lite(st), i);
+    if (len)
+        *len = (size_t)sqlite3_column_bytes(lite(st), i);
+    return (const char *)t;
 }
 
-static int sqlite_tx_segment_count_add(store_tx_impl *tx, int64_t account, const char *segment_id,
-                                       int64_t delta)
+static const void *lite_col_blob(db_stmt *st, int i, size_t *len)
 {
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_SEGMENT_COUNT_ADD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, segment_id);
-    sqlite3_bind_int64(st, 3, delta);
-    return step_done(s->writer->db, st);
+    const void *p = sqlite3_column_blob(lite(st), i);
+    *len = (size_t)sqlite3_column_bytes(lite(st), i);
+    return p ? p : "";
 }
 
-static int sqlite_contact_segment_ids(store_impl *s, int64_t account, const char *contact_id,
-                                      arena *a, const char ***ids, size_t *count)
+static int64_t lite_changes(db_stmt *st)
 {
-    return contact_ids_of(s, ST_CONTACT_SEGMENTS, account, contact_id, a, ids, count);
+    return sqlite3_changes(((lite_stmt *)st)->db);
 }
 
-static int sqlite_tx_contact_segment_ids(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                         arena *a, const char ***ids, size_t *count)
+static void lite_done(db_stmt *st)
 {
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_SEGMENTS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    return collect_strings(st, a, ids, count);
+    done(lite(st));
 }
 
-static int sqlite_tx_contact_list_json(store_tx_impl *tx, int64_t account, const char *contact_id,
-                                       arena *a, const char **json)
+static int lite_lock_account(db_conn *writer, int64_t account)
 {
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, ST_CONTACT_LISTS_JSON);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    bind_text(st, 2, contact_id);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        *json = col_text(st, 0, a);
-    done(st);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+    (void)writer;
+    (void)account;
+    return STORE_OK; /* one writer: nothing to serialise */
 }
 
-static int sqlite_segment_sample(store_impl *s, int64_t account, const char *segment_id,
-                                 int64_t limit, arena *a, contact **rows, size_t *count)
+static void lite_note_inserted(db_conn *writer, int64_t rows)
 {
-    return member_sample(s, ST_SEGMENT_SAMPLE, account, segment_id, limit, a, rows, count);
+    (void)writer;
+    (void)rows; /* SQLite's planner needs no fresh statistics here */
+}
+
+const store_driver sqlite_driver = {
+    .prepare = lite_prepare,
+    .bind_int = lite_bind_int,
+    .bind_text = lite_bind_text,
+    .bind_blob = lite_bind_blob,
+    .step = lite_step,
+    .col_null = lite_col_null,
+    .col_int = lite_col_int,
+    .col_text = lite_col_text,
+    .col_blob = lite_col_blob,
+    .changes = lite_changes,
+    .done = lite_done,
+    .lock_account = lite_lock_account,
+    .note_inserted = lite_note_inserted,
+};
+
+static db_conn *sqlite_read(store_impl *s)
+{
+    conn *c = reader_acquire(s);
+    return c ? &c->base : NULL;
+}
+
+static void sqlite_read_done(store_impl *s, db_conn *c)
+{
+    reader_release(s, (conn *)c);
+}
+
+static db_conn *sqlite_tx_conn(store_tx_impl *tx)
+{
+    return &tx->s->writer->base;
 }
 
 /* ---- the backend table ------------------------------------------------------------- */
@@ -2679,22 +1173,12 @@ const store_backend sqlite_backend = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
+    .read = sqlite_read,
+    .read_done = sqlite_read_done,
+    .tx_conn = sqlite_tx_conn,
     .write_problem = sqlite_write_problem,
     .check = sqlite_check,
-    .key_find = sqlite_key_find,
-    .key_list = sqlite_key_list,
-    .account_count = sqlite_account_count,
     .job_pending_stats = sqlite_job_pending_stats,
-    .usage_list = sqlite_usage_list,
-    .tx_account_ensure = sqlite_tx_account_ensure,
-    .tx_key_add = sqlite_tx_key_add,
-    .tx_key_revoke = sqlite_tx_key_revoke,
-    .contact_get = sqlite_contact_get,
-    .contact_find = sqlite_contact_find,
-    .tx_contact_get = sqlite_tx_contact_get,
-    .tx_contact_find = sqlite_tx_contact_find,
-    .tx_contact_insert = sqlite_tx_contact_insert,
-    .tx_contact_update = sqlite_tx_contact_update,
     .job_get = sqlite_job_get,
     .job_errors = sqlite_job_errors,
     .tx_job_insert = sqlite_tx_job_insert,
@@ -2703,67 +1187,12 @@ const store_backend sqlite_backend = {
     .tx_job_progress = sqlite_tx_job_progress,
     .tx_job_finish = sqlite_tx_job_finish,
     .tx_job_error_add = sqlite_tx_job_error_add,
-    .contact_count = sqlite_contact_count,
-    .billable_count = sqlite_billable_count,
-    .contact_recent = sqlite_contact_recent,
-    .contact_find_email = sqlite_contact_find_email,
-    .contact_list_ids = sqlite_contact_list_ids,
-    .tx_contact_delete = sqlite_tx_contact_delete,
-    .tx_contact_ids = sqlite_tx_contact_ids,
-    .tx_contact_set_alternates = sqlite_tx_contact_set_alternates,
-    .fields_list = sqlite_fields_list,
-    .tx_fields_list = sqlite_tx_fields_list,
-    .tx_field_create = sqlite_tx_field_create,
-    .tx_field_rename = sqlite_tx_field_rename,
-    .tx_field_delete = sqlite_tx_field_delete,
-    .list_get = sqlite_list_get,
-    .tx_list_get = sqlite_tx_list_get,
-    .list_page = sqlite_list_page,
-    .list_sample = sqlite_list_sample,
-    .tx_list_create = sqlite_tx_list_create,
-    .tx_list_rename = sqlite_tx_list_rename,
-    .tx_list_delete = sqlite_tx_list_delete,
-    .tx_list_member_ids = sqlite_tx_list_member_ids,
-    .tx_list_add = sqlite_tx_list_add,
-    .tx_list_remove = sqlite_tx_list_remove,
-    .contact_scan = sqlite_contact_scan,
-    .tx_contact_scan = sqlite_tx_contact_scan,
     .job_list = sqlite_job_list,
     .job_payload_get = sqlite_job_payload_get,
     .job_account = sqlite_job_account,
-    .tx_export_tail = sqlite_tx_export_tail,
-    .tx_export_chunk_add = sqlite_tx_export_chunk_add,
-    .tx_export_purge = sqlite_tx_export_purge,
-    .export_file_count = sqlite_export_file_count,
-    .export_chunk_next = sqlite_export_chunk_next,
-    .tx_upload_create = sqlite_tx_upload_create,
-    .upload_get = sqlite_upload_get,
-    .tx_upload_purge = sqlite_tx_upload_purge,
-    .segment_get = sqlite_segment_get,
-    .segment_list = sqlite_segment_list,
-    .tx_segment_list = sqlite_tx_segment_list,
-    .tx_segment_all = sqlite_tx_segment_all,
-    .tx_segment_put = sqlite_tx_segment_put,
-    .tx_segment_delete = sqlite_tx_segment_delete,
-    .tx_segments_changed = sqlite_tx_segments_changed,
-    .tx_segment_count_add = sqlite_tx_segment_count_add,
-    .tx_segment_member_set = sqlite_tx_segment_member_set,
-    .contact_segment_ids = sqlite_contact_segment_ids,
-    .tx_contact_segment_ids = sqlite_tx_contact_segment_ids,
-    .tx_contact_list_json = sqlite_tx_contact_list_json,
-    .segment_sample = sqlite_segment_sample,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
-    .account_list = sqlite_account_list,
-    .account_find = sqlite_account_find,
-    .tx_account_create = sqlite_tx_account_create,
-    .tx_account_purge = sqlite_tx_account_purge,
-    .tx_account_ids = sqlite_tx_account_ids,
-    .tx_key_delete = sqlite_tx_key_delete,
-    .setting_job_delay = sqlite_setting_job_delay,
-    .tx_setting_job_delay = sqlite_tx_setting_job_delay,
     .tx_job_next_due = sqlite_tx_job_next_due,
     .job_list_all = sqlite_job_list_all,
-    .tx_field_insert = sqlite_tx_field_insert,
 };

@@ -3,8 +3,10 @@
  *
  * store_open picks the backend from the path: a postgres:// or postgresql:// URL (or a
  * libpq keyword string such as "host=db dbname=contacts") opens PostgreSQL, anything
- * else (a file name, ":memory:") opens SQLite. Every other function forwards to the
- * backend's table with one indirect call.
+ * else (a file name, ":memory:") opens SQLite. The operations already written once over
+ * the driver (driver.h; the query files accounts.c, keys.c, ...) are not here; every
+ * other function forwards to the backend's table with one indirect call. db_read, db_tx
+ * hand the query files the backend's connections.
  */
 #include "store/store.h"
 
@@ -14,6 +16,7 @@
 
 #include "core/timeutil.h"
 #include "store/backend.h"
+#include "store/touch.h"
 
 /* What the transaction changed (store_tx_touched_take): notes in `mem`, and the arena
  * `taken_mem` keeps the last batch handed out alive until the next take. */
@@ -125,6 +128,17 @@ static void touch_account(store_tx *tx, int64_t account)
     l->accounts[l->naccounts++] = account;
 }
 
+void store_tx_touch_contact(store_tx *tx, int64_t account, const char *id, store_touch what,
+                            const contact *row)
+{
+    touch_note(tx, account, id, what, row);
+}
+
+void store_tx_touch_account(store_tx *tx, int64_t account)
+{
+    touch_account(tx, account);
+}
+
 void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
                            int64_t **accounts, size_t *naccounts)
 {
@@ -137,6 +151,21 @@ void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncont
     l->mem = (arena)ARENA_INIT;
     touch_reset(l);
     l->taken_mem = handed;
+}
+
+db_conn *db_read(store *s)
+{
+    return s->be->read(s->impl);
+}
+
+void db_read_done(store *s, db_conn *c)
+{
+    s->be->read_done(s->impl, c);
+}
+
+db_conn *db_tx(store_tx *tx)
+{
+    return tx->be->tx_conn(tx->impl);
 }
 
 int store_tx_begin(store *s, store_tx **out)
@@ -174,84 +203,9 @@ int store_check(store *s, char *err, size_t err_size)
     return s->be->check ? s->be->check(s->impl, err, err_size) : STORE_OK;
 }
 
-int store_key_find(store *s, const char *key_id, store_key *out)
-{
-    return s->be->key_find(s->impl, key_id, out);
-}
-
-int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), void *ctx)
-{
-    return s->be->key_list(s->impl, each, ctx);
-}
-
-int store_account_count(store *s, int64_t *out)
-{
-    return s->be->account_count(s->impl, out);
-}
-
 int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
 {
     return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);
-}
-
-int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
-                     size_t *count)
-{
-    return s->be->usage_list(s->impl, account, now_ms, a, rows, count);
-}
-
-int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
-{
-    return tx->be->tx_account_ensure(tx->impl, name, account_id);
-}
-
-int store_tx_key_add(store_tx *tx, int64_t account_id, const char *key_id,
-                     const uint8_t hash[APIKEY_HASH_LEN], const char *scopes)
-{
-    return tx->be->tx_key_add(tx->impl, account_id, key_id, hash, scopes);
-}
-
-int store_tx_key_revoke(store_tx *tx, const char *key_id)
-{
-    return tx->be->tx_key_revoke(tx->impl, key_id);
-}
-
-int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
-{
-    return s->be->contact_get(s->impl, account, id, a, out);
-}
-
-int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
-                       contact *out)
-{
-    return s->be->contact_find(s->impl, account, type, value, a, out);
-}
-
-int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
-{
-    return tx->be->tx_contact_get(tx->impl, account, id, a, out);
-}
-
-int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
-                          contact *out)
-{
-    return tx->be->tx_contact_find(tx->impl, account, type, value, a, out);
-}
-
-int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
-{
-    int rc = tx->be->tx_contact_insert(tx->impl, account, c);
-    if (rc == STORE_OK)
-        touch_note(tx, account, c->id, TOUCH_INSERT, c);
-    return rc;
-}
-
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
-{
-    int rc = tx->be->tx_contact_update(tx->impl, account, c);
-    if (rc == STORE_OK)
-        touch_note(tx, account, c->id, TOUCH_UPDATE, c);
-    return rc;
 }
 
 int store_job_get(store *s, int64_t account, const char *id, job_info *out)
@@ -300,154 +254,6 @@ int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char 
     return tx->be->tx_job_error_add(tx->impl, seq, index, identifiers, message);
 }
 
-int store_contact_count(store *s, int64_t account, int64_t *out)
-{
-    return s->be->contact_count(s->impl, account, out);
-}
-
-int store_billable_count(store *s, int64_t account, int64_t *out)
-{
-    return s->be->billable_count(s->impl, account, time_month_utc(time_now_ms()), out);
-}
-
-int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                         size_t *count)
-{
-    return s->be->contact_recent(s->impl, account, limit, a, rows, count);
-}
-
-int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
-{
-    return s->be->contact_find_email(s->impl, account, email, a, out);
-}
-
-int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
-                           const char ***ids, size_t *count)
-{
-    return s->be->contact_list_ids(s->impl, account, contact_id, a, ids, count);
-}
-
-int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
-{
-    int rc = tx->be->tx_contact_delete(tx->impl, account, id, time_month_utc(time_now_ms()));
-    if (rc == STORE_OK)
-        touch_note(tx, account, id, TOUCH_DELETE, NULL);
-    return rc;
-}
-
-int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
-                         size_t *count)
-{
-    return tx->be->tx_contact_ids(tx->impl, account, limit, a, ids, count);
-}
-
-int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
-                                    const char *emails_json)
-{
-    return tx->be->tx_contact_set_alternates(tx->impl, account, contact_id, emails_json);
-}
-
-int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
-{
-    return s->be->fields_list(s->impl, account, a, out);
-}
-
-int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
-{
-    return tx->be->tx_fields_list(tx->impl, account, a, out);
-}
-
-int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field_type type,
-                          char id_out[FIELD_ID_MAX])
-{
-    return tx->be->tx_field_create(tx->impl, account, name, type, id_out);
-}
-
-int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    int rc = tx->be->tx_field_rename(tx->impl, account, id, name);
-    if (rc == STORE_OK)
-        touch_account(tx, account);
-    return rc;
-}
-
-int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
-{
-    int rc = tx->be->tx_field_delete(tx->impl, account, id);
-    if (rc == STORE_OK)
-        touch_account(tx, account);
-    return rc;
-}
-
-int store_list_get(store *s, int64_t account, const char *id, arena *a, list_info *out)
-{
-    return s->be->list_get(s->impl, account, id, a, out);
-}
-
-int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
-                    list_info **rows, size_t *count, int64_t *total)
-{
-    return s->be->list_page(s->impl, account, offset, limit, a, rows, count, total);
-}
-
-int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                      contact **rows, size_t *count)
-{
-    return s->be->list_sample(s->impl, account, list_id, limit, a, rows, count);
-}
-
-int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out)
-{
-    return tx->be->tx_list_get(tx->impl, account, id, a, out);
-}
-
-int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    return tx->be->tx_list_create(tx->impl, account, id, name);
-}
-
-int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const char *name)
-{
-    return tx->be->tx_list_rename(tx->impl, account, id, name);
-}
-
-int store_tx_list_delete(store_tx *tx, int64_t account, const char *id)
-{
-    /* Its members leave the list: note them before they are gone. */
-    arena a = ARENA_INIT;
-    const char **ids = NULL;
-    size_t n = 0;
-    int rc = tx->be->tx_list_member_ids(tx->impl, account, id, &a, &ids, &n);
-    if (rc == STORE_OK)
-        rc = tx->be->tx_list_delete(tx->impl, account, id);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        touch_note(tx, account, ids[i], TOUCH_LISTS, NULL);
-    arena_release(&a);
-    return rc;
-}
-
-int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
-                             const char ***ids, size_t *count)
-{
-    return tx->be->tx_list_member_ids(tx->impl, account, list_id, a, ids, count);
-}
-
-int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
-{
-    int rc = tx->be->tx_list_add(tx->impl, account, list_id, contact_id);
-    if (rc == STORE_OK)
-        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
-    return rc;
-}
-
-int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id)
-{
-    int rc = tx->be->tx_list_remove(tx->impl, account, list_id, contact_id);
-    if (rc == STORE_OK)
-        touch_note(tx, account, contact_id, TOUCH_LISTS, NULL);
-    return rc;
-}
-
 /* The touch log follows the savepoints: what a rolled-back operation noted never happened,
  * and segment membership must not be matched against it. */
 int store_tx_savepoint(store_tx *tx)
@@ -482,18 +288,6 @@ void store_tx_savepoint_rollback(store_tx *tx)
     }
 }
 
-int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,
-                       bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    return s->be->contact_scan(s->impl, account, after, limit, with_lists, a, rows, count);
-}
-
-int store_tx_contact_scan(store_tx *tx, int64_t account, const scan_cursor *after, int64_t limit,
-                          bool with_lists, arena *a, contact **rows, size_t *count)
-{
-    return tx->be->tx_contact_scan(tx->impl, account, after, limit, with_lists, a, rows, count);
-}
-
 void scan_cursor_of(const contact *c, scan_cursor *out)
 {
     out->created_at = c->created_at;
@@ -517,100 +311,7 @@ int store_job_account(store *s, const char *id, int64_t *account)
     return s->be->job_account(s->impl, id, account);
 }
 
-int store_tx_export_tail(store_tx *tx, int64_t job_seq, arena *a, export_tail *out)
-{
-    return tx->be->tx_export_tail(tx->impl, job_seq, a, out);
-}
-
-int store_tx_export_chunk_add(store_tx *tx, int64_t job_seq, int64_t file_no, int64_t chunk_no,
-                              const char *last_id, const void *data, size_t len, int64_t expires_at)
-{
-    return tx->be->tx_export_chunk_add(tx->impl, job_seq, file_no, chunk_no, last_id, data, len,
-                                       expires_at);
-}
-
-int store_tx_export_purge(store_tx *tx, int64_t now_ms, int64_t *deleted)
-{
-    return tx->be->tx_export_purge(tx->impl, now_ms, deleted);
-}
-
-int store_export_file_count(store *s, int64_t account, const char *job_id, int64_t *files)
-{
-    return s->be->export_file_count(s->impl, account, job_id, files);
-}
-
-int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64_t file_no,
-                            int64_t after_chunk, int64_t max_chunks, arena *a, int64_t *chunk_no,
-                            const char **data, size_t *len)
-{
-    return s->be->export_chunk_next(s->impl, account, job_id, file_no, after_chunk, max_chunks, a,
-                                    chunk_no, data, len);
-}
-
-int store_tx_upload_create(store_tx *tx, int64_t account, const char *job_id, const char *token,
-                           const char *spec, int64_t created_at)
-{
-    return tx->be->tx_upload_create(tx->impl, account, job_id, token, spec, created_at);
-}
-
-int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out)
-{
-    return s->be->upload_get(s->impl, job_id, a, out);
-}
-
-int store_tx_upload_purge(store_tx *tx, int64_t created_before)
-{
-    return tx->be->tx_upload_purge(tx->impl, created_before);
-}
-
 /* ---- administration ------------------------------------------------------------------ */
-
-int store_account_list(store *s, int64_t parent_id, arena *a, store_account **rows, size_t *count)
-{
-    return s->be->account_list(s->impl, parent_id, a, rows, count);
-}
-
-int store_account_find(store *s, const char *name, arena *a, store_account *out)
-{
-    return s->be->account_find(s->impl, name, a, out);
-}
-
-int store_tx_account_create(store_tx *tx, const char *name, int64_t parent_id, int64_t *id)
-{
-    return tx->be->tx_account_create(tx->impl, name, parent_id, id);
-}
-
-int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account)
-{
-    return tx->be->tx_account_purge(tx->impl, account, with_account);
-}
-
-int store_tx_account_purge_all(store_tx *tx)
-{
-    arena a = ARENA_INIT;
-    int64_t *ids;
-    size_t n;
-    int rc = tx->be->tx_account_ids(tx->impl, &a, &ids, &n);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        rc = tx->be->tx_account_purge(tx->impl, ids[i], false);
-    arena_release(&a);
-    return rc;
-}
-
-int store_tx_key_delete(store_tx *tx, int64_t account, const char *key_id)
-{
-    return tx->be->tx_key_delete(tx->impl, account, key_id);
-}
-
-int store_setting_job_delay(store *s, int64_t account, int64_t *ms)
-{
-    return s->be->setting_job_delay(s->impl, account, ms);
-}
-
-int store_tx_setting_job_delay(store_tx *tx, int64_t account, int64_t ms)
-{
-    return tx->be->tx_setting_job_delay(tx->impl, account, ms);
-}
 
 int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at)
 {
@@ -623,80 +324,4 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
     return s->be->job_list_all(s->impl, account, status, limit, a, rows, count);
 }
 
-int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t seq,
-                          const char *name, field_type type)
-{
-    return tx->be->tx_field_insert(tx->impl, account, id, seq, name, type);
-}
-
 /* ---- segments ---------------------------------------------------------------------- */
-
-int store_segment_get(store *s, int64_t account, const char *id, arena *a, segment_row *out)
-{
-    return s->be->segment_get(s->impl, account, id, a, out);
-}
-
-int store_segment_list(store *s, int64_t account, arena *a, segment_row **rows, size_t *count)
-{
-    return s->be->segment_list(s->impl, account, a, rows, count);
-}
-
-int store_tx_segment_list(store_tx *tx, int64_t account, arena *a, segment_row **rows, size_t *count)
-{
-    return tx->be->tx_segment_list(tx->impl, account, a, rows, count);
-}
-
-int store_tx_segment_all(store_tx *tx, arena *a, segment_row **rows, size_t *count)
-{
-    return tx->be->tx_segment_all(tx->impl, a, rows, count);
-}
-
-int store_tx_segment_put(store_tx *tx, int64_t account, const segment_row *seg)
-{
-    return tx->be->tx_segment_put(tx->impl, account, seg);
-}
-
-int store_tx_segment_delete(store_tx *tx, int64_t account, const char *id)
-{
-    return tx->be->tx_segment_delete(tx->impl, account, id);
-}
-
-int store_tx_segments_changed(store_tx *tx, int64_t account, const char *segment_id)
-{
-    return tx->be->tx_segments_changed(tx->impl, account, segment_id);
-}
-
-int store_tx_segment_count_add(store_tx *tx, int64_t account, const char *segment_id, int64_t delta)
-{
-    return delta ? tx->be->tx_segment_count_add(tx->impl, account, segment_id, delta) : STORE_OK;
-}
-
-int store_tx_segment_member_set(store_tx *tx, int64_t account, const char *segment_id,
-                                const char *contact_id, bool in)
-{
-    return tx->be->tx_segment_member_set(tx->impl, account, segment_id, contact_id, in);
-}
-
-int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
-                              const char ***ids, size_t *count)
-{
-    return s->be->contact_segment_ids(s->impl, account, contact_id, a, ids, count);
-}
-
-int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *contact_id, arena *a,
-                                 const char ***ids, size_t *count)
-{
-    return tx->be->tx_contact_segment_ids(tx->impl, account, contact_id, a, ids, count);
-}
-
-int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
-                               const char **json)
-{
-    return tx->be->tx_contact_list_json(tx->impl, account, contact_id, a, json);
-}
-
-int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit, arena *a,
-                         contact **rows, size_t *count)
-{
-    return s->be->segment_sample(s->impl, account, segment_id, limit, a, rows, count);
-}

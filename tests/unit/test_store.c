@@ -1,6 +1,8 @@
-/* Unit tests of store/sqlite against a real database file in a temporary directory; the
- * tests of scans, job listings, export files and import uploads run on PostgreSQL too
- * when CONTACTD_TEST_PG gives the URL of a test cluster (scripts/pg-test-cluster). */
+/* Unit tests of the store against a real SQLite file in a temporary directory; the tests
+ * of accounts and keys, scans, job listings, export files, import uploads, settings and
+ * segments run on PostgreSQL too when CONTACTD_TEST_PG gives the URL of a test cluster
+ * (scripts/pg-test-cluster). The others assume SQLite's statement-level errors (a refused
+ * statement leaves the transaction usable without a savepoint). */
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "check.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
+#include "store/contact_row.h"
 #include "store/store.h"
 
 static char tmpdir[256];
@@ -40,6 +43,15 @@ static store_tx *begin(store *s)
 static void commit(store_tx *tx)
 {
     REQUIRE(store_tx_commit(tx) == STORE_OK);
+}
+
+/* ---- the query layer --------------------------------------------------------------- */
+
+/* The contact column list the query files select (store/contact_row.h) names
+ * contact_fields[] in order: the SQL and the model agree about which fields exist. */
+static void test_contact_columns(void)
+{
+    CHECK(contact_row_columns_ok());
 }
 
 /* ---- migrations ------------------------------------------------------------------- */
@@ -1743,6 +1755,7 @@ int main(void)
     REQUIRE(mkdtemp(tmpdir) != NULL);
     snprintf(dbpath, sizeof dbpath, "%s/contactd.db", tmpdir);
 
+    RUN(test_contact_columns);
     RUN(test_migrations);
     RUN(test_open_failure);
     RUN(test_accounts_and_keys);
@@ -1776,6 +1789,8 @@ int main(void)
         REQUIRE(pg_create_database(pg_url, pg_name, sizeof pg_name, pg_conninfo, sizeof pg_conninfo));
         store_path = pg_conninfo;
         printf("test_store: PostgreSQL database %s\n", pg_name);
+        RUN(test_accounts_and_keys);
+        RUN(test_contact_insert_conflict_keeps_row);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);

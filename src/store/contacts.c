@@ -1,0 +1,397 @@
+/*
+ * contacts: the contacts of store.h (lookups, insert, update, delete, counts, recent,
+ * alternate emails, scans), written once over driver.h for both engines. Every write is
+ * noted for segment sync (touch.h). The writer's lookups (store_tx_contact_*) leave out
+ * the list ids: jobs never need them, and on PostgreSQL the subquery was most of the
+ * planning time of every lookup an upsert makes.
+ */
+#include <stdio.h>
+
+#include "core/timeutil.h"
+#include "store/contact_row.h"
+#include "store/touch.h"
+
+/* ---- lookups ------------------------------------------------------------------------ */
+
+/* A contact by one column (?1 account, ?2 value): with its list ids (both dialects) for
+ * readers, without for the writer. */
+#define BY(col, list_ids) \
+    "SELECT " CONTACT_COLUMNS("") "," list_ids " FROM contacts WHERE account_id=?1 AND " col "=?2"
+#define READ_BY(col) \
+    DB_SQL2(BY(col, LITE_LIST_IDS_OF("contacts")), BY(col, PG_LIST_IDS_OF("contacts")))
+#define WRITE_BY(col) DB_SQL(BY(col, "NULL"))
+
+static db_query read_by_id = READ_BY("id"), write_by_id = WRITE_BY("id");
+/* In id_type order. */
+static db_query read_by_identifier[ID_TYPE_COUNT] = {
+    READ_BY("email"), READ_BY("phone_number_id"), READ_BY("external_id"), READ_BY("anonymous_id")};
+static db_query write_by_identifier[ID_TYPE_COUNT] = {WRITE_BY("email"), WRITE_BY("phone_number_id"),
+                                                      WRITE_BY("external_id"),
+                                                      WRITE_BY("anonymous_id")};
+
+/* Run a lookup q bound to (account, value) on c. */
+static int contact_query(db_conn *c, db_query *q, int64_t account, const char *value, arena *a,
+                         contact *out)
+{
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, value);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        contact_row_read(st, false, a, out);
+        rc = STORE_OK;
+    } else if (rc == STORE_OK) {
+        rc = STORE_NOT_FOUND;
+    }
+    db_done(st);
+    return rc;
+}
+
+/* contact_query on a pooled reader. */
+static int read_query(store *s, db_query *q, int64_t account, const char *value, arena *a,
+                      contact *out)
+{
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(c, q, account, value, a, out);
+    db_read_done(s, c);
+    return rc;
+}
+
+int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
+{
+    return read_query(s, &read_by_id, account, id, a, out);
+}
+
+int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
+                       contact *out)
+{
+    return read_query(s, &read_by_identifier[type], account, value, a, out);
+}
+
+int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
+{
+    return contact_query(db_tx(tx), &write_by_id, account, id, a, out);
+}
+
+int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
+                          contact *out)
+{
+    return contact_query(db_tx(tx), &write_by_identifier[type], account, value, a, out);
+}
+
+int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)
+{
+    static db_query alt = DB_SQL("SELECT contact_id FROM contact_alternate_emails"
+                                 " WHERE account_id=?1 AND email=?2 ORDER BY contact_id LIMIT 1");
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = contact_query(c, &read_by_identifier[ID_EMAIL], account, email, a, out);
+    if (rc == STORE_NOT_FOUND) {
+        db_stmt *st = db_prepare(c, &alt);
+        const char **ids;
+        size_t n = 0;
+        rc = STORE_ERROR;
+        if (st) {
+            db_bind_int(st, 1, account);
+            db_bind_text(st, 2, email);
+            rc = db_collect_strings(st, a, &ids, &n);
+        }
+        if (rc == STORE_OK)
+            rc = n ? contact_query(c, &read_by_id, account, ids[0], a, out) : STORE_NOT_FOUND;
+    }
+    db_read_done(s, c);
+    return rc;
+}
+
+/* ---- writes ------------------------------------------------------------------------- */
+
+/* Bind the contact columns after id in CONTACT_COLUMNS order, from parameter first on;
+ * returns the next parameter. Identifiers that are empty are stored as NULL so that the
+ * unique indexes ignore them. */
+static int bind_contact(db_stmt *st, int first, const contact *c)
+{
+    int p = first;
+    for (int i = 0; i < CF_COUNT; i++) {
+        const char *v = c->field[i];
+        if (i < ID_TYPE_COUNT && v && !v[0])
+            v = NULL;
+        db_bind_text(st, p++, v);
+    }
+    db_bind_text(st, p++, c->alternate_emails);
+    db_bind_text(st, p++, c->custom_fields);
+    db_bind_int(st, p++, c->created_at);
+    db_bind_int(st, p++, c->updated_at);
+    return p;
+}
+
+int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
+{
+    /* ?1 account, ?2 id, then CONTACT_COLUMNS after id (CONTACT_COLUMN_COUNT - 1). DO
+     * NOTHING: a refused insert must not abort a PostgreSQL transaction. */
+    static db_query q = DB_SQL("INSERT INTO contacts(account_id," CONTACT_COLUMNS(
+        "") ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
+            "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23) ON CONFLICT DO NOTHING");
+    db_conn *w = db_tx(tx);
+    db_stmt *st = db_prepare(w, &q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, c->id);
+    bind_contact(st, 3, c);
+    int rc = db_exec_found(st);
+    if (rc == STORE_NOT_FOUND)
+        return STORE_CONFLICT;
+    if (rc == STORE_OK) {
+        db_note_inserted(w, 1);
+        store_tx_touch_contact(tx, account, c->id, TOUCH_INSERT, c);
+    }
+    return rc;
+}
+
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+{
+    /* CONTACT_COLUMNS after id, in order, then account and id. */
+    static db_query q = DB_SQL(
+        "UPDATE contacts SET email=?1,phone_number_id=?2,external_id=?3,anonymous_id=?4,"
+        "first_name=?5,last_name=?6,unique_name=?7,address_line_1=?8,address_line_2=?9,city=?10,"
+        "state_province_region=?11,country=?12,postal_code=?13,phone_number=?14,whatsapp=?15,"
+        "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
+        "updated_at=?21 WHERE account_id=?22 AND id=?23");
+    db_stmt *st = db_prepare(db_tx(tx), &q);
+    if (!st)
+        return STORE_ERROR;
+    int p = bind_contact(st, 1, c);
+    db_bind_int(st, p++, account);
+    db_bind_text(st, p, c->id);
+    int rc = db_exec_found(st);
+    if (rc == STORE_OK)
+        store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
+    return rc;
+}
+
+static db_query alt_clear =
+    DB_SQL("DELETE FROM contact_alternate_emails WHERE account_id=?1 AND contact_id=?2");
+
+/* The contact's rows besides its own, once it is gone: list memberships, segment rows and
+ * counts, alternate emails. */
+static int contact_remnants_delete(db_conn *c, int64_t account, const char *id)
+{
+    static db_query members =
+        DB_SQL("DELETE FROM list_members WHERE account_id=?1 AND contact_id=?2");
+    /* It leaves its segments: their counts, then its rows (one statement on PostgreSQL). */
+    static db_query segment_counts =
+        DB_SQL2("UPDATE segments SET contacts_count=contacts_count-1 WHERE account_id=?1 AND id IN"
+                " (SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2)",
+                "WITH gone AS (DELETE FROM segment_members WHERE account_id=$1 AND contact_id=$2"
+                " RETURNING segment_id) UPDATE segments SET contacts_count=contacts_count-1"
+                " WHERE account_id=$1 AND id IN (SELECT segment_id FROM gone)");
+    static db_query segment_rows =
+        DB_SQLITE_ONLY("DELETE FROM segment_members WHERE account_id=?1 AND contact_id=?2");
+    db_query *steps[] = {&members, &segment_counts, &segment_rows, &alt_clear};
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < sizeof steps / sizeof steps[0]; i++) {
+        rc = db_exec_account_text(c, steps[i], account, id);
+        if (rc == STORE_NOT_FOUND) /* nothing of that kind to delete */
+            rc = STORE_OK;
+    }
+    return rc;
+}
+
+int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id)
+{
+    static db_query del = DB_SQL("DELETE FROM contacts WHERE account_id=?1 AND id=?2");
+    /* Deletions count towards this month's billable_count (store_billable_count). */
+    static db_query billing =
+        DB_SQL("INSERT INTO billing_deletions(account_id, month, deleted) VALUES(?1,?2,1)"
+               " ON CONFLICT(account_id, month) DO UPDATE SET deleted=billing_deletions.deleted+1");
+    db_conn *c = db_tx(tx);
+    db_stmt *st = db_prepare(c, &del);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, id);
+    int rc = db_exec_found(st);
+    if (rc != STORE_OK)
+        return rc;
+    if (!(st = db_prepare(c, &billing)))
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, time_month_utc(time_now_ms()));
+    rc = db_exec(st);
+    if (rc == STORE_OK)
+        rc = contact_remnants_delete(c, account, id);
+    if (rc == STORE_OK)
+        store_tx_touch_contact(tx, account, id, TOUCH_DELETE, NULL);
+    return rc;
+}
+
+int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
+                                    const char *emails_json)
+{
+    static db_query set =
+        DB_SQL2("INSERT OR IGNORE INTO contact_alternate_emails(account_id, email, contact_id)"
+                " SELECT ?1, value, ?2 FROM json_each(?3)",
+                "INSERT INTO contact_alternate_emails(account_id, email, contact_id)"
+                " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
+                " ON CONFLICT DO NOTHING");
+    db_conn *c = db_tx(tx);
+    int rc = db_exec_account_text(c, &alt_clear, account, contact_id);
+    rc = rc == STORE_NOT_FOUND ? STORE_OK : rc;
+    if (rc != STORE_OK || !emails_json)
+        return rc;
+    db_stmt *st = db_prepare(c, &set);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, contact_id);
+    db_bind_text(st, 3, emails_json);
+    return db_exec(st);
+}
+
+/* ---- counts and listings ------------------------------------------------------------ */
+
+int store_contact_count(store *s, int64_t account, int64_t *out)
+{
+    static db_query q = DB_SQL("SELECT count(*) FROM contacts WHERE account_id=?1");
+    int rc = db_read_ints(s, &q, true, account, out, 1);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+int store_billable_count(store *s, int64_t account, int64_t *out)
+{
+    static db_query q = DB_SQL(
+        "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
+        " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, &q);
+    int rc = STORE_ERROR;
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_int(st, 2, time_month_utc(time_now_ms()));
+        rc = db_row_ints(st, out, 1);
+    }
+    db_read_done(s, c);
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+}
+
+/* Every row of q bound to (account, limit) on a reader, as contacts. */
+static int read_contacts(store *s, db_query *q, int64_t account, int64_t limit, arena *a,
+                         contact **rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, q);
+    int rc = STORE_ERROR;
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_int(st, 2, limit);
+        rc = contact_rows_collect(st, false, a, rows, count);
+    }
+    db_read_done(s, c);
+    return rc;
+}
+
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+                         size_t *count)
+{
+#define RECENT(list_ids)                                                         \
+    "SELECT " CONTACT_COLUMNS(                                                   \
+        "r.") "," list_ids " FROM (SELECT * FROM contacts"                       \
+              " WHERE account_id=?1 ORDER BY updated_at DESC, id LIMIT ?2) AS r" \
+              " ORDER BY r.email IS NULL, r.email, r.id"
+    static db_query q = DB_SQL2(RECENT(LITE_LIST_IDS_OF("r")), RECENT(PG_LIST_IDS_OF("r")));
+    return read_contacts(s, &q, account, limit, a, rows, count);
+}
+
+int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,
+                           const char ***ids, size_t *count)
+{
+    static db_query q = DB_SQL("SELECT list_id FROM list_members WHERE account_id=?1"
+                               " AND contact_id=?2 ORDER BY list_id");
+    *ids = NULL;
+    *count = 0;
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, &q);
+    int rc = STORE_ERROR;
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_text(st, 2, contact_id);
+        rc = db_collect_strings(st, a, ids, count);
+    }
+    db_read_done(s, c);
+    return rc;
+}
+
+int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
+                         size_t *count)
+{
+    static db_query q = DB_SQL("SELECT id FROM contacts WHERE account_id=?1 LIMIT ?2");
+    *ids = NULL;
+    *count = 0;
+    db_stmt *st = db_prepare(db_tx(tx), &q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, limit);
+    return db_collect_strings(st, a, ids, count);
+}
+
+/* ---- scans -------------------------------------------------------------------------- */
+
+/* Creation order walks contacts_by_created, whose order is close to the rows' order on
+ * disk; id order (random UUIDs) made every row a random read. On PostgreSQL contacts.id
+ * is COLLATE "C": ties order by bytes, as on SQLite. */
+#define SCAN(list_ids)                                                              \
+    "SELECT " CONTACT_COLUMNS("") "," list_ids " FROM contacts WHERE account_id=?1" \
+                                  " AND (created_at,id)>(?2,?3) ORDER BY created_at, id LIMIT ?4"
+
+static int contact_scan(db_conn *c, int64_t account, const scan_cursor *after, int64_t limit,
+                        bool with_lists, arena *a, contact **rows, size_t *count)
+{
+    static db_query plain = DB_SQL(SCAN("NULL"));
+    static db_query lists =
+        DB_SQL2(SCAN(LITE_LIST_IDS_OF("contacts")), SCAN(PG_LIST_IDS_OF("contacts")));
+    *rows = NULL;
+    *count = 0;
+    db_stmt *st = db_prepare(c, with_lists ? &lists : &plain);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    /* (INT64_MIN, "") sorts before every contact: from the first */
+    db_bind_int(st, 2, after ? after->created_at : INT64_MIN);
+    db_bind_text(st, 3, after ? after->id : "");
+    db_bind_int(st, 4, limit);
+    return contact_rows_collect(st, false, a, rows, count);
+}
+
+int store_contact_scan(store *s, int64_t account, const scan_cursor *after, int64_t limit,
+                       bool with_lists, arena *a, contact **rows, size_t *count)
+{
+    db_conn *c = db_read(s);
+    if (!c) {
+        *rows = NULL;
+        *count = 0;
+        return STORE_ERROR;
+    }
+    int rc = contact_scan(c, account, after, limit, with_lists, a, rows, count);
+    db_read_done(s, c);
+    return rc;
+}
+
+int store_tx_contact_scan(store_tx *tx, int64_t account, const scan_cursor *after, int64_t limit,
+                          bool with_lists, arena *a, contact **rows, size_t *count)
+{
+    return contact_scan(db_tx(tx), account, after, limit, with_lists, a, rows, count);
+}

@@ -1,0 +1,108 @@
+/*
+ * driver: what the query files share on top of driver.h's calls (statement slots, running
+ * a statement to its end, one-row integer reads). Engine-free: the engines are in
+ * sqlite.c and postgres.c.
+ */
+#include "store/driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int db_query_slot(db_query *q)
+{
+    int slot = __atomic_load_n(&q->slot, __ATOMIC_ACQUIRE);
+    if (slot)
+        return slot - 1;
+    static int next;
+    int mine = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+    if (mine > DB_SLOTS) {
+        /* A build-time constant outgrown: fail loudly at the first test run. */
+        fprintf(stderr, "contactd: store: more than %d statements (raise DB_SLOTS)\n", DB_SLOTS);
+        abort();
+    }
+    int expected = 0;
+    /* Two threads may race for a fresh query: the first one's slot wins, the other's
+     * number is simply never used. */
+    if (!__atomic_compare_exchange_n(&q->slot, &expected, mine, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return expected - 1;
+    return mine - 1;
+}
+
+const char *db_col_text_dup(db_stmt *st, int i, arena *a)
+{
+    size_t len = 0;
+    const char *t = st->drv->col_text(st, i, &len);
+    return t ? arena_strndup(a, t, len) : NULL;
+}
+
+int db_exec(db_stmt *st)
+{
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW)
+        ;
+    db_done(st);
+    return rc;
+}
+
+int db_exec_found(db_stmt *st)
+{
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW)
+        ;
+    if (rc == STORE_OK && db_changes(st) == 0)
+        rc = STORE_NOT_FOUND;
+    db_done(st);
+    return rc;
+}
+
+int db_row_ints(db_stmt *st, int64_t *out, int n)
+{
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        for (int i = 0; i < n; i++)
+            out[i] = db_col_int(st, i);
+        rc = STORE_OK;
+    } else if (rc == STORE_OK) {
+        rc = STORE_NOT_FOUND;
+    }
+    db_done(st);
+    return rc;
+}
+
+int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *text)
+{
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, text);
+    return db_exec_found(st);
+}
+
+db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc)
+{
+    db_conn *c = db_tx(tx);
+    *rc = db_lock_account(c, account);
+    if (*rc != STORE_OK)
+        return NULL;
+    db_stmt *st = db_prepare(c, q);
+    *rc = st ? STORE_OK : STORE_ERROR;
+    return st;
+}
+
+int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n)
+{
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    db_stmt *st = db_prepare(c, q);
+    int rc = STORE_ERROR;
+    if (st) {
+        if (has_arg)
+            db_bind_int(st, 1, arg);
+        rc = db_row_ints(st, out, n);
+    }
+    db_read_done(s, c);
+    return rc;
+}

@@ -1,0 +1,191 @@
+/*
+ * driver: the thin interface between the store's query files and a database engine.
+ *
+ * A query file (accounts.c, keys.c, ...) writes each store.h operation once: it names
+ * its statement as a static db_query next to the code that binds it, borrows a
+ * connection (db_read for a read on a pooled connection, db_tx for the open write
+ * transaction), prepares, binds, steps and reads columns through the calls below, and
+ * gives the connection back. The driver (sqlite.c, postgres.c) knows only how to run a
+ * statement; it knows nothing of contacts or jobs.
+ *
+ * Statements. A db_query holds the SQLite text with numbered placeholders (?1, ?2, ...)
+ * and, only where the dialects differ, the PostgreSQL text; PostgreSQL runs its own
+ * text, or else the SQLite one, with ?N rewritten to $N. Each query gets a slot on first
+ * use (db_query_slot), and each connection keeps the prepared form of every slot it has
+ * run, so a statement is prepared once per connection and reused: adding an operation
+ * needs no enum, table or driver change.
+ *
+ * Memory. Text and blob columns point into the driver's buffers and stay valid until
+ * the next db_step or db_done on the same statement; copy what must outlive it (the
+ * db_col_*_dup helpers copy into an arena). Bound text and blobs must stay valid until
+ * the statement's first db_step (they are not copied).
+ *
+ * Errors. db_step answers DB_ROW while there are rows, STORE_OK when the statement is
+ * done, STORE_CONFLICT when a uniqueness rule refused it (the transaction stays usable
+ * only if the caller rolls back to a savepoint, as on SQLite), STORE_ERROR otherwise
+ * (logged and counted by the driver). On PostgreSQL a text value that is not UTF-8 can
+ * equal nothing stored: the statement then answers no rows and changes nothing.
+ */
+#ifndef CONTACTD_STORE_DRIVER_H
+#define CONTACTD_STORE_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "store/store.h"
+
+/* How many distinct statements the program may have (slots of the per-connection cache). */
+#define DB_SLOTS 256
+/* Parameters of one statement, at most. */
+#define DB_PARAMS 32
+
+typedef struct db_query {
+    const char *sql; /* SQLite, placeholders ?1, ?2, ... */
+    const char *pg;  /* PostgreSQL where it differs, else NULL */
+    bool binary;     /* PostgreSQL sends the results in binary form (see DB_SQL_BINARY) */
+    int slot;        /* 1 + the slot, once assigned */
+} db_query;
+
+/* A statement written once for both engines, and one written for each. */
+#define DB_SQL(text)  \
+    {                 \
+        .sql = (text) \
+    }
+#define DB_SQL2(lite, postgres)         \
+    {                                   \
+        .sql = (lite), .pg = (postgres) \
+    }
+/* Results that carry large blobs: PostgreSQL sends them as they are rather than as hex
+ * text. Its integer columns must then be SMALLINT, INTEGER or BIGINT (cast them). */
+#define DB_SQL_BINARY(text)           \
+    {                                 \
+        .sql = (text), .binary = true \
+    }
+/* A statement only SQLite needs (a table PostgreSQL does not have): a no-op there. */
+#define DB_SQLITE_ONLY(text)    \
+    {                           \
+        .sql = (text), .pg = "" \
+    }
+
+typedef struct store_driver store_driver;
+/* A driver's connection and statement begin with a pointer to their driver. */
+typedef struct db_conn {
+    const store_driver *drv;
+} db_conn;
+typedef struct db_stmt {
+    const store_driver *drv;
+} db_stmt;
+
+enum { DB_ROW = 1 };
+
+struct store_driver {
+    /* The prepared statement q on c (prepared on first use), or NULL (logged). */
+    db_stmt *(*prepare)(db_conn *c, db_query *q);
+    /* i counts from 1, as placeholders do. */
+    void (*bind_int)(db_stmt *st, int i, int64_t v);
+    void (*bind_text)(db_stmt *st, int i, const char *v); /* NULL binds SQL NULL */
+    void (*bind_blob)(db_stmt *st, int i, const void *v, size_t len);
+    int (*step)(db_stmt *st);
+    /* Columns count from 0. NULL reads as 0 / NULL / an empty blob. */
+    bool (*col_null)(db_stmt *st, int i);
+    int64_t (*col_int)(db_stmt *st, int i);
+    const char *(*col_text)(db_stmt *st, int i, size_t *len);
+    const void *(*col_blob)(db_stmt *st, int i, size_t *len);
+    /* Rows the finished statement inserted, updated or deleted. */
+    int64_t (*changes)(db_stmt *st);
+    /* Reset the statement for its next use and drop its bindings and results. */
+    void (*done)(db_stmt *st);
+    /* Hold the account's lock until the write transaction ends (PostgreSQL: an advisory
+     * lock that serialises nodes; SQLite has one writer and does nothing). */
+    int (*lock_account)(db_conn *writer, int64_t account);
+    /* The open write transaction inserted rows contacts (PostgreSQL refreshes the
+     * planner's statistics after growth, see analyze_if_grown; SQLite does nothing). */
+    void (*note_inserted)(db_conn *writer, int64_t rows);
+};
+
+/* The slot of q in every connection's statement cache, assigned on first use. */
+int db_query_slot(db_query *q);
+
+/* A pooled read connection (give it back with db_read_done), or NULL. */
+db_conn *db_read(store *s);
+void db_read_done(store *s, db_conn *c);
+/* The open write transaction's connection. */
+db_conn *db_tx(store_tx *tx);
+
+static inline db_stmt *db_prepare(db_conn *c, db_query *q)
+{
+    return c->drv->prepare(c, q);
+}
+static inline void db_bind_int(db_stmt *st, int i, int64_t v)
+{
+    st->drv->bind_int(st, i, v);
+}
+static inline void db_bind_text(db_stmt *st, int i, const char *v)
+{
+    st->drv->bind_text(st, i, v);
+}
+static inline void db_bind_blob(db_stmt *st, int i, const void *v, size_t len)
+{
+    st->drv->bind_blob(st, i, v, len);
+}
+static inline int db_step(db_stmt *st)
+{
+    return st->drv->step(st);
+}
+static inline bool db_col_null(db_stmt *st, int i)
+{
+    return st->drv->col_null(st, i);
+}
+static inline int64_t db_col_int(db_stmt *st, int i)
+{
+    return st->drv->col_int(st, i);
+}
+static inline const char *db_col_text(db_stmt *st, int i)
+{
+    return st->drv->col_text(st, i, NULL);
+}
+static inline const void *db_col_blob(db_stmt *st, int i, size_t *len)
+{
+    return st->drv->col_blob(st, i, len);
+}
+static inline int64_t db_changes(db_stmt *st)
+{
+    return st->drv->changes(st);
+}
+static inline void db_done(db_stmt *st)
+{
+    st->drv->done(st);
+}
+static inline int db_lock_account(db_conn *writer, int64_t account)
+{
+    return writer->drv->lock_account(writer, account);
+}
+
+static inline void db_note_inserted(db_conn *writer, int64_t rows)
+{
+    writer->drv->note_inserted(writer, rows);
+}
+
+/* ---- shared helpers (driver.c) ------------------------------------------------------ */
+
+/* A text column copied into a (NULL stays NULL). */
+const char *db_col_text_dup(db_stmt *st, int i, arena *a);
+/* Run st to its end, then reset it: STORE_OK, STORE_CONFLICT or STORE_ERROR. */
+int db_exec(db_stmt *st);
+/* db_exec, then STORE_NOT_FOUND when it changed no row (an UPDATE or DELETE that
+ * matched nothing). */
+int db_exec_found(db_stmt *st);
+/* The integer columns of the one row st answers (st is reset): STORE_NOT_FOUND without
+ * a row. */
+int db_row_ints(db_stmt *st, int64_t *out, int n);
+/* Run q with ?1 = account and ?2 = text on c to its end: db_exec_found's answers. */
+int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *text);
+/* q prepared on the write transaction after taking the account's lock (db_lock_account);
+ * NULL with *rc set when either failed. */
+db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc);
+/* db_row_ints on a pooled read connection, with ?1 bound to arg unless has_arg is false. */
+int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n);
+
+#endif
