@@ -17,8 +17,7 @@
  * does the ':' after a key). json_writer_thread() hands each thread one writer to reuse,
  * so a request's answer costs no allocation once the buffer has grown to its size; it has
  * one user at a time (the answer being written), so nothing that writes an answer may call
- * another function that takes the thread's writer (api's contact_render does; its
- * contact_render_write does not).
+ * another function that takes the thread's writer (api's contact_render_write does not).
  *
  * Ownership: a json_writer owns buf (malloc'd); json_writer_free releases it. Allocation
  * failure aborts (as arena.h). The thread's writer is freed by nobody: it lives as long as
