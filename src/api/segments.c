@@ -19,8 +19,10 @@
  * the segment's members_version stays the same: the writer raises it whenever members, or
  * what they show, may have changed, so a cached sample is never stale, on any node. Only a
  * small sample is kept: one whose contacts were all kept in memory by api_sample_refs
- * (under API_KEEP_CONTACT_BYTES, about 1 MiB of rows); a bigger one is streamed a contact
- * at a time and rendered again on every read, so the cache holds at most 64 small texts.
+ * (under API_KEEP_CONTACT_BYTES, about 1 MiB of rows) and whose text is under
+ * SAMPLE_CACHE_TEXT_MAX; a bigger one is streamed a contact at a time (or, between the two
+ * bounds, written whole) and rendered again on every read, so the cache holds at most
+ * 64 texts of under 1 MiB.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -79,6 +81,8 @@ static json_t *segment_json(const char *base_url, const segment_row *s, json_t *
 
 #define SAMPLE_CACHE_SLOTS 64
 #define BASE_URL_MAX 256
+/* A sample's text is cached only below this, so the cache holds at most 64 MiB. */
+#define SAMPLE_CACHE_TEXT_MAX (1u << 20)
 
 /* One slot per hash of the segment id; a newer sample replaces whatever was there. A
  * sample is kept as its JSON text, which a reply splices in without rendering or dumping
@@ -117,7 +121,8 @@ static const char *sample_cached(const segment_row *s, const char *base_url, are
 
 static void sample_keep(const segment_row *s, const char *base_url, const char *text, size_t len)
 {
-    char *copy = strlen(base_url) < BASE_URL_MAX ? strdup(text) : NULL;
+    char *copy =
+        strlen(base_url) < BASE_URL_MAX && len < SAMPLE_CACHE_TEXT_MAX ? strdup(text) : NULL;
     if (!copy)
         return;
     struct sample_slot *slot = sample_slot(s->id);
