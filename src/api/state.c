@@ -494,7 +494,8 @@ static json_t *state_head(store *s, int64_t account, arena *a, field_catalog *fi
         return NULL;
     /* Lists by id: their creation times are not part of a state, so their creation order
      * would not survive a round trip. */
-    qsort(lists, nl, sizeof *lists, list_cmp);
+    if (nl) /* lists is NULL when there are none, which qsort must not be given */
+        qsort(lists, nl, sizeof *lists, list_cmp);
     json_t *out = json_pack("{s:[], s:[], s:[]}", "lists", "custom_fields", "contacts");
     for (size_t i = 0; i < nl; i++)
         json_array_append_new(json_object_get(out, "lists"),

@@ -40,8 +40,10 @@ typedef struct json_writer {
         NULL, 0, 0       \
     }
 
-/* This thread's writer, emptied. */
+/* This thread's writer, emptied. json_writer_thread_scratch: a second one, for work text
+ * that is not the answer (json_recode's). Both are freed when the thread ends. */
 json_writer *json_writer_thread(void);
+json_writer *json_writer_thread_scratch(void);
 void json_writer_free(json_writer *w);
 
 /* Before an element or member of a container whose first would begin at empty (the
