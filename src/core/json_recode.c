@@ -308,16 +308,9 @@ static bool value(recoder *r)
     return ok;
 }
 
-static json_writer *thread_scratch(void)
-{
-    static _Thread_local json_writer scratch;
-    scratch.len = 0;
-    return &scratch;
-}
-
 static void recoder_init(recoder *r, json_writer *w, const char *text, size_t n)
 {
-    *r = (recoder){.p = text, .end = text + n, .w = w, .scratch = thread_scratch()};
+    *r = (recoder){.p = text, .end = text + n, .w = w, .scratch = json_writer_thread_scratch()};
     skip_ws(r);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +30,56 @@ static void reserve(json_writer *w, size_t more)
     w->cap = cap;
 }
 
+/* A thread's writers live in thread-local storage; a key's destructor frees their buffers
+ * when the thread ends (MHD's threads end at shutdown), so nothing is left behind. */
+typedef struct thread_writers {
+    json_writer answer, scratch;
+    bool registered;
+} thread_writers;
+static _Thread_local thread_writers thread_own;
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_writers_free(void *arg)
+{
+    thread_writers *t = arg;
+    json_writer_free(&t->answer);
+    json_writer_free(&t->scratch);
+}
+
+static void thread_key_make(void)
+{
+    if (pthread_key_create(&thread_key, thread_writers_free) != 0)
+        abort();
+}
+
+static thread_writers *thread_writers_get(void)
+{
+    thread_writers *t = &thread_own;
+    if (!t->registered) {
+        pthread_once(&thread_once, thread_key_make);
+        pthread_setspecific(thread_key, t);
+        t->registered = true;
+    }
+    return t;
+}
+
 json_writer *json_writer_thread(void)
 {
-    static _Thread_local json_writer tw;
-    if (tw.cap > THREAD_KEEP_BYTES)
-        json_writer_free(&tw);
-    tw.len = 0;
-    reserve(&tw, 0);
-    tw.buf[0] = '\0';
-    return &tw;
+    json_writer *w = &thread_writers_get()->answer;
+    if (w->cap > THREAD_KEEP_BYTES)
+        json_writer_free(w);
+    w->len = 0;
+    reserve(w, 0);
+    w->buf[0] = '\0';
+    return w;
+}
+
+json_writer *json_writer_thread_scratch(void)
+{
+    json_writer *w = &thread_writers_get()->scratch;
+    w->len = 0;
+    return w;
 }
 
 void json_writer_free(json_writer *w)

@@ -21,8 +21,8 @@
  * contact_render_write does not).
  *
  * Ownership: a json_writer owns buf (malloc'd); json_writer_free releases it. Allocation
- * failure aborts (as arena.h). The thread's writer is freed by nobody: it lives as long as
- * its thread, and json_writer_thread shrinks it back after an answer above 1 MiB.
+ * failure aborts (as arena.h). The thread's writer lives as long as its thread (freed when
+ * the thread ends), and json_writer_thread shrinks it back after an answer above 1 MiB.
  */
 #ifndef CONTACTD_CORE_JSON_WRITER_H
 #define CONTACTD_CORE_JSON_WRITER_H
@@ -43,6 +43,9 @@ typedef struct json_writer {
 
 /* This thread's writer, emptied. */
 json_writer *json_writer_thread(void);
+/* A second writer of this thread's, emptied, for a writer's own bookkeeping (json_recode's
+ * keys); never the answer. */
+json_writer *json_writer_thread_scratch(void);
 void json_writer_free(json_writer *w);
 
 /* Before an element or member of a container whose first would begin at empty (the
