@@ -38,12 +38,10 @@ static int contact_query(db_conn *c, db_query *q, int64_t account, const char *v
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, value);
-    int rc = db_step(st);
+    int rc = db_step_one(st);
     if (rc == DB_ROW) {
         contact_row_read(st, false, a, out);
         rc = STORE_OK;
-    } else if (rc == STORE_OK) {
-        rc = STORE_NOT_FOUND;
     }
     db_done(st);
     return rc;
@@ -267,16 +265,13 @@ int store_billable_count(store *s, int64_t account, int64_t *out)
     static db_query q = DB_SQL(
         "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
         " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_int(st, 2, time_month_utc(time_now_ms()));
-        rc = db_row_ints(st, out, 1);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, time_month_utc(time_now_ms()));
+    int rc = db_row_ints(st, out, 1);
     db_read_done(s, c);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
@@ -287,16 +282,13 @@ static int read_contacts(store *s, db_query *q, int64_t account, int64_t limit, 
 {
     *rows = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_int(st, 2, limit);
-        rc = contact_rows_collect(st, false, a, rows, count);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, limit);
+    int rc = contact_rows_collect(st, false, a, rows, count);
     db_read_done(s, c);
     return rc;
 }
@@ -320,16 +312,13 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
                                " AND contact_id=?2 ORDER BY list_id");
     *ids = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, contact_id);
-        rc = db_collect_strings(st, a, ids, count);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, contact_id);
+    int rc = db_collect_strings(st, a, ids, count);
     db_read_done(s, c);
     return rc;
 }

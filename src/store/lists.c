@@ -31,12 +31,10 @@ static int list_get(db_conn *c, int64_t account, const char *id, arena *a, list_
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, id);
-    int rc = db_step(st);
+    int rc = db_step_one(st);
     if (rc == DB_ROW) {
         read_list(st, a, out);
         rc = STORE_OK;
-    } else if (rc == STORE_OK) {
-        rc = STORE_NOT_FOUND;
     }
     db_done(st);
     return rc;

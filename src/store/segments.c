@@ -60,23 +60,18 @@ int store_segment_get(store *s, int64_t account, const char *id, arena *a, segme
 {
     static db_query q =
         DB_SQL("SELECT " SEGMENT_COLUMNS " FROM segments s WHERE s.account_id=?1 AND s.id=?2");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, id);
-        rc = db_step(st);
-        if (rc == DB_ROW) {
-            read_segment(st, a, out);
-            rc = STORE_OK;
-        } else if (rc == STORE_OK) {
-            rc = STORE_NOT_FOUND;
-        }
-        db_done(st);
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, id);
+    int rc = db_step_one(st);
+    if (rc == DB_ROW) {
+        read_segment(st, a, out);
+        rc = STORE_OK;
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }
