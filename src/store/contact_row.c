@@ -85,3 +85,16 @@ bool contact_row_columns_ok(void)
     }
     return *p == '\0';
 }
+
+int db_collect_account_text(db_conn *c, db_query *q, int64_t account, const char *text, arena *a,
+                            const char ***rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, text);
+    return db_collect_strings(st, a, rows, count);
+}

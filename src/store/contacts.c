@@ -90,15 +90,9 @@ int store_contact_find_email(store *s, int64_t account, const char *email, arena
         return STORE_ERROR;
     int rc = contact_query(c, &read_by_identifier[ID_EMAIL], account, email, a, out);
     if (rc == STORE_NOT_FOUND) {
-        db_stmt *st = db_prepare(c, &alt);
         const char **ids;
-        size_t n = 0;
-        rc = STORE_ERROR;
-        if (st) {
-            db_bind_int(st, 1, account);
-            db_bind_text(st, 2, email);
-            rc = db_collect_strings(st, a, &ids, &n);
-        }
+        size_t n;
+        rc = db_collect_account_text(c, &alt, account, email, a, &ids, &n);
         if (rc == STORE_OK)
             rc = n ? contact_query(c, &read_by_id, account, ids[0], a, out) : STORE_NOT_FOUND;
     }
@@ -312,13 +306,10 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
                                " AND contact_id=?2 ORDER BY list_id");
     *ids = NULL;
     *count = 0;
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
+    db_conn *c = db_read(s);
+    if (!c)
         return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, contact_id);
-    int rc = db_collect_strings(st, a, ids, count);
+    int rc = db_collect_account_text(c, &q, account, contact_id, a, ids, count);
     db_read_done(s, c);
     return rc;
 }
