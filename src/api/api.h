@@ -122,8 +122,9 @@ void api_reply_search(http_request *req, const char *const *values, size_t n, co
 typedef int (*api_page_fn)(void *ctx, csv_buf *out);
 void api_reply_pages(http_request *req, unsigned status, api_page_fn page, void *ctx,
                      void (*free_ctx)(void *ctx));
-/* Append value's compact text to out, after a comma when comma; takes value. */
-void api_page_json(csv_buf *out, json_t *value, bool comma);
+/* Append value's compact text to out, after a comma when comma; takes value. False (and
+ * nothing written) when value is NULL or cannot be printed. */
+bool api_page_json(csv_buf *out, json_t *value, bool comma);
 
 /*
  * Contacts answered one per page (stream.c), so that an answer of 100 contacts of 2 MB

@@ -421,7 +421,8 @@ typedef struct download {
     int64_t charged;   /* more, for a piece larger than STORE_EXPORT_READ_BYTES */
 } download;
 
-/* Account for the piece now held: what it needs beyond the reservation is charged. */
+/* Account for the piece now held (len: the bytes holding it): what it needs beyond the
+ * reservation is charged. */
 static void piece_held(download *d, size_t len)
 {
     if (!d->budget)
@@ -442,7 +443,9 @@ static int next_chunk(download *d)
     d->off = d->len = 0;
     int rc = store_export_chunk_next(d->store, d->account, d->id, d->file_no, d->chunk_no,
                                      DOWNLOAD_CHUNKS, &d->arena, &d->chunk_no, &d->data, &d->len);
-    piece_held(d, rc == STORE_OK ? d->len : 0);
+    /* What the arena holds, not the piece's length: the read's buffer grows by doubling
+     * and keeps its earlier blocks until the next read. */
+    piece_held(d, rc == STORE_OK ? d->arena.total : 0);
     /* No chunk left: the end of the file, unless the export expired meanwhile and its
      * chunks are being deleted; then the file may be cut, and a clean end would let the
      * client take it for whole. */

@@ -562,10 +562,12 @@ static int errors_page(void *ctx, csv_buf *out)
     int rc = store_job_errors(d->store, d->account, d->id, d->after, ERRORS_PAGE, &a, &rows, &n);
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         json_t *ids = json_loads(rows[i].identifiers, 0, NULL);
-        api_page_json(out,
-                      json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index, "identifiers",
-                                ids ? ids : json_object(), "message", rows[i].message),
-                      d->written++ > 0);
+        if (api_page_json(out,
+                          json_pack("{s:I, s:o, s:s}", "index", (json_int_t)rows[i].index,
+                                    "identifiers", ids ? ids : json_object(), "message",
+                                    rows[i].message),
+                          d->written > 0))
+            d->written++;
         d->after = rows[i].index;
     }
     arena_release(&a);

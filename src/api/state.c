@@ -494,7 +494,7 @@ static json_t *state_head(store *s, int64_t account, arena *a, field_catalog *fi
         return NULL;
     /* Lists by id: their creation times are not part of a state, so their creation order
      * would not survive a round trip. */
-    if (nl) /* lists is NULL when there are none, which qsort must not be given */
+    if (nl > 1) /* lists is NULL with none */
         qsort(lists, nl, sizeof *lists, list_cmp);
     json_t *out = json_pack("{s:[], s:[], s:[]}", "lists", "custom_fields", "contacts");
     for (size_t i = 0; i < nl; i++)
@@ -623,7 +623,8 @@ int state_stream_page(void *ctx, csv_buf *out)
     json_t *arr = json_array();
     int rc = contacts_page(st->store, st->account, &st->fields, &st->walk, &a, arr);
     for (size_t i = 0; rc == STORE_OK && i < json_array_size(arr); i++)
-        api_page_json(out, json_incref(json_array_get(arr, i)), st->written++ > 0);
+        if (api_page_json(out, json_incref(json_array_get(arr, i)), st->written > 0))
+            st->written++;
     json_decref(arr);
     arena_release(&a);
     return rc == STORE_OK ? 1 : -1;

@@ -57,15 +57,17 @@ void api_reply_pages(http_request *req, unsigned status, api_page_fn page, void 
     http_reply_stream(req, status, "application/json", NULL, pages_read, p, pages_free);
 }
 
-void api_page_json(csv_buf *out, json_t *value, bool comma)
+bool api_page_json(csv_buf *out, json_t *value, bool comma)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(value);
+    if (!text) /* value NULL (a failed json_pack): nothing, not even the comma */
+        return false;
     if (comma)
         csv_buf_raw(out, ",", 1);
-    if (text)
-        csv_buf_raw(out, text, strlen(text));
+    csv_buf_raw(out, text, strlen(text));
     free(text);
+    return true;
 }
 
 /* ---- contacts, one per page ------------------------------------------------------------ */

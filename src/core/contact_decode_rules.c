@@ -14,9 +14,15 @@
 /* Show at most this many bytes of a bad value in an error message. */
 #define ECHO_MAX 100
 
-static int echo_len(size_t len)
+/* How much of s (len bytes) an error message shows: at most ECHO_MAX bytes, cut before a
+ * UTF-8 continuation byte so the message stays well-formed text (a cut character would
+ * make the stored error, and every document showing it, invalid). */
+static int echo_len(const char *s, size_t len)
 {
-    return (int)(len < ECHO_MAX ? len : ECHO_MAX);
+    size_t n = len < ECHO_MAX ? len : ECHO_MAX;
+    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
 }
 
 static void field_path(char *out, size_t n, size_t idx, const char *name)
@@ -133,7 +139,7 @@ void decode_reserved(decode_ctx *c, contact_input *in, size_t idx, int f, const 
         const char *why;
         if (identifier_normalize((id_type)f, s, len, &c->b->arena, &in->field[f], &why) != 0) {
             field_path(path, sizeof path, idx, key);
-            errlist_add(c->errs, path, "%s '%.*s' %s", key, echo_len(len), s, why);
+            errlist_add(c->errs, path, "%s '%.*s' %s", key, echo_len(s, len), s, why);
         }
     } else if (memchr(s, '\0', len)) {
         field_path(path, sizeof path, idx, key);
@@ -177,7 +183,8 @@ void decode_alternate_emails(decode_ctx *c, contact_input *in, size_t idx, const
                         decode_type_name(e->type));
             ok = false;
         } else if (email_normalize(e->s, e->len, buf) != 0) {
-            errlist_add(c->errs, item_path, "email '%.*s' is not valid", echo_len(e->len), e->s);
+            errlist_add(c->errs, item_path, "email '%.*s' is not valid", echo_len(e->s, e->len),
+                        e->s);
             ok = false;
         } else {
             json_array_append_new(norm, json_string(buf));

@@ -30,20 +30,19 @@ static void reserve(json_writer *w, size_t more)
     w->cap = cap;
 }
 
-/* A thread's two writers: the answer's (json_writer_thread) and a scratch one
- * (json_writer_thread_scratch). They are freed when the thread ends (an HTTP server thread
- * ends at shutdown), so that LeakSanitizer does not take their buffers for leaks. */
+/* A thread's writers live in thread-local storage; a key's destructor frees their buffers
+ * when the thread ends (MHD's threads end at shutdown), so nothing is left behind. */
 typedef struct thread_writers {
     json_writer answer, scratch;
+    bool registered;
 } thread_writers;
 static _Thread_local thread_writers thread_own;
-static _Thread_local bool thread_registered;
 static pthread_key_t thread_key;
-static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 
-static void thread_writers_free(void *p)
+static void thread_writers_free(void *arg)
 {
-    thread_writers *t = p;
+    thread_writers *t = arg;
     json_writer_free(&t->answer);
     json_writer_free(&t->scratch);
 }
@@ -56,12 +55,13 @@ static void thread_key_make(void)
 
 static thread_writers *thread_writers_get(void)
 {
-    if (!thread_registered) {
-        pthread_once(&thread_key_once, thread_key_make);
-        pthread_setspecific(thread_key, &thread_own);
-        thread_registered = true;
+    thread_writers *t = &thread_own;
+    if (!t->registered) {
+        pthread_once(&thread_once, thread_key_make);
+        pthread_setspecific(thread_key, t);
+        t->registered = true;
     }
-    return &thread_own;
+    return t;
 }
 
 json_writer *json_writer_thread(void)

@@ -17,11 +17,12 @@
  * does the ':' after a key). json_writer_thread() hands each thread one writer to reuse,
  * so a request's answer costs no allocation once the buffer has grown to its size; it has
  * one user at a time (the answer being written), so nothing that writes an answer may call
- * another function that takes the thread's writer (api's contact_render_write does not).
+ * another function that takes the thread's writer (api's contact_render does; its
+ * contact_render_write does not).
  *
  * Ownership: a json_writer owns buf (malloc'd); json_writer_free releases it. Allocation
- * failure aborts (as arena.h). The thread's writer is freed by nobody: it lives as long as
- * its thread, and json_writer_thread shrinks it back after an answer above 1 MiB.
+ * failure aborts (as arena.h). The thread's writer lives as long as its thread (freed when
+ * the thread ends), and json_writer_thread shrinks it back after an answer above 1 MiB.
  */
 #ifndef CONTACTD_CORE_JSON_WRITER_H
 #define CONTACTD_CORE_JSON_WRITER_H
@@ -40,9 +41,10 @@ typedef struct json_writer {
         NULL, 0, 0       \
     }
 
-/* This thread's writer, emptied. json_writer_thread_scratch: a second one, for work text
- * that is not the answer (json_recode's). Both are freed when the thread ends. */
+/* This thread's writer, emptied. */
 json_writer *json_writer_thread(void);
+/* A second writer of this thread's, emptied, for a writer's own bookkeeping (json_recode's
+ * keys); never the answer. */
 json_writer *json_writer_thread_scratch(void);
 void json_writer_free(json_writer *w);
 

@@ -62,23 +62,21 @@ static int accounts_read(store *s, db_query *q, const char *name, int64_t parent
 {
     *rows = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, q);
-    int rc = STORE_ERROR;
-    if (st) {
-        if (name)
-            db_bind_text(st, 1, name);
-        else
-            db_bind_int(st, 1, parent_id);
-        size_t cap = 0;
-        while ((rc = db_step(st)) == DB_ROW) {
-            *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-            read_account(st, a, &(*rows)[(*count)++]);
-        }
-        db_done(st);
+    if (name)
+        db_bind_text(st, 1, name);
+    else
+        db_bind_int(st, 1, parent_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        read_account(st, a, &(*rows)[(*count)++]);
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }
@@ -214,26 +212,24 @@ int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_
                 " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
     *rows = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_int(st, 2, now_ms);
-        db_bind_int(st, 3, JOB_EXPORT);
-        size_t cap = 0;
-        while ((rc = db_step(st)) == DB_ROW) {
-            *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-            store_usage *u = &(*rows)[(*count)++];
-            u->account = db_col_int(st, 0);
-            u->name = db_col_text_dup(st, 1, a);
-            u->export_bytes = db_col_int(st, 2);
-            u->payload_bytes = db_col_int(st, 3);
-        }
-        db_done(st);
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, now_ms);
+    db_bind_int(st, 3, JOB_EXPORT);
+    size_t cap = 0;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
+        store_usage *u = &(*rows)[(*count)++];
+        u->account = db_col_int(st, 0);
+        u->name = db_col_text_dup(st, 1, a);
+        u->export_bytes = db_col_int(st, 2);
+        u->payload_bytes = db_col_int(st, 3);
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }

@@ -42,17 +42,14 @@ int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner
 {
     *ids = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, owner);
-        db_bind_int(st, 3, limit);
-        rc = db_collect_strings(st, a, ids, count);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, owner);
+    db_bind_int(st, 3, limit);
+    int rc = db_collect_strings(st, a, ids, count);
     db_read_done(s, c);
     return rc;
 }
@@ -87,4 +84,17 @@ bool contact_row_columns_ok(void)
         p += n + (p[n] == ',');
     }
     return *p == '\0';
+}
+
+int db_collect_account_text(db_conn *c, db_query *q, int64_t account, const char *text, arena *a,
+                            const char ***rows, size_t *count)
+{
+    *rows = NULL;
+    *count = 0;
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, text);
+    return db_collect_strings(st, a, rows, count);
 }

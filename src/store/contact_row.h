@@ -41,6 +41,10 @@ int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner
                        arena *a, const char ***ids, size_t *count);
 /* Column 0 of every row of st (stepped to its end, then reset), copied into a. */
 int db_collect_strings(db_stmt *st, arena *a, const char ***rows, size_t *count);
+/* db_collect_strings of q on c bound to (?1 account, ?2 text); no rows when q fails to
+ * prepare. */
+int db_collect_account_text(db_conn *c, db_query *q, int64_t account, const char *text, arena *a,
+                            const char ***rows, size_t *count);
 
 /* Whether CONTACT_COLUMNS names contact_fields[] in order. */
 bool contact_row_columns_ok(void);

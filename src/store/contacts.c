@@ -38,12 +38,10 @@ static int contact_query(db_conn *c, db_query *q, int64_t account, const char *v
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, value);
-    int rc = db_step(st);
+    int rc = db_step_one(st);
     if (rc == DB_ROW) {
         contact_row_read(st, false, a, out);
         rc = STORE_OK;
-    } else if (rc == STORE_OK) {
-        rc = STORE_NOT_FOUND;
     }
     db_done(st);
     return rc;
@@ -92,15 +90,9 @@ int store_contact_find_email(store *s, int64_t account, const char *email, arena
         return STORE_ERROR;
     int rc = contact_query(c, &read_by_identifier[ID_EMAIL], account, email, a, out);
     if (rc == STORE_NOT_FOUND) {
-        db_stmt *st = db_prepare(c, &alt);
         const char **ids;
-        size_t n = 0;
-        rc = STORE_ERROR;
-        if (st) {
-            db_bind_int(st, 1, account);
-            db_bind_text(st, 2, email);
-            rc = db_collect_strings(st, a, &ids, &n);
-        }
+        size_t n;
+        rc = db_collect_account_text(c, &alt, account, email, a, &ids, &n);
         if (rc == STORE_OK)
             rc = n ? contact_query(c, &read_by_id, account, ids[0], a, out) : STORE_NOT_FOUND;
     }
@@ -267,16 +259,13 @@ int store_billable_count(store *s, int64_t account, int64_t *out)
     static db_query q = DB_SQL(
         "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
         " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_int(st, 2, time_month_utc(time_now_ms()));
-        rc = db_row_ints(st, out, 1);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, time_month_utc(time_now_ms()));
+    int rc = db_row_ints(st, out, 1);
     db_read_done(s, c);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
@@ -289,16 +278,13 @@ int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, con
         " ORDER BY updated_at DESC, id LIMIT ?2) AS r ORDER BY r.email IS NULL, r.email, r.id");
     *ids = NULL;
     *count = 0;
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_int(st, 2, limit);
-        rc = db_collect_strings(st, a, ids, count);
-    }
+    db_bind_int(st, 1, account);
+    db_bind_int(st, 2, limit);
+    int rc = db_collect_strings(st, a, ids, count);
     db_read_done(s, c);
     return rc;
 }
@@ -313,13 +299,7 @@ int store_contact_list_ids(store *s, int64_t account, const char *contact_id, ar
     db_conn *c = db_read(s);
     if (!c)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, contact_id);
-        rc = db_collect_strings(st, a, ids, count);
-    }
+    int rc = db_collect_account_text(c, &q, account, contact_id, a, ids, count);
     db_read_done(s, c);
     return rc;
 }

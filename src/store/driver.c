@@ -58,13 +58,11 @@ int db_exec_found(db_stmt *st)
 
 int db_row_ints(db_stmt *st, int64_t *out, int n)
 {
-    int rc = db_step(st);
+    int rc = db_step_one(st);
     if (rc == DB_ROW) {
         for (int i = 0; i < n; i++)
             out[i] = db_col_int(st, i);
         rc = STORE_OK;
-    } else if (rc == STORE_OK) {
-        rc = STORE_NOT_FOUND;
     }
     db_done(st);
     return rc;
@@ -91,18 +89,32 @@ db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc)
     return st;
 }
 
+db_stmt *db_read_prepare(store *s, db_query *q, db_conn **c)
+{
+    *c = db_read(s);
+    if (!*c)
+        return NULL;
+    db_stmt *st = db_prepare(*c, q);
+    if (!st)
+        db_read_done(s, *c);
+    return st;
+}
+
+int db_step_one(db_stmt *st)
+{
+    int rc = db_step(st);
+    return rc == STORE_OK ? STORE_NOT_FOUND : rc;
+}
+
 int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n)
 {
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, q);
-    int rc = STORE_ERROR;
-    if (st) {
-        if (has_arg)
-            db_bind_int(st, 1, arg);
-        rc = db_row_ints(st, out, n);
-    }
+    if (has_arg)
+        db_bind_int(st, 1, arg);
+    int rc = db_row_ints(st, out, n);
     db_read_done(s, c);
     return rc;
 }

@@ -5,7 +5,8 @@
  * its statement as a static db_query next to the code that binds it, borrows a
  * connection (db_read for a read on a pooled connection, db_tx for the open write
  * transaction), prepares, binds, steps and reads columns through the calls below, and
- * gives the connection back. The driver (sqlite.c, postgres.c) knows only how to run a
+ * gives the connection back. A one-statement read starts with db_read_prepare (a reader
+ * and q prepared on it, or NULL with nothing to give back) and ends with db_read_done. The driver (sqlite.c, postgres.c) knows only how to run a
  * statement; it knows nothing of contacts or jobs.
  *
  * Statements. A db_query holds the SQLite text with numbered placeholders (?1, ?2, ...)
@@ -172,6 +173,12 @@ static inline void db_note_inserted(db_conn *writer, int64_t rows)
 
 /* A text column copied into a (NULL stays NULL). */
 const char *db_col_text_dup(db_stmt *st, int i, arena *a);
+/* q prepared on a pooled reader, *c set to the reader (give it back with db_read_done);
+ * NULL when either failed, the reader then already given back. */
+db_stmt *db_read_prepare(store *s, db_query *q, db_conn **c);
+/* db_step for a statement that answers at most one row: DB_ROW, STORE_NOT_FOUND when it
+ * answered none, or db_step's error (st is not reset). */
+int db_step_one(db_stmt *st);
 /* Run st to its end, then reset it: STORE_OK, STORE_CONFLICT or STORE_ERROR. */
 int db_exec(db_stmt *st);
 /* db_exec, then STORE_NOT_FOUND when it changed no row (an UPDATE or DELETE that

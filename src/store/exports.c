@@ -72,16 +72,13 @@ int store_export_file_count(store *s, int64_t account, const char *job_id, int64
     static db_query q = DB_SQL(
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=?1 AND j.account_id=?2");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_text(st, 1, job_id);
-        db_bind_int(st, 2, account);
-        rc = db_row_ints(st, files, 1);
-    }
+    db_bind_text(st, 1, job_id);
+    db_bind_int(st, 2, account);
+    int rc = db_row_ints(st, files, 1);
     db_read_done(s, c);
     /* The aggregate always has a row, except on PostgreSQL for an id that is not UTF-8,
      * which names no job: no files. */
@@ -127,14 +124,10 @@ int store_export_chunk_next(store *s, int64_t account, const char *job_id, int64
                       " ORDER BY x.chunk_no LIMIT ?5) w"
                       " JOIN export_chunks c ON c.job_seq=w.job_seq AND c.chunk_no=w.chunk_no"
                       " WHERE w.before<?6 ORDER BY w.chunk_no");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    if (!st) {
-        db_read_done(s, c);
-        return STORE_ERROR;
-    }
     db_bind_text(st, 1, job_id);
     db_bind_int(st, 2, account);
     db_bind_int(st, 3, file_no);

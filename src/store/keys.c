@@ -13,31 +13,26 @@ int store_key_find(store *s, const char *key_id, store_key *out)
     static db_query q = DB_SQL(
         "SELECT k.account_id, k.secret_sha256, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END,"
         " k.scopes, a.name FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?1");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_text(st, 1, key_id);
-        rc = db_step(st);
-        if (rc == DB_ROW) {
-            out->account_id = db_col_int(st, 0);
-            memset(out->secret_hash, 0, sizeof out->secret_hash);
-            size_t n;
-            const void *h = db_col_blob(st, 1, &n);
-            if (n == APIKEY_HASH_LEN)
-                memcpy(out->secret_hash, h, APIKEY_HASH_LEN);
-            out->revoked = db_col_int(st, 2) != 0;
-            const char *scopes = db_col_text(st, 3), *name = db_col_text(st, 4);
-            snprintf(out->scopes, sizeof out->scopes, "%s", scopes ? scopes : "");
-            snprintf(out->account, sizeof out->account, "%s", name ? name : "");
-            rc = STORE_OK;
-        } else if (rc == STORE_OK) {
-            rc = STORE_NOT_FOUND;
-        }
-        db_done(st);
+    db_bind_text(st, 1, key_id);
+    int rc = db_step_one(st);
+    if (rc == DB_ROW) {
+        out->account_id = db_col_int(st, 0);
+        memset(out->secret_hash, 0, sizeof out->secret_hash);
+        size_t n;
+        const void *h = db_col_blob(st, 1, &n);
+        if (n == APIKEY_HASH_LEN)
+            memcpy(out->secret_hash, h, APIKEY_HASH_LEN);
+        out->revoked = db_col_int(st, 2) != 0;
+        const char *scopes = db_col_text(st, 3), *name = db_col_text(st, 4);
+        snprintf(out->scopes, sizeof out->scopes, "%s", scopes ? scopes : "");
+        snprintf(out->account, sizeof out->account, "%s", name ? name : "");
+        rc = STORE_OK;
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }
@@ -47,12 +42,12 @@ int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), 
     static db_query q = DB_SQL(
         "SELECT k.key_id, a.name, k.scopes, k.created_at, COALESCE(k.revoked_at,0)"
         " FROM api_keys k JOIN accounts a ON a.id=k.account_id ORDER BY k.created_at, k.key_id");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    while (st && (rc = db_step(st)) == DB_ROW) {
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
         store_key_row row = {
             .key_id = db_col_text(st, 0),
             .account = db_col_text(st, 1),
@@ -62,8 +57,7 @@ int store_key_list(store *s, void (*each)(void *ctx, const store_key_row *row), 
         };
         each(ctx, &row);
     }
-    if (st)
-        db_done(st);
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }

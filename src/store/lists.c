@@ -31,12 +31,10 @@ static int list_get(db_conn *c, int64_t account, const char *id, arena *a, list_
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, id);
-    int rc = db_step(st);
+    int rc = db_step_one(st);
     if (rc == DB_ROW) {
         read_list(st, a, out);
         rc = STORE_OK;
-    } else if (rc == STORE_OK) {
-        rc = STORE_NOT_FOUND;
     }
     db_done(st);
     return rc;
@@ -146,14 +144,7 @@ static int member_ids(db_conn *c, int64_t account, const char *list_id, arena *a
 {
     static db_query q = DB_SQL("SELECT contact_id FROM list_members WHERE account_id=?1"
                                " AND list_id=?2 ORDER BY contact_id");
-    *ids = NULL;
-    *count = 0;
-    db_stmt *st = db_prepare(c, &q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, list_id);
-    return db_collect_strings(st, a, ids, count);
+    return db_collect_account_text(c, &q, account, list_id, a, ids, count);
 }
 
 int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,

@@ -60,23 +60,18 @@ int store_segment_get(store *s, int64_t account, const char *id, arena *a, segme
 {
     static db_query q =
         DB_SQL("SELECT " SEGMENT_COLUMNS " FROM segments s WHERE s.account_id=?1 AND s.id=?2");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_int(st, 1, account);
-        db_bind_text(st, 2, id);
-        rc = db_step(st);
-        if (rc == DB_ROW) {
-            read_segment(st, a, out);
-            rc = STORE_OK;
-        } else if (rc == STORE_OK) {
-            rc = STORE_NOT_FOUND;
-        }
-        db_done(st);
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, id);
+    int rc = db_step_one(st);
+    if (rc == DB_ROW) {
+        read_segment(st, a, out);
+        rc = STORE_OK;
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }
@@ -191,19 +186,6 @@ static db_query contact_segments_q =
     DB_SQL("SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2"
            " ORDER BY segment_id");
 
-static int contact_segments(db_conn *c, int64_t account, const char *contact_id, arena *a,
-                            const char ***ids, size_t *count)
-{
-    *ids = NULL;
-    *count = 0;
-    db_stmt *st = db_prepare(c, &contact_segments_q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, contact_id);
-    return db_collect_strings(st, a, ids, count);
-}
-
 int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
                               const char ***ids, size_t *count)
 {
@@ -213,7 +195,7 @@ int store_contact_segment_ids(store *s, int64_t account, const char *contact_id,
         *count = 0;
         return STORE_ERROR;
     }
-    int rc = contact_segments(c, account, contact_id, a, ids, count);
+    int rc = db_collect_account_text(c, &contact_segments_q, account, contact_id, a, ids, count);
     db_read_done(s, c);
     return rc;
 }
@@ -221,7 +203,8 @@ int store_contact_segment_ids(store *s, int64_t account, const char *contact_id,
 int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *contact_id, arena *a,
                                  const char ***ids, size_t *count)
 {
-    return contact_segments(db_tx(tx), account, contact_id, a, ids, count);
+    return db_collect_account_text(db_tx(tx), &contact_segments_q, account, contact_id, a, ids,
+                                   count);
 }
 
 int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
@@ -234,12 +217,7 @@ int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contac
                 " WHERE account_id=?1 AND contact_id=?2");
     const char **rows;
     size_t n;
-    db_stmt *st = db_prepare(db_tx(tx), &q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, contact_id);
-    int rc = db_collect_strings(st, a, &rows, &n);
+    int rc = db_collect_account_text(db_tx(tx), &q, account, contact_id, a, &rows, &n);
     if (rc == STORE_OK)
         *json = n && rows[0] ? rows[0] : "[]";
     return rc;

@@ -26,25 +26,20 @@ int store_upload_get(store *s, const char *job_id, arena *a, import_upload *out)
 {
     static db_query q =
         DB_SQL("SELECT account_id, token, spec, created_at FROM import_uploads WHERE job_id=?1");
-    db_conn *c = db_read(s);
-    if (!c)
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
         return STORE_ERROR;
-    db_stmt *st = db_prepare(c, &q);
-    int rc = STORE_ERROR;
-    if (st) {
-        db_bind_text(st, 1, job_id);
-        rc = db_step(st);
-        if (rc == DB_ROW) {
-            out->account = db_col_int(st, 0);
-            out->token = db_col_text_dup(st, 1, a);
-            out->spec = db_col_text_dup(st, 2, a);
-            out->created_at = db_col_int(st, 3);
-            rc = STORE_OK;
-        } else if (rc == STORE_OK) {
-            rc = STORE_NOT_FOUND;
-        }
-        db_done(st);
+    db_bind_text(st, 1, job_id);
+    int rc = db_step_one(st);
+    if (rc == DB_ROW) {
+        out->account = db_col_int(st, 0);
+        out->token = db_col_text_dup(st, 1, a);
+        out->spec = db_col_text_dup(st, 2, a);
+        out->created_at = db_col_int(st, 3);
+        rc = STORE_OK;
     }
+    db_done(st);
     db_read_done(s, c);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "core/contact_decode.h"
+#include "core/utf8.h"
 #include "upsert_diff.h"
 
 /* One decode: the batch, its errors and the arena that holds them. */
@@ -667,6 +668,22 @@ static void test_nul_in_field(void)
     decoded_free(&d);
 }
 
+/* A bad value echoed in a message is cut at 100 bytes, never inside a character: the
+ * message is stored with the job's errors and must stay well-formed UTF-8. */
+static void test_echo_cut_at_character(void)
+{
+    char body[1024];
+    char *e60 = repeat("\xc3\xa9", 60); /* "a" + 60 two-byte characters: byte 100 is mid-character */
+    snprintf(body, sizeof body, "{\"contacts\": [{\"email\": \"a%s\"}]}", e60);
+    decoded d;
+    decode_text(&d, body);
+    CHECK(d.errs.count >= 1);
+    for (size_t i = 0; i < d.errs.count; i++)
+        CHECK(utf8_valid(d.errs.items[i].message));
+    decoded_free(&d);
+    free(e60);
+}
+
 int main(void)
 {
     RUN(test_nul_in_field);
@@ -677,6 +694,7 @@ int main(void)
     RUN(test_contact_errors);
     RUN(test_lengths);
     RUN(test_several_errors);
+    RUN(test_echo_cut_at_character);
     RUN(test_decode_payload);
     RUN(test_round_trip_json);
     RUN(test_number_string_not_json);
