@@ -90,9 +90,6 @@ char *api_join(arena *a, const char *const *names, size_t n);
  * STORE_OK, or STORE_ERROR when the store cannot be read. */
 int api_missing_lists(http_request *req, const char *const *ids, size_t n, const char ***missing,
                       size_t *nmissing);
-/* The contacts as a JSON array of ContactDetails3 (contact_render); NULL when the store
- * cannot be read (reply api_reply_store_error then). */
-json_t *api_render_contacts(http_request *req, const contact *rows, size_t n);
 /* An ISO 8601 UTC time as SendGrid shows it, or null for 0 (not yet). */
 json_t *api_time_json(int64_t ms);
 /* The same, written to w. */
@@ -149,6 +146,26 @@ void api_reply_contacts(http_request *req, const char *head, const api_contact_r
                         const char *tail);
 /* A contact is read again for the answer unless the lookups kept less than this. */
 #define API_KEEP_CONTACT_BYTES (1u << 20)
+/* The entries of refs (as api_reply_contacts writes them, comma-separated) appended to w;
+ * false when the store fails. */
+bool api_write_contacts(http_request *req, const api_contact_ref *refs, size_t n, json_writer *w);
+
+/*
+ * Contact samples (sample.c): the fifty contacts GET /contacts, a list's contact_sample and
+ * a segment's contacts_sample show, from the ids a store sample read gave. api_sample_refs
+ * reads them by id into refs (in the request's arena), keeping each read contact while the
+ * kept ones total under API_KEEP_CONTACT_BYTES, so a sample of 2 MB contacts holds one at a
+ * time; *whole says every contact was kept. api_sample_frame gives the answer's text around
+ * the array: before's fields (NULL: none), then "key": [, and after ] the fields of after
+ * (NULL: none); takes both objects, the texts in the request's arena. api_reply_sample does
+ * both and answers 200 (api_reply_contacts), or 503 when the store fails.
+ */
+int api_sample_refs(http_request *req, const char *const *ids, size_t n, api_contact_ref **refs,
+                    bool *whole);
+void api_sample_frame(http_request *req, json_t *before, const char *key, json_t *after,
+                      const char **head, const char **tail);
+void api_reply_sample(http_request *req, json_t *before, const char *key, const char *const *ids,
+                      size_t n, json_t *after);
 
 /* True when a URL's token (NULL when absent) is the stored secret, compared in constant
  * time: the check behind every URL that needs no API key. */
@@ -194,8 +211,7 @@ int api_parse_id_list(http_request *req, const char *name, const char *value, si
  * read from the store when the row did not bring them; the account's field definitions
  * once per renderer (from the store's cache). contact_render_write appends the object to
  * w (core/json_writer: no tree, the hot answers' way) and returns false, w unchanged,
- * when the store cannot be read (reply api_reply_store_error then); contact_render returns
- * the same object as a jansson tree, or NULL, for the answers that still build one.
+ * when the store cannot be read (reply api_reply_store_error then).
  */
 typedef struct contact_renderer {
     http_request *req;
@@ -203,7 +219,6 @@ typedef struct contact_renderer {
     bool fields_loaded;
 } contact_renderer;
 bool contact_render_write(contact_renderer *r, json_writer *w, const contact *c);
-json_t *contact_render(contact_renderer *r, const contact *c);
 
 /* Reply 404 unless the path's list ({} capture 0) exists; fills *out (lists.c). */
 bool api_list_load(http_request *req, list_info *out);

@@ -167,21 +167,6 @@ int api_missing_lists(http_request *req, const char *const *ids, size_t n, const
     return STORE_OK;
 }
 
-json_t *api_render_contacts(http_request *req, const contact *rows, size_t n)
-{
-    json_t *arr = json_array();
-    contact_renderer r = {.req = req};
-    for (size_t i = 0; i < n; i++) {
-        json_t *c = contact_render(&r, &rows[i]);
-        if (!c) {
-            json_decref(arr);
-            return NULL;
-        }
-        json_array_append_new(arr, c);
-    }
-    return arr;
-}
-
 json_t *api_time_json(int64_t ms)
 {
     if (!ms)

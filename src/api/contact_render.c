@@ -64,11 +64,3 @@ fail:
     json_writer_truncate(w, mark);
     return false;
 }
-
-json_t *contact_render(contact_renderer *r, const contact *c)
-{
-    json_writer *w = json_writer_thread();
-    if (!contact_render_write(r, w, c))
-        return NULL;
-    return json_loadb(w->buf, w->len, 0, NULL);
-}

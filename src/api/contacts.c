@@ -87,24 +87,18 @@ void api_contacts_sample(http_request *req)
 {
     api_ctx *app = http_app(req);
     int64_t total;
-    contact *rows;
+    const char **ids;
     size_t n;
     if (store_contact_count(app->store, http_account(req), &total) != STORE_OK ||
-        store_contact_recent(app->store, http_account(req), SAMPLE_SIZE, http_arena(req), &rows,
+        store_contact_recent(app->store, http_account(req), SAMPLE_SIZE, http_arena(req), &ids,
                              &n) != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
-    json_t *result = api_render_contacts(req, rows, n);
-    if (!result) {
         api_reply_store_error(req);
         return;
     }
     json_t *meta =
         json_pack("{s:o}", "self", json_sprintf("%s/v3/marketing/contacts", http_base_url(req)));
-    http_reply_json(req, 200,
-                    json_pack("{s:o, s:o, s:I}", "result", result, "_metadata", meta,
-                              "contact_count", (json_int_t)total));
+    api_reply_sample(req, NULL, "result", ids, n,
+                     json_pack("{s:o, s:I}", "_metadata", meta, "contact_count", (json_int_t)total));
 }
 
 void api_contacts_delete(http_request *req)

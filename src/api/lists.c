@@ -220,21 +220,19 @@ void api_list_get(http_request *req)
     if (!api_list_load(req, &l))
         return;
     json_t *o = list_json(req, l.id, l.name, l.contact_count);
-    if (sample) {
-        contact *rows;
-        size_t n;
-        json_t *arr = NULL;
-        if (store_list_sample(app->store, http_account(req), l.id, SAMPLE_SIZE, http_arena(req),
-                              &rows, &n) == STORE_OK)
-            arr = api_render_contacts(req, rows, n);
-        if (!arr) {
-            json_decref(o);
-            api_reply_store_error(req);
-            return;
-        }
-        json_object_set_new(o, "contact_sample", arr);
+    if (!sample) {
+        http_reply_json(req, 200, o);
+        return;
     }
-    http_reply_json(req, 200, o);
+    const char **ids;
+    size_t n;
+    if (store_list_sample(app->store, http_account(req), l.id, SAMPLE_SIZE, http_arena(req), &ids,
+                          &n) != STORE_OK) {
+        json_decref(o);
+        api_reply_store_error(req);
+        return;
+    }
+    api_reply_sample(req, o, "contact_sample", ids, n, NULL);
 }
 
 /* ---- delete ------------------------------------------------------------------------ */

@@ -17,7 +17,12 @@
  * every read answers from the stored member rows, exact as of the last completed job.
  * A segment's contacts_sample is rendered once and kept (a small cache per process) while
  * the segment's members_version stays the same: the writer raises it whenever members, or
- * what they show, may have changed, so a cached sample is never stale, on any node.
+ * what they show, may have changed, so a cached sample is never stale, on any node. Only a
+ * small sample is kept: one whose contacts were all kept in memory by api_sample_refs
+ * (under API_KEEP_CONTACT_BYTES, about 1 MiB of rows) and whose text is under
+ * SAMPLE_CACHE_TEXT_MAX; a bigger one is streamed a contact at a time (or, between the two
+ * bounds, written whole) and rendered again on every read, so the cache holds at most
+ * 64 texts of under 1 MiB.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -76,6 +81,8 @@ static json_t *segment_json(const char *base_url, const segment_row *s, json_t *
 
 #define SAMPLE_CACHE_SLOTS 64
 #define BASE_URL_MAX 256
+/* A sample's text is cached only below this, so the cache holds at most 64 MiB. */
+#define SAMPLE_CACHE_TEXT_MAX (1u << 20)
 
 /* One slot per hash of the segment id; a newer sample replaces whatever was there. A
  * sample is kept as its JSON text, which a reply splices in without rendering or dumping
@@ -114,7 +121,8 @@ static const char *sample_cached(const segment_row *s, const char *base_url, are
 
 static void sample_keep(const segment_row *s, const char *base_url, const char *text, size_t len)
 {
-    char *copy = strlen(base_url) < BASE_URL_MAX ? strdup(text) : NULL;
+    char *copy =
+        strlen(base_url) < BASE_URL_MAX && len < SAMPLE_CACHE_TEXT_MAX ? strdup(text) : NULL;
     if (!copy)
         return;
     struct sample_slot *slot = sample_slot(s->id);
@@ -450,37 +458,35 @@ void api_segment_get(http_request *req)
         http_reply_json(req, 200, segment_json(http_base_url(req), &s, NULL));
         return;
     }
-    char *fresh = NULL; /* a sample rendered now */
-    const char *sample = sample_cached(&s, http_base_url(req), a);
-    if (!sample) {
-        contact *rows;
-        size_t n;
-        if (store_segment_sample(app->store, http_account(req), s.id, SEGMENT_SAMPLE, a, &rows,
-                                 &n) != STORE_OK) {
-            api_reply_store_error(req);
-            return;
-        }
-        json_t *arr = api_render_contacts(req, rows, n);
-        fresh = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-        json_decref(arr);
-        if (!fresh) {
-            api_reply_store_error(req);
-            return;
-        }
-        sample_keep(&s, http_base_url(req), fresh, strlen(fresh));
-        sample = fresh;
+    const char *head, *tail;
+    api_sample_frame(req, segment_json(http_base_url(req), &s, NULL), "contacts_sample", NULL,
+                     &head, &tail);
+    const char *cached = sample_cached(&s, http_base_url(req), a);
+    if (cached) {
+        http_reply_text(req, 200, "application/json", arena_printf(a, "%s%s%s", head, cached, tail));
+        return;
     }
-    /* The segment without its sample, then the sample's text spliced in before the
-     * closing brace. */
-    json_t *o = segment_json(http_base_url(req), &s, NULL);
-    char *head = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (head)
-        http_reply_text(
-            req, 200, "application/json",
-            arena_printf(a, "%.*s,\"contacts_sample\":%s}", (int)(strlen(head) - 1), head, sample));
-    else
+    const char **ids;
+    size_t n;
+    api_contact_ref *refs;
+    bool whole;
+    if (store_segment_sample(app->store, http_account(req), s.id, SEGMENT_SAMPLE, a, &ids, &n) !=
+            STORE_OK ||
+        api_sample_refs(req, ids, n, &refs, &whole) != STORE_OK) {
         api_reply_store_error(req);
-    free(head);
-    free(fresh);
+        return;
+    }
+    if (!whole) { /* too big to cache: streamed a contact at a time */
+        api_reply_contacts(req, head, refs, n, tail);
+        return;
+    }
+    json_writer w = JSON_WRITER_INIT;
+    if (api_write_contacts(req, refs, n, &w)) {
+        const char *text = w.buf ? w.buf : "";
+        sample_keep(&s, http_base_url(req), text, w.len);
+        http_reply_text(req, 200, "application/json", arena_printf(a, "%s%s%s", head, text, tail));
+    } else {
+        api_reply_store_error(req);
+    }
+    json_writer_free(&w);
 }

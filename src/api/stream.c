@@ -168,19 +168,34 @@ static void contact_stream_free(void *ctx)
     free(s);
 }
 
+static bool all_kept(const api_contact_ref *refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!refs[i].row && refs[i].id)
+            return false;
+    return true;
+}
+
+bool api_write_contacts(http_request *req, const api_contact_ref *refs, size_t n, json_writer *w)
+{
+    contact_stream s = {.req = req, .r.req = req, .refs = refs, .n = n};
+    for (size_t i = 0; i < n; i++)
+        if (ref_write(&s, &refs[i], w) < 0)
+            return false;
+    return true;
+}
+
 /* The whole answer in the thread's writer, when no contact has to be read again. */
 static bool reply_whole(contact_stream *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->refs[i].row && s->refs[i].id)
-            return false;
+    if (!all_kept(s->refs, s->n))
+        return false;
     json_writer *w = json_writer_thread();
     json_writer_cstr_raw(w, s->head);
-    for (size_t i = 0; i < s->n; i++)
-        if (ref_write(s, &s->refs[i], w) < 0) {
-            api_reply_store_error(s->req);
-            return true;
-        }
+    if (!api_write_contacts(s->req, s->refs, s->n, w)) {
+        api_reply_store_error(s->req);
+        return true;
+    }
     json_writer_cstr_raw(w, s->tail);
     http_reply_json_text(s->req, 200, w->buf, w->len);
     return true;

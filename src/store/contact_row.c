@@ -37,10 +37,10 @@ int contact_rows_collect(db_stmt *st, bool with_segments, arena *a, contact **ro
     return rc;
 }
 
-int contact_rows_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
-                        bool with_segments, arena *a, contact **rows, size_t *count)
+int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
+                       arena *a, const char ***ids, size_t *count)
 {
-    *rows = NULL;
+    *ids = NULL;
     *count = 0;
     db_conn *c;
     db_stmt *st = db_read_prepare(s, q, &c);
@@ -49,7 +49,7 @@ int contact_rows_sample(store *s, db_query *q, int64_t account, const char *owne
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, owner);
     db_bind_int(st, 3, limit);
-    int rc = contact_rows_collect(st, with_segments, a, rows, count);
+    int rc = db_collect_strings(st, a, ids, count);
     db_read_done(s, c);
     return rc;
 }

@@ -34,10 +34,11 @@
 void contact_row_read(db_stmt *st, bool with_segments, arena *a, contact *out);
 /* Every row of st (stepped to its end, then reset) as contacts. */
 int contact_rows_collect(db_stmt *st, bool with_segments, arena *a, contact **rows, size_t *count);
-/* The contacts q answers on a pooled reader, bound to (?1 account, ?2 owner, ?3 limit):
- * the sample of a list or a segment. */
-int contact_rows_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
-                        bool with_segments, arena *a, contact **rows, size_t *count);
+/* The contact ids q answers on a pooled reader, bound to (?1 account, ?2 owner, ?3 limit):
+ * the sample of a list or a segment (ids only, so that a sample of big contacts is never
+ * read whole: the API reads them one at a time). */
+int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
+                       arena *a, const char ***ids, size_t *count);
 /* Column 0 of every row of st (stepped to its end, then reset), copied into a. */
 int db_collect_strings(db_stmt *st, arena *a, const char ***rows, size_t *count);
 /* db_collect_strings of q on c bound to (?1 account, ?2 text); no rows when q fails to

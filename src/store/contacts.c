@@ -270,33 +270,23 @@ int store_billable_count(store *s, int64_t account, int64_t *out)
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
 
-/* Every row of q bound to (account, limit) on a reader, as contacts. */
-static int read_contacts(store *s, db_query *q, int64_t account, int64_t limit, arena *a,
-                         contact **rows, size_t *count)
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, const char ***ids,
+                         size_t *count)
 {
-    *rows = NULL;
+    static db_query q = DB_SQL(
+        "SELECT r.id FROM (SELECT id, email FROM contacts WHERE account_id=?1"
+        " ORDER BY updated_at DESC, id LIMIT ?2) AS r ORDER BY r.email IS NULL, r.email, r.id");
+    *ids = NULL;
     *count = 0;
     db_conn *c;
-    db_stmt *st = db_read_prepare(s, q, &c);
+    db_stmt *st = db_read_prepare(s, &q, &c);
     if (!st)
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_int(st, 2, limit);
-    int rc = contact_rows_collect(st, false, a, rows, count);
+    int rc = db_collect_strings(st, a, ids, count);
     db_read_done(s, c);
     return rc;
-}
-
-int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
-                         size_t *count)
-{
-#define RECENT(list_ids)                                                         \
-    "SELECT " CONTACT_COLUMNS(                                                   \
-        "r.") "," list_ids " FROM (SELECT * FROM contacts"                       \
-              " WHERE account_id=?1 ORDER BY updated_at DESC, id LIMIT ?2) AS r" \
-              " ORDER BY r.email IS NULL, r.email, r.id"
-    static db_query q = DB_SQL2(RECENT(LITE_LIST_IDS_OF("r")), RECENT(PG_LIST_IDS_OF("r")));
-    return read_contacts(s, &q, account, limit, a, rows, count);
 }
 
 int store_contact_list_ids(store *s, int64_t account, const char *contact_id, arena *a,

@@ -99,16 +99,13 @@ int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, ar
 }
 
 int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                      contact **rows, size_t *count)
+                      const char ***ids, size_t *count)
 {
-#define LIST_SAMPLE(list_ids)                                                                           \
-    "SELECT " CONTACT_COLUMNS(                                                                          \
-        "c.") "," list_ids " FROM list_members m JOIN contacts c ON"                                    \
-              " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=?1 AND m.list_id=?2" \
-              " ORDER BY m.added_at DESC, c.id LIMIT ?3"
     static db_query q =
-        DB_SQL2(LIST_SAMPLE(LITE_LIST_IDS_OF("c")), LIST_SAMPLE(PG_LIST_IDS_OF("c")));
-    return contact_rows_sample(s, &q, account, list_id, limit, false, a, rows, count);
+        DB_SQL("SELECT m.contact_id FROM list_members m JOIN contacts c ON"
+               " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=?1"
+               " AND m.list_id=?2 ORDER BY m.added_at DESC, c.id LIMIT ?3");
+    return contact_ids_sample(s, &q, account, list_id, limit, a, ids, count);
 }
 
 int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)

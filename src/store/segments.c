@@ -224,21 +224,11 @@ int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contac
 }
 
 int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit, arena *a,
-                         contact **rows, size_t *count)
+                         const char ***ids, size_t *count)
 {
-#define SEGMENT_SAMPLE(list_ids, segment_ids)                                                              \
-    "SELECT " CONTACT_COLUMNS(                                                                             \
-        "c.") "," list_ids "," segment_ids                                                                 \
-              " FROM segment_members m JOIN contacts c ON c.account_id=m.account_id AND c.id=m.contact_id" \
-              " WHERE m.account_id=?1 AND m.segment_id=?2 ORDER BY m.contact_id LIMIT ?3"
-    static db_query q = DB_SQL2(
-        SEGMENT_SAMPLE(LITE_LIST_IDS_OF("c"),
-                       "(SELECT json_group_array(segment_id) FROM (SELECT sm.segment_id"
-                       " FROM segment_members sm WHERE sm.account_id=c.account_id"
-                       " AND sm.contact_id=c.id ORDER BY sm.segment_id))"),
-        SEGMENT_SAMPLE(PG_LIST_IDS_OF("c"),
-                       "(SELECT COALESCE(json_agg(sm.segment_id ORDER BY sm.segment_id), '[]')::text"
-                       " FROM segment_members sm WHERE sm.account_id=c.account_id"
-                       " AND sm.contact_id=c.id)"));
-    return contact_rows_sample(s, &q, account, segment_id, limit, true, a, rows, count);
+    static db_query q =
+        DB_SQL("SELECT m.contact_id FROM segment_members m JOIN contacts c ON"
+               " c.account_id=m.account_id AND c.id=m.contact_id WHERE m.account_id=?1"
+               " AND m.segment_id=?2 ORDER BY m.contact_id LIMIT ?3");
+    return contact_ids_sample(s, &q, account, segment_id, limit, a, ids, count);
 }

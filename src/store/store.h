@@ -154,8 +154,10 @@ int store_contact_count(store *s, int64_t account, int64_t *out);
 /* SendGrid's billable_count: the contacts of the account at any time in this calendar
  * month (UTC), i.e. those it has plus those deleted since the month began. */
 int store_billable_count(store *s, int64_t account, int64_t *out);
-/* Up to limit contacts most recently created or updated, sorted by email. */
-int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, contact **rows,
+/* The ids of up to limit contacts most recently created or updated, sorted by email. The
+ * samples (this and the two below) give ids only, so that fifty contacts of 2 MB are never
+ * read at once: the API reads them by id (store_contact_get), one at a time when big. */
+int store_contact_recent(store *s, int64_t account, int64_t limit, arena *a, const char ***ids,
                          size_t *count);
 /* The contact whose primary email, or else one of whose alternate emails, is email. */
 int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out);
@@ -204,9 +206,9 @@ int store_list_get(store *s, int64_t account, const char *id, arena *a, list_inf
 /* Lists in creation order: rows [offset, offset + limit) and the total. */
 int store_list_page(store *s, int64_t account, int64_t offset, int64_t limit, arena *a,
                     list_info **rows, size_t *count, int64_t *total);
-/* Up to limit contacts of a list, most recently added first. */
+/* The ids of up to limit contacts of a list, most recently added first. */
 int store_list_sample(store *s, int64_t account, const char *list_id, int64_t limit, arena *a,
-                      contact **rows, size_t *count);
+                      const char ***ids, size_t *count);
 
 int store_tx_list_get(store_tx *tx, int64_t account, const char *id, arena *a, list_info *out);
 /* STORE_CONFLICT when the account has a list of that name. */
@@ -410,9 +412,9 @@ int store_tx_contact_segment_ids(store_tx *tx, int64_t account, const char *cont
 /* The list ids of a contact, as a JSON array (text in a), for the writer. */
 int store_tx_contact_list_json(store_tx *tx, int64_t account, const char *contact_id, arena *a,
                                const char **json);
-/* Up to limit members of a segment, in contact id order, with their list ids. */
+/* The ids of up to limit members of a segment, in contact id order. */
 int store_segment_sample(store *s, int64_t account, const char *segment_id, int64_t limit, arena *a,
-                         contact **rows, size_t *count);
+                         const char ***ids, size_t *count);
 
 /* ---- what a write transaction changed ----------------------------------------------
  * store.c notes every contact a write touches (insert, update, delete, list membership,

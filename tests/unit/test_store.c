@@ -1716,15 +1716,13 @@ static void test_segments(void)
         CHECK_STR(rows[1].parent_list_id, list_id);
         CHECK_INT(rows[1].contacts_count, 1);
     }
-    contact *sample;
+    const char **sample;
     CHECK_INT(store_segment_sample(s, acc, a.id, 1, &ra, &sample, &n), STORE_OK);
     CHECK_INT(n, 1);
     CHECK_INT(store_segment_sample(s, acc, b.id, 50, &ra, &sample, &n), STORE_OK);
     CHECK_INT(n, 1);
-    if (n == 1) {
-        CHECK_STR(sample[0].id, c1.id);
-        CHECK_STR(sample[0].list_ids, want);
-    }
+    if (n == 1)
+        CHECK_STR(sample[0], c1.id);
     CHECK_INT(store_contact_segment_ids(s, acc, c2.id, &ra, &ids, &n), STORE_OK);
     CHECK_INT(n, 1);
     CHECK_INT(store_contact_segment_ids(s, other, c2.id, &ra, &ids, &n), STORE_OK);

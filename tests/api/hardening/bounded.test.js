@@ -98,21 +98,23 @@ H.test('a job stores the first 10,000 errors in detail and counts the rest; the 
 // An account whose `count` contacts are each about 500 KB (125 text fields of 1,000
 // four-byte characters), the key's client, the contacts' ids and emails.
 let bigSeq = 0;
-async function bigContacts(count) {
+// With inList, the contacts are also added to a new list (its id: listId).
+async function bigContacts(count, { inList = false } = {}) {
   const name = `big-${process.pid}-${++bigSeq}`;
   const key = srv.createKey(name);
   const c = srv.clientFor(key);
   const ids = [];
   for (let f = 0; f < 125; f++) ids.push((await H.createField(c, `f${f}`, 'Text')).id);
+  const listId = inList ? (await H.createList(c, 'big')).id : undefined;
   const value = '\u{1F600}'.repeat(1000);
   const emails = [...Array(count).keys()].map((i) => `big${i}@bounded.test`);
   for (let i = 0; i < count; i += 10) {
     const contacts = emails.slice(i, i + 10).map((email) => ({ email, custom_fields: Object.fromEntries(ids.map((id) => [id, value])) }));
-    await H.upsertOk(c, contacts);
+    await H.upsertOk(c, contacts, inList ? { list_ids: [listId] } : {});
   }
   const found = await H.call(c, { method: 'POST', url: `${C}/search/emails`, body: { emails } });
   assert.equal(found.status, 200);
-  return { name, key, emails, contactIds: emails.map((e) => found.body.result[e].contact.id) };
+  return { name, key, listId, emails, contactIds: emails.map((e) => found.body.result[e].contact.id) };
 }
 
 // Restart (so that the peak RSS is the next request's), send the request, and return the
@@ -155,6 +157,57 @@ H.test('answers of many big contacts are sent one contact at a time: batch, sear
   assert.deepEqual(Object.keys(state.body), ['lists', 'custom_fields', 'contacts', 'segments']);
   assert.equal(state.body.custom_fields.length, 125);
   assert.deepEqual(state.body.contacts.map((x) => x.id).sort(), [...big.contactIds].sort());
+});
+
+// ---- the contact samples of big contacts: GET /contacts, a list's, a segment's
+
+H.test('the contact samples of big contacts are sent one contact at a time: contacts, list, segment', async () => {
+  const n = 40; // 20 MB of contacts, all in each sample (up to 50)
+  const big = await bigContacts(n, { inList: true });
+  const get = (path) => () => H.request(srv.url, { path, key: big.key, timeoutMs: 60000 });
+  const sorted = [...big.contactIds].sort();
+  const sampleOk = (sample) => {
+    assert.deepEqual(sample.map((x) => x.id).sort(), sorted);
+    assert.equal(Object.keys(sample[n - 1].custom_fields).length, 125);
+  };
+
+  const recent = await peakOf('contacts sample', get(C));
+  assert.equal(recent.status, 200);
+  assert.deepEqual(Object.keys(recent.body), ['result', '_metadata', 'contact_count']);
+  assert.equal(recent.body.contact_count, n);
+  assert.equal(recent.body._metadata.self, `${srv.url}${C}`);
+  sampleOk(recent.body.result);
+  // sorted by email (then id), as the small answer is
+  const byEmail = [...recent.body.result].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+  assert.deepEqual(recent.body.result.map((x) => x.id), byEmail.map((x) => x.id));
+
+  const list = await peakOf('list sample', get(`/v3/marketing/lists/${big.listId}?contact_sample=true`));
+  assert.equal(list.status, 200);
+  assert.deepEqual(Object.keys(list.body), ['id', 'name', 'contact_count', '_metadata', 'contact_sample']);
+  assert.equal(list.body.contact_count, n);
+  sampleOk(list.body.contact_sample);
+  assert.deepEqual(list.body.contact_sample[0].list_ids, [big.listId]);
+
+  const SEG = '/v3/marketing/segments/2.0';
+  const c = srv.clientFor(big.key); // after the restarts: the server's address changes
+  const made = await H.call(c, { method: 'POST', url: SEG, body: { name: 'big', query_dsl: "SELECT contact_id, updated_at FROM contact_data WHERE email LIKE 'big%'" } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  for (const deadline = Date.now() + 60000; ;) {
+    const r = await H.call(c, { method: 'GET', url: `${SEG}/${made.body.id}?contacts_sample=false` });
+    if (r.body.status.query_validation !== 'PENDING') break;
+    assert.ok(Date.now() < deadline, 'segment still PENDING');
+    await H.sleep(50);
+  }
+  // read twice in one measure: a sample this big is not cached (a cached text would hold
+  // it whole), so the second read is streamed again, as bounded and as right as the first
+  const segGet = get(`${SEG}/${made.body.id}`);
+  const seg = await peakOf('segment sample, twice', async () => { await segGet(); return segGet(); });
+  assert.equal(seg.status, 200);
+  assert.equal(Object.keys(seg.body).at(-1), 'contacts_sample');
+  assert.equal(seg.body.contacts_count, n);
+  sampleOk(seg.body.contacts_sample);
+  assert.deepEqual(seg.body.contacts_sample.map((x) => x.id), sorted); // in contact id order
+  assert.deepEqual(seg.body.contacts_sample[0].segment_ids, [made.body.id]);
 });
 
 // ---- the writer's turn, bounded in bytes: an export of big contacts runs in many slices
