@@ -139,25 +139,18 @@ PGDIR=""                            # the cluster's directory, once its start wa
 # As pg-test-cluster does: as root, the cluster belongs to the `postgres` OS user.
 PG_OWNER=()
 if [[ "$(id -u)" == 0 ]]; then PG_OWNER=(runuser -u postgres --); fi
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts the cluster (on BENCH_PG_PORT or a free port), restarted with durability on when
 # PG_DURABLE is 1, and creates the databases named. Sets PGDIR, PG_URL and PG_INFO; on
 # failure PG_URL is empty, PG_INFO says so and FAILED=1.
 start_cluster() { # database...
-    local port=${BENCH_PG_PORT:-} p db creates=()
+    local port db creates=()
     PG_URL=""
-    if [[ -z "$port" ]]; then
-        for _ in 1 2 3 4 5 6 7 8; do
-            p=$((20000 + RANDOM % 40000))
-            if port_free "$p"; then port=$p; break; fi
-        done
-    fi
-    [[ -n "$port" ]] || die "no free port for PostgreSQL"
     # Its own directory outside $WORK (mode 700): the cluster belongs to `postgres` as root.
     PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/contactd-bench-pg.XXXXXX")
-    log "starting a PostgreSQL cluster on 127.0.0.1:$port (scripts/pg-test-cluster)"
-    if PG_URL=$(run_child timeout "$PG_TIMEOUT_S" "$REPO/scripts/pg-test-cluster" start "$PGDIR" "$port" 2>"$WORK/pg-start.err"); then
+    log "starting a PostgreSQL cluster (scripts/pg-test-cluster, port ${BENCH_PG_PORT:-any free one})"
+    if PG_URL=$(run_child timeout "$PG_TIMEOUT_S" "$REPO/scripts/pg-test-cluster" start "$PGDIR" ${BENCH_PG_PORT:+"$BENCH_PG_PORT"} 2>"$WORK/pg-start.err"); then
+        port=$(cat "$PGDIR/port")
         if [[ "$PG_DURABLE" == 1 ]]; then
             # pg-test-cluster turns fsync, synchronous_commit and full_page_writes off (fine for
             # tests); contactd's 202 means "on disk", and SQLite runs with synchronous=FULL, so

@@ -26,8 +26,7 @@ async function waitFor(url, p, status, timeoutMs = 30000) {
 
 test('readiness fails while PostgreSQL is down and recovers when it is back', { skip: !process.env.CONTACTD_TEST_PG }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contactd-ready-pg-'));
-  const port = String(20000 + Math.floor(Math.random() * 20000));
-  const url = execFileSync(CLUSTER, ['start', dir, port], { encoding: 'utf8' }).trim();
+  const url = execFileSync(CLUSTER, ['start', dir], { encoding: 'utf8' }).trim();
   let s;
   try {
     s = await startServer({ db: url });
@@ -39,7 +38,7 @@ test('readiness fails while PostgreSQL is down and recovers when it is back', { 
     assert.equal((await raw(s.url, { path: '/healthz' })).status, 200, 'liveness does not follow the database');
     const head = await raw(s.url, { method: 'HEAD', path: '/readyz' });
     assert.equal(head.status, 503);
-    execFileSync(CLUSTER, ['resume', dir, port]);
+    execFileSync(CLUSTER, ['resume', dir]);
     const up = await waitFor(s.url, '/readyz', 200);
     assert.deepEqual(up.body, { status: 'ok' });
   } finally {
