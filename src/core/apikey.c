@@ -2,8 +2,11 @@
 #include "core/apikey.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/ids.h"
@@ -59,9 +62,23 @@ void apikey_format(const apikey *k, char out[APIKEY_TEXT_MAX + 1])
     snprintf(out, APIKEY_TEXT_MAX + 1, "SG.%s.%s", k->id, k->secret);
 }
 
+/* SHA-256 fetched from OpenSSL's provider once, for the life of the process: OpenSSL 3's
+ * one-shot SHA256() looks it up (under a lock) on every call, which made the hash of every
+ * request's key ~2.7 times dearer (~770 against ~280 ns) and showed in the read path's
+ * profile. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void apikey_hash(const char *secret, uint8_t out[APIKEY_HASH_LEN])
 {
-    SHA256((const unsigned char *)secret, strlen(secret), out);
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!sha256_md || !EVP_Digest(secret, strlen(secret), out, NULL, sha256_md, NULL))
+        SHA256((const unsigned char *)secret, strlen(secret), out);
 }
 
 bool apikey_hash_equal(const uint8_t a[APIKEY_HASH_LEN], const uint8_t b[APIKEY_HASH_LEN])

@@ -3,7 +3,8 @@
  *
  * A key reads "SG.<id>.<secret>". The id is public (it names the key in `key list` and
  * `key revoke`); the secret is shown once at creation and only its SHA-256 is stored.
- * Verification compares hashes in constant time. No allocation.
+ * Verification compares hashes in constant time. Nothing is allocated for the caller
+ * (SHA-256 is fetched from OpenSSL once per process).
  */
 #ifndef CONTACTD_CORE_APIKEY_H
 #define CONTACTD_CORE_APIKEY_H
