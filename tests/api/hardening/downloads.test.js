@@ -30,6 +30,11 @@ async function metric(s, name) {
   return Number(line.split(' ')[1]);
 }
 
+// Every request startSlow made, so that a failing test can drop the ones left unread:
+// the server lets requests in flight finish for up to 30 s on SIGTERM, longer than the
+// harness waits for it to exit, which hid the first failure behind a stop timeout.
+const started = [];
+
 // Start a GET and stop reading once the headers are in: {res, status, done()} where
 // done() reads the rest (slowly at first) and resolves the body.
 function startSlow(url) {
@@ -46,6 +51,7 @@ function startSlow(url) {
       });
       resolve({ res, status: res.statusCode, headers: res.headers, done });
     });
+    started.push(req);
     req.on('error', reject);
   });
 }
@@ -72,12 +78,7 @@ H.test('concurrent slow export downloads share a memory budget (503 + Retry-Afte
     }
     const post = await H.call(s.client, { method: 'POST', url: EXPORTS, body: {} });
     assert.equal(post.status, 202, JSON.stringify(post.body));
-    let ready;
-    for (let i = 0; i < 1200; i++) {
-      ready = (await H.call(s.client, { method: 'GET', url: `${EXPORTS}/${post.body.id}` })).body;
-      if (ready.status !== 'pending') break;
-      await sleep(50);
-    }
+    const ready = await H.waitExport(s.client, post.body.id);
     assert.equal(ready.status, 'ready', JSON.stringify(ready));
     assert.equal(ready.urls.length, 1);
     const gzUrl = ready.urls[0];
@@ -133,6 +134,7 @@ H.test('concurrent slow export downloads share a memory budget (503 + Retry-Afte
     assert.equal(again.status, 200);
     await again.done();
   } finally {
+    for (const req of started) req.destroy();
     await s.stop();
   }
 });

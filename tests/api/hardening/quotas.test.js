@@ -23,15 +23,7 @@ function postExport(client) {
   return H.call(client, { method: 'POST', url: EXPORTS, body: {} });
 }
 
-async function waitReady(client, id) {
-  for (let i = 0; i < 600; i++) {
-    const r = await H.call(client, { method: 'GET', url: `${EXPORTS}/${id}` });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    if (r.body.status !== 'pending') return r.body;
-    await sleep(50);
-  }
-  throw new Error(`export ${id} still pending`);
-}
+const waitReady = (client, id) => H.waitExport(client, id);
 
 function assertQuota429(r, limit, label) {
   assert.equal(r.status, 429, `${label}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -187,6 +187,20 @@ function isTerminal(status) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Poll GET /v3/marketing/contacts/imports/{id} until the job is terminal.
+// Poll GET /contacts/exports/{id} until the export is no longer pending; returns it. A
+// deadline, not a count of polls: under ASan on a loaded machine a big export can take a
+// minute to reach the writer and be written.
+async function waitExport(client, id, { timeoutMs = 180000, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(client, { method: 'GET', url: `/v3/marketing/contacts/exports/${id}` });
+    assert.equal(r.status, 200, `GET exports/${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.body.status !== 'pending') return r.body;
+    if (Date.now() > deadline) throw new Error(`export ${id} still pending after ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
 async function pollJob(client, jobId, { timeoutMs = 10000, intervalMs = 20 } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -898,6 +912,7 @@ module.exports = {
   raw,
   rawEarlyResponse,
   pollJob,
+  waitExport,
   upsert,
   upsertAndWait,
   searchIds,
