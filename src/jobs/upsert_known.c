@@ -105,8 +105,9 @@ static const char *keep_str(arena *keep, const char *s)
 
 contact *upsert_known_adopt(upsert_known *k, const contact *row)
 {
-    contact *c;
-    if (!upsert_known_get(k, (id_type)KNOWN_BY_ID, row->id, &c) || !c) {
+    known_entry *e = known_slot(k, KNOWN_BY_ID, row->id);
+    contact *c = e->value ? e->c : NULL;
+    if (!c) {
         c = arena_alloc(k->keep, sizeof *c);
         known_put(k, KNOWN_BY_ID, row->id, c);
     }
