@@ -43,7 +43,8 @@ contact *upsert_known_adopt(upsert_known *k, const contact *row);
 int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n, arena *a,
                      upsert_live *live);
 /* Apply one record (matching rules in upsert.c): 0 created/updated (counted), 1 record
- * error written (counted), or STORE_ERROR. Strings of the result go to scratch. */
+ * error written (counted), or STORE_ERROR. Strings of the result go to scratch. Lookups
+ * go to live->known when set (and what is written joins it), else to the store. */
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
                         const upsert_live *live, arena *scratch, job_counts *counts);
 

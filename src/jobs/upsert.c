@@ -13,6 +13,9 @@
  * record's values win. Every contact created or updated joins the request's list_ids
  * (lists deleted since the request was accepted are skipped). Custom field values are
  * merged value by value against the account's live definitions.
+ *
+ * A slice's identifiers are looked up together before it is applied (upsert_known.c), and
+ * each record's lookups are answered from that map, which every write keeps current.
  */
 #include <jansson.h>
 #include <stdio.h>
