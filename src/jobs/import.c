@@ -16,8 +16,11 @@
  *
  * The decoded form keeps the payload and a reader positioned at the next row, so a job
  * applied in many slices reads the file once; a retry or a restart repositions it. A
- * slice ends early once it has read JOB_SLICE_BYTES of the file or run JOB_SLICE_MS
- * (job_slice_over), so rows of megabytes do not hold the writer for a slice of 250.
+ * slice reads and decodes its rows first, looks all their identifiers up together
+ * (upsert_prefetch: a few statements, not a few per row), then applies them in order.
+ * Reading stops once it has read JOB_SLICE_BYTES of the file or run JOB_SLICE_MS
+ * (job_slice_over), so rows of megabytes do not hold the writer for a slice of 250, and
+ * applying stops after JOB_SLICE_MS of its own, the rows left read again by the next slice.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -196,6 +199,100 @@ static json_t *row_identifiers(const import_job *j, const char *const *cells, si
     return o;
 }
 
+/* One data row of a slice, read before any is applied so that the slice's identifiers
+ * are looked up together (upsert_prefetch). */
+typedef struct import_row {
+    csv_reader at; /* the reader before the row: where the next slice starts if this one
+                    * stops here */
+    int64_t index; /* the row's position among the data rows */
+    const char **cells;
+    size_t n;
+    upsert_batch *b;   /* the row as one upsert record; NULL when error is set */
+    const char *error; /* the record's error, or NULL */
+} import_row;
+
+/* Read and decode the next row into r: 1, or 0 at the end of the file. */
+static int read_row(import_job *j, const upsert_live *live, arena *a, import_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->at = j->reader;
+    r->index = j->next_row;
+    int64_t line = j->reader.line;
+    const char *why;
+    /* The file was checked at upload, so never a parse error: < 0 ends it as well. */
+    if (csv_next(&j->reader, a, &r->cells, &r->n, &why) <= 0)
+        return 0;
+    j->next_row++;
+    char msg[600];
+    if (r->n != j->columns) {
+        snprintf(msg, sizeof msg, "line %lld: the row has %zu fields; the header has %zu",
+                 (long long)line, r->n, j->columns);
+        r->error = arena_strdup(a, msg);
+        return 1;
+    }
+    json_t *body = row_body(j, r->cells, r->n);
+    arena ea = ARENA_INIT;
+    errlist errs;
+    errlist_init(&errs, &ea);
+    r->b = upsert_decode_fields(body, &live->fields, &errs);
+    json_decref(body);
+    if (errs.count || r->b->unknown_custom_field_count) {
+        if (errs.count)
+            snprintf(msg, sizeof msg, "line %lld: %s", (long long)line, errs.items[0].message);
+        else
+            snprintf(msg, sizeof msg, "line %lld: custom field %.100s was deleted", (long long)line,
+                     r->b->unknown_custom_fields[0]);
+        r->error = arena_strdup(a, msg);
+        upsert_batch_free(r->b);
+        r->b = NULL;
+    }
+    arena_release(&ea);
+    return 1;
+}
+
+/* Apply one row read by read_row: < 0 on a store error. */
+static int apply_row(store_tx *tx, const job_row *job, const import_job *j, const import_row *r,
+                     const upsert_live *live, arena *scratch, job_counts *counts)
+{
+    if (r->error)
+        return job_record_error(tx, job, counts, r->index, row_identifiers(j, r->cells, r->n),
+                                r->error);
+    return upsert_apply_record(tx, job, &r->b->contacts[0], r->index, live, scratch, counts);
+}
+
+/* The slice's identifiers, looked up together into live->known (in keep). */
+static int prefetch_rows(store_tx *tx, int64_t account, const import_row *rows, size_t count,
+                         arena *a, arena *keep, upsert_live *live)
+{
+    contact_input *in = arena_alloc(a, (count ? count : 1) * sizeof *in);
+    size_t m = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].b)
+            in[m++] = rows[i].b->contacts[0];
+    live->known = upsert_known_new(keep);
+    return upsert_prefetch(tx, account, in, m, live->known);
+}
+
+/* Read up to budget rows, until JOB_SLICE_BYTES or JOB_SLICE_MS (job_slice_over): *finished
+ * when the file ended. */
+static size_t read_rows(import_job *j, const upsert_live *live, size_t budget, arena *a,
+                        import_row **rows, bool *finished)
+{
+    double started = time_mono_ms();
+    const char *from = j->reader.p;
+    size_t count = 0, cap = 0;
+    *rows = NULL;
+    while (count < budget && !(count > 0 && job_slice_over(started, (size_t)(j->reader.p - from)))) {
+        *rows = arena_grow(a, *rows, count, &cap, sizeof **rows);
+        if (!read_row(j, live, a, &(*rows)[count])) {
+            *finished = true;
+            break;
+        }
+        count++;
+    }
+    return count;
+}
+
 static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t budget,
                      job_counts *counts, bool *finished)
 {
@@ -204,72 +301,44 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
         return STORE_ERROR;
     arena keep = ARENA_INIT, row_arena = ARENA_INIT, scratch = ARENA_INIT;
     upsert_live live;
+    import_row *rows = NULL;
+    size_t count = 0;
     long applied = 0;
+    *finished = false;
     if (upsert_live_load(tx, job->account, (const char *const *)j->lists.ids, j->lists.count, &keep,
                          &live) != STORE_OK) {
         applied = STORE_ERROR;
         goto out;
     }
-    *finished = false;
+    count = read_rows(j, &live, budget, &row_arena, &rows, finished);
+    if (prefetch_rows(tx, job->account, rows, count, &row_arena, &keep, &live) != STORE_OK) {
+        applied = STORE_ERROR;
+        goto out;
+    }
+    /* Applying has JOB_SLICE_MS of its own: reading took some, and a slice that stopped
+     * after a row every time it read a slow batch would crawl. */
     double started = time_mono_ms();
-    const char *from = j->reader.p;
-    while ((size_t)applied < budget &&
-           !(applied > 0 && job_slice_over(started, (size_t)(j->reader.p - from)))) {
-        const char **cells;
-        size_t n;
-        const char *why;
-        int64_t line = j->reader.line;
-        int64_t index = j->next_row;
-        int rc = csv_next(&j->reader, &row_arena, &cells, &n, &why);
-        if (rc <= 0) {
-            /* The end (the file was checked at upload, so never a parse error). */
-            *finished = true;
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && job_slice_over(started, (size_t)(rows[i].at.p - rows[0].at.p))) {
+            /* The rest is read again by the next slice. */
+            j->reader = rows[i].at;
+            j->next_row = rows[i].index;
+            *finished = false;
             break;
         }
-        j->next_row++;
-        applied++;
-        char msg[600];
-        if (n != j->columns) {
-            snprintf(msg, sizeof msg, "line %lld: the row has %zu fields; the header has %zu",
-                     (long long)line, n, j->columns);
-            if (job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg) !=
-                STORE_OK) {
-                applied = STORE_ERROR;
-                goto out;
-            }
-            continue;
-        }
-        json_t *body = row_body(j, cells, n);
-        arena ea = ARENA_INIT;
-        errlist errs;
-        errlist_init(&errs, &ea);
-        upsert_batch *b = upsert_decode_fields(body, &live.fields, &errs);
-        json_decref(body);
-        int out_rc;
-        if (errs.count || b->unknown_custom_field_count) {
-            if (errs.count)
-                snprintf(msg, sizeof msg, "line %lld: %s", (long long)line, errs.items[0].message);
-            else
-                snprintf(msg, sizeof msg, "line %lld: custom field %.100s was deleted",
-                         (long long)line, b->unknown_custom_fields[0]);
-            out_rc = job_record_error(tx, job, counts, index, row_identifiers(j, cells, n), msg);
-        } else {
-            out_rc = upsert_apply_record(tx, job, &b->contacts[0], index, &live, &scratch, counts);
-        }
-        upsert_batch_free(b);
-        arena_release(&ea);
-        if (out_rc < 0) {
+        if (apply_row(tx, job, j, &rows[i], &live, &scratch, counts) < 0) {
             applied = STORE_ERROR;
             goto out;
         }
+        applied++;
         if (scratch.total > (4u << 20))
             arena_release(&scratch);
-        if (row_arena.total > (4u << 20))
-            arena_release(&row_arena);
     }
     if (!*finished && j->reader.p >= j->reader.end)
         *finished = true;
 out:
+    for (size_t i = 0; i < count; i++)
+        upsert_batch_free(rows[i].b);
     arena_release(&scratch);
     arena_release(&row_arena);
     arena_release(&keep);

@@ -16,18 +16,35 @@
 
 /* ---- the upsert machinery, shared by imports (upsert.c) ----------------------------- */
 
+/* The contacts a slice's records may match, by identifier (upsert_known.c). */
+typedef struct upsert_known upsert_known;
+
 /* What a slice needs to know of the account as it is now. */
 typedef struct upsert_live {
     field_catalog fields;
     const char **lists; /* the request's list_ids that still exist */
     size_t list_count;
+    upsert_known *known; /* the slice's contacts (upsert_prefetch); NULL: ask the store */
 } upsert_live;
+
+/* An empty map in keep, for one slice. */
+upsert_known *upsert_known_new(arena *keep);
+/* Look up every identifier records[0..n) carry, at most one statement per identifier
+ * type, into k: STORE_OK or STORE_ERROR. */
+int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records, size_t n,
+                    upsert_known *k);
+/* Whether k knows what (type, value) matches; *c is then the contact, or NULL for none. */
+bool upsert_known_get(const upsert_known *k, id_type type, const char *value, contact **c);
+/* row as written or read, copied into k (replacing the contact with its id), and found
+ * by each of its identifiers from now on: the copy. */
+contact *upsert_known_adopt(upsert_known *k, const contact *row);
 
 /* Read the live custom fields and which of list_ids still exist; strings in a. */
 int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n, arena *a,
                      upsert_live *live);
 /* Apply one record (matching rules in upsert.c): 0 created/updated (counted), 1 record
- * error written (counted), or STORE_ERROR. Strings of the result go to scratch. */
+ * error written (counted), or STORE_ERROR. Strings of the result go to scratch. Lookups
+ * go to live->known when set (and what is written joins it), else to the store. */
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
                         const upsert_live *live, arena *scratch, job_counts *counts);
 

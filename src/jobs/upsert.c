@@ -13,6 +13,9 @@
  * record's values win. Every contact created or updated joins the request's list_ids
  * (lists deleted since the request was accepted are skipped). Custom field values are
  * merged value by value against the account's live definitions.
+ *
+ * A slice's identifiers are looked up together before it is applied (upsert_known.c), and
+ * each record's lookups are answered from that map, which every write keeps current.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -80,6 +83,32 @@ static json_t *record_identifiers(const contact_input *in)
     return o;
 }
 
+/* The contact with identifier (type, value), into *out: from the slice's map when it
+ * knows, else from the store (the answer then joins the map). STORE_OK, STORE_NOT_FOUND
+ * or STORE_ERROR. */
+static int find_contact(store_tx *tx, int64_t account, const upsert_live *live, id_type type,
+                        const char *value, arena *scratch, contact *out)
+{
+    contact *known;
+    if (live->known && upsert_known_get(live->known, type, value, &known)) {
+        if (!known)
+            return STORE_NOT_FOUND;
+        *out = *known;
+        return STORE_OK;
+    }
+    int rc = store_tx_contact_find(tx, account, type, value, scratch, out);
+    if (rc == STORE_OK && live->known)
+        upsert_known_adopt(live->known, out);
+    return rc;
+}
+
+/* c as written: the slice's later records match it as it is now. */
+static void written(const upsert_live *live, const contact *c)
+{
+    if (live->known)
+        upsert_known_adopt(live->known, c);
+}
+
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
                         const upsert_live *live, arena *scratch, job_counts *counts)
 {
@@ -88,8 +117,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
     for (int t = 0; t < ID_TYPE_COUNT; t++) {
         if (!in->field[t])
             continue;
-        int rc =
-            store_tx_contact_find(tx, job->account, (id_type)t, in->field[t], scratch, &found[t]);
+        int rc = find_contact(tx, job->account, live, (id_type)t, in->field[t], scratch, &found[t]);
         if (rc == STORE_NOT_FOUND)
             continue;
         if (rc != STORE_OK)
@@ -122,6 +150,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
             rc = after_write(tx, job, &c, in, live);
         if (rc != STORE_OK)
             return STORE_ERROR;
+        written(live, &c);
         counts->created++;
         return 0;
     }
@@ -151,6 +180,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
         rc = after_write(tx, job, c, in, live);
     if (rc != STORE_OK)
         return STORE_ERROR;
+    written(live, c);
     counts->updated++;
     return 0;
 }
@@ -164,6 +194,12 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
     arena keep = ARENA_INIT, scratch = ARENA_INIT;
     upsert_live live;
     if (upsert_live_load(tx, job->account, b->list_ids, b->list_count, &keep, &live) != STORE_OK) {
+        arena_release(&keep);
+        return STORE_ERROR;
+    }
+    /* The slice's contacts in at most four statements, not up to four per record. */
+    live.known = upsert_known_new(&keep);
+    if (upsert_prefetch(tx, job->account, b->contacts + from, to - from, live.known) != STORE_OK) {
         arena_release(&keep);
         return STORE_ERROR;
     }

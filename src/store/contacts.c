@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "core/json_writer.h"
 #include "core/timeutil.h"
 #include "store/contact_row.h"
 #include "store/touch.h"
@@ -79,6 +80,48 @@ int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const cha
                           contact *out)
 {
     return contact_query(db_tx(tx), &write_by_identifier[type], account, value, a, out);
+}
+
+/* The writer's contacts of ?1 whose column col is among the JSON array of strings ?2, in
+ * one statement: each value is a probe of the column's unique index on both engines
+ * (SQLite: a list of json_each values; PostgreSQL: = ANY of an array, not a join that
+ * may hash the whole account). */
+#define WRITE_BY_ANY(col)                                                                \
+    DB_SQL2(                                                                             \
+        "SELECT " CONTACT_COLUMNS("") ",NULL FROM contacts WHERE account_id=?1 AND " col \
+                                      " IN (SELECT value FROM json_each(?2))",           \
+        "SELECT " CONTACT_COLUMNS("") ",NULL FROM contacts WHERE account_id=$1 AND " col \
+                                      " = ANY(ARRAY(SELECT json_array_elements_text($2::json)))")
+
+int store_tx_contact_find_many(store_tx *tx, int64_t account, id_type type,
+                               const char *const *values, size_t n, arena *a, contact **rows,
+                               size_t *count)
+{
+    /* In id_type order. */
+    static db_query q[ID_TYPE_COUNT] = {WRITE_BY_ANY("email"), WRITE_BY_ANY("phone_number_id"),
+                                        WRITE_BY_ANY("external_id"), WRITE_BY_ANY("anonymous_id")};
+    *rows = NULL;
+    *count = 0;
+    /* One JSON array: a single parameter whatever n is, so one prepared statement. A
+     * value that is not UTF-8 cannot be written (nor be stored, nor, on PostgreSQL, be
+     * bound at all without voiding the whole statement): it is left out. */
+    json_writer w = JSON_WRITER_INIT;
+    json_writer_char(&w, '[');
+    for (size_t i = 0; i < n; i++) {
+        size_t before = json_writer_next(&w, 1);
+        if (!json_writer_cstr(&w, values[i]))
+            json_writer_truncate(&w, before);
+    }
+    json_writer_char(&w, ']');
+    int rc = STORE_ERROR;
+    db_stmt *st = db_prepare(db_tx(tx), &q[type]);
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_text(st, 2, w.buf);
+        rc = contact_rows_collect(st, false, a, rows, count);
+    }
+    json_writer_free(&w);
+    return rc;
 }
 
 int store_contact_find_email(store *s, int64_t account, const char *email, arena *a, contact *out)

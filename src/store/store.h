@@ -97,6 +97,13 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
 int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
                           contact *out);
+/* The contacts (as store_tx_contact_find reads them) whose identifier type is among
+ * values[0..n), in one statement; *rows (in a, *count of them) in no particular order.
+ * Values that are not well-formed UTF-8 are left out of the lookup: nothing stored can
+ * equal them on PostgreSQL, and a caller that must know asks store_tx_contact_find. */
+int store_tx_contact_find_many(store_tx *tx, int64_t account, id_type type,
+                               const char *const *values, size_t n, arena *a, contact **rows,
+                               size_t *count);
 /* Insert a new contact: STORE_CONFLICT when its id or one of its identifiers is taken. */
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
 /* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */

@@ -6,7 +6,7 @@ const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
   startServer, pollJob, upsert, upsertAndWait, searchIds, findOne, getContact,
-  assertContactShape, assertJob, fetchJobErrors, UUID_RE, test,
+  assertContactShape, assertJob, fetchJobErrors, createField, UUID_RE, test,
 } = require('./lib/server');
 
 let srv;
@@ -183,6 +183,48 @@ test('a later record in the same request may add an identifier to a contact crea
   const a = await mustFind('email', 'chain@example.com');
   const b = await mustFind('external_id', 'chain-ext');
   assert.equal(a.id, b.id);
+});
+
+// The writer looks a slice's identifiers up before applying it (set at a time): what
+// earlier records of the same request did must still be seen by later ones, for a
+// contact that existed before and for one the request creates.
+test('one request: a record adds an identifier, later records match by it and see merged custom fields', async () => {
+  const c = srv.client;
+  const tier = await createField(c, 'chain_tier', 'Text');
+  const score = await createField(c, 'chain_score', 'Number');
+  await upsertAndWait(c, [{ email: 'old-chain@example.com', custom_fields: { [tier.id]: 'gold' } }]);
+  const old = await mustFind('email', 'old-chain@example.com');
+
+  const job = await upsertAndWait(c, [
+    { email: 'old-chain@example.com', external_id: 'old-chain-ext', first_name: 'One' },
+    { external_id: 'old-chain-ext', email: 'old-chain@example.com', custom_fields: { [score.id]: 3 } },
+    { email: 'new-chain@example.com', custom_fields: { [tier.id]: 'silver' } },
+    { email: 'new-chain@example.com', anonymous_id: 'new-chain-anon', last_name: 'Two' },
+    { anonymous_id: 'new-chain-anon', email: 'new-chain@example.com', custom_fields: { [score.id]: 5 } },
+    // Every existing identifier must be present, the ones added in this request too.
+    { email: 'new-chain@example.com', first_name: 'Refused' },
+    { external_id: 'old-chain-ext', first_name: 'Refused' },
+  ]);
+  assertJob(job, { status: 'errored', results: { requested_count: 7, created_count: 1, updated_count: 4, errored_count: 2 } });
+  const errs = await fetchJobErrors(c, job, srv.url);
+  const byIndex = Object.fromEntries(errs.errors.map((e) => [e.index, e.message]));
+  const made = await mustFind('anonymous_id', 'new-chain-anon');
+  assert.deepEqual(Object.keys(byIndex).map(Number).sort(), [5, 6]);
+  assert.equal(byIndex[5], `contact ${made.id} has anonymous_id 'new-chain-anon', which this record does not ` +
+    'carry; to update a contact, all of its existing identifiers must be present');
+  assert.equal(byIndex[6], `contact ${old.id} has email 'old-chain@example.com', which this record does not ` +
+    'carry; to update a contact, all of its existing identifiers must be present');
+
+  const o = (await getContact(c, old.id)).body;
+  assert.equal(o.external_id, 'old-chain-ext');
+  assert.equal(o.first_name, 'One');
+  assert.deepEqual(o.custom_fields, { chain_tier: 'gold', chain_score: 3 });
+  assert.equal((await mustFind('external_id', 'old-chain-ext')).id, old.id);
+  const n = (await getContact(c, made.id)).body;
+  assert.equal(n.email, 'new-chain@example.com');
+  assert.equal(n.last_name, 'Two');
+  assert.equal(n.first_name, '');
+  assert.deepEqual(n.custom_fields, { chain_tier: 'silver', chain_score: 5 });
 });
 
 test('emails are trimmed and lower-cased; differently cased emails update the same contact', async () => {

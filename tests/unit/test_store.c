@@ -436,6 +436,92 @@ static void test_contact_insert_conflict_keeps_row(void)
     store_close(s);
 }
 
+/* Which of want[] (NULL-terminated ids) rows[0..n) holds: each exactly once, nothing else. */
+static void check_found_ids(const contact *rows, size_t n, const char *const *want)
+{
+    size_t w = 0;
+    for (; want[w]; w++) {
+        size_t hits = 0;
+        for (size_t i = 0; i < n; i++)
+            hits += strcmp(rows[i].id, want[w]) == 0;
+        if (!CHECK_INT(hits, 1))
+            fprintf(stderr, "  contact %s\n", want[w]);
+    }
+    CHECK_INT(n, w);
+}
+
+/* store_tx_contact_find_many: one identifier type, many values, one statement. Values
+ * travel as one JSON array, so quotes, backslashes, controls and non-ASCII must come back
+ * as they were stored; a value that is not UTF-8 is left out without voiding the others
+ * (PostgreSQL refuses such text outright); no values, no rows. */
+static void test_contact_find_many(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0, other = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "find-many", &acc), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "find-many-other", &other), STORE_OK);
+    static const char *const emails[] = {
+        "plain@example.com",       "o'quote\"d@example.com",
+        "back\\slash@example.com", "j\xc3\xbcrgen@\xc3\xa9xample.com",
+        "tab\tnl\n@example.com",   "\xf0\x9f\x98\x80@example.com"};
+    static const char *const ext_of[] = {NULL, "ext-1", NULL, "ext-3", NULL, "ext-5"};
+    enum { N = sizeof emails / sizeof emails[0] };
+    contact c[N], elsewhere;
+    for (int i = 0; i < N; i++) {
+        new_contact(&c[i], emails[i], NULL, ext_of[i], NULL);
+        c[i].custom_fields = "{\"e1_T\":\"x\"}";
+        REQUIRE(store_tx_contact_insert(tx, acc, &c[i]) == STORE_OK);
+    }
+    new_contact(&elsewhere, "plain@example.com", NULL, NULL, NULL);
+    REQUIRE(store_tx_contact_insert(tx, other, &elsewhere) == STORE_OK);
+
+    arena a = ARENA_INIT;
+    contact *rows;
+    size_t n;
+    /* every email, a duplicate, an absent one, one that is not UTF-8 */
+    const char *values[N + 3];
+    for (int i = 0; i < N; i++)
+        values[i] = emails[i];
+    values[N] = "plain@example.com";
+    values[N + 1] = "nobody@example.com";
+    values[N + 2] = "bad\xff@example.com";
+    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, values, N + 3, &a, &rows, &n), STORE_OK);
+    const char *all[N + 1];
+    for (int i = 0; i < N; i++)
+        all[i] = c[i].id;
+    all[N] = NULL;
+    check_found_ids(rows, n, all);
+    /* the rows as store_tx_contact_find reads them */
+    for (size_t i = 0; i < n; i++) {
+        contact one;
+        CHECK_INT(store_tx_contact_find(tx, acc, ID_EMAIL, rows[i].field[CF_EMAIL], &a, &one),
+                  STORE_OK);
+        CHECK_STR(rows[i].id, one.id);
+        CHECK_STR(rows[i].custom_fields, "{\"e1_T\":\"x\"}");
+        CHECK_INT(rows[i].created_at, one.created_at);
+        CHECK_NULL(rows[i].list_ids);
+    }
+
+    /* another type and the other account */
+    const char *exts[] = {"ext-1", "ext-2", "ext-3", "ext-5"};
+    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EXTERNAL_ID, exts, 4, &a, &rows, &n), STORE_OK);
+    check_found_ids(rows, n, (const char *const[]){c[1].id, c[3].id, c[5].id, NULL});
+    CHECK_INT(store_tx_contact_find_many(tx, other, ID_EMAIL, values, N + 3, &a, &rows, &n),
+              STORE_OK);
+    check_found_ids(rows, n, (const char *const[]){elsewhere.id, NULL});
+
+    /* nothing to look for, or nothing that can be looked for */
+    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, NULL, 0, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, values + N + 1, 2, &a, &rows, &n),
+              STORE_OK);
+    CHECK_INT(n, 0);
+    commit(tx);
+    arena_release(&a);
+    store_close(s);
+}
+
 /* ---- jobs -------------------------------------------------------------------------- */
 
 static void make_job(job_new *j, int64_t account, job_kind kind, const char *payload,
@@ -1759,6 +1845,7 @@ int main(void)
     RUN(test_accounts_and_keys);
     RUN(test_contacts);
     RUN(test_contact_insert_conflict_keeps_row);
+    RUN(test_contact_find_many);
     RUN(test_read_during_tx);
     /* The job tests share the file; the reopen tests start from a fresh one. */
     RUN(test_jobs);
@@ -1789,6 +1876,7 @@ int main(void)
         printf("test_store: PostgreSQL database %s\n", pg_name);
         RUN(test_accounts_and_keys);
         RUN(test_contact_insert_conflict_keeps_row);
+        RUN(test_contact_find_many);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
