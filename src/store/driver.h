@@ -64,11 +64,22 @@ typedef struct db_query {
     {                                 \
         .sql = (text), .binary = true \
     }
+/* Both, with binary results on PostgreSQL. */
+#define DB_SQL2_BINARY(lite, postgres)                  \
+    {                                                   \
+        .sql = (lite), .pg = (postgres), .binary = true \
+    }
 /* A statement only SQLite needs (a table PostgreSQL does not have): a no-op there. */
 #define DB_SQLITE_ONLY(text)    \
     {                           \
         .sql = (text), .pg = "" \
     }
+
+/* PostgreSQL's advisory lock of an account (db_lock_account) as the two int4 keys of
+ * pg_advisory_xact_lock and pg_try_advisory_xact_lock: the class "ctd2", then the account
+ * given by the SQL expression expr (accounts beyond 2^31 share a lock with another one,
+ * which only serialises the two). For SQL that takes the lock itself. */
+#define DB_ACCOUNT_LOCK_KEYS(expr) "1668572210, ((" expr ") % 2147483647)::int"
 
 typedef struct store_driver store_driver;
 /* A driver's connection and statement begin with a pointer to their driver. */
@@ -101,6 +112,9 @@ struct store_driver {
     /* Hold the account's lock until the write transaction ends (PostgreSQL: an advisory
      * lock that serialises nodes; SQLite has one writer and does nothing). */
     int (*lock_account)(db_conn *writer, int64_t account);
+    /* The write transaction's own SQL took the account's lock (the job claim's try-lock on
+     * DB_ACCOUNT_LOCK_KEYS): db_lock_account need not ask for it again. SQLite: nothing. */
+    void (*note_locked)(db_conn *writer, int64_t account);
     /* The open write transaction inserted rows contacts (PostgreSQL refreshes the
      * planner's statistics after growth, see analyze_if_grown; SQLite does nothing). */
     void (*note_inserted)(db_conn *writer, int64_t rows);
@@ -162,6 +176,10 @@ static inline void db_done(db_stmt *st)
 static inline int db_lock_account(db_conn *writer, int64_t account)
 {
     return writer->drv->lock_account(writer, account);
+}
+static inline void db_note_locked(db_conn *writer, int64_t account)
+{
+    writer->drv->note_locked(writer, account);
 }
 
 static inline void db_note_inserted(db_conn *writer, int64_t rows)

@@ -19,24 +19,17 @@
  * usable; an UPDATE that breaks a unique index (SQLSTATE 23505) also gives
  * STORE_CONFLICT, and the caller rolls back to its savepoint as it does on SQLite.
  *
- * Jobs across nodes. Every node may run any account's jobs, but an account's jobs run
- * one at a time in acceptance (seq) order and each exactly once. A transaction that
- * works on an account holds the transaction-scoped advisory lock (LOCK_ACCOUNT,
- * account): job_next takes it with a try-lock on the oldest pending job's account that
- * no other node holds, then, in a new snapshot taken after the lock (so every earlier
- * holder's commit is visible), reads that account's oldest pending job. The runner
- * applies a slice and records the job's cursor and counts in the same transaction, so a
- * node that dies mid-job loses its whole transaction and its lock, and whoever takes
- * the account next resumes at the last committed cursor. Synchronous writes to lists
- * and custom fields (run as ops in the group commit) take the same lock, blocking, so
- * that they never interleave with a job of the same account on another node.
+ * Accounts across nodes. A transaction that works on an account holds the account's
+ * transaction-scoped advisory lock (DB_ACCOUNT_LOCK_KEYS, driver.h): the job claim takes
+ * it with a try-lock (jobs.c), and synchronous writes to lists and custom fields (run as
+ * ops in the group commit) take it blocking (lock_account), so that they never
+ * interleave with a job of the same account on another node.
  */
 #include "store/backend.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,34 +41,15 @@
 
 /* Read connections per node: one per thread that reads at once, at most this many. */
 #define POOL_MAX 32
-/* Advisory lock classes (the first key of the two-key form): "ctd" + 1, + 2. */
+/* The migrations' advisory lock class (the first key of the two-key form): "ctd" + 1;
+ * accounts have "ctd2" (DB_ACCOUNT_LOCK_KEYS). */
 #define LOCK_MIGRATE 0x63746431
-#define LOCK_ACCOUNT 0x63746432
 /* A database that stays unreachable is reported at most this often. */
 #define RECONNECT_LOG_MS 10000
 /* Savepoints nest at most this deep. */
 #define SAVEPOINT_MAX 16
 
 /* ---- statements ------------------------------------------------------------------ */
-
-enum stmt_id {
-    ST_JOB_PENDING_STATS,
-    ST_ACCOUNT_LOCK,
-    ST_JOB_GET,
-    ST_JOB_ERRORS,
-    ST_JOB_INSERT,
-    ST_JOB_CANDIDATE,
-    ST_JOB_NEXT,
-    ST_JOB_WAKE,
-    ST_JOB_PAYLOAD,
-    ST_JOB_PROGRESS,
-    ST_JOB_FINISH,
-    ST_JOB_ERROR_ADD,
-    ST_JOB_LIST,
-    ST_JOB_PAYLOAD_GET,
-    ST_JOB_ACCOUNT,
-    ST_COUNT
-};
 
 typedef struct conn conn;
 
@@ -103,7 +77,6 @@ struct conn {
     db_conn base; /* first: driver.h's handle */
     PGconn *pg;
     store_impl *s;
-    bool prepared[ST_COUNT]; /* statements prepared on this session */
     bool readonly;
     pg_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
     struct conn *next;    /* free list of the reader pool */
@@ -113,17 +86,10 @@ extern const store_driver postgres_driver;
 
 struct store_tx_impl {
     store_impl *s;
-    /* Jobs this transaction finished keep their index entries until it commits, so the
-     * next claim would step over all of them again (quadratic in jobs per transaction):
-     * claims look past the highest seq claimed so far, and an account's next job past
-     * the last one taken from that same account. */
-    int64_t claimed_max_seq;
-    int64_t last_account, last_seq;
 };
 
 struct store_impl {
     char *conninfo;
-    char *sql[ST_COUNT];
     conn *writer;
     pthread_mutex_t write_lock;
     store_tx_impl tx;
@@ -141,127 +107,6 @@ struct store_impl {
      * ANALYZE (see analyze_if_grown). Writer-only, under write_lock. */
     int64_t inserted_open, inserted_since_analyze, rows_at_analyze;
 };
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return out;
-}
-
-static void build_sql(store_impl *s)
-{
-    s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
-                  " COALESCE(sum(GREATEST(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
-    /* The two-key form takes int4 keys; accounts beyond 2^31 share a lock with another
-     * account, which only serialises the two. */
-    s->sql[ST_ACCOUNT_LOCK] =
-        xasprintf("SELECT pg_advisory_xact_lock(%d, ($1::bigint %% 2147483647)::int)", LOCK_ACCOUNT);
-    s->sql[ST_JOB_GET] = xasprintf(
-        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=$1 AND account_id=$2");
-    s->sql[ST_JOB_ERRORS] = xasprintf(
-        "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
-        " WHERE j.id=$1 AND j.account_id=$2 AND e.idx>$3 ORDER BY e.idx LIMIT $4");
-    s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
-        " errors_token) VALUES($1,$2,$3,$4,$5,$6,$6::bigint+COALESCE((SELECT job_delay_ms"
-        " FROM settings WHERE account_id=$2),(SELECT job_delay_ms FROM settings"
-        " WHERE account_id=0),0),$7) RETURNING seq");
-    /* The account of the oldest pending job whose account lock this transaction gets.
-     * The subquery's ORDER BY with OFFSET 0 keeps the (volatile) try-lock above the
-     * sort and out of the scan, so it is tried on rows in seq order and only until one
-     * succeeds; already held locks (this transaction's) succeed again. */
-    s->sql[ST_JOB_CANDIDATE] = xasprintf(
-        "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>$1"
-        " AND run_after<=$2 ORDER BY seq OFFSET 0) p WHERE pg_try_advisory_xact_lock(%d, (account_id %% 2147483647)::int)"
-        " LIMIT 1",
-        LOCK_ACCOUNT);
-    /* Run under the account lock, so no other transaction can hold the row: FOR UPDATE
-     * never waits, and SKIP LOCKED would be wrong (it could return the account's second
-     * job while the first is pending). */
-    s->sql[ST_JOB_NEXT] = xasprintf(
-        "SELECT seq, account_id, id, kind, cursor, requested, created, updated, deleted,"
-        " errored, accepted_at, run_after FROM jobs WHERE account_id=$1 AND status=0 AND seq>$2"
-        " ORDER BY seq LIMIT 1 FOR UPDATE");
-    s->sql[ST_JOB_WAKE] =
-        xasprintf("SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>$1");
-    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM jobs WHERE seq=$1");
-    s->sql[ST_JOB_PROGRESS] =
-        xasprintf("UPDATE jobs SET cursor=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
-                  " errored=$6 WHERE seq=$7");
-    /* A finished job's payload is dropped, as on SQLite, except an export's: it is the
-     * export's lasting description (file type, lists, download secret). */
-    s->sql[ST_JOB_FINISH] =
-        xasprintf("UPDATE jobs SET status=$1, requested=$2, created=$3, updated=$4, deleted=$5,"
-                  " errored=$6, finished_at=$7,"
-                  " payload=CASE WHEN kind=%d THEN payload ELSE '\\x'::bytea END, cursor=requested"
-                  " WHERE seq=$8 AND status=0",
-                  (int)JOB_EXPORT);
-    s->sql[ST_JOB_ERROR_ADD] =
-        xasprintf("INSERT INTO job_errors(job_seq, idx, identifiers, message) VALUES($1,$2,$3,$4)"
-                  " ON CONFLICT (job_seq, idx) DO UPDATE SET identifiers=EXCLUDED.identifiers,"
-                  " message=EXCLUDED.message");
-    /* Read with binary results (for the payload): the integers are cast to BIGINT so
-     * that each arrives as 8 bytes. */
-    s->sql[ST_JOB_LIST] = xasprintf(
-        "SELECT id, kind::bigint, status::bigint, requested, created, updated, deleted, errored,"
-        " accepted_at, COALESCE(finished_at,0), payload FROM jobs"
-        " WHERE account_id=$1 AND kind=$2 ORDER BY seq DESC LIMIT $3");
-    /* The payload is gone when the job finished (it is left empty, where SQLite deletes
-     * its row), unless the job is an export: report those as absent, as SQLite does. */
-    s->sql[ST_JOB_PAYLOAD_GET] =
-        xasprintf("SELECT payload FROM jobs WHERE id=$1 AND account_id=$2 AND (status=0 OR kind=%d)",
-                  (int)JOB_EXPORT);
-    s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=$1");
-}
-
-/* ---- parameters -------------------------------------------------------------------- */
-
-#define PARAM_MAX 32
-
-/* Out-of-line parameters of one statement: text format, except BYTEA values, which go
- * as binary. */
-typedef struct params {
-    int n;
-    bool bad_text; /* a text value is not UTF-8: no stored row can match it */
-    const char *value[PARAM_MAX];
-    int length[PARAM_MAX];
-    int format[PARAM_MAX];
-    char num[PARAM_MAX][24];
-} params;
-
-static void p_text(params *p, const char *v)
-{
-    /* Stored text is UTF-8 (it came through the JSON decoder); a path segment or
-     * header need not be, and PostgreSQL would refuse the whole statement. */
-    if (v && !utf8_valid(v))
-        p->bad_text = true;
-    p->value[p->n] = v; /* NULL is SQL NULL */
-    p->length[p->n] = 0;
-    p->format[p->n] = 0;
-    p->n++;
-}
-
-static void p_int(params *p, int64_t v)
-{
-    snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
-    p_text(p, p->num[p->n]);
-}
-
-static void p_bytes(params *p, const void *v, size_t len)
-{
-    p->value[p->n] = v ? v : "";
-    p->length[p->n] = (int)len;
-    p->format[p->n] = 1;
-    p->n++;
-}
 
 /* ---- connections ------------------------------------------------------------------- */
 
@@ -324,7 +169,6 @@ static int exec_simple(conn *c, const char *sql)
  * autovacuum analysed the table: a fresh database's first big upsert was quadratic. */
 static int conn_setup(conn *c)
 {
-    memset(c->prepared, 0, sizeof c->prepared);
     for (int i = 0; i < DB_SLOTS; i++)
         if (c->q[i])
             c->q[i]->prepared = false;
@@ -497,80 +341,6 @@ static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
     return NULL;
 }
 
-/* Run statement id on c with parameters p (NULL: none); result_binary asks for binary
- * columns. Returns the result (PQclear it) with *rc STORE_OK, STORE_CONFLICT (a unique
- * index refused) or STORE_ERROR. */
-static PGresult *run_fmt(store_impl *s, conn *c, enum stmt_id id, const params *p,
-                         int result_binary, int *rc)
-{
-    if (p && p->bad_text) {
-        /* Nothing stored can equal a value that is not UTF-8: answer "no rows". */
-        PGresult *none = PQmakeEmptyPGresult(c->pg, PGRES_TUPLES_OK);
-        *rc = none ? STORE_OK : STORE_ERROR;
-        return none;
-    }
-    char name[16];
-    snprintf(name, sizeof name, "s%d", (int)id);
-    if (!c->prepared[id]) {
-        PGresult *r = PQprepare(c->pg, name, s->sql[id], 0, NULL);
-        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            log_pg(s->sql[id], PQresultErrorMessage(r));
-        PQclear(r);
-        if (!ok) {
-            *rc = STORE_ERROR;
-            return NULL;
-        }
-        c->prepared[id] = true;
-    }
-    PGresult *r = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->value : NULL,
-                                 p ? p->length : NULL, p ? p->format : NULL, result_binary);
-    return result_of(c, s->sql[id], r, rc);
-}
-
-static PGresult *run(store_impl *s, conn *c, enum stmt_id id, const params *p, int *rc)
-{
-    return run_fmt(s, c, id, p, 0, rc);
-}
-
-/* Run a statement that returns no rows; *changes (if not NULL) gets the rows affected. */
-static int run_cmd(store_impl *s, conn *c, enum stmt_id id, const params *p, int64_t *changes)
-{
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r && changes)
-        *changes = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return rc;
-}
-
-static int64_t get_int(const PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-static const char *get_text(const PGresult *r, int row, int col, arena *a)
-{
-    if (PQgetisnull(r, row, col))
-        return NULL;
-    return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
-}
-
-/* The first column of the only row, as an integer; STORE_NOT_FOUND without a row. */
-static int single_int(store_impl *s, conn *c, enum stmt_id id, const params *p, int64_t *out)
-{
-    int rc;
-    PGresult *r = run(s, c, id, p, &rc);
-    if (r) {
-        if (PQntuples(r) > 0)
-            *out = get_int(r, 0, 0);
-        else
-            rc = STORE_NOT_FOUND;
-    }
-    PQclear(r);
-    return rc;
-}
-
 /* ---- open and close -------------------------------------------------------------- */
 
 static void pgs_close(store_impl *s);
@@ -635,7 +405,6 @@ static store_impl *pgs_open(const char *path, char *err, size_t err_size)
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     s->tx.s = s;
-    build_sql(s);
     s->writer = conn_open(s, false, err, err_size);
     if (!s->writer || migrate(s, err, err_size) != STORE_OK) {
         pgs_close(s);
@@ -651,8 +420,6 @@ static void pgs_close(store_impl *s)
     for (int i = 0; i < s->reader_count; i++)
         conn_close(s->all_readers[i]);
     conn_close(s->writer);
-    for (int i = 0; i < ST_COUNT; i++)
-        free(s->sql[i]);
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->pool_lock);
     free(s->locked);
@@ -672,9 +439,6 @@ static int pgs_tx_begin(store_impl *s, store_tx_impl **out)
 {
     pthread_mutex_lock(&s->write_lock);
     locks_forget(s);
-    s->tx.claimed_max_seq = 0;
-    s->tx.last_account = 0;
-    s->tx.last_seq = 0;
     if (conn_check(s->writer) != STORE_OK || exec_simple(s->writer, "BEGIN") != STORE_OK) {
         pthread_mutex_unlock(&s->write_lock);
         return STORE_ERROR;
@@ -806,240 +570,19 @@ static void lock_note(store_impl *s, int64_t account)
  * transaction that holds it. */
 static int lock_account(store_impl *s, int64_t account)
 {
+    static db_query q =
+        DB_SQL("SELECT pg_advisory_xact_lock(" DB_ACCOUNT_LOCK_KEYS("CAST(?1 AS BIGINT)") ")");
     if (lock_held(s, account))
         return STORE_OK;
-    params p = {0};
-    p_int(&p, account);
-    int rc = run_cmd(s, s->writer, ST_ACCOUNT_LOCK, &p, NULL);
+    db_stmt *st = db_prepare(&s->writer->base, &q);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    int rc = db_exec(st);
     if (rc == STORE_OK)
         lock_note(s, account);
     return rc;
 }
-
-static int pgs_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
-                                 int64_t *records)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    int rc;
-    PGresult *r = run(s, c, ST_JOB_PENDING_STATS, NULL, &rc);
-    if (r && PQntuples(r) == 1) {
-        *count = get_int(r, 0, 0);
-        *oldest_accepted_at = get_int(r, 0, 1);
-        *records = get_int(r, 0, 2);
-    } else if (r) {
-        rc = STORE_ERROR;
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-/* ---- jobs ------------------------------------------------------------------------ */
-
-/* A job_info from text columns id, kind, status, requested, created, updated, deleted,
- * errored, accepted_at, finished_at (0 while pending). */
-static void read_job_info(const PGresult *r, int row, job_info *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, row, 0));
-    out->kind = (job_kind)get_int(r, row, 1);
-    out->status = (job_status)get_int(r, row, 2);
-    out->counts.requested = get_int(r, row, 3);
-    out->counts.created = get_int(r, row, 4);
-    out->counts.updated = get_int(r, row, 5);
-    out->counts.deleted = get_int(r, row, 6);
-    out->counts.errored = get_int(r, row, 7);
-    out->accepted_at = get_int(r, row, 8);
-    out->finished_at = get_int(r, row, 9);
-    if (PQnfields(r) > 10) /* the status read carries the errors_url token */
-        snprintf(out->errors_token, sizeof out->errors_token, "%s", PQgetvalue(r, row, 10));
-}
-
-static int pgs_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, id);
-    p_int(&p, account);
-    int rc;
-    PGresult *r = run(s, c, ST_JOB_GET, &p, &rc);
-    if (r && PQntuples(r) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        read_job_info(r, 0, out);
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_job_errors(store_impl *s, int64_t account, const char *id, int64_t after,
-                          size_t limit, arena *a, job_error_row **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, id);
-    p_int(&p, account);
-    p_int(&p, after);
-    p_int(&p, (int64_t)limit);
-    int rc;
-    PGresult *r = run(s, c, ST_JOB_ERRORS, &p, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        job_error_row *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
-        for (size_t i = 0; i < n; i++) {
-            out[i].index = get_int(r, (int)i, 0);
-            out[i].identifiers = get_text(r, (int)i, 1, a);
-            out[i].message = get_text(r, (int)i, 2, a);
-        }
-        *rows = out;
-        *count = n;
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_tx_job_insert(store_tx_impl *tx, const job_new *j, const char *errors_token,
-                             int64_t *seq)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_text(&p, j->id);
-    p_int(&p, j->account);
-    p_int(&p, (int64_t)j->kind);
-    p_bytes(&p, j->payload, j->payload_len);
-    p_int(&p, j->requested);
-    p_int(&p, j->accepted_at);
-    p_text(&p, errors_token);
-    int rc = single_int(s, s->writer, ST_JOB_INSERT, &p, seq);
-    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-}
-
-static int pgs_tx_job_next(store_tx_impl *tx, job_row *out)
-{
-    store_impl *s = tx->s;
-    /* An account found pending whose jobs the previous lock holder finished between
-     * the candidate query's snapshot and our lock has no pending job any more: look
-     * again, a few times, then leave the rest to the next poll. */
-    for (int attempt = 0; attempt < 4; attempt++) {
-        int64_t account = 0;
-        params floor = {0};
-        p_int(&floor, tx->claimed_max_seq);
-        int64_t now = time_now_ms();
-        p_int(&floor, now);
-        int rc = single_int(s, s->writer, ST_JOB_CANDIDATE, &floor, &account);
-        if (rc != STORE_OK)
-            return rc;
-        lock_note(s, account);
-        params p = {0};
-        p_int(&p, account);
-        /* Only past this account's own finished jobs: an account reached again after
-         * others may have older jobs that another node held until now. */
-        p_int(&p, account == tx->last_account ? tx->last_seq : 0);
-        PGresult *r = run(s, s->writer, ST_JOB_NEXT, &p, &rc);
-        if (!r)
-            return rc;
-        /* The account's first pending job may be delayed still (its delay was longer
-         * than a later job's): its jobs never overtake each other, so none runs. */
-        if (PQntuples(r) == 0 || get_int(r, 0, 11) > now) {
-            PQclear(r);
-            continue;
-        }
-        memset(out, 0, sizeof *out);
-        out->seq = get_int(r, 0, 0);
-        out->account = get_int(r, 0, 1);
-        snprintf(out->info.id, sizeof out->info.id, "%s", PQgetvalue(r, 0, 2));
-        out->info.kind = (job_kind)get_int(r, 0, 3);
-        out->info.status = JOB_PENDING;
-        out->cursor = get_int(r, 0, 4);
-        out->info.counts.requested = get_int(r, 0, 5);
-        out->info.counts.created = get_int(r, 0, 6);
-        out->info.counts.updated = get_int(r, 0, 7);
-        out->info.counts.deleted = get_int(r, 0, 8);
-        out->info.counts.errored = get_int(r, 0, 9);
-        out->info.accepted_at = get_int(r, 0, 10);
-        PQclear(r);
-        if (out->seq > tx->claimed_max_seq)
-            tx->claimed_max_seq = out->seq;
-        tx->last_account = account;
-        tx->last_seq = out->seq;
-        return STORE_OK;
-    }
-    return STORE_NOT_FOUND;
-}
-
-static int pgs_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
-                              size_t *len)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, seq);
-    int rc;
-    PGresult *r = run_fmt(s, s->writer, ST_JOB_PAYLOAD, &p, 1, &rc);
-    if (r && PQntuples(r) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else if (r) {
-        size_t n = (size_t)PQgetlength(r, 0, 0);
-        *payload = arena_strndup(a, PQgetvalue(r, 0, 0), n);
-        *len = n;
-    }
-    PQclear(r);
-    return rc;
-}
-
-static void bind_counts(params *p, const job_counts *c)
-{
-    p_int(p, c->requested);
-    p_int(p, c->created);
-    p_int(p, c->updated);
-    p_int(p, c->deleted);
-    p_int(p, c->errored);
-}
-
-static int pgs_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor, const job_counts *c)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, cursor);
-    bind_counts(&p, c);
-    p_int(&p, seq);
-    return run_cmd(s, s->writer, ST_JOB_PROGRESS, &p, NULL);
-}
-
-static int pgs_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status, const job_counts *c,
-                             int64_t finished_at)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, (int64_t)status);
-    bind_counts(&p, c);
-    p_int(&p, finished_at);
-    p_int(&p, seq);
-    return run_cmd(s, s->writer, ST_JOB_FINISH, &p, NULL);
-}
-
-static int pgs_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
-                                const char *identifiers, const char *message)
-{
-    store_impl *s = tx->s;
-    params p = {0};
-    p_int(&p, seq);
-    p_int(&p, index);
-    p_text(&p, identifiers);
-    p_text(&p, message);
-    return run_cmd(s, s->writer, ST_JOB_ERROR_ADD, &p, NULL);
-}
-
-/* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
 
 /* An integer column of a binary-format result: big-endian two's complement of 2, 4 or 8
  * bytes (SMALLINT, INTEGER, BIGINT); 0 when NULL. */
@@ -1057,154 +600,6 @@ static int64_t get_int_bin(const PGresult *r, int row, int col)
     if (n == 4)
         return (int32_t)(uint32_t)u;
     return (int64_t)u;
-}
-
-/* A BYTEA column of a binary-format result, copied NUL-terminated into a. */
-static const char *get_bytes_bin(const PGresult *r, int row, int col, arena *a, size_t *len)
-{
-    size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
-    *len = n;
-    return arena_strndup(a, n ? PQgetvalue(r, row, col) : "", n);
-}
-
-static int pgs_job_list(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
-                        job_listing **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, (int64_t)kind);
-    p_int(&p, limit);
-    int rc;
-    /* Binary results: a payload may be megabytes, which hex text would double. */
-    PGresult *r = run_fmt(s, c, ST_JOB_LIST, &p, 1, &rc);
-    if (r) {
-        size_t n = (size_t)PQntuples(r);
-        job_listing *out = arena_alloc(a, (n ? n : 1) * sizeof *out);
-        for (size_t i = 0; i < n; i++) {
-            int row = (int)i;
-            job_listing *l = &out[i];
-            memset(l, 0, sizeof *l);
-            snprintf(l->info.id, sizeof l->info.id, "%.*s", PQgetlength(r, row, 0),
-                     PQgetvalue(r, row, 0));
-            l->info.kind = (job_kind)get_int_bin(r, row, 1);
-            l->info.status = (job_status)get_int_bin(r, row, 2);
-            l->info.counts.requested = get_int_bin(r, row, 3);
-            l->info.counts.created = get_int_bin(r, row, 4);
-            l->info.counts.updated = get_int_bin(r, row, 5);
-            l->info.counts.deleted = get_int_bin(r, row, 6);
-            l->info.counts.errored = get_int_bin(r, row, 7);
-            l->info.accepted_at = get_int_bin(r, row, 8);
-            l->info.finished_at = get_int_bin(r, row, 9);
-            l->payload = get_bytes_bin(r, row, 10, a, &l->payload_len);
-        }
-        *rows = out;
-        *count = n;
-    }
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_job_payload_get(store_impl *s, int64_t account, const char *id, arena *a,
-                               const char **payload, size_t *len)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, id);
-    p_int(&p, account);
-    int rc;
-    PGresult *r = run_fmt(s, c, ST_JOB_PAYLOAD_GET, &p, 1, &rc);
-    if (r && PQntuples(r) == 0)
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        *payload = get_bytes_bin(r, 0, 0, a, len);
-    PQclear(r);
-    reader_release(s, c);
-    return rc;
-}
-
-static int pgs_job_account(store_impl *s, const char *id, int64_t *account)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    params p = {0};
-    p_text(&p, id);
-    int rc = single_int(s, c, ST_JOB_ACCOUNT, &p, account);
-    reader_release(s, c);
-    return rc;
-}
-
-/* ---- administration ------------------------------------------------------------------
- * Rare calls (the admin API, the CLI): unprepared statements with out-of-line
- * parameters. The account reads, which requests make too (On-Behalf-Of, the count's
- * billable_breakdown), are prepared (ST_ACCOUNT_GET, _LIST). */
-
-/* Run sql with p on c: the result (PQclear it) with *rc as run_fmt gives it. */
-static PGresult *adhoc(conn *c, const char *sql, const params *p, int *rc)
-{
-    PGresult *r = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->value : NULL,
-                               p ? p->length : NULL, p ? p->format : NULL, 0);
-    return result_of(c, sql, r, rc);
-}
-
-/* A read on a pooled reader: the result (PQclear it; it outlives the connection) or NULL
- * with *rc. */
-static PGresult *adhoc_read(store_impl *s, const char *sql, const params *p, int *rc)
-{
-    conn *c = reader_acquire(s);
-    if (!c) {
-        *rc = STORE_ERROR;
-        return NULL;
-    }
-    PGresult *r = adhoc(c, sql, p, rc);
-    reader_release(s, c);
-    return r;
-}
-
-static int pgs_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
-{
-    params p = {0};
-    p_int(&p, now_ms);
-    int rc;
-    PGresult *r = run(tx->s, tx->s->writer, ST_JOB_WAKE, &p, &rc);
-    if (r && PQgetisnull(r, 0, 0))
-        rc = STORE_NOT_FOUND;
-    else if (r)
-        *at = get_int(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
-
-static int pgs_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
-                            job_info **rows, size_t *count)
-{
-    params p = {0};
-    p_int(&p, account);
-    p_int(&p, status);
-    p_int(&p, limit);
-    int rc;
-    PGresult *r = adhoc_read(
-        s,
-        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0) FROM jobs WHERE account_id=$1 AND ($2::int<0 OR status=$2::int)"
-        " ORDER BY seq DESC LIMIT $3",
-        &p, &rc);
-    size_t n = r ? (size_t)PQntuples(r) : 0;
-    job_info *out = arena_calloc(a, n ? n : 1, sizeof *out);
-    for (int i = 0; i < (int)n; i++)
-        read_job_info(r, i, &out[i]);
-    PQclear(r);
-    *rows = out;
-    *count = n;
-    return rc;
 }
 
 /* ---- the driver (driver.h) ---------------------------------------------------------- */
@@ -1392,6 +787,11 @@ static int pgd_lock_account(db_conn *writer, int64_t account)
     return lock_account(((conn *)writer)->s, account);
 }
 
+static void pgd_note_locked(db_conn *writer, int64_t account)
+{
+    lock_note(((conn *)writer)->s, account);
+}
+
 static void pgd_note_inserted(db_conn *writer, int64_t rows)
 {
     ((conn *)writer)->s->inserted_open += rows;
@@ -1410,6 +810,7 @@ const store_driver postgres_driver = {
     .changes = pgd_changes,
     .done = pgd_done,
     .lock_account = pgd_lock_account,
+    .note_locked = pgd_note_locked,
     .note_inserted = pgd_note_inserted,
 };
 
@@ -1440,21 +841,7 @@ const store_backend postgres_backend = {
     .read = pgs_read,
     .read_done = pgs_read_done,
     .tx_conn = pgs_tx_conn,
-    .job_pending_stats = pgs_job_pending_stats,
-    .job_get = pgs_job_get,
-    .job_errors = pgs_job_errors,
-    .tx_job_insert = pgs_tx_job_insert,
-    .tx_job_next = pgs_tx_job_next,
-    .tx_job_payload = pgs_tx_job_payload,
-    .tx_job_progress = pgs_tx_job_progress,
-    .tx_job_finish = pgs_tx_job_finish,
-    .tx_job_error_add = pgs_tx_job_error_add,
-    .job_list = pgs_job_list,
-    .job_payload_get = pgs_job_payload_get,
-    .job_account = pgs_job_account,
     .tx_savepoint = pgs_tx_savepoint,
     .tx_savepoint_release = pgs_tx_savepoint_release,
     .tx_savepoint_rollback = pgs_tx_savepoint_rollback,
-    .tx_job_next_due = pgs_tx_job_next_due,
-    .job_list_all = pgs_job_list_all,
 };

@@ -1,14 +1,13 @@
 /*
- * sqlite: the SQLite backend of store.h (see backend.h; store.c dispatches to it).
+ * sqlite: the SQLite engine of store.h: its driver (driver.h), which runs the query
+ * files' statements, and its backend (backend.h: open and close, transactions,
+ * savepoints, the file checks; store.c dispatches to it).
  *
  * One writer connection, guarded by a mutex that store_tx_begin takes and commit or
  * rollback releases, and a pool of read-only connections that grows to the number of
  * threads that read at once. The database runs in WAL mode with synchronous=FULL, so a
  * committed transaction is on disk when store_tx_commit returns and readers never wait
  * for the writer. Every statement is prepared once per connection and reused.
- *
- * The contact column list is generated from contact_fields[] so that the SQL, the
- * decoder and the encoder cannot disagree about which fields exist.
  */
 #include "store/backend.h"
 
@@ -23,37 +22,10 @@
 #include <unistd.h>
 
 #include "core/metrics.h"
-#include "core/timeutil.h"
 #include "store/sqlite_file.h"
 #include "store/sqlite_schema.h"
 
 /* ---- statements ------------------------------------------------------------------ */
-
-enum stmt_id {
-    ST_JOB_PENDING_STATS,
-    ST_JOB_GET,
-    ST_JOB_ERRORS,
-    ST_JOB_INSERT,
-    ST_JOB_NEXT,
-    ST_JOB_NEXT_DUE,
-    ST_JOB_WAKE,
-    ST_JOB_PAYLOAD,
-    ST_JOB_PAYLOAD_INSERT,
-    ST_JOB_PAYLOAD_DELETE,
-    ST_JOB_PROGRESS,
-    ST_JOB_FINISH,
-    ST_JOB_ERROR_ADD,
-    ST_JOB_LIST,
-    ST_JOB_PAYLOAD_GET,
-    ST_JOB_ACCOUNT,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_COUNT
-};
 
 /* A driver.h statement: the prepared form of one db_query on one connection. */
 typedef struct lite_stmt {
@@ -65,7 +37,6 @@ typedef struct lite_stmt {
 typedef struct conn {
     db_conn base; /* first: driver.h's handle */
     sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT];
     lite_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
     struct conn *next;      /* free list of the reader pool */
 } conn;
@@ -79,7 +50,6 @@ struct store_tx_impl {
 struct store_impl {
     char *path;
     bool remove_on_close; /* ":memory:" runs on a private temp file */
-    char *sql[ST_COUNT];
     conn *writer;
     pthread_mutex_t write_lock;
     store_tx_impl tx;
@@ -106,72 +76,6 @@ static char *xasprintf(const char *fmt, ...)
         abort();
     va_end(ap);
     return out;
-}
-
-static void build_sql(store_impl *s)
-{
-    s->sql[ST_JOB_PENDING_STATS] =
-        xasprintf("SELECT count(*), COALESCE(min(accepted_at), 0),"
-                  " COALESCE(sum(max(requested - cursor, 1)), 0) FROM jobs WHERE status = 0");
-    s->sql[ST_JOB_GET] = xasprintf(
-        "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-        " COALESCE(finished_at,0), COALESCE(errors_token,'') FROM jobs WHERE id=? AND account_id=?");
-    s->sql[ST_JOB_ERRORS] = xasprintf(
-        "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
-        " WHERE j.id=? AND j.account_id=? AND e.idx>? ORDER BY e.idx LIMIT ?");
-    /* The job delay is read by the insert itself (store.h, settings). */
-    s->sql[ST_JOB_INSERT] = xasprintf(
-        "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"
-        " errors_token) VALUES(?1,?2,?3,x'',?4,?5,?5+COALESCE((SELECT job_delay_ms FROM settings"
-        " WHERE account_id=?2),(SELECT job_delay_ms FROM settings WHERE account_id=0),0),?6)");
-#define JOB_NEXT_COLS                                                          \
-    "seq, account_id, id, kind, cursor, requested, created, updated, deleted," \
-    " errored, accepted_at, run_after"
-    s->sql[ST_JOB_NEXT] =
-        xasprintf("SELECT " JOB_NEXT_COLS " FROM jobs WHERE status=0 ORDER BY seq LIMIT 1");
-    /* When the oldest pending job is delayed: the oldest due job that is its account's
-     * first pending one (an account's jobs never overtake each other). */
-    s->sql[ST_JOB_NEXT_DUE] = xasprintf(
-        "SELECT " JOB_NEXT_COLS " FROM jobs j WHERE j.status=0 AND j.run_after<=?1"
-        " AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.status=0 AND e.account_id=j.account_id"
-        " AND e.seq<j.seq) ORDER BY j.seq LIMIT 1");
-    s->sql[ST_JOB_WAKE] =
-        xasprintf("SELECT min(run_after) FROM jobs WHERE status=0 AND run_after>?");
-    /* Payloads live in a table of their own (migration 3): SQLite stores a row in one
-     * piece, so a 6 MB payload inside the jobs row was rewritten by every progress update
-     * and read through by every status poll. */
-    s->sql[ST_JOB_PAYLOAD] = xasprintf("SELECT payload FROM job_payloads WHERE job_seq=?");
-    s->sql[ST_JOB_PAYLOAD_INSERT] =
-        xasprintf("INSERT INTO job_payloads(job_seq, payload) VALUES(?,?)");
-    /* An export's payload is its lasting description (file type, lists, download
-     * secret), so it outlives the job; every other payload goes when its job ends. */
-    s->sql[ST_JOB_PAYLOAD_DELETE] =
-        xasprintf("DELETE FROM job_payloads WHERE job_seq=?1"
-                  " AND NOT EXISTS (SELECT 1 FROM jobs WHERE seq=?1 AND kind=%d)",
-                  (int)JOB_EXPORT);
-    s->sql[ST_JOB_PROGRESS] =
-        xasprintf("UPDATE jobs SET cursor=?, requested=?, created=?, updated=?, deleted=?, errored=?"
-                  " WHERE seq=?");
-    s->sql[ST_JOB_FINISH] = xasprintf(
-        "UPDATE jobs SET status=?, requested=?, created=?, updated=?, deleted=?, errored=?,"
-        " finished_at=?, cursor=requested WHERE seq=? AND status=0");
-    s->sql[ST_JOB_ERROR_ADD] = xasprintf(
-        "INSERT OR REPLACE INTO job_errors(job_seq, idx, identifiers, message) VALUES(?,?,?,?)");
-    s->sql[ST_JOB_LIST] = xasprintf(
-        "SELECT j.id, j.kind, j.status, j.requested, j.created, j.updated, j.deleted, j.errored,"
-        " j.accepted_at, COALESCE(j.finished_at,0), p.payload FROM jobs j"
-        " LEFT JOIN job_payloads p ON p.job_seq=j.seq"
-        " WHERE j.account_id=? AND j.kind=? ORDER BY j.seq DESC LIMIT ?");
-    s->sql[ST_JOB_PAYLOAD_GET] =
-        xasprintf("SELECT p.payload FROM jobs j JOIN job_payloads p ON p.job_seq=j.seq"
-                  " WHERE j.id=? AND j.account_id=?");
-    s->sql[ST_JOB_ACCOUNT] = xasprintf("SELECT account_id FROM jobs WHERE id=?");
-    s->sql[ST_SAVEPOINT] = xasprintf("SAVEPOINT op");
-    s->sql[ST_RELEASE] = xasprintf("RELEASE op");
-    s->sql[ST_ROLLBACK_TO] = xasprintf("ROLLBACK TO op");
-    s->sql[ST_BEGIN] = xasprintf("BEGIN IMMEDIATE");
-    s->sql[ST_COMMIT] = xasprintf("COMMIT");
-    s->sql[ST_ROLLBACK] = xasprintf("ROLLBACK");
 }
 
 /* ---- connections ----------------------------------------------------------------- */
@@ -221,8 +125,6 @@ static void conn_close(conn *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < DB_SLOTS; i++) {
         if (c->q[i])
             sqlite3_finalize(c->q[i]->st);
@@ -230,25 +132,6 @@ static void conn_close(conn *c)
     }
     sqlite3_close(c->db);
     free(c);
-}
-
-/* The prepared statement id on connection c, reset and with bindings cleared. */
-static sqlite3_stmt *stmt(store_impl *s, conn *c, enum stmt_id id)
-{
-    if (!c->stmt[id]) {
-        if (sqlite3_prepare_v3(c->db, s->sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                               NULL) != SQLITE_OK) {
-            log_sqlite(c->db, s->sql[id]);
-            return NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
 }
 
 static conn *reader_acquire(store_impl *s)
@@ -290,42 +173,6 @@ static void reader_release(store_impl *s, conn *c)
     c->next = s->readers;
     s->readers = c;
     pthread_mutex_unlock(&s->pool_lock);
-}
-
-/* ---- one-statement reads on a pooled reader ---------------------------------------- */
-
-/* Borrow a reader with statement id prepared: NULL (nothing to give back) on failure. */
-static sqlite3_stmt *reader_stmt(store_impl *s, enum stmt_id id, conn **c)
-{
-    *c = reader_acquire(s);
-    if (!*c)
-        return NULL;
-    sqlite3_stmt *st = stmt(s, *c, id);
-    if (!st)
-        reader_release(s, *c);
-    return st;
-}
-
-/* Step st once: STORE_OK on a row, STORE_NOT_FOUND at the end, STORE_ERROR. */
-static int step_row(sqlite3_stmt *st)
-{
-    int r = sqlite3_step(st);
-    return r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-}
-
-static void reader_done(store_impl *s, conn *c, sqlite3_stmt *st)
-{
-    done(st);
-    reader_release(s, c);
-}
-
-/* A blob column as a NUL-terminated copy in a. */
-static const char *col_blob(sqlite3_stmt *st, int i, arena *a, size_t *len)
-{
-    int n = sqlite3_column_bytes(st, i);
-    const void *p = sqlite3_column_blob(st, i);
-    *len = (size_t)n;
-    return arena_strndup(a, p ? p : "", (size_t)n);
 }
 
 /* ---- open and close -------------------------------------------------------------- */
@@ -493,7 +340,6 @@ static store_impl *sqlite_open(const char *path, char *err, size_t err_size)
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     s->tx.s = s;
-    build_sql(s);
     s->writer = conn_open(s, false, err, err_size);
     if (!s->writer) {
         sqlite_close(s);
@@ -532,8 +378,6 @@ static void sqlite_close(store_impl *s)
             free(p);
         }
     }
-    for (int i = 0; i < ST_COUNT; i++)
-        free(s->sql[i]);
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->pool_lock);
     free(s->path);
@@ -542,23 +386,18 @@ static void sqlite_close(store_impl *s)
 
 /* ---- transactions ---------------------------------------------------------------- */
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+/* Run one of the writer's transaction statements (prepared once, as every statement). */
+static int writer_exec(store_impl *s, db_query *q)
 {
-    int rc = sqlite3_step(st);
-    done(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return STORE_OK;
-    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
-        return STORE_CONFLICT;
-    log_sqlite(db, sqlite3_sql(st));
-    return STORE_ERROR;
+    db_stmt *st = db_prepare(&s->writer->base, q);
+    return st ? db_exec(st) : STORE_ERROR;
 }
 
 static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 {
+    static db_query begin = DB_SQL("BEGIN IMMEDIATE");
     pthread_mutex_lock(&s->write_lock);
-    sqlite3_stmt *st = stmt(s, s->writer, ST_BEGIN);
-    if (!st || step_done(s->writer->db, st) != STORE_OK) {
+    if (writer_exec(s, &begin) != STORE_OK) {
         pthread_mutex_unlock(&s->write_lock);
         return STORE_ERROR;
     }
@@ -568,10 +407,10 @@ static int sqlite_tx_begin(store_impl *s, store_tx_impl **out)
 
 static int sqlite_tx_commit(store_tx_impl *tx)
 {
+    static db_query commit = DB_SQL("COMMIT");
     store_impl *s = tx->s;
     /* Never acknowledge a commit into a file that no longer has the database's name. */
-    sqlite3_stmt *st = sqlite_file_lost(&s->file) ? NULL : stmt(s, s->writer, ST_COMMIT);
-    int rc = st ? step_done(s->writer->db, st) : STORE_ERROR;
+    int rc = sqlite_file_lost(&s->file) ? STORE_ERROR : writer_exec(s, &commit);
     if (rc != STORE_OK && !sqlite3_get_autocommit(s->writer->db))
         exec(s->writer->db, "ROLLBACK");
     pthread_mutex_unlock(&s->write_lock);
@@ -580,13 +419,30 @@ static int sqlite_tx_commit(store_tx_impl *tx)
 
 static void sqlite_tx_rollback(store_tx_impl *tx)
 {
+    static db_query rollback = DB_SQL("ROLLBACK");
     store_impl *s = tx->s;
-    if (!sqlite3_get_autocommit(s->writer->db)) {
-        sqlite3_stmt *st = stmt(s, s->writer, ST_ROLLBACK);
-        if (st)
-            step_done(s->writer->db, st);
-    }
+    if (!sqlite3_get_autocommit(s->writer->db))
+        writer_exec(s, &rollback);
     pthread_mutex_unlock(&s->write_lock);
+}
+
+static int sqlite_tx_savepoint(store_tx_impl *tx)
+{
+    static db_query savepoint = DB_SQL("SAVEPOINT op");
+    return writer_exec(tx->s, &savepoint);
+}
+
+static int sqlite_tx_savepoint_release(store_tx_impl *tx)
+{
+    static db_query release = DB_SQL("RELEASE op");
+    return writer_exec(tx->s, &release);
+}
+
+static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
+{
+    static db_query rollback_to = DB_SQL("ROLLBACK TO op");
+    writer_exec(tx->s, &rollback_to);
+    sqlite_tx_savepoint_release(tx);
 }
 
 static const char *sqlite_write_problem(store_impl *s)
@@ -601,429 +457,6 @@ static int sqlite_check(store_impl *s, char *err, size_t err_size)
     int rc = sqlite_file_check(s->writer->db, s->path, err, err_size);
     pthread_mutex_unlock(&s->write_lock);
     return rc == 0 ? STORE_OK : STORE_ERROR;
-}
-
-/* ---- binding helpers ------------------------------------------------------------- */
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i, arena *a)
-{
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return NULL;
-    const unsigned char *t = sqlite3_column_text(st, i);
-    int n = sqlite3_column_bytes(st, i);
-    return arena_strndup(a, (const char *)t, (size_t)n);
-}
-
-/* The first n integer columns of a parameterless one-row query, on a read connection. */
-static int reader_ints(store_impl *s, enum stmt_id id, int64_t *out, int n)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, id);
-    int rc = STORE_ERROR;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++)
-            out[i] = sqlite3_column_int64(st, i);
-        rc = STORE_OK;
-    }
-    if (st)
-        done(st);
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_job_pending_stats(store_impl *s, int64_t *count, int64_t *oldest_accepted_at,
-                                    int64_t *records)
-{
-    int64_t v[3];
-    int rc = reader_ints(s, ST_JOB_PENDING_STATS, v, 3);
-    if (rc == STORE_OK) {
-        *count = v[0];
-        *oldest_accepted_at = v[1];
-        *records = v[2];
-    }
-    return rc;
-}
-
-/* ---- jobs ------------------------------------------------------------------------ */
-
-/* A job_info from columns id, kind, status, requested, created, updated, deleted,
- * errored, accepted_at, finished_at (0 while pending). */
-static void read_job_info(sqlite3_stmt *st, job_info *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
-    out->kind = (job_kind)sqlite3_column_int(st, 1);
-    out->status = (job_status)sqlite3_column_int(st, 2);
-    out->counts.requested = sqlite3_column_int64(st, 3);
-    out->counts.created = sqlite3_column_int64(st, 4);
-    out->counts.updated = sqlite3_column_int64(st, 5);
-    out->counts.deleted = sqlite3_column_int64(st, 6);
-    out->counts.errored = sqlite3_column_int64(st, 7);
-    out->accepted_at = sqlite3_column_int64(st, 8);
-    out->finished_at = sqlite3_column_int64(st, 9);
-    if (sqlite3_column_count(st) > 10) /* the status read carries the errors_url token */
-        snprintf(out->errors_token, sizeof out->errors_token, "%s",
-                 (const char *)sqlite3_column_text(st, 10));
-}
-
-static int sqlite_job_get(store_impl *s, int64_t account, const char *id, job_info *out)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_GET);
-    int rc = STORE_ERROR;
-    if (st) {
-        bind_text(st, 1, id);
-        sqlite3_bind_int64(st, 2, account);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            read_job_info(st, out);
-            rc = STORE_OK;
-        } else if (r == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            log_sqlite(c->db, "job lookup");
-        }
-        done(st);
-    }
-    reader_release(s, c);
-    return rc;
-}
-
-static int sqlite_job_errors(store_impl *s, int64_t account, const char *id, int64_t after,
-                             size_t limit, arena *a, job_error_row **rows, size_t *count)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = stmt(s, c, ST_JOB_ERRORS);
-    int rc = st ? STORE_OK : STORE_ERROR;
-    size_t n = 0, cap = 0;
-    job_error_row *out = NULL;
-    if (st) {
-        bind_text(st, 1, id);
-        sqlite3_bind_int64(st, 2, account);
-        sqlite3_bind_int64(st, 3, after);
-        sqlite3_bind_int64(st, 4, (int64_t)limit);
-        for (;;) {
-            int r = sqlite3_step(st);
-            if (r != SQLITE_ROW) {
-                if (r != SQLITE_DONE)
-                    rc = STORE_ERROR;
-                break;
-            }
-            out = arena_grow(a, out, n, &cap, sizeof *out);
-            out[n].index = sqlite3_column_int64(st, 0);
-            out[n].identifiers = col_text(st, 1, a);
-            out[n].message = col_text(st, 2, a);
-            n++;
-        }
-        done(st);
-    }
-    reader_release(s, c);
-    *rows = out;
-    *count = n;
-    return rc;
-}
-
-static int sqlite_tx_job_insert(store_tx_impl *tx, const job_new *j, const char *errors_token,
-                                int64_t *seq)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, j->id);
-    sqlite3_bind_int64(st, 2, j->account);
-    sqlite3_bind_int(st, 3, (int)j->kind);
-    sqlite3_bind_int64(st, 4, j->requested);
-    sqlite3_bind_int64(st, 5, j->accepted_at);
-    bind_text(st, 6, errors_token);
-    int rc = step_done(s->writer->db, st);
-    if (rc != STORE_OK)
-        return rc;
-    *seq = sqlite3_last_insert_rowid(s->writer->db);
-    st = stmt(s, s->writer, ST_JOB_PAYLOAD_INSERT);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, *seq);
-    sqlite3_bind_blob64(st, 2, j->payload, j->payload_len, SQLITE_STATIC);
-    return step_done(s->writer->db, st);
-}
-
-/* Read a job row of ST_JOB_NEXT's columns; *run_after gets when it may run. */
-static void read_job_next(sqlite3_stmt *st, job_row *out, int64_t *run_after)
-{
-    memset(out, 0, sizeof *out);
-    out->seq = sqlite3_column_int64(st, 0);
-    out->account = sqlite3_column_int64(st, 1);
-    snprintf(out->info.id, sizeof out->info.id, "%s", (const char *)sqlite3_column_text(st, 2));
-    out->info.kind = (job_kind)sqlite3_column_int(st, 3);
-    out->info.status = JOB_PENDING;
-    out->cursor = sqlite3_column_int64(st, 4);
-    out->info.counts.requested = sqlite3_column_int64(st, 5);
-    out->info.counts.created = sqlite3_column_int64(st, 6);
-    out->info.counts.updated = sqlite3_column_int64(st, 7);
-    out->info.counts.deleted = sqlite3_column_int64(st, 8);
-    out->info.counts.errored = sqlite3_column_int64(st, 9);
-    out->info.accepted_at = sqlite3_column_int64(st, 10);
-    *run_after = sqlite3_column_int64(st, 11);
-}
-
-static int sqlite_tx_job_next(store_tx_impl *tx, job_row *out)
-{
-    store_impl *s = tx->s;
-    int64_t now = time_now_ms(), run_after = 0;
-    /* The common case, no delay: the oldest pending job, due at once. */
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_NEXT);
-    if (!st)
-        return STORE_ERROR;
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        read_job_next(st, out, &run_after);
-    done(st);
-    if (rc != STORE_OK || run_after <= now)
-        return rc;
-    st = stmt(s, s->writer, ST_JOB_NEXT_DUE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, now);
-    rc = step_row(st);
-    if (rc == STORE_OK)
-        read_job_next(st, out, &run_after);
-    done(st);
-    return rc;
-}
-
-static int sqlite_tx_job_next_due(store_tx_impl *tx, int64_t now_ms, int64_t *at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_WAKE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, now_ms);
-    int rc = step_row(st);
-    if (rc == STORE_OK && sqlite3_column_type(st, 0) == SQLITE_NULL)
-        rc = STORE_NOT_FOUND;
-    else if (rc == STORE_OK)
-        *at = sqlite3_column_int64(st, 0);
-    done(st);
-    return rc;
-}
-
-static int sqlite_tx_job_payload(store_tx_impl *tx, int64_t seq, arena *a, const char **payload,
-                                 size_t *len)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PAYLOAD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, seq);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        *payload = col_blob(st, 0, a, len);
-    done(st);
-    return rc;
-}
-
-/* Binds requested, created, updated, deleted, errored from parameter first on; returns
- * the next parameter index. */
-static int bind_counts(sqlite3_stmt *st, int first, const job_counts *c)
-{
-    sqlite3_bind_int64(st, first, c->requested);
-    sqlite3_bind_int64(st, first + 1, c->created);
-    sqlite3_bind_int64(st, first + 2, c->updated);
-    sqlite3_bind_int64(st, first + 3, c->deleted);
-    sqlite3_bind_int64(st, first + 4, c->errored);
-    return first + 5;
-}
-
-static int sqlite_tx_job_progress(store_tx_impl *tx, int64_t seq, int64_t cursor,
-                                  const job_counts *c)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_PROGRESS);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, cursor);
-    int p = bind_counts(st, 2, c);
-    sqlite3_bind_int64(st, p, seq);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_job_finish(store_tx_impl *tx, int64_t seq, job_status status,
-                                const job_counts *c, int64_t finished_at)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_FINISH);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int(st, 1, (int)status);
-    int p = bind_counts(st, 2, c);
-    sqlite3_bind_int64(st, p, finished_at);
-    sqlite3_bind_int64(st, p + 1, seq);
-    int rc = step_done(s->writer->db, st);
-    if (rc != STORE_OK)
-        return rc;
-    /* A finished job's payload is dropped: its results and errors are what remain
-     * useful, and a 6 MB body kept per job would fill the disk. */
-    st = stmt(s, s->writer, ST_JOB_PAYLOAD_DELETE);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, seq);
-    return step_done(s->writer->db, st);
-}
-
-static int sqlite_tx_job_error_add(store_tx_impl *tx, int64_t seq, int64_t index,
-                                   const char *identifiers, const char *message)
-{
-    store_impl *s = tx->s;
-    sqlite3_stmt *st = stmt(s, s->writer, ST_JOB_ERROR_ADD);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, index);
-    bind_text(st, 3, identifiers);
-    bind_text(st, 4, message);
-    return step_done(s->writer->db, st);
-}
-
-/* ---- savepoints ---------------------------------------------------------------------- */
-
-static int simple(store_tx_impl *tx, enum stmt_id id)
-{
-    sqlite3_stmt *st = stmt(tx->s, tx->s->writer, id);
-    return st ? step_done(tx->s->writer->db, st) : STORE_ERROR;
-}
-
-/* ---- jobs by kind, payloads, capability lookups ---------------------------------------- */
-
-static int sqlite_job_list(store_impl *s, int64_t account, job_kind kind, int64_t limit, arena *a,
-                           job_listing **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_JOB_LIST, &c);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, account);
-    sqlite3_bind_int(st, 2, (int)kind);
-    sqlite3_bind_int64(st, 3, limit);
-    size_t n = 0, cap = 0;
-    job_listing *out = NULL;
-    int rc;
-    while ((rc = step_row(st)) == STORE_OK) {
-        out = arena_grow(a, out, n, &cap, sizeof *out);
-        job_listing *l = &out[n++];
-        memset(l, 0, sizeof *l);
-        read_job_info(st, &l->info);
-        l->payload = col_blob(st, 10, a, &l->payload_len);
-    }
-    reader_done(s, c, st);
-    *rows = out;
-    *count = n;
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
-}
-
-static int sqlite_job_payload_get(store_impl *s, int64_t account, const char *id, arena *a,
-                                  const char **payload, size_t *len)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_JOB_PAYLOAD_GET, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, account);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        *payload = col_blob(st, 0, a, len);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_job_account(store_impl *s, const char *id, int64_t *account)
-{
-    conn *c;
-    sqlite3_stmt *st = reader_stmt(s, ST_JOB_ACCOUNT, &c);
-    if (!st)
-        return STORE_ERROR;
-    bind_text(st, 1, id);
-    int rc = step_row(st);
-    if (rc == STORE_OK)
-        *account = sqlite3_column_int64(st, 0);
-    reader_done(s, c, st);
-    return rc;
-}
-
-static int sqlite_tx_savepoint(store_tx_impl *tx)
-{
-    return simple(tx, ST_SAVEPOINT);
-}
-static int sqlite_tx_savepoint_release(store_tx_impl *tx)
-{
-    return simple(tx, ST_RELEASE);
-}
-
-static void sqlite_tx_savepoint_rollback(store_tx_impl *tx)
-{
-    simple(tx, ST_ROLLBACK_TO);
-    simple(tx, ST_RELEASE);
-}
-
-/* ---- administration ------------------------------------------------------------------
- * Rare calls (the admin API, the CLI): their statements are prepared on each use rather
- * than kept on every connection. The account reads, which requests make too
- * (On-Behalf-Of, the count's billable_breakdown), are kept (ST_ACCOUNT_GET, _LIST). */
-
-/* Prepare sql on c; NULL (logged) on failure. The caller finalizes. */
-static sqlite3_stmt *adhoc(conn *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_sqlite(c->db, sql);
-        return NULL;
-    }
-    return st;
-}
-
-static int sqlite_job_list_all(store_impl *s, int64_t account, int status, int64_t limit, arena *a,
-                               job_info **rows, size_t *count)
-{
-    *rows = NULL;
-    *count = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return STORE_ERROR;
-    sqlite3_stmt *st = adhoc(
-        c, "SELECT id, kind, status, requested, created, updated, deleted, errored, accepted_at,"
-           " COALESCE(finished_at,0) FROM jobs WHERE account_id=?1 AND (?2<0 OR status=?2)"
-           " ORDER BY seq DESC LIMIT ?3");
-    int rc = st ? STORE_OK : STORE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, account);
-        sqlite3_bind_int(st, 2, status);
-        sqlite3_bind_int64(st, 3, limit);
-    }
-    size_t cap = 0;
-    while (st && (rc = step_row(st)) == STORE_OK) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        read_job_info(st, &(*rows)[(*count)++]);
-    }
-    sqlite3_finalize(st);
-    reader_release(s, c);
-    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
 }
 
 /* ---- the driver (driver.h) ---------------------------------------------------------- */
@@ -1061,7 +494,10 @@ static void lite_bind_int(db_stmt *st, int i, int64_t v)
 
 static void lite_bind_text(db_stmt *st, int i, const char *v)
 {
-    bind_text(lite(st), i, v);
+    if (v)
+        sqlite3_bind_text(lite(st), i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(lite(st), i);
 }
 
 static void lite_bind_blob(db_stmt *st, int i, const void *v, size_t len)
@@ -1115,7 +551,8 @@ static int64_t lite_changes(db_stmt *st)
 
 static void lite_done(db_stmt *st)
 {
-    done(lite(st));
+    sqlite3_reset(lite(st));
+    sqlite3_clear_bindings(lite(st));
 }
 
 static int lite_lock_account(db_conn *writer, int64_t account)
@@ -1123,6 +560,12 @@ static int lite_lock_account(db_conn *writer, int64_t account)
     (void)writer;
     (void)account;
     return STORE_OK; /* one writer: nothing to serialise */
+}
+
+static void lite_note_locked(db_conn *writer, int64_t account)
+{
+    (void)writer;
+    (void)account; /* no account locks (above) */
 }
 
 static void lite_note_inserted(db_conn *writer, int64_t rows)
@@ -1144,6 +587,7 @@ const store_driver sqlite_driver = {
     .changes = lite_changes,
     .done = lite_done,
     .lock_account = lite_lock_account,
+    .note_locked = lite_note_locked,
     .note_inserted = lite_note_inserted,
 };
 
@@ -1178,21 +622,7 @@ const store_backend sqlite_backend = {
     .tx_conn = sqlite_tx_conn,
     .write_problem = sqlite_write_problem,
     .check = sqlite_check,
-    .job_pending_stats = sqlite_job_pending_stats,
-    .job_get = sqlite_job_get,
-    .job_errors = sqlite_job_errors,
-    .tx_job_insert = sqlite_tx_job_insert,
-    .tx_job_next = sqlite_tx_job_next,
-    .tx_job_payload = sqlite_tx_job_payload,
-    .tx_job_progress = sqlite_tx_job_progress,
-    .tx_job_finish = sqlite_tx_job_finish,
-    .tx_job_error_add = sqlite_tx_job_error_add,
-    .job_list = sqlite_job_list,
-    .job_payload_get = sqlite_job_payload_get,
-    .job_account = sqlite_job_account,
     .tx_savepoint = sqlite_tx_savepoint,
     .tx_savepoint_release = sqlite_tx_savepoint_release,
     .tx_savepoint_rollback = sqlite_tx_savepoint_rollback,
-    .tx_job_next_due = sqlite_tx_job_next_due,
-    .job_list_all = sqlite_job_list_all,
 };

@@ -101,7 +101,7 @@ const char *const sqlite_migrations[] = {
     "  ON contact_alternate_emails(account_id, contact_id);"
     "CREATE INDEX contacts_recent ON contacts(account_id, updated_at);",
 
-    /* 3: job payloads apart from the job rows (see ST_JOB_PAYLOAD in sqlite.c) */
+    /* 3: job payloads apart from the job rows (see jobs.c) */
     "CREATE TABLE job_payloads ("
     "  job_seq INTEGER PRIMARY KEY,"
     "  payload BLOB NOT NULL);"

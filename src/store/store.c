@@ -3,10 +3,12 @@
  *
  * store_open picks the backend from the path: a postgres:// or postgresql:// URL (or a
  * libpq keyword string such as "host=db dbname=contacts") opens PostgreSQL, anything
- * else (a file name, ":memory:") opens SQLite. The operations already written once over
- * the driver (driver.h; the query files accounts.c, keys.c, ...) are not here; every
- * other function forwards to the backend's table with one indirect call. db_read, db_tx
- * hand the query files the backend's connections.
+ * else (a file name, ":memory:") opens SQLite. The operations of store.h are written once
+ * over the driver (driver.h) in the query files (accounts.c, jobs.c, ...); what is left
+ * here is the engine's part (open and close, transactions, savepoints, the file checks),
+ * forwarded to the backend's table with one indirect call, and what the transaction keeps
+ * for the query files (touch.h). db_read, db_tx hand the query files the backend's
+ * connections.
  */
 #include "store/store.h"
 
@@ -14,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/timeutil.h"
 #include "store/backend.h"
 #include "store/touch.h"
 
@@ -38,6 +39,7 @@ struct store_tx {
     const store_backend *be;
     store_tx_impl *impl;
     touch_log log;
+    job_claims claims;
 };
 
 struct store {
@@ -139,6 +141,11 @@ void store_tx_touch_account(store_tx *tx, int64_t account)
     touch_account(tx, account);
 }
 
+job_claims *store_tx_job_claims(store_tx *tx)
+{
+    return &tx->claims;
+}
+
 void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
                            int64_t **accounts, size_t *naccounts)
 {
@@ -177,6 +184,7 @@ int store_tx_begin(store *s, store_tx **out)
     /* The backend's lock is held from here to commit or rollback. */
     s->tx.impl = impl;
     touch_reset(&s->tx.log);
+    s->tx.claims = (job_claims){0};
     *out = &s->tx;
     return STORE_OK;
 }
@@ -201,57 +209,6 @@ const char *store_write_problem(store *s)
 int store_check(store *s, char *err, size_t err_size)
 {
     return s->be->check ? s->be->check(s->impl, err, err_size) : STORE_OK;
-}
-
-int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_at, int64_t *records)
-{
-    return s->be->job_pending_stats(s->impl, count, oldest_accepted_at, records);
-}
-
-int store_job_get(store *s, int64_t account, const char *id, job_info *out)
-{
-    return s->be->job_get(s->impl, account, id, out);
-}
-
-int store_job_errors(store *s, int64_t account, const char *id, int64_t after, size_t limit,
-                     arena *a, job_error_row **rows, size_t *count)
-{
-    return s->be->job_errors(s->impl, account, id, after, limit, a, rows, count);
-}
-
-int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
-{
-    char token[JOB_TOKEN_LEN + 1];
-    if (random_base64url(token, sizeof token, 24) != 0)
-        return STORE_ERROR;
-    return tx->be->tx_job_insert(tx->impl, j, token, seq);
-}
-
-int store_tx_job_next(store_tx *tx, job_row *out)
-{
-    return tx->be->tx_job_next(tx->impl, out);
-}
-
-int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len)
-{
-    return tx->be->tx_job_payload(tx->impl, seq, a, payload, len);
-}
-
-int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c)
-{
-    return tx->be->tx_job_progress(tx->impl, seq, cursor, c);
-}
-
-int store_tx_job_finish(store_tx *tx, int64_t seq, job_status st, const job_counts *c,
-                        int64_t finished_at)
-{
-    return tx->be->tx_job_finish(tx->impl, seq, st, c, finished_at);
-}
-
-int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
-                           const char *message)
-{
-    return tx->be->tx_job_error_add(tx->impl, seq, index, identifiers, message);
 }
 
 /* The touch log follows the savepoints: what a rolled-back operation noted never happened,
@@ -293,35 +250,3 @@ void scan_cursor_of(const contact *c, scan_cursor *out)
     out->created_at = c->created_at;
     memcpy(out->id, c->id, sizeof out->id);
 }
-
-int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, arena *a,
-                   job_listing **rows, size_t *count)
-{
-    return s->be->job_list(s->impl, account, kind, limit, a, rows, count);
-}
-
-int store_job_payload_get(store *s, int64_t account, const char *id, arena *a, const char **payload,
-                          size_t *len)
-{
-    return s->be->job_payload_get(s->impl, account, id, a, payload, len);
-}
-
-int store_job_account(store *s, const char *id, int64_t *account)
-{
-    return s->be->job_account(s->impl, id, account);
-}
-
-/* ---- administration ------------------------------------------------------------------ */
-
-int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at)
-{
-    return tx->be->tx_job_next_due(tx->impl, now_ms, at);
-}
-
-int store_job_list_all(store *s, int64_t account, int status, int64_t limit, arena *a,
-                       job_info **rows, size_t *count)
-{
-    return s->be->job_list_all(s->impl, account, status, limit, a, rows, count);
-}
-
-/* ---- segments ---------------------------------------------------------------------- */
