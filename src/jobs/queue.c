@@ -181,6 +181,10 @@ static int insert_all(store_tx *tx, submission *batch)
             if (store_tx_savepoint(tx) != STORE_OK)
                 return STORE_ERROR;
             s->op_rc = s->op(tx, s->op_arg);
+            /* Its deferred writes answer before the savepoint goes: a refused one undoes
+             * this op alone. */
+            if (s->op_rc == STORE_OK)
+                s->op_rc = store_tx_sync(tx);
             if (s->op_rc == STORE_OK) {
                 if (store_tx_savepoint_release(tx) != STORE_OK)
                     return STORE_ERROR;

@@ -179,7 +179,8 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
         do {
             size_t slice = budget < RUNNER_SLICE ? budget : RUNNER_SLICE;
             long applied = ops->apply(tx, &job, decoded, slice, &counts, &finished);
-            if (applied < 0)
+            /* The slice's deferred writes are answered here, before its progress counts. */
+            if (applied < 0 || store_tx_sync(tx) != STORE_OK)
                 return STORE_ERROR;
             job.cursor += applied;
             st->applied += (uint64_t)applied;

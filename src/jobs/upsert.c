@@ -16,6 +16,10 @@
  *
  * A slice's identifiers are looked up together before it is applied (upsert_known.c), and
  * each record's lookups are answered from that map, which every write keeps current.
+ * The writes are deferred (store_tx_sync): each record's matching has already proved them
+ * possible in this transaction (its identifiers free, or its contact read), so none can
+ * be refused for a reason the record's answer would have to give; on PostgreSQL a
+ * slice's writes then travel in one round trip, and the runner syncs after the slice.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -145,7 +149,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
         if (in->custom_fields)
             c.custom_fields = custom_fields_merge(NULL, in->custom_fields, &live->fields, scratch);
         c.created_at = c.updated_at = now;
-        int rc = store_tx_contact_insert(tx, job->account, &c);
+        int rc = store_tx_contact_insert_new(tx, job->account, &c);
         if (rc == STORE_OK)
             rc = after_write(tx, job, &c, in, live);
         if (rc != STORE_OK)
@@ -175,7 +179,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
         c->custom_fields =
             custom_fields_merge(c->custom_fields, in->custom_fields, &live->fields, scratch);
     c->updated_at = now;
-    int rc = store_tx_contact_update(tx, job->account, c);
+    int rc = store_tx_contact_update_known(tx, job->account, c);
     if (rc == STORE_OK)
         rc = after_write(tx, job, c, in, live);
     if (rc != STORE_OK)

@@ -164,31 +164,57 @@ static int bind_contact(db_stmt *st, int first, const contact *c)
     return p;
 }
 
+/* ?1 account, ?2 id, then CONTACT_COLUMNS after id (CONTACT_COLUMN_COUNT - 1). */
+#define CONTACT_INSERT                                  \
+    "INSERT INTO contacts(account_id," CONTACT_COLUMNS( \
+        "") ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"         \
+            "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)"
+
+/* q (CONTACT_INSERT) prepared on the writer with c bound, or NULL. */
+static db_stmt *insert_bound(store_tx *tx, db_query *q, int64_t account, const contact *c)
+{
+    db_stmt *st = db_prepare(db_tx(tx), q);
+    if (st) {
+        db_bind_int(st, 1, account);
+        db_bind_text(st, 2, c->id);
+        bind_contact(st, 3, c);
+    }
+    return st;
+}
+
+/* After c was inserted (or sent to be). */
+static void inserted(store_tx *tx, int64_t account, const contact *c)
+{
+    db_note_inserted(db_tx(tx), 1);
+    store_tx_touch_contact(tx, account, c->id, TOUCH_INSERT, c);
+}
+
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
 {
-    /* ?1 account, ?2 id, then CONTACT_COLUMNS after id (CONTACT_COLUMN_COUNT - 1). DO
-     * NOTHING: a refused insert must not abort a PostgreSQL transaction. */
-    static db_query q = DB_SQL("INSERT INTO contacts(account_id," CONTACT_COLUMNS(
-        "") ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
-            "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23) ON CONFLICT DO NOTHING");
-    db_conn *w = db_tx(tx);
-    db_stmt *st = db_prepare(w, &q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, c->id);
-    bind_contact(st, 3, c);
-    int rc = db_exec_found(st);
+    /* DO NOTHING: a refused insert must not abort a PostgreSQL transaction. */
+    static db_query q = DB_SQL(CONTACT_INSERT " ON CONFLICT DO NOTHING");
+    db_stmt *st = insert_bound(tx, &q, account, c);
+    int rc = st ? db_exec_found(st) : STORE_ERROR;
     if (rc == STORE_NOT_FOUND)
         return STORE_CONFLICT;
-    if (rc == STORE_OK) {
-        db_note_inserted(w, 1);
-        store_tx_touch_contact(tx, account, c->id, TOUCH_INSERT, c);
-    }
+    if (rc == STORE_OK)
+        inserted(tx, account, c);
     return rc;
 }
 
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c)
+{
+    /* Plain: a refusal, unexpected here, is an error that fails the sync. */
+    static db_query q = DB_SQL(CONTACT_INSERT);
+    db_stmt *st = insert_bound(tx, &q, account, c);
+    int rc = st ? db_exec_deferred(st) : STORE_ERROR;
+    if (rc == STORE_OK)
+        inserted(tx, account, c);
+    return rc;
+}
+
+/* The update statement prepared on the writer with c bound, or NULL. */
+static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c)
 {
     /* CONTACT_COLUMNS after id, in order, then account and id. */
     static db_query q = DB_SQL(
@@ -198,12 +224,27 @@ int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
         "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
         "updated_at=?21 WHERE account_id=?22 AND id=?23");
     db_stmt *st = db_prepare(db_tx(tx), &q);
-    if (!st)
-        return STORE_ERROR;
-    int p = bind_contact(st, 1, c);
-    db_bind_int(st, p++, account);
-    db_bind_text(st, p, c->id);
-    int rc = db_exec_found(st);
+    if (st) {
+        int p = bind_contact(st, 1, c);
+        db_bind_int(st, p++, account);
+        db_bind_text(st, p, c->id);
+    }
+    return st;
+}
+
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+{
+    db_stmt *st = update_bound(tx, account, c);
+    int rc = st ? db_exec_found(st) : STORE_ERROR;
+    if (rc == STORE_OK)
+        store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
+    return rc;
+}
+
+int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c)
+{
+    db_stmt *st = update_bound(tx, account, c);
+    int rc = st ? db_exec_deferred(st) : STORE_ERROR;
     if (rc == STORE_OK)
         store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
     return rc;
@@ -275,17 +316,21 @@ int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *c
                 " SELECT $1::bigint, e, $2::text FROM json_array_elements_text($3::json) AS e"
                 " ON CONFLICT DO NOTHING");
     db_conn *c = db_tx(tx);
-    int rc = db_exec_account_text(c, &alt_clear, account, contact_id);
-    rc = rc == STORE_NOT_FOUND ? STORE_OK : rc;
-    if (rc != STORE_OK || !emails_json)
-        return rc;
-    db_stmt *st = db_prepare(c, &set);
+    /* Both deferred: an empty index to clear is no failure, and nothing else can fail. */
+    db_stmt *st = db_prepare(c, &alt_clear);
     if (!st)
         return STORE_ERROR;
     db_bind_int(st, 1, account);
     db_bind_text(st, 2, contact_id);
+    int rc = db_exec_deferred(st);
+    if (rc != STORE_OK || !emails_json)
+        return rc;
+    if (!(st = db_prepare(c, &set)))
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, contact_id);
     db_bind_text(st, 3, emails_json);
-    return db_exec(st);
+    return db_exec_deferred(st);
 }
 
 /* ---- counts and listings ------------------------------------------------------------ */

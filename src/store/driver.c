@@ -1,6 +1,6 @@
 /*
  * driver: what the query files share on top of driver.h's calls (statement slots, running
- * a statement to its end, one-row integer reads). Engine-free: the engines are in
+ * a statement to its end or deferring it, one-row integer reads). Engine-free: the engines are in
  * sqlite.c and postgres.c.
  */
 #include "store/driver.h"
@@ -43,6 +43,16 @@ int db_exec(db_stmt *st)
         ;
     db_done(st);
     return rc;
+}
+
+int db_exec_deferred(db_stmt *st)
+{
+    return st->drv->exec_deferred ? st->drv->exec_deferred(st) : db_exec(st);
+}
+
+int db_sync(db_conn *c)
+{
+    return c->drv->sync ? c->drv->sync(c) : STORE_OK;
 }
 
 int db_exec_found(db_stmt *st)

@@ -26,6 +26,15 @@
  * only if the caller rolls back to a savepoint, as on SQLite), STORE_ERROR otherwise
  * (logged and counted by the driver). On PostgreSQL a text value that is not UTF-8 can
  * equal nothing stored: the statement then answers no rows and changes nothing.
+ *
+ * Deferred writes. db_exec_deferred runs a write whose answer the caller does not need
+ * at once: PostgreSQL sends it down the writer's pipeline without waiting, so a slice's
+ * writes cost one round trip at the next db_sync rather than one each; SQLite runs it
+ * at once (db_exec). A deferred statement's failure is answered by db_sync, or by the
+ * next statement run on the connection (which waits for the pipeline first, so the
+ * order of statements is kept): that statement is then not run, and every later one
+ * answers the same failure until the caller rolls back to its savepoint or rolls back
+ * the transaction. Nothing is said of the rows a deferred statement changed.
  */
 #ifndef CONTACTD_STORE_DRIVER_H
 #define CONTACTD_STORE_DRIVER_H
@@ -109,6 +118,11 @@ struct store_driver {
     int64_t (*changes)(db_stmt *st);
     /* Reset the statement for its next use and drop its bindings and results. */
     void (*done)(db_stmt *st);
+    /* Optional (NULL: the engine runs deferred statements at once, db_exec, and has
+     * nothing to sync): send st without waiting for its answer, st reset; and answer
+     * everything sent on c (db_exec_deferred, db_sync). */
+    int (*exec_deferred)(db_stmt *st);
+    int (*sync)(db_conn *c);
     /* Hold the account's lock until the write transaction ends (PostgreSQL: an advisory
      * lock that serialises nodes; SQLite has one writer and does nothing). */
     int (*lock_account)(db_conn *writer, int64_t account);
@@ -199,6 +213,15 @@ db_stmt *db_read_prepare(store *s, db_query *q, db_conn **c);
 int db_step_one(db_stmt *st);
 /* Run st to its end, then reset it: STORE_OK, STORE_CONFLICT or STORE_ERROR. */
 int db_exec(db_stmt *st);
+/* Run st (a write) to its end without waiting for its answer where the engine can (see
+ * "Deferred writes" above); st is reset. STORE_OK when sent, or a failure already known:
+ * STORE_CONFLICT or STORE_ERROR, as db_exec answers (on PostgreSQL, an earlier deferred
+ * statement's). */
+int db_exec_deferred(db_stmt *st);
+/* Wait for every statement deferred on c: STORE_OK, or the first one's failure as db_exec
+ * would have answered it (STORE_CONFLICT when a unique index refused it, else
+ * STORE_ERROR, logged). */
+int db_sync(db_conn *c);
 /* db_exec, then STORE_NOT_FOUND when it changed no row (an UPDATE or DELETE that
  * matched nothing). */
 int db_exec_found(db_stmt *st);

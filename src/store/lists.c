@@ -191,7 +191,7 @@ int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const 
     db_bind_text(st, 2, list_id);
     db_bind_text(st, 3, contact_id);
     db_bind_int(st, 4, time_now_ms());
-    int rc = db_exec(st);
+    int rc = db_exec_deferred(st); /* DO NOTHING: only a database fault can fail it */
     if (rc == STORE_OK)
         store_tx_touch_contact(tx, account, contact_id, TOUCH_LISTS, NULL);
     return rc;

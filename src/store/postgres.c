@@ -80,7 +80,15 @@ struct conn {
     bool readonly;
     pg_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
     struct conn *next;    /* free list of the reader pool */
+    /* The pipeline (the writer's; see pipe_drain): the text of each deferred statement
+     * sent and not yet answered, for the log, and the first failure a drain found, which
+     * every later statement answers until a rollback makes the transaction usable. */
+    const char **pending;
+    size_t npending, pending_cap;
+    int failed;
 };
+
+static int pipe_drain(conn *c);
 
 extern const store_driver postgres_driver;
 
@@ -145,8 +153,12 @@ static void log_pg(const char *what, const char *msg)
     fprintf(stderr, "contactd: postgres: %.80s%s: %s\n", what, strlen(what) > 80 ? "..." : "", line);
 }
 
+/* Run sql (no parameters; several statements allowed) on c, after what its pipeline holds
+ * (a failure there is the answer, sql then unsent). */
 static int exec_simple(conn *c, const char *sql)
 {
+    if (pipe_drain(c) != STORE_OK)
+        return c->failed;
     PGresult *r = PQexec(c->pg, sql);
     ExecStatusType st = PQresultStatus(r);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? STORE_OK : STORE_ERROR;
@@ -169,6 +181,8 @@ static int exec_simple(conn *c, const char *sql)
  * autovacuum analysed the table: a fresh database's first big upsert was quadratic. */
 static int conn_setup(conn *c)
 {
+    c->npending = 0; /* a reset session has no pipeline */
+    c->failed = STORE_OK;
     for (int i = 0; i < DB_SLOTS; i++)
         if (c->q[i])
             c->q[i]->prepared = false;
@@ -228,6 +242,7 @@ static void conn_close(conn *c)
         }
         free(c->q[i]);
     }
+    free(c->pending);
     PQfinish(c->pg);
     free(c);
 }
@@ -254,11 +269,13 @@ static bool idle_conn_alive(conn *c)
     return false; /* an idle session that keeps talking is not one to trust */
 }
 
-/* Make c usable: a connection that broke (the server restarted or went away) is reset
- * here, on its next use. STORE_ERROR while the database cannot be reached. */
+/* Make c usable: a connection that broke (the server restarted or went away, or a
+ * pipeline could not be ended on it) is reset here, on its next use. STORE_ERROR while
+ * the database cannot be reached. */
 static int conn_check(conn *c)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK && idle_conn_alive(c))
+    if (PQstatus(c->pg) == CONNECTION_OK && PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF &&
+        idle_conn_alive(c))
         return STORE_OK;
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -339,6 +356,81 @@ static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
     }
     PQclear(r);
     return NULL;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------
+ * The writer's deferred statements (driver.h, db_exec_deferred) are sent in libpq's
+ * pipeline mode, entered at the first one and left at the next drain: a drain sends a
+ * Sync and reads every answer, one round trip for all of them. Every statement the
+ * connection runs otherwise (a lookup, a savepoint, COMMIT) drains first, so the server
+ * sees everything in the order the writer wrote it, and a failure is attributed to the
+ * pipeline that held it. PostgreSQL skips what follows a failed statement up to the Sync
+ * and the transaction is then aborted: the first failure is kept in c->failed and every
+ * later statement answers it, unsent, until a rollback (to a savepoint, or of the whole
+ * transaction) makes the transaction usable again. */
+
+static void pipe_note(conn *c, const char *sql)
+{
+    if (c->npending == c->pending_cap) {
+        c->pending_cap = c->pending_cap ? c->pending_cap * 2 : 256;
+        c->pending = realloc(c->pending, c->pending_cap * sizeof *c->pending);
+        if (!c->pending)
+            abort();
+    }
+    c->pending[c->npending++] = sql;
+}
+
+/* Read the pipeline's answers up to its Sync: STORE_OK, or the first failure as
+ * result_of maps it (logged with its statement unless a unique index refused). */
+static int pipe_answers(conn *c)
+{
+    int first = STORE_OK;
+    size_t answered = 0; /* statements whose answer ended (each ends with a NULL) */
+    for (;;) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            /* a broken connection has nothing more to say; nor has a pipeline whose
+             * every statement and Sync were answered (a Sync's answer is not NULL) */
+            if (PQstatus(c->pg) != CONNECTION_OK || ++answered > c->npending)
+                return first == STORE_OK ? STORE_ERROR : first;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return first;
+        }
+        if (st == PGRES_PIPELINE_ABORTED || first != STORE_OK) {
+            PQclear(r); /* skipped after the failure, or past it */
+            continue;
+        }
+        const char *sql = answered < c->npending ? c->pending[answered] : "pipeline";
+        PQclear(result_of(c, sql, r, &first));
+    }
+}
+
+/* Answer everything c's pipeline holds and leave pipeline mode: c->failed, which keeps
+ * the pipeline's first failure. Nothing to do when no statement was deferred. */
+static int pipe_drain(conn *c)
+{
+    if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF)
+        return c->failed;
+    int rc;
+    if (PQpipelineSync(c->pg) != 1) {
+        log_pg("pipeline sync", PQerrorMessage(c->pg));
+        rc = STORE_ERROR;
+    } else {
+        rc = pipe_answers(c);
+    }
+    /* A pipeline that cannot be left (the connection broke) is reset by conn_check. */
+    if (PQexitPipelineMode(c->pg) != 1 && rc == STORE_OK) {
+        log_pg("pipeline end", PQerrorMessage(c->pg));
+        rc = STORE_ERROR;
+    }
+    c->npending = 0;
+    if (c->failed == STORE_OK)
+        c->failed = rc;
+    return c->failed;
 }
 
 /* ---- open and close -------------------------------------------------------------- */
@@ -447,9 +539,18 @@ static int pgs_tx_begin(store_impl *s, store_tx_impl **out)
     return STORE_OK;
 }
 
+/* Forget a failure of the writer's pipeline, once a rollback is about to make the
+ * transaction usable again (what the pipeline held is answered first). */
+static void pipe_forgive(conn *c)
+{
+    pipe_drain(c);
+    c->failed = STORE_OK;
+}
+
 /* Roll back whatever is open on the writer (nothing when the connection broke). */
 static void writer_abort(store_impl *s)
 {
+    pipe_forgive(s->writer);
     PGTransactionStatusType ts = PQtransactionStatus(s->writer->pg);
     if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
         exec_simple(s->writer, "ROLLBACK");
@@ -486,7 +587,11 @@ static int pgs_tx_commit(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
     int rc = STORE_ERROR;
-    if (PQtransactionStatus(s->writer->pg) == PQTRANS_INTRANS) {
+    /* A deferred statement's failure that no sync reported (a caller's slip) fails the
+     * commit; any other failure was logged when the pipeline was drained. */
+    if (pipe_drain(s->writer) == STORE_CONFLICT)
+        log_pg("COMMIT", "a deferred statement broke a unique index");
+    else if (s->writer->failed == STORE_OK && PQtransactionStatus(s->writer->pg) == PQTRANS_INTRANS) {
         PGresult *r = PQexec(s->writer->pg, "COMMIT");
         /* COMMIT of a transaction that failed answers "ROLLBACK". */
         if (PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0)
@@ -538,6 +643,7 @@ static int pgs_tx_savepoint_release(store_tx_impl *tx)
 static void pgs_tx_savepoint_rollback(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
+    pipe_forgive(s->writer);
     exec_simple(s->writer, "ROLLBACK TO op");
     exec_simple(s->writer, "RELEASE op");
     /* Locks taken after the savepoint were released with it. */
@@ -645,6 +751,10 @@ static db_stmt *pgd_prepare(db_conn *dc, db_query *q)
         c->q[slot] = ps;
     }
     if (!ps->prepared && ps->sql[0]) {
+        /* PQprepare waits for its answer: not while the pipeline holds statements. After
+         * a failure there it stays unprepared, and running it answers that failure. */
+        if (pipe_drain(c) != STORE_OK)
+            return &ps->base;
         PGresult *r = PQprepare(c->pg, ps->name, ps->sql, 0, NULL);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
@@ -700,11 +810,14 @@ static int pgd_step(db_stmt *st)
 {
     pg_stmt *ps = pgd(st);
     if (!ps->ran) {
+        /* after what the pipeline holds; its failure is this statement's answer */
+        int rc = pipe_drain(ps->c);
+        if (rc != STORE_OK)
+            return rc;
         ps->ran = true;
         ps->row = 0;
         if (ps->bad_text || !ps->sql[0])
             return STORE_OK; /* nothing stored can equal a value that is not UTF-8 */
-        int rc;
         PGresult *r = PQexecPrepared(ps->c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
                                      ps->binary);
         ps->r = result_of(ps->c, ps->sql, r, &rc);
@@ -782,6 +895,35 @@ static void pgd_done(db_stmt *st)
     ps->n = 0;
 }
 
+/* Send st into the connection's pipeline (entered here when it is not yet), not waiting
+ * for its answer. A reader has no pipeline: it runs st at once. */
+static int pgd_exec_deferred(db_stmt *st)
+{
+    pg_stmt *ps = pgd(st);
+    conn *c = ps->c;
+    if (c->readonly)
+        return db_exec(st);
+    int rc = c->failed; /* the transaction is aborted: nothing more is sent */
+    /* a bound text that is not UTF-8 can equal nothing stored: as in pgd_step, no-op */
+    if (rc == STORE_OK && !ps->bad_text && ps->sql[0]) {
+        if ((PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->pg) != 1) ||
+            PQsendQueryPrepared(c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
+                                ps->binary) != 1) {
+            log_pg(ps->sql, PQerrorMessage(c->pg));
+            rc = c->failed = STORE_ERROR;
+        } else {
+            pipe_note(c, ps->sql);
+        }
+    }
+    pgd_done(st);
+    return rc;
+}
+
+static int pgd_sync(db_conn *dc)
+{
+    return pipe_drain((conn *)dc);
+}
+
 static int pgd_lock_account(db_conn *writer, int64_t account)
 {
     return lock_account(((conn *)writer)->s, account);
@@ -809,6 +951,8 @@ const store_driver postgres_driver = {
     .col_blob = pgd_col_blob,
     .changes = pgd_changes,
     .done = pgd_done,
+    .exec_deferred = pgd_exec_deferred,
+    .sync = pgd_sync,
     .lock_account = pgd_lock_account,
     .note_locked = pgd_note_locked,
     .note_inserted = pgd_note_inserted,

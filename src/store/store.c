@@ -245,6 +245,11 @@ void store_tx_savepoint_rollback(store_tx *tx)
     }
 }
 
+int store_tx_sync(store_tx *tx)
+{
+    return db_sync(db_tx(tx));
+}
+
 void scan_cursor_of(const contact *c, scan_cursor *out)
 {
     out->created_at = c->created_at;

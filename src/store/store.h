@@ -108,6 +108,12 @@ int store_tx_contact_find_many(store_tx *tx, int64_t account, id_type type,
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
 /* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */
 int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
+/* The same writes, deferred (see store_tx_sync), for a caller that has proved them
+ * possible: a new contact whose identifiers this transaction found free, and a contact
+ * it read whose new identifiers it found free. A write refused after all fails the next
+ * sync (STORE_CONFLICT); an update that matched no row goes unnoticed. */
+int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c);
+int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c);
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
@@ -178,7 +184,8 @@ int store_tx_contact_delete(store_tx *tx, int64_t account, const char *id);
 /* Any limit contact ids of the account (to delete all contacts slice by slice). */
 int store_tx_contact_ids(store_tx *tx, int64_t account, int64_t limit, arena *a, const char ***ids,
                          size_t *count);
-/* Replace the alternate-email index of a contact with the emails of a JSON array. */
+/* Replace the alternate-email index of a contact with the emails of a JSON array
+ * (deferred: see store_tx_sync). */
 int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *contact_id,
                                     const char *emails_json);
 
@@ -225,6 +232,7 @@ int store_tx_list_rename(store_tx *tx, int64_t account, const char *id, const ch
 int store_tx_list_delete(store_tx *tx, int64_t account, const char *id);
 int store_tx_list_member_ids(store_tx *tx, int64_t account, const char *list_id, arena *a,
                              const char ***ids, size_t *count);
+/* Deferred (see store_tx_sync); a contact already in the list stays as it is. */
 int store_tx_list_add(store_tx *tx, int64_t account, const char *list_id, const char *contact_id);
 /* STORE_NOT_FOUND when the contact was not in the list. */
 int store_tx_list_remove(store_tx *tx, int64_t account, const char *list_id, const char *contact_id);
@@ -457,6 +465,15 @@ void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncont
 int store_tx_savepoint(store_tx *tx);
 int store_tx_savepoint_release(store_tx *tx);
 void store_tx_savepoint_rollback(store_tx *tx);
+/* Wait for the writes deferred so far (store_tx_contact_insert_new, _update_known,
+ * store_tx_list_add, store_tx_contact_set_alternates): STORE_OK, or the first one's
+ * failure (STORE_CONFLICT when a unique index refused it, else STORE_ERROR). On
+ * PostgreSQL they travel in one round trip (a pipeline), and a failure aborts the
+ * transaction: every later call answers the same failure until a savepoint rollback or
+ * the transaction's rollback. On SQLite every write ran at once and this does nothing.
+ * Any other call on the transaction waits for them too, so this is where a caller that
+ * must know (before releasing a savepoint, at the end of a slice) asks. */
+int store_tx_sync(store_tx *tx);
 
 
 /* Begin the write transaction (blocks while another thread holds it). */

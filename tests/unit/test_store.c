@@ -1,5 +1,5 @@
 /* Unit tests of the store against a real SQLite file in a temporary directory; the tests
- * of accounts and keys, scans, job listings, export files, import uploads, settings and
+ * of accounts and keys, deferred writes, scans, job listings, export files, import uploads, settings and
  * segments run on PostgreSQL too when CONTACTD_TEST_PG gives the URL of a test cluster
  * (scripts/pg-test-cluster). The others assume SQLite's statement-level errors (a refused
  * statement leaves the transaction usable without a savepoint). */
@@ -518,6 +518,90 @@ static void test_contact_find_many(void)
               STORE_OK);
     CHECK_INT(n, 0);
     commit(tx);
+    arena_release(&a);
+    store_close(s);
+}
+
+/* Deferred writes (store_tx_sync): several sent, one sync, and then visible. A deferred
+ * write a unique index refuses fails the sync with STORE_CONFLICT (SQLite, which runs it at
+ * once, says so at the call); on PostgreSQL every later call answers the same until the
+ * savepoint's rollback, which leaves the transaction usable with what came before it. */
+static void test_deferred_writes(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "deferred", &acc), STORE_OK);
+    char list_id[UUID_STR_LEN + 1];
+    REQUIRE(uuid_generate(list_id) == 0);
+    CHECK_INT(store_tx_list_create(tx, acc, list_id, "deferred-list"), STORE_OK);
+    static const char *const emails[] = {"d0@example.com", "d1@example.com", "d2@example.com"};
+    enum { N = sizeof emails / sizeof emails[0] };
+    contact c[N];
+    for (int i = 0; i < N; i++) {
+        new_contact(&c[i], emails[i], NULL, NULL, NULL);
+        CHECK_INT(store_tx_contact_insert_new(tx, acc, &c[i]), STORE_OK);
+        CHECK_INT(store_tx_list_add(tx, acc, list_id, c[i].id), STORE_OK);
+    }
+    c[0].field[CF_FIRST_NAME] = "Dee";
+    c[0].field[CF_EXTERNAL_ID] = "ext-d0";
+    CHECK_INT(store_tx_contact_update_known(tx, acc, &c[0]), STORE_OK);
+    CHECK_INT(store_tx_contact_set_alternates(tx, acc, c[0].id, "[\"alt-d0@example.com\"]"),
+              STORE_OK);
+    CHECK_INT(store_tx_sync(tx), STORE_OK);
+    CHECK_INT(store_tx_sync(tx), STORE_OK); /* nothing left to wait for */
+    arena a = ARENA_INIT;
+    contact got;
+    CHECK_INT(store_tx_contact_find(tx, acc, ID_EXTERNAL_ID, "ext-d0", &a, &got), STORE_OK);
+    CHECK_STR(got.id, c[0].id);
+    commit(tx);
+    list_info l;
+    CHECK_INT(store_list_get(s, acc, list_id, &a, &l), STORE_OK);
+    CHECK_INT(l.contact_count, N);
+    CHECK_INT(store_contact_find_email(s, acc, "alt-d0@example.com", &a, &got), STORE_OK);
+    CHECK_STR(got.field[CF_FIRST_NAME], "Dee");
+
+    tx = begin(s);
+    contact before, fresh, dup, after;
+    new_contact(&before, "before@example.com", NULL, NULL, NULL);
+    new_contact(&fresh, "fresh@example.com", NULL, NULL, NULL);
+    new_contact(&dup, "d1@example.com", NULL, NULL, NULL); /* c[1]'s email */
+    new_contact(&after, "after@example.com", NULL, NULL, NULL);
+    CHECK_INT(store_tx_contact_insert_new(tx, acc, &before), STORE_OK);
+    CHECK_INT(store_tx_savepoint(tx), STORE_OK);
+    CHECK_INT(store_tx_contact_insert_new(tx, acc, &fresh), STORE_OK);
+    int rc = store_tx_contact_insert_new(tx, acc, &dup);
+    if (rc == STORE_OK) { /* sent: the sync says */
+        CHECK(store_is_shared(s));
+        CHECK_INT(store_tx_list_add(tx, acc, list_id, fresh.id), STORE_OK);
+        rc = store_tx_sync(tx);
+        CHECK_INT(store_tx_sync(tx), STORE_CONFLICT);
+        CHECK_INT(store_tx_contact_find(tx, acc, ID_EMAIL, "d0@example.com", &a, &got),
+                  STORE_CONFLICT);
+        CHECK_INT(store_tx_contact_insert_new(tx, acc, &after), STORE_CONFLICT);
+    }
+    CHECK_INT(rc, STORE_CONFLICT);
+    store_tx_savepoint_rollback(tx);
+    /* usable again: a lookup, and a deferred update that breaks a unique index */
+    CHECK_INT(store_tx_contact_find(tx, acc, ID_EMAIL, "d1@example.com", &a, &got), STORE_OK);
+    CHECK_INT(store_tx_savepoint(tx), STORE_OK);
+    got.field[CF_EMAIL] = "d2@example.com";
+    rc = store_tx_contact_update_known(tx, acc, &got);
+    CHECK_INT(rc == STORE_OK ? store_tx_sync(tx) : rc, STORE_CONFLICT);
+    store_tx_savepoint_rollback(tx);
+    CHECK_INT(store_tx_contact_insert_new(tx, acc, &after), STORE_OK);
+    CHECK_INT(store_tx_sync(tx), STORE_OK);
+    commit(tx);
+    /* before and after stay; what the savepoints held went with them */
+    CHECK_INT(store_contact_get(s, acc, before.id, &a, &got), STORE_OK);
+    CHECK_INT(store_contact_get(s, acc, after.id, &a, &got), STORE_OK);
+    CHECK_INT(store_contact_get(s, acc, fresh.id, &a, &got), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_find(s, acc, ID_EMAIL, "d1@example.com", &a, &got), STORE_OK);
+    CHECK_STR(got.id, c[1].id);
+    CHECK_INT(store_contact_find(s, acc, ID_EMAIL, "d2@example.com", &a, &got), STORE_OK);
+    CHECK_STR(got.id, c[2].id);
+    CHECK_INT(store_list_get(s, acc, list_id, &a, &l), STORE_OK);
+    CHECK_INT(l.contact_count, N);
     arena_release(&a);
     store_close(s);
 }
@@ -1846,6 +1930,7 @@ int main(void)
     RUN(test_contacts);
     RUN(test_contact_insert_conflict_keeps_row);
     RUN(test_contact_find_many);
+    RUN(test_deferred_writes);
     RUN(test_read_during_tx);
     /* The job tests share the file; the reopen tests start from a fresh one. */
     RUN(test_jobs);
@@ -1877,6 +1962,7 @@ int main(void)
         RUN(test_accounts_and_keys);
         RUN(test_contact_insert_conflict_keeps_row);
         RUN(test_contact_find_many);
+        RUN(test_deferred_writes);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
