@@ -47,8 +47,10 @@ int store_tx_account_ensure(store_tx *tx, const char *name, int64_t *account_id)
     "SELECT a.id, a.name, p.name, COALESCE(a.parent_id,0), a.created_at FROM accounts a" \
     " LEFT JOIN accounts p ON p.id=a.parent_id"
 
-static void read_account(db_stmt *st, arena *a, store_account *out)
+static void read_account(db_stmt *st, arena *a, void *ctx, void *row)
 {
+    (void)ctx;
+    store_account *out = row;
     out->id = db_col_int(st, 0);
     out->name = db_col_text_dup(st, 1, a);
     out->parent = db_col_text_dup(st, 2, a);
@@ -60,24 +62,11 @@ static void read_account(db_stmt *st, arena *a, store_account *out)
 static int accounts_read(store *s, db_query *q, const char *name, int64_t parent_id, arena *a,
                          store_account **rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, q, &c);
-    if (!st)
-        return STORE_ERROR;
-    if (name)
-        db_bind_text(st, 1, name);
-    else
-        db_bind_int(st, 1, parent_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        read_account(st, a, &(*rows)[(*count)++]);
-    }
-    db_done(st);
-    db_read_done(s, c);
+    db_arg arg = name ? DB_TEXT(name) : DB_INT(parent_id);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = read_account};
+    int rc = db_read_collect(s, q, &arg, 1, &r);
+    *rows = r.items;
+    *count = r.count;
     return rc;
 }
 
@@ -169,25 +158,36 @@ int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account)
     return STORE_OK;
 }
 
+/* Column 0 of a row as an int64_t. */
+static void read_id(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    (void)a;
+    (void)ctx;
+    *(int64_t *)row = db_col_int(st, 0);
+}
+
 int store_tx_account_purge_all(store_tx *tx)
 {
     static db_query q = DB_SQL("SELECT id FROM accounts ORDER BY id");
-    db_stmt *st = db_prepare(db_tx(tx), &q);
-    if (!st)
-        return STORE_ERROR;
     arena a = ARENA_INIT;
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        ids = arena_grow(&a, ids, n, &cap, sizeof *ids);
-        ids[n++] = db_col_int(st, 0);
-    }
-    db_done(st);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+    db_rows r = {.a = &a, .elem = sizeof(int64_t), .fill = read_id};
+    int rc = db_collect_query(db_tx(tx), &q, NULL, 0, &r);
+    const int64_t *ids = r.items;
+    for (size_t i = 0; rc == STORE_OK && i < r.count; i++)
         rc = store_tx_account_purge(tx, ids[i], false);
     arena_release(&a);
     return rc;
+}
+
+/* A store_usage from a store_usage_list row. */
+static void read_usage(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    (void)ctx;
+    store_usage *u = row;
+    u->account = db_col_int(st, 0);
+    u->name = db_col_text_dup(st, 1, a);
+    u->export_bytes = db_col_int(st, 2);
+    u->payload_bytes = db_col_int(st, 3);
 }
 
 int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_usage **rows,
@@ -210,27 +210,11 @@ int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_
                 "  WHERE j.account_id=a.id AND j.status=0),0)::bigint AS p"
                 " FROM accounts a WHERE $1::bigint=0 OR a.id=$1) t"
                 " WHERE $1::bigint<>0 OR e>0 OR p>0 ORDER BY id");
-    *rows = NULL;
-    *count = 0;
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_int(st, 2, now_ms);
-    db_bind_int(st, 3, JOB_EXPORT);
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        store_usage *u = &(*rows)[(*count)++];
-        u->account = db_col_int(st, 0);
-        u->name = db_col_text_dup(st, 1, a);
-        u->export_bytes = db_col_int(st, 2);
-        u->payload_bytes = db_col_int(st, 3);
-    }
-    db_done(st);
-    db_read_done(s, c);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = read_usage};
+    int rc =
+        db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(now_ms), DB_INT(JOB_EXPORT)), &r);
+    *rows = r.items;
+    *count = r.count;
     return rc;
 }
 

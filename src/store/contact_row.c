@@ -23,49 +23,54 @@ void contact_row_read(db_stmt *st, bool with_segments, arena *a, contact *out)
         out->segment_ids = db_col_text_dup(st, CF_COUNT + 6, a);
 }
 
+/* A contact from a contact row; ctx: whether it carries the segment ids. */
+static void fill_contact(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    contact_row_read(st, *(const bool *)ctx, a, row);
+}
+
 int contact_rows_collect(db_stmt *st, bool with_segments, arena *a, contact **rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        contact_row_read(st, with_segments, a, &(*rows)[(*count)++]);
-    }
-    db_done(st);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_contact, .ctx = &with_segments};
+    int rc = db_collect(st, &r);
+    *rows = r.items;
+    *count = r.count;
+    return rc;
+}
+
+/* Column 0 of a row as a string copied into a. */
+static void fill_string(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    (void)ctx;
+    *(const char **)row = db_col_text_dup(st, 0, a);
+}
+
+/* What collects strings into a. */
+static db_rows string_rows(arena *a)
+{
+    return (db_rows){.a = a, .elem = sizeof(const char *), .fill = fill_string};
+}
+
+/* r's strings into the caller's answer; rc passed through. */
+static int strings_out(int rc, const db_rows *r, const char ***rows, size_t *count)
+{
+    *rows = r->items;
+    *count = r->count;
     return rc;
 }
 
 int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
                        arena *a, const char ***ids, size_t *count)
 {
-    *ids = NULL;
-    *count = 0;
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, owner);
-    db_bind_int(st, 3, limit);
-    int rc = db_collect_strings(st, a, ids, count);
-    db_read_done(s, c);
-    return rc;
+    db_rows r = string_rows(a);
+    int rc = db_read_collect(s, q, DB_ARGS(DB_INT(account), DB_TEXT(owner), DB_INT(limit)), &r);
+    return strings_out(rc, &r, ids, count);
 }
 
 int db_collect_strings(db_stmt *st, arena *a, const char ***rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        *rows = (const char **)arena_grow(a, (void *)*rows, *count, &cap, sizeof **rows);
-        (*rows)[(*count)++] = db_col_text_dup(st, 0, a);
-    }
-    db_done(st);
-    return rc;
+    db_rows r = string_rows(a);
+    return strings_out(db_collect(st, &r), &r, rows, count);
 }
 
 bool contact_row_columns_ok(void)
@@ -89,12 +94,7 @@ bool contact_row_columns_ok(void)
 int db_collect_account_text(db_conn *c, db_query *q, int64_t account, const char *text, arena *a,
                             const char ***rows, size_t *count)
 {
-    *rows = NULL;
-    *count = 0;
-    db_stmt *st = db_prepare(c, q);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, text);
-    return db_collect_strings(st, a, rows, count);
+    db_rows r = string_rows(a);
+    int rc = db_collect_query(c, q, DB_ARGS(DB_INT(account), DB_TEXT(text)), &r);
+    return strings_out(rc, &r, rows, count);
 }

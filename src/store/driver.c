@@ -1,7 +1,7 @@
 /*
  * driver: what the query files share on top of driver.h's calls (statement slots, running
- * a statement to its end or deferring it, one-row integer reads). Engine-free: the engines are in
- * sqlite.c and postgres.c.
+ * a statement to its end or deferring it, one-row integer reads, collecting rows into an
+ * arena array). Engine-free: the engines are in sqlite.c and postgres.c.
  */
 #include "store/driver.h"
 
@@ -125,6 +125,50 @@ int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out,
     if (has_arg)
         db_bind_int(st, 1, arg);
     int rc = db_row_ints(st, out, n);
+    db_read_done(s, c);
+    return rc;
+}
+
+int db_collect(db_stmt *st, db_rows *r)
+{
+    r->items = NULL;
+    r->count = 0;
+    size_t cap = 0;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        /* arena_grow zeroes what it adds, so fill starts from a zeroed element. */
+        r->items = arena_grow(r->a, r->items, r->count, &cap, r->elem);
+        r->fill(st, r->a, r->ctx, (char *)r->items + r->count * r->elem);
+        r->count++;
+    }
+    db_done(st);
+    return rc;
+}
+
+int db_collect_query(db_conn *c, db_query *q, const db_arg *args, size_t nargs, db_rows *r)
+{
+    r->items = NULL;
+    r->count = 0;
+    db_stmt *st = db_prepare(c, q);
+    if (!st)
+        return STORE_ERROR;
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].is_text)
+            db_bind_text(st, (int)i + 1, args[i].text);
+        else
+            db_bind_int(st, (int)i + 1, args[i].i);
+    }
+    return db_collect(st, r);
+}
+
+int db_read_collect(store *s, db_query *q, const db_arg *args, size_t nargs, db_rows *r)
+{
+    r->items = NULL;
+    r->count = 0;
+    db_conn *c = db_read(s);
+    if (!c)
+        return STORE_ERROR;
+    int rc = db_collect_query(c, q, args, nargs, r);
     db_read_done(s, c);
     return rc;
 }

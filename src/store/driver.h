@@ -35,6 +35,19 @@
  * order of statements is kept): that statement is then not run, and every later one
  * answers the same failure until the caller rolls back to its savepoint or rolls back
  * the transaction. Nothing is said of the rows a deferred statement changed.
+ *
+ * Collecting rows. A read that answers many rows describes what one row becomes with a
+ * db_rows (an arena, the element size, a db_row_fn that fills one element from the
+ * current row, and a context of the caller's for it) and hands it to db_collect (a
+ * statement it has prepared and bound), db_collect_query (q on a connection it holds,
+ * such as the write transaction's) or db_read_collect (q on a reader it borrows and gives
+ * back); the last two bind the db_args given to ?1, ?2, ... The collector steps the
+ * statement to its end and resets it, grows the array in r->a (each element zeroed before
+ * fill sees it) and answers db_step's last answer: STORE_OK, or the error (logged by the
+ * driver), with the rows read before it kept; STORE_ERROR, with no rows, when no reader or
+ * no statement could be had. The array and whatever fill copies belong to r->a and live
+ * until the caller releases it; fill must copy the text and blob columns it keeps (they
+ * die at the next step).
  */
 #ifndef CONTACTD_STORE_DRIVER_H
 #define CONTACTD_STORE_DRIVER_H
@@ -235,5 +248,42 @@ int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *t
 db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc);
 /* db_row_ints on a pooled read connection, with ?1 bound to arg unless has_arg is false. */
 int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n);
+
+/* ---- collecting rows (driver.c; see "Collecting rows" above) -------------------------- */
+
+/* A parameter for the collectors: DB_INT(v), or DB_TEXT(t) (NULL binds SQL NULL; the text
+ * is not copied and must stay valid for the call). */
+typedef struct db_arg {
+    const char *text;
+    int64_t i;
+    bool is_text;
+} db_arg;
+#define DB_INT(v) ((db_arg){.i = (v)})
+#define DB_TEXT(t) ((db_arg){.text = (t), .is_text = true})
+/* The arguments of a collector call as one array and its length (at least one value). */
+#define DB_ARGS(...) \
+    (const db_arg[]){__VA_ARGS__}, sizeof((const db_arg[]){__VA_ARGS__}) / sizeof(db_arg)
+
+/* Fills row (r->elem bytes, zeroed) from st's current row, copying into a what it keeps;
+ * ctx is r->ctx. */
+typedef void db_row_fn(db_stmt *st, arena *a, void *ctx, void *row);
+
+typedef struct db_rows {
+    arena *a;        /* holds the array and what fill copies */
+    size_t elem;     /* bytes of one element */
+    db_row_fn *fill; /* fills one element */
+    void *ctx;       /* the caller's, for fill */
+    void *items;     /* answer: count elements, NULL when none */
+    size_t count;
+} db_rows;
+
+/* Every row of st (stepped to its end, then reset) into r: STORE_OK or db_step's error. */
+int db_collect(db_stmt *st, db_rows *r);
+/* db_collect of q prepared on c with args bound to ?1 .. ?nargs (STORE_ERROR, no rows, when
+ * q fails to prepare). */
+int db_collect_query(db_conn *c, db_query *q, const db_arg *args, size_t nargs, db_rows *r);
+/* db_collect_query on a pooled reader, given back before it answers (STORE_ERROR, no rows,
+ * without one). */
+int db_read_collect(store *s, db_query *q, const db_arg *args, size_t nargs, db_rows *r);
 
 #endif

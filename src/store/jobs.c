@@ -129,65 +129,45 @@ int store_job_get(store *s, int64_t account, const char *id, job_info *out)
     return rc;
 }
 
+/* A job_error_row from a store_job_errors row. */
+static void fill_error(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    (void)ctx;
+    job_error_row *r = row;
+    r->index = db_col_int(st, 0);
+    r->identifiers = db_col_text_dup(st, 1, a);
+    r->message = db_col_text_dup(st, 2, a);
+}
+
 int store_job_errors(store *s, int64_t account, const char *id, int64_t after, size_t limit,
                      arena *a, job_error_row **rows, size_t *count)
 {
     static db_query q = DB_SQL(
         "SELECT e.idx, e.identifiers, e.message FROM job_errors e JOIN jobs j ON j.seq=e.job_seq"
         " WHERE j.id=?1 AND j.account_id=?2 AND e.idx>?3 ORDER BY e.idx LIMIT ?4");
-    *rows = NULL;
-    *count = 0;
-    db_conn *c;
-    db_stmt *st = job_read(s, &q, id, account, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 3, after);
-    db_bind_int(st, 4, (int64_t)limit);
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        *rows = arena_grow(a, *rows, *count, &cap, sizeof **rows);
-        job_error_row *r = &(*rows)[(*count)++];
-        r->index = db_col_int(st, 0);
-        r->identifiers = db_col_text_dup(st, 1, a);
-        r->message = db_col_text_dup(st, 2, a);
-    }
-    db_done(st);
-    db_read_done(s, c);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_error};
+    int rc = db_read_collect(
+        s, &q, DB_ARGS(DB_TEXT(id), DB_INT(account), DB_INT(after), DB_INT((int64_t)limit)), &r);
+    *rows = r.items;
+    *count = r.count;
     return rc;
 }
 
-/* The jobs a listing q answers (?1 the account, ?2 which, ?3 the limit), newest first:
- * into *infos, or with their payloads (column 10) into *listings. */
-static int job_rows(store *s, db_query *q, int64_t account, int64_t which, int64_t limit, arena *a,
-                    job_info **infos, job_listing **listings, size_t *count)
+/* A job_listing from a store_job_list row: the job, then its payload (column 10). */
+static void fill_listing(db_stmt *st, arena *a, void *ctx, void *row)
 {
-    *count = 0;
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_int(st, 2, which);
-    db_bind_int(st, 3, limit);
-    size_t cap = 0;
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        job_info *info;
-        if (listings) {
-            *listings = arena_grow(a, *listings, *count, &cap, sizeof **listings);
-            job_listing *l = &(*listings)[(*count)++];
-            l->payload = col_blob_dup(st, 10, a, &l->payload_len);
-            info = &l->info;
-        } else {
-            *infos = arena_grow(a, *infos, *count, &cap, sizeof **infos);
-            info = &(*infos)[(*count)++];
-        }
-        read_job_info(st, info);
-    }
-    db_done(st);
-    db_read_done(s, c);
-    return rc;
+    (void)ctx;
+    job_listing *l = row;
+    l->payload = col_blob_dup(st, 10, a, &l->payload_len);
+    read_job_info(st, &l->info);
+}
+
+/* A job_info from a store_job_list_all row. */
+static void fill_info(db_stmt *st, arena *a, void *ctx, void *row)
+{
+    (void)a;
+    (void)ctx;
+    read_job_info(st, row);
 }
 
 /* payload: the payload column of the tables from. */
@@ -203,8 +183,11 @@ int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, aren
     static db_query q =
         DB_SQL2_BINARY(JOB_LIST("p.payload", "jobs LEFT JOIN job_payloads p ON p.job_seq=jobs.seq"),
                        JOB_LIST("payload", "jobs"));
-    *rows = NULL;
-    return job_rows(s, &q, account, (int64_t)kind, limit, a, NULL, rows, count);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_listing};
+    int rc = db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(kind), DB_INT(limit)), &r);
+    *rows = r.items;
+    *count = r.count;
+    return rc;
 }
 
 int store_job_list_all(store *s, int64_t account, int status, int64_t limit, arena *a,
@@ -213,8 +196,11 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
     static db_query q = DB_SQL("SELECT " JOB_INFO_COLUMNS " FROM jobs WHERE account_id=?1"
                                " AND (CAST(?2 AS INTEGER)<0 OR status=CAST(?2 AS INTEGER))"
                                " ORDER BY seq DESC LIMIT ?3");
-    *rows = NULL;
-    return job_rows(s, &q, account, status, limit, a, rows, NULL, count);
+    db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_info};
+    int rc = db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(status), DB_INT(limit)), &r);
+    *rows = r.items;
+    *count = r.count;
+    return rc;
 }
 
 int store_job_payload_get(store *s, int64_t account, const char *id, arena *a, const char **payload,
