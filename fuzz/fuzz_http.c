@@ -85,7 +85,9 @@ static int connect_local(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {10, 0};
+    /* Generous: a loaded CI machine (ASan, other suites on the same cores) once took over
+     * 10 s to answer a PUT; a hang still shows, as no answer within a minute. */
+    struct timeval tv = {60, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     /* libFuzzer's timeout alarm (SIGALRM) interrupts blocking calls. An interrupted

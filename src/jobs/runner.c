@@ -139,8 +139,8 @@ static int none_due(store_tx *tx, runner_state *st)
     return 0;
 }
 
-int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
-                runner_yield_fn should_yield, void *ctx)
+static int run_jobs(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
+                    runner_yield_fn should_yield, void *ctx)
 {
     /* Records applied in this step. A step always does at least one slice of work
      * (RUNNER_SLICE records or RUNNER_SLICE_MS) before it yields: yielding after every
@@ -179,8 +179,7 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
         do {
             size_t slice = budget < RUNNER_SLICE ? budget : RUNNER_SLICE;
             long applied = ops->apply(tx, &job, decoded, slice, &counts, &finished);
-            /* The slice's deferred writes are answered here, before its progress counts. */
-            if (applied < 0 || store_tx_sync(tx) != STORE_OK)
+            if (applied < 0)
                 return STORE_ERROR;
             job.cursor += applied;
             st->applied += (uint64_t)applied;
@@ -208,4 +207,15 @@ int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn ta
     job_row probe;
     int rc = store_tx_job_next(tx, &probe);
     return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? none_due(tx, st) : STORE_ERROR;
+}
+
+int runner_step(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
+                runner_yield_fn should_yield, void *ctx)
+{
+    /* The jobs' deferred writes (their records, progress, finish and errors) are answered
+     * by the next statement that waits for an answer, and at the latest here: a failure
+     * fails the whole step whichever job wrote it, and is known before the turn commits,
+     * so that the turn's new submissions can still commit on their own. */
+    int rc = run_jobs(tx, budget, st, take, should_yield, ctx);
+    return rc >= 0 && store_tx_sync(tx) != STORE_OK ? STORE_ERROR : rc;
 }

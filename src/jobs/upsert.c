@@ -19,7 +19,8 @@
  * The writes are deferred (store_tx_sync): each record's matching has already proved them
  * possible in this transaction (its identifiers free, or its contact read), so none can
  * be refused for a reason the record's answer would have to give; on PostgreSQL a
- * slice's writes then travel in one round trip, and the runner syncs after the slice.
+ * slice's writes then travel in one round trip, answered by the next statement that
+ * waits (the next slice's lookups) or at the end of the runner's step.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /*
  * upsert_known: the contacts one slice of upsert records may match, looked up set at a
  * time (issues 15 and 17). Before a slice is applied, upsert_prefetch asks the store once
- * per identifier type for every value the slice's records carry (at most four
- * statements, where one lookup per identifier per record cost a round trip each on
- * PostgreSQL); upsert_apply_record then answers its lookups from this map.
+ * for every value of every identifier type the slice's records carry (one statement,
+ * where one lookup per identifier per record cost a round trip each on PostgreSQL);
+ * upsert_apply_record then answers its lookups from this map.
  *
  * The map is (identifier type, value) -> contact*, plus (contact id) -> the same
  * contact*, so that a contact found by several identifiers is one object. It stays exact
@@ -147,14 +147,17 @@ int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records,
                     upsert_known *k)
 {
     arena a = ARENA_INIT; /* the rows as read; adopted into keep */
+    id_lookup l;
+    size_t total = 0;
+    for (int t = 0; t < ID_TYPE_COUNT; t++) {
+        l.values[t] = unknown_values(k, (id_type)t, records, n, &a, &l.n[t]);
+        total += l.n[t];
+    }
     int rc = STORE_OK;
-    for (int t = 0; rc == STORE_OK && t < ID_TYPE_COUNT; t++) {
-        size_t nv, nrows;
-        const char **values = unknown_values(k, (id_type)t, records, n, &a, &nv);
-        if (!nv)
-            continue;
+    if (total) {
         contact *rows;
-        rc = store_tx_contact_find_many(tx, account, (id_type)t, values, nv, &a, &rows, &nrows);
+        size_t nrows;
+        rc = store_tx_contact_find_many(tx, account, &l, &a, &rows, &nrows);
         for (size_t i = 0; rc == STORE_OK && i < nrows; i++)
             upsert_known_adopt(k, &rows[i]);
     }

@@ -4,6 +4,7 @@
  */
 #include "core/timeutil.h"
 #include "store/driver.h"
+#include "store/touch.h"
 
 int store_account_count(store *s, int64_t *out)
 {
@@ -148,6 +149,8 @@ static int run_all(db_conn *c, db_query *qs, size_t n, int64_t account)
 int store_tx_account_purge(store_tx *tx, int64_t account, bool with_account)
 {
     db_conn *c = db_tx(tx);
+    store_tx_fields_changed(tx);
+    store_tx_job_claims(tx)->nahead = 0; /* its jobs go too */
     /* Under the account's lock: a node applying one of its jobs finishes its slice (and
      * commits) first, and no node claims one meanwhile. */
     if (db_lock_account(c, account) != STORE_OK ||

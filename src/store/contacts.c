@@ -82,45 +82,61 @@ int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const cha
     return contact_query(db_tx(tx), &write_by_identifier[type], account, value, a, out);
 }
 
-/* The writer's contacts of ?1 whose column col is among the JSON array of strings ?2, in
- * one statement: each value is a probe of the column's unique index on both engines
- * (SQLite: a list of json_each values; PostgreSQL: = ANY of an array, not a join that
- * may hash the whole account). */
-#define WRITE_BY_ANY(col)                                                                \
-    DB_SQL2(                                                                             \
-        "SELECT " CONTACT_COLUMNS("") ",NULL FROM contacts WHERE account_id=?1 AND " col \
-                                      " IN (SELECT value FROM json_each(?2))",           \
-        "SELECT " CONTACT_COLUMNS("") ",NULL FROM contacts WHERE account_id=$1 AND " col \
-                                      " = ANY(ARRAY(SELECT json_array_elements_text($2::json)))")
+/* The writer's contacts of ?1 whose column col is among the JSON array of strings ?p:
+ * each value is a probe of the column's unique index on both engines. SQLite: a loop over
+ * json_each's values, kept outermost by CROSS JOIN (an IN list would build a temporary
+ * index per type and statement, and its page cache cost more than the probes);
+ * PostgreSQL: = ANY of an array, not a join that may hash the whole account. */
+#define WRITE_BY_ANY_LITE(col, p)                                                          \
+    "SELECT " CONTACT_COLUMNS("c.") ",NULL FROM json_each(?" p ") v CROSS JOIN contacts c" \
+                                    " WHERE c.account_id=?1 AND c." col "=v.value"
+#define WRITE_BY_ANY_PG(col, p)                                                      \
+    "SELECT " CONTACT_COLUMNS("") ",NULL FROM contacts WHERE account_id=$1 AND " col \
+                                  " = ANY(ARRAY(SELECT json_array_elements_text($" p "::json)))"
+/* Every identifier type in one statement, ?2 .. ?5 in id_type order. */
+#define WRITE_BY_ANY(by)                                                        \
+    by("email", "2") " UNION ALL " by("phone_number_id", "3") " UNION ALL " by( \
+        "external_id", "4") " UNION ALL " by("anonymous_id", "5")
+_Static_assert(ID_EMAIL == 0 && ID_PHONE_NUMBER_ID == 1 && ID_EXTERNAL_ID == 2 &&
+                   ID_ANONYMOUS_ID == 3 && ID_TYPE_COUNT == 4,
+               "WRITE_BY_ANY binds the types in id_type order");
 
-int store_tx_contact_find_many(store_tx *tx, int64_t account, id_type type,
-                               const char *const *values, size_t n, arena *a, contact **rows,
-                               size_t *count)
+/* values as one JSON array of strings into w: one parameter whatever their number, so
+ * one prepared statement. A value that is not UTF-8 cannot be written (nor be stored,
+ * nor, on PostgreSQL, be bound at all without voiding the whole statement): it is left
+ * out. */
+static void values_json(json_writer *w, const char *const *values, size_t n)
 {
-    /* In id_type order. */
-    static db_query q[ID_TYPE_COUNT] = {WRITE_BY_ANY("email"), WRITE_BY_ANY("phone_number_id"),
-                                        WRITE_BY_ANY("external_id"), WRITE_BY_ANY("anonymous_id")};
+    json_writer_char(w, '[');
+    for (size_t i = 0; i < n; i++) {
+        size_t before = json_writer_next(w, 1);
+        if (!json_writer_cstr(w, values[i]))
+            json_writer_truncate(w, before);
+    }
+    json_writer_char(w, ']');
+}
+
+int store_tx_contact_find_many(store_tx *tx, int64_t account, const id_lookup *l, arena *a,
+                               contact **rows, size_t *count)
+{
+    static db_query q = DB_SQL2(WRITE_BY_ANY(WRITE_BY_ANY_LITE), WRITE_BY_ANY(WRITE_BY_ANY_PG));
     *rows = NULL;
     *count = 0;
-    /* One JSON array: a single parameter whatever n is, so one prepared statement. A
-     * value that is not UTF-8 cannot be written (nor be stored, nor, on PostgreSQL, be
-     * bound at all without voiding the whole statement): it is left out. */
-    json_writer w = JSON_WRITER_INIT;
-    json_writer_char(&w, '[');
-    for (size_t i = 0; i < n; i++) {
-        size_t before = json_writer_next(&w, 1);
-        if (!json_writer_cstr(&w, values[i]))
-            json_writer_truncate(&w, before);
+    json_writer w[ID_TYPE_COUNT];
+    for (int t = 0; t < ID_TYPE_COUNT; t++) {
+        w[t] = (json_writer)JSON_WRITER_INIT;
+        values_json(&w[t], l->values[t], l->n[t]);
     }
-    json_writer_char(&w, ']');
     int rc = STORE_ERROR;
-    db_stmt *st = db_prepare(db_tx(tx), &q[type]);
+    db_stmt *st = db_prepare(db_tx(tx), &q);
     if (st) {
         db_bind_int(st, 1, account);
-        db_bind_text(st, 2, w.buf);
+        for (int t = 0; t < ID_TYPE_COUNT; t++)
+            db_bind_text(st, 2 + t, w[t].buf);
         rc = contact_rows_collect(st, false, a, rows, count);
     }
-    json_writer_free(&w);
+    for (int t = 0; t < ID_TYPE_COUNT; t++)
+        json_writer_free(&w[t]);
     return rc;
 }
 

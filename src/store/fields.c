@@ -43,11 +43,36 @@ int store_fields_list(store *s, int64_t account, arena *a, field_catalog *out)
     return rc;
 }
 
+/* A copy of cat in a. */
+static void catalog_copy(const field_catalog *cat, arena *a, field_catalog *out)
+{
+    out->count = cat->count;
+    out->defs = cat->count ? arena_alloc(a, cat->count * sizeof *out->defs) : NULL;
+    for (size_t i = 0; i < cat->count; i++) {
+        out->defs[i] = cat->defs[i];
+        out->defs[i].id = arena_strdup(a, cat->defs[i].id);
+        out->defs[i].name = arena_strdup(a, cat->defs[i].name);
+    }
+}
+
 int store_tx_fields_list(store_tx *tx, int64_t account, arena *a, field_catalog *out)
 {
-    db_conn *c = db_tx(tx);
-    int rc = db_lock_account(c, account);
-    return rc == STORE_OK ? fields_list(c, account, a, out) : rc;
+    /* Read once a transaction (touch.h): the account's lock, taken here, keeps every
+     * other writer of them out until the transaction ends. */
+    fields_memo *m = store_tx_fields_memo(tx);
+    if (!m->valid || m->account != account) {
+        store_tx_fields_changed(tx);
+        db_conn *c = db_tx(tx);
+        int rc = db_lock_account(c, account);
+        if (rc == STORE_OK)
+            rc = fields_list(c, account, &m->mem, &m->cat);
+        if (rc != STORE_OK)
+            return rc;
+        m->valid = true;
+        m->account = account;
+    }
+    catalog_copy(&m->cat, a, out);
+    return STORE_OK;
 }
 
 /* Insert a field definition: STORE_CONFLICT when its id or name is taken. */
@@ -76,6 +101,7 @@ int store_tx_field_create(store_tx *tx, int64_t account, const char *name, field
     static db_query next =
         DB_SQL("INSERT INTO field_counters(account_id, last) VALUES(?1, 1) ON CONFLICT (account_id)"
                " DO UPDATE SET last = field_counters.last + 1 RETURNING last");
+    store_tx_fields_changed(tx);
     db_conn *c = db_tx(tx);
     int rc = db_lock_account(c, account);
     if (rc != STORE_OK)
@@ -100,6 +126,7 @@ int store_tx_field_insert(store_tx *tx, int64_t account, const char *id, int64_t
                                       "INSERT INTO field_counters(account_id, last) VALUES($1,$2)"
                                       " ON CONFLICT (account_id) DO UPDATE SET"
                                       " last=GREATEST(field_counters.last, EXCLUDED.last)");
+    store_tx_fields_changed(tx);
     db_conn *c = db_tx(tx);
     int rc = db_lock_account(c, account);
     if (rc == STORE_OK)
@@ -118,6 +145,7 @@ int store_tx_field_rename(store_tx *tx, int64_t account, const char *id, const c
 {
     static db_query q = DB_SQL("UPDATE field_definitions SET name=?1 WHERE account_id=?2 AND id=?3");
     int rc;
+    store_tx_fields_changed(tx);
     db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
         return rc;
@@ -134,6 +162,7 @@ int store_tx_field_delete(store_tx *tx, int64_t account, const char *id)
 {
     static db_query q = DB_SQL("DELETE FROM field_definitions WHERE account_id=?1 AND id=?2");
     int rc;
+    store_tx_fields_changed(tx);
     db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)
         return rc;

@@ -37,6 +37,9 @@
 /* JOB_EXPORT in SQL text. */
 #define EXPORT_KIND "6"
 _Static_assert(JOB_EXPORT == 6, "EXPORT_KIND is JOB_EXPORT");
+/* An integer constant in SQL text. */
+#define SQL_INT(n) SQL_INT_(n)
+#define SQL_INT_(n) #n
 
 /* The columns read_job_info reads (0 as finished_at while pending). */
 #define JOB_INFO_COLUMNS                                                            \
@@ -237,24 +240,28 @@ int store_job_account(store *s, const char *id, int64_t *account)
 
 /* ---- the writer ------------------------------------------------------------------ */
 
-/* payload: what the jobs row keeps (SQLite: nothing; its payload goes to job_payloads).
- * ?4 is the payload; the job delay is read by the insert itself (store.h, settings). */
-#define JOB_INSERT(payload)                                                                \
+/* payload: what the jobs row keeps (SQLite: nothing; its payload goes to job_payloads);
+ * returning: what the insert answers. ?4 is the payload; the job delay is read by the
+ * insert itself (store.h, settings). */
+#define JOB_INSERT(payload, returning)                                                     \
     "INSERT INTO jobs(id, account_id, kind, payload, requested, accepted_at, run_after,"   \
     " errors_token) VALUES(?1,?2,?3," payload ",?5,?6,CAST(?6 AS BIGINT)+COALESCE((SELECT" \
     " job_delay_ms FROM settings WHERE account_id=?2),(SELECT job_delay_ms FROM settings"  \
-    " WHERE account_id=0),0),?7) RETURNING seq"
+    " WHERE account_id=0),0),?7)" returning
 
 int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
 {
-    static db_query insert = DB_SQL2(JOB_INSERT("x''"), JOB_INSERT("?4"));
+    static db_query answered =
+        DB_SQL2(JOB_INSERT("x''", " RETURNING seq"), JOB_INSERT("?4", " RETURNING seq"));
+    static db_query deferred = DB_SQL2(JOB_INSERT("x''", ""), JOB_INSERT("?4", ""));
+    /* The job's seq is its rowid: the connection's last insert. */
     static db_query payload =
-        DB_SQLITE_ONLY("INSERT INTO job_payloads(job_seq, payload) VALUES(?1,?2)");
+        DB_SQLITE_ONLY("INSERT INTO job_payloads(job_seq, payload) VALUES(last_insert_rowid(),?1)");
     char token[JOB_TOKEN_LEN + 1];
     if (random_base64url(token, sizeof token, 24) != 0)
         return STORE_ERROR;
     db_conn *c = db_tx(tx);
-    db_stmt *st = db_prepare(c, &insert);
+    db_stmt *st = db_prepare(c, seq ? &answered : &deferred);
     if (!st)
         return STORE_ERROR;
     db_bind_text(st, 1, j->id);
@@ -264,14 +271,13 @@ int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq)
     db_bind_int(st, 5, j->requested);
     db_bind_int(st, 6, j->accepted_at);
     db_bind_text(st, 7, token);
-    int rc = db_row_ints(st, seq, 1);
+    int rc = seq ? db_row_ints(st, seq, 1) : db_exec_deferred(st);
     if (rc != STORE_OK)
         return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
     if (!(st = db_prepare(c, &payload)))
         return STORE_ERROR;
-    db_bind_int(st, 1, *seq);
-    db_bind_blob(st, 2, j->payload, j->payload_len);
-    return db_exec(st);
+    db_bind_blob(st, 1, j->payload, j->payload_len);
+    return db_exec_deferred(st);
 }
 
 /* The columns read_job_row reads, run_after last. */
@@ -297,6 +303,31 @@ static void read_job_row(db_stmt *st, job_row *out)
     out->info.accepted_at = db_col_int(st, 10);
 }
 
+/* Read the due prefix of st's rows (an account's oldest pending jobs, in seq order) into
+ * claims->ahead: a job not yet due stops it, as the account's later jobs never overtake it.
+ * DB_ROW ends with the rows read (none when the first is not due), or an error. */
+static int read_ahead(db_stmt *st, job_claims *claims, int64_t now)
+{
+    int rc;
+    claims->nahead = 0;
+    while ((rc = db_step(st)) == DB_ROW && claims->nahead < JOB_CLAIM_AHEAD &&
+           db_col_int(st, JOB_ROW_RUN_AFTER) <= now)
+        read_job_row(st, &claims->ahead[claims->nahead++]);
+    db_done(st);
+    return rc == DB_ROW || rc == STORE_OK ? DB_ROW : rc;
+}
+
+/* Take claims->ahead[0] as the job to run next. */
+static int take_ahead(job_claims *claims, job_row *out)
+{
+    *out = claims->ahead[0];
+    if (out->seq > claims->max_seq)
+        claims->max_seq = out->seq;
+    claims->last_account = out->account;
+    claims->last_seq = out->seq;
+    return STORE_OK;
+}
+
 int store_tx_job_next(store_tx *tx, job_row *out)
 {
     /* The account to take a job of (?1: past the highest seq this transaction claimed;
@@ -313,17 +344,22 @@ int store_tx_job_next(store_tx *tx, job_row *out)
         "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>?1"
         " AND run_after<=?2 ORDER BY seq OFFSET 0) p"
         " WHERE pg_try_advisory_xact_lock(" DB_ACCOUNT_LOCK_KEYS("account_id") ") LIMIT 1");
-    /* The account's oldest pending job (?1: past the last job this transaction took of
-     * it; ?2: the account). PostgreSQL runs it under the account lock, so no other
-     * transaction can hold the row: FOR UPDATE never waits, and SKIP LOCKED would be wrong
-     * (it could return the account's second job while the first is pending). */
+    /* The account's oldest pending jobs (?1: past the last job this transaction took of
+     * it; ?2: the account). SQLite takes one: its claim is a function call, and taking
+     * the next job only once the last is finished keeps accounts interleaved in
+     * acceptance order. PostgreSQL takes up to JOB_CLAIM_AHEAD (touch.h) under the
+     * account lock, so no other transaction can hold the rows: FOR UPDATE never waits,
+     * and SKIP LOCKED would be wrong (it could return the account's second job while the
+     * first is pending). */
     static db_query next =
         DB_SQL2("SELECT " JOB_ROW_COLUMNS " FROM jobs WHERE account_id=?2 AND status=0"
                 " ORDER BY seq LIMIT 1",
                 "SELECT " JOB_ROW_COLUMNS " FROM jobs WHERE account_id=?2 AND status=0 AND seq>?1"
-                " ORDER BY seq LIMIT 1 FOR UPDATE");
-    db_conn *c = db_tx(tx);
+                " ORDER BY seq LIMIT " SQL_INT(JOB_CLAIM_AHEAD) " FOR UPDATE");
     job_claims *claims = store_tx_job_claims(tx);
+    if (claims->nahead > 0)
+        return take_ahead(claims, out);
+    db_conn *c = db_tx(tx);
     /* PostgreSQL: an account found pending whose jobs the previous lock holder finished
      * between the candidate query's snapshot and our lock has no pending job any more:
      * look again, a few times, then leave the rest to the next poll. (SQLite's candidate
@@ -345,22 +381,10 @@ int store_tx_job_next(store_tx *tx, job_row *out)
          * others may have older jobs that another node held until now. */
         db_bind_int(st, 1, account == claims->last_account ? claims->last_seq : 0);
         db_bind_int(st, 2, account);
-        rc = db_step_one(st);
-        /* The account's first pending job may be delayed still (its delay was longer than
-         * a later job's): its jobs never overtake each other, so none runs. */
-        bool take = rc == DB_ROW && db_col_int(st, JOB_ROW_RUN_AFTER) <= now;
-        if (take)
-            read_job_row(st, out);
-        db_done(st);
-        if (rc != DB_ROW && rc != STORE_NOT_FOUND)
+        if ((rc = read_ahead(st, claims, now)) != DB_ROW)
             return rc;
-        if (!take)
-            continue;
-        if (out->seq > claims->max_seq)
-            claims->max_seq = out->seq;
-        claims->last_account = account;
-        claims->last_seq = out->seq;
-        return STORE_OK;
+        if (claims->nahead > 0)
+            return take_ahead(claims, out);
     }
     return STORE_NOT_FOUND;
 }
@@ -414,7 +438,12 @@ int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_c
     db_bind_int(st, 1, cursor);
     bind_counts(st, c);
     db_bind_int(st, 7, seq);
-    return db_exec(st);
+    job_claims *claims = store_tx_job_claims(tx);
+    if (claims->nahead > 0 && claims->ahead[0].seq == seq) {
+        claims->ahead[0].cursor = cursor;
+        claims->ahead[0].info.counts = *c;
+    }
+    return db_exec_deferred(st);
 }
 
 /* payload: PostgreSQL empties the payload column (SQLite deletes its job_payloads row). */
@@ -439,13 +468,16 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_
     bind_counts(st, c);
     db_bind_int(st, 7, finished_at);
     db_bind_int(st, 8, seq);
-    int rc = db_exec(st);
+    int rc = db_exec_deferred(st);
     if (rc != STORE_OK)
         return rc;
+    job_claims *claims = store_tx_job_claims(tx);
+    if (claims->nahead > 0 && claims->ahead[0].seq == seq)
+        memmove(claims->ahead, claims->ahead + 1, --claims->nahead * sizeof claims->ahead[0]);
     if (!(st = db_prepare(conn, &drop)))
         return STORE_ERROR;
     db_bind_int(st, 1, seq);
-    return db_exec(st);
+    return db_exec_deferred(st);
 }
 
 int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char *identifiers,
@@ -462,5 +494,5 @@ int store_tx_job_error_add(store_tx *tx, int64_t seq, int64_t index, const char 
     db_bind_int(st, 2, index);
     db_bind_text(st, 3, identifiers);
     db_bind_text(st, 4, message);
-    return db_exec(st);
+    return db_exec_deferred(st);
 }

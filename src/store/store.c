@@ -40,6 +40,7 @@ struct store_tx {
     store_tx_impl *impl;
     touch_log log;
     job_claims claims;
+    fields_memo fields;
 };
 
 struct store {
@@ -146,6 +147,17 @@ job_claims *store_tx_job_claims(store_tx *tx)
     return &tx->claims;
 }
 
+fields_memo *store_tx_fields_memo(store_tx *tx)
+{
+    return &tx->fields;
+}
+
+void store_tx_fields_changed(store_tx *tx)
+{
+    tx->fields.valid = false;
+    arena_release(&tx->fields.mem);
+}
+
 void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncontacts,
                            int64_t **accounts, size_t *naccounts)
 {
@@ -185,6 +197,7 @@ int store_tx_begin(store *s, store_tx **out)
     s->tx.impl = impl;
     touch_reset(&s->tx.log);
     s->tx.claims = (job_claims){0};
+    store_tx_fields_changed(&s->tx);
     *out = &s->tx;
     return STORE_OK;
 }
@@ -192,12 +205,14 @@ int store_tx_begin(store *s, store_tx **out)
 int store_tx_commit(store_tx *tx)
 {
     touch_reset(&tx->log); /* before the backend lets the next transaction in */
+    store_tx_fields_changed(tx);
     return tx->be->tx_commit(tx->impl);
 }
 
 void store_tx_rollback(store_tx *tx)
 {
     touch_reset(&tx->log);
+    store_tx_fields_changed(tx);
     tx->be->tx_rollback(tx->impl);
 }
 
@@ -238,6 +253,7 @@ void store_tx_savepoint_rollback(store_tx *tx)
 {
     touch_log *l = &tx->log;
     tx->be->tx_savepoint_rollback(tx->impl);
+    store_tx_fields_changed(tx); /* it may have been read after a write now undone */
     if (l->sp_depth > 0) {
         l->sp_depth--;
         l->count = l->sp_count[l->sp_depth];

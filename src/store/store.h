@@ -97,13 +97,18 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out);
 int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
                           contact *out);
-/* The contacts (as store_tx_contact_find reads them) whose identifier type is among
- * values[0..n), in one statement; *rows (in a, *count of them) in no particular order.
- * Values that are not well-formed UTF-8 are left out of the lookup: nothing stored can
- * equal them on PostgreSQL, and a caller that must know asks store_tx_contact_find. */
-int store_tx_contact_find_many(store_tx *tx, int64_t account, id_type type,
-                               const char *const *values, size_t n, arena *a, contact **rows,
-                               size_t *count);
+/* Identifier values to look up: values[t][0..n[t]) of each type t (n[t] 0: none). */
+typedef struct id_lookup {
+    const char *const *values[ID_TYPE_COUNT];
+    size_t n[ID_TYPE_COUNT];
+} id_lookup;
+/* The contacts (as store_tx_contact_find reads them) whose identifier of some type t is
+ * among l's values of t, every type in one statement; *rows (in a, *count of them) in no
+ * particular order, a contact once for each value that found it. Values that are not
+ * well-formed UTF-8 are left out of the lookup: nothing stored can equal them on
+ * PostgreSQL, and a caller that must know asks store_tx_contact_find. */
+int store_tx_contact_find_many(store_tx *tx, int64_t account, const id_lookup *l, arena *a,
+                               contact **rows, size_t *count);
 /* Insert a new contact: STORE_CONFLICT when its id or one of its identifiers is taken. */
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
 /* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */
@@ -148,12 +153,15 @@ int store_job_errors(store *s, int64_t account, const char *id, int64_t after, s
                      arena *a, job_error_row **rows, size_t *count);
 
 /* Insert an accepted job with a fresh random errors token (job_info.errors_token); *seq
- * receives its place in the queue. */
+ * receives its place in the queue. With seq NULL the insert is deferred (driver.h): its
+ * failure is answered by the transaction's next statement or its commit. */
 int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq);
-/* The oldest pending job, or STORE_NOT_FOUND. */
+/* The oldest pending job, or STORE_NOT_FOUND. Until it is finished, the same job is the
+ * answer again. */
 int store_tx_job_next(store_tx *tx, job_row *out);
 int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len);
-/* Record progress (cursor and counts) of a job that stays pending. */
+/* Record progress (cursor and counts) of a job that stays pending. Progress, finish and
+ * error rows are deferred writes (driver.h). */
 int store_tx_job_progress(store_tx *tx, int64_t seq, int64_t cursor, const job_counts *c);
 /* Make a job terminal. */
 int store_tx_job_finish(store_tx *tx, int64_t seq, job_status st, const job_counts *c,

@@ -1,7 +1,7 @@
 /*
  * touch: what a query file notes in the open write transaction, kept in store.c with it:
- * what its writes changed, for segment sync (store.h, store_tx_touched_take), and which
- * jobs it claimed (jobs.c). The change log follows the transaction's savepoints; its notes
+ * what its writes changed, for segment sync (store.h, store_tx_touched_take), which
+ * jobs it claimed (jobs.c) and the custom fields it read (fields.c). The change log follows the transaction's savepoints; its notes
  * are copied (row included), so the caller keeps its memory.
  */
 #ifndef CONTACTD_STORE_TOUCH_H
@@ -19,10 +19,29 @@ void store_tx_touch_account(store_tx *tx, int64_t account);
  * keep their index entries on PostgreSQL until it commits, so the next claim would step
  * over all of them again (quadratic in jobs per transaction): claims look past the
  * highest seq claimed, and an account's next job past the last one taken of it. */
+/* PostgreSQL reads up to JOB_CLAIM_AHEAD of an account's due jobs in one claim: a run of
+ * small jobs then costs one claim round trip per JOB_CLAIM_AHEAD jobs rather than two per
+ * job. They stay valid to the end of the transaction, which holds the account's lock. */
+#define JOB_CLAIM_AHEAD 32
 typedef struct job_claims {
     int64_t max_seq;
     int64_t last_account, last_seq;
+    /* The claimed jobs not yet finished, in seq order: ahead[0] is the next to run. */
+    job_row ahead[JOB_CLAIM_AHEAD];
+    int nahead;
 } job_claims;
 job_claims *store_tx_job_claims(store_tx *tx);
+/* The custom field definitions of one account as the transaction last read them
+ * (fields.c): a run of one account's small jobs reads them once, not once a job. Every
+ * write to field_definitions calls store_tx_fields_changed; begin, commit, rollback and
+ * a rollback to a savepoint forget them too. */
+typedef struct fields_memo {
+    bool valid;
+    int64_t account;
+    arena mem; /* holds cat */
+    field_catalog cat;
+} fields_memo;
+fields_memo *store_tx_fields_memo(store_tx *tx);
+void store_tx_fields_changed(store_tx *tx);
 
 #endif

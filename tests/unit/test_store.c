@@ -450,7 +450,29 @@ static void check_found_ids(const contact *rows, size_t n, const char *const *wa
     CHECK_INT(n, w);
 }
 
-/* store_tx_contact_find_many: one identifier type, many values, one statement. Values
+/* store_tx_contact_find_many for values of one type, each contact once (it comes once
+ * for each value that found it). */
+static int find_many_of(store_tx *tx, int64_t account, id_type type, const char *const *values,
+                        size_t nv, arena *a, contact **rows, size_t *n)
+{
+    id_lookup l;
+    memset(&l, 0, sizeof l);
+    l.values[type] = values;
+    l.n[type] = nv;
+    int rc = store_tx_contact_find_many(tx, account, &l, a, rows, n);
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < kept; k++)
+            seen = seen || strcmp((*rows)[k].id, (*rows)[i].id) == 0;
+        if (!seen)
+            (*rows)[kept++] = (*rows)[i];
+    }
+    *n = kept;
+    return rc;
+}
+
+/* store_tx_contact_find_many: many values of every type, one statement. Values
  * travel as one JSON array, so quotes, backslashes, controls and non-ASCII must come back
  * as they were stored; a value that is not UTF-8 is left out without voiding the others
  * (PostgreSQL refuses such text outright); no values, no rows. */
@@ -486,7 +508,7 @@ static void test_contact_find_many(void)
     values[N] = "plain@example.com";
     values[N + 1] = "nobody@example.com";
     values[N + 2] = "bad\xff@example.com";
-    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, values, N + 3, &a, &rows, &n), STORE_OK);
+    CHECK_INT(find_many_of(tx, acc, ID_EMAIL, values, N + 3, &a, &rows, &n), STORE_OK);
     const char *all[N + 1];
     for (int i = 0; i < N; i++)
         all[i] = c[i].id;
@@ -505,17 +527,32 @@ static void test_contact_find_many(void)
 
     /* another type and the other account */
     const char *exts[] = {"ext-1", "ext-2", "ext-3", "ext-5"};
-    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EXTERNAL_ID, exts, 4, &a, &rows, &n), STORE_OK);
+    CHECK_INT(find_many_of(tx, acc, ID_EXTERNAL_ID, exts, 4, &a, &rows, &n), STORE_OK);
     check_found_ids(rows, n, (const char *const[]){c[1].id, c[3].id, c[5].id, NULL});
-    CHECK_INT(store_tx_contact_find_many(tx, other, ID_EMAIL, values, N + 3, &a, &rows, &n),
-              STORE_OK);
+    CHECK_INT(find_many_of(tx, other, ID_EMAIL, values, N + 3, &a, &rows, &n), STORE_OK);
     check_found_ids(rows, n, (const char *const[]){elsewhere.id, NULL});
 
+    /* two types at once: a contact found by both comes twice */
+    id_lookup both;
+    memset(&both, 0, sizeof both);
+    both.values[ID_EMAIL] = (const char *const[]){emails[0], emails[1]};
+    both.n[ID_EMAIL] = 2;
+    both.values[ID_EXTERNAL_ID] = (const char *const[]){"ext-1", "ext-3"};
+    both.n[ID_EXTERNAL_ID] = 2;
+    CHECK_INT(store_tx_contact_find_many(tx, acc, &both, &a, &rows, &n), STORE_OK);
+    CHECK_INT(n, 4);
+    size_t c1_hits = 0, c3_hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        c1_hits += strcmp(rows[i].id, c[1].id) == 0;
+        c3_hits += strcmp(rows[i].id, c[3].id) == 0;
+    }
+    CHECK_INT(c1_hits, 2);
+    CHECK_INT(c3_hits, 1);
+
     /* nothing to look for, or nothing that can be looked for */
-    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, NULL, 0, &a, &rows, &n), STORE_OK);
+    CHECK_INT(find_many_of(tx, acc, ID_EMAIL, NULL, 0, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
-    CHECK_INT(store_tx_contact_find_many(tx, acc, ID_EMAIL, values + N + 1, 2, &a, &rows, &n),
-              STORE_OK);
+    CHECK_INT(find_many_of(tx, acc, ID_EMAIL, values + N + 1, 2, &a, &rows, &n), STORE_OK);
     CHECK_INT(n, 0);
     commit(tx);
     arena_release(&a);
@@ -821,6 +858,117 @@ static int cmp_created(const void *x, const void *y)
 
 /* billable_count: the contacts of this month, deleted ones included; each job's errors
  * token is random and read back with the job. */
+/* A transaction's claims: an account's jobs in seq order, each until it is finished
+ * (PostgreSQL reads several ahead; SQLite interleaves accounts in acceptance order), and
+ * jobs inserted deferred (no seq asked for) with their payloads. */
+static void test_job_claim_ahead(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t a = 0, b = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "claim-a", &a), STORE_OK);
+    CHECK_INT(store_tx_account_ensure(tx, "claim-b", &b), STORE_OK);
+    job_new j[4];
+    const char *payloads[4] = {"{\"a\":1}", "{\"a\":2}", "{\"b\":1}", "{\"a\":3}"};
+    int64_t accounts[4] = {a, a, b, a};
+    for (int i = 0; i < 4; i++) {
+        make_job(&j[i], accounts[i], JOB_DELETE_IDENTIFIER, payloads[i], 1);
+        CHECK_INT(store_tx_job_insert(tx, &j[i], NULL), STORE_OK);
+    }
+    bool seen[4] = {false};
+    int64_t last_seq[2] = {0, 0};
+    arena mem = ARENA_INIT;
+    /* A transaction's claims look past the highest seq it claimed (touch.h), so a job
+     * another account's look-ahead stepped over is the next transaction's. */
+    int taken = 0;
+    for (int txs = 0; txs < 3 && taken < 4; txs++) {
+        if (txs > 0)
+            tx = begin(s);
+        job_row row;
+        int rc;
+        while ((rc = store_tx_job_next(tx, &row)) == STORE_OK) {
+            int k = -1;
+            for (int i = 0; i < 4; i++)
+                if (strcmp(row.info.id, j[i].id) == 0)
+                    k = i;
+            REQUIRE(k >= 0);
+            CHECK(!seen[k]);
+            seen[k] = true;
+            taken++;
+            /* an account's jobs never overtake each other */
+            int who = row.account == a ? 0 : 1;
+            CHECK(row.seq > last_seq[who]);
+            last_seq[who] = row.seq;
+            const char *payload = NULL;
+            size_t len = 0;
+            CHECK_INT(store_tx_job_payload(tx, row.seq, &mem, &payload, &len), STORE_OK);
+            CHECK_STR(payload, payloads[k]);
+            /* progress keeps it the next job, with its cursor */
+            job_counts c = {.requested = 1};
+            CHECK_INT(store_tx_job_progress(tx, row.seq, 0, &c), STORE_OK);
+            job_row again;
+            CHECK_INT(store_tx_job_next(tx, &again), STORE_OK);
+            CHECK_INT(again.seq, row.seq);
+            c.created = 1;
+            CHECK_INT(store_tx_job_finish(tx, row.seq, JOB_COMPLETED, &c, 1650000000001), STORE_OK);
+        }
+        CHECK_INT(rc, STORE_NOT_FOUND);
+        CHECK_INT(store_tx_sync(tx), STORE_OK);
+        commit(tx);
+    }
+    CHECK_INT(taken, 4);
+    job_info info;
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(store_job_get(s, accounts[i], j[i].id, &info), STORE_OK);
+        CHECK_INT(info.status, JOB_COMPLETED);
+        CHECK_INT(info.counts.created, 1);
+    }
+    arena_release(&mem);
+    store_close(s);
+}
+
+/* The writer reads an account's custom fields once a transaction; every change to them,
+ * and a rollback to a savepoint, shows in the next read. */
+static void test_fields_in_tx(void)
+{
+    store *s = open_store();
+    arena a = ARENA_INIT;
+    store_tx *tx = begin(s);
+    int64_t acct = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "fields-memo", &acct), STORE_OK);
+    field_catalog fc;
+    char f1[FIELD_ID_MAX], f2[FIELD_ID_MAX];
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 0);
+    CHECK_INT(store_tx_field_create(tx, acct, "one", FIELD_TEXT, f1), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 1);
+    CHECK_STR(fc.defs[0].name, "one");
+    CHECK_INT(store_tx_savepoint(tx), STORE_OK);
+    CHECK_INT(store_tx_field_create(tx, acct, "two", FIELD_NUMBER, f2), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 2);
+    store_tx_savepoint_rollback(tx);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 1);
+    CHECK_INT(store_tx_field_rename(tx, acct, f1, "uno"), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_STR(fc.defs[0].name, "uno");
+    CHECK_INT(store_tx_field_insert(tx, acct, "e9_N", 9, "nine", FIELD_NUMBER), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 2);
+    CHECK_INT(store_tx_field_delete(tx, acct, f1), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 1);
+    CHECK_STR(fc.defs[0].id, "e9_N");
+    CHECK_INT(store_tx_account_purge(tx, acct, false), STORE_OK);
+    CHECK_INT(store_tx_fields_list(tx, acct, &a, &fc), STORE_OK);
+    CHECK_INT(fc.count, 0);
+    commit(tx);
+    arena_release(&a);
+    store_close(s);
+}
+
 static void test_billable_and_tokens(void)
 {
     store *s = open_store();
@@ -1934,6 +2082,8 @@ int main(void)
     RUN(test_read_during_tx);
     /* The job tests share the file; the reopen tests start from a fresh one. */
     RUN(test_jobs);
+    RUN(test_job_claim_ahead);
+    RUN(test_fields_in_tx);
     RUN(test_billable_and_tokens);
     RUN(test_contact_scan);
     RUN(test_job_list_and_payloads);
@@ -1963,6 +2113,8 @@ int main(void)
         RUN(test_contact_insert_conflict_keeps_row);
         RUN(test_contact_find_many);
         RUN(test_deferred_writes);
+        RUN(test_job_claim_ahead);
+        RUN(test_fields_in_tx);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
