@@ -20,14 +20,19 @@
 /* How many columns CONTACT_COLUMNS has. */
 #define CONTACT_COLUMN_COUNT (CF_COUNT + 5)
 
-/* The sorted list ids of the contact row of table t as a JSON array, read with the row so
- * that showing a contact costs one query (SQLite, then PostgreSQL). */
-#define LITE_LIST_IDS_OF(t)                                                          \
-    "(SELECT json_group_array(list_id) FROM (SELECT lm.list_id FROM list_members lm" \
-    " WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id ORDER BY lm.list_id))"
-#define PG_LIST_IDS_OF(t)                                                    \
-    "(SELECT COALESCE(json_agg(lm.list_id ORDER BY lm.list_id), '[]')::text" \
-    " FROM list_members lm WHERE lm.account_id=" t ".account_id AND lm.contact_id=" t ".id)"
+/* The sorted ids (column col) of the contact row of table t in member table m as a JSON
+ * array, read with the row so that showing a contact costs one query (SQLite, then
+ * PostgreSQL); the contact's lists and its segments. */
+#define LITE_IDS_OF(m, col, t)                                              \
+    "(SELECT json_group_array(" col ") FROM (SELECT x." col " FROM " m " x" \
+    " WHERE x.account_id=" t ".account_id AND x.contact_id=" t ".id ORDER BY x." col "))"
+#define PG_IDS_OF(m, col, t)                                               \
+    "(SELECT COALESCE(json_agg(x." col " ORDER BY x." col "), '[]')::text" \
+    " FROM " m " x WHERE x.account_id=" t ".account_id AND x.contact_id=" t ".id)"
+#define LITE_LIST_IDS_OF(t) LITE_IDS_OF("list_members", "list_id", t)
+#define PG_LIST_IDS_OF(t) PG_IDS_OF("list_members", "list_id", t)
+#define LITE_SEGMENT_IDS_OF(t) LITE_IDS_OF("segment_members", "segment_id", t)
+#define PG_SEGMENT_IDS_OF(t) PG_IDS_OF("segment_members", "segment_id", t)
 
 /* The contact in the current row: CONTACT_COLUMNS, then the list ids (JSON text or NULL),
  * then, with segments, the segment ids. */

@@ -3,7 +3,9 @@
  * alternate emails, scans), written once over driver.h for both engines. Every write is
  * noted for segment sync (touch.h). The writer's lookups (store_tx_contact_*) leave out
  * the list ids: jobs never need them, and on PostgreSQL the subquery was most of the
- * planning time of every lookup an upsert makes.
+ * planning time of every lookup an upsert makes. A reader's lookup brings the list and
+ * segment ids with the row, so that showing a contact costs one statement (on PostgreSQL
+ * one round trip, with a kept plan: DB_SQL2_LOOKUP).
  */
 #include <stdio.h>
 
@@ -14,12 +16,13 @@
 
 /* ---- lookups ------------------------------------------------------------------------ */
 
-/* A contact by one column (?1 account, ?2 value): with its list ids (both dialects) for
- * readers, without for the writer. */
-#define BY(col, list_ids) \
-    "SELECT " CONTACT_COLUMNS("") "," list_ids " FROM contacts WHERE account_id=?1 AND " col "=?2"
-#define READ_BY(col) \
-    DB_SQL2(BY(col, LITE_LIST_IDS_OF("contacts")), BY(col, PG_LIST_IDS_OF("contacts")))
+/* A contact by one column (?1 account, ?2 value): with its list and segment ids (both
+ * dialects) for readers, without for the writer. */
+#define BY(col, ids) \
+    "SELECT " CONTACT_COLUMNS("") "," ids " FROM contacts WHERE account_id=?1 AND " col "=?2"
+#define READ_BY(col)                                                                          \
+    DB_SQL2_LOOKUP(BY(col, LITE_LIST_IDS_OF("contacts") "," LITE_SEGMENT_IDS_OF("contacts")), \
+                   BY(col, PG_LIST_IDS_OF("contacts") "," PG_SEGMENT_IDS_OF("contacts")))
 #define WRITE_BY(col) DB_SQL(BY(col, "NULL"))
 
 static db_query read_by_id = READ_BY("id"), write_by_id = WRITE_BY("id");
@@ -30,9 +33,10 @@ static db_query write_by_identifier[ID_TYPE_COUNT] = {WRITE_BY("email"), WRITE_B
                                                       WRITE_BY("external_id"),
                                                       WRITE_BY("anonymous_id")};
 
-/* Run a lookup q bound to (account, value) on c. */
-static int contact_query(db_conn *c, db_query *q, int64_t account, const char *value, arena *a,
-                         contact *out)
+/* Run a lookup q bound to (account, value) on c (with_segments: q reads the segment ids
+ * too, as a reader's do). */
+static int contact_query(db_conn *c, db_query *q, bool with_segments, int64_t account,
+                         const char *value, arena *a, contact *out)
 {
     db_stmt *st = db_prepare(c, q);
     if (!st)
@@ -41,7 +45,7 @@ static int contact_query(db_conn *c, db_query *q, int64_t account, const char *v
     db_bind_text(st, 2, value);
     int rc = db_step_one(st);
     if (rc == DB_ROW) {
-        contact_row_read(st, false, a, out);
+        contact_row_read(st, with_segments, a, out);
         rc = STORE_OK;
     }
     db_done(st);
@@ -55,7 +59,7 @@ static int read_query(store *s, db_query *q, int64_t account, const char *value,
     db_conn *c = db_read(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_query(c, q, account, value, a, out);
+    int rc = contact_query(c, q, true, account, value, a, out);
     db_read_done(s, c);
     return rc;
 }
@@ -73,13 +77,13 @@ int store_contact_find(store *s, int64_t account, id_type type, const char *valu
 
 int store_tx_contact_get(store_tx *tx, int64_t account, const char *id, arena *a, contact *out)
 {
-    return contact_query(db_tx(tx), &write_by_id, account, id, a, out);
+    return contact_query(db_tx(tx), &write_by_id, false, account, id, a, out);
 }
 
 int store_tx_contact_find(store_tx *tx, int64_t account, id_type type, const char *value, arena *a,
                           contact *out)
 {
-    return contact_query(db_tx(tx), &write_by_identifier[type], account, value, a, out);
+    return contact_query(db_tx(tx), &write_by_identifier[type], false, account, value, a, out);
 }
 
 /* The writer's contacts of ?1 whose column col is among the JSON array of strings ?p:
@@ -147,13 +151,13 @@ int store_contact_find_email(store *s, int64_t account, const char *email, arena
     db_conn *c = db_read(s);
     if (!c)
         return STORE_ERROR;
-    int rc = contact_query(c, &read_by_identifier[ID_EMAIL], account, email, a, out);
+    int rc = contact_query(c, &read_by_identifier[ID_EMAIL], true, account, email, a, out);
     if (rc == STORE_NOT_FOUND) {
         const char **ids;
         size_t n;
         rc = db_collect_account_text(c, &alt, account, email, a, &ids, &n);
         if (rc == STORE_OK)
-            rc = n ? contact_query(c, &read_by_id, account, ids[0], a, out) : STORE_NOT_FOUND;
+            rc = n ? contact_query(c, &read_by_id, true, account, ids[0], a, out) : STORE_NOT_FOUND;
     }
     db_read_done(s, c);
     return rc;

@@ -68,6 +68,7 @@ typedef struct db_query {
     const char *sql; /* SQLite, placeholders ?1, ?2, ... */
     const char *pg;  /* PostgreSQL where it differs, else NULL */
     bool binary;     /* PostgreSQL sends the results in binary form (see DB_SQL_BINARY) */
+    bool lookup;     /* a lookup by key: PostgreSQL's readers may keep its plan (DB_SQL_LOOKUP) */
     int slot;        /* 1 + the slot, once assigned */
 } db_query;
 
@@ -90,6 +91,18 @@ typedef struct db_query {
 #define DB_SQL2_BINARY(lite, postgres)                  \
     {                                                   \
         .sql = (lite), .pg = (postgres), .binary = true \
+    }
+/* A lookup: rows found by a primary or unique key (or an account's handful of rows), whose
+ * best plan is the same whatever the values. PostgreSQL's readers keep its plan rather
+ * than plan each execution (postgres.c, "Readers' plans"); other statements are planned
+ * with their values, which scans over accounts of very different sizes need. */
+#define DB_SQL_LOOKUP(text)           \
+    {                                 \
+        .sql = (text), .lookup = true \
+    }
+#define DB_SQL2_LOOKUP(lite, postgres)                  \
+    {                                                   \
+        .sql = (lite), .pg = (postgres), .lookup = true \
     }
 /* A statement only SQLite needs (a table PostgreSQL does not have): a no-op there. */
 #define DB_SQLITE_ONLY(text)    \

@@ -12,7 +12,7 @@
 
 static int fields_list(db_conn *c, int64_t account, arena *a, field_catalog *out)
 {
-    static db_query q = DB_SQL(
+    static db_query q = DB_SQL_LOOKUP(
         "SELECT id, name, field_type FROM field_definitions WHERE account_id=?1 ORDER BY seq");
     out->defs = NULL;
     out->count = 0;

@@ -10,7 +10,7 @@
 
 int store_key_find(store *s, const char *key_id, store_key *out)
 {
-    static db_query q = DB_SQL(
+    static db_query q = DB_SQL_LOOKUP(
         "SELECT k.account_id, k.secret_sha256, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END,"
         " k.scopes, a.name FROM api_keys k JOIN accounts a ON a.id=k.account_id WHERE k.key_id=?1");
     db_conn *c;

@@ -62,6 +62,7 @@ typedef struct pg_stmt {
     bool prepared; /* on the current session */
     bool ran;      /* executed since the last done */
     bool bad_text; /* a bound text is not UTF-8: no row can match */
+    bool lookup;   /* db_query.lookup: a reader keeps its plan (see "Readers' plans") */
     int binary;    /* results in binary form (db_query.binary) */
     int n;         /* parameters bound (the highest index) */
     const char *value[DB_PARAMS];
@@ -78,6 +79,7 @@ struct conn {
     PGconn *pg;
     store_impl *s;
     bool readonly;
+    bool plan_kept;       /* a reader's session runs plan_cache_mode = auto ("Readers' plans") */
     pg_stmt *q[DB_SLOTS]; /* driver.h statements, by slot */
     struct conn *next;    /* free list of the reader pool */
     /* The pipeline (the writer's; see pipe_drain): the text of each deferred statement
@@ -183,6 +185,7 @@ static int conn_setup(conn *c)
 {
     c->npending = 0; /* a reset session has no pipeline */
     c->failed = STORE_OK;
+    c->plan_kept = false; /* a reset session plans as set here */
     for (int i = 0; i < DB_SLOTS; i++)
         if (c->q[i])
             c->q[i]->prepared = false;
@@ -381,8 +384,9 @@ static void pipe_note(conn *c, const char *sql)
 }
 
 /* Read the pipeline's answers up to its Sync: STORE_OK, or the first failure as
- * result_of maps it (logged with its statement unless a unique index refused). */
-static int pipe_answers(conn *c)
+ * result_of maps it (logged with its statement unless a unique index refused). With last,
+ * the last statement's result is kept there when everything succeeded (else NULL). */
+static int pipe_answers(conn *c, PGresult **last)
 {
     int first = STORE_OK;
     size_t answered = 0; /* statements whose answer ended (each ends with a NULL) */
@@ -405,7 +409,11 @@ static int pipe_answers(conn *c)
             continue;
         }
         const char *sql = answered < c->npending ? c->pending[answered] : "pipeline";
-        PQclear(result_of(c, sql, r, &first));
+        r = result_of(c, sql, r, &first);
+        if (last && r && answered + 1 == c->npending)
+            *last = r;
+        else
+            PQclear(r);
     }
 }
 
@@ -420,7 +428,7 @@ static int pipe_drain(conn *c)
         log_pg("pipeline sync", PQerrorMessage(c->pg));
         rc = STORE_ERROR;
     } else {
-        rc = pipe_answers(c);
+        rc = pipe_answers(c, NULL);
     }
     /* A pipeline that cannot be left (the connection broke) is reset by conn_check. */
     if (PQexitPipelineMode(c->pg) != 1 && rc == STORE_OK) {
@@ -747,6 +755,7 @@ static db_stmt *pgd_prepare(db_conn *dc, db_query *q)
         ps->c = c;
         ps->sql = pg_text(q);
         ps->binary = q->binary;
+        ps->lookup = q->lookup;
         snprintf(ps->name, sizeof ps->name, "q%d", slot);
         c->q[slot] = ps;
     }
@@ -806,6 +815,63 @@ static void pgd_bind_blob(db_stmt *st, int i, const void *v, size_t len)
     pgd_set(pgd(st), i, v ? v : "", (int)len, 1);
 }
 
+/* ---- readers' plans -----------------------------------------------------------------
+ * Every session plans each execution with its values (force_custom_plan, conn_setup),
+ * which scans need: the best plan for an account of ten contacts is not the one for an
+ * account of a million. A lookup (db_query.lookup: a row by its primary or unique key)
+ * has one best plan whatever the values, and planning it was half of a reader backend's
+ * time in GET by id (perf, bench/backends). So a reader runs lookups under PostgreSQL's
+ * default, plan_cache_mode = auto, which keeps a statement's generic plan once five
+ * custom ones cost no less, and re-makes it when ANALYZE changes the table's statistics.
+ * A plan kept while contacts was empty may probe another (account_id, ...) index (on an
+ * empty table every index costs the same): that lookup then reads its account's index
+ * entries until the next ANALYZE (this node's after 5,000 inserted contacts, see
+ * analyze_if_grown, or autovacuum's) re-plans it. That is bounded, unlike the writer's
+ * case in conn_setup, whose lookups within one job into the table it grows cannot wait
+ * for an ANALYZE; the writer keeps planning each execution.
+ *
+ * The session's mode follows the statements it runs: a switch is a SET sent in one
+ * pipeline with the statement (no round trip of its own; a failure of either rolls both
+ * back, so c->plan_kept changes only on success), and a run of lookups, or of other
+ * statements, sends none. */
+
+static const char *const plan_mode_sql[2] = {"SET plan_cache_mode = force_custom_plan",
+                                             "SET plan_cache_mode = auto"};
+
+/* Run the bound ps on its connection: STORE_OK with its result in *out, or a failure as
+ * result_of maps it (*out NULL). */
+static int exec_prepared(pg_stmt *ps, PGresult **out)
+{
+    conn *c = ps->c;
+    int rc;
+    *out = NULL;
+    if (!c->readonly || ps->lookup == c->plan_kept) {
+        PGresult *r =
+            PQexecPrepared(c->pg, ps->name, ps->n, ps->value, ps->length, ps->format, ps->binary);
+        *out = result_of(c, ps->sql, r, &rc);
+        return rc;
+    }
+    const char *set = plan_mode_sql[ps->lookup];
+    if (PQenterPipelineMode(c->pg) == 1 &&
+        PQsendQueryParams(c->pg, set, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+        PQsendQueryPrepared(c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
+                            ps->binary) == 1 &&
+        PQpipelineSync(c->pg) == 1) {
+        pipe_note(c, set);
+        pipe_note(c, ps->sql);
+        rc = pipe_answers(c, out);
+        if (rc == STORE_OK)
+            c->plan_kept = ps->lookup;
+    } else {
+        log_pg(ps->sql, PQerrorMessage(c->pg));
+        rc = STORE_ERROR;
+    }
+    c->npending = 0;
+    /* a pipeline that cannot be left (the connection broke) is reset by conn_check */
+    PQexitPipelineMode(c->pg);
+    return rc;
+}
+
 static int pgd_step(db_stmt *st)
 {
     pg_stmt *ps = pgd(st);
@@ -818,9 +884,7 @@ static int pgd_step(db_stmt *st)
         ps->row = 0;
         if (ps->bad_text || !ps->sql[0])
             return STORE_OK; /* nothing stored can equal a value that is not UTF-8 */
-        PGresult *r = PQexecPrepared(ps->c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
-                                     ps->binary);
-        ps->r = result_of(ps->c, ps->sql, r, &rc);
+        rc = exec_prepared(ps, &ps->r);
         if (rc != STORE_OK)
             return rc;
     } else {

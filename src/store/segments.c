@@ -183,8 +183,8 @@ int store_tx_segment_member_set(store_tx *tx, int64_t account, const char *segme
 }
 
 static db_query contact_segments_q =
-    DB_SQL("SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2"
-           " ORDER BY segment_id");
+    DB_SQL_LOOKUP("SELECT segment_id FROM segment_members WHERE account_id=?1 AND contact_id=?2"
+                  " ORDER BY segment_id");
 
 int store_contact_segment_ids(store *s, int64_t account, const char *contact_id, arena *a,
                               const char ***ids, size_t *count)

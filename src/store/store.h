@@ -89,6 +89,8 @@ int store_tx_key_revoke(store_tx *tx, const char *key_id);
 
 /* ---- contacts -------------------------------------------------------------------- */
 
+/* A contact with its list and segment ids (out->list_ids, out->segment_ids), in one
+ * statement. */
 int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out);
 int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
                        contact *out);
