@@ -20,23 +20,49 @@
 
 /* ---- upsert ----------------------------------------------------------------------- */
 
+/* Decode the body against the account's custom fields, read only when it may name one:
+ * most upserts name none, and on PostgreSQL the catalog is a round trip. A body without
+ * the text "custom_fields" is decoded against no field first. Nothing of the result but
+ * the keys it finds unknown depends on the catalog, so if it found one after all (a key
+ * written with \u escapes) it is decoded again against the account's. NULL with *status
+ * as upsert_decode_text's, or with *store_failed set. */
+static upsert_batch *decode_upsert(http_request *req, const char *body, size_t len, errlist *errs,
+                                   upsert_text_status *status, bool *store_failed)
+{
+    static const char key[] = "custom_fields";
+    field_catalog fields = {NULL, 0};
+    api_ctx *app = http_app(req);
+    arena *a = http_arena(req);
+    bool read = memmem(body, len, key, sizeof key - 1) != NULL;
+    for (;;) {
+        *store_failed =
+            read && store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK;
+        if (*store_failed)
+            return NULL;
+        errlist_init(errs, a);
+        upsert_batch *b = upsert_decode_text(body, len, &fields, errs, status);
+        if (read || !b || !b->unknown_custom_field_count)
+            return b;
+        upsert_batch_free(b);
+        read = true;
+    }
+}
+
 void api_contacts_upsert(http_request *req)
 {
     if (api_backlog_full(req))
         return;
-    api_ctx *app = http_app(req);
     arena *a = http_arena(req);
-    field_catalog fields;
-    if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
-        api_reply_store_error(req);
-        return;
-    }
     size_t len;
     const char *body = http_body(req, &len);
     errlist errs;
-    errlist_init(&errs, a);
     upsert_text_status status;
-    upsert_batch *b = upsert_decode_text(body, len, &fields, &errs, &status);
+    bool store_failed;
+    upsert_batch *b = decode_upsert(req, body, len, &errs, &status, &store_failed);
+    if (store_failed) {
+        api_reply_store_error(req);
+        return;
+    }
     if (!b) {
         api_reply_body_status(req, status == UPSERT_TEXT_NOT_OBJECT);
         return;

@@ -5,7 +5,7 @@
 const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startServer, call, pollJob, upsert, assert400, assertErrorBody, assertJob, findOne, test,
+  startServer, call, raw, pollJob, upsert, assert400, assertErrorBody, assertJob, findOne, test,
   upsertOk, createField, freshAccount: newAccount,
 } = require('./lib/server');
 
@@ -295,6 +295,28 @@ test('upsert custom_fields by id and by name (any case); contacts show values ke
   assert.equal(typeof byName.custom_fields.orders, 'number', 'numeric string stored as a number');
   assert.deepEqual((await contactByEmail(c, 'bytime@example.com')).custom_fields,
     { orders: -2, signup: '2024-02-29T13:14:15Z' });
+});
+
+test('a custom_fields key written with JSON escapes is read as custom_fields (the catalog is read for it too)', async () => {
+  // contactd reads the account's fields only for a body that may name one; a key spelt
+  // with \u escapes must still find them, and an unknown field still be refused.
+  const key = srv.createKey(`fields-escaped-${process.pid}`);
+  const c = srv.clientFor(key);
+  await createField(c, 'Nickname', 'Text');
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
+  const ok = await raw(srv.url, {
+    method: 'PUT', path: CONTACTS, headers,
+    body: '{"contacts":[{"email":"escaped@example.com","custom\\u005ffields":{"Nickname":"Esc"}}]}',
+  });
+  assert.equal(ok.status, 202, ok.text);
+  assertJob(await pollJob(c, ok.body.job_id), { status: 'completed', results: { created_count: 1 } });
+  assert.deepEqual((await contactByEmail(c, 'escaped@example.com')).custom_fields, { Nickname: 'Esc' });
+  const bad = await raw(srv.url, {
+    method: 'PUT', path: CONTACTS, headers,
+    body: '{"contacts":[{"email":"escaped2@example.com","custom\\u005ffields":{"nope":"x"}}]}',
+  });
+  assert.equal(bad.status, 400, bad.text);
+  assert.match(bad.text, /invalid custom field ids supplied - nope/);
 });
 
 test('custom field values merge per field; an empty string clears one field', async () => {
