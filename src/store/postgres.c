@@ -178,7 +178,8 @@ static int exec_simple(conn *c, const char *sql)
  * the table's current size (plan_cache_mode = force_custom_plan). A generic plan made
  * while contacts was empty and never analysed picked an arbitrary (account_id, ...) index
  * and filtered on the identifier, scanning the whole account once per lookup until
- * autovacuum analysed the table: a fresh database's first big upsert was quadratic. */
+ * autovacuum analysed the table: a fresh database's first big upsert was quadratic. The
+ * writer's deferred writes are the exception (see "Plans" at the pipeline). */
 static int conn_setup(conn *c)
 {
     c->npending = 0; /* a reset session has no pipeline */
@@ -367,7 +368,19 @@ static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
  * pipeline that held it. PostgreSQL skips what follows a failed statement up to the Sync
  * and the transaction is then aborted: the first failure is kept in c->failed and every
  * later statement answers it, unsent, until a rollback (to a savepoint, or of the whole
- * transaction) makes the transaction usable again. */
+ * transaction) makes the transaction usable again.
+ *
+ * Plans. A session plans every execution with its values (force_custom_plan, see
+ * conn_setup), which the lookups need; a deferred write does not: it is an INSERT, or an
+ * UPDATE or DELETE by a key its index serves whatever the values, so planning it each
+ * time was a fifth of the server's time in a bulk upsert. A pipeline therefore runs
+ * under PostgreSQL's default (auto: a statement's plan is kept once five custom ones cost
+ * no less): it begins with SET LOCAL plan_cache_mode = auto and ends, before its Sync,
+ * with the session's force_custom_plan again, both inside the pipeline (no round trip).
+ * SET LOCAL is undone with the transaction or the savepoint a failure rolls back, so a
+ * pipeline cut short never leaves the session in the wrong mode. A kept plan is re-made
+ * when ANALYZE changes the table's statistics (analyze_if_grown): one made while the
+ * table was small (a sequential scan) lasts until the next one. */
 
 static void pipe_note(conn *c, const char *sql)
 {
@@ -378,6 +391,27 @@ static void pipe_note(conn *c, const char *sql)
             abort();
     }
     c->pending[c->npending++] = sql;
+}
+
+/* Send sql (no parameters, no rows) down c's pipeline: STORE_OK, or STORE_ERROR (logged). */
+static int pipe_send_simple(conn *c, const char *sql)
+{
+    if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        log_pg(sql, PQerrorMessage(c->pg));
+        return STORE_ERROR;
+    }
+    pipe_note(c, sql);
+    return STORE_OK;
+}
+
+/* Enter pipeline mode on c, with the pipeline's plan mode (see "Plans" above). */
+static int pipe_enter(conn *c)
+{
+    if (PQenterPipelineMode(c->pg) != 1) {
+        log_pg("pipeline", PQerrorMessage(c->pg));
+        return STORE_ERROR;
+    }
+    return pipe_send_simple(c, "SET LOCAL plan_cache_mode = auto");
 }
 
 /* Read the pipeline's answers up to its Sync: STORE_OK, or the first failure as
@@ -416,7 +450,8 @@ static int pipe_drain(conn *c)
     if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF)
         return c->failed;
     int rc;
-    if (PQpipelineSync(c->pg) != 1) {
+    if (pipe_send_simple(c, "SET LOCAL plan_cache_mode = force_custom_plan") != STORE_OK ||
+        PQpipelineSync(c->pg) != 1) {
         log_pg("pipeline sync", PQerrorMessage(c->pg));
         rc = STORE_ERROR;
     } else {
@@ -906,9 +941,10 @@ static int pgd_exec_deferred(db_stmt *st)
     int rc = c->failed; /* the transaction is aborted: nothing more is sent */
     /* a bound text that is not UTF-8 can equal nothing stored: as in pgd_step, no-op */
     if (rc == STORE_OK && !ps->bad_text && ps->sql[0]) {
-        if ((PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->pg) != 1) ||
-            PQsendQueryPrepared(c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
-                                ps->binary) != 1) {
+        if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && pipe_enter(c) != STORE_OK) {
+            rc = c->failed = STORE_ERROR;
+        } else if (PQsendQueryPrepared(c->pg, ps->name, ps->n, ps->value, ps->length, ps->format,
+                                       ps->binary) != 1) {
             log_pg(ps->sql, PQerrorMessage(c->pg));
             rc = c->failed = STORE_ERROR;
         } else {
