@@ -112,7 +112,7 @@ struct store_impl {
     conn *all_readers[POOL_MAX];
     int reader_count;
     /* Contacts this node inserted: in the open transaction, and committed since its last
-     * ANALYZE (see analyze_if_grown). Writer-only, under write_lock. */
+     * ANALYZE; the table's rows then (see analyze_if_grown). Writer-only, under write_lock. */
     int64_t inserted_open, inserted_since_analyze, rows_at_analyze;
 };
 
@@ -380,7 +380,7 @@ static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
  * SET LOCAL is undone with the transaction or the savepoint a failure rolls back, so a
  * pipeline cut short never leaves the session in the wrong mode. A kept plan is re-made
  * when ANALYZE changes the table's statistics (analyze_if_grown): one made while the
- * table was small (a sequential scan) lasts until the next one. */
+ * table was small (a sequential scan) does not outlive the table's doubling. */
 
 static void pipe_note(conn *c, const char *sql)
 {
@@ -592,29 +592,41 @@ static void writer_abort(store_impl *s)
 }
 
 /*
- * Refresh the planner's statistics once this node has grown the contacts by a fifth (at
- * least ANALYZE_MIN_ROWS) since it last did. Autovacuum would, but only up to a minute
- * later, and until then a bulk-loaded table looks empty to the planner: the scans of
- * SGQL searches and exports (ORDER BY created_at, id LIMIT n) were then planned as a
- * bitmap scan of every remaining row plus a sort, once per page — 2.7 s instead of 0.2 s
- * for 100,000 contacts. ANALYZE samples a fixed number of rows, so it costs about the same
- * (~0.1–0.3 s) at any size; it runs after the commit, on the writer connection.
+ * Refresh the planner's statistics once the contacts have doubled (and this node inserted
+ * at least ANALYZE_MIN_ROWS) since this node last did. Until a table is analysed the
+ * planner knows nothing of its columns: a lookup by identifier used the account's index
+ * and filtered every row of the account, and the scans of SGQL searches and exports
+ * (ORDER BY created_at, id LIMIT n) were planned as a bitmap scan of every remaining row
+ * plus a sort, once per page — 2.7 s instead of 0.2 s for 100,000 contacts. Autovacuum
+ * would, but only up to a minute later. Once analysed, the planner scales the row count
+ * it saw by the table's current size, so the plans stay right as it grows; what a later
+ * ANALYZE adds is fresh statistics and re-made kept plans (see "Plans" at the pipeline).
+ * So the schedule is geometric (1k, 2k, 4k, ... rows: the work of all of them is about
+ * that of the last one), where every 5,000 rows and a fifth of the table cost a fifth of
+ * a fresh 30,000-contact upsert's server time; beyond this node's schedule autovacuum's
+ * own (a tenth of the table) keeps them fresh. The table's size is PostgreSQL's, read
+ * after each ANALYZE (other nodes' rows count too). ANALYZE samples at most 30,000 rows,
+ * ~0.1–0.3 s at any size; it runs after the commit, on the writer connection.
  */
-#define ANALYZE_MIN_ROWS 5000
+#define ANALYZE_MIN_ROWS 1000
 static void analyze_if_grown(store_impl *s)
 {
     s->inserted_since_analyze += s->inserted_open;
     s->inserted_open = 0;
-    int64_t threshold = s->rows_at_analyze / 5;
+    int64_t threshold = s->rows_at_analyze;
     if (threshold < ANALYZE_MIN_ROWS)
         threshold = ANALYZE_MIN_ROWS;
     if (s->inserted_since_analyze < threshold)
         return;
-    PGresult *r = PQexec(s->writer->pg, "ANALYZE contacts, list_members");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    /* the last statement's answer: the row count ANALYZE just stored */
+    PGresult *r = PQexec(s->writer->pg,
+                         "ANALYZE contacts, list_members;"
+                         " SELECT reltuples::bigint FROM pg_class WHERE oid = 'contacts'::regclass");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        s->rows_at_analyze = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
         log_pg("ANALYZE", PQresultErrorMessage(r));
     PQclear(r);
-    s->rows_at_analyze += s->inserted_since_analyze;
     s->inserted_since_analyze = 0;
 }
 
