@@ -114,6 +114,10 @@ int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
  * sync (STORE_CONFLICT); an update that matched no row goes unnoticed. */
 int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c);
 int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c);
+/* store_tx_contact_insert_new of cs[0..n), in one statement where the engine defers
+ * (PostgreSQL), one each on SQLite (in-process statements cost no round trip). */
+int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contact *const *cs,
+                                     size_t n);
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
