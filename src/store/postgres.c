@@ -111,9 +111,9 @@ struct store_impl {
     conn *readers; /* idle read connections */
     conn *all_readers[POOL_MAX];
     int reader_count;
-    /* Contacts this node inserted: in the open transaction, and committed since its last
-     * ANALYZE; the table's rows then (see analyze_if_grown). Writer-only, under write_lock. */
-    int64_t inserted_open, inserted_since_analyze, rows_at_analyze;
+    /* Contacts this node inserted since its last ANALYZE, and the table's rows then (see
+     * analyze_if_grown). Writer-only, under write_lock. */
+    int64_t inserted_since_analyze, rows_at_analyze;
 };
 
 /* ---- connections ------------------------------------------------------------------- */
@@ -380,7 +380,7 @@ static PGresult *result_of(conn *c, const char *sql, PGresult *r, int *rc)
  * SET LOCAL is undone with the transaction or the savepoint a failure rolls back, so a
  * pipeline cut short never leaves the session in the wrong mode. A kept plan is re-made
  * when ANALYZE changes the table's statistics (analyze_if_grown): one made while the
- * table was small (a sequential scan) does not outlive the table's doubling. */
+ * table was small (a sequential scan) does not outlive the table's growth fourfold. */
 
 static void pipe_note(conn *c, const char *sql)
 {
@@ -592,42 +592,55 @@ static void writer_abort(store_impl *s)
 }
 
 /*
- * Refresh the planner's statistics once the contacts have doubled (and this node inserted
+ * Refresh the planner's statistics once the contacts have quadrupled (and this node inserted
  * at least ANALYZE_MIN_ROWS) since this node last did. Until a table is analysed the
  * planner knows nothing of its columns: a lookup by identifier used the account's index
- * and filtered every row of the account, and the scans of SGQL searches and exports
- * (ORDER BY created_at, id LIMIT n) were planned as a bitmap scan of every remaining row
- * plus a sort, once per page — 2.7 s instead of 0.2 s for 100,000 contacts. Autovacuum
- * would, but only up to a minute later. Once analysed, the planner scales the row count
- * it saw by the table's current size, so the plans stay right as it grows; what a later
- * ANALYZE adds is fresh statistics and re-made kept plans (see "Plans" at the pipeline).
- * So the schedule is geometric (1k, 2k, 4k, ... rows: the work of all of them is about
- * that of the last one), where every 5,000 rows and a fifth of the table cost a fifth of
- * a fresh 30,000-contact upsert's server time; beyond this node's schedule autovacuum's
- * own (a tenth of the table) keeps them fresh. The table's size is PostgreSQL's, read
- * after each ANALYZE (other nodes' rows count too). ANALYZE samples at most 30,000 rows,
- * ~0.1–0.3 s at any size; it runs after the commit, on the writer connection.
+ * and filtered every row of the account against every value looked up, and the scans of
+ * SGQL searches and exports (ORDER BY created_at, id LIMIT n) were planned as a bitmap
+ * scan of every remaining row plus a sort, once per page — 2.7 s instead of 0.2 s for
+ * 100,000 contacts. Autovacuum would, but only up to a minute later. Once analysed, the
+ * planner scales the row count it saw by the table's current size, so the plans stay
+ * right as it grows; what a later ANALYZE adds is fresh statistics and re-made kept plans
+ * (see "Plans" at the pipeline). So the schedule is geometric (1k, 4k, 16k, ... rows: the
+ * work of all of them is about that of the last one), where every 5,000 rows and a fifth
+ * of the table cost a fifth of a fresh 30,000-contact upsert's server time (doubling, a
+ * seventh of 90,000 contacts' in three upserts); beyond it
+ * autovacuum's own (a tenth of the table) keeps them fresh. The table's size is
+ * PostgreSQL's, read after each ANALYZE (other nodes' rows count too).
+ *
+ * It runs on the writer in the open transaction, when the rows are noted (after the
+ * pipeline that holds them is answered): ANALYZE counts the transaction's own rows, and
+ * the statements that follow are planned with what it found — after commit, a fresh
+ * table's first 5,000-record turn ran on no statistics at all. SKIP_LOCKED: a table
+ * another session analyses is skipped, never waited for (the lock would be held to the
+ * end of the transaction); its own savepoint: a failure costs the statistics, not the
+ * transaction. ANALYZE samples at most 30,000 rows, ~0.1–0.3 s at any size.
  */
 #define ANALYZE_MIN_ROWS 1000
 static void analyze_if_grown(store_impl *s)
 {
-    s->inserted_since_analyze += s->inserted_open;
-    s->inserted_open = 0;
-    int64_t threshold = s->rows_at_analyze;
+    int64_t threshold = 3 * s->rows_at_analyze;
     if (threshold < ANALYZE_MIN_ROWS)
         threshold = ANALYZE_MIN_ROWS;
     if (s->inserted_since_analyze < threshold)
         return;
+    s->inserted_since_analyze = 0;
+    conn *c = s->writer;
+    /* a failure of the pipeline stays the answer of the caller's next statement */
+    if (exec_simple(c, "SAVEPOINT growth_analyze") != STORE_OK)
+        return;
     /* the last statement's answer: the row count ANALYZE just stored */
-    PGresult *r = PQexec(s->writer->pg,
-                         "ANALYZE contacts, list_members;"
-                         " SELECT reltuples::bigint FROM pg_class WHERE oid = 'contacts'::regclass");
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+    PGresult *r =
+        PQexec(c->pg, "ANALYZE (SKIP_LOCKED) contacts, list_members;"
+                      " SELECT reltuples::bigint FROM pg_class WHERE oid = 'contacts'::regclass");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok)
         s->rows_at_analyze = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     else
         log_pg("ANALYZE", PQresultErrorMessage(r));
     PQclear(r);
-    s->inserted_since_analyze = 0;
+    exec_simple(c, ok ? "RELEASE growth_analyze"
+                      : "ROLLBACK TO growth_analyze; RELEASE growth_analyze");
 }
 
 static int pgs_tx_commit(store_tx_impl *tx)
@@ -650,9 +663,6 @@ static int pgs_tx_commit(store_tx_impl *tx)
     if (rc != STORE_OK)
         writer_abort(s);
     locks_forget(s);
-    if (rc == STORE_OK)
-        analyze_if_grown(s);
-    s->inserted_open = 0;
     pthread_mutex_unlock(&s->write_lock);
     return rc;
 }
@@ -660,7 +670,6 @@ static int pgs_tx_commit(store_tx_impl *tx)
 static void pgs_tx_rollback(store_tx_impl *tx)
 {
     store_impl *s = tx->s;
-    s->inserted_open = 0;
     writer_abort(s);
     locks_forget(s);
     pthread_mutex_unlock(&s->write_lock);
@@ -984,7 +993,9 @@ static void pgd_note_locked(db_conn *writer, int64_t account)
 
 static void pgd_note_inserted(db_conn *writer, int64_t rows)
 {
-    ((conn *)writer)->s->inserted_open += rows;
+    store_impl *s = ((conn *)writer)->s;
+    s->inserted_since_analyze += rows;
+    analyze_if_grown(s);
 }
 
 const store_driver postgres_driver = {
