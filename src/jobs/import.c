@@ -336,6 +336,8 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     }
     if (!*finished && j->reader.p >= j->reader.end)
         *finished = true;
+    if (upsert_slice_done(tx, job, &live) != STORE_OK)
+        applied = STORE_ERROR;
 out:
     for (size_t i = 0; i < count; i++)
         upsert_batch_free(rows[i].b);

@@ -38,6 +38,14 @@ bool upsert_known_get(const upsert_known *k, id_type type, const char *value, co
 /* row as written or read, copied into k (replacing the contact with its id), and found
  * by each of its identifiers from now on: the copy. */
 contact *upsert_known_adopt(upsert_known *k, const contact *row);
+/* c (k's copy of a new contact) is to be inserted at the next upsert_known_flush. */
+void upsert_known_insert_later(upsert_known *k, contact *c);
+/* Insert the new contacts waiting in k, together (store_tx_contact_insert_new_many):
+ * before a slice's kind returns, and before one of them is updated. STORE_OK or the
+ * store's failure. */
+int upsert_known_flush(store_tx *tx, int64_t account, upsert_known *k);
+/* upsert_known_flush when the contact with id is among those waiting, else nothing. */
+int upsert_known_before_update(store_tx *tx, int64_t account, upsert_known *k, const char *id);
 
 /* Read the live custom fields and which of list_ids still exist; strings in a. */
 int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids, size_t n, arena *a,
@@ -47,6 +55,9 @@ int upsert_live_load(store_tx *tx, int64_t account, const char *const *list_ids,
  * go to live->known when set (and what is written joins it), else to the store. */
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
                         const upsert_live *live, arena *scratch, job_counts *counts);
+/* After a slice's last upsert_apply_record: its new contacts inserted (upsert_known_flush).
+ * STORE_OK or the store's failure. */
+int upsert_slice_done(store_tx *tx, const job_row *job, const upsert_live *live);
 
 /* ---- payload helpers (payload.c) ------------------------------------------------- */
 

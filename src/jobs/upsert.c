@@ -16,6 +16,7 @@
  *
  * A slice's identifiers are looked up together before it is applied (upsert_known.c), and
  * each record's lookups are answered from that map, which every write keeps current.
+ * New contacts are inserted together when the slice ends (upsert_known_flush).
  * The writes are deferred (store_tx_sync): each record's matching has already proved them
  * possible in this transaction (its identifiers free, or its contact read), so none can
  * be refused for a reason the record's answer would have to give; on PostgreSQL a
@@ -114,6 +115,21 @@ static void written(const upsert_live *live, const contact *c)
         upsert_known_adopt(live->known, c);
 }
 
+/* Insert the new contact c, which the slice's later records then match: with a map,
+ * later and together with the slice's other new contacts (upsert_known_flush), else now. */
+static int insert_new(store_tx *tx, const job_row *job, const upsert_live *live, const contact *c)
+{
+    if (!live->known)
+        return store_tx_contact_insert_new(tx, job->account, c);
+    upsert_known_insert_later(live->known, upsert_known_adopt(live->known, c));
+    return STORE_OK;
+}
+
+int upsert_slice_done(store_tx *tx, const job_row *job, const upsert_live *live)
+{
+    return live->known ? upsert_known_flush(tx, job->account, live->known) : STORE_OK;
+}
+
 int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *in, int64_t index,
                         const upsert_live *live, arena *scratch, job_counts *counts)
 {
@@ -150,12 +166,11 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
         if (in->custom_fields)
             c.custom_fields = custom_fields_merge(NULL, in->custom_fields, &live->fields, scratch);
         c.created_at = c.updated_at = now;
-        int rc = store_tx_contact_insert_new(tx, job->account, &c);
+        int rc = insert_new(tx, job, live, &c); /* the map has it now */
         if (rc == STORE_OK)
             rc = after_write(tx, job, &c, in, live);
         if (rc != STORE_OK)
             return STORE_ERROR;
-        written(live, &c);
         counts->created++;
         return 0;
     }
@@ -180,7 +195,11 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
         c->custom_fields =
             custom_fields_merge(c->custom_fields, in->custom_fields, &live->fields, scratch);
     c->updated_at = now;
-    int rc = store_tx_contact_update_known(tx, job->account, c);
+    /* A contact this slice created is in the store before it is updated. */
+    int rc =
+        live->known ? upsert_known_before_update(tx, job->account, live->known, c->id) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = store_tx_contact_update_known(tx, job->account, c);
     if (rc == STORE_OK)
         rc = after_write(tx, job, c, in, live);
     if (rc != STORE_OK)
@@ -220,6 +239,8 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
         if (scratch.total > (4u << 20))
             arena_release(&scratch);
     }
+    if (applied >= 0 && upsert_slice_done(tx, job, &live) != STORE_OK)
+        applied = STORE_ERROR;
     arena_release(&scratch);
     arena_release(&keep);
     *finished = to >= b->count;

@@ -14,6 +14,12 @@
  * store_tx_contact_find_many) is looked up in the store as before, and the answer
  * adopted.
  *
+ * New contacts wait in the map (upsert_known_insert_later) and are inserted together
+ * (upsert_known_flush: one statement on PostgreSQL), before an update of one of them and
+ * when the slice ends: their ids are made here, so the slice's later records match them
+ * from the map whether or not the store has them yet; nothing else the slice writes
+ * depends on their rows (list and alternate-email rows name a contact id, no key).
+ *
  * Memory: everything lives in the slice's keep arena; strings are copied in, since
  * records' and scratch memory may go before the slice ends (imports free each row).
  */
@@ -29,12 +35,15 @@ typedef struct known_entry {
     const char *value; /* NULL: an empty slot */
     contact *c;        /* NULL: known to match no contact */
     int type;          /* an id_type, or KNOWN_BY_ID */
+    bool waiting;      /* KNOWN_BY_ID: c is new and not yet sent to the store */
 } known_entry;
 
 struct upsert_known {
     arena *keep;
     known_entry *slots;
-    size_t cap, used; /* cap: a power of two */
+    size_t cap, used;  /* cap: a power of two */
+    contact **waiting; /* new contacts to insert at the next upsert_known_flush, in order */
+    size_t nwaiting, waiting_cap;
 };
 
 static size_t known_hash(int type, const char *v)
@@ -163,4 +172,29 @@ int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records,
     }
     arena_release(&a);
     return rc;
+}
+
+void upsert_known_insert_later(upsert_known *k, contact *c)
+{
+    known_slot(k, KNOWN_BY_ID, c->id)->waiting = true;
+    k->waiting = arena_grow(k->keep, k->waiting, k->nwaiting, &k->waiting_cap, sizeof *k->waiting);
+    k->waiting[k->nwaiting++] = c;
+}
+
+int upsert_known_flush(store_tx *tx, int64_t account, upsert_known *k)
+{
+    if (!k->nwaiting)
+        return STORE_OK;
+    int rc = store_tx_contact_insert_new_many(tx, account, (const contact *const *)k->waiting,
+                                              k->nwaiting);
+    for (size_t i = 0; i < k->nwaiting; i++)
+        known_slot(k, KNOWN_BY_ID, k->waiting[i]->id)->waiting = false;
+    k->nwaiting = 0;
+    return rc;
+}
+
+int upsert_known_before_update(store_tx *tx, int64_t account, upsert_known *k, const char *id)
+{
+    const known_entry *e = known_slot(k, KNOWN_BY_ID, id);
+    return e->value && e->waiting ? upsert_known_flush(tx, account, k) : STORE_OK;
 }

@@ -8,6 +8,7 @@
  * one round trip, with a kept plan: DB_SQL2_LOOKUP).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/json_writer.h"
 #include "core/timeutil.h"
@@ -230,6 +231,85 @@ int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c)
     int rc = st ? db_exec_deferred(st) : STORE_ERROR;
     if (rc == STORE_OK)
         inserted(tx, account, c);
+    return rc;
+}
+
+/* c as a JSON object of its columns (as bind_contact binds them: NULL columns and empty
+ * identifiers left out, so NULL), account_id included: false when a text is not UTF-8. */
+static bool contact_json(json_writer *w, int64_t account, const contact *c)
+{
+    json_writer_cstr_raw(w, "{\"account_id\":");
+    json_writer_int(w, account);
+    json_writer_cstr_raw(w, ",\"id\":");
+    if (!json_writer_cstr(w, c->id))
+        return false;
+    for (int i = 0; i < CF_COUNT + 2; i++) {
+        const char *v = i < CF_COUNT    ? c->field[i]
+                        : i == CF_COUNT ? c->alternate_emails
+                                        : c->custom_fields;
+        if (!v || (i < ID_TYPE_COUNT && !v[0]))
+            continue;
+        const char *key = i < CF_COUNT    ? contact_fields[i].name
+                          : i == CF_COUNT ? "alternate_emails"
+                                          : "custom_fields";
+        json_writer_char(w, ',');
+        if (!json_writer_key(w, key) || !json_writer_cstr(w, v))
+            return false;
+    }
+    json_writer_cstr_raw(w, ",\"created_at\":");
+    json_writer_int(w, c->created_at);
+    json_writer_cstr_raw(w, ",\"updated_at\":");
+    json_writer_int(w, c->updated_at);
+    json_writer_char(w, '}');
+    return true;
+}
+
+int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contact *const *cs,
+                                     size_t n)
+{
+    /* Every row as one JSON array, one parameter whatever n is: one statement to parse,
+     * plan and start instead of n (each row still probes every unique index). */
+    static db_query q = DB_PG_ONLY(
+        "INSERT INTO contacts SELECT * FROM json_populate_recordset(NULL::contacts, $1::json)");
+    int rc = STORE_OK;
+    if (!db_defers(db_tx(tx)) || n < 2) {
+        for (size_t i = 0; rc == STORE_OK && i < n; i++)
+            rc = store_tx_contact_insert_new(tx, account, cs[i]);
+        return rc;
+    }
+    json_writer w = JSON_WRITER_INIT;
+    json_writer_char(&w, '[');
+    bool *batched = calloc(n, sizeof *batched);
+    if (!batched)
+        abort();
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t before = json_writer_next(&w, 1);
+        if (contact_json(&w, account, cs[i])) {
+            batched[i] = true;
+            rows++;
+            continue;
+        }
+        /* Not UTF-8: the statement of one, whose driver knows what to do with it. */
+        json_writer_truncate(&w, before);
+        if ((rc = store_tx_contact_insert_new(tx, account, cs[i])) != STORE_OK)
+            break;
+    }
+    json_writer_char(&w, ']');
+    if (rc == STORE_OK && rows) {
+        db_stmt *st = db_prepare(db_tx(tx), &q);
+        if (st) {
+            db_bind_text(st, 1, w.buf);
+            rc = db_exec_deferred(st);
+        } else {
+            rc = STORE_ERROR;
+        }
+        for (size_t i = 0; rc == STORE_OK && i < n; i++)
+            if (batched[i])
+                inserted(tx, account, cs[i]);
+    }
+    free(batched);
+    json_writer_free(&w);
     return rc;
 }
 

@@ -110,6 +110,13 @@ typedef struct db_query {
         .sql = (text), .pg = "" \
     }
 
+/* A statement only PostgreSQL runs: its caller takes another way where db_defers is
+ * false (SQLite). */
+#define DB_PG_ONLY(text)        \
+    {                           \
+        .sql = "", .pg = (text) \
+    }
+
 /* PostgreSQL's advisory lock of an account (db_lock_account) as the two int4 keys of
  * pg_advisory_xact_lock and pg_try_advisory_xact_lock: the class "ctd2", then the account
  * given by the SQL expression expr (accounts beyond 2^31 share a lock with another one,
@@ -220,6 +227,13 @@ static inline int db_lock_account(db_conn *writer, int64_t account)
 static inline void db_note_locked(db_conn *writer, int64_t account)
 {
     writer->drv->note_locked(writer, account);
+}
+
+/* Whether c's engine defers writes (db_exec_deferred), so that rows sent together in one
+ * statement save its work per statement; SQLite runs each write at once, in-process. */
+static inline bool db_defers(db_conn *c)
+{
+    return c->drv->exec_deferred != NULL;
 }
 
 static inline void db_note_inserted(db_conn *writer, int64_t rows)

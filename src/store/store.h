@@ -121,6 +121,10 @@ int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
  * sync (STORE_CONFLICT); an update that matched no row goes unnoticed. */
 int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c);
 int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c);
+/* store_tx_contact_insert_new of cs[0..n), in one statement where the engine defers
+ * (PostgreSQL), one each on SQLite (in-process statements cost no round trip). */
+int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contact *const *cs,
+                                     size_t n);
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
@@ -475,8 +479,8 @@ void store_tx_touched_take(store_tx *tx, store_touched **contacts, size_t *ncont
 int store_tx_savepoint(store_tx *tx);
 int store_tx_savepoint_release(store_tx *tx);
 void store_tx_savepoint_rollback(store_tx *tx);
-/* Wait for the writes deferred so far (store_tx_contact_insert_new, _update_known,
- * store_tx_list_add, store_tx_contact_set_alternates): STORE_OK, or the first one's
+/* Wait for the writes deferred so far (store_tx_contact_insert_new, _insert_new_many,
+ * _update_known, store_tx_list_add, store_tx_contact_set_alternates): STORE_OK, or the first one's
  * failure (STORE_CONFLICT when a unique index refused it, else STORE_ERROR). On
  * PostgreSQL they travel in one round trip (a pipeline), and a failure aborts the
  * transaction: every later call answers the same failure until a savepoint rollback or

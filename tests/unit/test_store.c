@@ -643,6 +643,56 @@ static void test_deferred_writes(void)
     store_close(s);
 }
 
+/* Several new contacts in one call (one statement on PostgreSQL): every column as one
+ * insert each would have written it (an empty identifier as NULL, a quote and non-ASCII
+ * text as they are), and a row a unique index refuses fails the sync. */
+static void test_insert_new_many(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "many", &acc), STORE_OK);
+    contact c[3];
+    new_contact(&c[0], "m0@example.com", "", "ext-m0", NULL);
+    new_contact(&c[1], "m1@example.com", NULL, NULL, "anon-m1");
+    new_contact(&c[2], "m2@example.com", NULL, NULL, NULL);
+    c[0].field[CF_FIRST_NAME] = "Zo\"é\\";
+    c[0].field[CF_CITY] = "";
+    c[0].alternate_emails = "[\"alt-m0@example.com\"]";
+    c[0].custom_fields = "{\"e1_N\":5}";
+    c[2].created_at = 1700000000000;
+    const contact *all[] = {&c[0], &c[1], &c[2]};
+    CHECK_INT(store_tx_contact_insert_new_many(tx, acc, all, 3), STORE_OK);
+    CHECK_INT(store_tx_sync(tx), STORE_OK);
+    commit(tx);
+    arena a = ARENA_INIT;
+    contact got;
+    CHECK_INT(store_contact_get(s, acc, c[0].id, &a, &got), STORE_OK);
+    CHECK_STR(got.field[CF_FIRST_NAME], "Zo\"é\\");
+    CHECK_STR(got.field[CF_CITY], "");
+    CHECK(got.field[CF_PHONE_NUMBER_ID] == NULL || !got.field[CF_PHONE_NUMBER_ID][0]);
+    CHECK(got.field[CF_LAST_NAME] == NULL);
+    CHECK_STR(got.alternate_emails, "[\"alt-m0@example.com\"]");
+    CHECK_STR(got.custom_fields, "{\"e1_N\":5}");
+    CHECK_INT(got.updated_at, 1600000000001);
+    CHECK_INT(store_contact_find(s, acc, ID_ANONYMOUS_ID, "anon-m1", &a, &got), STORE_OK);
+    CHECK_STR(got.id, c[1].id);
+    CHECK_INT(store_contact_get(s, acc, c[2].id, &a, &got), STORE_OK);
+    CHECK_INT(got.created_at, 1700000000000);
+
+    tx = begin(s);
+    contact fresh, dup;
+    new_contact(&fresh, "m3@example.com", NULL, NULL, NULL);
+    new_contact(&dup, "m1@example.com", NULL, NULL, NULL); /* c[1]'s email */
+    const contact *two[] = {&fresh, &dup};
+    int rc = store_tx_contact_insert_new_many(tx, acc, two, 2);
+    CHECK_INT(rc == STORE_OK ? store_tx_sync(tx) : rc, STORE_CONFLICT);
+    store_tx_rollback(tx);
+    CHECK_INT(store_contact_get(s, acc, fresh.id, &a, &got), STORE_NOT_FOUND);
+    arena_release(&a);
+    store_close(s);
+}
+
 /* ---- jobs -------------------------------------------------------------------------- */
 
 static void make_job(job_new *j, int64_t account, job_kind kind, const char *payload,
@@ -2141,6 +2191,7 @@ int main(void)
         RUN(test_deferred_writes);
         RUN(test_job_claim_ahead);
         RUN(test_fields_in_tx);
+        RUN(test_insert_new_many);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
