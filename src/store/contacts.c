@@ -332,22 +332,25 @@ static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c)
     return st;
 }
 
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+/* Rewrite c, run by run (db_exec_found, or db_exec_deferred for a contact known to be
+ * there), and note the update. */
+static int update_run(store_tx *tx, int64_t account, const contact *c, int (*run)(db_stmt *))
 {
     db_stmt *st = update_bound(tx, account, c);
-    int rc = st ? db_exec_found(st) : STORE_ERROR;
+    int rc = st ? run(st) : STORE_ERROR;
     if (rc == STORE_OK)
         store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
     return rc;
 }
 
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+{
+    return update_run(tx, account, c, db_exec_found);
+}
+
 int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c)
 {
-    db_stmt *st = update_bound(tx, account, c);
-    int rc = st ? db_exec_deferred(st) : STORE_ERROR;
-    if (rc == STORE_OK)
-        store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
-    return rc;
+    return update_run(tx, account, c, db_exec_deferred);
 }
 
 static db_query alt_clear =
