@@ -33,7 +33,7 @@ static upsert_batch *decode_upsert(http_request *req, const char *body, size_t l
     field_catalog fields = {NULL, 0};
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
-    bool read = memmem(body, len, key, sizeof key - 1) != NULL;
+    bool read = len > 0 && memmem(body, len, key, sizeof key - 1) != NULL; /* body NULL when empty */
     for (;;) {
         *store_failed =
             read && store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK;
