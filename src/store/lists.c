@@ -108,10 +108,17 @@ int store_list_sample(store *s, int64_t account, const char *list_id, int64_t li
     return contact_ids_sample(s, &q, account, list_id, limit, a, ids, count);
 }
 
+/* created_at: now, or 1 ms past the account's newest list, so that lists created within
+ * one millisecond still page in creation order (ORDER BY created_at; ids are random). */
+#define LIST_CREATED(greatest) \
+    greatest "(?4, COALESCE((SELECT max(created_at) + 1 FROM lists WHERE account_id=?1), 0))"
+#define LIST_INSERT(greatest)                                                                        \
+    "INSERT INTO lists(account_id, id, name, created_at, updated_at) VALUES(?1,?2,?3," LIST_CREATED( \
+        greatest) "," LIST_CREATED(greatest) ") ON CONFLICT DO NOTHING"
+
 int store_tx_list_create(store_tx *tx, int64_t account, const char *id, const char *name)
 {
-    static db_query q = DB_SQL("INSERT INTO lists(account_id, id, name, created_at, updated_at)"
-                               " VALUES(?1,?2,?3,?4,?4) ON CONFLICT DO NOTHING");
+    static db_query q = DB_SQL2(LIST_INSERT("max"), LIST_INSERT("GREATEST"));
     int rc;
     db_stmt *st = db_prepare_locked(tx, account, &q, &rc);
     if (!st)

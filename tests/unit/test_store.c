@@ -1019,6 +1019,35 @@ static void test_fields_in_tx(void)
     store_close(s);
 }
 
+/* Lists page in creation order even when they were created within one millisecond (their
+ * ids are random): 20 in one transaction. */
+static void test_list_creation_order(void)
+{
+    store *s = open_store();
+    store_tx *tx = begin(s);
+    int64_t acc = 0;
+    CHECK_INT(store_tx_account_ensure(tx, "list-order", &acc), STORE_OK);
+    enum { N = 20 };
+    char ids[N][UUID_STR_LEN + 1];
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "order-%02d", i);
+        REQUIRE(uuid_generate(ids[i]) == 0);
+        CHECK_INT(store_tx_list_create(tx, acc, ids[i], name), STORE_OK);
+    }
+    commit(tx);
+    arena a = ARENA_INIT;
+    list_info *rows;
+    size_t n;
+    int64_t total;
+    CHECK_INT(store_list_page(s, acc, 0, N, &a, &rows, &n, &total), STORE_OK);
+    CHECK_INT(n, N);
+    for (size_t i = 0; i < n && i < N; i++)
+        CHECK_STR(rows[i].id, ids[i]);
+    arena_release(&a);
+    store_close(s);
+}
+
 static void test_billable_and_tokens(void)
 {
     store *s = open_store();
@@ -2160,6 +2189,7 @@ int main(void)
     RUN(test_jobs);
     RUN(test_job_claim_ahead);
     RUN(test_fields_in_tx);
+    RUN(test_list_creation_order);
     RUN(test_billable_and_tokens);
     RUN(test_contact_scan);
     RUN(test_job_list_and_payloads);
@@ -2192,6 +2222,7 @@ int main(void)
         RUN(test_job_claim_ahead);
         RUN(test_fields_in_tx);
         RUN(test_insert_new_many);
+        RUN(test_list_creation_order);
         RUN(test_billable_and_tokens);
         RUN(test_contact_scan);
         RUN(test_job_list_and_payloads);
