@@ -163,8 +163,7 @@ static long run_group(store_tx *tx, const job_row *first, size_t cap, runner_sta
     job_row next;
     while (n < RUNNER_GROUP && store_tx_job_ahead(tx, n, &next) == STORE_OK &&
            next.info.kind == first->info.kind && next.cursor == 0 &&
-           next.info.counts.requested >= 0 &&
-           records + (size_t)next.info.counts.requested <= cap) {
+           next.info.counts.requested >= 0 && records + (size_t)next.info.counts.requested <= cap) {
         records += (size_t)next.info.counts.requested;
         jobs[n++] = next;
     }
