@@ -15,6 +15,11 @@
  *   can be large (an export's contacts, an import's rows, a segment's scan) also ends the
  *   slice early once job_slice_over says so, after at least one record: the writer's
  *   turn is bounded in bytes and time, not only in records.
+ * apply_group (optional): applies jobs[0..n), consecutive pending jobs of one account in
+ *   seq order, none started and each with at most RUNNER_SLICE records, as one slice:
+ *   each job's records in order into counts[i], with the same outcome and errors as n
+ *   applies in a row, but the set-at-a-time work shared (the upsert looks up every job's
+ *   identifiers in one statement). Returns the records applied in all, or STORE_ERROR.
  *
  * Adding a kind: DESIGN.md, "Adding a job kind".
  */
@@ -32,6 +37,8 @@ typedef struct job_kind_ops {
     void (*free)(void *decoded);
     long (*apply)(store_tx *tx, const job_row *job, void *decoded, size_t budget,
                   job_counts *counts, bool *finished);
+    long (*apply_group)(store_tx *tx, const job_row *jobs, void *const *decoded, size_t n,
+                        job_counts *counts);
 } job_kind_ops;
 
 extern const job_kind_ops job_upsert_ops;

@@ -29,10 +29,17 @@ typedef struct upsert_live {
 
 /* An empty map in keep, for one slice. */
 upsert_known *upsert_known_new(arena *keep);
-/* Look up every identifier records[0..n) carry, at most one statement per identifier
- * type, into k: STORE_OK or STORE_ERROR. */
+/* Look up every identifier records[0..n) carry, in one statement, into k: STORE_OK or
+ * STORE_ERROR. */
 int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records, size_t n,
                     upsert_known *k);
+/* Records of several jobs, looked up together (upsert_prefetch_groups). */
+typedef struct upsert_records {
+    const contact_input *records;
+    size_t n;
+} upsert_records;
+int upsert_prefetch_groups(store_tx *tx, int64_t account, const upsert_records *groups,
+                           size_t ngroups, upsert_known *k);
 /* Whether k knows what (type, value) matches; *c is then the contact, or NULL for none. */
 bool upsert_known_get(const upsert_known *k, id_type type, const char *value, contact **c);
 /* row as written or read, copied into k (replacing the contact with its id), and found

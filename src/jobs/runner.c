@@ -104,13 +104,17 @@ int job_record_error(store_tx *tx, const job_row *job, job_counts *counts, int64
     return store_error(tx, job, index, identifiers, message);
 }
 
-/* Make st hold the decoded payload of job; NULL when the payload cannot be decoded. */
-static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, runner_take_fn take,
-                         void *ctx)
+/* job's decoded payload, the caller's to free: the one st keeps, the handler's (take), or
+ * decoded from the stored payload; NULL when the payload cannot be decoded. */
+static void *decode_job(store_tx *tx, const job_row *job, runner_state *st, runner_take_fn take,
+                        void *ctx)
 {
-    if (st->decoded && strcmp(st->job_id, job->info.id) == 0)
-        return st->decoded;
-    forget_decoded(st);
+    if (st->decoded && strcmp(st->job_id, job->info.id) == 0) {
+        void *d = st->decoded;
+        st->decoded = NULL;
+        forget_decoded(st);
+        return d;
+    }
     void *d = take ? take(ctx, job->info.id) : NULL;
     if (!d) {
         arena a = ARENA_INIT;
@@ -120,12 +124,76 @@ static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, run
             d = ops_for(job->info.kind)->decode(tx, job->account, payload, len);
         arena_release(&a);
     }
-    if (d) {
-        memcpy(st->job_id, job->info.id, sizeof st->job_id);
-        st->kind = job->info.kind;
-        st->decoded = d;
-    }
     return d;
+}
+
+/* Make st hold d, job's decoded payload. */
+static void keep_decoded(runner_state *st, const job_row *job, void *d)
+{
+    memcpy(st->job_id, job->info.id, sizeof st->job_id);
+    st->kind = job->info.kind;
+    st->decoded = d;
+}
+
+/* Make st hold the decoded payload of job; NULL when the payload cannot be decoded. */
+static void *decoded_for(store_tx *tx, const job_row *job, runner_state *st, runner_take_fn take,
+                         void *ctx)
+{
+    if (st->decoded && strcmp(st->job_id, job->info.id) == 0)
+        return st->decoded;
+    forget_decoded(st);
+    void *d = decode_job(tx, job, st, take, ctx);
+    if (d)
+        keep_decoded(st, job, d);
+    return d;
+}
+
+/* Apply first and the account's next jobs together when first's kind can (kind.h,
+ * apply_group): the jobs claimed after it (store_tx_job_ahead) of the same kind, none
+ * started, up to RUNNER_GROUP of them and cap records in all, each finished here. Returns
+ * the records applied, 0 when first goes alone (nothing done), or STORE_ERROR. */
+static long run_group(store_tx *tx, const job_row *first, size_t cap, runner_state *st,
+                      runner_take_fn take, void *ctx)
+{
+    const job_kind_ops *ops = ops_for(first->info.kind);
+    job_row jobs[RUNNER_GROUP];
+    void *decoded[RUNNER_GROUP];
+    job_counts counts[RUNNER_GROUP];
+    size_t records = 0, n = 0;
+    job_row next;
+    while (n < RUNNER_GROUP && store_tx_job_ahead(tx, n, &next) == STORE_OK &&
+           next.info.kind == first->info.kind && next.cursor == 0 &&
+           next.info.counts.requested >= 0 && records + (size_t)next.info.counts.requested <= cap) {
+        records += (size_t)next.info.counts.requested;
+        jobs[n++] = next;
+    }
+    if (n < 2)
+        return 0;
+    size_t ready = 0;
+    while (ready < n && (decoded[ready] = decode_job(tx, &jobs[ready], st, take, ctx)))
+        ready++;
+    if (ready < 2) {
+        /* one job can go alone after all (a payload that does not decode fails alone) */
+        if (ready == 1)
+            keep_decoded(st, &jobs[0], decoded[0]);
+        return 0;
+    }
+    for (size_t i = 0; i < ready; i++)
+        counts[i] = jobs[i].info.counts;
+    long applied = ops->apply_group(tx, jobs, decoded, ready, counts);
+    for (size_t i = 0; i < ready; i++)
+        ops->free(decoded[i]);
+    for (size_t i = 0; applied >= 0 && i < ready; i++) {
+        job_status final = job_status_final(&counts[i]);
+        if (store_tx_job_finish(tx, jobs[i].seq, final, &counts[i], time_now_ms()) != STORE_OK)
+            return STORE_ERROR;
+        note_event(st, &jobs[i], false, JOB_PENDING, &jobs[i].info.counts);
+        note_event(st, &jobs[i], true, final, &counts[i]);
+    }
+    if (applied < 0)
+        return STORE_ERROR;
+    st->applied += (uint64_t)applied;
+    return applied > 0 ? applied : 1;
 }
 
 /* No job is due: note when the earliest delayed one will be. 0 or STORE_ERROR. */
@@ -154,8 +222,23 @@ static int run_jobs(store_tx *tx, size_t budget, runner_state *st, runner_take_f
             return none_due(tx, st);
         if (rc != STORE_OK)
             return STORE_ERROR;
-        job_counts counts = job.info.counts;
         const job_kind_ops *ops = ops_for(job.info.kind);
+        if (ops && ops->apply_group && job.cursor == 0) {
+            /* a group ends where a slice would: at RUNNER_SLICE records done */
+            size_t room = RUNNER_SLICE - done % RUNNER_SLICE;
+            long applied = run_group(tx, &job, room < budget ? room : budget, st, take, ctx);
+            if (applied < 0)
+                return STORE_ERROR;
+            if (applied > 0) {
+                budget -= (size_t)applied < budget ? (size_t)applied : budget;
+                done += (size_t)applied;
+                if ((done >= RUNNER_SLICE || time_mono_ms() - started >= RUNNER_SLICE_MS) &&
+                    should_yield && should_yield(ctx))
+                    return 1;
+                continue;
+            }
+        }
+        job_counts counts = job.info.counts;
         void *decoded = ops ? decoded_for(tx, &job, st, take, ctx) : NULL;
         if (!decoded) {
             /* Unreachable unless the database was edited by hand or a newer contactd

@@ -52,6 +52,8 @@ typedef struct runner_state {
 typedef bool (*runner_yield_fn)(void *ctx);
 #define RUNNER_SLICE 250
 #define RUNNER_SLICE_MS 20.0
+/* Small jobs applied together at most (kind.h, apply_group). */
+#define RUNNER_GROUP 32
 
 /* Returns 1 when pending jobs remain, 0 when none does, STORE_ERROR on a database
  * failure (the caller must roll back; runner_state stays valid). take and should_yield

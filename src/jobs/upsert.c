@@ -247,8 +247,48 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
     return applied;
 }
 
+/* Whole small jobs of one account as one slice: one map and one lookup for all of them.
+ * The map stays exact from one job to the next as within a job: every write adopts what
+ * it wrote, and the group holds upserts only (no job that removes an identifier). */
+static long upsert_apply_group(store_tx *tx, const job_row *jobs, void *const *decoded, size_t n,
+                               job_counts *counts)
+{
+    arena keep = ARENA_INIT, scratch = ARENA_INIT;
+    upsert_known *known = upsert_known_new(&keep);
+    upsert_records *groups = arena_alloc(&keep, n * sizeof *groups);
+    for (size_t i = 0; i < n; i++) {
+        const upsert_batch *b = decoded[i];
+        groups[i] = (upsert_records){b->contacts, b->count};
+    }
+    long applied = upsert_prefetch_groups(tx, jobs[0].account, groups, n, known);
+    upsert_live live = {.known = known};
+    for (size_t i = 0; applied >= 0 && i < n; i++) {
+        const upsert_batch *b = decoded[i];
+        if (upsert_live_load(tx, jobs[i].account, b->list_ids, b->list_count, &keep, &live) !=
+            STORE_OK) {
+            applied = STORE_ERROR;
+            break;
+        }
+        live.known = known;
+        for (size_t r = 0; r < b->count; r++) {
+            if (upsert_apply_record(tx, &jobs[i], &b->contacts[r], (int64_t)r, &live, &scratch,
+                                    &counts[i]) < 0) {
+                applied = STORE_ERROR;
+                break;
+            }
+            applied++;
+        }
+    }
+    if (applied >= 0 && upsert_slice_done(tx, &jobs[0], &live) != STORE_OK)
+        applied = STORE_ERROR;
+    arena_release(&scratch);
+    arena_release(&keep);
+    return applied;
+}
+
 const job_kind_ops job_upsert_ops = {
     .decode = upsert_decode_fn,
     .free = upsert_free_fn,
     .apply = upsert_apply,
+    .apply_group = upsert_apply_group,
 };

@@ -133,33 +133,38 @@ contact *upsert_known_adopt(upsert_known *k, const contact *row)
     return c;
 }
 
-/* The distinct values of type t the records carry that the map has no word on yet, each
- * then marked as matching nothing until the store says otherwise. */
-static const char **unknown_values(upsert_known *k, id_type t, const contact_input *records,
-                                   size_t n, arena *a, size_t *count)
+/* The distinct values of type t the groups' records carry that the map has no word on yet,
+ * each then marked as matching nothing until the store says otherwise. */
+static const char **unknown_values(upsert_known *k, id_type t, const upsert_records *groups,
+                                   size_t ngroups, arena *a, size_t *count)
 {
+    size_t n = 0;
+    for (size_t g = 0; g < ngroups; g++)
+        n += groups[g].n;
     const char **values = arena_alloc(a, (n ? n : 1) * sizeof *values);
     *count = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *v = records[i].field[t];
-        contact *c;
-        /* Not UTF-8: left out of the set lookup, so left to store_tx_contact_find. */
-        if (!v || upsert_known_get(k, t, v, &c) || !utf8_valid(v))
-            continue;
-        known_put(k, t, v, NULL);
-        values[(*count)++] = v;
+    for (size_t g = 0; g < ngroups; g++) {
+        for (size_t i = 0; i < groups[g].n; i++) {
+            const char *v = groups[g].records[i].field[t];
+            contact *c;
+            /* Not UTF-8: left out of the set lookup, so left to store_tx_contact_find. */
+            if (!v || upsert_known_get(k, t, v, &c) || !utf8_valid(v))
+                continue;
+            known_put(k, t, v, NULL);
+            values[(*count)++] = v;
+        }
     }
     return values;
 }
 
-int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records, size_t n,
-                    upsert_known *k)
+int upsert_prefetch_groups(store_tx *tx, int64_t account, const upsert_records *groups,
+                           size_t ngroups, upsert_known *k)
 {
     arena a = ARENA_INIT; /* the rows as read; adopted into keep */
     id_lookup l;
     size_t total = 0;
     for (int t = 0; t < ID_TYPE_COUNT; t++) {
-        l.values[t] = unknown_values(k, (id_type)t, records, n, &a, &l.n[t]);
+        l.values[t] = unknown_values(k, (id_type)t, groups, ngroups, &a, &l.n[t]);
         total += l.n[t];
     }
     int rc = STORE_OK;
@@ -172,6 +177,13 @@ int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records,
     }
     arena_release(&a);
     return rc;
+}
+
+int upsert_prefetch(store_tx *tx, int64_t account, const contact_input *records, size_t n,
+                    upsert_known *k)
+{
+    upsert_records one = {records, n};
+    return upsert_prefetch_groups(tx, account, &one, 1, k);
 }
 
 void upsert_known_insert_later(upsert_known *k, contact *c)

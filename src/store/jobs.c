@@ -344,16 +344,15 @@ int store_tx_job_next(store_tx *tx, job_row *out)
         "SELECT account_id FROM (SELECT account_id FROM jobs WHERE status=0 AND seq>?1"
         " AND run_after<=?2 ORDER BY seq OFFSET 0) p"
         " WHERE pg_try_advisory_xact_lock(" DB_ACCOUNT_LOCK_KEYS("account_id") ") LIMIT 1");
-    /* The account's oldest pending jobs (?1: past the last job this transaction took of
-     * it; ?2: the account). SQLite takes one: its claim is a function call, and taking
-     * the next job only once the last is finished keeps accounts interleaved in
-     * acceptance order. PostgreSQL takes up to JOB_CLAIM_AHEAD (touch.h) under the
-     * account lock, so no other transaction can hold the rows: FOR UPDATE never waits,
-     * and SKIP LOCKED would be wrong (it could return the account's second job while the
-     * first is pending). */
+    /* The account's oldest pending jobs, up to JOB_CLAIM_AHEAD (touch.h), in seq order
+     * (?1: past the last job this transaction took of it; ?2: the account): a run of its
+     * small jobs is then applied together (store_tx_job_ahead). PostgreSQL reads them
+     * under the account lock, so no other transaction can hold the rows: FOR UPDATE never
+     * waits, and SKIP LOCKED would be wrong (it could return the account's second job
+     * while the first is pending). */
     static db_query next =
         DB_SQL2("SELECT " JOB_ROW_COLUMNS " FROM jobs WHERE account_id=?2 AND status=0"
-                " ORDER BY seq LIMIT 1",
+                " ORDER BY seq LIMIT " SQL_INT(JOB_CLAIM_AHEAD),
                 "SELECT " JOB_ROW_COLUMNS " FROM jobs WHERE account_id=?2 AND status=0 AND seq>?1"
                 " ORDER BY seq LIMIT " SQL_INT(JOB_CLAIM_AHEAD) " FOR UPDATE");
     job_claims *claims = store_tx_job_claims(tx);
@@ -387,6 +386,15 @@ int store_tx_job_next(store_tx *tx, job_row *out)
             return take_ahead(claims, out);
     }
     return STORE_NOT_FOUND;
+}
+
+int store_tx_job_ahead(store_tx *tx, size_t i, job_row *out)
+{
+    job_claims *claims = store_tx_job_claims(tx);
+    if (i >= (size_t)claims->nahead)
+        return STORE_NOT_FOUND;
+    *out = claims->ahead[i];
+    return STORE_OK;
 }
 
 int store_tx_job_next_due(store_tx *tx, int64_t now_ms, int64_t *at)

@@ -165,6 +165,10 @@ int store_tx_job_insert(store_tx *tx, const job_new *j, int64_t *seq);
 /* The oldest pending job, or STORE_NOT_FOUND. Until it is finished, the same job is the
  * answer again. */
 int store_tx_job_next(store_tx *tx, job_row *out);
+/* The job claimed i places after the one store_tx_job_next answered (i = 0: that one),
+ * without a statement: the same account's next pending jobs in seq order, as many as the
+ * claim read ahead; STORE_NOT_FOUND past them. */
+int store_tx_job_ahead(store_tx *tx, size_t i, job_row *out);
 int store_tx_job_payload(store_tx *tx, int64_t seq, arena *a, const char **payload, size_t *len);
 /* Record progress (cursor and counts) of a job that stays pending. Progress, finish and
  * error rows are deferred writes (driver.h). */

@@ -19,9 +19,10 @@ void store_tx_touch_account(store_tx *tx, int64_t account);
  * keep their index entries on PostgreSQL until it commits, so the next claim would step
  * over all of them again (quadratic in jobs per transaction): claims look past the
  * highest seq claimed, and an account's next job past the last one taken of it. */
-/* PostgreSQL reads up to JOB_CLAIM_AHEAD of an account's due jobs in one claim: a run of
- * small jobs then costs one claim round trip per JOB_CLAIM_AHEAD jobs rather than two per
- * job. They stay valid to the end of the transaction, which holds the account's lock. */
+/* A claim reads up to JOB_CLAIM_AHEAD of an account's due jobs: a run of small jobs then
+ * costs one claim per JOB_CLAIM_AHEAD jobs rather than one per job, and the runner may
+ * apply them together. They stay valid to the end of the transaction (SQLite's one
+ * writer; PostgreSQL's account lock). */
 #define JOB_CLAIM_AHEAD 32
 typedef struct job_claims {
     int64_t max_seq;

@@ -60,6 +60,35 @@ static void insert_jobs(store *s, int64_t account, int n, int big, const char *t
     REQUIRE(store_tx_commit(tx) == STORE_OK);
 }
 
+/* Insert one upsert job per body (each of one record); ids[i] gets job i's id. */
+static void insert_upserts(store *s, int64_t account, const char *const *bodies, int n,
+                           char (*ids)[UUID_STR_LEN + 1])
+{
+    store_tx *tx;
+    REQUIRE(store_tx_begin(s, &tx) == STORE_OK);
+    for (int i = 0; i < n; i++) {
+        job_new j = {.account = account,
+                     .kind = JOB_UPSERT,
+                     .payload = bodies[i],
+                     .payload_len = strlen(bodies[i]),
+                     .requested = 1,
+                     .accepted_at = time_now_ms()};
+        REQUIRE(uuid_generate(j.id) == 0);
+        memcpy(ids[i], j.id, sizeof ids[i]);
+        CHECK_INT(store_tx_job_insert(tx, &j, NULL), STORE_OK);
+    }
+    REQUIRE(store_tx_commit(tx) == STORE_OK);
+}
+
+/* The contact with email e: its field f, or "" when it has none ("?" when not found). */
+static const char *field_of(store *s, int64_t account, const char *e, int f, arena *a)
+{
+    contact c;
+    if (store_contact_find(s, account, ID_EMAIL, e, a, &c) != STORE_OK)
+        return "?";
+    return c.field[f] ? c.field[f] : "";
+}
+
 static int64_t count_contacts(store *s, int64_t account)
 {
     int64_t n = -1;
@@ -118,6 +147,44 @@ int main(void)
     CHECK_INT(count_contacts(s, account), 1600);
     CHECK_INT(step(s, 500, never, &st), 0);
     CHECK_INT(count_contacts(s, account), 1800);
+
+    /* Small jobs claimed together are applied together (apply_group): each later job
+     * must match what the earlier ones wrote, exactly as one job at a time would. */
+    check_case_name = "small jobs applied together match what the earlier ones wrote";
+    static const char *const bodies[] = {
+        "{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g1\"}]}",
+        "{\"contacts\":[{\"email\":\"gb@x.co\",\"external_id\":\"g2\"}]}",
+        /* matches ga by email and gb by external_id: an error */
+        "{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g2\"}]}",
+        "{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g1\",\"first_name\":"
+        "\"Four\"}]}",
+        "{\"contacts\":[{\"email\":\"gc@x.co\",\"first_name\":\"Five\"}]}",
+        /* updates the contact the job before created (still waiting to be inserted) */
+        "{\"contacts\":[{\"email\":\"gc@x.co\",\"anonymous_id\":\"gp\"}]}",
+        /* ga lacks its external_id: an error */
+        "{\"contacts\":[{\"email\":\"ga@x.co\",\"first_name\":\"Seven\"}]}",
+    };
+    enum { NG = sizeof bodies / sizeof bodies[0] };
+    char ids[NG][UUID_STR_LEN + 1];
+    int64_t before = count_contacts(s, account);
+    insert_upserts(s, account, bodies, NG, ids);
+    CHECK_INT(step(s, 5000, never, &st), 0);
+    CHECK_INT(count_contacts(s, account), before + 3);
+    static const int created[NG] = {1, 1, 0, 0, 1, 0, 0}, updated[NG] = {0, 0, 0, 1, 0, 1, 0};
+    for (int i = 0; i < NG; i++) {
+        job_info info;
+        CHECK_INT(store_job_get(s, account, ids[i], &info), STORE_OK);
+        CHECK_INT(info.counts.created, created[i]);
+        CHECK_INT(info.counts.updated, updated[i]);
+        CHECK_INT(info.counts.errored, i == 2 || i == 6);
+        CHECK_INT(info.status, i == 2 || i == 6 ? JOB_FAILED : JOB_COMPLETED);
+    }
+    arena a = ARENA_INIT;
+    CHECK_STR(field_of(s, account, "ga@x.co", CF_FIRST_NAME, &a), "Four");
+    CHECK_STR(field_of(s, account, "gc@x.co", CF_FIRST_NAME, &a), "Five");
+    CHECK_STR(field_of(s, account, "gc@x.co", CF_ANONYMOUS_ID, &a), "gp");
+    CHECK_STR(field_of(s, account, "gb@x.co", CF_EXTERNAL_ID, &a), "g2");
+    arena_release(&a);
 
     runner_state_clear(&st);
     store_close(s);

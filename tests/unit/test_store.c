@@ -909,7 +909,7 @@ static int cmp_created(const void *x, const void *y)
 /* billable_count: the contacts of this month, deleted ones included; each job's errors
  * token is random and read back with the job. */
 /* A transaction's claims: an account's jobs in seq order, each until it is finished
- * (PostgreSQL reads several ahead; SQLite interleaves accounts in acceptance order), and
+ * (a claim reads several ahead; accounts take turns between claims), and
  * jobs inserted deferred (no seq asked for) with their payloads. */
 static void test_job_claim_ahead(void)
 {
