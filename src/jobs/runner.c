@@ -174,8 +174,10 @@ static long run_group(store_tx *tx, const job_row *first, size_t cap, runner_sta
         ready++;
     if (ready < 2) {
         /* one job can go alone after all (a payload that does not decode fails alone) */
-        if (ready == 1)
+        if (ready == 1) {
+            forget_decoded(st); /* an earlier job's, if any: decode_job took first's */
             keep_decoded(st, &jobs[0], decoded[0]);
+        }
         return 0;
     }
     for (size_t i = 0; i < ready; i++)
