@@ -156,8 +156,8 @@ int main(void)
         "{\"contacts\":[{\"email\":\"gb@x.co\",\"external_id\":\"g2\"}]}",
         /* matches ga by email and gb by external_id: an error */
         "{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g2\"}]}",
-        "{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g1\",\"first_name\":"
-        "\"Four\"}]}",
+        ("{\"contacts\":[{\"email\":\"ga@x.co\",\"external_id\":\"g1\",\"first_name\":"
+         "\"Four\"}]}"),
         "{\"contacts\":[{\"email\":\"gc@x.co\",\"first_name\":\"Five\"}]}",
         /* updates the contact the job before created (still waiting to be inserted) */
         "{\"contacts\":[{\"email\":\"gc@x.co\",\"anonymous_id\":\"gp\"}]}",
