@@ -479,9 +479,15 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_
     int rc = db_exec_deferred(st);
     if (rc != STORE_OK)
         return rc;
+    /* The next claim looks past it, whether it was taken (take_ahead) or run in a group
+     * without being taken (store_tx_job_ahead). */
     job_claims *claims = store_tx_job_claims(tx);
-    if (claims->nahead > 0 && claims->ahead[0].seq == seq)
+    if (claims->nahead > 0 && claims->ahead[0].seq == seq) {
         memmove(claims->ahead, claims->ahead + 1, --claims->nahead * sizeof claims->ahead[0]);
+        if (seq > claims->max_seq)
+            claims->max_seq = seq;
+        claims->last_seq = seq;
+    }
     if (!(st = db_prepare(conn, &drop)))
         return STORE_ERROR;
     db_bind_int(st, 1, seq);
