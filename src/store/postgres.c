@@ -632,11 +632,12 @@ static void analyze_if_grown(store_impl *s)
         threshold = ANALYZE_MIN_ROWS;
     if (s->inserted_since_analyze < threshold)
         return;
-    s->inserted_since_analyze = 0;
     conn *c = s->writer;
-    /* a failure of the pipeline stays the answer of the caller's next statement */
+    /* a failure of the pipeline stays the answer of the caller's next statement, and the
+     * rows stay counted: the next transaction's first note tries again */
     if (exec_simple(c, "SAVEPOINT growth_analyze") != STORE_OK)
         return;
+    s->inserted_since_analyze = 0;
     /* the last statement's answer: the row count ANALYZE just stored */
     PGresult *r =
         PQexec(c->pg, "ANALYZE (SKIP_LOCKED) contacts, list_members;"
