@@ -30,22 +30,25 @@ static upsert_batch *decode_upsert(http_request *req, const char *body, size_t l
                                    upsert_text_status *status, bool *store_failed)
 {
     static const char key[] = "custom_fields";
-    field_catalog fields = {NULL, 0};
+    static const field_catalog none = {NULL, 0};
     api_ctx *app = http_app(req);
     arena *a = http_arena(req);
-    bool read = len > 0 && memmem(body, len, key, sizeof key - 1) != NULL; /* body NULL when empty */
-    for (;;) {
-        *store_failed =
-            read && store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK;
-        if (*store_failed)
-            return NULL;
+    *store_failed = false;
+    /* body is NULL when empty */
+    if (len == 0 || !memmem(body, len, key, sizeof key - 1)) {
         errlist_init(errs, a);
-        upsert_batch *b = upsert_decode_text(body, len, &fields, errs, status);
-        if (read || !b || !b->unknown_custom_field_count)
+        upsert_batch *b = upsert_decode_text(body, len, &none, errs, status);
+        if (!b || !b->unknown_custom_field_count)
             return b;
         upsert_batch_free(b);
-        read = true;
     }
+    field_catalog fields;
+    if (store_fields_list(app->store, http_account(req), a, &fields) != STORE_OK) {
+        *store_failed = true;
+        return NULL;
+    }
+    errlist_init(errs, a);
+    return upsert_decode_text(body, len, &fields, errs, status);
 }
 
 void api_contacts_upsert(http_request *req)

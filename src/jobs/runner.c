@@ -209,6 +209,15 @@ static int none_due(store_tx *tx, runner_state *st)
     return 0;
 }
 
+/* Whether a step that has applied done records since started should give the
+ * transaction back: after one slice (RUNNER_SLICE records or RUNNER_SLICE_MS), if its
+ * caller wants it. */
+static bool step_over(size_t done, double started, runner_yield_fn should_yield, void *ctx)
+{
+    return (done >= RUNNER_SLICE || time_mono_ms() - started >= RUNNER_SLICE_MS) && should_yield &&
+           should_yield(ctx);
+}
+
 static int run_jobs(store_tx *tx, size_t budget, runner_state *st, runner_take_fn take,
                     runner_yield_fn should_yield, void *ctx)
 {
@@ -234,8 +243,7 @@ static int run_jobs(store_tx *tx, size_t budget, runner_state *st, runner_take_f
             if (applied > 0) {
                 budget -= (size_t)applied < budget ? (size_t)applied : budget;
                 done += (size_t)applied;
-                if ((done >= RUNNER_SLICE || time_mono_ms() - started >= RUNNER_SLICE_MS) &&
-                    should_yield && should_yield(ctx))
+                if (step_over(done, started, should_yield, ctx))
                     return 1;
                 continue;
             }
@@ -272,8 +280,7 @@ static int run_jobs(store_tx *tx, size_t budget, runner_state *st, runner_take_f
             size_t cost = (size_t)(applied > 0 ? applied : 1);
             budget -= cost < budget ? cost : budget;
             done += cost;
-            yielded = (done >= RUNNER_SLICE || time_mono_ms() - started >= RUNNER_SLICE_MS) &&
-                      should_yield && should_yield(ctx);
+            yielded = step_over(done, started, should_yield, ctx);
         } while (!finished && budget > 0 && !yielded);
         if (finished) {
             if (store_tx_job_finish(tx, job.seq, job_status_final(&counts), &counts,

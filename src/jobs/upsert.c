@@ -209,6 +209,23 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
     return 0;
 }
 
+/* Apply records [from, to) of b for job, matching through live: the count applied, or
+ * STORE_ERROR. */
+static long apply_records(store_tx *tx, const job_row *job, const upsert_batch *b, size_t from,
+                          size_t to, const upsert_live *live, arena *scratch, job_counts *counts)
+{
+    long applied = 0;
+    for (size_t i = from; i < to; i++) {
+        if (upsert_apply_record(tx, job, &b->contacts[i], (int64_t)i, live, scratch, counts) < 0)
+            return STORE_ERROR;
+        applied++;
+        /* Keep the scratch arena small on long slices. */
+        if (scratch->total > (4u << 20))
+            arena_release(scratch);
+    }
+    return applied;
+}
+
 static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t budget,
                          job_counts *counts, bool *finished)
 {
@@ -217,27 +234,12 @@ static long upsert_apply(store_tx *tx, const job_row *job, void *decoded, size_t
     size_t to = from + budget < b->count ? from + budget : b->count;
     arena keep = ARENA_INIT, scratch = ARENA_INIT;
     upsert_live live;
-    if (upsert_live_load(tx, job->account, b->list_ids, b->list_count, &keep, &live) != STORE_OK) {
-        arena_release(&keep);
-        return STORE_ERROR;
-    }
-    /* The slice's contacts in at most four statements, not up to four per record. */
-    live.known = upsert_known_new(&keep);
-    if (upsert_prefetch(tx, job->account, b->contacts + from, to - from, live.known) != STORE_OK) {
-        arena_release(&keep);
-        return STORE_ERROR;
-    }
-    long applied = 0;
-    for (size_t i = from; i < to; i++) {
-        int rc = upsert_apply_record(tx, job, &b->contacts[i], (int64_t)i, &live, &scratch, counts);
-        if (rc < 0) {
-            applied = STORE_ERROR;
-            break;
-        }
-        applied++;
-        /* Keep the scratch arena small on long slices. */
-        if (scratch.total > (4u << 20))
-            arena_release(&scratch);
+    long applied = STORE_ERROR;
+    if (upsert_live_load(tx, job->account, b->list_ids, b->list_count, &keep, &live) == STORE_OK) {
+        /* The slice's contacts in one statement, not up to four per record. */
+        live.known = upsert_known_new(&keep);
+        if (upsert_prefetch(tx, job->account, b->contacts + from, to - from, live.known) == STORE_OK)
+            applied = apply_records(tx, job, b, from, to, &live, &scratch, counts);
     }
     if (applied >= 0 && upsert_slice_done(tx, job, &live) != STORE_OK)
         applied = STORE_ERROR;
@@ -260,24 +262,18 @@ static long upsert_apply_group(store_tx *tx, const job_row *jobs, void *const *d
         const upsert_batch *b = decoded[i];
         groups[i] = (upsert_records){b->contacts, b->count};
     }
-    long applied = upsert_prefetch_groups(tx, jobs[0].account, groups, n, known);
+    long applied =
+        upsert_prefetch_groups(tx, jobs[0].account, groups, n, known) == STORE_OK ? 0 : STORE_ERROR;
     upsert_live live = {.known = known};
     for (size_t i = 0; applied >= 0 && i < n; i++) {
         const upsert_batch *b = decoded[i];
-        if (upsert_live_load(tx, jobs[i].account, b->list_ids, b->list_count, &keep, &live) !=
+        long done = STORE_ERROR;
+        if (upsert_live_load(tx, jobs[i].account, b->list_ids, b->list_count, &keep, &live) ==
             STORE_OK) {
-            applied = STORE_ERROR;
-            break;
+            live.known = known;
+            done = apply_records(tx, &jobs[i], b, 0, b->count, &live, &scratch, &counts[i]);
         }
-        live.known = known;
-        for (size_t r = 0; r < b->count; r++) {
-            if (upsert_apply_record(tx, &jobs[i], &b->contacts[r], (int64_t)r, &live, &scratch,
-                                    &counts[i]) < 0) {
-                applied = STORE_ERROR;
-                break;
-            }
-            applied++;
-        }
+        applied = done < 0 ? STORE_ERROR : applied + done;
     }
     if (applied >= 0 && upsert_slice_done(tx, &jobs[0], &live) != STORE_OK)
         applied = STORE_ERROR;

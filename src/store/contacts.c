@@ -210,28 +210,30 @@ static void inserted(store_tx *tx, int64_t account, const contact *c)
     store_tx_touch_contact(tx, account, c->id, TOUCH_INSERT, c);
 }
 
+/* Insert c with q, run by run (db_exec_found, or db_exec_deferred), and note it. */
+static int insert_run(store_tx *tx, db_query *q, int64_t account, const contact *c,
+                      int (*run)(db_stmt *))
+{
+    db_stmt *st = insert_bound(tx, q, account, c);
+    int rc = st ? run(st) : STORE_ERROR;
+    if (rc == STORE_OK)
+        inserted(tx, account, c);
+    return rc;
+}
+
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c)
 {
     /* DO NOTHING: a refused insert must not abort a PostgreSQL transaction. */
     static db_query q = DB_SQL(CONTACT_INSERT " ON CONFLICT DO NOTHING");
-    db_stmt *st = insert_bound(tx, &q, account, c);
-    int rc = st ? db_exec_found(st) : STORE_ERROR;
-    if (rc == STORE_NOT_FOUND)
-        return STORE_CONFLICT;
-    if (rc == STORE_OK)
-        inserted(tx, account, c);
-    return rc;
+    int rc = insert_run(tx, &q, account, c, db_exec_found);
+    return rc == STORE_NOT_FOUND ? STORE_CONFLICT : rc;
 }
 
 int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c)
 {
     /* Plain: a refusal, unexpected here, is an error that fails the sync. */
     static db_query q = DB_SQL(CONTACT_INSERT);
-    db_stmt *st = insert_bound(tx, &q, account, c);
-    int rc = st ? db_exec_deferred(st) : STORE_ERROR;
-    if (rc == STORE_OK)
-        inserted(tx, account, c);
-    return rc;
+    return insert_run(tx, &q, account, c, db_exec_deferred);
 }
 
 /* c as a JSON object of its columns (as bind_contact binds them: NULL columns and empty

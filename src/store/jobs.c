@@ -303,10 +303,10 @@ static void read_job_row(db_stmt *st, job_row *out)
     out->info.accepted_at = db_col_int(st, 10);
 }
 
-/* Read the due prefix of st's rows (an account's oldest pending jobs, in seq order) into
+/* Read the due prefix of st's rows (account's oldest pending jobs, in seq order) into
  * claims->ahead: a job not yet due stops it, as the account's later jobs never overtake it.
  * DB_ROW ends with the rows read (none when the first is not due), or an error. */
-static int read_ahead(db_stmt *st, job_claims *claims, int64_t now)
+static int read_ahead(db_stmt *st, job_claims *claims, int64_t account, int64_t now)
 {
     int rc;
     claims->nahead = 0;
@@ -314,18 +314,11 @@ static int read_ahead(db_stmt *st, job_claims *claims, int64_t now)
            db_col_int(st, JOB_ROW_RUN_AFTER) <= now)
         read_job_row(st, &claims->ahead[claims->nahead++]);
     db_done(st);
+    if (claims->nahead > 0 && claims->last_account != account) {
+        claims->last_account = account;
+        claims->last_seq = 0;
+    }
     return rc == DB_ROW || rc == STORE_OK ? DB_ROW : rc;
-}
-
-/* Take claims->ahead[0] as the job to run next. */
-static int take_ahead(job_claims *claims, job_row *out)
-{
-    *out = claims->ahead[0];
-    if (out->seq > claims->max_seq)
-        claims->max_seq = out->seq;
-    claims->last_account = out->account;
-    claims->last_seq = out->seq;
-    return STORE_OK;
 }
 
 int store_tx_job_next(store_tx *tx, job_row *out)
@@ -356,8 +349,8 @@ int store_tx_job_next(store_tx *tx, job_row *out)
                 "SELECT " JOB_ROW_COLUMNS " FROM jobs WHERE account_id=?2 AND status=0 AND seq>?1"
                 " ORDER BY seq LIMIT " SQL_INT(JOB_CLAIM_AHEAD) " FOR UPDATE");
     job_claims *claims = store_tx_job_claims(tx);
-    if (claims->nahead > 0)
-        return take_ahead(claims, out);
+    if (store_tx_job_ahead(tx, 0, out) == STORE_OK)
+        return STORE_OK;
     db_conn *c = db_tx(tx);
     /* PostgreSQL: an account found pending whose jobs the previous lock holder finished
      * between the candidate query's snapshot and our lock has no pending job any more:
@@ -380,10 +373,10 @@ int store_tx_job_next(store_tx *tx, job_row *out)
          * others may have older jobs that another node held until now. */
         db_bind_int(st, 1, account == claims->last_account ? claims->last_seq : 0);
         db_bind_int(st, 2, account);
-        if ((rc = read_ahead(st, claims, now)) != DB_ROW)
+        if ((rc = read_ahead(st, claims, account, now)) != DB_ROW)
             return rc;
-        if (claims->nahead > 0)
-            return take_ahead(claims, out);
+        if (store_tx_job_ahead(tx, 0, out) == STORE_OK)
+            return STORE_OK;
     }
     return STORE_NOT_FOUND;
 }
@@ -479,8 +472,7 @@ int store_tx_job_finish(store_tx *tx, int64_t seq, job_status status, const job_
     int rc = db_exec_deferred(st);
     if (rc != STORE_OK)
         return rc;
-    /* The next claim looks past it, whether it was taken (take_ahead) or run in a group
-     * without being taken (store_tx_job_ahead). */
+    /* The next claim looks past it (touch.h). */
     job_claims *claims = store_tx_job_claims(tx);
     if (claims->nahead > 0 && claims->ahead[0].seq == seq) {
         memmove(claims->ahead, claims->ahead + 1, --claims->nahead * sizeof claims->ahead[0]);

@@ -610,16 +610,15 @@ static void writer_abort(store_impl *s)
  * planner scales the row count it saw by the table's current size, so the plans stay
  * right as it grows; what a later ANALYZE adds is fresh statistics and re-made kept plans
  * (see "Plans" at the pipeline). So the schedule is geometric (1k, 4k, 16k, ... rows: the
- * work of all of them is about that of the last one), where every 5,000 rows and a fifth
- * of the table cost a fifth of a fresh 30,000-contact upsert's server time (doubling, a
- * seventh of 90,000 contacts' in three upserts); beyond it
- * autovacuum's own (a tenth of the table) keeps them fresh. The table's size is
- * PostgreSQL's, read after each ANALYZE (other nodes' rows count too).
+ * work of all of them is about that of the last one; a fixed step of 5,000 rows cost a
+ * fifth of a fresh 30,000-contact upsert's server time), and autovacuum's own (a tenth of
+ * the table) keeps a large table fresh. The table's size is PostgreSQL's, read after each
+ * ANALYZE (other nodes' rows count too).
  *
  * It runs on the writer in the open transaction, when the rows are noted (after the
  * pipeline that holds them is answered): ANALYZE counts the transaction's own rows, and
- * the statements that follow are planned with what it found — after commit, a fresh
- * table's first 5,000-record turn ran on no statistics at all. SKIP_LOCKED: a table
+ * the statements that follow are planned with what it found (after the commit, a fresh
+ * table's first turn would run on no statistics at all). SKIP_LOCKED: a table
  * another session analyses is skipped, never waited for (the lock would be held to the
  * end of the transaction); its own savepoint: a failure costs the statistics, not the
  * transaction. ANALYZE samples at most 30,000 rows, ~0.1–0.3 s at any size.
@@ -882,8 +881,8 @@ static void pgd_bind_blob(db_stmt *st, int i, const void *v, size_t len)
  * custom ones cost no less, and re-makes it when ANALYZE changes the table's statistics.
  * A plan kept while contacts was empty may probe another (account_id, ...) index (on an
  * empty table every index costs the same): that lookup then reads its account's index
- * entries until the next ANALYZE (this node's after 5,000 inserted contacts, see
- * analyze_if_grown, or autovacuum's) re-plans it. That is bounded, unlike the writer's
+ * entries until the next ANALYZE (this node's once the contacts have quadrupled from
+ * 1,000, see analyze_if_grown, or autovacuum's) re-plans it. That is bounded, unlike the writer's
  * case in conn_setup, whose lookups within one job into the table it grows cannot wait
  * for an ANALYZE; the writer keeps planning each execution.
  *

@@ -15,14 +15,14 @@ void store_tx_touch_contact(store_tx *tx, int64_t account, const char *id, store
 /* An account whose custom fields were renamed or deleted. */
 void store_tx_touch_account(store_tx *tx, int64_t account);
 
-/* What the transaction's job claims took so far (zero when it begins). Jobs it finished
- * keep their index entries on PostgreSQL until it commits, so the next claim would step
- * over all of them again (quadratic in jobs per transaction): claims look past the
- * highest seq claimed, and an account's next job past the last one taken of it. */
-/* A claim reads up to JOB_CLAIM_AHEAD of an account's due jobs: a run of small jobs then
- * costs one claim per JOB_CLAIM_AHEAD jobs rather than one per job, and the runner may
- * apply them together. They stay valid to the end of the transaction (SQLite's one
- * writer; PostgreSQL's account lock). */
+/* What the transaction's job claims took so far (zero when it begins). A claim reads up to
+ * JOB_CLAIM_AHEAD of an account's due jobs: a run of small jobs then costs one claim per
+ * JOB_CLAIM_AHEAD jobs rather than one per job, and the runner may apply them together;
+ * they stay valid to the end of the transaction (SQLite's one writer; PostgreSQL's
+ * account lock). Jobs it finished keep their index entries on PostgreSQL until it
+ * commits, so the next claim would step over all of them again (quadratic in jobs per
+ * transaction): claims look past the highest seq finished, and an account's next job
+ * past the last one finished of it (the account the last claim read). */
 #define JOB_CLAIM_AHEAD 32
 typedef struct job_claims {
     int64_t max_seq;
