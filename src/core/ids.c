@@ -4,10 +4,29 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+/* Each thread draws the CSPRNG's bytes for ids in batches: one RAND_bytes call costs about
+ * as much for 1 KiB as for 16 bytes (locking and reseed checks dominate), and every request
+ * takes an id (X-Request-Id). No fork() follows (a child would repeat its parent's batch). */
+#define ID_BATCH 1024
+
+static int random_take(unsigned char *out, size_t n)
+{
+    static _Thread_local unsigned char batch[ID_BATCH];
+    static _Thread_local size_t left;
+    if (left < n) {
+        if (RAND_bytes(batch, sizeof batch) != 1)
+            return -1;
+        left = sizeof batch;
+    }
+    memcpy(out, batch + sizeof batch - left, n);
+    left -= n;
+    return 0;
+}
+
 int uuid_generate(char out[UUID_STR_LEN + 1])
 {
     unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
+    if (random_take(b, sizeof b) != 0)
         return -1;
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
