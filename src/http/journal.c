@@ -2,7 +2,6 @@
 #include "http/journal.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +45,19 @@ void journal_free(http_journal *j)
     free(j);
 }
 
+/* Appends s (NULL: nothing) to the field dst of size bytes whose text ends at at, cut to
+ * fit; returns where the text ends now. As snprintf's "%s" would, without its cost on
+ * every request. */
+static size_t put_cut(char *dst, size_t size, size_t at, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strnlen(s, size - 1 - at);
+    memcpy(dst + at, s, n);
+    dst[at + n] = '\0';
+    return at + n;
+}
+
 void journal_record(http_journal *j, const journal_entry *e)
 {
     if (!j)
@@ -53,12 +65,12 @@ void journal_record(http_journal *j, const journal_entry *e)
     pthread_mutex_lock(&j->lock);
     slot *s = &j->slots[j->next];
     s->time_ms = e->time_ms;
-    snprintf(s->request_id, sizeof s->request_id, "%s", e->request_id ? e->request_id : "");
-    snprintf(s->method, sizeof s->method, "%s", e->method);
-    snprintf(s->path, sizeof s->path, "%s%s", e->path, e->query ? e->query : "");
+    put_cut(s->request_id, sizeof s->request_id, 0, e->request_id);
+    put_cut(s->method, sizeof s->method, 0, e->method);
+    put_cut(s->path, sizeof s->path, put_cut(s->path, sizeof s->path, 0, e->path), e->query);
     s->status = e->status;
     s->duration_ms = e->duration_ms;
-    snprintf(s->account, sizeof s->account, "%s", e->account ? e->account : "");
+    put_cut(s->account, sizeof s->account, 0, e->account);
     j->next = (j->next + 1) % j->capacity;
     if (j->count < j->capacity)
         j->count++;

@@ -535,10 +535,13 @@ static enum MHD_Result add_argument(void *cls, enum MHD_ValueKind kind, const ch
 /* The query string as the log shows it: arguments re-encoded, credentials masked. */
 static void capture_query(http_request *req)
 {
+    req->query = "";
+    /* most requests have no query: no stream for them */
+    if (MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) == 0)
+        return;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    req->query = "";
     if (!f)
         return;
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_argument, f);
