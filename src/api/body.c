@@ -73,6 +73,14 @@ int api_query_bool(http_request *req, const char *name, bool dflt, bool *out)
     return -1;
 }
 
+/* "key[i]", the field an element's error names: formatted only for an error, since
+ * every search request passes its values through here. */
+static const char *element_field(char field[64], const char *key, size_t i)
+{
+    snprintf(field, 64, "%.40s[%zu]", key, i);
+    return field;
+}
+
 const char **api_string_array(const json_t *root, const char *key, size_t max, const char *label,
                               api_item_fn check, void *ctx, arena *a, errlist *errs, size_t *n)
 {
@@ -91,14 +99,14 @@ const char **api_string_array(const json_t *root, const char *key, size_t max, c
     for (size_t i = 0; i < count; i++) {
         const json_t *e = json_array_get(arr, i);
         char field[64];
-        snprintf(field, sizeof field, "%.40s[%zu]", key, i);
         const char *why;
         if (!json_is_string(e))
-            errlist_add(errs, field, "%s must be strings", key);
+            errlist_add(errs, element_field(field, key, i), "%s must be strings", key);
         else if (!check)
             out[i] = arena_strndup(a, json_string_value(e), json_string_length(e));
         else if (check(ctx, json_string_value(e), json_string_length(e), a, &out[i], &why) != 0)
-            errlist_add(errs, field, "%s '%.100s' %s", label, json_string_value(e), why);
+            errlist_add(errs, element_field(field, key, i), "%s '%.100s' %s", label,
+                        json_string_value(e), why);
     }
     if (errs->count > before)
         return NULL;
