@@ -395,6 +395,9 @@ static void test_contacts(void)
     CHECK_INT(store_contact_find(s, a1, ID_ANONYMOUS_ID, "anon-ann", &a, &got), STORE_NOT_FOUND);
     CHECK_INT(store_contact_find(s, a1, ID_EMAIL, "anne@example.com", &a, &got), STORE_OK);
     CHECK_STR(got.id, c.id);
+    CHECK_INT(store_contact_exists(s, a1, c.id), STORE_OK);
+    CHECK_INT(store_contact_exists(s, a2, c.id), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_exists(s, a1, ghost.id), STORE_NOT_FOUND);
     /* the released identifier can be taken by another contact now */
     tx = begin(s);
     contact taker;
