@@ -349,11 +349,11 @@ static char update_lite[UPDATE_ID_SETS][640];
 static void update_queries_build(void)
 {
     static const char pg[] =
-        "UPDATE contacts SET email=$1,phone_number_id=$2,external_id=$3,anonymous_id=$4,"
-        "first_name=$5,last_name=$6,unique_name=$7,address_line_1=$8,address_line_2=$9,city=$10,"
-        "state_province_region=$11,country=$12,postal_code=$13,phone_number=$14,whatsapp=$15,"
-        "line=$16,facebook=$17,alternate_emails=$18,custom_fields=$19,created_at=$20,"
-        "updated_at=$21 WHERE account_id=$22 AND id=$23";
+        "UPDATE contacts SET email=?1,phone_number_id=?2,external_id=?3,anonymous_id=?4,"
+        "first_name=?5,last_name=?6,unique_name=?7,address_line_1=?8,address_line_2=?9,city=?10,"
+        "state_province_region=?11,country=?12,postal_code=?13,phone_number=?14,whatsapp=?15,"
+        "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
+        "updated_at=?21 WHERE account_id=?22 AND id=?23";
     for (unsigned m = 0; m < UPDATE_ID_SETS; m++) {
         char *out = update_lite[m];
         size_t cap = sizeof update_lite[m], n = 0;
