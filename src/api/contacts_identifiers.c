@@ -52,12 +52,13 @@ void api_identifier_delete(http_request *req)
         return;
     }
     const char *id = http_param(req, 0);
-    contact c;
-    int rc = API_GET_IF_UUID(id, store_contact_get(app->store, http_account(req), id, a, &c));
+    /* Only whether it exists: what it carries is checked by the job, against the contact
+     * as it is when the job runs. */
+    int rc = API_GET_IF_UUID(id, store_contact_exists(app->store, http_account(req), id));
     if (!api_found(req, rc, "contact_id", "contact"))
         return;
     size_t len;
-    char *payload = delete_identifier_payload(c.id, type, value, &len);
+    char *payload = delete_identifier_payload(id, type, value, &len);
     if (!payload) {
         http_reply_error(req, 500, NULL, "internal error: cannot encode the job");
         return;
@@ -69,5 +70,6 @@ void api_identifier_delete(http_request *req)
         .payload = payload,
         .payload_len = len,
     };
+    sub.decoded = delete_identifier_decoded(id, type, value, &sub.decoded_size);
     api_submit_job(req, &sub);
 }

@@ -143,12 +143,23 @@ static int stream_contact(stream *st, contact_input *in, size_t idx)
 }
 
 /* The contacts array, in blocks of the scratch arena (its length is unknown until its end,
- * and growing one array would copy it over and over). */
-#define BLOCK_CONTACTS 1024
+ * and growing one array would copy it over and over). Blocks double from BLOCK_FIRST to
+ * BLOCK_MAX contacts: each is zeroed when taken, and a one-contact PUT, the commonest
+ * body, would otherwise clear 150 KB for one record. */
+#define BLOCK_FIRST 8
+#define BLOCK_MAX 1024
 typedef struct contact_block {
     struct contact_block *next;
-    contact_input items[BLOCK_CONTACTS];
+    size_t cap, used;
+    contact_input items[];
 } contact_block;
+
+static contact_block *block_new(arena *a, size_t cap)
+{
+    contact_block *k = arena_calloc(a, 1, sizeof *k + cap * sizeof k->items[0]);
+    k->cap = cap;
+    return k;
+}
 
 static int stream_contacts(stream *st, contact_block **first, size_t *n)
 {
@@ -162,12 +173,14 @@ static int stream_contacts(stream *st, contact_block **first, size_t *n)
             (*n)++;
             continue;
         }
-        if (*n % BLOCK_CONTACTS == 0) {
-            block = arena_calloc(&st->scratch, 1, sizeof *block);
+        if (!block || block->used == block->cap) {
+            block = block_new(&st->scratch, !block                   ? BLOCK_FIRST
+                                            : block->cap < BLOCK_MAX ? block->cap * 2
+                                                                     : BLOCK_MAX);
             *tail = block;
             tail = &block->next;
         }
-        r = stream_contact(st, &block->items[*n % BLOCK_CONTACTS], *n);
+        r = stream_contact(st, &block->items[block->used++], *n);
         (*n)++;
     }
     return r;
@@ -249,10 +262,9 @@ static void finish_contacts(stream *st, root_parts *rp)
     }
     b->contacts = arena_alloc(&b->arena, rp->count * sizeof *b->contacts);
     size_t done = 0;
-    for (contact_block *k = rp->contacts; done < rp->count; k = k->next) {
-        size_t m = rp->count - done < BLOCK_CONTACTS ? rp->count - done : BLOCK_CONTACTS;
-        memcpy(b->contacts + done, k->items, m * sizeof *b->contacts);
-        done += m;
+    for (contact_block *k = rp->contacts; k; k = k->next) {
+        memcpy(b->contacts + done, k->items, k->used * sizeof *b->contacts);
+        done += k->used;
     }
     b->count = rp->count;
     append_errs(st->ctx.errs, &rp->contact_errs);

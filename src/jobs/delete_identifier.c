@@ -27,6 +27,29 @@ char *delete_identifier_payload(const char *contact_id, id_type type, const char
     return job_payload_dump(o, len);
 }
 
+/* A request of its parts (value copied), or NULL when type_upper names no type. */
+static delete_identifier_req *req_new(const char *contact_id, const char *type_upper,
+                                      const char *value)
+{
+    id_type type;
+    if (strlen(contact_id) > UUID_STR_LEN || id_type_from_upper(type_upper, &type) != 0)
+        return NULL;
+    delete_identifier_req *r = calloc(1, sizeof *r);
+    if (!r || !(r->value = strdup(value)))
+        abort();
+    snprintf(r->contact_id, sizeof r->contact_id, "%s", contact_id);
+    r->type = type;
+    return r;
+}
+
+void *delete_identifier_decoded(const char *contact_id, id_type type, const char *value,
+                                size_t *size)
+{
+    delete_identifier_req *r = req_new(contact_id, id_type_upper(type), value);
+    *size = r ? sizeof *r + strlen(value) + 1 : 0;
+    return r;
+}
+
 static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_t len)
 {
     (void)tx;
@@ -34,21 +57,9 @@ static void *decode_fn(store_tx *tx, int64_t account, const char *payload, size_
     json_t *o = json_loadb(payload, len, 0, NULL);
     const char *cid = NULL, *type = NULL, *value = NULL;
     delete_identifier_req *r = NULL;
-    if (o &&
-        json_unpack(o, "{s:s, s:s, s:s}", "contact_id", &cid, "identifier_type", &type,
-                    "identifier_value", &value) == 0 &&
-        strlen(cid) <= UUID_STR_LEN) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            abort();
-        snprintf(r->contact_id, sizeof r->contact_id, "%s", cid);
-        r->value = strdup(value);
-        if (!r->value || id_type_from_upper(type, &r->type) != 0) {
-            free(r->value);
-            free(r);
-            r = NULL;
-        }
-    }
+    if (o && json_unpack(o, "{s:s, s:s, s:s}", "contact_id", &cid, "identifier_type", &type,
+                         "identifier_value", &value) == 0)
+        r = req_new(cid, type, value);
     json_decref(o);
     return r;
 }
@@ -89,7 +100,7 @@ static long apply_fn(store_tx *tx, const job_row *job, void *decoded, size_t bud
     } else {
         c.field[r->type] = NULL;
         c.updated_at = time_now_ms();
-        rc = store_tx_contact_update(tx, job->account, &c);
+        rc = store_tx_contact_update(tx, job->account, &c, 1u << r->type);
         arena_release(&scratch);
         if (rc != STORE_OK)
             return STORE_ERROR;

@@ -87,6 +87,10 @@ json_t *id_list_to_json(const char *const *ids, size_t n);
 
 char *delete_identifier_payload(const char *contact_id, id_type type, const char *value,
                                 size_t *len);
+/* The same job decoded, for job_submit.decoded (with *size for decoded_size), so that the
+ * writer does not parse the payload it was just given. */
+void *delete_identifier_decoded(const char *contact_id, id_type type, const char *value,
+                                size_t *size);
 /* ids: the contact ids to delete; all: delete every contact of the account instead. */
 char *delete_contacts_payload(const char *const *ids, size_t n, bool all, size_t *len);
 char *list_remove_payload(const char *list_id, const char *const *contact_ids, size_t n,

@@ -190,6 +190,11 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
                        : STORE_ERROR;
         }
     }
+    /* The identifiers this record adds (those it shares were checked equal above). */
+    unsigned added = 0;
+    for (int t = 0; t < ID_TYPE_COUNT; t++)
+        if (in->field[t] && in->field[t][0] && !(c->field[t] && c->field[t][0]))
+            added |= 1u << t;
     contact_merge(c, in);
     if (in->custom_fields)
         c->custom_fields =
@@ -199,7 +204,7 @@ int upsert_apply_record(store_tx *tx, const job_row *job, const contact_input *i
     int rc =
         live->known ? upsert_known_before_update(tx, job->account, live->known, c->id) : STORE_OK;
     if (rc == STORE_OK)
-        rc = store_tx_contact_update_known(tx, job->account, c);
+        rc = store_tx_contact_update_known(tx, job->account, c, added);
     if (rc == STORE_OK)
         rc = after_write(tx, job, c, in, live);
     if (rc != STORE_OK)

@@ -7,6 +7,7 @@
  * segment ids with the row, so that showing a contact costs one statement (on PostgreSQL
  * one round trip, with a kept plan: DB_SQL2_LOOKUP).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -68,6 +69,22 @@ static int read_query(store *s, db_query *q, int64_t account, const char *value,
 int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out)
 {
     return read_query(s, &read_by_id, account, id, a, out);
+}
+
+int store_contact_exists(store *s, int64_t account, const char *id)
+{
+    /* The id index alone answers it: no row, no list or segment ids. */
+    static db_query q = DB_SQL_LOOKUP("SELECT 1 FROM contacts WHERE account_id=?1 AND id=?2");
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, &q, &c);
+    if (!st)
+        return STORE_ERROR;
+    db_bind_int(st, 1, account);
+    db_bind_text(st, 2, id);
+    int64_t one;
+    int rc = db_row_ints(st, &one, 1);
+    db_read_done(s, c);
+    return rc;
 }
 
 int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
@@ -315,17 +332,50 @@ int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contac
     return rc;
 }
 
-/* The update statement prepared on the writer with c bound, or NULL. */
-static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c)
+/* The update statements, one for each set of identifier columns it rewrites (bit 1 << t
+ * for id_type t), built once. Parameters as bind_contact numbers them from 1 (the
+ * CONTACT_COLUMNS after id), then ?22 account and ?23 id. SQLite rewrites the entries of
+ * every index on a column that the SET names, whether its value changed or not, and each
+ * is a B-tree seek and, across a large store, a page of its own in the WAL: so its SET
+ * names only the identifiers that may change and never created_at (no update changes it).
+ * Removing an identifier then rewrites two of the six indexes, an upsert's update one.
+ * PostgreSQL decides by the values (an update that changes an indexed column, as
+ * updated_at always is, inserts into every index) and needs every parameter used: one
+ * statement that names them all. */
+#define UPDATE_ID_SETS (1u << ID_TYPE_COUNT)
+static db_query update_q[UPDATE_ID_SETS];
+static char update_lite[UPDATE_ID_SETS][640];
+
+static void update_queries_build(void)
 {
-    /* CONTACT_COLUMNS after id, in order, then account and id. */
-    static db_query q = DB_SQL(
+    static const char pg[] =
         "UPDATE contacts SET email=?1,phone_number_id=?2,external_id=?3,anonymous_id=?4,"
         "first_name=?5,last_name=?6,unique_name=?7,address_line_1=?8,address_line_2=?9,city=?10,"
         "state_province_region=?11,country=?12,postal_code=?13,phone_number=?14,whatsapp=?15,"
         "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
-        "updated_at=?21 WHERE account_id=?22 AND id=?23");
-    db_stmt *st = db_prepare(db_tx(tx), &q);
+        "updated_at=?21 WHERE account_id=?22 AND id=?23";
+    for (unsigned m = 0; m < UPDATE_ID_SETS; m++) {
+        char *out = update_lite[m];
+        size_t cap = sizeof update_lite[m], n = 0;
+        n += (size_t)snprintf(out + n, cap - n, "UPDATE contacts SET ");
+        for (int i = 0; i < CF_COUNT; i++)
+            if (i >= ID_TYPE_COUNT || (m & (1u << i)))
+                n += (size_t)snprintf(out + n, cap - n, "%s=?%d,", contact_fields[i].name, i + 1);
+        snprintf(out + n, cap - n,
+                 "alternate_emails=?18,custom_fields=?19,updated_at=?21"
+                 " WHERE account_id=?22 AND id=?23");
+        update_q[m] = (db_query)DB_SQL2(update_lite[m], pg);
+    }
+}
+_Static_assert(CF_COUNT == 17, "update_queries_build numbers the parameters as bind_contact");
+
+/* The update statement for the identifiers id_sets names, prepared on the writer with c
+ * bound, or NULL. */
+static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c, unsigned id_sets)
+{
+    static pthread_once_t built = PTHREAD_ONCE_INIT;
+    pthread_once(&built, update_queries_build);
+    db_stmt *st = db_prepare(db_tx(tx), &update_q[id_sets & (UPDATE_ID_SETS - 1)]);
     if (st) {
         int p = bind_contact(st, 1, c);
         db_bind_int(st, p++, account);
@@ -336,23 +386,24 @@ static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c)
 
 /* Rewrite c, run by run (db_exec_found, or db_exec_deferred for a contact known to be
  * there), and note the update. */
-static int update_run(store_tx *tx, int64_t account, const contact *c, int (*run)(db_stmt *))
+static int update_run(store_tx *tx, int64_t account, const contact *c, unsigned id_sets,
+                      int (*run)(db_stmt *))
 {
-    db_stmt *st = update_bound(tx, account, c);
+    db_stmt *st = update_bound(tx, account, c, id_sets);
     int rc = st ? run(st) : STORE_ERROR;
     if (rc == STORE_OK)
         store_tx_touch_contact(tx, account, c->id, TOUCH_UPDATE, c);
     return rc;
 }
 
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c)
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c, unsigned id_sets)
 {
-    return update_run(tx, account, c, db_exec_found);
+    return update_run(tx, account, c, id_sets, db_exec_found);
 }
 
-int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c)
+int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c, unsigned id_sets)
 {
-    return update_run(tx, account, c, db_exec_deferred);
+    return update_run(tx, account, c, id_sets, db_exec_deferred);
 }
 
 static db_query alt_clear =

@@ -92,6 +92,9 @@ int store_tx_key_revoke(store_tx *tx, const char *key_id);
 /* A contact with its list and segment ids (out->list_ids, out->segment_ids), in one
  * statement. */
 int store_contact_get(store *s, int64_t account, const char *id, arena *a, contact *out);
+/* STORE_OK when the account has a contact with this id, else STORE_NOT_FOUND (or
+ * STORE_ERROR). */
+int store_contact_exists(store *s, int64_t account, const char *id);
 int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
                        contact *out);
 
@@ -113,14 +116,17 @@ int store_tx_contact_find_many(store_tx *tx, int64_t account, const id_lookup *l
                                contact **rows, size_t *count);
 /* Insert a new contact: STORE_CONFLICT when its id or one of its identifiers is taken. */
 int store_tx_contact_insert(store_tx *tx, int64_t account, const contact *c);
-/* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. */
-int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c);
+/* Rewrite the contact with c->id: STORE_NOT_FOUND when there is none. id_sets names the
+ * identifiers whose value c may change (bit 1 << id_type); c's other identifiers must be
+ * as stored, since the store may leave their columns (and indexes) alone, as it leaves
+ * created_at. */
+int store_tx_contact_update(store_tx *tx, int64_t account, const contact *c, unsigned id_sets);
 /* The same writes, deferred (see store_tx_sync), for a caller that has proved them
  * possible: a new contact whose identifiers this transaction found free, and a contact
  * it read whose new identifiers it found free. A write refused after all fails the next
  * sync (STORE_CONFLICT); an update that matched no row goes unnoticed. */
 int store_tx_contact_insert_new(store_tx *tx, int64_t account, const contact *c);
-int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c);
+int store_tx_contact_update_known(store_tx *tx, int64_t account, const contact *c, unsigned id_sets);
 /* store_tx_contact_insert_new of cs[0..n), in one statement where the engine defers
  * (PostgreSQL), one each on SQLite (in-process statements cost no round trip). */
 int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contact *const *cs,

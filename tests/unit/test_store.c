@@ -366,17 +366,18 @@ static void test_contacts(void)
     upd.field[CF_EMAIL] = "anne@example.com";
     upd.custom_fields = NULL;
     upd.updated_at = 1700000000000;
-    CHECK_INT(store_tx_contact_update(tx, a1, &upd), STORE_OK);
+    CHECK_INT(store_tx_contact_update(tx, a1, &upd, 1u << ID_ANONYMOUS_ID | 1u << ID_EMAIL),
+              STORE_OK);
     /* updating into another contact's identifier conflicts */
     contact upd2;
     CHECK_INT(store_tx_contact_get(tx, a1, e1.id, &a, &upd2), STORE_OK);
     upd2.field[CF_EMAIL] = "e2@example.com";
-    CHECK_INT(store_tx_contact_update(tx, a1, &upd2), STORE_CONFLICT);
+    CHECK_INT(store_tx_contact_update(tx, a1, &upd2, 1u << ID_EMAIL), STORE_CONFLICT);
     /* a contact that does not exist in this account */
-    CHECK_INT(store_tx_contact_update(tx, a2, &upd), STORE_NOT_FOUND);
+    CHECK_INT(store_tx_contact_update(tx, a2, &upd, 0), STORE_NOT_FOUND);
     contact ghost;
     new_contact(&ghost, "ghost@example.com", NULL, NULL, NULL);
-    CHECK_INT(store_tx_contact_update(tx, a1, &ghost), STORE_NOT_FOUND);
+    CHECK_INT(store_tx_contact_update(tx, a1, &ghost, 0), STORE_NOT_FOUND);
     commit(tx);
 
     memset(&got, 0, sizeof got);
@@ -394,6 +395,9 @@ static void test_contacts(void)
     CHECK_INT(store_contact_find(s, a1, ID_ANONYMOUS_ID, "anon-ann", &a, &got), STORE_NOT_FOUND);
     CHECK_INT(store_contact_find(s, a1, ID_EMAIL, "anne@example.com", &a, &got), STORE_OK);
     CHECK_STR(got.id, c.id);
+    CHECK_INT(store_contact_exists(s, a1, c.id), STORE_OK);
+    CHECK_INT(store_contact_exists(s, a2, c.id), STORE_NOT_FOUND);
+    CHECK_INT(store_contact_exists(s, a1, ghost.id), STORE_NOT_FOUND);
     /* the released identifier can be taken by another contact now */
     tx = begin(s);
     contact taker;
@@ -582,7 +586,7 @@ static void test_deferred_writes(void)
     }
     c[0].field[CF_FIRST_NAME] = "Dee";
     c[0].field[CF_EXTERNAL_ID] = "ext-d0";
-    CHECK_INT(store_tx_contact_update_known(tx, acc, &c[0]), STORE_OK);
+    CHECK_INT(store_tx_contact_update_known(tx, acc, &c[0], 1u << ID_EXTERNAL_ID), STORE_OK);
     CHECK_INT(store_tx_contact_set_alternates(tx, acc, c[0].id, "[\"alt-d0@example.com\"]"),
               STORE_OK);
     CHECK_INT(store_tx_sync(tx), STORE_OK);
@@ -623,7 +627,7 @@ static void test_deferred_writes(void)
     CHECK_INT(store_tx_contact_find(tx, acc, ID_EMAIL, "d1@example.com", &a, &got), STORE_OK);
     CHECK_INT(store_tx_savepoint(tx), STORE_OK);
     got.field[CF_EMAIL] = "d2@example.com";
-    rc = store_tx_contact_update_known(tx, acc, &got);
+    rc = store_tx_contact_update_known(tx, acc, &got, 1u << ID_EMAIL);
     CHECK_INT(rc == STORE_OK ? store_tx_sync(tx) : rc, STORE_CONFLICT);
     store_tx_savepoint_rollback(tx);
     CHECK_INT(store_tx_contact_insert_new(tx, acc, &after), STORE_OK);
