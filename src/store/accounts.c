@@ -9,7 +9,7 @@
 int store_account_count(store *s, int64_t *out)
 {
     static db_query q = DB_SQL("SELECT count(*) FROM accounts");
-    int rc = db_read_ints(s, &q, false, 0, out, 1);
+    int rc = db_read_ints(s, &q, DB_NO_ARGS, out, 1);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
 
@@ -224,7 +224,7 @@ int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_
 int store_setting_job_delay(store *s, int64_t account, int64_t *ms)
 {
     static db_query q = DB_SQL("SELECT job_delay_ms FROM settings WHERE account_id=?1");
-    int rc = db_read_ints(s, &q, true, account, ms, 1);
+    int rc = db_read_ints(s, &q, DB_ARGS(DB_INT(account)), ms, 1);
     if (rc == STORE_NOT_FOUND) {
         *ms = -1;
         rc = STORE_OK;

@@ -75,16 +75,8 @@ int store_contact_exists(store *s, int64_t account, const char *id)
 {
     /* The id index alone answers it: no row, no list or segment ids. */
     static db_query q = DB_SQL_LOOKUP("SELECT 1 FROM contacts WHERE account_id=?1 AND id=?2");
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_text(st, 2, id);
     int64_t one;
-    int rc = db_row_ints(st, &one, 1);
-    db_read_done(s, c);
-    return rc;
+    return db_read_ints(s, &q, DB_ARGS(DB_INT(account), DB_TEXT(id)), &one, 1);
 }
 
 int store_contact_find(store *s, int64_t account, id_type type, const char *value, arena *a,
@@ -494,7 +486,7 @@ int store_tx_contact_set_alternates(store_tx *tx, int64_t account, const char *c
 int store_contact_count(store *s, int64_t account, int64_t *out)
 {
     static db_query q = DB_SQL("SELECT count(*) FROM contacts WHERE account_id=?1");
-    int rc = db_read_ints(s, &q, true, account, out, 1);
+    int rc = db_read_ints(s, &q, DB_ARGS(DB_INT(account)), out, 1);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
 
@@ -503,14 +495,8 @@ int store_billable_count(store *s, int64_t account, int64_t *out)
     static db_query q = DB_SQL(
         "SELECT (SELECT count(*) FROM contacts WHERE account_id=?1)"
         " + COALESCE((SELECT deleted FROM billing_deletions WHERE account_id=?1 AND month=?2),0)");
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_int(st, 1, account);
-    db_bind_int(st, 2, time_month_utc(time_now_ms()));
-    int rc = db_row_ints(st, out, 1);
-    db_read_done(s, c);
+    int rc = db_read_ints(s, &q, DB_ARGS(DB_INT(account), DB_INT(time_month_utc(time_now_ms()))),
+                          out, 1);
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
 }
 

@@ -116,18 +116,6 @@ int db_step_one(db_stmt *st)
     return rc == STORE_OK ? STORE_NOT_FOUND : rc;
 }
 
-int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n)
-{
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, q, &c);
-    if (!st)
-        return STORE_ERROR;
-    if (has_arg)
-        db_bind_int(st, 1, arg);
-    int rc = db_row_ints(st, out, n);
-    db_read_done(s, c);
-    return rc;
-}
 
 int db_collect(db_stmt *st, db_rows *r)
 {
@@ -145,6 +133,28 @@ int db_collect(db_stmt *st, db_rows *r)
     return rc;
 }
 
+static void bind_args(db_stmt *st, const db_arg *args, size_t nargs)
+{
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].is_text)
+            db_bind_text(st, (int)i + 1, args[i].text);
+        else
+            db_bind_int(st, (int)i + 1, args[i].i);
+    }
+}
+
+int db_read_ints(store *s, db_query *q, const db_arg *args, size_t nargs, int64_t *out, int n)
+{
+    db_conn *c;
+    db_stmt *st = db_read_prepare(s, q, &c);
+    if (!st)
+        return STORE_ERROR;
+    bind_args(st, args, nargs);
+    int rc = db_row_ints(st, out, n);
+    db_read_done(s, c);
+    return rc;
+}
+
 int db_collect_query(db_conn *c, db_query *q, const db_arg *args, size_t nargs, db_rows *r)
 {
     r->items = NULL;
@@ -152,12 +162,7 @@ int db_collect_query(db_conn *c, db_query *q, const db_arg *args, size_t nargs, 
     db_stmt *st = db_prepare(c, q);
     if (!st)
         return STORE_ERROR;
-    for (size_t i = 0; i < nargs; i++) {
-        if (args[i].is_text)
-            db_bind_text(st, (int)i + 1, args[i].text);
-        else
-            db_bind_int(st, (int)i + 1, args[i].i);
-    }
+    bind_args(st, args, nargs);
     return db_collect(st, r);
 }
 

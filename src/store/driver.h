@@ -273,8 +273,6 @@ int db_exec_account_text(db_conn *c, db_query *q, int64_t account, const char *t
 /* q prepared on the write transaction after taking the account's lock (db_lock_account);
  * NULL with *rc set when either failed. */
 db_stmt *db_prepare_locked(store_tx *tx, int64_t account, db_query *q, int *rc);
-/* db_row_ints on a pooled read connection, with ?1 bound to arg unless has_arg is false. */
-int db_read_ints(store *s, db_query *q, bool has_arg, int64_t arg, int64_t *out, int n);
 
 /* ---- collecting rows (driver.c; see "Collecting rows" above) -------------------------- */
 
@@ -290,6 +288,11 @@ typedef struct db_arg {
 /* The arguments of a collector call as one array and its length (at least one value). */
 #define DB_ARGS(...) \
     (const db_arg[]){__VA_ARGS__}, sizeof((const db_arg[]){__VA_ARGS__}) / sizeof(db_arg)
+/* No parameters, for a call that takes DB_ARGS. */
+#define DB_NO_ARGS NULL, 0
+
+/* db_row_ints of q on a pooled reader, with args bound to ?1 .. ?nargs. */
+int db_read_ints(store *s, db_query *q, const db_arg *args, size_t nargs, int64_t *out, int n);
 
 /* Fills row (r->elem bytes, zeroed) from st's current row, copying into a what it keeps;
  * ctx is r->ctx. */

@@ -72,14 +72,7 @@ int store_export_file_count(store *s, int64_t account, const char *job_id, int64
     static db_query q = DB_SQL(
         "SELECT COALESCE(max(c.file_no),0) FROM export_chunks c JOIN jobs j ON j.seq=c.job_seq"
         " WHERE j.id=?1 AND j.account_id=?2");
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_text(st, 1, job_id);
-    db_bind_int(st, 2, account);
-    int rc = db_row_ints(st, files, 1);
-    db_read_done(s, c);
+    int rc = db_read_ints(s, &q, DB_ARGS(DB_TEXT(job_id), DB_INT(account)), files, 1);
     /* The aggregate always has a row, except on PostgreSQL for an id that is not UTF-8,
      * which names no job: no files. */
     if (rc == STORE_NOT_FOUND) {

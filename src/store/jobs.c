@@ -103,7 +103,7 @@ int store_job_pending_stats(store *s, int64_t *count, int64_t *oldest_accepted_a
 {
     static db_query q = DB_SQL2(PENDING_STATS("max"), PENDING_STATS("GREATEST"));
     int64_t v[3];
-    int rc = db_read_ints(s, &q, false, 0, v, 3);
+    int rc = db_read_ints(s, &q, DB_NO_ARGS, v, 3);
     if (rc == STORE_OK) {
         *count = v[0];
         *oldest_accepted_at = v[1];
@@ -228,14 +228,7 @@ int store_job_payload_get(store *s, int64_t account, const char *id, arena *a, c
 int store_job_account(store *s, const char *id, int64_t *account)
 {
     static db_query q = DB_SQL("SELECT account_id FROM jobs WHERE id=?1");
-    db_conn *c;
-    db_stmt *st = db_read_prepare(s, &q, &c);
-    if (!st)
-        return STORE_ERROR;
-    db_bind_text(st, 1, id);
-    int rc = db_row_ints(st, account, 1);
-    db_read_done(s, c);
-    return rc;
+    return db_read_ints(s, &q, DB_ARGS(DB_TEXT(id)), account, 1);
 }
 
 /* ---- the writer ------------------------------------------------------------------ */
