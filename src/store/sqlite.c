@@ -234,29 +234,62 @@ static int migrate(store_impl *s)
  * stays as large as the busiest interval needed. */
 #define CKPT_INTERVAL_MS 100
 #define CKPT_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+/* Before a RESTART, PASSIVE checkpoints run back to back (at most CKPT_CATCH_UP times, and
+ * while each leaves less uncopied than the one before) until they leave fewer than
+ * CKPT_RESIDUAL_FRAMES: the RESTART holds the writer back while it copies what they left,
+ * so that is what a stall costs. */
+#define CKPT_RESIDUAL_FRAMES 256 /* 1 MiB */
+#define CKPT_CATCH_UP 8
 /* A WAL that a burst made larger is cut back to this size when the writer starts it over
  * after a checkpoint (journal_size_limit); without it the file keeps its largest size
  * forever (a 526 MB WAL was seen after 50 exports). Twice the restart point, so the steady
  * state never pays for truncating and growing the file again. */
 #define WAL_SIZE_LIMIT "67108864"
 
-/* Run a checkpoint PRAGMA; returns the WAL's size in frames, or -1. The PRAGMA rather
- * than sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has
- * no WAL attached, and the C call then does nothing; compiling the PRAGMA reads the
- * schema first. */
-static int checkpoint(store_impl *s, const char *pragma)
+/* Run a checkpoint PRAGMA: false when it failed, else the WAL's size in frames in *log
+ * and how many of them are copied into the database in *copied. The PRAGMA rather than
+ * sqlite3_wal_checkpoint_v2(): a connection that has not read the database yet has no WAL
+ * attached, and the C call then does nothing; compiling the PRAGMA reads the schema
+ * first. */
+static bool checkpoint(store_impl *s, const char *pragma, int *log, int *copied)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->ckpt->db, pragma, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int frames = -1;
+        return false;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        frames = sqlite3_column_int(st, 1);
-    else if (rc != SQLITE_DONE && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+    if (rc == SQLITE_ROW) {
+        *log = sqlite3_column_int(st, 1);
+        *copied = sqlite3_column_int(st, 2);
+    } else if (rc != SQLITE_DONE && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
         log_sqlite(s->ckpt->db, pragma);
+    }
     sqlite3_finalize(st);
-    return frames;
+    return rc == SQLITE_ROW;
+}
+
+/* One pass of the checkpointer. Under a steady stream of commits a passive checkpoint
+ * never quite catches up, and the WAL can only start over once one has: past
+ * CKPT_RESTART_FRAMES, passive ones catch up as far as they can, then a RESTART takes the
+ * store's write lock (so it waits for the commit in progress, not for a gap between
+ * commits, which SQLite's busy handler would poll for while the WAL grew) and copies the
+ * rest, holding the next commit back only that long. */
+static void checkpoint_pass(store_impl *s)
+{
+    int log = 0, copied = 0;
+    static const char passive[] = "PRAGMA wal_checkpoint(PASSIVE)";
+    if (!checkpoint(s, passive, &log, &copied) || log <= CKPT_RESTART_FRAMES)
+        return;
+    /* While they gain on the writer: one that outpaces them would grow the WAL meanwhile. */
+    for (int i = 0, left = log - copied; i < CKPT_CATCH_UP && left > CKPT_RESIDUAL_FRAMES; i++) {
+        if (!checkpoint(s, passive, &log, &copied))
+            return;
+        if (log - copied >= left)
+            break;
+        left = log - copied;
+    }
+    pthread_mutex_lock(&s->write_lock);
+    checkpoint(s, "PRAGMA wal_checkpoint(RESTART)", &log, &copied);
+    pthread_mutex_unlock(&s->write_lock);
 }
 
 static void *checkpointer_main(void *arg)
@@ -276,17 +309,8 @@ static void *checkpointer_main(void *arg)
             break;
         pthread_mutex_unlock(&s->ckpt_lock);
         /* Notice a lost file while idle too, so that /readyz fails before any write. */
-        if (sqlite_file_lost(&s->file)) {
-            pthread_mutex_lock(&s->ckpt_lock);
-            continue;
-        }
-        int log_frames = checkpoint(s, "PRAGMA wal_checkpoint(PASSIVE)");
-        /* Under a steady stream of commits a passive checkpoint never quite catches up,
-         * and the WAL can only start over once one has: past CKPT_RESTART_FRAMES, make
-         * one that does (it waits for the commit in progress and holds the next one back
-         * only while it copies what the passive one left). */
-        if (log_frames > CKPT_RESTART_FRAMES)
-            checkpoint(s, "PRAGMA wal_checkpoint(RESTART)");
+        if (!sqlite_file_lost(&s->file))
+            checkpoint_pass(s);
         pthread_mutex_lock(&s->ckpt_lock);
     }
     pthread_mutex_unlock(&s->ckpt_lock);
