@@ -6,7 +6,9 @@
 
 /* Each thread draws the CSPRNG's bytes for ids in batches: one RAND_bytes call costs about
  * as much for 1 KiB as for 16 bytes (locking and reseed checks dominate), and every request
- * takes an id (X-Request-Id). No fork() follows (a child would repeat its parent's batch). */
+ * takes an id (X-Request-Id). contactd never forks: a child would repeat its parent's
+ * batch (one that did would have to empty it, e.g. with pthread_atfork). Secrets (tokens)
+ * do not come from here but from RAND_bytes itself (random_base64url). */
 #define ID_BATCH 1024
 
 static int random_take(unsigned char *out, size_t n)

@@ -333,30 +333,27 @@ int store_tx_contact_insert_new_many(store_tx *tx, int64_t account, const contac
  * Removing an identifier then rewrites two of the six indexes, an upsert's update one.
  * PostgreSQL decides by the values (an update that changes an indexed column, as
  * updated_at always is, inserts into every index) and needs every parameter used: one
- * statement that names them all. */
+ * statement that names them all (update_bound's, told apart by db_defers as DB_PG_ONLY
+ * ones are). */
 #define UPDATE_ID_SETS (1u << ID_TYPE_COUNT)
-static db_query update_q[UPDATE_ID_SETS];
-static char update_lite[UPDATE_ID_SETS][640];
+static db_query update_lite[UPDATE_ID_SETS];
+static char update_lite_text[UPDATE_ID_SETS][640];
 
 static void update_queries_build(void)
 {
-    static const char pg[] =
-        "UPDATE contacts SET email=?1,phone_number_id=?2,external_id=?3,anonymous_id=?4,"
-        "first_name=?5,last_name=?6,unique_name=?7,address_line_1=?8,address_line_2=?9,city=?10,"
-        "state_province_region=?11,country=?12,postal_code=?13,phone_number=?14,whatsapp=?15,"
-        "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
-        "updated_at=?21 WHERE account_id=?22 AND id=?23";
     for (unsigned m = 0; m < UPDATE_ID_SETS; m++) {
-        char *out = update_lite[m];
-        size_t cap = sizeof update_lite[m], n = 0;
-        n += (size_t)snprintf(out + n, cap - n, "UPDATE contacts SET ");
+        char *out = update_lite_text[m];
+        size_t cap = sizeof update_lite_text[m];
+        int n = snprintf(out, cap, "UPDATE contacts SET ");
         for (int i = 0; i < CF_COUNT; i++)
             if (i >= ID_TYPE_COUNT || (m & (1u << i)))
-                n += (size_t)snprintf(out + n, cap - n, "%s=?%d,", contact_fields[i].name, i + 1);
-        snprintf(out + n, cap - n,
-                 "alternate_emails=?18,custom_fields=?19,updated_at=?21"
-                 " WHERE account_id=?22 AND id=?23");
-        update_q[m] = (db_query)DB_SQL2(update_lite[m], pg);
+                n += snprintf(out + n, cap - (size_t)n, "%s=?%d,", contact_fields[i].name, i + 1);
+        n += snprintf(out + n, cap - (size_t)n,
+                      "alternate_emails=?18,custom_fields=?19,updated_at=?21"
+                      " WHERE account_id=?22 AND id=?23");
+        if ((size_t)n >= cap) /* a column added or renamed past the buffer */
+            abort();
+        update_lite[m] = (db_query)DB_SQLITE_ONLY(out);
     }
 }
 _Static_assert(CF_COUNT == 17, "update_queries_build numbers the parameters as bind_contact");
@@ -365,9 +362,17 @@ _Static_assert(CF_COUNT == 17, "update_queries_build numbers the parameters as b
  * bound, or NULL. */
 static db_stmt *update_bound(store_tx *tx, int64_t account, const contact *c, unsigned id_sets)
 {
+    static db_query every = DB_PG_ONLY(
+        "UPDATE contacts SET email=?1,phone_number_id=?2,external_id=?3,anonymous_id=?4,"
+        "first_name=?5,last_name=?6,unique_name=?7,address_line_1=?8,address_line_2=?9,city=?10,"
+        "state_province_region=?11,country=?12,postal_code=?13,phone_number=?14,whatsapp=?15,"
+        "line=?16,facebook=?17,alternate_emails=?18,custom_fields=?19,created_at=?20,"
+        "updated_at=?21 WHERE account_id=?22 AND id=?23");
     static pthread_once_t built = PTHREAD_ONCE_INIT;
     pthread_once(&built, update_queries_build);
-    db_stmt *st = db_prepare(db_tx(tx), &update_q[id_sets & (UPDATE_ID_SETS - 1)]);
+    db_conn *w = db_tx(tx);
+    db_stmt *st =
+        db_prepare(w, db_defers(w) ? &every : &update_lite[id_sets & (UPDATE_ID_SETS - 1)]);
     if (st) {
         int p = bind_contact(st, 1, c);
         db_bind_int(st, p++, account);

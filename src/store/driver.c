@@ -116,7 +116,6 @@ int db_step_one(db_stmt *st)
     return rc == STORE_OK ? STORE_NOT_FOUND : rc;
 }
 
-
 int db_collect(db_stmt *st, db_rows *r)
 {
     r->items = NULL;

@@ -108,6 +108,9 @@ static void configure_once(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* How long a connection waits for another's lock before SQLITE_BUSY. */
+#define BUSY_TIMEOUT_MS 10000
+
 static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
 {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
@@ -128,7 +131,7 @@ static conn *conn_open(store_impl *s, bool readonly, char *err, size_t err_size)
     }
     c->base.drv = &sqlite_driver;
     /* A CLI command writing at the same time as the server waits instead of failing. */
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
     return c;
 }
@@ -240,6 +243,15 @@ static int migrate(store_impl *s)
  * so that is what a stall costs. */
 #define CKPT_RESIDUAL_FRAMES 256 /* 1 MiB */
 #define CKPT_CATCH_UP 8
+/* How long the checkpointer's SQLite calls wait for others (its busy timeout). A RESTART
+ * waits, holding the writer back, for readers of older snapshots to finish: a long read
+ * (an SGQL search, a count over millions) would otherwise stall every commit for the
+ * whole wait, and the next pass again. Past it the RESTART gives up and the next pass
+ * tries again: the WAL then grows while such reads last (their snapshots need those
+ * frames), up to CKPT_WAIT_FRAMES, past which the RESTART waits as long as any
+ * connection would (BUSY_TIMEOUT_MS), so that the disk is spared at the writers' cost. */
+#define CKPT_BUSY_MS 50
+#define CKPT_WAIT_FRAMES (32 * CKPT_RESTART_FRAMES) /* 1 GiB */
 /* A WAL that a burst made larger is cut back to this size when the writer starts it over
  * after a checkpoint (journal_size_limit); without it the file keeps its largest size
  * forever (a 526 MB WAL was seen after 50 exports). Twice the restart point, so the steady
@@ -272,7 +284,8 @@ static bool checkpoint(store_impl *s, const char *pragma, int *log, int *copied)
  * CKPT_RESTART_FRAMES, passive ones catch up as far as they can, then a RESTART takes the
  * store's write lock (so it waits for the commit in progress, not for a gap between
  * commits, which SQLite's busy handler would poll for while the WAL grew) and copies the
- * rest, holding the next commit back only that long. */
+ * rest, holding the next commit back only that long (and CKPT_BUSY_MS at most for
+ * readers, until the WAL passes CKPT_WAIT_FRAMES). */
 static void checkpoint_pass(store_impl *s)
 {
     int log = 0, copied = 0;
@@ -287,8 +300,13 @@ static void checkpoint_pass(store_impl *s)
             break;
         left = log - copied;
     }
+    bool wait = log > CKPT_WAIT_FRAMES;
     pthread_mutex_lock(&s->write_lock);
+    if (wait)
+        sqlite3_busy_timeout(s->ckpt->db, BUSY_TIMEOUT_MS);
     checkpoint(s, "PRAGMA wal_checkpoint(RESTART)", &log, &copied);
+    if (wait)
+        sqlite3_busy_timeout(s->ckpt->db, CKPT_BUSY_MS);
     pthread_mutex_unlock(&s->write_lock);
 }
 
@@ -322,6 +340,8 @@ static int checkpointer_start(store_impl *s, char *err, size_t err_size)
     if (exec(s->writer->db, "PRAGMA wal_autocheckpoint=0") != STORE_OK)
         return STORE_ERROR;
     s->ckpt = conn_open(s, false, err, err_size);
+    if (s->ckpt)
+        sqlite3_busy_timeout(s->ckpt->db, CKPT_BUSY_MS);
     if (!s->ckpt || exec(s->ckpt->db, "PRAGMA journal_size_limit=" WAL_SIZE_LIMIT) != STORE_OK)
         return STORE_ERROR;
     pthread_mutex_init(&s->ckpt_lock, NULL);
