@@ -1929,15 +1929,23 @@ static long long file_size(const char *suffix)
 
 /* A burst that grows the WAL past journal_size_limit (64 MiB) leaves it cut back to the
  * limit once a checkpoint caught up and the writer started the WAL over. */
+/* In tx: an account named name (*acc) with an export job, whose seq is the answer; the
+ * WAL tests write its chunks (new pages every time). */
+static int64_t export_job(store_tx *tx, const char *name, int64_t *acc)
+{
+    int64_t seq = 0;
+    CHECK_INT(store_tx_account_ensure(tx, name, acc), STORE_OK);
+    job_new j;
+    make_job(&j, *acc, JOB_EXPORT, "{}", 0);
+    CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+    return seq;
+}
+
 static void test_wal_bounded(void)
 {
     store *s = open_store();
     store_tx *tx = begin(s);
-    int64_t acc = 0, seq = 0;
-    CHECK_INT(store_tx_account_ensure(tx, "wal", &acc), STORE_OK);
-    job_new j;
-    make_job(&j, acc, JOB_EXPORT, "{}", 0);
-    CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+    int64_t acc = 0, seq = export_job(tx, "wal", &acc);
     size_t len = 4u << 20;
     char *blob = malloc(len);
     REQUIRE(blob != NULL);
@@ -1973,11 +1981,7 @@ static void test_wal_bounded_under_writes(void)
     remove_db_files();
     store *s = open_store();
     store_tx *tx = begin(s);
-    int64_t acc = 0, seq = 0;
-    CHECK_INT(store_tx_account_ensure(tx, "busy", &acc), STORE_OK);
-    job_new j;
-    make_job(&j, acc, JOB_EXPORT, "{}", 0);
-    CHECK_INT(store_tx_job_insert(tx, &j, &seq), STORE_OK);
+    int64_t acc = 0, seq = export_job(tx, "busy", &acc);
     commit(tx);
     size_t len = 256u << 10;
     char *blob = malloc(len);
