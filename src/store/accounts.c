@@ -66,8 +66,7 @@ static int accounts_read(store *s, db_query *q, const char *name, int64_t parent
     db_arg arg = name ? DB_TEXT(name) : DB_INT(parent_id);
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = read_account};
     int rc = db_read_collect(s, q, &arg, 1, &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 
@@ -216,8 +215,7 @@ int store_usage_list(store *s, int64_t account, int64_t now_ms, arena *a, store_
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = read_usage};
     int rc =
         db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(now_ms), DB_INT(JOB_EXPORT)), &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 

@@ -33,8 +33,7 @@ int contact_rows_collect(db_stmt *st, bool with_segments, arena *a, contact **ro
 {
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_contact, .ctx = &with_segments};
     int rc = db_collect(st, &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 
@@ -51,26 +50,21 @@ static db_rows string_rows(arena *a)
     return (db_rows){.a = a, .elem = sizeof(const char *), .fill = fill_string};
 }
 
-/* r's strings into the caller's answer; rc passed through. */
-static int strings_out(int rc, const db_rows *r, const char ***rows, size_t *count)
-{
-    *rows = r->items;
-    *count = r->count;
-    return rc;
-}
-
 int contact_ids_sample(store *s, db_query *q, int64_t account, const char *owner, int64_t limit,
                        arena *a, const char ***ids, size_t *count)
 {
     db_rows r = string_rows(a);
     int rc = db_read_collect(s, q, DB_ARGS(DB_INT(account), DB_TEXT(owner), DB_INT(limit)), &r);
-    return strings_out(rc, &r, ids, count);
+    DB_ROWS_TO(r, ids, count);
+    return rc;
 }
 
 int db_collect_strings(db_stmt *st, arena *a, const char ***rows, size_t *count)
 {
     db_rows r = string_rows(a);
-    return strings_out(db_collect(st, &r), &r, rows, count);
+    int rc = db_collect(st, &r);
+    DB_ROWS_TO(r, rows, count);
+    return rc;
 }
 
 bool contact_row_columns_ok(void)
@@ -96,5 +90,6 @@ int db_collect_account_text(db_conn *c, db_query *q, int64_t account, const char
 {
     db_rows r = string_rows(a);
     int rc = db_collect_query(c, q, DB_ARGS(DB_INT(account), DB_TEXT(text)), &r);
-    return strings_out(rc, &r, rows, count);
+    DB_ROWS_TO(r, rows, count);
+    return rc;
 }

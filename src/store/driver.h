@@ -306,6 +306,8 @@ typedef struct db_rows {
     void *items;     /* answer: count elements, NULL when none */
     size_t count;
 } db_rows;
+/* Hand r's rows, once collected, to the caller's typed array *rows and its *count. */
+#define DB_ROWS_TO(r, rows, count) (*(rows) = (r).items, *(count) = (r).count)
 
 /* Every row of st (stepped to its end, then reset) into r: STORE_OK or db_step's error. */
 int db_collect(db_stmt *st, db_rows *r);

@@ -151,8 +151,7 @@ int store_job_errors(store *s, int64_t account, const char *id, int64_t after, s
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_error};
     int rc = db_read_collect(
         s, &q, DB_ARGS(DB_TEXT(id), DB_INT(account), DB_INT(after), DB_INT((int64_t)limit)), &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 
@@ -188,8 +187,7 @@ int store_job_list(store *s, int64_t account, job_kind kind, int64_t limit, aren
                        JOB_LIST("payload", "jobs"));
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_listing};
     int rc = db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(kind), DB_INT(limit)), &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 
@@ -201,8 +199,7 @@ int store_job_list_all(store *s, int64_t account, int status, int64_t limit, are
                                " ORDER BY seq DESC LIMIT ?3");
     db_rows r = {.a = a, .elem = sizeof **rows, .fill = fill_info};
     int rc = db_read_collect(s, &q, DB_ARGS(DB_INT(account), DB_INT(status), DB_INT(limit)), &r);
-    *rows = r.items;
-    *count = r.count;
+    DB_ROWS_TO(r, rows, count);
     return rc;
 }
 
